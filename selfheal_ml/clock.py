@@ -1,0 +1,81 @@
+"""Clocks: every component reads time from a :class:`Clock`, never from ``datetime.now``.
+
+``RealClock`` is the wall clock for the service. ``SimClock`` is virtual time for tests, demos
+and benchmarks: it only moves when told to (``advance``/``advance_to``), so a simulated week
+replays in seconds and results are deterministic.
+
+>>> from datetime import datetime, UTC
+>>> clock = SimClock(datetime(2026, 1, 1, tzinfo=UTC))
+>>> clock.advance(90)
+>>> clock.now().isoformat()
+'2026-01-01T00:01:30+00:00'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Source of the current time (timezone-aware UTC) and of monotonic seconds."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds from an arbitrary origin; never goes backwards."""
+        ...
+
+
+class RealClock:
+    """The wall clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+class SimClock:
+    """Virtual time that moves only when advanced; deterministic and instant."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        if start is None:
+            start = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday, midnight
+        if start.tzinfo is None:
+            raise ValueError(f"start: expected a timezone-aware datetime, got {start!r}")
+        self._start = start.astimezone(UTC)
+        self._elapsed_s = 0.0
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=self._elapsed_s)
+
+    def monotonic(self) -> float:
+        return self._elapsed_s
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward by ``seconds`` (must be >= 0)."""
+        if seconds < 0:
+            raise ValueError(f"seconds: expected >= 0, got {seconds!r}")
+        self._elapsed_s += seconds
+
+    def advance_to(self, moment: datetime) -> None:
+        """Move time forward to ``moment`` (no-op if it is not in the future)."""
+        delta = (moment - self.now()).total_seconds()
+        if delta > 0:
+            self._elapsed_s += delta
+
+
+async def sleep_until(clock: Clock, moment: datetime) -> None:
+    """Wait on the real event loop until ``clock`` reaches ``moment``.
+
+    Only meaningful for :class:`RealClock`; virtual time is driven by its owner instead.
+    """
+    remaining = (moment - clock.now()).total_seconds()
+    if remaining > 0:
+        await asyncio.sleep(remaining)

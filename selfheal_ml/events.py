@@ -1,0 +1,240 @@
+"""Channels and typed events: the vocabulary the agents speak on the bus.
+
+Every event is a frozen pydantic model with ``event_id``, ``ts`` (timezone-aware UTC),
+``source`` (the agent or component that emitted it), ``channel`` and ``correlation_id`` (which
+follows one incident from first anomaly to verified repair). Class names are past-tense facts.
+
+The seven channels come from the original design; ``system.schedule`` is internal and carries
+only :class:`Tick` events from the scheduler.
+
+>>> from datetime import datetime, UTC
+>>> tick = Tick(ts=datetime(2026, 1, 1, tzinfo=UTC), source="scheduler", kind="collect")
+>>> tick.channel.value
+'system.schedule'
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class Channel(StrEnum):
+    """The bus channels."""
+
+    HEALTH = "system.health"
+    ALERT = "system.alert"
+    METRIC = "system.metric"
+    REPAIR = "system.repair"
+    SECURITY = "system.security"
+    PREDICTION = "system.prediction"
+    OPTIMIZATION = "system.optimization"
+    SCHEDULE = "system.schedule"
+
+
+Severity = Literal["critical", "warning", "info"]
+HealthStatus = Literal["healthy", "degraded", "down"]
+
+
+def new_id() -> str:
+    """A fresh random identifier (hex uuid4)."""
+    return uuid.uuid4().hex
+
+
+class Event(BaseModel):
+    """Base of every bus event."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: str = Field(default_factory=new_id)
+    ts: AwareDatetime
+    source: str
+    channel: Channel
+    correlation_id: str = Field(default_factory=new_id)
+
+
+class Tick(Event):
+    """A schedule fired: ``kind`` names it (e.g. ``collect``, ``health``, ``optimize``)."""
+
+    channel: Literal[Channel.SCHEDULE] = Channel.SCHEDULE
+    kind: str
+
+
+def series_key(name: str, labels: dict[str, str] | None = None) -> str:
+    """The canonical series id: Prometheus style, labels sorted by name.
+
+    >>> series_key("http_latency_p95_ms", {"platform": "leadsite.ai", "endpoint": "/api"})
+    'http_latency_p95_ms{endpoint="/api",platform="leadsite.ai"}'
+    >>> series_key("host_cpu_percent")
+    'host_cpu_percent'
+    """
+    if not labels:
+        return name
+    inner = ",".join(f'{key}="{labels[key]}"' for key in sorted(labels))
+    return f"{name}{{{inner}}}"
+
+
+class MetricPoint(BaseModel):
+    """One observation of one series; ``series`` is :func:`series_key` of name and labels."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    series: str
+    ts: AwareDatetime
+    value: float
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class MetricsCollected(Event):
+    """A collection round produced these points."""
+
+    channel: Literal[Channel.METRIC] = Channel.METRIC
+    points: tuple[MetricPoint, ...]
+
+
+class HealthChecked(Event):
+    """The health of one target was assessed."""
+
+    channel: Literal[Channel.HEALTH] = Channel.HEALTH
+    target: str
+    status: HealthStatus
+    detail: str = ""
+
+
+class AgentFailed(Event):
+    """The supervisor gave up on an agent after repeated handler failures."""
+
+    channel: Literal[Channel.HEALTH] = Channel.HEALTH
+    agent: str
+    error: str
+    failures: int
+
+
+class AlertRaised(Event):
+    """A condition is firing (``firing=True``) or has cleared (``firing=False``).
+
+    The AlertManager turns these into alerts: ``labels`` identify the alert (and give its
+    fingerprint), ``annotations`` carry human-readable context.
+    """
+
+    channel: Literal[Channel.ALERT] = Channel.ALERT
+    alertname: str
+    severity: Severity
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    firing: bool = True
+
+
+class AnomalyDetected(Event):
+    """A metric point scored above the alert policy's threshold."""
+
+    channel: Literal[Channel.ALERT] = Channel.ALERT
+    series: str
+    value: float
+    score: float
+    expected_low: float
+    expected_high: float
+    detector: str
+    severity: Severity = "warning"
+    labels: dict[str, str] = Field(default_factory=dict)
+    explanation: str = ""
+
+
+class ForecastProduced(Event):
+    """A forecast for one series was computed and cached."""
+
+    channel: Literal[Channel.PREDICTION] = Channel.PREDICTION
+    series: str
+    horizon: int
+    model: str
+
+
+class BreachPredicted(Event):
+    """A resource series is forecast to cross its limit."""
+
+    channel: Literal[Channel.PREDICTION] = Channel.PREDICTION
+    series: str
+    limit: float
+    eta: datetime
+    probability: float
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class SecurityThreatDetected(Event):
+    """Suspicious activity was found in request or auth logs."""
+
+    channel: Literal[Channel.SECURITY] = Channel.SECURITY
+    kind: str
+    source_ip: str
+    severity: Severity
+    evidence: str = ""
+
+
+class IpBlocked(Event):
+    """An address was blocked."""
+
+    channel: Literal[Channel.SECURITY] = Channel.SECURITY
+    source_ip: str
+    until: datetime
+    reason: str
+
+
+class IncidentDiagnosed(Event):
+    """Related anomalies/alerts were grouped into an incident and a cause was ranked."""
+
+    channel: Literal[Channel.ALERT] = Channel.ALERT
+    incident_id: str
+    platforms: tuple[str, ...]
+    root_causes: tuple[str, ...]
+    recommendation: str | None = None
+    confidence: float = 0.0
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class RepairExecuted(Event):
+    """A repair action ran and its outcome was verified."""
+
+    channel: Literal[Channel.REPAIR] = Channel.REPAIR
+    incident_id: str
+    action: str
+    target: str
+    outcome: Literal["worked", "did_not_work", "unknown"]
+
+
+class RepairEscalated(Event):
+    """A repair was handed to a human (no safe action, breaker open, approval timed out)."""
+
+    channel: Literal[Channel.REPAIR] = Channel.REPAIR
+    incident_id: str
+    reason: str
+
+
+class ModelTrained(Event):
+    """A model was trained and logged."""
+
+    channel: Literal[Channel.PREDICTION] = Channel.PREDICTION
+    model_name: str
+    version: str
+    metrics: dict[str, float] = Field(default_factory=dict)
+
+
+class ModelPromoted(Event):
+    """A model version became the champion."""
+
+    channel: Literal[Channel.PREDICTION] = Channel.PREDICTION
+    model_name: str
+    version: str
+
+
+class OptimizationFound(Event):
+    """The Performance agent found something worth changing."""
+
+    channel: Literal[Channel.OPTIMIZATION] = Channel.OPTIMIZATION
+    target: str
+    finding: str
+    suggestion: str
+    impact: str = ""

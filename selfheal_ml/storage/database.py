@@ -1,0 +1,121 @@
+"""The DuckDB file and its numbered migrations.
+
+One :class:`Database` per process owns one DuckDB connection. DuckDB connections are not
+thread-safe, so every use goes through :meth:`Database.transaction`, which holds a lock and
+wraps the block in ``BEGIN``/``COMMIT`` (``ROLLBACK`` on error). DuckDB writes its WAL on
+commit, so data is durable once the block returns: a crash afterwards loses nothing.
+
+Migrations are the files ``NNN_name.sql`` in ``storage/migrations``; each is applied once, in
+number order, and recorded in ``schema_migrations``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from selfheal_ml.errors import StorageError
+
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One numbered SQL migration."""
+
+    number: int
+    name: str
+    sql: str
+
+
+def bundled_migrations() -> list[Migration]:
+    """The migrations shipped in ``selfheal_ml/storage/migrations``, in number order."""
+    found: list[Migration] = []
+    folder = resources.files("selfheal_ml.storage") / "migrations"
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    numbers = [m.number for m in found]
+    if len(numbers) != len(set(numbers)):
+        raise StorageError(f"duplicate migration numbers in {sorted(m.name for m in found)}")
+    return sorted(found, key=lambda m: m.number)
+
+
+class Database:
+    """A DuckDB file (or ``":memory:"``) with the schema migrated to the newest version.
+
+    >>> db = Database(":memory:")
+    >>> with db.transaction() as conn:
+    ...     conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] >= 1
+    True
+    >>> db.close()
+    """
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = str(path)
+        if self.path != ":memory:" and not read_only:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.Error as exc:
+            raise StorageError(f"cannot open DuckDB file {self.path}: {exc}") from exc
+        self._lock = threading.RLock()
+        if not read_only:
+            self.migrate()
+
+    def migrate(self) -> list[str]:
+        """Apply every pending migration; returns the names applied."""
+        applied: list[str] = []
+        with self._lock:
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+                " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
+            )
+            rows = self._conn.execute("SELECT version FROM schema_migrations").fetchall()
+            done = {int(row[0]) for row in rows}
+            for migration in bundled_migrations():
+                if migration.number in done:
+                    continue
+                with self.transaction() as conn:
+                    try:
+                        conn.execute(migration.sql)
+                    except duckdb.Error as exc:
+                        raise StorageError(f"migration {migration.name} failed: {exc}") from exc
+                    conn.execute(
+                        "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                        [migration.number, migration.name],
+                    )
+                applied.append(migration.name)
+        return applied
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Run a block in one transaction under the connection lock."""
+        with self._lock:
+            self._conn.execute("BEGIN TRANSACTION")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Use the connection for reads (no transaction) under the lock."""
+        with self._lock:
+            yield self._conn
+
+    def close(self) -> None:
+        """Checkpoint and close the file."""
+        with self._lock:
+            self._conn.close()

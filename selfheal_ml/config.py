@@ -1,0 +1,237 @@
+"""Settings: the seed defaults, a TOML config file, and environment overrides.
+
+Precedence, highest first: environment variables, the TOML file given with ``--config``, the
+defaults below. Only ``runtime.py``, ``api/`` and ``cli.py`` read :class:`Settings`; everything
+else receives ready-made objects.
+
+The environment variables (names from the original design):
+
+=================================  ==========================================
+``ENABLE_SELF_HEALING``            false: serve the API, start no agents
+``AGENT_<NAME>_ENABLED``           one per agent (MONITOR ... PERFORMANCE)
+``AGENT_REPAIR_AUTO``              false: repairs are proposed and audited only
+``SELFHEAL_ADMIN_TOKEN``           bearer token for ``/admin`` routes
+``SELFHEAL_DB``                    DuckDB file (default ``data/selfheal.duckdb``)
+``MLFLOW_TRACKING_URI``            default ``sqlite:///mlruns/mlflow.db``
+``SELFHEAL_<INTERVAL>_INTERVAL_S`` HEALTH_CHECK, METRICS, OPTIMIZATION
+=================================  ==========================================
+
+A bad value anywhere raises :class:`~selfheal_ml.errors.ConfigError` naming the setting (the
+environment variable, or the TOML key), what was expected and what was given.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from selfheal_ml.errors import ConfigError
+
+AGENT_NAMES: tuple[str, ...] = (
+    "Monitor",
+    "Security",
+    "Diagnostic",
+    "Repair",
+    "Learning",
+    "Predictive",
+    "Performance",
+)
+
+
+class Section(BaseModel):
+    """A config section: unknown keys are refused, values validated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Intervals(Section):
+    """How often each schedule fires, in seconds."""
+
+    health_check_s: PositiveFloat = 30.0
+    metrics_s: PositiveFloat = 60.0
+    optimization_s: PositiveFloat = 300.0
+    forecast_s: PositiveFloat = 3600.0
+    retrain_s: PositiveFloat = 86400.0
+    rollup_s: PositiveFloat = 60.0
+
+
+class Thresholds(Section):
+    """The seed's alert thresholds."""
+
+    error_rate: float = Field(default=0.05, gt=0, le=1)
+    response_time_ms: PositiveFloat = 2000.0
+    cpu_percent: float = Field(default=80.0, gt=0, le=100)
+    memory_percent: float = Field(default=85.0, gt=0, le=100)
+
+
+class AgentToggle(Section):
+    """Whether an agent starts."""
+
+    enabled: bool = True
+
+
+class RepairToggle(AgentToggle):
+    """The Repair agent also has the auto-repair switch (false = dry run)."""
+
+    auto: bool = True
+
+
+class Agents(Section):
+    """One toggle per agent."""
+
+    monitor: AgentToggle = AgentToggle()
+    security: AgentToggle = AgentToggle()
+    diagnostic: AgentToggle = AgentToggle()
+    repair: RepairToggle = RepairToggle()
+    learning: AgentToggle = AgentToggle()
+    predictive: AgentToggle = AgentToggle()
+    performance: AgentToggle = AgentToggle()
+
+    def enabled(self, agent: str) -> bool:
+        """Whether the agent called ``agent`` (e.g. ``"Repair"``) is enabled."""
+        toggle: AgentToggle = getattr(self, agent.lower())
+        return toggle.enabled
+
+
+class Target(Section):
+    """Something the Monitor watches."""
+
+    kind: Literal["http", "prometheus", "postgres", "redis", "host"]
+    name: str = Field(min_length=1)
+    url: str = ""
+    platform: str = ""
+    timeout_s: PositiveFloat = 5.0
+
+
+# environment variable -> path in the settings tree
+ENVIRONMENT_PATHS: dict[str, tuple[str, ...]] = {
+    "ENABLE_SELF_HEALING": ("enable_self_healing",),
+    "AGENT_REPAIR_AUTO": ("agents", "repair", "auto"),
+    "SELFHEAL_ADMIN_TOKEN": ("admin_token",),
+    "SELFHEAL_DB": ("db_path",),
+    "MLFLOW_TRACKING_URI": ("mlflow_tracking_uri",),
+    "SELFHEAL_HEALTH_CHECK_INTERVAL_S": ("intervals", "health_check_s"),
+    "SELFHEAL_METRICS_INTERVAL_S": ("intervals", "metrics_s"),
+    "SELFHEAL_OPTIMIZATION_INTERVAL_S": ("intervals", "optimization_s"),
+    **{
+        f"AGENT_{name.upper()}_ENABLED": ("agents", name.lower(), "enabled") for name in AGENT_NAMES
+    },
+}
+
+
+def _nest(path: tuple[str, ...], value: object) -> dict[str, Any]:
+    tree: dict[str, Any] = {path[-1]: value}
+    for key in reversed(path[:-1]):
+        tree = {key: tree}
+    return tree
+
+
+class NamedEnvironmentSource(PydanticBaseSettingsSource):
+    """Reads exactly the environment variables of :data:`ENVIRONMENT_PATHS`."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ builds the whole tree
+
+    def __call__(self) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for variable, path in ENVIRONMENT_PATHS.items():
+            if variable in os.environ:
+                merged = _deep_merge(merged, _nest(path, os.environ[variable]))
+        return merged
+
+
+def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    result = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = _deep_merge(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+class Settings(BaseSettings):
+    """The effective configuration of one selfheal-ml process."""
+
+    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+
+    enable_self_healing: bool = True
+    admin_token: SecretStr | None = None
+    db_path: str = "data/selfheal.duckdb"
+    mlflow_tracking_uri: str = "sqlite:///mlruns/mlflow.db"
+    intervals: Intervals = Intervals()
+    thresholds: Thresholds = Thresholds()
+    agents: Agents = Agents()
+    targets: tuple[Target, ...] = ()
+    bus_queue_size: int = Field(default=10_000, gt=0)
+    supervisor_max_failures: int = Field(default=5, gt=0)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # environment first (wins), then the TOML file passed as init kwargs
+        return (NamedEnvironmentSource(settings_cls), init_settings)
+
+    def agent_enabled(self, agent: str) -> bool:
+        """Whether ``agent`` starts: the global switch and its own toggle."""
+        return self.enable_self_healing and self.agents.enabled(agent)
+
+    def masked(self) -> dict[str, Any]:
+        """The configuration as plain data with secrets masked, for ``config show``."""
+        data = self.model_dump(mode="json")
+        data["admin_token"] = "********" if self.admin_token else None
+        return data
+
+
+def _setting_name(location: tuple[int | str, ...], environ: Mapping[str, str]) -> str:
+    path = tuple(str(part) for part in location)
+    for variable, variable_path in ENVIRONMENT_PATHS.items():
+        if variable in environ and variable_path == path[: len(variable_path)]:
+            return variable
+    return ".".join(path)
+
+
+def _describe_expected(error: Mapping[str, Any]) -> str:
+    kind = str(error.get("type", ""))
+    if kind.startswith("bool"):
+        return "a boolean (true/false)"
+    if kind == "extra_forbidden":
+        return "a known key (this one is not a setting)"
+    if kind in {"greater_than", "greater_than_equal", "less_than_equal", "less_than"}:
+        return f"a number {str(error['msg']).removeprefix('Input should be ')}"
+    return str(error.get("msg", "a valid value")).removeprefix("Input should be ")
+
+
+def load_settings(config_path: str | Path | None = None) -> Settings:
+    """Build :class:`Settings` from defaults, the TOML file and ``os.environ``.
+
+    Raises :class:`ConfigError` on the first invalid setting.
+    """
+    file_values: dict[str, Any] = {}
+    if config_path is not None:
+        path = Path(config_path)
+        try:
+            file_values = tomllib.loads(path.read_text("utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError("--config", "an existing TOML file", str(path)) from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("--config", f"valid TOML ({exc})", str(path)) from exc
+    try:
+        return Settings(**file_values)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        name = _setting_name(tuple(first["loc"]), os.environ)
+        raise ConfigError(name, _describe_expected(first), first.get("input")) from exc

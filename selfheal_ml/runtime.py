@@ -1,0 +1,233 @@
+"""The composition root: builds every component from :class:`Settings`, starts and stops them.
+
+``start_agents`` is the orchestrator of the original design: EventBus, MetricsStore,
+AlertManager, then the seven agents in order, each start logged, each agent supervised.
+Nothing here runs at import time; a process may build several runtimes (tests do).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from selfheal_ml.agents import AGENT_CLASSES, AgentContext, AgentStatus, Thresholds
+from selfheal_ml.agents.supervisor import SupervisedAgent
+from selfheal_ml.alerting import AlertManager, LogNotifier, Notifier
+from selfheal_ml.bus import InMemoryEventBus
+from selfheal_ml.clock import Clock, RealClock, SimClock
+from selfheal_ml.config import AGENT_NAMES, Settings, Target
+from selfheal_ml.events import Channel, Event, HealthChecked, HealthStatus, Tick
+from selfheal_ml.scheduler import Scheduler
+from selfheal_ml.storage import Database
+from selfheal_ml.storage.alerts import AlertStore
+from selfheal_ml.storage.metrics import MetricsStore
+from selfheal_ml.storage.repairs import RepairAuditStore
+
+log = logging.getLogger("selfheal_ml")
+
+
+@dataclass
+class HealthBoard:
+    """The latest health of each target, from ``HealthChecked`` events."""
+
+    platforms: dict[str, HealthStatus] = field(default_factory=dict)
+    checked_at: dict[str, datetime] = field(default_factory=dict)
+
+    async def record(self, event: Event) -> None:
+        if isinstance(event, HealthChecked):
+            self.platforms[event.target] = event.status
+            self.checked_at[event.target] = event.ts
+
+    def overall(self) -> str:
+        """``unknown`` before the first check, else the worst platform status."""
+        if not self.platforms:
+            return "unknown"
+        for status in ("down", "degraded"):
+            if status in self.platforms.values():
+                return status
+        return "healthy"
+
+
+@dataclass
+class Runtime:
+    """Everything one selfheal-ml process runs, wired together."""
+
+    settings: Settings
+    clock: Clock
+    database: Database
+    bus: InMemoryEventBus
+    metrics: MetricsStore
+    alerts: AlertManager
+    repairs: RepairAuditStore
+    health: HealthBoard
+    agents: dict[str, SupervisedAgent]
+    scheduler: Scheduler
+    started_monotonic: float = field(default_factory=time.monotonic)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def agent_statuses(self) -> dict[str, AgentStatus]:
+        """Status of all seven agents; disabled ones report ``enabled: false``."""
+        statuses: dict[str, AgentStatus] = {}
+        for name in AGENT_NAMES:
+            supervised = self.agents.get(name)
+            if supervised is None:
+                statuses[name] = AgentStatus(name=name, enabled=False)
+            else:
+                statuses[name] = supervised.status
+        return statuses
+
+    def uptime_s(self) -> float:
+        return time.monotonic() - self.started_monotonic
+
+    async def stop(self) -> None:
+        """Stop the scheduler, the agents and the bus, then close the database."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for supervised in reversed(list(self.agents.values())):
+            await supervised.stop()
+        await self.bus.stop()
+        self.database.close()
+        log.info("Self-Healing System stopped")
+
+
+def _intervals(settings: Settings) -> dict[str, float]:
+    intervals = settings.intervals
+    return {
+        "health": intervals.health_check_s,
+        "metrics": intervals.metrics_s,
+        "optimize": intervals.optimization_s,
+        "forecast": intervals.forecast_s,
+        "retrain": intervals.retrain_s,
+        "rollup": intervals.rollup_s,
+    }
+
+
+def _thresholds(settings: Settings) -> Thresholds:
+    values = settings.thresholds
+    return Thresholds(
+        error_rate=values.error_rate,
+        response_time_ms=values.response_time_ms,
+        cpu_percent=values.cpu_percent,
+        memory_percent=values.memory_percent,
+    )
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    notifiers: list[Notifier] | None = None,
+    extras: dict[str, Any] | None = None,
+) -> Runtime:
+    """Build (but do not start) every component; ``start_agents`` starts them."""
+    clock = clock or RealClock()
+    log.info("Initializing Self-Healing System...")
+    database = Database(settings.db_path)
+    bus = InMemoryEventBus(queue_size=settings.bus_queue_size)
+    log.info("✓ Event Bus initialized")
+    metrics = MetricsStore(database, clock)
+    log.info("✓ Metrics Store initialized (%s)", settings.db_path)
+    alerts = AlertManager(AlertStore(database), clock, notifiers or [LogNotifier()])
+    log.info("✓ Alert Manager initialized")
+    context = AgentContext(
+        bus=bus,
+        clock=clock,
+        thresholds=_thresholds(settings),
+        metrics=metrics,
+        alerts=alerts,
+        database=database,
+        extras=dict(extras or {}),
+    )
+    agents: dict[str, SupervisedAgent] = {}
+    for agent_class in AGENT_CLASSES:
+        if settings.agent_enabled(agent_class.name):
+            agents[agent_class.name] = SupervisedAgent(
+                agent_class(context),
+                bus,
+                max_failures=settings.supervisor_max_failures,
+                backoff_base_s=0.01 if isinstance(clock, SimClock) else 0.5,
+            )
+    scheduler = Scheduler(clock, bus, _intervals(settings))
+    return Runtime(
+        settings=settings,
+        clock=clock,
+        database=database,
+        bus=bus,
+        metrics=metrics,
+        alerts=alerts,
+        repairs=RepairAuditStore(database),
+        health=HealthBoard(),
+        agents=agents,
+        scheduler=scheduler,
+    )
+
+
+async def _route_to_alert_manager(runtime: Runtime, event: Event) -> None:
+    await asyncio.to_thread(runtime.alerts.handle_event, event)
+
+
+async def _housekeeping(runtime: Runtime, event: Event) -> None:
+    """Schedule-driven chores that belong to no agent: rollups, retention, alert timers."""
+    kind = getattr(event, "kind", "")
+    if kind == "rollup":
+        await asyncio.to_thread(runtime.metrics.enforce_retention)
+    if kind in {"rollup", "health"}:
+        await asyncio.to_thread(runtime.alerts.evaluate)
+
+
+async def start_agents(
+    settings: Settings,
+    *,
+    db: str | None = None,
+    redis: str | None = None,
+    clock: Clock | None = None,
+    run_scheduler: bool = True,
+) -> Runtime:
+    """The orchestrator: build everything from ``settings`` and start it.
+
+    ``db`` and ``redis`` are the platform's PostgreSQL DSN and Redis URL, as in the original
+    design's ``start_agents(db=database, redis=redis_client)``: they join the Monitor's targets.
+    """
+    extra_targets = []
+    if db:
+        extra_targets.append(Target(kind="postgres", name="database", url=db))
+    if redis:
+        extra_targets.append(Target(kind="redis", name="cache", url=redis))
+    if extra_targets:
+        settings = settings.model_copy(update={"targets": (*settings.targets, *extra_targets)})
+    runtime = build_runtime(settings, clock=clock)
+    return await start_runtime(runtime, run_scheduler=run_scheduler)
+
+
+async def start_runtime(runtime: Runtime, *, run_scheduler: bool = True) -> Runtime:
+    """Start the bus, wire the AlertManager, start the enabled agents in order, then ticks."""
+    bus = runtime.bus
+    for channel in (Channel.ALERT, Channel.PREDICTION, Channel.SECURITY, Channel.HEALTH):
+        bus.subscribe(
+            channel,
+            lambda event: _route_to_alert_manager(runtime, event),
+            name=f"AlertManager:{channel.value}",
+        )
+    bus.subscribe(HealthChecked, runtime.health.record, name="HealthBoard")
+    bus.subscribe(Tick, lambda event: _housekeeping(runtime, event), name="Housekeeping")
+    await bus.start()
+    if not runtime.settings.enable_self_healing:
+        log.info("Self-healing disabled (ENABLE_SELF_HEALING=false): API only, no agents")
+    for name, supervised in runtime.agents.items():
+        await supervised.start()
+        log.info("✓ %s Agent initialized", name)
+    for name in AGENT_NAMES:
+        if name not in runtime.agents and runtime.settings.enable_self_healing:
+            log.info("- %s Agent disabled", name)
+    if run_scheduler:
+        runtime._tasks.append(asyncio.create_task(runtime.scheduler.run_forever()))
+    log.info("✅ All agents started")
+    return runtime

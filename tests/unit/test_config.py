@@ -1,0 +1,137 @@
+"""Settings: seed defaults, every environment override, TOML, and the bad-value errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from selfheal_ml.config import AGENT_NAMES, Settings, load_settings
+from selfheal_ml.errors import ConfigError
+
+
+def test_seed_defaults() -> None:
+    settings = load_settings()
+    assert settings.intervals.health_check_s == 30
+    assert settings.intervals.metrics_s == 60
+    assert settings.intervals.optimization_s == 300
+    assert settings.thresholds.error_rate == 0.05
+    assert settings.thresholds.response_time_ms == 2000
+    assert settings.thresholds.cpu_percent == 80
+    assert settings.thresholds.memory_percent == 85
+    assert all(settings.agent_enabled(name) for name in AGENT_NAMES)
+    assert settings.agents.repair.auto is True
+    assert settings.db_path == "data/selfheal.duckdb"
+    assert settings.mlflow_tracking_uri == "sqlite:///mlruns/mlflow.db"
+    assert settings.admin_token is None
+
+
+@pytest.mark.parametrize("agent", AGENT_NAMES)
+def test_each_agent_can_be_disabled(agent: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(f"AGENT_{agent.upper()}_ENABLED", "false")
+    settings = load_settings()
+    assert not settings.agent_enabled(agent)
+    assert all(settings.agent_enabled(other) for other in AGENT_NAMES if other != agent)
+
+
+def test_global_switch_disables_every_agent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENABLE_SELF_HEALING", "false")
+    settings = load_settings()
+    assert not any(settings.agent_enabled(name) for name in AGENT_NAMES)
+
+
+def test_string_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENT_REPAIR_AUTO", "false")
+    monkeypatch.setenv("SELFHEAL_ADMIN_TOKEN", "s3cret")
+    monkeypatch.setenv("SELFHEAL_DB", "/tmp/x.duckdb")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+    monkeypatch.setenv("SELFHEAL_HEALTH_CHECK_INTERVAL_S", "5")
+    monkeypatch.setenv("SELFHEAL_METRICS_INTERVAL_S", "10")
+    monkeypatch.setenv("SELFHEAL_OPTIMIZATION_INTERVAL_S", "20")
+    settings = load_settings()
+    assert settings.agents.repair.auto is False
+    assert settings.admin_token is not None
+    assert settings.admin_token.get_secret_value() == "s3cret"
+    assert settings.db_path == "/tmp/x.duckdb"
+    assert settings.mlflow_tracking_uri == "http://127.0.0.1:5000"
+    assert (settings.intervals.health_check_s, settings.intervals.metrics_s) == (5, 10)
+    assert settings.intervals.optimization_s == 20
+
+
+def test_bad_boolean_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENT_REPAIR_ENABLED", "maybe")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert caught.value.setting == "AGENT_REPAIR_ENABLED"
+    assert "boolean" in caught.value.expected
+    assert "'maybe'" in str(caught.value)
+
+
+def test_negative_interval_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SELFHEAL_HEALTH_CHECK_INTERVAL_S", "-1")
+    with pytest.raises(ConfigError, match=r"SELFHEAL_HEALTH_CHECK_INTERVAL_S.*greater than 0"):
+        load_settings()
+
+
+def test_toml_file_and_environment_precedence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "selfheal.toml"
+    config.write_text(
+        "[intervals]\nhealth_check_s = 10\nmetrics_s = 15\n"
+        "[agents.security]\nenabled = false\n"
+        '[[targets]]\nkind = "postgres"\nname = "db"\nurl = "postgresql://127.0.0.1/test"\n'
+    )
+    monkeypatch.setenv("SELFHEAL_METRICS_INTERVAL_S", "20")
+    settings = load_settings(config)
+    assert settings.intervals.health_check_s == 10
+    assert settings.intervals.metrics_s == 20  # environment wins over the file
+    assert not settings.agent_enabled("Security")
+    assert settings.targets[0].kind == "postgres"
+
+
+def test_unknown_toml_key_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "selfheal.toml"
+    config.write_text("[intervals]\nhealth_check_seconds = 10\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    assert caught.value.setting == "intervals.health_check_seconds"
+
+
+def test_negative_interval_in_toml_names_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "selfheal.toml"
+    config.write_text("[intervals]\nmetrics_s = -5\n")
+    with pytest.raises(ConfigError, match=r"intervals\.metrics_s"):
+        load_settings(config)
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="--config"):
+        load_settings(tmp_path / "absent.toml")
+
+
+def test_masked_hides_the_token() -> None:
+    settings = Settings(admin_token="s3cret")  # type: ignore[arg-type]
+    shown = settings.masked()
+    assert shown["admin_token"] == "********"
+    assert "s3cret" not in str(shown)
+
+
+def test_cli_exits_2_with_one_line(tmp_path: Path) -> None:
+    environment = {"AGENT_REPAIR_ENABLED": "maybe", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-m", "selfheal_ml.cli", "config", "show"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "AGENT_REPAIR_ENABLED" in lines[0]
+    assert "expected a boolean" in lines[0]
+    assert "'maybe'" in lines[0]

@@ -1,6 +1,8 @@
 """The ``selfheal-ml`` command line.
 
+    selfheal-ml demo [--days N] [--seed S] [--faults N] [--report FILE] [--db FILE]
     selfheal-ml serve [--host H] [--port P] [--config FILE] [--dev]
+    selfheal-ml sim serve [--host H] [--port P] [--seed S]
     selfheal-ml config show [--config FILE]
     selfheal-ml version
 
@@ -14,6 +16,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from selfheal_ml import __version__
 from selfheal_ml.config import Settings, load_settings
@@ -29,6 +32,34 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     app = create_app(settings, dev=args.dev)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from selfheal_ml.demo import DemoOptions, run_demo, summary_table
+
+    for name in ("days", "faults"):
+        value = getattr(args, name)
+        if value is not None and value <= 0:
+            raise ConfigError(f"--{name}", "a positive number", value)
+    options = DemoOptions(days=args.days, seed=args.seed, faults=args.faults, db_path=args.db)
+    result = asyncio.run(run_demo(settings, options))
+    print(summary_table(result))
+    print(json.dumps(result.dashboard, indent=2))
+    if args.report:
+        Path(args.report).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.report).write_text(json.dumps(result.report(), indent=2) + "\n", "utf-8")
+        print(f"report written to {args.report}")
+    print(f"DuckDB file left for the notebook: {options.db_path}")
+    return 0
+
+
+def _sim_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from selfheal_ml.sim.server import serve_simulator
+
+    serve_simulator(host=args.host, port=args.port, seed=args.seed)
     return 0
 
 
@@ -53,6 +84,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", help="TOML file with settings and targets")
     serve.add_argument("--dev", action="store_true", help="allow running without an admin token")
     serve.set_defaults(handler=_serve)
+
+    demo = commands.add_parser("demo", help="run the system against the simulator, virtual time")
+    demo.add_argument("--days", type=float, default=7.0, help="simulated days (default 7)")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--faults", type=int, default=None, help="faults to inject (default 2/day)")
+    demo.add_argument("--report", help="write the summary as JSON to this file")
+    demo.add_argument("--db", default="data/demo.duckdb", help="DuckDB file (recreated)")
+    demo.add_argument("--config", help="TOML file with settings")
+    demo.set_defaults(handler=_demo)
+
+    sim = commands.add_parser("sim", help="the platform simulator")
+    sim_commands = sim.add_subparsers(dest="sim_command", required=True)
+    sim_serve = sim_commands.add_parser("serve", help="run the five platforms over HTTP")
+    sim_serve.add_argument("--host", default="127.0.0.1")
+    sim_serve.add_argument("--port", type=int, default=8700)
+    sim_serve.add_argument("--seed", type=int, default=0)
+    sim_serve.set_defaults(handler=_sim_serve)
 
     config = commands.add_parser("config", help="inspect the configuration")
     config_commands = config.add_subparsers(dest="config_command", required=True)

@@ -108,6 +108,7 @@ class Target(Section):
     url: str = ""
     platform: str = ""
     timeout_s: PositiveFloat = 5.0
+    disk_path: str = "/"
 
 
 # environment variable -> path in the settings tree
@@ -170,6 +171,8 @@ class Settings(BaseSettings):
     thresholds: Thresholds = Thresholds()
     agents: Agents = Agents()
     targets: tuple[Target, ...] = ()
+    # with no targets configured, the Monitor watches the live simulator (selfheal-ml sim serve)
+    simulator_url: str = "http://127.0.0.1:8700"
     bus_queue_size: int = Field(default=10_000, gt=0)
     supervisor_max_failures: int = Field(default=5, gt=0)
 

@@ -12,16 +12,34 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from selfheal_ml import __version__
 from selfheal_ml.agents import AGENT_CLASSES, AgentContext, AgentStatus, Thresholds
 from selfheal_ml.agents.supervisor import SupervisedAgent
 from selfheal_ml.alerting import AlertManager, LogNotifier, Notifier
 from selfheal_ml.bus import InMemoryEventBus
+from selfheal_ml.collectors import (
+    TargetSpec,
+    build_collectors,
+    collection_timeout_s,
+    simulator_targets,
+)
 from selfheal_ml.clock import Clock, RealClock, SimClock
 from selfheal_ml.config import AGENT_NAMES, Settings, Target
-from selfheal_ml.events import Channel, Event, HealthChecked, HealthStatus, Tick
+from selfheal_ml.events import (
+    AgentFailed,
+    AlertRaised,
+    AnomalyDetected,
+    BreachPredicted,
+    Event,
+    HealthChecked,
+    HealthStatus,
+    IncidentDiagnosed,
+    SecurityThreatDetected,
+    Tick,
+)
 from selfheal_ml.scheduler import Scheduler
 from selfheal_ml.storage import Database
 from selfheal_ml.storage.alerts import AlertStore
@@ -29,6 +47,17 @@ from selfheal_ml.storage.metrics import MetricsStore
 from selfheal_ml.storage.repairs import RepairAuditStore
 
 log = logging.getLogger("selfheal_ml")
+
+ALERT_HISTORY_DAYS = 30
+# the events the AlertManager turns into alerts
+ALERTING_EVENTS: tuple[type[Event], ...] = (
+    AlertRaised,
+    AnomalyDetected,
+    BreachPredicted,
+    AgentFailed,
+    SecurityThreatDetected,
+    IncidentDiagnosed,
+)
 
 
 @dataclass
@@ -63,6 +92,7 @@ class Runtime:
     bus: InMemoryEventBus
     metrics: MetricsStore
     alerts: AlertManager
+    alert_store: AlertStore
     repairs: RepairAuditStore
     health: HealthBoard
     agents: dict[str, SupervisedAgent]
@@ -83,6 +113,41 @@ class Runtime:
 
     def uptime_s(self) -> float:
         return time.monotonic() - self.started_monotonic
+
+    def system_status(self) -> str:
+        """``running``, ``degraded`` (an enabled agent failed) or ``api-only``."""
+        if not self.settings.enable_self_healing:
+            return "api-only"
+        if any(status.failed for status in self.agent_statuses().values()):
+            return "degraded"
+        return "running"
+
+    def dashboard(self) -> dict[str, Any]:
+        """The seed's dashboard shape, every value read live."""
+        counts = self.alerts.counts()
+        repairs = self.repairs.summary()
+        return {
+            "system": {
+                "status": self.system_status(),
+                "uptime": round(self.uptime_s(), 3),
+                "version": __version__,
+            },
+            "agents": {
+                name: {"running": status.running, "enabled": status.enabled}
+                for name, status in self.agent_statuses().items()
+            },
+            "health": {"overall": self.health.overall(), "platforms": dict(self.health.platforms)},
+            "alerts": {
+                "active": counts.active,
+                "total": counts.total,
+                "autoResolved": counts.auto_resolved,
+            },
+            "repairs": {
+                "total": repairs.total,
+                "successRate": repairs.success_rate,
+                "active": repairs.active,
+            },
+        }
 
     async def stop(self) -> None:
         """Stop the scheduler, the agents and the bus, then close the database."""
@@ -120,6 +185,36 @@ def _thresholds(settings: Settings) -> Thresholds:
     )
 
 
+SIMULATED_PLATFORMS = ("leadsite.ai", "leadsite.io", "clientcontact.io", "videosite.io", "tackle.io")
+
+
+def target_specs(settings: Settings) -> list[TargetSpec]:
+    """The Monitor's targets: the configured ones, else the live simulator's platforms."""
+    if not settings.targets:
+        return simulator_targets(settings.simulator_url, SIMULATED_PLATFORMS)
+    return [
+        TargetSpec(
+            kind=target.kind,
+            name=target.name,
+            url=target.url,
+            platform=target.platform or None,
+            timeout_s=target.timeout_s,
+            disk_path=target.disk_path,
+        )
+        for target in settings.targets
+    ]
+
+
+def monitor_ports(settings: Settings) -> dict[str, Any]:
+    """Collectors, platform names and the round timeout for the Monitor agent."""
+    specs = target_specs(settings)
+    return {
+        "collectors": build_collectors(specs),
+        "platforms": sorted({spec.platform for spec in specs if spec.platform}),
+        "collection_timeout_s": collection_timeout_s(specs),
+    }
+
+
 def build_runtime(
     settings: Settings,
     *,
@@ -135,7 +230,8 @@ def build_runtime(
     log.info("✓ Event Bus initialized")
     metrics = MetricsStore(database, clock)
     log.info("✓ Metrics Store initialized (%s)", settings.db_path)
-    alerts = AlertManager(AlertStore(database), clock, notifiers or [LogNotifier()])
+    alert_store = AlertStore(database)
+    alerts = AlertManager(alert_store, clock, notifiers or [LogNotifier()])
     log.info("✓ Alert Manager initialized")
     context = AgentContext(
         bus=bus,
@@ -144,7 +240,7 @@ def build_runtime(
         metrics=metrics,
         alerts=alerts,
         database=database,
-        extras=dict(extras or {}),
+        extras=dict(extras) if extras is not None else monitor_ports(settings),
     )
     agents: dict[str, SupervisedAgent] = {}
     for agent_class in AGENT_CLASSES:
@@ -163,6 +259,7 @@ def build_runtime(
         bus=bus,
         metrics=metrics,
         alerts=alerts,
+        alert_store=alert_store,
         repairs=RepairAuditStore(database),
         health=HealthBoard(),
         agents=agents,
@@ -179,6 +276,8 @@ async def _housekeeping(runtime: Runtime, event: Event) -> None:
     kind = getattr(event, "kind", "")
     if kind == "rollup":
         await asyncio.to_thread(runtime.metrics.enforce_retention)
+        cutoff = runtime.clock.now() - timedelta(days=ALERT_HISTORY_DAYS)
+        await asyncio.to_thread(runtime.alert_store.enforce_retention, cutoff)
     if kind in {"rollup", "health"}:
         await asyncio.to_thread(runtime.alerts.evaluate)
 
@@ -210,11 +309,11 @@ async def start_agents(
 async def start_runtime(runtime: Runtime, *, run_scheduler: bool = True) -> Runtime:
     """Start the bus, wire the AlertManager, start the enabled agents in order, then ticks."""
     bus = runtime.bus
-    for channel in (Channel.ALERT, Channel.PREDICTION, Channel.SECURITY, Channel.HEALTH):
+    for event_type in ALERTING_EVENTS:
         bus.subscribe(
-            channel,
+            event_type,
             lambda event: _route_to_alert_manager(runtime, event),
-            name=f"AlertManager:{channel.value}",
+            name=f"AlertManager:{event_type.__name__}",
         )
     bus.subscribe(HealthChecked, runtime.health.record, name="HealthBoard")
     bus.subscribe(Tick, lambda event: _housekeeping(runtime, event), name="Housekeeping")

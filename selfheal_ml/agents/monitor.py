@@ -1,19 +1,122 @@
-"""The Monitor agent. Collects metrics from the configured targets and reports health.
+"""The Monitor agent: collects metrics every health-check interval and reports health.
 
-Without collectors configured it only counts the collection ticks it receives.
+On each ``Tick(health)`` it runs every collector concurrently (each under its own timeout, so
+one slow target never holds up the others), stores the points in the MetricsStore in one
+batch, publishes ``MetricsCollected``, evaluates the seed's threshold rules (firing and
+clearing ``AlertRaised`` events for the AlertManager) and publishes one ``HealthChecked`` per
+platform, rolled up to healthy / degraded / down.
+
+Ports (from ``AgentContext.extras``): ``collectors`` (a list of collectors), ``platforms``
+(names to report health for even before they send data), ``collection_timeout_s``,
+``alert_resend_s`` (how often a condition that keeps holding is re-sent, default 60 s) and
+``store_every_s`` (0, the default: every round is written at once; virtual-time replays set it
+higher to write fewer, larger batches).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+import asyncio
+from datetime import datetime
+from typing import Any, ClassVar
 
-from selfheal_ml.agents.base import Selector
-from selfheal_ml.agents.counting import CountingAgent
-from selfheal_ml.events import Tick
+from selfheal_ml.agents.base import Agent, AgentContext, Selector
+from selfheal_ml.collectors.base import CollectionResult, Collector, collect_all
+from selfheal_ml.events import (
+    AlertRaised,
+    Event,
+    HealthChecked,
+    MetricPoint,
+    MetricsCollected,
+    Tick,
+)
+from selfheal_ml.monitoring import (
+    ThresholdLimits,
+    ThresholdTracker,
+    Tracked,
+    evaluate_thresholds,
+    platform_health,
+)
 
 
-class MonitorAgent(CountingAgent):
-    """Monitor agent: handles its events and reports how many it has seen."""
+class MonitorAgent(Agent):
+    """Collects, stores and judges one round of metrics per health-check tick."""
 
     name: ClassVar[str] = "Monitor"
     subscriptions: ClassVar[tuple[Selector, ...]] = (Tick,)
+
+    def __init__(self, context: AgentContext) -> None:
+        super().__init__(context)
+        self.collectors: list[Collector] = list(context.extras.get("collectors", []))
+        self.platforms: set[str] = set(context.extras.get("platforms", []))
+        self.timeout_s = float(context.extras.get("collection_timeout_s", 5.0))
+        thresholds = context.thresholds
+        self.limits = ThresholdLimits(
+            response_time_ms=thresholds.response_time_ms,
+            error_rate=thresholds.error_rate,
+            cpu_percent=thresholds.cpu_percent,
+            memory_percent=thresholds.memory_percent,
+        )
+        self.tracker = ThresholdTracker(resend_s=float(context.extras.get("alert_resend_s", 60.0)))
+        self.store_every_s = float(context.extras.get("store_every_s", 0.0))
+        self.pending: list[MetricPoint] = []
+        self.last_stored: datetime | None = None
+        self.last_result: CollectionResult | None = None
+
+    async def stop(self) -> None:
+        await self._store(force=True)
+
+    async def _store(self, now: datetime | None = None, *, force: bool = False) -> None:
+        if self.context.metrics is None or not self.pending:
+            return
+        due = (
+            force
+            or self.last_stored is None
+            or now is None
+            or (now - self.last_stored).total_seconds() >= self.store_every_s
+        )
+        if due:
+            batch, self.pending = self.pending, []
+            await asyncio.to_thread(self.context.metrics.append_points, batch)
+            self.last_stored = now
+
+    async def handle(self, event: Event) -> list[Event]:
+        if not isinstance(event, Tick) or event.kind != "health" or not self.collectors:
+            return []
+        result = await collect_all(self.collectors, event.ts, self.timeout_s)
+        self.last_result = result
+        self.pending.extend(result.points)
+        await self._store(event.ts)
+        for point in result.points:
+            if "platform" in point.labels:
+                self.platforms.add(point.labels["platform"])
+        changes = self.tracker.update(evaluate_thresholds(result.points, self.limits), event.ts)
+        holding = changes.holding
+        produced: list[Event] = [
+            MetricsCollected(ts=event.ts, source=self.name, points=tuple(result.points))
+        ]
+        produced += [self._alert(event, t, firing=True) for t in changes.started + changes.resent]
+        produced += [self._alert(event, tracked, firing=False) for tracked in changes.cleared]
+        for platform, status in sorted(platform_health(self.platforms, holding).items()):
+            detail = "; ".join(
+                f.summary for f in holding if f.labels.get("platform", platform) == platform
+            )
+            produced.append(
+                HealthChecked(
+                    ts=event.ts, source=self.name, target=platform, status=status, detail=detail
+                )
+            )
+        return produced
+
+    def _alert(self, tick: Tick, tracked: Tracked, *, firing: bool) -> AlertRaised:
+        finding = tracked.finding
+        annotations: dict[str, Any] = {"summary": finding.summary, "value": f"{finding.value:g}"}
+        return AlertRaised(
+            ts=tick.ts,
+            source=self.name,
+            correlation_id=tracked.correlation_id,
+            alertname=finding.alertname,
+            severity=finding.severity,
+            labels=dict(finding.labels),
+            annotations={key: str(value) for key, value in annotations.items()},
+            firing=firing,
+        )

@@ -1,0 +1,150 @@
+"""From target descriptions to collectors: the one place that maps a kind to a class.
+
+The config layer turns the TOML ``[[targets]]`` tables into :class:`TargetSpec` values; this
+module turns those into collector instances through an explicit, typed table (no string
+imports). Specs validate themselves on construction, naming the offending field.
+
+>>> collectors = build_collectors([
+...     TargetSpec(kind="http", name="leadsite.ai", url="http://127.0.0.1:8001/health",
+...                platform="leadsite.ai"),
+...     TargetSpec(kind="redis", name="cache", url="redis://127.0.0.1:6379/0"),
+... ])
+>>> [collector.name for collector in collectors]
+['http:leadsite.ai', 'redis:cache']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from selfheal_ml.collectors.base import Collector
+from selfheal_ml.collectors.host import HostCollector
+from selfheal_ml.collectors.http_probe import HttpProbe
+from selfheal_ml.collectors.postgres import PostgresCollector
+from selfheal_ml.collectors.prometheus_scrape import PrometheusScrape
+from selfheal_ml.collectors.redis_cache import RedisCollector
+from selfheal_ml.errors import ValidationError
+
+TargetKind = Literal["http", "prometheus", "postgres", "redis", "host"]
+
+#: URL schemes each kind accepts (``host`` takes no URL).
+URL_SCHEMES: dict[TargetKind, tuple[str, ...]] = {
+    "http": ("http://", "https://"),
+    "prometheus": ("http://", "https://"),
+    "postgres": ("postgresql://", "postgres://"),
+    "redis": ("redis://", "rediss://", "unix://"),
+    "host": (),
+}
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """One thing to watch.
+
+    ``url`` is the probe or ``/metrics`` URL, the PostgreSQL DSN or the Redis URL; for
+    ``host`` it is unused and ``disk_path`` names the filesystem whose usage is reported.
+    ``platform`` ties the target to a platform (it becomes a label).
+
+    For ``host`` targets, ``name`` is the value of the ``host`` label.
+
+    >>> TargetSpec(kind="redis", name="cache", url="mysql://x")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    selfheal_ml.errors.ValidationError: url: expected a URL starting with redis://...
+    """
+
+    kind: TargetKind
+    name: str
+    url: str = ""
+    platform: str | None = None
+    timeout_s: float = 5.0
+    disk_path: str = "/"
+
+    def __post_init__(self) -> None:
+        if self.kind not in get_args(TargetKind):
+            expected = ", ".join(get_args(TargetKind))
+            raise ValidationError("kind", f"expected one of {expected}, got {self.kind!r}")
+        if not self.name.strip():
+            raise ValidationError("name", "expected a non-empty target name, got ''")
+        if not self.timeout_s > 0:
+            raise ValidationError(
+                "timeout_s", f"expected a positive duration, got {self.timeout_s!r}"
+            )
+        schemes = URL_SCHEMES[self.kind]
+        if schemes and not self.url.startswith(schemes):
+            raise ValidationError(
+                "url",
+                f"expected a URL starting with {' or '.join(schemes)} for a {self.kind} "
+                f"target, got {self.url!r}",
+            )
+
+
+def _http(spec: TargetSpec) -> Collector:
+    return HttpProbe(spec.name, spec.url, spec.timeout_s, spec.platform)
+
+
+def _prometheus(spec: TargetSpec) -> Collector:
+    return PrometheusScrape(spec.name, spec.url, spec.timeout_s, spec.platform)
+
+
+def _postgres(spec: TargetSpec) -> Collector:
+    return PostgresCollector(spec.name, spec.url, spec.timeout_s, spec.platform)
+
+
+def _redis(spec: TargetSpec) -> Collector:
+    return RedisCollector(spec.name, spec.url, spec.timeout_s, spec.platform)
+
+
+def _host(spec: TargetSpec) -> Collector:
+    return HostCollector(spec.disk_path, hostname=spec.name, platform=spec.platform)
+
+
+BUILDERS: dict[TargetKind, Callable[[TargetSpec], Collector]] = {
+    "http": _http,
+    "prometheus": _prometheus,
+    "postgres": _postgres,
+    "redis": _redis,
+    "host": _host,
+}
+
+
+def build_collectors(targets: Sequence[TargetSpec]) -> list[Collector]:
+    """One collector per target, in order; duplicate collector names are refused."""
+    collectors = [BUILDERS[spec.kind](spec) for spec in targets]
+    names = [collector.name for collector in collectors]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValidationError(
+            "targets", f"expected unique kind and name, got duplicates {duplicates}"
+        )
+    return collectors
+
+
+def collection_timeout_s(targets: Sequence[TargetSpec], margin_s: float = 1.0) -> float:
+    """A ``collect_all`` timeout that lets every target's own timeout fire first.
+
+    >>> collection_timeout_s([TargetSpec(kind="host", name="box", timeout_s=2.0)])
+    3.0
+    """
+    return max((spec.timeout_s for spec in targets), default=0.0) + margin_s
+
+
+def simulator_targets(
+    base_url: str, platforms: Sequence[str], timeout_s: float = 5.0
+) -> list[TargetSpec]:
+    """Probe and scrape targets for each platform of the live simulator (``sim serve``).
+
+    The simulator serves ``/p/<platform>/health`` and ``/p/<platform>/metrics``.
+
+    >>> [spec.url for spec in simulator_targets("http://127.0.0.1:8700/", ["tackle.io"])]
+    ['http://127.0.0.1:8700/p/tackle.io/health', 'http://127.0.0.1:8700/p/tackle.io/metrics']
+    """
+    root = base_url.rstrip("/")
+    targets: list[TargetSpec] = []
+    for platform in platforms:
+        health_url, metrics_url = f"{root}/p/{platform}/health", f"{root}/p/{platform}/metrics"
+        targets.append(TargetSpec("http", platform, health_url, platform, timeout_s))
+        targets.append(TargetSpec("prometheus", platform, metrics_url, platform, timeout_s))
+    return targets

@@ -1,0 +1,88 @@
+"""HTTP probe: is an endpoint answering, how fast, with which status.
+
+The probe is the black-box view of a platform (what a user would see), in the spirit of the
+Prometheus blackbox exporter. A refused connection, a DNS failure or a timeout is an answer
+too: ``probe_up 0`` and ``last_error`` set, never an exception out of ``collect``.
+
+A fresh client per probe keeps no connection open between rounds, and the measured latency
+includes connecting, as a real visitor would pay it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+
+import httpx
+
+from selfheal_ml.collectors.base import describe_failure, metric_point, target_labels
+from selfheal_ml.events import MetricPoint
+
+#: Sent with every probe and scrape, so target logs can tell monitoring from users.
+USER_AGENT = "selfheal-ml-monitor"
+
+#: Exceptions that mean "the target did not answer properly", reported as ``probe_up 0``.
+UNREACHABLE_ERRORS: tuple[type[Exception], ...] = (
+    httpx.HTTPError,
+    httpx.InvalidURL,
+    TimeoutError,
+    OSError,
+)
+
+
+class HttpProbe:
+    """GET ``url`` within ``timeout_s``; emits ``probe_up``, ``probe_latency_ms``, status.
+
+    ``probe_up`` is 1 when a response arrived with a status below 400. ``probe_latency_ms``
+    and ``probe_status_code`` are emitted whenever a response arrived. ``transport`` lets
+    tests swap the network for an ``httpx.MockTransport``.
+
+    >>> import asyncio, httpx
+    >>> from datetime import datetime, UTC
+    >>> transport = httpx.MockTransport(lambda request: httpx.Response(503))
+    >>> probe = HttpProbe("shop", "http://shop.test/health", transport=transport)
+    >>> points = asyncio.run(probe.collect(datetime(2026, 1, 1, tzinfo=UTC)))
+    >>> {point.series: point.value for point in points if "latency" not in point.series}
+    {'probe_up{target="shop"}': 0.0, 'probe_status_code{target="shop"}': 503.0}
+    >>> probe.last_error
+    'HTTP 503'
+    """
+
+    def __init__(
+        self,
+        target: str,
+        url: str,
+        timeout_s: float = 5.0,
+        platform: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.target = target
+        self.url = url
+        self.timeout_s = timeout_s
+        self.platform = platform
+        self.transport = transport
+        self.name = f"http:{target}"
+        self.last_error: str | None = None
+
+    async def collect(self, now: datetime) -> list[MetricPoint]:
+        """Probe once; never raises for an unreachable or failing target."""
+        labels = target_labels(self.target, self.platform)
+        started = time.perf_counter()
+        try:
+            async with (
+                asyncio.timeout(self.timeout_s),
+                httpx.AsyncClient(transport=self.transport, timeout=self.timeout_s) as client,
+            ):
+                response = await client.get(self.url, headers={"User-Agent": USER_AGENT})
+        except UNREACHABLE_ERRORS as error:
+            self.last_error = describe_failure(error, self.timeout_s)
+            return [metric_point("probe_up", labels, 0.0, now)]
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        healthy = response.status_code < 400
+        self.last_error = None if healthy else f"HTTP {response.status_code}"
+        return [
+            metric_point("probe_up", labels, 1.0 if healthy else 0.0, now),
+            metric_point("probe_status_code", labels, float(response.status_code), now),
+            metric_point("probe_latency_ms", labels, latency_ms, now),
+        ]

@@ -1,0 +1,259 @@
+"""Prometheus scrape: read a ``/metrics`` page and turn it into detector-ready series.
+
+The page (text exposition format 0.0.4) is parsed with ``prometheus_client``'s own parser.
+Cumulative series are converted, because detectors and forecasts need "what happened in the
+last interval", not "since the process started":
+
+- gauges and untyped samples are kept as they are (same name and labels);
+- counters become per-second rates named ``<family>_per_second`` (``http_requests_total`` ->
+  ``http_requests_per_second``), using the previous scrape, reset-aware; the first scrape of
+  a series yields no rate;
+- histograms become ``<family>_p50``, ``<family>_p95``, ``<family>_p99`` (in the histogram's
+  own unit), interpolated like PromQL ``histogram_quantile`` over the bucket increase since
+  the previous scrape (the cumulative buckets on the first scrape), plus
+  ``<family>_count_per_second``; an interval with no observation yields no quantile;
+- summaries keep their ``quantile`` samples as gauges and turn ``_count`` into a rate;
+- ``<family>_created`` creation timestamps and non-finite values (``NaN``, ``+Inf``) are
+  dropped, so every point a detector sees is a finite number.
+
+Exposed labels win over the target's own labels (``honor_labels``), which are added only
+where the page did not set them. Each scrape also emits ``scrape_up``, ``scrape_duration_ms``
+and ``scrape_samples`` for the target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import httpx
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
+
+from selfheal_ml.collectors.base import describe_failure, metric_point, target_labels
+from selfheal_ml.collectors.counters import CounterTracker, HistogramTracker
+from selfheal_ml.collectors.http_probe import UNREACHABLE_ERRORS, USER_AGENT
+from selfheal_ml.collectors.prometheus_math import Bucket, histogram_quantile, parse_bucket_bound
+from selfheal_ml.errors import ValidationError
+from selfheal_ml.events import MetricPoint, series_key
+
+#: Quantiles extracted from every histogram, with their series-name suffix.
+HISTOGRAM_QUANTILES: tuple[tuple[str, float], ...] = (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
+
+#: Unreachable target, HTTP error status, or a page the parser rejects: ``scrape_up 0``.
+SCRAPE_ERRORS: tuple[type[Exception], ...] = (*UNREACHABLE_ERRORS, ValueError, ValidationError)
+
+ACCEPT_HEADER = "text/plain;version=0.0.4;q=1.0, */*;q=0.1"
+
+
+def parse_exposition(text: str) -> list[Metric]:
+    """All metric families of a text exposition page (raises ``ValueError`` if malformed).
+
+    >>> [(family.name, family.type) for family in parse_exposition("# TYPE up gauge\\nup 1\\n")]
+    [('up', 'gauge')]
+    """
+    return list(text_string_to_metric_families(text))
+
+
+class ExpositionConverter:
+    """Turns parsed metric families into points, remembering counters between scrapes.
+
+    >>> from datetime import datetime, timedelta, UTC
+    >>> converter = ExpositionConverter({"target": "shop"})
+    >>> page = "# TYPE jobs_total counter\\njobs_total 10\\n# TYPE queue gauge\\nqueue 3\\n"
+    >>> start = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> [point.series for point in converter.convert(text_string_to_metric_families(page), start)]
+    ['queue{target="shop"}']
+    >>> page = page.replace("jobs_total 10", "jobs_total 40")
+    >>> later = start + timedelta(seconds=15)
+    >>> points = converter.convert(text_string_to_metric_families(page), later)
+    >>> [(point.series, point.value) for point in points]
+    [('jobs_per_second{target="shop"}', 2.0), ('queue{target="shop"}', 3.0)]
+    """
+
+    def __init__(self, base_labels: dict[str, str]) -> None:
+        self.base_labels = dict(base_labels)
+        self._counters = CounterTracker()
+        self._histograms = HistogramTracker()
+        self._seen_counters: set[str] = set()
+        self._seen_histograms: set[str] = set()
+
+    def convert(self, families: Iterable[Metric], now: datetime) -> list[MetricPoint]:
+        """Points at ``now`` for every family of one scrape.
+
+        Series absent from this scrape are forgotten, so label churn cannot grow the state
+        without bound; a series that comes back starts afresh (no rate on its first return).
+        """
+        families = list(families)
+        self._seen_counters = set()
+        self._seen_histograms = set()
+        creation_times = {
+            f"{family.name}_created"
+            for family in families
+            if family.type in ("counter", "histogram", "summary")
+        }
+        points: list[MetricPoint] = []
+        for family in families:
+            if family.name in creation_times:
+                continue  # "<counter>_created" timestamps, exposed as separate gauges
+            if family.type in ("gauge", "unknown", "untyped"):
+                points.extend(self._gauges(family.samples, now))
+            elif family.type == "counter":
+                points.extend(self._counter_rates(family, now))
+            elif family.type == "histogram":
+                points.extend(self._histogram(family, now))
+            elif family.type == "summary":
+                points.extend(self._summary(family, now))
+        self._counters.keep_only(self._seen_counters)
+        self._histograms.keep_only(self._seen_histograms)
+        return points
+
+    def _labels(self, sample_labels: dict[str, str]) -> dict[str, str]:
+        merged = dict(self.base_labels)
+        merged.update(sample_labels)
+        return merged
+
+    def _gauges(self, samples: Iterable[Sample], now: datetime) -> list[MetricPoint]:
+        return [
+            metric_point(sample.name, self._labels(sample.labels), float(sample.value), now)
+            for sample in samples
+            if math.isfinite(sample.value)
+        ]
+
+    def _rate(self, name: str, sample: Sample, now: datetime) -> list[MetricPoint]:
+        if not math.isfinite(sample.value):
+            return []
+        labels = self._labels(sample.labels)
+        key = series_key(sample.name, labels)
+        self._seen_counters.add(key)
+        delta = self._counters.observe(key, float(sample.value), now)
+        if delta is None:
+            return []
+        return [metric_point(name, labels, delta.rate_per_s, now)]
+
+    def _counter_rates(self, family: Metric, now: datetime) -> list[MetricPoint]:
+        points: list[MetricPoint] = []
+        for sample in family.samples:
+            if sample.name.endswith("_created"):
+                continue
+            points.extend(self._rate(f"{family.name}_per_second", sample, now))
+        return points
+
+    def _summary(self, family: Metric, now: datetime) -> list[MetricPoint]:
+        points: list[MetricPoint] = []
+        for sample in family.samples:
+            if sample.name == family.name:
+                points.extend(self._gauges([sample], now))
+            elif sample.name == f"{family.name}_count":
+                points.extend(self._rate(f"{family.name}_count_per_second", sample, now))
+        return points
+
+    def _histogram(self, family: Metric, now: datetime) -> list[MetricPoint]:
+        points: list[MetricPoint] = []
+        groups: dict[str, tuple[dict[str, str], list[Bucket]]] = {}
+        for sample in family.samples:
+            if sample.name == f"{family.name}_count":
+                points.extend(self._rate(f"{family.name}_count_per_second", sample, now))
+            elif (
+                sample.name == f"{family.name}_bucket"
+                and "le" in sample.labels
+                and math.isfinite(sample.value)
+            ):
+                labels = self._labels({k: v for k, v in sample.labels.items() if k != "le"})
+                bound = parse_bucket_bound(sample.labels["le"])
+                entry = groups.setdefault(series_key(family.name, labels), (labels, []))
+                entry[1].append(Bucket(bound, float(sample.value)))
+        for key, (labels, buckets) in groups.items():
+            points.extend(self._quantiles(family.name, key, labels, buckets, now))
+        return points
+
+    def _quantiles(
+        self,
+        family_name: str,
+        key: str,
+        labels: dict[str, str],
+        buckets: Sequence[Bucket],
+        now: datetime,
+    ) -> list[MetricPoint]:
+        self._seen_histograms.add(key)
+        window = self._histograms.observe(key, buckets)
+        if not window or not math.isinf(window[-1].upper_bound):
+            return []
+        points: list[MetricPoint] = []
+        for suffix, quantile in HISTOGRAM_QUANTILES:
+            value = histogram_quantile(quantile, window)
+            if value is not None:
+                points.append(metric_point(f"{family_name}_{suffix}", labels, value, now))
+        return points
+
+
+class PrometheusScrape:
+    """Scrapes one ``/metrics`` URL within ``timeout_s`` and converts it (see module doc).
+
+    Keeps the previous scrape's counters, so one instance must be reused across rounds.
+    ``metric_prefixes`` (if given) keeps only families whose name starts with one of them.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        url: str,
+        timeout_s: float = 5.0,
+        platform: str | None = None,
+        metric_prefixes: Sequence[str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.target = target
+        self.url = url
+        self.timeout_s = timeout_s
+        self.platform = platform
+        self.metric_prefixes = tuple(metric_prefixes) if metric_prefixes is not None else None
+        self.transport = transport
+        self.name = f"prometheus:{target}"
+        self.last_error: str | None = None
+        self._converter = ExpositionConverter(target_labels(target, platform))
+
+    async def collect(self, now: datetime) -> list[MetricPoint]:
+        """Scrape once; an unreachable target or unparsable page yields ``scrape_up 0``."""
+        labels = target_labels(self.target, self.platform)
+        started = time.perf_counter()
+        try:
+            text = await self._fetch()
+            families = await asyncio.to_thread(parse_exposition, text)
+            converted = self._converter.convert(self._selected(families), now)
+        except SCRAPE_ERRORS as error:
+            self.last_error = describe_failure(error, self.timeout_s)
+            return [metric_point("scrape_up", labels, 0.0, now)]
+        self.last_error = None
+        duration_ms = (time.perf_counter() - started) * 1000.0
+        sample_count = sum(len(family.samples) for family in families)
+        return [
+            *converted,
+            metric_point("scrape_up", labels, 1.0, now),
+            metric_point("scrape_duration_ms", labels, duration_ms, now),
+            metric_point("scrape_samples", labels, float(sample_count), now),
+        ]
+
+    async def _fetch(self) -> str:
+        async with (
+            asyncio.timeout(self.timeout_s),
+            httpx.AsyncClient(transport=self.transport, timeout=self.timeout_s) as client,
+        ):
+            response = await client.get(
+                self.url, headers={"Accept": ACCEPT_HEADER, "User-Agent": USER_AGENT}
+            )
+            response.raise_for_status()
+            return response.text
+
+    def _selected(self, families: Iterable[Metric]) -> list[Metric]:
+        if self.metric_prefixes is None:
+            return list(families)
+        return [
+            family
+            for family in families
+            if any(family.name.startswith(prefix) for prefix in self.metric_prefixes)
+        ]

@@ -1,0 +1,226 @@
+"""The seed's threshold alerts, evaluated on one round of metric points.
+
+Each rule reads series by metric name (the simulator's and the collectors' names) and yields a
+:class:`Finding` with Alertmanager-style labels. Rules are data, not code paths, so adding one
+is one line in :data:`RULES`.
+
+>>> from datetime import datetime, UTC
+>>> from selfheal_ml.events import MetricPoint
+>>> now = datetime(2026, 1, 5, tzinfo=UTC)
+>>> point = MetricPoint(series='db_up{dependency="postgres"}', ts=now, value=0.0,
+...                     labels={"dependency": "postgres"})
+>>> [finding.alertname for finding in evaluate_thresholds([point], ThresholdLimits())]
+['DatabaseConnectionFailure']
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from selfheal_ml.events import MetricPoint, Severity, new_id
+
+Comparison = Callable[[float, float], bool]
+
+
+@dataclass(frozen=True)
+class ThresholdLimits:
+    """The limits the rules compare against (the seed's defaults)."""
+
+    response_time_ms: float = 2000.0
+    error_rate: float = 0.05
+    cpu_percent: float = 80.0
+    memory_percent: float = 85.0
+    auth_failure_ratio: float = 0.3
+    auth_failures_per_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One condition that holds now, identified by its labels."""
+
+    alertname: str
+    severity: Severity
+    labels: dict[str, str]
+    summary: str
+    value: float
+    impact: str = "degraded"  # or "down": how it weighs in the platform health roll-up
+
+    @property
+    def key(self) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted({"alertname": self.alertname, **self.labels}.items()))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``metric`` compared with a limit; the limit is read from :class:`ThresholdLimits`."""
+
+    alertname: str
+    metric: str
+    severity: Severity
+    compare: Comparison
+    limit: Callable[[ThresholdLimits], float]
+    summary: str
+    impact: str = "degraded"
+    only_labels: dict[str, str] = field(default_factory=dict)
+    down_at: float | None = None  # a value at or past this makes the impact "down"
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("HighResponseTime", "http_latency_p95_ms", "warning", operator.gt,
+         lambda t: t.response_time_ms, "p95 response time {value:.0f} ms > {limit:.0f} ms"),
+    Rule("HighResponseTime", "http_request_duration_seconds_p95", "warning", operator.gt,
+         lambda t: t.response_time_ms / 1000, "p95 response time {value:.2f} s > {limit:.2f} s"),
+    Rule("HighResponseTime", "probe_latency_ms", "warning", operator.gt,
+         lambda t: t.response_time_ms, "probe latency {value:.0f} ms > {limit:.0f} ms"),
+    Rule("HighErrorRate", "http_error_ratio", "critical", operator.gt,
+         lambda t: t.error_rate, "5xx error rate {value:.1%} > {limit:.0%}",
+         only_labels={"status_class": "5xx"}, down_at=0.5),
+    Rule("ServerErrors", "http_5xx_per_s", "warning", operator.gt,
+         lambda t: 0.0, "{value:.2f} server errors (5xx) per second"),
+    Rule("ServerErrors", "http_requests_total_per_second", "warning", operator.gt,
+         lambda t: 0.0, "{value:.2f} server errors (5xx) per second",
+         only_labels={"status_class": "5xx"}),
+    Rule("DatabaseConnectionFailure", "db_up", "critical", operator.lt,
+         lambda t: 1.0, "database connection failed", impact="down"),
+    Rule("CacheUnreachable", "cache_up", "critical", operator.lt,
+         lambda t: 1.0, "cache connection failed"),
+    Rule("TargetDown", "probe_up", "critical", operator.lt,
+         lambda t: 1.0, "target not answering its health probe", impact="down"),
+    Rule("HighCpu", "host_cpu_percent", "warning", operator.gt,
+         lambda t: t.cpu_percent, "CPU {value:.0f} % > {limit:.0f} %"),
+    Rule("HighMemory", "host_memory_percent", "warning", operator.gt,
+         lambda t: t.memory_percent, "memory {value:.0f} % > {limit:.0f} %"),
+)  # fmt: skip
+
+
+def _name(point: MetricPoint) -> str:
+    return point.series.split("{", 1)[0]
+
+
+def _apply(rule: Rule, point: MetricPoint, limits: ThresholdLimits) -> Finding | None:
+    if any(point.labels.get(key) != value for key, value in rule.only_labels.items()):
+        return None
+    limit = rule.limit(limits)
+    if not rule.compare(point.value, limit):
+        return None
+    labels = {key: value for key, value in point.labels.items() if key != "status_class"}
+    return Finding(
+        alertname=rule.alertname,
+        severity=rule.severity,
+        labels=labels,
+        summary=rule.summary.format(value=point.value, limit=limit),
+        value=point.value,
+        impact="down" if rule.down_at is not None and point.value >= rule.down_at else rule.impact,
+    )
+
+
+def _auth_spikes(points: Iterable[MetricPoint], limits: ThresholdLimits) -> list[Finding]:
+    attempts: dict[str, float] = {}
+    failures: dict[str, float] = {}
+    for point in points:
+        platform = point.labels.get("platform", "")
+        if _name(point) == "auth_attempts_per_s":
+            attempts[platform] = attempts.get(platform, 0.0) + point.value
+        elif _name(point) == "auth_failures_per_s":
+            failures[platform] = failures.get(platform, 0.0) + point.value
+    findings = []
+    for platform, failed in failures.items():
+        ratio = failed / attempts[platform] if attempts.get(platform) else 1.0
+        if failed >= limits.auth_failures_per_s and ratio > limits.auth_failure_ratio:
+            findings.append(
+                Finding(
+                    alertname="AuthFailureSpike",
+                    severity="warning",
+                    labels={"platform": platform},
+                    summary=f"{failed:.1f} login failures/s ({ratio:.0%} of attempts)",
+                    value=failed,
+                )
+            )
+    return findings
+
+
+def evaluate_thresholds(points: Iterable[MetricPoint], limits: ThresholdLimits) -> list[Finding]:
+    """Every threshold condition that holds in this round of points."""
+    points = list(points)
+    rules_by_metric: dict[str, list[Rule]] = {}
+    for rule in RULES:
+        rules_by_metric.setdefault(rule.metric, []).append(rule)
+    findings: list[Finding] = []
+    for point in points:
+        for rule in rules_by_metric.get(_name(point), []):
+            finding = _apply(rule, point, limits)
+            if finding is not None:
+                findings.append(finding)
+    return findings + _auth_spikes(points, limits)
+
+
+@dataclass
+class Tracked:
+    """A finding that holds, with when it started, when it was last sent, and its incident id."""
+
+    finding: Finding
+    since: datetime
+    last_sent: datetime
+    correlation_id: str
+
+
+@dataclass(frozen=True)
+class Changes:
+    """One round's changes: new findings, ones due for a resend, ones that cleared."""
+
+    started: list[Tracked]
+    resent: list[Tracked]
+    cleared: list[Tracked]
+    holding: list[Finding]
+
+
+class ThresholdTracker:
+    """Remembers what holds, to report what started, what to resend and what cleared.
+
+    A finding that keeps holding is resent every ``resend_s`` (like Prometheus' resend delay),
+    so the AlertManager keeps it alive without being told the same thing every round; it keeps
+    one correlation id from start to clear.
+
+    >>> from datetime import datetime, timedelta, UTC
+    >>> now = datetime(2026, 1, 5, tzinfo=UTC)
+    >>> tracker = ThresholdTracker(resend_s=60)
+    >>> finding = Finding("HighCpu", "warning", {"host": "a"}, "CPU 90 %", 90.0)
+    >>> changes = tracker.update([finding], now)
+    >>> len(changes.started), len(changes.resent), len(changes.cleared)
+    (1, 0, 0)
+    >>> len(tracker.update([finding], now + timedelta(seconds=30)).resent)
+    0
+    >>> len(tracker.update([finding], now + timedelta(seconds=60)).resent)
+    1
+    >>> [t.finding.alertname for t in tracker.update([], now + timedelta(seconds=90)).cleared]
+    ['HighCpu']
+    """
+
+    def __init__(self, resend_s: float = 60.0) -> None:
+        self.resend_s = resend_s
+        self.firing: dict[tuple[tuple[str, str], ...], Tracked] = {}
+
+    def update(self, findings: Iterable[Finding], now: datetime) -> Changes:
+        """Compare this round's findings with the last ones."""
+        current = {finding.key: finding for finding in findings}
+        cleared = [tracked for key, tracked in self.firing.items() if key not in current]
+        started: list[Tracked] = []
+        resent: list[Tracked] = []
+        resend_after = timedelta(seconds=self.resend_s)
+        for key, finding in current.items():
+            tracked = self.firing.get(key)
+            if tracked is None:
+                tracked = Tracked(finding, since=now, last_sent=now, correlation_id=new_id())
+                self.firing[key] = tracked
+                started.append(tracked)
+                continue
+            tracked.finding = finding
+            if now - tracked.last_sent >= resend_after:
+                tracked.last_sent = now
+                resent.append(tracked)
+        for tracked in cleared:
+            del self.firing[tracked.finding.key]
+        return Changes(started, resent, cleared, list(current.values()))

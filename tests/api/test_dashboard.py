@@ -1,0 +1,109 @@
+"""The admin API over a real runtime: dashboard shape, auth, agent toggles, metrics, 4xx."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from selfheal_ml.api import create_app
+from selfheal_ml.clock import SimClock
+from selfheal_ml.config import AGENT_NAMES, load_settings
+from selfheal_ml.errors import ConfigError
+
+TOKEN = "test-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+def client(
+    db_path: Path, sim_clock: SimClock, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TestClient]:
+    monkeypatch.setenv("SELFHEAL_ADMIN_TOKEN", TOKEN)
+    monkeypatch.setenv("SELFHEAL_DB", str(db_path))
+    app = create_app(load_settings(), clock=sim_clock, run_scheduler=False)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_health_and_ready(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok"}
+    ready = client.get("/ready")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"
+
+
+def test_dashboard_has_the_seed_shape(client: TestClient) -> None:
+    response = client.get("/admin/system/dashboard", headers=AUTH)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"system", "agents", "health", "alerts", "repairs"}
+    assert set(body["system"]) == {"status", "uptime", "version"}
+    assert body["system"]["status"] == "running"
+    assert set(body["agents"]) == set(AGENT_NAMES)
+    for state in body["agents"].values():
+        assert state == {"running": True, "enabled": True}
+    assert set(body["health"]) == {"overall", "platforms"}
+    assert body["health"]["overall"] == "unknown"  # no health check has run yet
+    assert body["alerts"] == {"active": 0, "total": 0, "autoResolved": 0}
+    assert body["repairs"] == {"total": 0, "successRate": None, "active": 0}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}, {"Authorization": "Basic x"}],
+)
+def test_admin_needs_the_bearer_token(client: TestClient, headers: dict[str, str]) -> None:
+    response = client.get("/admin/system/dashboard", headers=headers)
+    assert response.status_code == 401
+    assert "Authorization" in response.text
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_repair_disabled_shows_in_dashboard(
+    db_path: Path, sim_clock: SimClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SELFHEAL_ADMIN_TOKEN", TOKEN)
+    monkeypatch.setenv("SELFHEAL_DB", str(db_path))
+    monkeypatch.setenv("AGENT_REPAIR_ENABLED", "false")
+    app = create_app(load_settings(), clock=sim_clock, run_scheduler=False)
+    with TestClient(app) as client:
+        agents = client.get("/admin/system/dashboard", headers=AUTH).json()["agents"]
+    assert agents["Repair"] == {"running": False, "enabled": False}
+    assert agents["Monitor"] == {"running": True, "enabled": True}
+
+
+def test_self_healing_off_runs_api_only(
+    db_path: Path, sim_clock: SimClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SELFHEAL_ADMIN_TOKEN", TOKEN)
+    monkeypatch.setenv("SELFHEAL_DB", str(db_path))
+    monkeypatch.setenv("ENABLE_SELF_HEALING", "false")
+    app = create_app(load_settings(), clock=sim_clock, run_scheduler=False)
+    with TestClient(app) as client:
+        body = client.get("/admin/system/dashboard", headers=AUTH).json()
+    assert body["system"]["status"] == "api-only"
+    assert not any(state["running"] for state in body["agents"].values())
+
+
+def test_refuses_to_start_without_token_unless_dev(db_path: Path) -> None:
+    settings = load_settings()
+    with pytest.raises(ConfigError, match="SELFHEAL_ADMIN_TOKEN"):
+        create_app(settings)
+    assert create_app(settings, dev=True) is not None
+
+
+def test_prometheus_metrics(client: TestClient) -> None:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert 'selfheal_agent_running{agent="Monitor"} 1.0' in response.text
+    assert "selfheal_bus_published_total" in response.text
+
+
+def test_dashboard_page_is_served(client: TestClient) -> None:
+    response = client.get("/admin/")
+    assert response.status_code == 200
+    assert "/admin/system/dashboard" in response.text

@@ -1,0 +1,95 @@
+"""Monitor agent: one round per health tick, stored, judged, rolled up; collectors fail alone."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from selfheal_ml.agents.base import AgentContext
+from selfheal_ml.agents.monitor import MonitorAgent
+from selfheal_ml.bus import InMemoryEventBus
+from selfheal_ml.clock import SimClock
+from selfheal_ml.collectors.base import metric_point
+from selfheal_ml.events import AlertRaised, HealthChecked, MetricPoint, MetricsCollected, Tick
+from selfheal_ml.storage import Database
+from selfheal_ml.storage.metrics import MetricsStore
+
+
+class Scripted:
+    """A collector returning whatever the test sets."""
+
+    name = "scripted"
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+
+    async def collect(self, now: datetime) -> list[MetricPoint]:
+        return [metric_point(name, dict(labels), value, now) for (name, labels), value in self.values.items()]
+
+
+class Hanging:
+    name = "hanging"
+
+    async def collect(self, now: datetime) -> list[MetricPoint]:
+        await asyncio.sleep(30)
+        return []
+
+
+def _set(collector: Scripted, name: str, value: float, **labels: str) -> None:
+    collector.values[(name, tuple(sorted(labels.items())))] = value
+
+
+async def test_round_stores_points_alerts_and_health(db_path: Path, sim_clock: SimClock) -> None:
+    database = Database(db_path)
+    store = MetricsStore(database, sim_clock)
+    scripted = Scripted()
+    _set(scripted, "http_latency_p95_ms", 3500.0, platform="a", endpoint="/x")
+    _set(scripted, "db_up", 0.0, dependency="postgres")
+    _set(scripted, "host_cpu_percent", 20.0, platform="b", host="b1")
+    context = AgentContext(
+        bus=InMemoryEventBus(),
+        clock=sim_clock,
+        metrics=store,
+        extras={"collectors": [scripted, Hanging()], "collection_timeout_s": 0.2},
+    )
+    agent = MonitorAgent(context)
+    produced = await agent.handle(Tick(ts=sim_clock.now(), source="t", kind="health"))
+
+    collected = [event for event in produced if isinstance(event, MetricsCollected)]
+    assert len(collected) == 1
+    assert agent.last_result is not None and "hanging" in agent.last_result.errors
+    alerts = {event.alertname: event for event in produced if isinstance(event, AlertRaised)}
+    assert alerts["DatabaseConnectionFailure"].severity == "critical"
+    assert alerts["HighResponseTime"].labels["platform"] == "a"
+    health = {event.target: event.status for event in produced if isinstance(event, HealthChecked)}
+    assert health == {"a": "degraded", "b": "degraded"}  # the database is shared: both degrade
+    latest = store.latest('db_up{dependency="postgres"}')
+    assert latest is not None and latest[1] == 0.0
+    database.close()
+
+
+async def test_cleared_condition_resolves_with_the_same_correlation_id(sim_clock: SimClock) -> None:
+    scripted = Scripted()
+    _set(scripted, "db_up", 0.0, dependency="postgres")
+    agent = MonitorAgent(
+        AgentContext(bus=InMemoryEventBus(), clock=sim_clock, extras={"collectors": [scripted]})
+    )
+    first = await agent.handle(Tick(ts=sim_clock.now(), source="t", kind="health"))
+    _set(scripted, "db_up", 1.0, dependency="postgres")
+    later = sim_clock.now() + timedelta(seconds=30)
+    second = await agent.handle(Tick(ts=later, source="t", kind="health"))
+    fired = [event for event in first if isinstance(event, AlertRaised)]
+    cleared = [event for event in second if isinstance(event, AlertRaised)]
+    assert [event.firing for event in fired] == [True]
+    assert [event.firing for event in cleared] == [False]
+    assert cleared[0].correlation_id == fired[0].correlation_id
+
+
+async def test_other_ticks_and_no_collectors_do_nothing(sim_clock: SimClock) -> None:
+    agent = MonitorAgent(AgentContext(bus=InMemoryEventBus(), clock=sim_clock))
+    assert await agent.handle(Tick(ts=sim_clock.now(), source="t", kind="health")) == []
+    scripted_agent = MonitorAgent(
+        AgentContext(bus=InMemoryEventBus(), clock=sim_clock, extras={"collectors": [Scripted()]})
+    )
+    assert await scripted_agent.handle(Tick(ts=sim_clock.now(), source="t", kind="optimize")) == []

@@ -58,8 +58,10 @@ class Intervals(Section):
     metrics_s: PositiveFloat = 60.0
     optimization_s: PositiveFloat = 300.0
     forecast_s: PositiveFloat = 3600.0
+    capacity_s: PositiveFloat = 300.0
     retrain_s: PositiveFloat = 86400.0
-    rollup_s: PositiveFloat = 60.0
+    rollup_s: PositiveFloat = 300.0
+    retention_s: PositiveFloat = 3600.0
 
 
 class Thresholds(Section):

@@ -16,16 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from selfheal_ml import __version__
+from selfheal_ml.actions import RepairService
 from selfheal_ml.agents import AGENT_CLASSES, AgentContext, AgentStatus, Thresholds
 from selfheal_ml.agents.supervisor import SupervisedAgent
 from selfheal_ml.alerting import AlertManager, LogNotifier, Notifier
 from selfheal_ml.bus import InMemoryEventBus
-from selfheal_ml.collectors import (
-    TargetSpec,
-    build_collectors,
-    collection_timeout_s,
-    simulator_targets,
-)
 from selfheal_ml.clock import Clock, RealClock, SimClock
 from selfheal_ml.config import AGENT_NAMES, Settings, Target
 from selfheal_ml.events import (
@@ -40,9 +35,12 @@ from selfheal_ml.events import (
     SecurityThreatDetected,
     Tick,
 )
+from selfheal_ml.ports import agent_ports, build_repair_service
 from selfheal_ml.scheduler import Scheduler
 from selfheal_ml.storage import Database
 from selfheal_ml.storage.alerts import AlertStore
+from selfheal_ml.storage.anomalies import AnomalyStore
+from selfheal_ml.storage.forecasts import ForecastStore
 from selfheal_ml.storage.metrics import MetricsStore
 from selfheal_ml.storage.repairs import RepairAuditStore
 
@@ -93,7 +91,10 @@ class Runtime:
     metrics: MetricsStore
     alerts: AlertManager
     alert_store: AlertStore
+    anomalies: AnomalyStore
+    forecasts: ForecastStore
     repairs: RepairAuditStore
+    repair_service: RepairService
     health: HealthBoard
     agents: dict[str, SupervisedAgent]
     scheduler: Scheduler
@@ -159,6 +160,7 @@ class Runtime:
         for supervised in reversed(list(self.agents.values())):
             await supervised.stop()
         await self.bus.stop()
+        self.alerts.close()
         self.database.close()
         log.info("Self-Healing System stopped")
 
@@ -170,8 +172,10 @@ def _intervals(settings: Settings) -> dict[str, float]:
         "metrics": intervals.metrics_s,
         "optimize": intervals.optimization_s,
         "forecast": intervals.forecast_s,
+        "capacity": intervals.capacity_s,
         "retrain": intervals.retrain_s,
         "rollup": intervals.rollup_s,
+        "retention": intervals.retention_s,
     }
 
 
@@ -183,36 +187,6 @@ def _thresholds(settings: Settings) -> Thresholds:
         cpu_percent=values.cpu_percent,
         memory_percent=values.memory_percent,
     )
-
-
-SIMULATED_PLATFORMS = ("leadsite.ai", "leadsite.io", "clientcontact.io", "videosite.io", "tackle.io")
-
-
-def target_specs(settings: Settings) -> list[TargetSpec]:
-    """The Monitor's targets: the configured ones, else the live simulator's platforms."""
-    if not settings.targets:
-        return simulator_targets(settings.simulator_url, SIMULATED_PLATFORMS)
-    return [
-        TargetSpec(
-            kind=target.kind,
-            name=target.name,
-            url=target.url,
-            platform=target.platform or None,
-            timeout_s=target.timeout_s,
-            disk_path=target.disk_path,
-        )
-        for target in settings.targets
-    ]
-
-
-def monitor_ports(settings: Settings) -> dict[str, Any]:
-    """Collectors, platform names and the round timeout for the Monitor agent."""
-    specs = target_specs(settings)
-    return {
-        "collectors": build_collectors(specs),
-        "platforms": sorted({spec.platform for spec in specs if spec.platform}),
-        "collection_timeout_s": collection_timeout_s(specs),
-    }
 
 
 def build_runtime(
@@ -233,6 +207,8 @@ def build_runtime(
     alert_store = AlertStore(database)
     alerts = AlertManager(alert_store, clock, notifiers or [LogNotifier()])
     log.info("✓ Alert Manager initialized")
+    anomalies = AnomalyStore(database)
+    forecasts = ForecastStore(database)
     context = AgentContext(
         bus=bus,
         clock=clock,
@@ -240,7 +216,7 @@ def build_runtime(
         metrics=metrics,
         alerts=alerts,
         database=database,
-        extras=dict(extras) if extras is not None else monitor_ports(settings),
+        extras=agent_ports(settings, anomalies, forecasts, extras or {}),
     )
     agents: dict[str, SupervisedAgent] = {}
     for agent_class in AGENT_CLASSES:
@@ -252,6 +228,8 @@ def build_runtime(
                 backoff_base_s=0.01 if isinstance(clock, SimClock) else 0.5,
             )
     scheduler = Scheduler(clock, bus, _intervals(settings))
+    repairs = RepairAuditStore(database)
+    platforms = context.extras.get("platforms", [])
     return Runtime(
         settings=settings,
         clock=clock,
@@ -260,7 +238,10 @@ def build_runtime(
         metrics=metrics,
         alerts=alerts,
         alert_store=alert_store,
-        repairs=RepairAuditStore(database),
+        anomalies=anomalies,
+        forecasts=forecasts,
+        repairs=repairs,
+        repair_service=build_repair_service(settings, repairs, clock, len(platforms)),
         health=HealthBoard(),
         agents=agents,
         scheduler=scheduler,
@@ -274,12 +255,14 @@ async def _route_to_alert_manager(runtime: Runtime, event: Event) -> None:
 async def _housekeeping(runtime: Runtime, event: Event) -> None:
     """Schedule-driven chores that belong to no agent: rollups, retention, alert timers."""
     kind = getattr(event, "kind", "")
-    if kind == "rollup":
+    if kind == "health":
+        await asyncio.to_thread(runtime.alerts.evaluate)
+    elif kind == "rollup":
+        await asyncio.to_thread(runtime.metrics.rollup)
+    elif kind == "retention":
         await asyncio.to_thread(runtime.metrics.enforce_retention)
         cutoff = runtime.clock.now() - timedelta(days=ALERT_HISTORY_DAYS)
         await asyncio.to_thread(runtime.alert_store.enforce_retention, cutoff)
-    if kind in {"rollup", "health"}:
-        await asyncio.to_thread(runtime.alerts.evaluate)
 
 
 async def start_agents(

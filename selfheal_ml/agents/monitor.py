@@ -15,11 +15,10 @@ higher to write fewer, larger batches).
 
 from __future__ import annotations
 
-import asyncio
-from datetime import datetime
 from typing import Any, ClassVar
 
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
+from selfheal_ml.agents.batching import BatchWriter
 from selfheal_ml.collectors.base import CollectionResult, Collector, collect_all
 from selfheal_ml.events import (
     AlertRaised,
@@ -57,35 +56,23 @@ class MonitorAgent(Agent):
             memory_percent=thresholds.memory_percent,
         )
         self.tracker = ThresholdTracker(resend_s=float(context.extras.get("alert_resend_s", 60.0)))
-        self.store_every_s = float(context.extras.get("store_every_s", 0.0))
-        self.pending: list[MetricPoint] = []
-        self.last_stored: datetime | None = None
+        store_every_s = float(context.extras.get("store_every_s", 0.0))
+        self.writer: BatchWriter[MetricPoint] | None = None
+        if context.metrics is not None:
+            self.writer = BatchWriter(context.metrics.append_points, store_every_s)
         self.last_result: CollectionResult | None = None
 
     async def stop(self) -> None:
-        await self._store(force=True)
-
-    async def _store(self, now: datetime | None = None, *, force: bool = False) -> None:
-        if self.context.metrics is None or not self.pending:
-            return
-        due = (
-            force
-            or self.last_stored is None
-            or now is None
-            or (now - self.last_stored).total_seconds() >= self.store_every_s
-        )
-        if due:
-            batch, self.pending = self.pending, []
-            await asyncio.to_thread(self.context.metrics.append_points, batch)
-            self.last_stored = now
+        if self.writer is not None:
+            await self.writer.flush()
 
     async def handle(self, event: Event) -> list[Event]:
         if not isinstance(event, Tick) or event.kind != "health" or not self.collectors:
             return []
         result = await collect_all(self.collectors, event.ts, self.timeout_s)
         self.last_result = result
-        self.pending.extend(result.points)
-        await self._store(event.ts)
+        if self.writer is not None:
+            await self.writer.add(result.points, event.ts)
         for point in result.points:
             if "platform" in point.labels:
                 self.platforms.add(point.labels["platform"])

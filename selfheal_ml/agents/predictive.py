@@ -1,19 +1,189 @@
-"""The Predictive agent. Scores every metric point online for anomalies and forecasts capacity.
+"""The Predictive agent: scores every metric point online and raises anomalies.
 
-For now it counts the metric batches it receives.
+On ``MetricsCollected`` it scores each point with the per-series detector bank (score first,
+then learn; flagged points are not learned), writes every score to DuckDB and emits
+``AnomalyDetected`` with an explanation (value, expected range, calibrated score, component).
+On start it re-warms the bank: from a snapshot if one of the current version is cached, else
+from the stored metric history (the history is the truth; the snapshot only a cache). On stop
+it saves a snapshot. On ``Tick(forecast)`` (hourly by default) it forecasts every selected
+series and caches the forecasts (``ForecastProduced``); on ``Tick(capacity)`` it checks
+resource series for credible breaches of their limits (``BreachPredicted``); see
+``forecasting.py``.
+
+Ports (``AgentContext.extras``): ``detector_bank`` (a ``DetectorBank``; a default one if
+absent), ``anomaly_store`` (``AnomalyStore``), ``score_filter`` (which series to score; all by
+default), ``rewarm_s`` (history to replay, default 24 h), ``store_every_s`` (see BatchWriter),
+``forecast_store`` (``ForecastStore``) and ``forecast_filter`` (series to forecast).
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import ClassVar
 
-from selfheal_ml.agents.base import Selector
-from selfheal_ml.agents.counting import CountingAgent
-from selfheal_ml.events import Channel
+from selfheal_ml.agents.base import Agent, AgentContext, Selector
+from selfheal_ml.agents.batching import BatchWriter
+from selfheal_ml.agents.forecasting import ForecastRound
+from selfheal_ml.anomaly import SNAPSHOT_VERSION, DetectorBank, PointScore
+from selfheal_ml.errors import ValidationError
+from selfheal_ml.events import AnomalyDetected, Event, MetricPoint, MetricsCollected, Tick
+from selfheal_ml.storage.anomalies import AnomalyRecord, AnomalyStore, ScoredPoint
+
+SNAPSHOT_NAME = "predictive-bank"
 
 
-class PredictiveAgent(CountingAgent):
-    """Predictive agent: handles its events and reports how many it has seen."""
+def _explain(point: MetricPoint, verdict: PointScore) -> str:
+    low = "-inf" if verdict.expected_low is None else f"{verdict.expected_low:.4g}"
+    high = "inf" if verdict.expected_high is None else f"{verdict.expected_high:.4g}"
+    return (
+        f"{point.series} = {point.value:.4g}, expected [{low}, {high}];"
+        f" calibrated score {verdict.calibrated:.2f} ({verdict.component})"
+    )
+
+
+class PredictiveAgent(Agent):
+    """Online anomaly detection over every collected metric."""
 
     name: ClassVar[str] = "Predictive"
-    subscriptions: ClassVar[tuple[Selector, ...]] = (Channel.METRIC,)
+    subscriptions: ClassVar[tuple[Selector, ...]] = (MetricsCollected, Tick)
+
+    def __init__(self, context: AgentContext) -> None:
+        super().__init__(context)
+        extras = context.extras
+        self.bank: DetectorBank = extras.get("detector_bank") or DetectorBank()
+        self.store: AnomalyStore | None = extras.get("anomaly_store")
+        self.score_filter: Callable[[str], bool] = extras.get("score_filter") or (lambda _: True)
+        self.rewarm_s = float(extras.get("rewarm_s", 24 * 3600.0))
+        self.writer: BatchWriter[ScoredPoint] | None = None
+        if self.store is not None:
+            every_s = float(extras.get("store_every_s", 0.0))
+            self.writer = BatchWriter(self.store.append_scores, every_s)
+        self.scored = 0
+        self.anomalies = 0
+        self.forecasting: ForecastRound | None = None
+        if extras.get("forecast_store") is not None and context.metrics is not None:
+            self.forecasting = ForecastRound(
+                context.metrics,
+                extras["forecast_store"],
+                context.thresholds,
+                select=extras.get("forecast_filter") or (lambda _: True),
+            )
+
+    async def start(self) -> None:
+        if self.store is not None and not self.bank.series():
+            await asyncio.to_thread(self._rewarm)
+
+    async def stop(self) -> None:
+        if self.writer is not None:
+            await self.writer.flush()
+        if self.store is not None and self.bank.series():
+            blob = self.bank.snapshot()
+            now = self.context.clock.now()
+            await asyncio.to_thread(
+                self.store.save_snapshot, SNAPSHOT_NAME, SNAPSHOT_VERSION, now, blob
+            )
+
+    def _rewarm(self) -> None:
+        assert self.store is not None
+        cached = self.store.load_snapshot(SNAPSHOT_NAME)
+        if cached is not None and cached[0] == SNAPSHOT_VERSION:
+            restored = DetectorBank.from_snapshot(cached[1])
+            if restored is not None:
+                self.bank = restored
+                return
+        metrics = self.context.metrics
+        if metrics is None:
+            return
+        now = self.context.clock.now()
+        series = [s for s in metrics.catalogue()["series"] if self.score_filter(s)]
+        history = metrics.window_many(series, now - timedelta(seconds=self.rewarm_s), now)
+        for name, frame in history.items():
+            if len(frame):
+                self.bank.replay(name, frame["value"].to_numpy(), frame["ts"].to_numpy())
+
+    async def handle(self, event: Event) -> list[Event]:
+        if isinstance(event, Tick):
+            return await self._scheduled(event)
+        if not isinstance(event, MetricsCollected):
+            return []
+        points = [point for point in event.points if self.score_filter(point.series)]
+        verdicts = await asyncio.to_thread(self._score, points)
+        produced: list[Event] = []
+        records: list[AnomalyRecord] = []
+        for point, verdict in verdicts:
+            if verdict.is_anomaly:
+                anomaly = self._anomaly(point, verdict)
+                produced.append(anomaly)
+                records.append(self._record(anomaly, verdict))
+        if self.writer is not None and self.store is not None:
+            await self.writer.add([self._row(p, v) for p, v in verdicts], event.ts)
+            if records:
+                await asyncio.to_thread(self.store.record_anomalies, records)
+        self.scored += len(verdicts)
+        self.anomalies += len(records)
+        return produced
+
+    async def _scheduled(self, tick: Tick) -> list[Event]:
+        if self.forecasting is None:
+            return []
+        if tick.kind == "forecast":
+            return list(await asyncio.to_thread(self.forecasting.forecast_all, tick.ts))
+        if tick.kind == "capacity":
+            return list(await asyncio.to_thread(self.forecasting.check_capacity, tick.ts))
+        return []
+
+    def _score(self, points: Sequence[MetricPoint]) -> list[tuple[MetricPoint, PointScore]]:
+        verdicts: list[tuple[MetricPoint, PointScore]] = []
+        for point in points:
+            try:
+                verdicts.append((point, self.bank.score(point.series, point.ts, point.value)))
+            except ValidationError as exc:  # a late or non-finite point: skip, do not learn it
+                self.log.debug("skipped %s: %s", point.series, exc)
+        return verdicts
+
+    def _anomaly(self, point: MetricPoint, verdict: PointScore) -> AnomalyDetected:
+        return AnomalyDetected(
+            ts=point.ts,
+            source=self.name,
+            series=point.series,
+            value=point.value,
+            score=verdict.calibrated,
+            expected_low=_finite_or(verdict.expected_low, float("-1e308")),
+            expected_high=_finite_or(verdict.expected_high, float("1e308")),
+            detector=verdict.component,
+            labels=dict(point.labels),
+            explanation=_explain(point, verdict),
+        )
+
+    @staticmethod
+    def _record(anomaly: AnomalyDetected, verdict: PointScore) -> AnomalyRecord:
+        return AnomalyRecord(
+            event_id=anomaly.event_id,
+            series=anomaly.series,
+            ts=anomaly.ts,
+            value=anomaly.value,
+            calibrated=verdict.calibrated,
+            expected_low=verdict.expected_low,
+            expected_high=verdict.expected_high,
+            component=verdict.component,
+            correlation_id=anomaly.correlation_id,
+        )
+
+    @staticmethod
+    def _row(point: MetricPoint, verdict: PointScore) -> ScoredPoint:
+        return ScoredPoint(
+            series=point.series,
+            ts=point.ts,
+            value=point.value,
+            score=verdict.score,
+            calibrated=verdict.calibrated,
+            is_anomaly=verdict.is_anomaly,
+            expected_low=verdict.expected_low,
+            expected_high=verdict.expected_high,
+        )
+
+
+def _finite_or(value: float | None, default: float) -> float:
+    return default if value is None else value

@@ -11,7 +11,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from selfheal_ml import __version__
-from selfheal_ml.api.routes import admin, alerts, health, metrics
+from selfheal_ml.api.routes import (
+    admin,
+    alerts,
+    anomalies,
+    forecasts,
+    health,
+    metrics,
+    repairs,
+)
 from selfheal_ml.clock import Clock
 from selfheal_ml.config import Settings
 from selfheal_ml.errors import ConfigError, ValidationError
@@ -84,6 +92,6 @@ def create_app(
         log.warning("--dev without SELFHEAL_ADMIN_TOKEN: admin routes are OPEN")
     app.add_exception_handler(RequestValidationError, _validation_failed)
     app.add_exception_handler(ValidationError, _domain_validation_failed)
-    for module in (health, admin, alerts, metrics):
+    for module in (health, admin, alerts, anomalies, forecasts, repairs, metrics):
         app.include_router(module.router)
     return app

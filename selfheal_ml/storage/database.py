@@ -67,6 +67,7 @@ class Database:
             self._conn = duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
             raise StorageError(f"cannot open DuckDB file {self.path}: {exc}") from exc
+        self._conn.execute("SET TimeZone = 'UTC'")
         self._lock = threading.RLock()
         if not read_only:
             self.migrate()

@@ -62,19 +62,14 @@ async def create_silence(body: SilenceIn, runtime: RuntimeDep, _: AdminDep) -> d
         Matcher(name=m.name, value=m.value, is_regex=m.isRegex, is_equal=m.isEqual)
         for m in body.matchers
     ]
-    try:
-        silence_id = await asyncio.to_thread(
-            runtime.alerts.add_silence,
-            matchers,
-            body.startsAt,
-            body.endsAt,
-            body.createdBy,
-            body.comment,
-        )
-    except ValueError as exc:
-        raise HTTPException(
-            status_code=422, detail={"error": str(exc), "field": "matchers"}
-        ) from exc
+    silence_id = await asyncio.to_thread(
+        runtime.alerts.add_silence,
+        matchers,
+        body.startsAt,
+        body.endsAt,
+        body.createdBy,
+        body.comment,
+    )
     return {"silenceID": silence_id}
 
 

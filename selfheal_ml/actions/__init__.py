@@ -1,0 +1,60 @@
+"""Repair actions: executors that touch the world, and the safety guard in front of them.
+
+The family's API in prose. A :class:`RepairRequest` names an action on a target for an
+incident. The :class:`RepairService` passes it through the one :class:`SafetyGuard` (global
+switch and dry run, allow-list and risk tier, cooldown and rate limit, circuit breaker,
+blast-radius cap, in that order), runs it on the :class:`Executor` configured for its action,
+and writes every decision to the audit log. High-risk actions wait in an
+:class:`ApprovalBook` until a human approves or denies them, or their timeout escalates them.
+
+Executors, one small module each, all behind ``name`` + ``async execute(request)``:
+:class:`WebhookExecutor` (HTTP), :class:`ShellExecutor` and :class:`ProcessRestartExecutor`
+(allow-listed argv commands), :class:`PostgresExecutor`, :class:`RedisExecutor`,
+:class:`SimulatorExecutor` (the simulator's ``/sim/actions``) and :class:`RecordingExecutor`
+(in memory, for tests and demos).
+"""
+
+from selfheal_ml.actions.approvals import ApprovalBook, PendingApproval
+from selfheal_ml.actions.base import (
+    ApprovalNotFoundError,
+    ApprovalNotPendingError,
+    AttemptNotFoundError,
+    ExecutionResult,
+    Executor,
+    RepairRequest,
+    Risk,
+)
+from selfheal_ml.actions.guard import DEFAULT_RISK_TIERS, Decision, GuardPolicy, SafetyGuard
+from selfheal_ml.actions.postgres import PostgresExecutor
+from selfheal_ml.actions.recording import RecordingExecutor
+from selfheal_ml.actions.redis_operations import RedisExecutor
+from selfheal_ml.actions.service import Attempt, OutcomeRecorded, RepairService
+from selfheal_ml.actions.shell import ProcessRestartExecutor, ShellExecutor
+from selfheal_ml.actions.simulator import SimulatorExecutor
+from selfheal_ml.actions.webhook import WebhookExecutor
+
+__all__ = [
+    "DEFAULT_RISK_TIERS",
+    "ApprovalBook",
+    "ApprovalNotFoundError",
+    "ApprovalNotPendingError",
+    "Attempt",
+    "AttemptNotFoundError",
+    "Decision",
+    "ExecutionResult",
+    "Executor",
+    "GuardPolicy",
+    "OutcomeRecorded",
+    "PendingApproval",
+    "PostgresExecutor",
+    "ProcessRestartExecutor",
+    "RecordingExecutor",
+    "RedisExecutor",
+    "RepairRequest",
+    "RepairService",
+    "Risk",
+    "SafetyGuard",
+    "ShellExecutor",
+    "SimulatorExecutor",
+    "WebhookExecutor",
+]

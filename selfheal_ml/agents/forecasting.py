@@ -1,0 +1,114 @@
+"""The Predictive agent's scheduled work: forecasts per series, and capacity-breach checks.
+
+Kept apart from the agent so the agent stays a thin shell. Both methods are synchronous and
+meant to run in a worker thread: they read history from the MetricsStore, call the forecast
+domain (``selfheal_ml.forecast``), write the cache and return the events to publish.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from selfheal_ml.agents.base import Thresholds
+from selfheal_ml.events import BreachPredicted, ForecastProduced
+from selfheal_ml.forecast import Forecaster, default_forecaster, predict_breach
+from selfheal_ml.storage.forecasts import LEVELS, ForecastStore
+from selfheal_ml.storage.metrics import MetricsStore, parse_series_key
+
+log = logging.getLogger(__name__)
+
+MIN_HOURS = 48
+
+
+def resource_limit(name: str, thresholds: Thresholds) -> float | None:
+    """The capacity limit of a resource metric, or None for metrics that have none."""
+    limits = {
+        "host_cpu_percent": thresholds.cpu_percent,
+        "host_memory_percent": thresholds.memory_percent,
+        "host_disk_percent": 90.0,
+    }
+    return limits.get(name)
+
+
+def hourly_series(frame: pd.DataFrame) -> pd.Series:
+    """Hourly means on a regular UTC index; short gaps filled by interpolation."""
+    values = pd.Series(frame["value"].to_numpy(np.float64), index=pd.DatetimeIndex(frame["ts"]))
+    regular = values.resample("1h").mean()
+    return regular.interpolate(limit=3).dropna()
+
+
+@dataclass
+class ForecastRound:
+    """Forecasts every selected series and checks resource series for coming breaches."""
+
+    metrics: MetricsStore
+    store: ForecastStore
+    thresholds: Thresholds
+    make_forecaster: Callable[[], Forecaster] = default_forecaster
+    select: Callable[[str], bool] = lambda _: True
+    history_s: float = 14 * 86400.0
+    horizon_h: int = 24
+    capacity_window_s: float = 6 * 3600.0
+
+    def forecast_all(self, now: datetime) -> list[ForecastProduced]:
+        """Fit and cache a forecast for each selected series with enough hourly history."""
+        produced: list[ForecastProduced] = []
+        start = now - timedelta(seconds=self.history_s)
+        for series in self.metrics.catalogue()["series"]:
+            if not self.select(series):
+                continue
+            history = hourly_series(self.metrics.history(series, start, now, "hour"))
+            if len(history) < MIN_HOURS:
+                continue
+            try:
+                forecast = self.make_forecaster().fit(history).forecast(self.horizon_h, LEVELS)
+            except Exception as exc:  # one bad series must not stop the round
+                log.warning("forecast of %s failed: %s", series, exc)
+                continue
+            frame = pd.DataFrame(
+                {"step": np.arange(1, forecast.horizon + 1), "ts": forecast.index,
+                 "mean": forecast.mean}
+                | {f"lo_{level}": forecast.lower[level] for level in LEVELS}
+                | {f"hi_{level}": forecast.upper[level] for level in LEVELS}
+            )  # fmt: skip
+            self.store.save(series, now, forecast.model, forecast.fallback_used, frame)
+            produced.append(
+                ForecastProduced(
+                    ts=now, source="Predictive", series=series, horizon=self.horizon_h,
+                    model=forecast.model,
+                )
+            )  # fmt: skip
+        return produced
+
+    def check_capacity(self, now: datetime) -> list[BreachPredicted]:
+        """A ``BreachPredicted`` for each resource series credibly heading over its limit."""
+        predictions: list[BreachPredicted] = []
+        start = now - timedelta(seconds=self.capacity_window_s)
+        for series in self.metrics.catalogue()["series"]:
+            name, labels = parse_series_key(series)
+            limit = resource_limit(name, self.thresholds)
+            if limit is None:
+                continue
+            frame = self.metrics.window(series, start, now)
+            if len(frame) < 12:
+                continue
+            values = pd.Series(frame["value"].to_numpy(np.float64), index=pd.DatetimeIndex(frame["ts"]))
+            breach = predict_breach(values.resample("5min").mean().dropna(), limit, series)
+            if breach is None:
+                continue
+            self.store.record_breach(
+                series, now, limit, breach.eta, breach.probability, breach.slope_per_hour
+            )
+            predictions.append(
+                BreachPredicted(
+                    ts=now, source="Predictive", series=series, limit=limit, eta=breach.eta,
+                    probability=breach.probability, labels=labels,
+                )
+            )  # fmt: skip
+        return predictions

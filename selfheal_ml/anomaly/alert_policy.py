@@ -1,0 +1,62 @@
+"""Alert policy: turn calibrated scores into alert decisions (Merlion's alarm aggregation).
+
+A point is a *hit* when its calibrated score reaches ``threshold``. The policy fires on a hit
+when at least ``min_hits`` hits (this one included) fall within the last ``window_s`` seconds,
+then stays quiet for ``suppress_s`` seconds whatever the scores do, so one incident raises one
+alert.
+
+>>> policy = AlertPolicy(threshold=4.0, min_hits=2, window_s=120.0, suppress_s=600.0)
+>>> [policy.update(ts_s, score) for ts_s, score in [(0, 5.0), (60, 5.0), (120, 9.0), (900, 6.0)]]
+[False, True, False, False]
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+DEFAULT_THRESHOLD = 8.0
+"""An alert needs evidence as strong as a new record (``NewExtreme.base_score``); see the model
+card for how this was set and what it costs in false alarms."""
+
+
+class AlertPolicy:
+    """Threshold, minimum hits inside a time window, then suppression after firing."""
+
+    def __init__(
+        self,
+        threshold: float = DEFAULT_THRESHOLD,
+        min_hits: int = 1,
+        window_s: float = 300.0,
+        suppress_s: float = 1800.0,
+    ) -> None:
+        if not math.isfinite(threshold) or threshold <= 0:
+            raise ValueError(f"threshold: expected a finite number > 0, got {threshold}")
+        if min_hits < 1:
+            raise ValueError(f"min_hits: expected >= 1, got {min_hits}")
+        if window_s < 0 or suppress_s < 0:
+            raise ValueError(f"window_s, suppress_s: expected >= 0, got {window_s}, {suppress_s}")
+        self.threshold = threshold
+        self.min_hits = min_hits
+        self.window_s = window_s
+        self.suppress_s = suppress_s
+        self._hits: deque[float] = deque()
+        self._quiet_until = -math.inf
+
+    def is_hit(self, score: float) -> bool:
+        """Whether one score reaches the threshold."""
+        return score >= self.threshold
+
+    def update(self, ts_s: float, score: float) -> bool:
+        """Record one point (epoch seconds, calibrated score); True when an alert fires now."""
+        hits = self._hits
+        while hits and hits[0] < ts_s - self.window_s:
+            hits.popleft()
+        if score < self.threshold:
+            return False
+        hits.append(ts_s)
+        if len(hits) < self.min_hits or ts_s < self._quiet_until:
+            return False
+        self._quiet_until = ts_s + self.suppress_s
+        hits.clear()
+        return True

@@ -1,0 +1,109 @@
+"""The detectors by name: an explicit, typed registry (no string-keyed dynamic import).
+
+``default_detector()`` is the product default: the maximum of five calibrated views of a
+series, each catching a different kind of NAB-style anomaly:
+
+- ``extreme``: a value beyond the range of the last ``memory`` points (spikes, breaches);
+- ``surprise``: an unusual transition between quantised values (pattern changes);
+- ``median``: a robust z-score against the rolling median (level shifts, outliers in noise);
+- ``daily`` and ``weekly``: the residual against the usual value at this time of day / of the
+  week (the right value at the wrong hour, a weekday load on a Sunday).
+
+Its global parameters and how they were chosen are in ``models/anomaly-detector.md``.
+
+>>> sorted(DETECTORS)[:3]
+['default', 'default-univariate', 'hst-scaled']
+>>> default_detector().output_is_calibrated
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import Final
+
+from selfheal_ml.anomaly.base import Detector
+from selfheal_ml.anomaly.calibration import Calibrated
+from selfheal_ml.anomaly.ensemble import MaxEnsemble
+from selfheal_ml.anomaly.extreme_value import NewExtreme
+from selfheal_ml.anomaly.river_detectors import ScaledHalfSpaceTrees, river_baseline
+from selfheal_ml.anomaly.robust_zscore import RollingMedianScore
+from selfheal_ml.anomaly.seasonal_profile import SeasonalResidual
+from selfheal_ml.anomaly.sequence_surprise import SequenceSurprise
+
+DetectorFactory = Callable[[], Detector]
+
+
+@dataclass(frozen=True)
+class EnsembleSettings:
+    """The global parameters of the default ensemble (how they were chosen: the model card).
+
+    ``calibration_window`` is the calibrators' long window (points), ``profile_smoothing`` the
+    EWMA rate of the daily / weekly profiles, ``weekly`` adds the weekly profile and
+    ``time_aware=False`` drops both profiles (for series without usable timestamps).
+    """
+
+    time_aware: bool = True
+    weekly: bool = True
+    profile_smoothing: float = 0.05
+    calibration_window: int = 4000
+
+
+DEFAULT_SETTINGS: Final = EnsembleSettings()
+
+
+def build_ensemble(settings: EnsembleSettings = DEFAULT_SETTINGS) -> MaxEnsemble:
+    """The default ensemble's structure with the given global parameters."""
+    window = settings.calibration_window
+    components: dict[str, Detector] = {
+        "extreme": NewExtreme(memory=20_000, warmup=300, tolerance=0.0),
+        "surprise": Calibrated(SequenceSurprise(levels=5, order=2, warmup=300), long_window=window),
+        "median": Calibrated(RollingMedianScore(window=240), long_window=window),
+    }
+    if settings.time_aware:
+        smoothing = settings.profile_smoothing
+        daily = SeasonalResidual(period_s=86_400.0, buckets=48, smoothing=smoothing)
+        components["daily"] = Calibrated(daily, long_window=window)
+    if settings.time_aware and settings.weekly:
+        weekly = SeasonalResidual(period_s=7 * 86_400.0, buckets=7 * 24, smoothing=smoothing)
+        components["weekly"] = Calibrated(weekly, long_window=window)
+    return MaxEnsemble(components, range_from="median")
+
+
+def default_detector() -> MaxEnsemble:
+    """The product's default detector (a fresh, unfitted instance)."""
+    return build_ensemble(DEFAULT_SETTINGS)
+
+
+def univariate_detector() -> MaxEnsemble:
+    """The default without the daily and weekly profiles: for points without usable time."""
+    return build_ensemble(replace(DEFAULT_SETTINGS, time_aware=False))
+
+
+DETECTORS: Final[Mapping[str, DetectorFactory]] = MappingProxyType(
+    {
+        "default": default_detector,
+        "default-univariate": univariate_detector,
+        "median-iqr": lambda: Calibrated(RollingMedianScore(window=240)),
+        "sequence-surprise": lambda: Calibrated(SequenceSurprise()),
+        "new-extreme": NewExtreme,
+        "seasonal-residual": lambda: Calibrated(SeasonalResidual(smoothing=0.05)),
+        "hst-scaled": lambda: Calibrated(ScaledHalfSpaceTrees()),
+        "river-hst": river_baseline,
+    }
+)
+"""Every detector the product ships, by name; ``river-hst`` is river out of the box."""
+
+BASELINES: Final[frozenset[str]] = frozenset({"river-hst"})
+"""Names evaluated exactly as shipped (raw scores, no calibration, gate or protection)."""
+
+
+def make_detector(name: str) -> Detector:
+    """A fresh detector by registry name; raises KeyError naming the known ones."""
+    try:
+        factory = DETECTORS[name]
+    except KeyError:
+        raise KeyError(f"detector: expected one of {sorted(DETECTORS)}, got {name!r}") from None
+    return factory()

@@ -1,0 +1,131 @@
+"""Anomaly scoring on demand and the list of recent anomalies.
+
+``POST /v1/anomaly/score`` scores a batch of points of one series with a private copy of the
+live detector for that series (so the answer reflects what the Predictive agent has learned,
+and the request changes nothing in the live state); a series the agent has not seen gets a
+fresh detector, which scores 0 until it has warmed up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import math
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from selfheal_ml.anomaly import DetectorBank
+from selfheal_ml.api.deps import RuntimeDep
+from selfheal_ml.errors import ValidationError
+from selfheal_ml.runtime import Runtime
+
+router = APIRouter(tags=["anomalies"])
+
+MAX_POINTS = 10_000
+
+
+class PointIn(BaseModel):
+    """One observation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ts: AwareDatetime
+    value: float
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError(f"expected a finite number, got {value!r}")
+        return value
+
+
+class ScoreRequest(BaseModel):
+    """A series name and its points, oldest first."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    series: str = Field(min_length=1, max_length=500)
+    points: list[PointIn] = Field(min_length=1, max_length=MAX_POINTS)
+
+
+class PointScoreOut(BaseModel):
+    """The verdict on one point."""
+
+    ts: AwareDatetime
+    value: float
+    score: float
+    is_anomaly: bool
+    expected_low: float | None
+    expected_high: float | None
+    component: str
+
+
+def _check_order(points: list[PointIn]) -> None:
+    for index in range(1, len(points)):
+        if points[index].ts <= points[index - 1].ts:
+            problem = "duplicate" if points[index].ts == points[index - 1].ts else "unsorted"
+            raise ValidationError(
+                f"body.points[{index}].ts",
+                f"{problem} timestamp: expected strictly increasing times, got "
+                f"{points[index].ts.isoformat()} after {points[index - 1].ts.isoformat()}",
+            )
+
+
+def _live_bank(runtime: Runtime) -> DetectorBank | None:
+    supervised = runtime.agents.get("Predictive")
+    bank = getattr(supervised.agent, "bank", None) if supervised else None
+    return bank if isinstance(bank, DetectorBank) else None
+
+
+def _score(runtime: Runtime, request: ScoreRequest) -> list[PointScoreOut]:
+    live = _live_bank(runtime)
+    bank = copy.deepcopy(live) if live is not None else DetectorBank()
+    scored = []
+    for point in request.points:
+        verdict = bank.score(request.series, point.ts, point.value)
+        scored.append(
+            PointScoreOut(
+                ts=point.ts,
+                value=point.value,
+                score=verdict.calibrated,
+                is_anomaly=verdict.is_anomaly,
+                expected_low=verdict.expected_low,
+                expected_high=verdict.expected_high,
+                component=verdict.component,
+            )
+        )
+    return scored
+
+
+@router.post("/v1/anomaly/score")
+async def score(request: ScoreRequest, runtime: RuntimeDep) -> dict[str, Any]:
+    """Score each point (calibrated score, anomaly flag, expected range)."""
+    _check_order(request.points)
+    scored = await asyncio.to_thread(_score, runtime, request)
+    return {"series": request.series, "points": [point.model_dump(mode="json") for point in scored]}
+
+
+@router.get("/v1/anomalies")
+def recent_anomalies(
+    runtime: RuntimeDep,
+    limit: int = Query(default=100, ge=1, le=1000),
+    series: str | None = None,
+) -> list[dict[str, Any]]:
+    """Recent anomalies, newest first, with their explanation fields."""
+    return [
+        {
+            "event_id": record.event_id,
+            "series": record.series,
+            "ts": record.ts.isoformat(),
+            "value": record.value,
+            "score": record.calibrated,
+            "expected_low": record.expected_low,
+            "expected_high": record.expected_high,
+            "component": record.component,
+            "correlation_id": record.correlation_id,
+        }
+        for record in runtime.anomalies.recent(limit, series)
+    ]

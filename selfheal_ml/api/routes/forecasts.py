@@ -1,0 +1,143 @@
+"""Forecasts: served from the cache the Predictive agent keeps, or ad hoc from a history.
+
+``GET /v1/forecast/{series}`` never fits anything: it answers from the newest cached
+forecast. ``POST /v1/forecast`` fits the default forecaster on a history sent in the request,
+in a worker thread, after checking the history is long enough, regular and finite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from selfheal_ml.api.deps import RuntimeDep
+from selfheal_ml.errors import ValidationError
+from selfheal_ml.forecast import Forecast, default_forecaster
+
+router = APIRouter(tags=["forecasts"])
+
+SUPPORTED_LEVELS = (80, 95)
+MIN_HISTORY = 48
+MAX_HISTORY = 24 * 7 * 8
+
+
+def _levels(text: str) -> tuple[int, ...]:
+    try:
+        levels = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
+    except ValueError as exc:
+        raise ValidationError(
+            "query.levels", f"expected integers like 80,95, got {text!r}"
+        ) from exc
+    if not levels or not set(levels) <= set(SUPPORTED_LEVELS):
+        raise ValidationError("query.levels", f"expected some of 80,95, got {text!r}")
+    return levels
+
+
+@router.get("/v1/forecast/{series:path}")
+def cached_forecast(
+    series: str,
+    runtime: RuntimeDep,
+    horizon: int = Query(default=24, ge=1, le=24),
+    levels: str = "80,95",
+) -> dict[str, Any]:
+    """The cached forecast of ``series`` (hourly steps), cut to ``horizon``."""
+    wanted = _levels(levels)
+    cached = runtime.forecasts.load(series)
+    if cached is None:
+        raise HTTPException(
+            status_code=404,
+            detail={
+                "error": f"path.series: no forecast cached for {series!r}",
+                "field": "path.series",
+            },
+        )
+    frame = cached.frame.head(horizon)
+    return {
+        "series": series,
+        "created_at": cached.created_at.isoformat(),
+        "model": cached.model,
+        "fallback_used": cached.fallback_used,
+        "index": [pd.Timestamp(ts).isoformat() for ts in frame["ts"]],
+        "mean": frame["mean"].tolist(),
+        "lower": {str(level): frame[f"lo_{level}"].tolist() for level in wanted},
+        "upper": {str(level): frame[f"hi_{level}"].tolist() for level in wanted},
+    }
+
+
+class HistoryPoint(BaseModel):
+    """One observation of the history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ts: AwareDatetime
+    value: float
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError(f"expected a finite number, got {value!r}")
+        return value
+
+
+class ForecastRequest(BaseModel):
+    """A regular history (oldest first) and what to forecast."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    history: list[HistoryPoint] = Field(min_length=MIN_HISTORY, max_length=MAX_HISTORY)
+    horizon: int = Field(default=24, ge=1, le=48)
+    levels: list[int] = Field(default=[80, 95], min_length=1)
+
+    @field_validator("levels")
+    @classmethod
+    def _known_levels(cls, levels: list[int]) -> list[int]:
+        if not set(levels) <= set(SUPPORTED_LEVELS):
+            raise ValueError(f"expected some of {list(SUPPORTED_LEVELS)}, got {levels}")
+        return sorted(set(levels))
+
+
+def history_series(points: list[HistoryPoint]) -> pd.Series:
+    """The history as a regular series; raises ValidationError if irregular or unsorted."""
+    index = pd.DatetimeIndex([point.ts for point in points]).tz_convert("UTC")
+    steps = index[1:] - index[:-1]
+    step = steps[0]
+    for position, delta in enumerate(steps, start=1):
+        if delta <= pd.Timedelta(0):
+            raise ValidationError(f"body.history[{position}].ts", "expected strictly increasing times")
+        if delta != step:
+            raise ValidationError(
+                f"body.history[{position}].ts", f"irregular spacing: expected every {step}"
+            )
+    values = np.array([point.value for point in points], dtype=np.float64)
+    regular = pd.date_range(index[0], periods=len(index), freq=step)
+    return pd.Series(values, index=regular)
+
+
+def _as_json(forecast: Forecast, levels: list[int]) -> dict[str, Any]:
+    return {
+        "model": forecast.model,
+        "fallback_used": forecast.fallback_used,
+        "index": [pd.Timestamp(ts).isoformat() for ts in forecast.index],
+        "mean": forecast.mean.tolist(),
+        "lower": {str(level): forecast.lower[level].tolist() for level in levels},
+        "upper": {str(level): forecast.upper[level].tolist() for level in levels},
+    }
+
+
+def _fit(history: pd.Series, horizon: int, levels: list[int]) -> dict[str, Any]:
+    forecast = default_forecaster().fit(history).forecast(horizon, tuple(levels))
+    return _as_json(forecast, levels)
+
+
+@router.post("/v1/forecast")
+async def adhoc_forecast(request: ForecastRequest) -> dict[str, Any]:
+    """Forecast a history sent in the request (fitted in a worker thread)."""
+    history = history_series(request.history)
+    return await asyncio.to_thread(_fit, history, request.horizon, request.levels)

@@ -1,0 +1,1 @@
+"""Evaluation shared by pipelines, tests and notebooks: NAB scoring, forecast accuracy metrics."""

@@ -1,0 +1,116 @@
+"""Wiring from Settings to ports: the Monitor's collectors, the agents' extras, the repair service.
+
+Part of the composition root (only it, the API and the CLI see Settings): it turns the
+configuration into ready-made objects, so agents never read settings themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from selfheal_ml.actions import (
+    Executor,
+    GuardPolicy,
+    PostgresExecutor,
+    RedisExecutor,
+    RepairService,
+    SafetyGuard,
+    SimulatorExecutor,
+)
+from selfheal_ml.clock import Clock
+from selfheal_ml.collectors import (
+    TargetSpec,
+    build_collectors,
+    collection_timeout_s,
+    simulator_targets,
+)
+from selfheal_ml.config import Settings
+from selfheal_ml.storage.anomalies import AnomalyStore
+from selfheal_ml.storage.forecasts import ForecastStore
+from selfheal_ml.storage.repairs import RepairAuditStore
+
+SIMULATED_PLATFORMS = (
+    "leadsite.ai",
+    "leadsite.io",
+    "clientcontact.io",
+    "videosite.io",
+    "tackle.io",
+)
+
+
+def target_specs(settings: Settings) -> list[TargetSpec]:
+    """The Monitor's targets: the configured ones, else the live simulator's platforms."""
+    if not settings.targets:
+        return simulator_targets(settings.simulator_url, SIMULATED_PLATFORMS)
+    return [
+        TargetSpec(
+            kind=target.kind,
+            name=target.name,
+            url=target.url,
+            platform=target.platform or None,
+            timeout_s=target.timeout_s,
+            disk_path=target.disk_path,
+        )
+        for target in settings.targets
+    ]
+
+
+def monitor_ports(settings: Settings) -> dict[str, Any]:
+    """Collectors, platform names and the round timeout for the Monitor agent."""
+    specs = target_specs(settings)
+    return {
+        "collectors": build_collectors(specs),
+        "platforms": sorted({spec.platform for spec in specs if spec.platform}),
+        "collection_timeout_s": collection_timeout_s(specs),
+    }
+
+
+SIMULATOR_ACTIONS = (
+    "restart_service", "clear_cache", "reset_db_connections", "restart_background_job",
+    "rollback_config", "restore_from_backup", "add_index", "reindex", "clear_temp_files",
+    "scale_out", "block_ip",
+)  # fmt: skip
+
+
+def repair_executors(settings: Settings) -> dict[str, Executor]:
+    """Executors by action name: the simulator's actions when watching it, else per target."""
+    executors: dict[str, Executor] = {}
+    if not settings.targets:
+        simulator = SimulatorExecutor(settings.simulator_url)
+        executors.update(dict.fromkeys(SIMULATOR_ACTIONS, simulator))
+    for target in settings.targets:
+        if target.kind == "postgres":
+            postgres = PostgresExecutor(f"postgres:{target.name}", target.url)
+            for action in ("pg_terminate_idle", "pg_terminate_stuck", "pg_reindex",
+                           "pg_create_index_concurrently"):  # fmt: skip
+                executors[action] = postgres
+        elif target.kind == "redis":
+            redis = RedisExecutor(f"redis:{target.name}", target.url)
+            executors["redis_delete_pattern"] = executors["redis_memory_purge"] = redis
+    return executors
+
+
+def build_repair_service(
+    settings: Settings, audit: RepairAuditStore, clock: Clock, platform_count: int
+) -> RepairService:
+    """The one safety guard and the executors every repair goes through."""
+    policy = GuardPolicy(
+        enabled=settings.enable_self_healing and settings.agent_enabled("Repair"),
+        auto_repair=settings.agents.repair.auto,
+        platform_count=max(1, platform_count),
+    )
+    return RepairService(SafetyGuard(policy), repair_executors(settings), audit, clock)
+
+
+def agent_ports(
+    settings: Settings,
+    anomalies: AnomalyStore,
+    forecasts: ForecastStore,
+    overrides: dict[str, Any],
+) -> dict[str, Any]:
+    """The agents' ports; ``overrides`` (e.g. the demo's simulator collector) win."""
+    ports: dict[str, Any] = {"anomaly_store": anomalies, "forecast_store": forecasts}
+    if "collectors" not in overrides:
+        ports.update(monitor_ports(settings))
+    ports.update(overrides)
+    return ports

@@ -1,0 +1,123 @@
+"""Anomaly scores and raised anomalies in DuckDB, plus the detector-bank snapshot cache.
+
+Scores are appended in bulk (one Arrow batch per collection round); anomalies are few and
+carry their explanation. A snapshot of the detector bank is only a cache stamped with a
+version: the metric history is the source of truth, and a bank whose snapshot is missing or
+stale is re-warmed from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyarrow as pa
+
+from selfheal_ml.storage.database import Database
+
+SCORE_SCHEMA = pa.schema(
+    [
+        ("series", pa.string()),
+        ("ts", pa.timestamp("us", tz="UTC")),
+        ("value", pa.float64()),
+        ("score", pa.float64()),
+        ("calibrated", pa.float64()),
+        ("is_anomaly", pa.bool_()),
+        ("expected_low", pa.float64()),
+        ("expected_high", pa.float64()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class ScoredPoint:
+    """One scored observation."""
+
+    series: str
+    ts: datetime
+    value: float
+    score: float
+    calibrated: float
+    is_anomaly: bool
+    expected_low: float | None
+    expected_high: float | None
+
+
+@dataclass(frozen=True)
+class AnomalyRecord:
+    """One raised anomaly, as listed by ``GET /v1/anomalies``."""
+
+    event_id: str
+    series: str
+    ts: datetime
+    value: float
+    calibrated: float
+    expected_low: float | None
+    expected_high: float | None
+    component: str
+    correlation_id: str
+
+
+class AnomalyStore:
+    """Reads and writes the anomaly tables."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def append_scores(self, points: Sequence[ScoredPoint]) -> int:
+        """Append scored points in one batch."""
+        if not points:
+            return 0
+        columns = {name: [getattr(p, name) for p in points] for name in SCORE_SCHEMA.names}
+        table = pa.table(columns, schema=SCORE_SCHEMA)
+        with self.database.transaction() as conn:
+            conn.from_arrow(table).insert_into("anomaly_scores")
+        return len(points)
+
+    def record_anomalies(self, anomalies: Sequence[AnomalyRecord]) -> None:
+        """Store raised anomalies."""
+        if not anomalies:
+            return
+        rows = [
+            [a.event_id, a.series, a.ts, a.value, a.calibrated, a.expected_low, a.expected_high,
+             a.component, a.correlation_id]
+            for a in anomalies
+        ]  # fmt: skip
+        with self.database.transaction() as conn:
+            conn.executemany("INSERT INTO anomaly_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def recent(self, limit: int = 100, series: str | None = None) -> list[AnomalyRecord]:
+        """The newest anomalies first, optionally for one series."""
+        where, parameters = ("WHERE series = ?", [series]) if series else ("", [])
+        with self.database.read() as conn:
+            rows = conn.execute(
+                f"SELECT * FROM anomaly_events {where} ORDER BY ts DESC LIMIT ?",  # noqa: S608
+                [*parameters, limit],
+            ).fetchall()
+        return [AnomalyRecord(*row) for row in rows]
+
+    def scores(self, series: str, start: datetime, end: datetime) -> list[ScoredPoint]:
+        """Scores of one series in ``[start, end)``, oldest first (for plots)."""
+        with self.database.read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM anomaly_scores WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts",
+                [series, start, end],
+            ).fetchall()
+        return [ScoredPoint(*row) for row in rows]
+
+    def save_snapshot(self, name: str, version: int, saved_at: datetime, blob: bytes) -> None:
+        """Replace the cached snapshot ``name``."""
+        with self.database.transaction() as conn:
+            conn.execute("DELETE FROM detector_snapshots WHERE name = ?", [name])
+            conn.execute(
+                "INSERT INTO detector_snapshots VALUES (?, ?, ?, ?)", [name, version, saved_at, blob]
+            )
+
+    def load_snapshot(self, name: str) -> tuple[int, bytes] | None:
+        """The cached snapshot ``name`` as (version, blob), if any."""
+        with self.database.read() as conn:
+            rows = conn.execute(
+                "SELECT version, blob FROM detector_snapshots WHERE name = ?", [name]
+            ).fetchall()
+        return (int(rows[0][0]), bytes(rows[0][1])) if rows else None

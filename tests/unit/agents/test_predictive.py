@@ -1,0 +1,131 @@
+"""Predictive agent: online scoring with explanations, scores stored, re-warm after restart,
+scheduled forecasts and capacity predictions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from selfheal_ml.agents.base import AgentContext
+from selfheal_ml.agents.predictive import PredictiveAgent
+from selfheal_ml.bus import InMemoryEventBus
+from selfheal_ml.clock import SimClock
+from selfheal_ml.events import AnomalyDetected, BreachPredicted, MetricPoint, MetricsCollected, Tick
+from selfheal_ml.storage import Database
+from selfheal_ml.storage.anomalies import AnomalyStore
+from selfheal_ml.storage.forecasts import ForecastStore
+from selfheal_ml.storage.metrics import MetricsStore
+
+SERIES = 'host_cpu_percent{host="h",platform="p"}'
+
+
+def _context(database: Database, clock: SimClock) -> AgentContext:
+    return AgentContext(
+        bus=InMemoryEventBus(),
+        clock=clock,
+        metrics=MetricsStore(database, clock),
+        database=database,
+        extras={"anomaly_store": AnomalyStore(database), "forecast_store": ForecastStore(database)},
+    )
+
+
+def _round(clock: SimClock, value: float) -> MetricsCollected:
+    point = MetricPoint(series=SERIES, ts=clock.now(), value=value, labels={"host": "h", "platform": "p"})
+    return MetricsCollected(ts=clock.now(), source="test", points=(point,))
+
+
+async def test_spike_raises_an_explained_anomaly(db_path: Path, sim_clock: SimClock) -> None:
+    database = Database(db_path)
+    agent = PredictiveAgent(_context(database, sim_clock))
+    await agent.start()
+    rng = np.random.default_rng(0)
+    produced = []
+    for step in range(600):
+        sim_clock.advance(30)
+        value = 95.0 if step == 580 else 40 + rng.normal(0, 1)
+        produced += await agent.handle(_round(sim_clock, value))
+    anomalies = [event for event in produced if isinstance(event, AnomalyDetected)]
+    assert any(event.value == 95.0 for event in anomalies)
+    spike = next(event for event in anomalies if event.value == 95.0)
+    assert spike.series == SERIES and spike.labels["platform"] == "p"
+    assert spike.expected_high < 95.0
+    assert "expected" in spike.explanation
+    assert len(anomalies) <= 3
+    await agent.stop()
+    store = AnomalyStore(database)
+    scores = store.scores(SERIES, sim_clock.now() - timedelta(days=1), sim_clock.now() + timedelta(1))
+    assert len(scores) == 600
+    assert any(record.value == 95.0 for record in store.recent())
+    database.close()
+
+
+async def test_restart_rewarms_from_snapshot_or_history(db_path: Path, sim_clock: SimClock) -> None:
+    database = Database(db_path)
+    context = _context(database, sim_clock)
+    agent = PredictiveAgent(context)
+    rng = np.random.default_rng(1)
+    points = []
+    for _ in range(300):
+        sim_clock.advance(30)
+        event = _round(sim_clock, 40 + rng.normal(0, 1))
+        points += list(event.points)
+        await agent.handle(event)
+    context.metrics.append_points(points)
+    await agent.stop()  # saves a snapshot
+    restarted = PredictiveAgent(_context(database, sim_clock))
+    await restarted.start()
+    assert restarted.bank.series() == [SERIES]
+    with database.transaction() as conn:
+        conn.execute("DELETE FROM detector_snapshots")
+    from_history = PredictiveAgent(_context(database, sim_clock))
+    await from_history.start()
+    assert from_history.bank.series() == [SERIES]
+    database.close()
+
+
+async def test_capacity_check_flags_a_leak_not_a_flat_disk(db_path: Path, sim_clock: SimClock) -> None:
+    database = Database(db_path)
+    context = _context(database, sim_clock)
+    rng = np.random.default_rng(2)
+    minutes = np.arange(6 * 60)
+    start = sim_clock.now()
+    timestamps = pd.date_range(start, periods=minutes.size, freq="min")
+    leak = 50 + 0.05 * minutes + rng.normal(0, 0.3, minutes.size)  # +3 %/h towards 85 %
+    flat = 60 + rng.normal(0, 1.5, minutes.size)
+    frame = pd.concat(
+        [
+            pd.DataFrame({"series": 'host_memory_percent{host="a",platform="p"}', "ts": timestamps, "value": leak}),
+            pd.DataFrame({"series": 'host_disk_percent{host="a",platform="p"}', "ts": timestamps, "value": flat}),
+        ]
+    )
+    context.metrics.append_batch(frame)
+    sim_clock.advance(6 * 3600)
+    agent = PredictiveAgent(context)
+    produced = await agent.handle(Tick(ts=sim_clock.now(), source="t", kind="capacity"))
+    breaches = [event for event in produced if isinstance(event, BreachPredicted)]
+    assert [event.series.split("{")[0] for event in breaches] == ["host_memory_percent"]
+    hours_to_breach = (breaches[0].eta - sim_clock.now()).total_seconds() / 3600
+    assert 4.5 < hours_to_breach < 7.0  # (85 - 68) % at 3 %/h: about 5.7 h after the last point
+    database.close()
+
+
+async def test_forecast_tick_caches_forecasts(db_path: Path, sim_clock: SimClock) -> None:
+    database = Database(db_path)
+    context = _context(database, sim_clock)
+    hours = 24 * 4
+    timestamps = pd.date_range(sim_clock.now(), periods=hours * 60, freq="min")
+    phase = np.arange(timestamps.size) / (24 * 60)
+    values = 40 + 10 * np.sin(2 * np.pi * phase) + np.random.default_rng(3).normal(0, 1, phase.size)
+    context.metrics.append_batch(pd.DataFrame({"series": SERIES, "ts": timestamps, "value": values}))
+    sim_clock.advance(hours * 3600)
+    context.metrics.rollup()
+    agent = PredictiveAgent(context)
+    produced = await agent.handle(Tick(ts=sim_clock.now(), source="t", kind="forecast"))
+    assert [event.series for event in produced] == [SERIES]
+    cached = ForecastStore(database).load(SERIES)
+    assert cached is not None and len(cached.frame) == 24
+    assert (cached.frame["lo_95"] <= cached.frame["mean"]).all()
+    database.close()

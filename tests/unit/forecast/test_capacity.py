@@ -1,0 +1,102 @@
+"""Capacity breaches on the simulator: a memory leak is predicted with a sensible ETA, a flat
+noisy disk never fires over a simulated week, and the decision rules hold on synthetic data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from selfheal_ml.errors import ValidationError
+from selfheal_ml.forecast import predict_breach
+from selfheal_ml.sim import PlatformSimulator
+from selfheal_ml.sim.catalogue import FaultKind
+
+MONDAY = datetime(2026, 3, 2, tzinfo=UTC)
+PLATFORM = "leadsite.ai"
+
+
+def host_series(
+    sim: PlatformSimulator, name: str, ends_s: np.ndarray, values: np.ndarray
+) -> pd.Series:
+    """One host metric of PLATFORM, averaged to 5-minute points (what the store's rollup gives)."""
+    column = next(
+        index
+        for index, key in enumerate(sim.catalogue.keys)
+        if key.startswith(name) and f'platform="{PLATFORM}"' in key
+    )
+    index = pd.DatetimeIndex([MONDAY + timedelta(seconds=float(end)) for end in ends_s])
+    return pd.Series(values[:, column], index=index).resample("5min").mean().dropna()
+
+
+def test_memory_leak_is_predicted_with_a_sensible_eta() -> None:
+    sim = PlatformSimulator(seed=3, start=MONDAY)
+    sim.advance(10 * 3600.0)
+    sim.inject(FaultKind.MEMORY_LEAK, PLATFORM, severity=0.15)
+    ends_s, values = sim.advance_recording(3 * 3600.0)
+    memory = host_series(sim, "host_memory_percent", ends_s, values)
+    breach = predict_breach(memory, limit=85.0, series="memory", horizon_s=24 * 3600.0)
+    assert breach is not None
+    later_s, later = sim.advance_recording(24 * 3600.0)
+    truth = host_series(sim, "host_memory_percent", later_s, later)
+    crossing = truth[truth >= 85.0].index[0]
+    true_eta_s = (crossing - memory.index[-1]).total_seconds()
+    assert breach.time_to_breach_s == pytest.approx(true_eta_s, rel=0.25)
+    assert breach.probability >= 0.8 and breach.eta.tzinfo is not None
+
+
+def test_flat_noisy_disk_yields_no_breach_over_a_simulated_week() -> None:
+    sim = PlatformSimulator(seed=4, start=MONDAY)
+    ends_s, values = sim.advance_recording(7 * 86400.0)
+    disk = host_series(sim, "host_disk_percent", ends_s, values)
+    fired = [
+        predict_breach(disk[end - pd.Timedelta(hours=6) : end], limit=90.0, series="disk")
+        for end in disk.index[72::12]
+    ]
+    assert len(fired) > 150
+    assert [breach for breach in fired if breach is not None] == []
+
+
+def hourly(values: np.ndarray) -> pd.Series:
+    return pd.Series(
+        values, index=pd.date_range("2026-01-01", periods=values.size, freq="h", tz="UTC")
+    )
+
+
+def test_a_trend_away_from_the_limit_or_too_slow_to_reach_it_is_no_breach() -> None:
+    noise = np.random.default_rng(1).normal(0.0, 0.3, 48)
+    falling = hourly(70.0 - 0.5 * np.arange(48) + noise)
+    assert predict_breach(falling, limit=80.0) is None
+    slow = hourly(40.0 + 0.05 * np.arange(48) + noise)
+    assert predict_breach(slow, limit=80.0) is None
+
+
+def test_a_falling_series_breaches_a_floor_when_direction_is_below() -> None:
+    noise = np.random.default_rng(2).normal(0.0, 0.3, 48)
+    free_disk = hourly(40.0 - 0.8 * np.arange(48) + noise)
+    breach = predict_breach(free_disk, limit=0.0, direction="below")
+    assert breach is not None
+    assert breach.time_to_breach_s == pytest.approx(3600.0 * (40.0 / 0.8 - 47), abs=3600.0)
+    assert breach.slope_per_hour == pytest.approx(-0.8, rel=0.05)
+
+
+def test_autocorrelated_wander_is_not_taken_for_a_trend() -> None:
+    fired = 0
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        wander = np.zeros(96)
+        for step in range(1, 96):
+            wander[step] = 0.95 * wander[step - 1] + rng.normal(0.0, 1.0)
+        fired += predict_breach(hourly(75.0 + wander), limit=85.0) is not None
+    assert fired <= 2
+
+
+def test_bad_input_is_named() -> None:
+    with pytest.raises(ValidationError, match="too short"):
+        predict_breach(hourly(np.ones(5)), limit=1.0)
+    with pytest.raises(ValidationError, match="horizon_s"):
+        predict_breach(hourly(np.ones(24)), limit=1.0, horizon_s=0.0)
+    with pytest.raises(ValidationError, match="UTC"):
+        predict_breach(pd.Series(np.ones(24)), limit=1.0)

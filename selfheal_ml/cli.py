@@ -44,7 +44,15 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         value = getattr(args, name)
         if value is not None and value <= 0:
             raise ConfigError(f"--{name}", "a positive number", value)
-    options = DemoOptions(days=args.days, seed=args.seed, faults=args.faults, db_path=args.db)
+    if args.warmup_days < 0:
+        raise ConfigError("--warmup-days", "zero or more days", args.warmup_days)
+    options = DemoOptions(
+        days=args.days,
+        seed=args.seed,
+        faults=args.faults,
+        db_path=args.db,
+        warmup_days=args.warmup_days,
+    )
     result = asyncio.run(run_demo(settings, options))
     print(summary_table(result))
     print(json.dumps(result.dashboard, indent=2))
@@ -91,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--faults", type=int, default=None, help="faults to inject (default 2/day)")
     demo.add_argument("--report", help="write the summary as JSON to this file")
     demo.add_argument("--db", default="data/demo.duckdb", help="DuckDB file (recreated)")
+    demo.add_argument(
+        "--warmup-days", type=float, default=2.0, help="fault-free history before the run"
+    )
     demo.add_argument("--config", help="TOML file with settings")
     demo.set_defaults(handler=_demo)
 

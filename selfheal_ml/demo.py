@@ -150,31 +150,69 @@ class DemoResult:
         }
 
 
+def is_resource_series(series: str) -> bool:
+    """Host resources: what the demo forecasts (every series would cost minutes per day)."""
+    return series.startswith(("host_cpu_percent", "host_memory_percent", "host_disk_percent"))
+
+
 def _fresh_database(path: str) -> None:
     for suffix in ("", ".wal"):
         Path(path + suffix).unlink(missing_ok=True)
 
 
-def _build(settings: Settings, options: DemoOptions) -> tuple[Runtime, PlatformSimulator, FaultDriver]:
+@dataclass
+class Simulation:
+    """A runtime wired to a simulator in virtual time, and the log of what it alerted on."""
+
+    runtime: Runtime
+    simulator: PlatformSimulator
+    driver: FaultDriver
+    alerts: AlertLog
+
+    async def run(self, days: float, progress: bool = False) -> datetime:
+        """Start the agents and replay ``days`` of virtual time; returns the end time."""
+        await start_runtime(self.runtime, run_scheduler=False)
+        end = DEMO_START + timedelta(days=days)
+        with tqdm(total=round(days * 24), unit="sim h", disable=not progress) as bar:
+
+            def show(now: datetime) -> None:
+                bar.update(int((now - DEMO_START).total_seconds() // 3600) - bar.n)
+
+            await self.runtime.scheduler.run_until(end, on_step=show)
+        return end
+
+
+def build_simulation(
+    settings: Settings, options: DemoOptions, schedule: FaultSchedule | None = None
+) -> Simulation:
+    """Everything the demo runs: a fresh DuckDB file, warm-up history, runtime and faults."""
     _fresh_database(options.db_path)
-    # rollups hourly in virtual time: the same work in fewer, larger steps
-    intervals = settings.intervals.model_copy(update={"rollup_s": 3600.0})
+    # virtual time: rollups and capacity checks hourly, forecasts daily (the same work in
+    # fewer, larger steps, so a simulated week fits in a couple of minutes)
+    intervals = settings.intervals.model_copy(
+        update={"rollup_s": 3600.0, "capacity_s": 3600.0, "forecast_s": 86400.0}
+    )
     demo_settings = settings.model_copy(update={"db_path": options.db_path, "intervals": intervals})
     warmup_s = options.warmup_days * 86400.0
     simulator = PlatformSimulator(seed=options.seed, start=DEMO_START - timedelta(seconds=warmup_s))
-    schedule = FaultSchedule.random(seed=options.seed, days=options.days, n_faults=options.fault_count)
+    if schedule is None:
+        schedule = FaultSchedule.random(options.seed, options.days, options.fault_count)
     extras = {
         "collectors": [SimulatorCollector(simulator)],
         "platforms": [platform.name for platform in DEFAULT_PLATFORMS],
         "store_every_s": 3600.0,  # fewer, larger DuckDB batches in virtual time
         "rewarm_s": warmup_s,
+        "forecast_filter": is_resource_series,
     }
     runtime = build_runtime(demo_settings, clock=SimClock(DEMO_START), extras=extras)
     if warmup_s > 0:
         _record_history(runtime, simulator, warmup_s)
     driver = FaultDriver(simulator, schedule, DEMO_START)
     runtime.scheduler.before_ticks = driver
-    return runtime, simulator, driver
+    log = AlertLog()
+    runtime.bus.subscribe(AlertRaised, log.record, name="DemoAlertLog")
+    runtime.bus.subscribe(AnomalyDetected, log.record, name="DemoAnomalyLog")
+    return Simulation(runtime, simulator, driver, log)
 
 
 def _record_history(runtime: Runtime, simulator: PlatformSimulator, duration_s: float) -> None:
@@ -189,19 +227,9 @@ def _record_history(runtime: Runtime, simulator: PlatformSimulator, duration_s: 
 async def run_demo(settings: Settings, options: DemoOptions) -> DemoResult:
     """Run the simulation end to end and compare what was noticed with the ground truth."""
     started = asyncio.get_running_loop().time()
-    runtime, simulator, _ = _build(settings, options)
-    log = AlertLog()
-    runtime.bus.subscribe(AlertRaised, log.record, name="DemoAlertLog")
-    runtime.bus.subscribe(AnomalyDetected, log.record, name="DemoAnomalyLog")
-    await start_runtime(runtime, run_scheduler=False)
-    end = DEMO_START + timedelta(days=options.days)
-    total_hours = options.days * 24
-    with tqdm(total=round(total_hours), unit="sim h", disable=not options.progress) as bar:
-
-        def show(now: datetime) -> None:
-            bar.update(int((now - DEMO_START).total_seconds() // 3600) - bar.n)
-
-        await runtime.scheduler.run_until(end, on_step=show)
+    simulation = build_simulation(settings, options)
+    end = await simulation.run(options.days, progress=options.progress)
+    runtime, simulator, log = simulation.runtime, simulation.simulator, simulation.alerts
     faults = [
         Fault(r.fault_id, str(r.kind), r.platform, r.platforms, r.injected_at, r.resolved_at,
               r.resolved_by)

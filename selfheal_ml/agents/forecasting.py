@@ -95,7 +95,7 @@ class ForecastRound:
             limit = resource_limit(name, self.thresholds)
             if limit is None:
                 continue
-            frame = self.metrics.window(series, start, now)
+            frame = self.metrics.history(series, start, now, "minute")
             if len(frame) < 12:
                 continue
             values = pd.Series(frame["value"].to_numpy(np.float64), index=pd.DatetimeIndex(frame["ts"]))

@@ -1,0 +1,41 @@
+"""``selfheal-ml demo`` end to end on a short run: the report, the summary and the files left."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from selfheal_ml.cli import main
+
+
+def test_short_demo_writes_report_and_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report_path = tmp_path / "report.json"
+    db_path = tmp_path / "demo.duckdb"
+    code = main(
+        ["demo", "--days", "0.25", "--faults", "1", "--seed", "5", "--warmup-days", "0.5",
+         "--report", str(report_path), "--db", str(db_path)]
+    )  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "faults injected 1" in printed
+    report = json.loads(report_path.read_text())
+    assert report["faults_injected"] == 1
+    fault = report["faults"][0]
+    assert {"kind", "platform", "injected_at", "detected_at", "resolved_at", "resolved_by"} <= set(
+        fault
+    )
+    assert set(report["dashboard"]) == {"system", "agents", "health", "alerts", "repairs"}
+    with duckdb.connect(str(db_path), read_only=True) as conn:
+        stored = conn.execute("SELECT count(*) FROM metric_points").fetchone()
+    assert stored is not None and stored[0] > 0
+
+
+@pytest.mark.parametrize("flag", ["--days", "--faults"])
+def test_demo_refuses_non_positive_values(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", flag, "0"]) == 2
+    assert flag in capsys.readouterr().err

@@ -5,7 +5,7 @@ Usage::
     python pipelines/backtest_m4.py --train ../shared/datasets/m4_hourly/Hourly-train-dev.csv \\
         --test ../shared/datasets/m4_hourly/Hourly-test-dev.csv --horizon 48 \\
         --out results/m4/forecasts.csv [--model ensemble --model seasonal_naive] \\
-        [--tracking-uri sqlite:///mlruns/mlflow.db] [--workers 2]
+        [--tracking-uri sqlite:///mlruns/mlflow.db] [--workers 2] [--limit N] [--holdout]
 
 Each model fits every training series (in ``--workers`` processes) and forecasts ``--horizon``
 steps. Forecasts are written in the M4 submission layout (``id,F1..F48``) to ``--out`` (with
@@ -13,6 +13,8 @@ several models: ``<stem>-<model>.csv``), plus ``<stem>-lo-80.csv``, ``<stem>-hi-
 interval level. sMAPE, MASE, OWA (vs Naive2) and interval coverage are printed for the full
 horizon and for the first 24 steps, with wall and CPU time, and each model is logged as one run
 in the MLflow experiment ``forecast-m4-hourly``. The test values are only used for scoring.
+``--holdout`` scores on the last ``--horizon`` values of each training series instead (the
+split on which configurations are compared; the test file is then never read).
 """
 
 from __future__ import annotations
@@ -38,14 +40,23 @@ LEVELS = (80, 95)
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=Path, required=True)
-    parser.add_argument("--test", type=Path, required=True)
+    parser.add_argument("--test", type=Path, help="test values (not needed with --holdout)")
     parser.add_argument("--horizon", type=int, default=48)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--model", action="append", choices=sorted(FORECASTERS))
     parser.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--limit", type=int, default=None, help="only the first N series")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--holdout",
+        action="store_true",
+        help="score on the last HORIZON values of each training series instead of --test "
+        "(the model-selection split: the test values are never read)",
+    )
+    args = parser.parse_args(argv)
+    if args.test is None and not args.holdout:
+        parser.error("--test is required unless --holdout is given")
+    return args
 
 
 def read_m4(path: Path, limit: int | None) -> dict[str, np.ndarray]:
@@ -79,8 +90,22 @@ def print_report(model: str, report: AccuracyReport, wall_s: float, cpu_s: float
     )
 
 
+def split(args: argparse.Namespace) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Training histories by id and the actuals to score (test file or holdout cut)."""
+    train = read_m4(args.train, args.limit)
+    if args.holdout:
+        actuals = np.vstack([values[-args.horizon :] for values in train.values()])
+        return {key: values[: -args.horizon] for key, values in train.items()}, actuals
+    test = read_m4(args.test, None)
+    return train, np.vstack([test[series_id][: args.horizon] for series_id in train])
+
+
 def run_model(
-    model: str, args: argparse.Namespace, train: dict[str, np.ndarray], out: Path
+    model: str,
+    args: argparse.Namespace,
+    train: dict[str, np.ndarray],
+    actuals: np.ndarray,
+    out: Path,
 ) -> None:
     histories = list(train.values())
     started = time.perf_counter()
@@ -93,8 +118,6 @@ def run_model(
     batch = stack_forecasts(list(progress))
     wall_s = time.perf_counter() - started
     paths = write_forecasts(out, list(train), batch)
-    test = read_m4(args.test, None)
-    actuals = np.vstack([test[series_id][: args.horizon] for series_id in train])
     intervals = {level: (batch.lower[level], batch.upper[level]) for level in batch.lower}
     metrics: dict[str, float] = {"wall_s": wall_s, "cpu_s": batch.cpu_s}
     for steps in sorted({args.horizon, min(24, args.horizon)}, reverse=True):
@@ -107,6 +130,7 @@ def run_model(
         "horizon": args.horizon,
         "series": len(histories),
         "workers": args.workers,
+        "split": "holdout" if args.holdout else "test",
     }
     Tracker(args.tracking_uri).log_run(EXPERIMENT, model, params, metrics, artifacts=paths)
 
@@ -115,10 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     models = args.model or ["ensemble"]
     try:
-        train = read_m4(args.train, args.limit)
+        train, actuals = split(args)
         for model in models:
             out = args.out if len(models) == 1 else args.out.with_stem(f"{args.out.stem}-{model}")
-            run_model(model, args, train, out)
+            run_model(model, args, train, actuals, out)
     except (ValidationError, FileNotFoundError, KeyError) as error:
         print(f"backtest_m4: {error}", file=sys.stderr)
         return 2

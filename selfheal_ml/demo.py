@@ -26,8 +26,8 @@ from selfheal_ml.evaluation.detection import DetectionReport, Fault, Observation
 from selfheal_ml.events import AlertRaised, AnomalyDetected, Event, MetricPoint
 from selfheal_ml.runtime import Runtime, build_runtime, start_runtime
 from selfheal_ml.sim import PlatformSimulator
-from selfheal_ml.sim.schedule import FaultSchedule, run_schedule
 from selfheal_ml.sim.platforms import DEFAULT_PLATFORMS
+from selfheal_ml.sim.schedule import FaultSchedule, run_schedule
 
 DEMO_START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 

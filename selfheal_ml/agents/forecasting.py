@@ -98,7 +98,9 @@ class ForecastRound:
             frame = self.metrics.history(series, start, now, "minute")
             if len(frame) < 12:
                 continue
-            values = pd.Series(frame["value"].to_numpy(np.float64), index=pd.DatetimeIndex(frame["ts"]))
+            values = pd.Series(
+                frame["value"].to_numpy(np.float64), index=pd.DatetimeIndex(frame["ts"])
+            )
             breach = predict_breach(values.resample("5min").mean().dropna(), limit, series)
             if breach is None:
                 continue

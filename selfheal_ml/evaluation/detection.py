@@ -110,7 +110,9 @@ def match_detections(
     matched: set[int] = set()
     outcomes: list[FaultOutcome] = []
     for fault in faults:
-        until = fault.resolved_at or run_end or datetime.max.replace(tzinfo=fault.injected_at.tzinfo)
+        until = (
+            fault.resolved_at or run_end or datetime.max.replace(tzinfo=fault.injected_at.tzinfo)
+        )
         end = until + timedelta(seconds=grace_s) if until.year < 9999 else until
         hits = [index for index, alert in enumerate(ordered) if _matches(fault, alert, end)]
         matched.update(hits)

@@ -25,7 +25,9 @@ import itertools
 from collections.abc import Callable, Mapping
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
+from selfheal_ml.errors import ValidationError
 from selfheal_ml.forecast.base import FloatArray, Forecaster, ModelOutput
 from selfheal_ml.forecast.decomposition import MSTLForecaster
 from selfheal_ml.forecast.intervals import empirical_bounds, inverse_transform, transform, use_log
@@ -100,10 +102,18 @@ class BacktestEnsemble(Forecaster):
         self.log = log
 
     def _fit_values(self, values: FloatArray) -> None:
-        if self.windows < 1 or self.backtest_horizon < 1 or self.max_combination < 1:
-            raise ValueError("windows, backtest_horizon and max_combination must be positive")
+        for name in ("windows", "backtest_horizon", "max_combination"):
+            if getattr(self, name) < 1:
+                raise ValidationError(
+                    name, f"expected a positive integer, got {getattr(self, name)!r}"
+                )
         factories = dict(self.members) if self.members is not None else default_members()
         self.log_ = use_log(values, self.log)
+        with threadpool_limits(1):  # BLAS threads only spin on these tiny fits
+            self._select_and_fit(values, factories)
+
+    def _select_and_fit(self, values: FloatArray, factories: Mapping[str, MemberFactory]) -> None:
+        """Backtest the members, keep the best combination, refit it on all of ``values``."""
         steps = min(self.backtest_horizon, (values.size - MIN_TRAIN_STEPS) // self.windows)
         self.residuals_: FloatArray | None = None
         if steps >= MIN_BACKTEST_STEPS:

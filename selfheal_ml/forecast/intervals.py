@@ -29,8 +29,14 @@ def use_log(values: FloatArray, log: bool | None) -> bool:
 
 
 def transform(values: FloatArray, log: bool) -> FloatArray:
-    """Into the working space (log or identity)."""
-    return np.log(values) if log else values.astype(np.float64, copy=True)
+    """Into the working space (log or identity).
+
+    In log space, values at or below zero (a member forecasting a positive series below zero)
+    are floored at the smallest positive float, so they cost a large residual, not a NaN.
+    """
+    if log:
+        return np.log(np.maximum(values, np.finfo(np.float64).tiny))
+    return values.astype(np.float64, copy=True)
 
 
 def inverse_transform(values: FloatArray, log: bool) -> FloatArray:

@@ -17,6 +17,7 @@ from abc import abstractmethod
 
 import numpy as np
 
+from selfheal_ml.errors import ValidationError
 from selfheal_ml.forecast.base import FloatArray, Forecaster, ModelOutput
 from selfheal_ml.forecast.intervals import normal_bounds
 
@@ -49,7 +50,7 @@ class SeasonalNaive(Forecaster):
 
     def _fit_values(self, values: FloatArray) -> None:
         if self.period < 1:
-            raise ValueError(f"period: expected a positive integer, got {self.period!r}")
+            raise ValidationError("period", f"expected a positive integer, got {self.period!r}")
         self.values_ = values
         lag = self.period if values.size > self.period else 1
         differences = values[lag:] - values[:-lag]

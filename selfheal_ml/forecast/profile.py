@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 
+from selfheal_ml.errors import ValidationError
 from selfheal_ml.forecast.base import FloatArray, Forecaster, ModelOutput
 from selfheal_ml.forecast.intervals import inverse_transform, normal_bounds, transform, use_log
 
@@ -64,8 +65,11 @@ class SeasonalProfile(Forecaster):
         self.log = log
 
     def _fit_values(self, values: FloatArray) -> None:
-        if self.period < 1 or self.cycles < 1 or self.level_window < 1:
-            raise ValueError("period, cycles and level_window must be positive integers")
+        for name in ("period", "cycles", "level_window"):
+            if getattr(self, name) < 1:
+                raise ValidationError(
+                    name, f"expected a positive integer, got {getattr(self, name)!r}"
+                )
         self.log_ = use_log(values, self.log)
         working = transform(values, self.log_)
         period = min(self.period, working.size)

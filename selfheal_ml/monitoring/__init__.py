@@ -19,7 +19,9 @@ from selfheal_ml.monitoring.thresholds import (
 
 __all__ = [
     "Changes",
-    "Finding", "ThresholdLimits", "ThresholdTracker",
+    "Finding",
+    "ThresholdLimits",
+    "ThresholdTracker",
     "Tracked",
     "evaluate_thresholds",
     "platform_health",

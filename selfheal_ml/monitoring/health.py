@@ -27,7 +27,9 @@ def _worse(current: HealthStatus, candidate: HealthStatus) -> HealthStatus:
     return candidate if _RANK[candidate] > _RANK[current] else current
 
 
-def platform_health(platforms: Iterable[str], findings: Iterable[Finding]) -> dict[str, HealthStatus]:
+def platform_health(
+    platforms: Iterable[str], findings: Iterable[Finding]
+) -> dict[str, HealthStatus]:
     """The health of each platform given the findings that hold now."""
     health: dict[str, HealthStatus] = dict.fromkeys(platforms, "healthy")
     for finding in findings:

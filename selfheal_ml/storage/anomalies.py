@@ -92,7 +92,7 @@ class AnomalyStore:
         where, parameters = ("WHERE series = ?", [series]) if series else ("", [])
         with self.database.read() as conn:
             rows = conn.execute(
-                f"SELECT * FROM anomaly_events {where} ORDER BY ts DESC LIMIT ?",  # noqa: S608
+                f"SELECT * FROM anomaly_events {where} ORDER BY ts DESC LIMIT ?",
                 [*parameters, limit],
             ).fetchall()
         return [AnomalyRecord(*row) for row in rows]
@@ -111,7 +111,8 @@ class AnomalyStore:
         with self.database.transaction() as conn:
             conn.execute("DELETE FROM detector_snapshots WHERE name = ?", [name])
             conn.execute(
-                "INSERT INTO detector_snapshots VALUES (?, ?, ?, ?)", [name, version, saved_at, blob]
+                "INSERT INTO detector_snapshots VALUES (?, ?, ?, ?)",
+                [name, version, saved_at, blob],
             )
 
     def load_snapshot(self, name: str) -> tuple[int, bytes] | None:

@@ -55,11 +55,26 @@ def test_scores_every_point_and_flags_a_spike(client: TestClient, sim_clock: Sim
 @pytest.mark.parametrize(
     ("mutate", "field"),
     [
-        (lambda points: points.__setitem__(3, {**points[3], "ts": points[1]["ts"]}), "body.points[3].ts"),
-        (lambda points: points.__setitem__(2, {**points[2], "ts": points[1]["ts"]}), "body.points[2].ts"),
-        (lambda points: points.__setitem__(1, {**points[1], "value": "NaN"}), "body.points[1].value"),
-        (lambda points: points.__setitem__(1, {**points[1], "value": "Infinity"}), "body.points[1].value"),
-        (lambda points: points.__setitem__(0, {"ts": "2026-01-05T00:00:00", "value": 1}), "body.points[0].ts"),
+        (
+            lambda points: points.__setitem__(3, {**points[3], "ts": points[1]["ts"]}),
+            "body.points[3].ts",
+        ),
+        (
+            lambda points: points.__setitem__(2, {**points[2], "ts": points[1]["ts"]}),
+            "body.points[2].ts",
+        ),
+        (
+            lambda points: points.__setitem__(1, {**points[1], "value": "NaN"}),
+            "body.points[1].value",
+        ),
+        (
+            lambda points: points.__setitem__(1, {**points[1], "value": "Infinity"}),
+            "body.points[1].value",
+        ),
+        (
+            lambda points: points.__setitem__(0, {"ts": "2026-01-05T00:00:00", "value": 1}),
+            "body.points[0].ts",
+        ),
     ],
 )
 def test_bad_points_are_422_naming_the_point(
@@ -80,7 +95,10 @@ def test_oversized_batch_is_a_422(client: TestClient, sim_clock: SimClock) -> No
 
 
 def test_empty_and_unknown_fields_are_422(client: TestClient) -> None:
-    assert client.post("/v1/anomaly/score", json={"series": "s", "points": []}).json()["field"] == "body.points"
+    assert (
+        client.post("/v1/anomaly/score", json={"series": "s", "points": []}).json()["field"]
+        == "body.points"
+    )
     response = client.post("/v1/anomaly/score", json={"series": "s", "points": [], "extra": 1})
     assert response.status_code == 422
 

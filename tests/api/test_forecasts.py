@@ -56,11 +56,13 @@ def test_adhoc_forecast_has_nested_intervals(client: TestClient, sim_clock: SimC
     [
         (lambda h: h[:10], "body.history"),
         (lambda h: h[:5] + h[6:], "body.history[5].ts"),
-        (lambda h: h[:3] + [h[2]] + h[4:], "body.history[3].ts"),
-        (lambda h: h[:7] + [{**h[7], "value": "NaN"}] + h[8:], "body.history[7].value"),
+        (lambda h: [*h[:3], h[2], *h[4:]], "body.history[3].ts"),
+        (lambda h: [*h[:7], {**h[7], "value": "NaN"}, *h[8:]], "body.history[7].value"),
     ],
 )
-def test_bad_history_is_422(client: TestClient, sim_clock: SimClock, change: object, field: str) -> None:
+def test_bad_history_is_422(
+    client: TestClient, sim_clock: SimClock, change: object, field: str
+) -> None:
     history = change(_history(sim_clock))  # type: ignore[operator]
     response = client.post("/v1/forecast", json={"history": history})
     assert response.status_code == 422, response.text

@@ -53,7 +53,7 @@ async def test_monitor_overhead_against_live_simulator(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     port = _free_port()
-    simulator = subprocess.Popen(
+    simulator = subprocess.Popen(  # noqa: ASYNC220 - starts and returns at once
         [sys.executable, "-m", "selfheal_ml.cli", "sim", "serve", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -61,9 +61,7 @@ async def test_monitor_overhead_against_live_simulator(
     try:
         _wait_for_port(port)
         monkeypatch.setenv("SELFHEAL_DB", str(tmp_path / "overhead.duckdb"))
-        settings = load_settings().model_copy(
-            update={"simulator_url": f"http://127.0.0.1:{port}"}
-        )
+        settings = load_settings().model_copy(update={"simulator_url": f"http://127.0.0.1:{port}"})
         runtime = await start_agents(settings, clock=RealClock(), run_scheduler=False)
         me = psutil.Process(os.getpid())
         try:

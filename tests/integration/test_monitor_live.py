@@ -30,7 +30,9 @@ pytestmark = pytest.mark.integration
 
 INTERVAL_S = 1.0
 FAULT_S = 4.0
-POSTGRES_DSN = os.environ.get("SELFHEAL_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_DSN = os.environ.get(
+    "SELFHEAL_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("SELFHEAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 

@@ -47,8 +47,7 @@ async def test_latency_fault_is_detected_within_two_intervals(tmp_path: Path) ->
     latency = [
         event
         for event in seen.events
-        if event.ts >= injected
-        and event.series.startswith(("http_latency", "db_query_duration"))
+        if event.ts >= injected and event.series.startswith(("http_latency", "db_query_duration"))
     ]
     assert latency, "the slow query raised no latency anomaly"
     delay_s = (latency[0].ts - injected).total_seconds()

@@ -110,7 +110,9 @@ def history_series(points: list[HistoryPoint]) -> pd.Series:
     step = steps[0]
     for position, delta in enumerate(steps, start=1):
         if delta <= pd.Timedelta(0):
-            raise ValidationError(f"body.history[{position}].ts", "expected strictly increasing times")
+            raise ValidationError(
+                f"body.history[{position}].ts", "expected strictly increasing times"
+            )
         if delta != step:
             raise ValidationError(
                 f"body.history[{position}].ts", f"irregular spacing: expected every {step}"

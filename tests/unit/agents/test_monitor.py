@@ -25,7 +25,10 @@ class Scripted:
         self.values: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
 
     async def collect(self, now: datetime) -> list[MetricPoint]:
-        return [metric_point(name, dict(labels), value, now) for (name, labels), value in self.values.items()]
+        return [
+            metric_point(name, dict(labels), value, now)
+            for (name, labels), value in self.values.items()
+        ]
 
 
 class Hanging:

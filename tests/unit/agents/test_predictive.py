@@ -33,7 +33,9 @@ def _context(database: Database, clock: SimClock) -> AgentContext:
 
 
 def _round(clock: SimClock, value: float) -> MetricsCollected:
-    point = MetricPoint(series=SERIES, ts=clock.now(), value=value, labels={"host": "h", "platform": "p"})
+    point = MetricPoint(
+        series=SERIES, ts=clock.now(), value=value, labels={"host": "h", "platform": "p"}
+    )
     return MetricsCollected(ts=clock.now(), source="test", points=(point,))
 
 
@@ -56,7 +58,9 @@ async def test_spike_raises_an_explained_anomaly(db_path: Path, sim_clock: SimCl
     assert len(anomalies) <= 3
     await agent.stop()
     store = AnomalyStore(database)
-    scores = store.scores(SERIES, sim_clock.now() - timedelta(days=1), sim_clock.now() + timedelta(1))
+    scores = store.scores(
+        SERIES, sim_clock.now() - timedelta(days=1), sim_clock.now() + timedelta(1)
+    )
     assert len(scores) == 600
     assert any(record.value == 95.0 for record in store.recent())
     database.close()
@@ -86,7 +90,9 @@ async def test_restart_rewarms_from_snapshot_or_history(db_path: Path, sim_clock
     database.close()
 
 
-async def test_capacity_check_flags_a_leak_not_a_flat_disk(db_path: Path, sim_clock: SimClock) -> None:
+async def test_capacity_check_flags_a_leak_not_a_flat_disk(
+    db_path: Path, sim_clock: SimClock
+) -> None:
     database = Database(db_path)
     context = _context(database, sim_clock)
     rng = np.random.default_rng(2)
@@ -97,12 +103,25 @@ async def test_capacity_check_flags_a_leak_not_a_flat_disk(db_path: Path, sim_cl
     flat = 60 + rng.normal(0, 1.5, minutes.size)
     frame = pd.concat(
         [
-            pd.DataFrame({"series": 'host_memory_percent{host="a",platform="p"}', "ts": timestamps, "value": leak}),
-            pd.DataFrame({"series": 'host_disk_percent{host="a",platform="p"}', "ts": timestamps, "value": flat}),
+            pd.DataFrame(
+                {
+                    "series": 'host_memory_percent{host="a",platform="p"}',
+                    "ts": timestamps,
+                    "value": leak,
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "series": 'host_disk_percent{host="a",platform="p"}',
+                    "ts": timestamps,
+                    "value": flat,
+                }
+            ),
         ]
     )
     context.metrics.append_batch(frame)
     sim_clock.advance(6 * 3600)
+    context.metrics.rollup()  # capacity checks read minute rollups
     agent = PredictiveAgent(context)
     produced = await agent.handle(Tick(ts=sim_clock.now(), source="t", kind="capacity"))
     breaches = [event for event in produced if isinstance(event, BreachPredicted)]
@@ -119,7 +138,9 @@ async def test_forecast_tick_caches_forecasts(db_path: Path, sim_clock: SimClock
     timestamps = pd.date_range(sim_clock.now(), periods=hours * 60, freq="min")
     phase = np.arange(timestamps.size) / (24 * 60)
     values = 40 + 10 * np.sin(2 * np.pi * phase) + np.random.default_rng(3).normal(0, 1, phase.size)
-    context.metrics.append_batch(pd.DataFrame({"series": SERIES, "ts": timestamps, "value": values}))
+    context.metrics.append_batch(
+        pd.DataFrame({"series": SERIES, "ts": timestamps, "value": values})
+    )
     sim_clock.advance(hours * 3600)
     context.metrics.rollup()
     agent = PredictiveAgent(context)

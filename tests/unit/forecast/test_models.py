@@ -59,6 +59,14 @@ def test_validation_names_the_problem() -> None:
         SeasonalNaive().fit(np.ones(30)).forecast(3, levels=(80, 100))
 
 
+def test_bad_parameters_are_refused_in_fit_naming_the_parameter() -> None:
+    model = SeasonalProfile(cycles=0)
+    with pytest.raises(ValidationError, match="cycles"):
+        model.fit(np.ones(50))
+    with pytest.raises(ValidationError, match="period"):
+        SeasonalNaive(period=0).fit(np.ones(50))
+
+
 def test_empirical_bounds_cover_the_requested_share_of_residuals() -> None:
     residuals = np.random.default_rng(3).normal(0.0, 2.0, (4, 500))
     lower, upper = empirical_bounds(np.zeros(1), residuals, [80], min_steps=500)

@@ -38,7 +38,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from selfheal_ml.demo import DemoOptions, run_demo, summary_table
+    from selfheal_ml.demo import DemoOptions, log_demo_run, run_demo, summary_table
+    from selfheal_ml.tracking import Tracker
 
     for name in ("days", "faults"):
         value = getattr(args, name)
@@ -54,6 +55,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         warmup_days=args.warmup_days,
     )
     result = asyncio.run(run_demo(settings, options))
+    run_id = log_demo_run(Tracker(settings.mlflow_tracking_uri), result)
     print(summary_table(result))
     print(json.dumps(result.dashboard, indent=2))
     if args.report:
@@ -61,6 +63,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         Path(args.report).write_text(json.dumps(result.report(), indent=2) + "\n", "utf-8")
         print(f"report written to {args.report}")
     print(f"DuckDB file left for the notebook: {options.db_path}")
+    print(f"MLflow run {run_id} in experiment 'selfheal-demo' ({settings.mlflow_tracking_uri})")
     return 0
 
 

@@ -28,6 +28,7 @@ from selfheal_ml.runtime import Runtime, build_runtime, start_runtime
 from selfheal_ml.sim import PlatformSimulator
 from selfheal_ml.sim.platforms import DEFAULT_PLATFORMS
 from selfheal_ml.sim.schedule import FaultSchedule, run_schedule
+from selfheal_ml.tracking import Tracker
 
 DEMO_START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 
@@ -271,3 +272,21 @@ def summary_table(result: DemoResult) -> str:
         f"wall time {report['wall_time_s']} s for {result.options.days:g} simulated days",
     ]
     return "\n".join(lines)
+
+
+def log_demo_run(tracker: Tracker, result: DemoResult) -> str:
+    """Log the run's settings and headline figures to MLflow (experiment ``selfheal-demo``)."""
+    report = result.report()
+    metrics = {
+        key: float(report[key])
+        for key in ("faults_injected", "faults_detected", "detection_rate", "mttd_median_s",
+                    "mttd_p95_s", "alerts_matching_no_fault", "wall_time_s")
+        if report[key] is not None
+    }  # fmt: skip
+    params = {
+        "days": result.options.days,
+        "seed": result.options.seed,
+        "faults": result.options.fault_count,
+        "warmup_days": result.options.warmup_days,
+    }
+    return tracker.log_run("selfheal-demo", f"demo-seed-{result.options.seed}", params, metrics)

@@ -88,29 +88,31 @@ class ForecastRound:
 
     def check_capacity(self, now: datetime) -> list[BreachPredicted]:
         """A ``BreachPredicted`` for each resource series credibly heading over its limit."""
-        predictions: list[BreachPredicted] = []
-        start = now - timedelta(seconds=self.capacity_window_s)
+        limits: dict[str, float] = {}
         for series in self.metrics.catalogue()["series"]:
-            name, labels = parse_series_key(series)
-            limit = resource_limit(name, self.thresholds)
-            if limit is None:
-                continue
-            frame = self.metrics.history(series, start, now, "minute")
+            limit = resource_limit(parse_series_key(series)[0], self.thresholds)
+            if limit is not None:
+                limits[series] = limit
+        start = now - timedelta(seconds=self.capacity_window_s)
+        recent = self.metrics.rollups_many(limits, start, now, "minute")
+        predictions: list[BreachPredicted] = []
+        for series, frame in recent.items():
             if len(frame) < 12:
                 continue
             values = pd.Series(
                 frame["value"].to_numpy(np.float64), index=pd.DatetimeIndex(frame["ts"])
             )
-            breach = predict_breach(values.resample("5min").mean().dropna(), limit, series)
+            breach = predict_breach(values.resample("5min").mean().dropna(), limits[series], series)
             if breach is None:
                 continue
             self.store.record_breach(
-                series, now, limit, breach.eta, breach.probability, breach.slope_per_hour
+                series, now, limits[series], breach.eta, breach.probability, breach.slope_per_hour
             )
             predictions.append(
                 BreachPredicted(
-                    ts=now, source="Predictive", series=series, limit=limit, eta=breach.eta,
-                    probability=breach.probability, labels=labels,
+                    ts=now, source="Predictive", series=series, limit=limits[series],
+                    eta=breach.eta, probability=breach.probability,
+                    labels=parse_series_key(series)[1],
                 )
             )  # fmt: skip
         return predictions

@@ -430,6 +430,29 @@ class MetricsStore:
             for name in wanted
         }
 
+    def rollups_many(
+        self, series_list: Iterable[str], start: datetime, end: datetime, resolution: Resolution
+    ) -> dict[str, pd.DataFrame]:
+        """Bucket means (``ts``, ``value``) of many series in one query, from the rollups."""
+        if resolution not in _BUCKET_WIDTH_S:
+            raise ValidationError("resolution", f"expected minute or hour, got {resolution!r}")
+        wanted = list(dict.fromkeys(series_list))
+        bounds = [_require_aware("start", start), _require_aware("end", end)]
+        with self.db.read() as conn:
+            frame = conn.execute(
+                f"SELECT series, bucket AS ts, mean AS value FROM metric_rollup_{resolution}"
+                " WHERE list_contains(?::VARCHAR[], series) AND bucket >= ? AND bucket < ?"
+                " ORDER BY series, bucket",
+                [wanted, *bounds],
+            ).df()
+        frame = _to_utc(frame, ["ts"])
+        groups = {str(key): group for key, group in frame.groupby("series", sort=False)}
+        return {
+            name: groups[name][["ts", "value"]].reset_index(drop=True)
+            for name in wanted
+            if name in groups
+        }
+
     def latest(self, series: str) -> tuple[datetime, float] | None:
         """The newest retained point of ``series``, or None."""
         with self.db.read() as conn:

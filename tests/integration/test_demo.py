@@ -12,8 +12,9 @@ from selfheal_ml.cli import main
 
 
 def test_short_demo_writes_report_and_database(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
     report_path = tmp_path / "report.json"
     db_path = tmp_path / "demo.duckdb"
     code = main(
@@ -23,6 +24,7 @@ def test_short_demo_writes_report_and_database(
     assert code == 0
     printed = capsys.readouterr().out
     assert "faults injected 1" in printed
+    assert "experiment 'selfheal-demo'" in printed
     report = json.loads(report_path.read_text())
     assert report["faults_injected"] == 1
     fault = report["faults"][0]

@@ -3,6 +3,7 @@
     selfheal-ml demo [--days N] [--seed S] [--faults N] [--report FILE] [--db FILE]
     selfheal-ml serve [--host H] [--port P] [--config FILE] [--dev]
     selfheal-ml sim serve [--host H] [--port P] [--seed S]
+    selfheal-ml train repair [pipeline arguments]
     selfheal-ml config show [--config FILE]
     selfheal-ml version
 
@@ -74,6 +75,15 @@ def _sim_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace, settings: Settings) -> int:
+    from selfheal_ml.training import main as train_main
+
+    extra = list(args.pipeline_args)
+    if "--tracking-uri" not in extra:
+        extra += ["--tracking-uri", settings.mlflow_tracking_uri]
+    return train_main(extra)
+
+
 def _config_show(args: argparse.Namespace, settings: Settings) -> int:
     print(json.dumps(settings.masked(), indent=2))
     return 0
@@ -115,6 +125,16 @@ def build_parser() -> argparse.ArgumentParser:
     sim_serve.add_argument("--port", type=int, default=8700)
     sim_serve.add_argument("--seed", type=int, default=0)
     sim_serve.set_defaults(handler=_sim_serve)
+
+    train = commands.add_parser("train", help="train models")
+    train_commands = train.add_subparsers(dest="train_command", required=True)
+    train_repair = train_commands.add_parser(
+        "repair",
+        help="train the repair-strategy classifier (same arguments as the pipeline script)",
+    )
+    train_repair.add_argument("pipeline_args", nargs=argparse.REMAINDER)
+    train_repair.add_argument("--config", help="TOML file with settings")
+    train_repair.set_defaults(handler=_train)
 
     config = commands.add_parser("config", help="inspect the configuration")
     config_commands = config.add_subparsers(dest="config_command", required=True)

@@ -6,6 +6,7 @@ configuration into ready-made objects, so agents never read settings themselves.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from selfheal_ml.actions import (
@@ -25,8 +26,6 @@ from selfheal_ml.collectors import (
     simulator_targets,
 )
 from selfheal_ml.config import Settings
-from selfheal_ml.storage.anomalies import AnomalyStore
-from selfheal_ml.storage.forecasts import ForecastStore
 from selfheal_ml.storage.repairs import RepairAuditStore
 
 SIMULATED_PLATFORMS = (
@@ -104,12 +103,15 @@ def build_repair_service(
 
 def agent_ports(
     settings: Settings,
-    anomalies: AnomalyStore,
-    forecasts: ForecastStore,
+    stores: Mapping[str, Any],
     overrides: dict[str, Any],
 ) -> dict[str, Any]:
-    """The agents' ports; ``overrides`` (e.g. the demo's simulator collector) win."""
-    ports: dict[str, Any] = {"anomaly_store": anomalies, "forecast_store": forecasts}
+    """The agents' ports; ``overrides`` (e.g. the demo's simulator collector) win.
+
+    ``stores`` names the ready-made stores and services: ``anomaly_store``,
+    ``forecast_store``, ``incidents``, ``tracker`` and ``repair_model``.
+    """
+    ports: dict[str, Any] = {**stores, "retrain_min_new": 50, "retrain_min_total": 30}
     if "collectors" not in overrides:
         ports.update(monitor_ports(settings))
     ports.update(overrides)

@@ -41,8 +41,11 @@ from selfheal_ml.storage import Database
 from selfheal_ml.storage.alerts import AlertStore
 from selfheal_ml.storage.anomalies import AnomalyStore
 from selfheal_ml.storage.forecasts import ForecastStore
+from selfheal_ml.storage.incidents import IncidentStore
 from selfheal_ml.storage.metrics import MetricsStore
 from selfheal_ml.storage.repairs import RepairAuditStore
+from selfheal_ml.tracking import Tracker, tracking_store_exists
+from selfheal_ml.training import RepairRecommender
 
 log = logging.getLogger("selfheal_ml")
 
@@ -93,6 +96,8 @@ class Runtime:
     alert_store: AlertStore
     anomalies: AnomalyStore
     forecasts: ForecastStore
+    incidents: IncidentStore
+    repair_recommender: RepairRecommender
     repairs: RepairAuditStore
     repair_service: RepairService
     health: HealthBoard
@@ -209,6 +214,9 @@ def build_runtime(
     log.info("✓ Alert Manager initialized")
     anomalies = AnomalyStore(database)
     forecasts = ForecastStore(database)
+    incidents = IncidentStore(database)
+    tracker = Tracker(settings.mlflow_tracking_uri)
+    recommender = RepairRecommender(tracker)
     context = AgentContext(
         bus=bus,
         clock=clock,
@@ -216,7 +224,17 @@ def build_runtime(
         metrics=metrics,
         alerts=alerts,
         database=database,
-        extras=agent_ports(settings, anomalies, forecasts, extras or {}),
+        extras=agent_ports(
+            settings,
+            {
+                "anomaly_store": anomalies,
+                "forecast_store": forecasts,
+                "incidents": incidents,
+                "tracker": tracker,
+                "repair_model": recommender,
+            },
+            extras or {},
+        ),
     )
     agents: dict[str, SupervisedAgent] = {}
     for agent_class in AGENT_CLASSES:
@@ -240,6 +258,8 @@ def build_runtime(
         alert_store=alert_store,
         anomalies=anomalies,
         forecasts=forecasts,
+        incidents=incidents,
+        repair_recommender=recommender,
         repairs=repairs,
         repair_service=build_repair_service(settings, repairs, clock, len(platforms)),
         health=HealthBoard(),
@@ -263,6 +283,11 @@ async def _housekeeping(runtime: Runtime, event: Event) -> None:
         await asyncio.to_thread(runtime.metrics.enforce_retention)
         cutoff = runtime.clock.now() - timedelta(days=ALERT_HISTORY_DAYS)
         await asyncio.to_thread(runtime.alert_store.enforce_retention, cutoff)
+
+
+async def _load_champion(runtime: Runtime) -> None:
+    served = await asyncio.to_thread(runtime.repair_recommender.reload)
+    log.info("repair-strategy champion %s", "loaded" if served else "not found: rules decide")
 
 
 async def start_agents(
@@ -309,6 +334,9 @@ async def start_runtime(runtime: Runtime, *, run_scheduler: bool = True) -> Runt
     for name in AGENT_NAMES:
         if name not in runtime.agents and runtime.settings.enable_self_healing:
             log.info("- %s Agent disabled", name)
+    if tracking_store_exists(runtime.settings.mlflow_tracking_uri):
+        # the champion loads in the background; until it does, the rules answer
+        runtime._tasks.append(asyncio.create_task(_load_champion(runtime)))
     if run_scheduler:
         runtime._tasks.append(asyncio.create_task(runtime.scheduler.run_forever()))
     log.info("✅ All agents started")

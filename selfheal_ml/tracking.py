@@ -8,7 +8,8 @@ of a call, so nothing global leaks between callers and tests can use a temporary
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,20 @@ def artifact_location_for(tracking_uri: str) -> str | None:
         db_path = Path(tracking_uri.removeprefix("sqlite:///"))
         return (db_path.parent / "artifacts").resolve().as_uri()
     return None
+
+
+def _sklearn_requirements() -> list[str]:
+    """Pinned requirements of a logged scikit-learn model (skips MLflow's slow inference)."""
+    from importlib.metadata import version
+
+    return [f"{package}=={version(package)}" for package in ("scikit-learn", "numpy", "skops")]
+
+
+def tracking_store_exists(tracking_uri: str) -> bool:
+    """Whether the store already exists (a server URI is assumed to)."""
+    if tracking_uri.startswith("sqlite:///"):
+        return Path(tracking_uri.removeprefix("sqlite:///")).exists()
+    return True
 
 
 class Tracker:
@@ -82,3 +97,134 @@ class Tracker:
             for path in artifacts or []:
                 mlflow.log_artifact(str(path))
             return str(active.info.run_id)
+
+    # ---- logging inside an open run (``with tracker.run(...)``) -----------------------------
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Log parameters to the active run (values as strings)."""
+        mlflow.log_params({key: str(value) for key, value in params.items()})
+
+    def log_metrics(self, metrics: Mapping[str, float]) -> None:
+        """Log scalar metrics to the active run."""
+        mlflow.log_metrics({key: float(value) for key, value in metrics.items()})
+
+    def set_tags(self, tags: Mapping[str, str]) -> None:
+        """Tag the active run."""
+        mlflow.set_tags(dict(tags))
+
+    def log_dict(self, dictionary: Mapping[str, Any], artifact_file: str) -> None:
+        """Log a JSON/YAML artifact to the active run."""
+        mlflow.log_dict(dict(dictionary), artifact_file)
+
+    def log_text(self, text: str, artifact_file: str) -> None:
+        """Log a text artifact to the active run."""
+        mlflow.log_text(text, artifact_file)
+
+    def log_figure(self, figure: Any, artifact_file: str) -> None:
+        """Log a matplotlib figure to the active run."""
+        mlflow.log_figure(figure, artifact_file)
+
+    def log_sklearn_model(
+        self, model: Any, name: str, input_example: Any, trusted_types: Sequence[str] = ()
+    ) -> str:
+        """Log a fitted scikit-learn model (skops format) with a signature inferred from
+        ``input_example`` (a DataFrame) and its predictions; returns the model URI.
+
+        ``trusted_types`` are the non-default types the model's skops file holds (tree nodes).
+        """
+        from mlflow.models import infer_signature
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # mlflow's own type-hint chatter
+            signature = infer_signature(input_example, model.predict(input_example))
+            info = mlflow.sklearn.log_model(
+                model,
+                name=name,
+                signature=signature,
+                input_example=input_example,
+                serialization_format="skops",
+                skops_trusted_types=list(trusted_types) or None,
+                pip_requirements=_sklearn_requirements(),
+            )
+        return str(info.model_uri)
+
+    # ---- model registry (aliases, no stages) -------------------------------------------------
+    def register_model(
+        self, model_uri: str, name: str, tags: Mapping[str, str] | None = None
+    ) -> str:
+        """Register ``model_uri`` as a new version of ``name``; returns the version."""
+        client = self.client()
+        try:
+            client.get_registered_model(name)
+        except mlflow.exceptions.MlflowException:
+            client.create_registered_model(name)
+        run_id = None
+        if model_uri.startswith("runs:/"):
+            run_id = model_uri.removeprefix("runs:/").split("/", 1)[0]
+        version = client.create_model_version(name, model_uri, run_id=run_id, tags=dict(tags or {}))
+        return str(version.version)
+
+    def set_alias(self, name: str, alias: str, version: str) -> None:
+        """Point ``name@alias`` at ``version``."""
+        self.client().set_registered_model_alias(name, alias, version)
+
+    def alias_version(self, name: str, alias: str) -> str | None:
+        """The version ``name@alias`` points at, or ``None`` (no model or no alias)."""
+        try:
+            return str(self.client().get_model_version_by_alias(name, alias).version)
+        except mlflow.exceptions.MlflowException:
+            return None
+
+    def set_version_tags(self, name: str, version: str, tags: Mapping[str, str]) -> None:
+        """Tag one model version (e.g. its holdout scores, the gate's decision)."""
+        client = self.client()
+        for key, value in tags.items():
+            client.set_model_version_tag(name, version, key, value)
+
+    def version_tags(self, name: str, version: str) -> dict[str, str]:
+        """The tags of one model version."""
+        return dict(self.client().get_model_version(name, version).tags)
+
+    @contextmanager
+    def _bound(self) -> Iterator[None]:
+        """Point mlflow's global tracking and registry URIs here for one block."""
+        previous_tracking = mlflow.get_tracking_uri()
+        previous_registry = mlflow.get_registry_uri()
+        mlflow.set_tracking_uri(self.tracking_uri)
+        mlflow.set_registry_uri(self.tracking_uri)
+        try:
+            yield
+        finally:
+            mlflow.set_tracking_uri(previous_tracking)
+            mlflow.set_registry_uri(previous_registry)
+
+    def load_sklearn_model(self, model_uri: str) -> Any:
+        """Load a scikit-learn model, e.g. ``models:/repair-strategy@champion``.
+
+        Loading a model can run code from its artifact, so MLflow refuses unless
+        ``MLFLOW_ALLOW_PICKLE_DESERIALIZATION`` is true; this store holds only models our own
+        pipeline logged, so the flag is set for the duration of this call. Point the tracker
+        only at stores that nobody else can write to.
+        """
+        previous = os.environ.get("MLFLOW_ALLOW_PICKLE_DESERIALIZATION")
+        os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "true"
+        try:
+            with self._bound(), warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                return mlflow.sklearn.load_model(model_uri)
+        finally:
+            if previous is None:
+                os.environ.pop("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", None)
+            else:
+                os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = previous
+
+    def search_runs(self, experiment: str) -> Any:
+        """The runs of ``experiment`` as a pandas DataFrame (empty if it does not exist)."""
+        import pandas as pd
+
+        existing = self.client().get_experiment_by_name(experiment)
+        if existing is None:
+            return pd.DataFrame()
+        with self._bound():
+            return mlflow.search_runs(
+                experiment_ids=[existing.experiment_id], output_format="pandas"
+            )

@@ -27,7 +27,14 @@ from selfheal_ml.anomaly.calibration import Calibrated, LikelihoodCalibrator
 from selfheal_ml.anomaly.ensemble import MaxEnsemble
 from selfheal_ml.anomaly.escalation_gate import EscalationGate
 from selfheal_ml.anomaly.extreme_value import NewExtreme
-from selfheal_ml.anomaly.registry import DETECTORS, default_detector, make_detector
+from selfheal_ml.anomaly.registry import (
+    DETECTORS,
+    EnsembleSettings,
+    build_ensemble,
+    default_detector,
+    make_detector,
+    univariate_detector,
+)
 from selfheal_ml.anomaly.river_detectors import RiverModel, ScaledHalfSpaceTrees, river_baseline
 from selfheal_ml.anomaly.robust_zscore import RollingMedianScore
 from selfheal_ml.anomaly.scoring import PointScore, ScoringConfig, SeriesScorer
@@ -44,6 +51,7 @@ __all__ = [
     "Calibrated",
     "Detector",
     "DetectorBank",
+    "EnsembleSettings",
     "EscalationGate",
     "LikelihoodCalibrator",
     "MaxEnsemble",
@@ -56,7 +64,9 @@ __all__ = [
     "SeasonalResidual",
     "SequenceSurprise",
     "SeriesScorer",
+    "build_ensemble",
     "default_detector",
     "make_detector",
     "river_baseline",
+    "univariate_detector",
 ]

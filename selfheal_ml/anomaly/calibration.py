@@ -80,26 +80,32 @@ class LikelihoodCalibrator:
 
     def learn(self, raw: float) -> None:
         """Add ``raw`` to the history."""
-        short = self._short_mean(raw)
+        count = len(self._recent)
+        short = (self._recent_sum + raw) / (count + 1) if count else raw
         history = self._history
-        if len(history) < self.long_window:
+        size = len(history)
+        if size < self.long_window:
             history.append(short)
+            size += 1
         else:
-            old = history[self._history_index]
-            history[self._history_index] = short
-            self._history_index = (self._history_index + 1) % self.long_window
+            index = self._history_index
+            old = history[index]
+            history[index] = short
+            self._history_index = index + 1 if index + 1 < size else 0
             self._history_sum -= old
             self._history_squares -= old * old
         self._history_sum += short
         self._history_squares += short * short
         self._updates += 1
-        if self._updates % (8 * self.long_window) == 0:
+        if self._updates >= 8 * self.long_window:
+            self._updates = 0
             self._history_sum = math.fsum(history)
             self._history_squares = math.fsum(v * v for v in history)
-        count = len(history)
-        self._mean = self._history_sum / count
-        variance = self._history_squares / count - self._mean * self._mean
-        self._spread = max(math.sqrt(variance) if variance > 0.0 else 0.0, self.min_std)
+        mean = self._history_sum / size
+        variance = self._history_squares / size - mean * mean
+        spread = math.sqrt(variance) if variance > 0.0 else 0.0
+        self._mean = mean
+        self._spread = spread if spread > self.min_std else self.min_std
         if self.short_window > 1:
             self._remember_recent(raw)
 
@@ -142,6 +148,7 @@ class Calibrated(Detector):
         self.min_std = min_std
         self._calibrator = LikelihoodCalibrator(short_window, long_window, min_history, min_std)
         self._pending: tuple[Mapping[str, float], float] | None = None
+        self._detector_warm = False  # detectors stay warmed up once they are
 
     def clone(self) -> Calibrated:
         return Calibrated(
@@ -161,7 +168,8 @@ class Calibrated(Detector):
         pending = self._pending
         raw = pending[1] if pending is not None and pending[0] is x else self.detector.score_one(x)
         self._pending = None  # never keep a reference to the caller's dict
-        if self.detector.warmed_up():
+        if self._detector_warm or self.detector.warmed_up():
+            self._detector_warm = True
             self._calibrator.learn(raw)
         self.detector.learn_one(x)
 

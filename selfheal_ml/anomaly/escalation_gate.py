@@ -20,7 +20,7 @@ from collections import deque
 class EscalationGate:
     """Passes a score only when it exceeds every score of the last ``window_points`` points."""
 
-    def __init__(self, window_points: int = 200) -> None:
+    def __init__(self, window_points: int = 400) -> None:
         if window_points < 0:
             raise ValueError(f"window_points: expected >= 0, got {window_points}")
         self.window_points = window_points

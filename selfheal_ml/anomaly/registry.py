@@ -3,7 +3,7 @@
 ``default_detector()`` is the product default: the maximum of five calibrated views of a
 series, each catching a different kind of NAB-style anomaly:
 
-- ``extreme``: a value beyond the range of the last ``memory`` points (spikes, breaches);
+- ``extreme``: a value well beyond the range of the last 20 000 points (spikes, breaches);
 - ``surprise``: an unusual transition between quantised values (pattern changes);
 - ``median``: a robust z-score against the rolling median (level shifts, outliers in noise);
 - ``daily`` and ``weekly``: the residual against the usual value at this time of day / of the
@@ -43,9 +43,12 @@ class EnsembleSettings:
     ``calibration_window`` is the calibrators' long window (points), ``profile_smoothing`` the
     EWMA rate of the daily / weekly profiles, ``weekly`` adds the weekly profile and
     ``time_aware=False`` drops both profiles (for series without usable timestamps).
+    ``extreme_tolerance`` is how far (in ranges) past the recent range a value must go to count
+    as a new extreme.
     """
 
     time_aware: bool = True
+    extreme_tolerance: float = 0.1
     weekly: bool = True
     profile_smoothing: float = 0.05
     calibration_window: int = 4000
@@ -58,7 +61,7 @@ def build_ensemble(settings: EnsembleSettings = DEFAULT_SETTINGS) -> MaxEnsemble
     """The default ensemble's structure with the given global parameters."""
     window = settings.calibration_window
     components: dict[str, Detector] = {
-        "extreme": NewExtreme(memory=20_000, warmup=300, tolerance=0.0),
+        "extreme": NewExtreme(memory=20_000, warmup=300, tolerance=settings.extreme_tolerance),
         "surprise": Calibrated(SequenceSurprise(levels=5, order=2, warmup=300), long_window=window),
         "median": Calibrated(RollingMedianScore(window=240), long_window=window),
     }

@@ -36,7 +36,7 @@ class ScoringConfig:
     min_hits: int = 1
     window_s: float = 300.0
     suppress_s: float = 1800.0
-    gate_points: int = 200
+    gate_points: int = 400
     protect: bool = True
     exact_tail_points: int = 300
 

@@ -18,6 +18,7 @@ from selfheal_ml.api.routes import (
     forecasts,
     health,
     metrics,
+    repair,
     repairs,
 )
 from selfheal_ml.clock import Clock
@@ -92,6 +93,6 @@ def create_app(
         log.warning("--dev without SELFHEAL_ADMIN_TOKEN: admin routes are OPEN")
     app.add_exception_handler(RequestValidationError, _validation_failed)
     app.add_exception_handler(ValidationError, _domain_validation_failed)
-    for module in (health, admin, alerts, anomalies, forecasts, repairs, metrics):
+    for module in (health, admin, alerts, anomalies, forecasts, repair, repairs, metrics):
         app.include_router(module.router)
     return app

@@ -32,7 +32,10 @@ def stream(seed: int, n_points: int = 700) -> list[dict[str, float]]:
     values = 10.0 + 3.0 * np.sin(steps / 40.0) + rng.normal(0.0, 0.5, n_points)
     values[rng.choice(n_points, 5, replace=False)] += 25.0
     values[int(0.8 * n_points) :] += 8.0
-    return [{"value": float(v), "timestamp_s": 60.0 * float(t)} for t, v in zip(steps, values)]
+    return [
+        {"value": float(v), "timestamp_s": 60.0 * float(t)}
+        for t, v in zip(steps, values, strict=True)
+    ]
 
 
 def run(detector: Detector, points: list[dict[str, float]]) -> list[float]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -52,5 +54,5 @@ def test_never_fires_twice_inside_its_suppression_window(
     times = [
         60.0 * index for index, score in enumerate(scores) if policy.update(60.0 * index, score)
     ]
-    assert all(later - earlier >= suppress_s for earlier, later in zip(times, times[1:]))
+    assert all(later - earlier >= suppress_s for earlier, later in itertools.pairwise(times))
     assert all(scores[int(t / 60.0)] >= 5.0 for t in times)

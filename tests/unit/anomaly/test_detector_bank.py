@@ -26,7 +26,8 @@ def minutes(count: int, offset: int = 0) -> list[datetime]:
 
 def normal_values(count: int, seed: int = 0) -> list[float]:
     rng = np.random.default_rng(seed)
-    return (100.0 + rng.normal(0.0, 2.0, count)).tolist()
+    values: list[float] = (100.0 + rng.normal(0.0, 2.0, count)).tolist()
+    return values
 
 
 def test_each_series_has_its_own_state() -> None:
@@ -83,7 +84,8 @@ def test_a_lasting_level_shift_stops_alerting() -> None:
     bank.replay("s", normal_values(800), minutes(800))
     shifted = [v + 60.0 for v in normal_values(1500, seed=1)]
     alerts = [
-        bank.score("s", ts, value).is_anomaly for ts, value in zip(minutes(1500, 800), shifted)
+        bank.score("s", ts, value).is_anomaly
+        for ts, value in zip(minutes(1500, 800), shifted, strict=True)
     ]
     assert alerts[0]
     assert sum(alerts[-1000:]) <= 3  # the odd new record of the noise, not the shift itself
@@ -91,7 +93,7 @@ def test_a_lasting_level_shift_stops_alerting() -> None:
 
 def online_bank(values: list[float], stamps: list[datetime], config: ScoringConfig) -> DetectorBank:
     bank = DetectorBank(config=config)
-    for ts, value in zip(stamps, values):
+    for ts, value in zip(stamps, values, strict=True):
         bank.score("s", ts, value)
     return bank
 
@@ -99,7 +101,7 @@ def online_bank(values: list[float], stamps: list[datetime], config: ScoringConf
 def probes(bank: DetectorBank, start_minute: int) -> list[float]:
     """Calibrated and gated scores of three probe points after the history."""
     at = [START + timedelta(minutes=start_minute + k) for k in range(3)]
-    verdicts = [bank.score("s", ts, v) for ts, v in zip(at, [101.0, 130.0, 99.0])]
+    verdicts = [bank.score("s", ts, v) for ts, v in zip(at, [101.0, 130.0, 99.0], strict=True)]
     return [number for verdict in verdicts for number in (verdict.calibrated, verdict.score)]
 
 

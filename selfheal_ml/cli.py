@@ -78,7 +78,7 @@ def _sim_serve(args: argparse.Namespace, settings: Settings) -> int:
 def _train(args: argparse.Namespace, settings: Settings) -> int:
     from selfheal_ml.training import main as train_main
 
-    extra = list(args.pipeline_args)
+    extra = list(args.pipeline_args)  # everything selfheal-ml itself does not know
     if "--tracking-uri" not in extra:
         extra += ["--tracking-uri", settings.mlflow_tracking_uri]
     return train_main(extra)
@@ -132,7 +132,6 @@ def build_parser() -> argparse.ArgumentParser:
         "repair",
         help="train the repair-strategy classifier (same arguments as the pipeline script)",
     )
-    train_repair.add_argument("pipeline_args", nargs=argparse.REMAINDER)
     train_repair.add_argument("--config", help="TOML file with settings")
     train_repair.set_defaults(handler=_train)
 
@@ -152,7 +151,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command != "train":
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args.pipeline_args = unknown
     handler: Callable[[argparse.Namespace, Settings], int] = args.handler
     if not getattr(args, "needs_settings", True):
         return _version(args, None)

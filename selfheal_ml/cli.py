@@ -42,7 +42,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from selfheal_ml.demo import DemoOptions, log_demo_run, run_demo, summary_table
     from selfheal_ml.tracking import Tracker
 
-    for name in ("days", "faults"):
+    for name in ("days", "faults", "interval"):
         value = getattr(args, name)
         if value is not None and value <= 0:
             raise ConfigError(f"--{name}", "a positive number", value)
@@ -54,6 +54,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         faults=args.faults,
         db_path=args.db,
         warmup_days=args.warmup_days,
+        check_interval_s=args.interval,
     )
     result = asyncio.run(run_demo(settings, options))
     run_id = log_demo_run(Tracker(settings.mlflow_tracking_uri), result)
@@ -114,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--db", default="data/demo.duckdb", help="DuckDB file (recreated)")
     demo.add_argument(
         "--warmup-days", type=float, default=2.0, help="fault-free history before the run"
+    )
+    demo.add_argument(
+        "--interval", type=float, default=60.0, help="seconds between health checks (default 60)"
     )
     demo.add_argument("--config", help="TOML file with settings")
     demo.set_defaults(handler=_demo)

@@ -43,6 +43,7 @@ class DemoOptions:
     db_path: str = "data/demo.duckdb"
     progress: bool = True
     warmup_days: float = 2.0  # fault-free history recorded before the run, as a real site has
+    check_interval_s: float = 60.0  # the seed's metrics interval; the service default is 30 s
 
     @property
     def fault_count(self) -> int:
@@ -191,7 +192,13 @@ def build_simulation(
     # virtual time: rollups and capacity checks hourly, forecasts daily (the same work in
     # fewer, larger steps, so a simulated week fits in a couple of minutes)
     intervals = settings.intervals.model_copy(
-        update={"rollup_s": 3600.0, "capacity_s": 3600.0, "forecast_s": 86400.0}
+        update={
+            "health_check_s": options.check_interval_s,
+            "rollup_s": 3600.0,
+            "retention_s": 86400.0,
+            "capacity_s": 3600.0,
+            "forecast_s": 86400.0,
+        }
     )
     demo_settings = settings.model_copy(update={"db_path": options.db_path, "intervals": intervals})
     warmup_s = options.warmup_days * 86400.0
@@ -288,5 +295,6 @@ def log_demo_run(tracker: Tracker, result: DemoResult) -> str:
         "seed": result.options.seed,
         "faults": result.options.fault_count,
         "warmup_days": result.options.warmup_days,
+        "check_interval_s": result.options.check_interval_s,
     }
     return tracker.log_run("selfheal-demo", f"demo-seed-{result.options.seed}", params, metrics)

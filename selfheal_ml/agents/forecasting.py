@@ -55,6 +55,23 @@ class ForecastRound:
     history_s: float = 14 * 86400.0
     horizon_h: int = 24
     capacity_window_s: float = 6 * 3600.0
+    catalogue_refresh_s: float = 3600.0
+    _limits: dict[str, float] | None = None
+    _limits_read_at: datetime | None = None
+
+    def resource_limits(self, now: datetime) -> dict[str, float]:
+        """Resource series and their limits, from the catalogue (re-read at most hourly)."""
+        stale = self._limits_read_at is None or (
+            (now - self._limits_read_at).total_seconds() >= self.catalogue_refresh_s
+        )
+        if self._limits is None or stale:
+            limits: dict[str, float] = {}
+            for series in self.metrics.catalogue()["series"]:
+                limit = resource_limit(parse_series_key(series)[0], self.thresholds)
+                if limit is not None:
+                    limits[series] = limit
+            self._limits, self._limits_read_at = limits, now
+        return self._limits
 
     def forecast_all(self, now: datetime) -> list[ForecastProduced]:
         """Fit and cache a forecast for each selected series with enough hourly history."""
@@ -88,11 +105,7 @@ class ForecastRound:
 
     def check_capacity(self, now: datetime) -> list[BreachPredicted]:
         """A ``BreachPredicted`` for each resource series credibly heading over its limit."""
-        limits: dict[str, float] = {}
-        for series in self.metrics.catalogue()["series"]:
-            limit = resource_limit(parse_series_key(series)[0], self.thresholds)
-            if limit is not None:
-                limits[series] = limit
+        limits = self.resource_limits(now)
         start = now - timedelta(seconds=self.capacity_window_s)
         recent = self.metrics.rollups_many(limits, start, now, "minute")
         predictions: list[BreachPredicted] = []

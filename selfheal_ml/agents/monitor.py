@@ -95,7 +95,7 @@ class MonitorAgent(Agent):
         return produced
 
     def _alert(self, tick: Tick, tracked: Tracked, *, firing: bool) -> AlertRaised:
-        finding = tracked.finding
+        finding = tracked.first or tracked.finding  # stable while the condition holds
         annotations: dict[str, Any] = {"summary": finding.summary, "value": f"{finding.value:g}"}
         return AlertRaised(
             ts=tick.ts,

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Final
+from typing import Final, Literal
 
 from selfheal_ml.anomaly.base import Detector
 from selfheal_ml.anomaly.calibration import Calibrated
@@ -41,7 +41,9 @@ class EnsembleSettings:
     """The global parameters of the default ensemble (how they were chosen: the model card).
 
     ``calibration_window`` is the calibrators' long window (points), ``profile_smoothing`` the
-    EWMA rate of the daily / weekly profiles, ``weekly`` adds the weekly profile and
+    EWMA rate of the daily / weekly profiles (per bucket visit with ``profile_decay="visit"``,
+    per point with ``"point"``; see :mod:`.seasonal_profile`), ``weekly`` adds the weekly
+    profile and
     ``time_aware=False`` drops both profiles (for series without usable timestamps).
     ``extreme_tolerance`` is how far (in ranges) past the recent range a value must go to count
     as a new extreme.
@@ -50,11 +52,27 @@ class EnsembleSettings:
     time_aware: bool = True
     extreme_tolerance: float = 0.1
     weekly: bool = True
-    profile_smoothing: float = 0.05
+    profile_smoothing: float = 0.25
+    profile_decay: Literal["visit", "point"] = "visit"
+    daily_min_visits: int = 0
+    weekly_min_visits: int = 2
     calibration_window: int = 4000
 
 
 DEFAULT_SETTINGS: Final = EnsembleSettings()
+
+
+def profile(
+    settings: EnsembleSettings, period_s: float, buckets: int, min_visits: int
+) -> SeasonalResidual:
+    """A daily or weekly profile with the settings' smoothing and decay."""
+    return SeasonalResidual(
+        period_s,
+        buckets,
+        smoothing=settings.profile_smoothing,
+        decay=settings.profile_decay,
+        min_visits=min_visits,
+    )
 
 
 def build_ensemble(settings: EnsembleSettings = DEFAULT_SETTINGS) -> MaxEnsemble:
@@ -66,11 +84,10 @@ def build_ensemble(settings: EnsembleSettings = DEFAULT_SETTINGS) -> MaxEnsemble
         "median": Calibrated(RollingMedianScore(window=240), long_window=window),
     }
     if settings.time_aware:
-        smoothing = settings.profile_smoothing
-        daily = SeasonalResidual(period_s=86_400.0, buckets=48, smoothing=smoothing)
+        daily = profile(settings, 86_400.0, 48, settings.daily_min_visits)
         components["daily"] = Calibrated(daily, long_window=window)
     if settings.time_aware and settings.weekly:
-        weekly = SeasonalResidual(period_s=7 * 86_400.0, buckets=7 * 24, smoothing=smoothing)
+        weekly = profile(settings, 7 * 86_400.0, 7 * 24, settings.weekly_min_visits)
         components["weekly"] = Calibrated(weekly, long_window=window)
     return MaxEnsemble(components, range_from="median")
 

@@ -5,7 +5,7 @@ config (the escalation gate's window). ``pipelines/evaluate_nab.py --grid --cros
 runs every candidate over a corpus and estimates, leaving one category out, how well *choosing*
 among them generalises; the model card records the outcome.
 
->>> len(TUNING_GRID), "grid-w1-s0.05-c4000-g200" in TUNING_GRID
+>>> len(TUNING_GRID), "grid-w1-s0.25-c4000-g200" in TUNING_GRID
 (16, True)
 """
 
@@ -32,7 +32,7 @@ class Candidate:
 def _grid() -> dict[str, Candidate]:
     candidates = {}
     for weekly, smoothing, window, gate in itertools.product(
-        (False, True), (0.1, 0.05), (2000, 4000), (200, 400)
+        (False, True), (0.5, 0.25), (2000, 4000), (200, 400)
     ):
         name = f"grid-w{int(weekly)}-s{smoothing}-c{window}-g{gate}"
         settings = EnsembleSettings(

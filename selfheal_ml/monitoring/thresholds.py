@@ -159,12 +159,21 @@ def evaluate_thresholds(points: Iterable[MetricPoint], limits: ThresholdLimits) 
 
 @dataclass
 class Tracked:
-    """A finding that holds, with when it started, when it was last sent, and its incident id."""
+    """A finding that holds, with when it started, when it was last sent, and its incident id.
+
+    ``first`` is the finding as it was when the condition started: resends describe the alert
+    with it, so a value that wobbles while the condition holds does not rewrite the alert.
+    """
 
     finding: Finding
     since: datetime
     last_sent: datetime
     correlation_id: str
+    first: Finding | None = None
+
+    def __post_init__(self) -> None:
+        if self.first is None:
+            self.first = self.finding
 
 
 @dataclass(frozen=True)

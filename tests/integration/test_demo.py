@@ -37,7 +37,7 @@ def test_short_demo_writes_report_and_database(
     assert stored is not None and stored[0] > 0
 
 
-@pytest.mark.parametrize("flag", ["--days", "--faults"])
+@pytest.mark.parametrize("flag", ["--days", "--faults", "--interval"])
 def test_demo_refuses_non_positive_values(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", flag, "0"]) == 2
     assert flag in capsys.readouterr().err

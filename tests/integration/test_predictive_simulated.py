@@ -36,7 +36,12 @@ async def test_latency_fault_is_detected_within_two_intervals(tmp_path: Path) ->
         faults=(ScheduledFault(fault_at_s, FaultKind.SLOW_QUERY, "leadsite.ai", 1.0, 3600.0),)
     )
     options = DemoOptions(
-        days=0.12, seed=11, db_path=str(tmp_path / "p.duckdb"), progress=False, warmup_days=1.0
+        days=0.12,
+        seed=11,
+        db_path=str(tmp_path / "p.duckdb"),
+        progress=False,
+        warmup_days=1.0,
+        check_interval_s=INTERVAL_S,
     )
     simulation = build_simulation(load_settings(), options, schedule)
     seen = Anomalies()
@@ -57,7 +62,13 @@ async def test_latency_fault_is_detected_within_two_intervals(tmp_path: Path) ->
 
 @pytest.mark.slow
 async def test_fault_free_day_has_few_false_alarms(tmp_path: Path) -> None:
-    options = DemoOptions(days=1.0, seed=12, db_path=str(tmp_path / "q.duckdb"), progress=False)
+    options = DemoOptions(
+        days=1.0,
+        seed=12,
+        db_path=str(tmp_path / "q.duckdb"),
+        progress=False,
+        check_interval_s=INTERVAL_S,
+    )
     simulation = build_simulation(load_settings(), options, FaultSchedule(faults=()))
     seen = Anomalies()
     simulation.runtime.bus.subscribe(AnomalyDetected, seen.record, name="test")

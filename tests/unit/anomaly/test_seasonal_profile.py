@@ -1,0 +1,71 @@
+"""The seasonal profile forgets per period: sampling-rate invariance, exact batches, min visits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from selfheal_ml.anomaly import SeasonalResidual
+
+DAY_S = 86_400.0
+
+
+def daily_series(step_s: float, days: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A daily cycle whose level drifts from day to day (+-5 %), plus a little noise."""
+    rng = np.random.default_rng(seed)
+    times = np.arange(0.0, days * DAY_S, step_s)
+    levels = 1.0 + 0.05 * rng.standard_normal(days)
+    cycle = 100.0 + 50.0 * np.sin(2 * np.pi * times / DAY_S)
+    values = cycle * levels[(times // DAY_S).astype(int)] + rng.normal(0.0, 0.5, times.size)
+    return times, values
+
+
+def learned(detector: SeasonalResidual, times: np.ndarray, values: np.ndarray) -> None:
+    for ts_s, value in zip(times.tolist(), values.tolist(), strict=True):
+        detector.learn_one({"value": value, "timestamp_s": ts_s})
+
+
+def test_bucket_deviation_does_not_depend_on_the_sampling_rate() -> None:
+    deviations = {}
+    for step_s in (30.0, 300.0):
+        detector = SeasonalResidual(buckets=48, smoothing=0.25)
+        detector.learn_many(*reversed(daily_series(step_s, days=20, seed=3)))
+        deviations[step_s] = np.median(detector._deviations)
+    assert deviations[30.0] == pytest.approx(deviations[300.0], rel=0.3)
+
+
+def test_per_point_decay_at_fast_sampling_forgets_the_previous_days() -> None:
+    times, values = daily_series(30.0, days=20, seed=3)
+    per_visit, per_point = (
+        SeasonalResidual(buckets=48, smoothing=0.25),
+        SeasonalResidual(buckets=48, smoothing=0.05, decay="point"),
+    )
+    per_visit.learn_many(values, times)
+    per_point.learn_many(values, times)
+    # day-to-day drift (5 % of ~100) is in the per-visit deviation, not in the per-point one
+    assert np.median(per_visit._deviations) > 2 * np.median(per_point._deviations)
+
+
+@pytest.mark.parametrize("steps_s", [(30.0,), (30.0, 60.0), (30.0, 3600.0)])
+def test_batch_learning_equals_online_learning(steps_s: tuple[float, ...]) -> None:
+    rng = np.random.default_rng(5)
+    times = 1.7e9 + np.cumsum(rng.choice(steps_s, size=6000))
+    values = 10.0 * np.sin(2 * np.pi * times / DAY_S) + rng.standard_normal(times.size)
+    batch, online = SeasonalResidual(smoothing=0.2), SeasonalResidual(smoothing=0.2)
+    batch.learn_many(values[:4000], times[:4000])
+    batch.learn_many(values[4000:], times[4000:])
+    learned(online, times, values)
+    assert batch._means == pytest.approx(online._means, rel=1e-9, abs=1e-9)
+    assert batch._deviations == pytest.approx(online._deviations, rel=1e-9, abs=1e-9)
+    assert batch._visits == online._visits and batch._counts == online._counts
+
+
+def test_a_bucket_scores_only_after_min_visits_earlier_periods() -> None:
+    times, values = daily_series(300.0, days=3, seed=4)
+    detector = SeasonalResidual(buckets=24, min_visits=2)
+    probe = {"value": 1e6}
+    for day in range(3):
+        today = (times >= day * DAY_S) & (times < (day + 1) * DAY_S)
+        learned(detector, times[today][:6], values[today][:6])
+        score = detector.score_one({**probe, "timestamp_s": day * DAY_S + 1800.0})
+        assert (score > 0.0) == (day >= 2)

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from selfheal_ml.alerting import RecordingNotifier
 from selfheal_ml.clock import SimClock
 from selfheal_ml.config import Settings
 from selfheal_ml.evaluation.detection import DetectionReport, Fault, Observation, match_detections
@@ -189,14 +190,14 @@ def build_simulation(
 ) -> Simulation:
     """Everything the demo runs: a fresh DuckDB file, warm-up history, runtime and faults."""
     _fresh_database(options.db_path)
-    # virtual time: rollups and capacity checks hourly, forecasts daily (the same work in
-    # fewer, larger steps, so a simulated week fits in a couple of minutes)
+    # virtual time: rollups hourly, capacity checks every 3 h, forecasts daily (the same work
+    # in fewer, larger steps, so a simulated week replays in minutes)
     intervals = settings.intervals.model_copy(
         update={
             "health_check_s": options.check_interval_s,
             "rollup_s": 3600.0,
             "retention_s": 86400.0,
-            "capacity_s": 3600.0,
+            "capacity_s": 3 * 3600.0,
             "forecast_s": 86400.0,
         }
     )
@@ -212,7 +213,11 @@ def build_simulation(
         "rewarm_s": warmup_s,
         "forecast_filter": is_resource_series,
     }
-    runtime = build_runtime(demo_settings, clock=SimClock(DEMO_START), extras=extras)
+    # notifications are counted in memory: a week of them would flood the terminal
+    notifier = RecordingNotifier("demo")
+    runtime = build_runtime(
+        demo_settings, clock=SimClock(DEMO_START), notifiers=[notifier], extras=extras
+    )
     if warmup_s > 0:
         _record_history(runtime, simulator, warmup_s)
     driver = FaultDriver(simulator, schedule, DEMO_START)

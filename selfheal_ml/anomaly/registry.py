@@ -54,24 +54,21 @@ class EnsembleSettings:
     weekly: bool = True
     profile_smoothing: float = 0.25
     profile_decay: Literal["visit", "point"] = "visit"
-    daily_min_visits: int = 0
-    weekly_min_visits: int = 2
+    profile_min_visits: int = 2
     calibration_window: int = 4000
 
 
 DEFAULT_SETTINGS: Final = EnsembleSettings()
 
 
-def profile(
-    settings: EnsembleSettings, period_s: float, buckets: int, min_visits: int
-) -> SeasonalResidual:
-    """A daily or weekly profile with the settings' smoothing and decay."""
+def profile(settings: EnsembleSettings, period_s: float, buckets: int) -> SeasonalResidual:
+    """A daily or weekly profile with the settings' smoothing, decay and minimum visits."""
     return SeasonalResidual(
         period_s,
         buckets,
         smoothing=settings.profile_smoothing,
         decay=settings.profile_decay,
-        min_visits=min_visits,
+        min_visits=settings.profile_min_visits,
     )
 
 
@@ -84,10 +81,10 @@ def build_ensemble(settings: EnsembleSettings = DEFAULT_SETTINGS) -> MaxEnsemble
         "median": Calibrated(RollingMedianScore(window=240), long_window=window),
     }
     if settings.time_aware:
-        daily = profile(settings, 86_400.0, 48, settings.daily_min_visits)
+        daily = profile(settings, 86_400.0, 48)
         components["daily"] = Calibrated(daily, long_window=window)
     if settings.time_aware and settings.weekly:
-        weekly = profile(settings, 7 * 86_400.0, 7 * 24, settings.weekly_min_visits)
+        weekly = profile(settings, 7 * 86_400.0, 7 * 24)
         components["weekly"] = Calibrated(weekly, long_window=window)
     return MaxEnsemble(components, range_from="median")
 

@@ -284,6 +284,8 @@ class MetricsStore:
         self.aggregate_retention_s = aggregate_retention_s
         self._known: set[str] = set()
         self._known_loaded = False
+        with db.read() as conn:  # warm the catalogue cache now, not in the first append
+            self._load_known(conn)
 
     # ---- writes -------------------------------------------------------------------------
 
@@ -315,18 +317,20 @@ class MetricsStore:
         self._known.update(new)  # only once the transaction committed
         return int(table.num_rows)
 
-    def _new_series(self, conn: duckdb.DuckDBPyConnection, uniques: list[str]) -> list[str]:
-        """Series of the batch not in the catalogue yet.
-
-        The known set is cached; it is re-read (inside the caller's transaction, so exactly)
-        whenever the cache is cold or claims a series is new, since another store on the
-        same Database may have added it meanwhile. Steady-state batches run no query here.
-        """
-        if self._known_loaded and not set(uniques).difference(self._known):
-            return []
+    def _load_known(self, conn: duckdb.DuckDBPyConnection) -> None:
         rows = conn.execute("SELECT series FROM metric_series").fetchall()
         self._known = {str(row[0]) for row in rows}
         self._known_loaded = True
+
+    def _new_series(self, conn: duckdb.DuckDBPyConnection, uniques: list[str]) -> list[str]:
+        """Series of the batch not in the catalogue yet.
+
+        The known set is cached (one MetricsStore per Database, as the runtime builds it); it
+        is re-read inside the caller's transaction only after retention may have dropped
+        catalogue rows. Batches run no catalogue query here.
+        """
+        if not self._known_loaded:
+            self._load_known(conn)
         return sorted(set(uniques).difference(self._known))
 
     def append_points(self, points: Iterable[MetricPoint]) -> int:

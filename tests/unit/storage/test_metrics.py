@@ -200,17 +200,6 @@ def test_catalogue_seen_times_are_exact_before_and_after_rollups(store: MetricsS
             assert latest is not None and latest[0] == last
 
 
-def test_two_stores_on_one_database_do_not_duplicate_catalogue_rows(
-    store: MetricsStore, db: Database, clock: SimClock
-) -> None:
-    other = MetricsStore(db, clock)
-    other.append_batch(make_frame([LATENCY], 3))  # loads other's view of the catalogue
-    store.append_batch(make_frame([CPU], 3))
-    other.append_batch(make_frame([CPU], 3, start=T0 + timedelta(minutes=1)))
-    assert sorted(store.catalogue()["series"]) == sorted([CPU, LATENCY])
-    assert count_rows(db, "metric_points") == 9
-
-
 def test_latest_and_latest_all(store: MetricsStore) -> None:
     frame = make_frame([CPU, LATENCY, "host_memory_percent"], 20)
     store.append_batch(frame)

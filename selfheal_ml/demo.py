@@ -24,7 +24,7 @@ from selfheal_ml.alerting import RecordingNotifier
 from selfheal_ml.clock import SimClock
 from selfheal_ml.config import Settings
 from selfheal_ml.evaluation.detection import DetectionReport, Fault, Observation, match_detections
-from selfheal_ml.events import AlertRaised, AnomalyDetected, Event, MetricPoint
+from selfheal_ml.events import AlertRaised, AnomalyDetected, BreachPredicted, Event, MetricPoint
 from selfheal_ml.runtime import Runtime, build_runtime, start_runtime
 from selfheal_ml.sim import PlatformSimulator
 from selfheal_ml.sim.platforms import DEFAULT_PLATFORMS
@@ -106,6 +106,8 @@ class AlertLog:
             self._add(event.ts, event.alertname, event.labels, event.severity)
         elif isinstance(event, AnomalyDetected):
             self._add(event.ts, "AnomalyDetected", event.labels, event.severity)
+        elif isinstance(event, BreachPredicted):
+            self._add(event.ts, "CapacityBreachPredicted", event.labels, "warning")
 
     def _add(self, ts: datetime, name: str, labels: dict[str, str], severity: str) -> None:
         self.observations.append(Observation(ts, name, dict(labels)))
@@ -225,6 +227,7 @@ def build_simulation(
     log = AlertLog()
     runtime.bus.subscribe(AlertRaised, log.record, name="DemoAlertLog")
     runtime.bus.subscribe(AnomalyDetected, log.record, name="DemoAnomalyLog")
+    runtime.bus.subscribe(BreachPredicted, log.record, name="DemoBreachLog")
     return Simulation(runtime, simulator, driver, log)
 
 

@@ -20,6 +20,7 @@ from selfheal_ml.api.routes import (
     metrics,
     repair,
     repairs,
+    series,
 )
 from selfheal_ml.clock import Clock
 from selfheal_ml.config import Settings
@@ -93,6 +94,7 @@ def create_app(
         log.warning("--dev without SELFHEAL_ADMIN_TOKEN: admin routes are OPEN")
     app.add_exception_handler(RequestValidationError, _validation_failed)
     app.add_exception_handler(ValidationError, _domain_validation_failed)
-    for module in (health, admin, alerts, anomalies, forecasts, repair, repairs, metrics):
+    routers = (health, admin, alerts, anomalies, forecasts, series, repair, repairs, metrics)
+    for module in routers:
         app.include_router(module.router)
     return app

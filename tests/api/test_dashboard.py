@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -107,3 +109,24 @@ def test_dashboard_page_is_served(client: TestClient) -> None:
     response = client.get("/admin/")
     assert response.status_code == 200
     assert "/admin/system/dashboard" in response.text
+
+
+def test_series_routes_return_values_and_scores(client: TestClient, sim_clock: SimClock) -> None:
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    name = 'host_cpu_percent{host="a",platform="p"}'
+    start = sim_clock.now()
+    runtime.metrics.append_batch(
+        pd.DataFrame(
+            {
+                "series": name,
+                "ts": pd.date_range(start, periods=10, freq="min"),
+                "value": np.arange(10.0),
+            }
+        )
+    )
+    sim_clock.advance(600)
+    assert client.get("/v1/series", params={"prefix": "host_"}).json() == [name]
+    body = client.get(f"/v1/series/{name}", params={"hours": 1}).json()
+    assert body["value"] == list(np.arange(10.0))
+    assert body["anomalies"] == []
+    assert client.get(f"/v1/series/{name}", params={"hours": 0}).status_code == 422

@@ -1,0 +1,57 @@
+"""Metric series for people: the catalogue, and one series' recent values with its scores.
+
+The admin dashboard draws these (values, anomaly scores, flagged points); they are also handy
+from a notebook or ``curl``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from selfheal_ml.api.deps import RuntimeDep
+
+router = APIRouter(tags=["series"])
+
+
+@router.get("/v1/series")
+def list_series(
+    runtime: RuntimeDep,
+    prefix: str = "",
+    limit: int = Query(default=500, ge=1, le=5000),
+) -> list[str]:
+    """Series names in the catalogue, optionally those starting with ``prefix``."""
+    names = sorted(str(name) for name in runtime.metrics.catalogue()["series"])
+    return [name for name in names if name.startswith(prefix)][:limit]
+
+
+@router.get("/v1/series/{series:path}")
+def series_history(
+    series: str,
+    runtime: RuntimeDep,
+    hours: float = Query(default=6.0, gt=0, le=24 * 7),
+) -> dict[str, Any]:
+    """The last ``hours`` of ``series`` (up to its newest point): values, scores, anomalies."""
+    latest = runtime.metrics.latest(series)
+    end = runtime.clock.now() if latest is None else latest[0] + timedelta(seconds=1)
+    start = end - timedelta(hours=hours)
+    points = runtime.metrics.window(series, start, end)
+    scores = runtime.anomalies.scores(series, start, end)
+    return {
+        "series": series,
+        "ts": [ts.isoformat() for ts in points["ts"]],
+        "value": [float(value) for value in points["value"]],
+        "scores": {
+            "ts": [score.ts.isoformat() for score in scores],
+            "score": [score.calibrated for score in scores],
+            "expected_low": [score.expected_low for score in scores],
+            "expected_high": [score.expected_high for score in scores],
+        },
+        "anomalies": [
+            {"ts": score.ts.isoformat(), "value": score.value}
+            for score in scores
+            if score.is_anomaly
+        ],
+    }

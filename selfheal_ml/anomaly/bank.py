@@ -37,7 +37,7 @@ from selfheal_ml.anomaly.registry import default_detector
 from selfheal_ml.anomaly.scoring import PointScore, ScoringConfig, SeriesScorer
 from selfheal_ml.errors import ValidationError
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2  # 2: seasonal profiles that forget per bucket visit (new state)
 
 TimestampLike = datetime | float | int | np.datetime64
 

@@ -42,9 +42,10 @@ class EnsembleSettings:
 
     ``calibration_window`` is the calibrators' long window (points), ``profile_smoothing`` the
     EWMA rate of the daily / weekly profiles (per bucket visit with ``profile_decay="visit"``,
-    per point with ``"point"``; see :mod:`.seasonal_profile`), ``weekly`` adds the weekly
-    profile and
-    ``time_aware=False`` drops both profiles (for series without usable timestamps).
+    per point with ``"point"``; see :mod:`.seasonal_profile`), ``profile_min_visits`` the
+    earlier periods a profile bucket must have learned before it scores, ``weekly`` adds the
+    weekly profile and ``time_aware=False`` drops both profiles (for series without usable
+    timestamps).
     ``extreme_tolerance`` is how far (in ranges) past the recent range a value must go to count
     as a new extreme.
     """
@@ -55,7 +56,7 @@ class EnsembleSettings:
     profile_smoothing: float = 0.25
     profile_decay: Literal["visit", "point"] = "visit"
     profile_min_visits: int = 2
-    calibration_window: int = 4000
+    calibration_window: int = 2000
 
 
 DEFAULT_SETTINGS: Final = EnsembleSettings()
@@ -106,7 +107,7 @@ DETECTORS: Final[Mapping[str, DetectorFactory]] = MappingProxyType(
         "median-iqr": lambda: Calibrated(RollingMedianScore(window=240)),
         "sequence-surprise": lambda: Calibrated(SequenceSurprise()),
         "new-extreme": NewExtreme,
-        "seasonal-residual": lambda: Calibrated(SeasonalResidual(smoothing=0.05)),
+        "seasonal-residual": lambda: Calibrated(SeasonalResidual(smoothing=0.25)),
         "hst-scaled": lambda: Calibrated(ScaledHalfSpaceTrees()),
         "river-hst": river_baseline,
     }

@@ -80,6 +80,7 @@ class SeasonalResidual(Detector):
         self._last_bucket: int | None = None
         self._first_learned_s: float | None = None
         self._last_learned_s: float | None = None
+        self._rate_cache = (-1.0, 0.0)  # (dt_s, rate) of the last learned point
         self._visits = [0] * buckets  # distinct periods learned per bucket
         self._visit_periods = [-1] * buckets  # the period of each bucket's last learned visit
 
@@ -96,7 +97,9 @@ class SeasonalResidual(Detector):
         bucket_s = self.period_s / self.buckets
         previous = self._last_learned_s
         dt_s = bucket_s if previous is None else ts_s - previous
-        return visit_rate(self.smoothing, dt_s, bucket_s)
+        if dt_s != self._rate_cache[0]:  # regular sampling: the same rate point after point
+            self._rate_cache = (dt_s, visit_rate(self.smoothing, dt_s, bucket_s))
+        return self._rate_cache[1]
 
     def score_one(self, x: Mapping[str, float]) -> float:
         value, ts_s = read_value(x, self.feature), read_value(x, TIME_KEY)
@@ -148,6 +151,8 @@ class SeasonalResidual(Detector):
         if self._last_learned_s is None and dts_s.size:
             dts_s[0] = bucket_s
         shares = np.clip(dts_s, 0.0, bucket_s) / bucket_s
+        if shares.size and shares.min() == shares.max():  # regular sampling: one rate
+            return np.full(shares.size, visit_rate(self.smoothing, dts_s[0], bucket_s))
         return np.asarray(1.0 - (1.0 - self.smoothing) ** shares, dtype=np.float64)
 
     def learn_many(
@@ -165,14 +170,14 @@ class SeasonalResidual(Detector):
         order = np.argsort(buckets, kind="stable")
         starts = np.flatnonzero(np.diff(buckets[order])) + 1
         residuals = np.empty(values.size)
-        periods = (timestamps_s // self.period_s).astype(np.int64)
         for positions in np.split(order, starts):
             if positions.size:
                 bucket = int(buckets[positions[0]])
                 residuals[positions] = self._learn_bucket(
                     bucket, values[positions], rates[positions]
                 )
-                self._count_visits(bucket, periods[positions])
+        periods = (timestamps_s // self.period_s).astype(np.int64)
+        self._count_visits(buckets[order], periods[order], starts)
         decay = 1.0 - SCALE_RATE
         if values.size:
             scales, _ = lfilter(
@@ -189,7 +194,11 @@ class SeasonalResidual(Detector):
         """Learn one bucket's values in order; returns each value's residual before learning."""
         mean, deviation, count = self._means[bucket], self._deviations[bucket], self._counts[bucket]
         residuals = np.empty(values.size)
-        index, settled = 0, float(rates.min()) if rates.size else 0.0
+        index, mean, deviation = self._running_means(
+            values, rates, count, mean, deviation, residuals
+        )
+        count += index
+        settled = float(rates.min()) if rates.size else 0.0
         while index < values.size and (count == 0 or 1.0 / (count + 1) > settled):
             step = max(float(rates[index]), 1.0 / (count + 1))
             residual = float(values[index]) - mean
@@ -197,7 +206,8 @@ class SeasonalResidual(Detector):
             if count:
                 deviation += step * (abs(residual) - deviation)
             residuals[index], count, index = residual, count + 1, index + 1
-        changes = np.flatnonzero(np.diff(rates[index:])) + index + 1
+        uniform = settled == rates.max()
+        changes = [] if uniform else (np.flatnonzero(np.diff(rates[index:])) + index + 1).tolist()
         for begin, end in zip([index, *changes], [*changes, values.size], strict=True):
             if begin < end:
                 mean, deviation = self._filter_run(
@@ -207,11 +217,49 @@ class SeasonalResidual(Detector):
         self._counts[bucket] = count + values.size - index
         return residuals
 
-    def _count_visits(self, bucket: int, periods: npt.NDArray[np.int64]) -> None:
-        """Count the distinct periods (in time order) a batch adds to ``bucket``."""
-        previous = np.concatenate([[self._visit_periods[bucket]], periods[:-1]])
-        self._visits[bucket] += int(np.count_nonzero(periods != previous))
-        self._visit_periods[bucket] = int(periods[-1])
+    @staticmethod
+    def _running_means(
+        values: npt.NDArray[np.float64],
+        rates: npt.NDArray[np.float64],
+        count: int,
+        mean: float,
+        deviation: float,
+        residuals: npt.NDArray[np.float64],
+    ) -> tuple[int, float, float]:
+        """The leading points learned at rate ``1 / (count + 1)`` (warm-up: plain running means
+        of the values and absolute residuals), vectorised; returns (points, mean, deviation)."""
+        if not values.size or (count > 0 and rates[0] > 1.0 / (count + 1)):
+            return 0, mean, deviation
+        before = count + np.arange(values.size)
+        slow = (before > 0) & (rates > 1.0 / (before + 1))
+        size = int(np.argmax(slow)) if slow.any() else values.size
+        if size == 0:
+            return 0, mean, deviation
+        head, after = values[:size], before[:size] + 1.0
+        means = (count * mean + np.cumsum(head)) / after
+        residuals[:size] = head - np.concatenate([[mean], means[:-1]])
+        spread = np.abs(residuals[:size]) * (before[:size] > 0)
+        deviations = (count * deviation + np.cumsum(spread)) / after
+        return size, float(means[-1]), float(deviations[-1])
+
+    def _count_visits(
+        self,
+        buckets: npt.NDArray[np.int64],
+        periods: npt.NDArray[np.int64],
+        starts: npt.NDArray[np.intp],
+    ) -> None:
+        """Count the distinct periods a batch adds to each bucket (points sorted by bucket,
+        then time; ``starts`` where each bucket's points begin after the first)."""
+        if not buckets.size:
+            return
+        firsts = np.concatenate([[0], starts])
+        previous = np.concatenate([[0], periods[:-1]])
+        previous[firsts] = np.asarray(self._visit_periods)[buckets[firsts]]
+        added = np.bincount(buckets[periods != previous], minlength=self.buckets)
+        self._visits = [int(v) for v in np.asarray(self._visits) + added]
+        lasts = np.concatenate([starts - 1, [buckets.size - 1]])
+        for bucket, period in zip(buckets[lasts].tolist(), periods[lasts].tolist(), strict=True):
+            self._visit_periods[bucket] = period
 
     @staticmethod
     def _filter_run(

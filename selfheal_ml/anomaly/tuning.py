@@ -43,4 +43,4 @@ def _grid() -> dict[str, Candidate]:
 
 
 TUNING_GRID: Final[Mapping[str, Candidate]] = MappingProxyType(_grid())
-"""Weekly profile on/off x profile smoothing x calibration window x gate window."""
+"""Weekly profile on/off x profile smoothing (per visit) x calibration window x gate window."""

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from selfheal_ml.api import create_app
 from selfheal_ml.clock import SimClock
-from selfheal_ml.config import load_settings
 
-TOKEN = "test-token"
+TOKEN = "test-token"  # the token tests/api/conftest.py sets
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture
-def client(
-    db_path: Path, sim_clock: SimClock, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[TestClient]:
-    monkeypatch.setenv("SELFHEAL_ADMIN_TOKEN", TOKEN)
-    monkeypatch.setenv("SELFHEAL_DB", str(db_path))
-    app = create_app(load_settings(), clock=sim_clock, run_scheduler=False)
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 def test_ingest_then_list_then_dashboard_counts(client: TestClient) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,19 +14,8 @@ from selfheal_ml.clock import SimClock
 from selfheal_ml.config import AGENT_NAMES, load_settings
 from selfheal_ml.errors import ConfigError
 
-TOKEN = "test-token"
+TOKEN = "test-token"  # the token tests/api/conftest.py sets
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture
-def client(
-    db_path: Path, sim_clock: SimClock, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[TestClient]:
-    monkeypatch.setenv("SELFHEAL_ADMIN_TOKEN", TOKEN)
-    monkeypatch.setenv("SELFHEAL_DB", str(db_path))
-    app = create_app(load_settings(), clock=sim_clock, run_scheduler=False)
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 def test_health_and_ready(client: TestClient) -> None:

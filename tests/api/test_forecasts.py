@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from selfheal_ml.api import create_app
 from selfheal_ml.clock import SimClock
-from selfheal_ml.config import load_settings
-
-
-@pytest.fixture
-def client(
-    db_path: Path, sim_clock: SimClock, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[TestClient]:
-    monkeypatch.setenv("SELFHEAL_ADMIN_TOKEN", "t")
-    monkeypatch.setenv("SELFHEAL_DB", str(db_path))
-    app = create_app(load_settings(), clock=sim_clock, run_scheduler=False)
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 def _history(sim_clock: SimClock, hours: int = 24 * 7) -> list[dict[str, object]]:

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from selfheal_ml.api import create_app
-from selfheal_ml.api.routes import repair
-from selfheal_ml.clock import SimClock
-from selfheal_ml.config import load_settings
 from selfheal_ml.repair import FEATURE_NAMES
 from selfheal_ml.training import RepairRecommender
 
@@ -29,19 +23,6 @@ class ConfidentModel:
     def predict_proba(self, features: Any) -> np.ndarray:
         assert list(features.columns) == list(FEATURE_NAMES)
         return np.tile(self.row, (len(features), 1))
-
-
-@pytest.fixture
-def client(
-    db_path: Path, sim_clock: SimClock, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[TestClient]:
-    monkeypatch.setenv("SELFHEAL_ADMIN_TOKEN", "t")
-    monkeypatch.setenv("SELFHEAL_DB", str(db_path))
-    app = create_app(load_settings(), clock=sim_clock, run_scheduler=False)
-    if not any(getattr(route, "path", "") == URL for route in app.routes):
-        app.include_router(repair.router)
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 def test_without_a_champion_the_rules_answer_and_ask_a_human(client: TestClient) -> None:

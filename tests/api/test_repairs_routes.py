@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -15,26 +12,10 @@ from selfheal_ml.actions import (
     RepairService,
     SafetyGuard,
 )
-from selfheal_ml.api import create_app
-from selfheal_ml.api.routes import repairs
 from selfheal_ml.clock import SimClock
-from selfheal_ml.config import load_settings
 
-TOKEN = "test-token"
+TOKEN = "test-token"  # the token tests/api/conftest.py sets
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture
-def client(
-    db_path: Path, sim_clock: SimClock, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[TestClient]:
-    monkeypatch.setenv("SELFHEAL_ADMIN_TOKEN", TOKEN)
-    monkeypatch.setenv("SELFHEAL_DB", str(db_path))
-    app = create_app(load_settings(), clock=sim_clock, run_scheduler=False)
-    if not any(getattr(route, "path", "") == "/admin/repairs" for route in app.routes):
-        app.include_router(repairs.router)  # until the lead wires it into create_app
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 @pytest.fixture

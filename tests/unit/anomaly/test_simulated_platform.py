@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import numpy as np
@@ -60,15 +60,29 @@ def alerts_at(threshold: float, calibrated: list[list[float]], step_s: float = 3
     return total
 
 
+def during_campaign(sim: PlatformSimulator, ts_s: float, key: str) -> bool:
+    """Whether an alert at ``ts_s`` (seconds from the start) on ``key`` falls in a benign
+    marketing campaign of the series' platform (real traffic, an acceptable alert)."""
+    at = sim.start + timedelta(seconds=ts_s)
+    return any(
+        c.start <= at <= c.end and f'platform="{c.platform}"' in key for c in sim.campaigns()
+    )
+
+
 def test_fault_free_day_false_alarms() -> None:
     sim, bank = warmed(seed=7)
     calibrated: list[list[float]] = []
     raised = alerts(sim, bank, 86_400, calibrated)
     by_component = Counter(component for _, _, component in raised)
-    print(f"\nfault-free simulated day, 158 series: {len(raised)} alerts {dict(by_component)}")
+    benign = sum(during_campaign(sim, ts_s, key) for ts_s, key, _ in raised)
+    print(
+        f"\nfault-free simulated day, 158 series: {len(raised)} alerts {dict(by_component)},"
+        f" {benign} of them during marketing campaigns"
+    )
     for threshold in (10.0, 12.0):
         print(f"  ungated policy at {threshold}: {alerts_at(threshold, calibrated)} alerts")
-    assert len(raised) <= 80  # regression bound; the target is a handful (see the model card)
+    assert len(raised) - benign <= 10  # the product requirement: a handful outside campaigns
+    assert len(raised) <= 20
 
 
 def test_slow_query_is_found_on_the_latency_series_within_two_minutes() -> None:

@@ -62,11 +62,17 @@ async def test_latency_fault_is_detected_within_two_intervals(tmp_path: Path) ->
 
 @pytest.mark.slow
 async def test_fault_free_day_has_few_false_alarms(tmp_path: Path) -> None:
+    """After a week of history (a weekday and a weekend seen), count alarms on a quiet day.
+
+    Benign marketing campaigns are real traffic deviations; alarms on the campaigning
+    platform while one runs are reported apart and not counted as false.
+    """
     options = DemoOptions(
         days=1.0,
         seed=12,
         db_path=str(tmp_path / "q.duckdb"),
         progress=False,
+        warmup_days=7.0,
         check_interval_s=INTERVAL_S,
     )
     simulation = build_simulation(load_settings(), options, FaultSchedule(faults=()))
@@ -74,5 +80,17 @@ async def test_fault_free_day_has_few_false_alarms(tmp_path: Path) -> None:
     simulation.runtime.bus.subscribe(AnomalyDetected, seen.record, name="test")
     await simulation.run(options.days)
     await simulation.runtime.stop()
-    print(f"\nfault-free simulated day: {len(seen.events)} anomalies over 158 series")
-    assert len(seen.events) <= 10
+    campaigns = simulation.simulator.campaigns()
+
+    def during_campaign(event: AnomalyDetected) -> bool:
+        return any(
+            c.platform == event.labels.get("platform") and c.start <= event.ts <= c.end
+            for c in campaigns
+        )
+
+    false_alarms = [event for event in seen.events if not during_campaign(event)]
+    print(
+        f"\nfault-free simulated day: {len(seen.events)} anomalies over 158 series,"
+        f" {len(false_alarms)} outside benign campaigns"
+    )
+    assert len(false_alarms) <= 10

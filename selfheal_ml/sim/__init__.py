@@ -25,7 +25,7 @@ Public API::
 Time integrates in 30 s steps; stretches during which no fault or repair side effect starts or
 ends are computed as one numpy batch (noise, campaigns, counters included), so one long
 ``advance`` gives exactly the same result as many short ones, and a simulated week of five
-platforms takes well under a second in bulk (see docs/bench-sim.md).
+platforms takes well under a second in bulk (see docs/benchmarks.md).
 
 Series catalogue (``MetricPoint.series`` is ``series_key(name, labels)``):
 

@@ -13,7 +13,7 @@ minute. This harness times, on one DuckDB file under a SimClock:
 
 Median, 95th percentile and mean per call are printed in milliseconds (the mean is the
 amortised cost the demo pays). Asserted: repeat fire and evaluate median under 1 ms.
-See docs/bench-alerting.md.
+See docs/benchmarks.md.
 
 Run: .venv/bin/pytest tests/benchmarks/test_alert_manager_speed.py -m benchmark -s \
     -p no:cacheprovider

@@ -15,7 +15,7 @@ points/s, with the median of the per-repetition ratios store/raw time.
 Asserted: ratio <= 1.5 for warm appends at both sizes and for the cold 1M-row append. The cold
 10k-row append is printed but not asserted: it pays a fixed ~2-4 statement cost (creating 100
 catalogue rows, loading the catalogue once) that is large next to a 5-15 ms insert; it happens
-once per series in the life of a database. See docs/bench-storage.md.
+once per series in the life of a database. See docs/benchmarks.md.
 
 Run: .venv/bin/pytest tests/benchmarks/test_append_batch.py -m benchmark -s -p no:cacheprovider
 """

@@ -3,7 +3,7 @@
 Prints simulated seconds per wall second for: the bulk path (``run_schedule`` recording every
 series as a numpy row, a week at a 30 s step with a fault schedule), the MetricPoint path
 (``advance`` + ``observe`` every 30 s, one simulated day), and the Prometheus rendering.
-Results go to docs/bench-sim.md by hand, with the command that produced them.
+Results go to docs/benchmarks.md by hand, with the command that produced them.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Slow (about 1.5 min on 2 cores): ``.venv/bin/pytest tests/unit/anomaly/test_simulated_platform.py
 -m slow -s``. Each test replays simulated history of all 158 series into a fresh bank (a
 week, or a day), then scores the following points online; the counts are printed for
-docs/bench-anomaly.md.
+docs/benchmarks.md.
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
-import redis
 import redis.asyncio as redis_asyncio
 
 from selfheal_ml.collectors import Collector, PostgresCollector, RedisCollector, collect_all
@@ -23,43 +22,12 @@ from selfheal_ml.events import MetricPoint
 
 pytestmark = pytest.mark.integration
 
-POSTGRES_DSNS = (
-    os.environ.get("SELFHEAL_TEST_POSTGRES_DSN", ""),
-    "postgresql://postgres@127.0.0.1:5432/postgres",
-    "postgresql://root@127.0.0.1:5432/test",
-)
-REDIS_URL = os.environ.get("SELFHEAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 MONITOR_APPLICATION = "selfheal-ml-monitor"
 START = datetime.now(UTC)
 
 
 def by_series(points: list[MetricPoint]) -> dict[str, float]:
     return {point.series: point.value for point in points}
-
-
-@pytest.fixture(scope="module")
-def postgres_dsn() -> str:
-    failures = []
-    for dsn in filter(None, POSTGRES_DSNS):
-        try:
-            with psycopg.connect(dsn, connect_timeout=2) as connection:
-                connection.execute("SELECT 1")
-            return dsn
-        except psycopg.Error as error:
-            failures.append(f"{dsn}: {type(error).__name__}")
-    pytest.skip(f"no PostgreSQL reachable on loopback ({'; '.join(failures)})")
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> str:
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
-    try:
-        client.ping()
-    except (redis.RedisError, OSError) as error:
-        pytest.skip(f"no Redis reachable at {REDIS_URL} ({type(error).__name__})")
-    finally:
-        client.close()
-    return REDIS_URL
 
 
 def monitor_sessions(dsn: str) -> int:

@@ -10,19 +10,15 @@ server is not reachable.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import threading
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 import pytest
 import redis
-import uvicorn
 from psycopg import sql
 
 from selfheal_ml.actions import (
@@ -42,42 +38,13 @@ from selfheal_ml.storage.repairs import RepairAuditStore
 
 pytestmark = pytest.mark.integration
 
-POSTGRES_DSNS = (
-    os.environ.get("SELFHEAL_TEST_POSTGRES_DSN", ""),
-    "postgresql://postgres@127.0.0.1:5432/postgres",
-    "postgresql://root@127.0.0.1:5432/test",
-)
-REDIS_URL = os.environ.get("SELFHEAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+ServeApp = Callable[[Any], AbstractContextManager[str]]
+
 START = datetime(2026, 1, 5, 10, tzinfo=UTC)
 
 
 def request(action: str, target: str = "main-db", **params: object) -> RepairRequest:
     return RepairRequest("inc-it", "corr-it", action, target, params=params)
-
-
-@pytest.fixture(scope="module")
-def postgres_dsn() -> str:
-    failures = []
-    for dsn in filter(None, POSTGRES_DSNS):
-        try:
-            with psycopg.connect(dsn, connect_timeout=2) as connection:
-                connection.execute("SELECT 1")
-            return dsn
-        except psycopg.Error as error:
-            failures.append(f"{dsn}: {type(error).__name__}")
-    pytest.skip(f"no PostgreSQL reachable on loopback ({'; '.join(failures)})")
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> str:
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
-    try:
-        client.ping()
-    except (redis.RedisError, OSError) as error:
-        pytest.skip(f"no Redis reachable at {REDIS_URL} ({type(error).__name__})")
-    finally:
-        client.close()
-    return REDIS_URL
 
 
 def session_alive(dsn: str, pid: int) -> bool:
@@ -211,34 +178,11 @@ async def test_redis_deletes_keys_by_pattern_only(redis_url: str) -> None:
         client.close()
 
 
-@contextmanager
-def serve_simulator(simulator: PlatformSimulator, clock: SimClock) -> Iterator[str]:
-    """The live simulator app with uvicorn in a thread on a free loopback port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_sim_app(simulator, clock), log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10.0
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10.0)
-        sock.close()
-
-
-async def test_simulator_executor_repairs_the_live_simulator() -> None:
+async def test_simulator_executor_repairs_the_live_simulator(serve_app: ServeApp) -> None:
     clock = SimClock(START)
     simulator = PlatformSimulator(seed=3, start=START)
     fault_id = simulator.inject("service_crash", "leadsite.ai")
-    with serve_simulator(simulator, clock) as base_url:
+    with serve_app(create_sim_app(simulator, clock)) as base_url:
         executor = SimulatorExecutor(base_url)
         unknown = await executor.execute(request("fly_to_the_moon", target="leadsite.ai"))
         assert not unknown.ok and "422" in unknown.detail

@@ -8,16 +8,14 @@ interval and auto-resolve after the fault is lifted.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from selfheal_ml.clock import RealClock
 from selfheal_ml.config import load_settings
@@ -30,36 +28,14 @@ pytestmark = pytest.mark.integration
 
 INTERVAL_S = 1.0
 FAULT_S = 4.0
-POSTGRES_DSN = os.environ.get(
-    "SELFHEAL_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-REDIS_URL = os.environ.get("SELFHEAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def _reachable(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture
-def live_simulator() -> Iterator[str]:
+def live_simulator(serve_app: Callable[[Any], AbstractContextManager[str]]) -> Iterator[str]:
     clock = RealClock()
     app = create_sim_app(PlatformSimulator(seed=3, start=clock.now()), clock)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("live simulator did not start within 10 s")
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_app(app) as base_url:
+        yield base_url
 
 
 async def _wait_for(condition, timeout_s: float) -> float:  # type: ignore[no-untyped-def]
@@ -113,15 +89,11 @@ async def test_scenario_1_database_connection_lost(
 
 
 async def test_monitor_collects_real_postgres_and_redis(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_dsn: str, redis_url: str
 ) -> None:
-    if not _reachable("127.0.0.1", 5432):
-        pytest.skip("PostgreSQL not reachable on 127.0.0.1:5432")
-    if not _reachable("127.0.0.1", 6379):
-        pytest.skip("Redis not reachable on 127.0.0.1:6379")
     monkeypatch.setenv("SELFHEAL_DB", str(tmp_path / "real.duckdb"))
     runtime = await start_agents(
-        load_settings(), db=POSTGRES_DSN, redis=REDIS_URL, clock=RealClock(), run_scheduler=False
+        load_settings(), db=postgres_dsn, redis=redis_url, clock=RealClock(), run_scheduler=False
     )
     try:
         await runtime.bus.publish(Tick(ts=runtime.clock.now(), source="test", kind="health"))

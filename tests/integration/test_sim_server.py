@@ -6,17 +6,14 @@ clock's now on every request, exactly as it follows ``RealClock`` in live mode.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 
 from selfheal_ml.clock import SimClock
@@ -24,6 +21,8 @@ from selfheal_ml.sim import PlatformSimulator
 from selfheal_ml.sim.server import create_sim_app
 
 pytestmark = pytest.mark.integration
+
+ServeApp = Callable[[Any], AbstractContextManager[str]]
 
 START = datetime(2026, 1, 5, 10, tzinfo=UTC)
 
@@ -35,33 +34,11 @@ class LiveSimulator:
     simulator: PlatformSimulator
 
 
-@contextmanager
-def _serve(simulator: PlatformSimulator, clock: SimClock) -> Iterator[str]:
-    """Run the app with uvicorn in a thread on a free loopback port; yields the base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    app = create_sim_app(simulator, clock)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10.0
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10.0)
-        sock.close()
-
-
 @pytest.fixture
-def live() -> Iterator[LiveSimulator]:
+def live(serve_app: ServeApp) -> Iterator[LiveSimulator]:
     clock = SimClock(START)
     simulator = PlatformSimulator(seed=1, start=START)
-    with _serve(simulator, clock) as base_url:
+    with serve_app(create_sim_app(simulator, clock)) as base_url:
         yield LiveSimulator(base_url, clock, simulator)
 
 
@@ -119,9 +96,11 @@ def test_bad_config_push_shows_in_the_config_log(live: LiveSimulator) -> None:
 
 
 @pytest.fixture(scope="module")
-def client() -> Iterator[httpx.Client]:
+def client(serve_app: ServeApp) -> Iterator[httpx.Client]:
     with (
-        _serve(PlatformSimulator(seed=1, start=START), SimClock(START)) as base_url,
+        serve_app(
+            create_sim_app(PlatformSimulator(seed=1, start=START), SimClock(START))
+        ) as base_url,
         httpx.Client(base_url=base_url, timeout=5.0) as http,
     ):
         yield http

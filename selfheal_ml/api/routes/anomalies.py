@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import math
 from typing import Any
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from selfheal_ml.anomaly import DetectorBank
 from selfheal_ml.api.deps import RuntimeDep
+from selfheal_ml.api.schemas import TimedValue
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.runtime import Runtime
 
@@ -26,29 +26,13 @@ router = APIRouter(tags=["anomalies"])
 MAX_POINTS = 10_000
 
 
-class PointIn(BaseModel):
-    """One observation."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    ts: AwareDatetime
-    value: float
-
-    @field_validator("value")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError(f"expected a finite number, got {value!r}")
-        return value
-
-
 class ScoreRequest(BaseModel):
     """A series name and its points, oldest first."""
 
     model_config = ConfigDict(extra="forbid")
 
     series: str = Field(min_length=1, max_length=500)
-    points: list[PointIn] = Field(min_length=1, max_length=MAX_POINTS)
+    points: list[TimedValue] = Field(min_length=1, max_length=MAX_POINTS)
 
 
 class PointScoreOut(BaseModel):
@@ -63,7 +47,7 @@ class PointScoreOut(BaseModel):
     component: str
 
 
-def _check_order(points: list[PointIn]) -> None:
+def _check_order(points: list[TimedValue]) -> None:
     for index in range(1, len(points)):
         if points[index].ts <= points[index - 1].ts:
             problem = "duplicate" if points[index].ts == points[index - 1].ts else "unsorted"

@@ -8,15 +8,15 @@ in a worker thread, after checking the history is long enough, regular and finit
 from __future__ import annotations
 
 import asyncio
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from selfheal_ml.api.deps import RuntimeDep
+from selfheal_ml.api.schemas import TimedValue
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.forecast import Forecast, default_forecaster
 
@@ -70,28 +70,12 @@ def cached_forecast(
     }
 
 
-class HistoryPoint(BaseModel):
-    """One observation of the history."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    ts: AwareDatetime
-    value: float
-
-    @field_validator("value")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError(f"expected a finite number, got {value!r}")
-        return value
-
-
 class ForecastRequest(BaseModel):
     """A regular history (oldest first) and what to forecast."""
 
     model_config = ConfigDict(extra="forbid")
 
-    history: list[HistoryPoint] = Field(min_length=MIN_HISTORY, max_length=MAX_HISTORY)
+    history: list[TimedValue] = Field(min_length=MIN_HISTORY, max_length=MAX_HISTORY)
     horizon: int = Field(default=24, ge=1, le=48)
     levels: list[int] = Field(default=[80, 95], min_length=1)
 
@@ -103,7 +87,7 @@ class ForecastRequest(BaseModel):
         return sorted(set(levels))
 
 
-def history_series(points: list[HistoryPoint]) -> pd.Series:
+def history_series(points: list[TimedValue]) -> pd.Series:
     """The history as a regular series; raises ValidationError if irregular or unsorted."""
     index = pd.DatetimeIndex([point.ts for point in points]).tz_convert("UTC")
     steps = index[1:] - index[:-1]

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import asyncio
 import math
-import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from selfheal_ml.actions.base import ExecutionResult, RepairRequest
+from selfheal_ml.actions.operations import OperationsExecutor
 
 _TERMINATE = """
 SELECT pid, pg_terminate_backend(pid) AS terminated
@@ -96,8 +96,10 @@ def build_create_index(params: Mapping[str, Any]) -> tuple[sql.Composed, str]:
     return statement, str(index)
 
 
-class PostgresExecutor:
+class PostgresExecutor(OperationsExecutor):
     """Runs the PostgreSQL actions above against ``dsn`` (see module doc)."""
+
+    expected_errors = (psycopg.Error, OSError)
 
     def __init__(
         self,
@@ -108,43 +110,18 @@ class PostgresExecutor:
         index_timeout_s: float = 600.0,
         application_name: str = "selfheal-ml-repair",
     ) -> None:
-        self._name = name
         self.dsn = dsn
         self.timeout_s = timeout_s
         self.index_timeout_s = index_timeout_s
         self.application_name = application_name
-        self._actions: dict[str, Callable[[RepairRequest], Awaitable[ExecutionResult]]] = {
+        operations = {
             "pg_terminate_idle": self._terminate_idle,
             "pg_terminate_stuck": self._terminate_stuck,
             "pg_reindex": self._reindex,
             "pg_create_index_concurrently": self._create_index,
         }
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def actions(self) -> tuple[str, ...]:
-        """The action names this executor understands."""
-        return tuple(self._actions)
-
-    async def execute(self, action: RepairRequest) -> ExecutionResult:
-        run = self._actions.get(action.action)
-        if run is None:
-            return ExecutionResult.failed(f"{self.name} cannot run {action.action}")
-        started = time.perf_counter()
-        try:
-            result = await run(action)
-        except ValueError as error:
-            return ExecutionResult.failed(str(error))
-        except (psycopg.Error, OSError, TimeoutError) as error:
-            problem = str(error).strip() or "timed out"
-            return ExecutionResult.failed(
-                f"{action.action} failed: {type(error).__name__}: {problem}",
-                time.perf_counter() - started,
-            )
-        return ExecutionResult(result.ok, result.detail, result.data, time.perf_counter() - started)
+        # statements carry their own timeouts (an index build may take index_timeout_s)
+        super().__init__(name, operations, timeout_s=None)
 
     async def _terminate_idle(self, request: RepairRequest) -> ExecutionResult:
         return await self._terminate(request, TERMINATE_IDLE, "idle")

@@ -18,14 +18,11 @@ is ``ok=False``.
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
-
 import redis.asyncio as redis_asyncio
 from redis.exceptions import RedisError
 
 from selfheal_ml.actions.base import ExecutionResult, RepairRequest, text_param
+from selfheal_ml.actions.operations import OperationsExecutor
 
 _WILDCARDS = frozenset("*?[]^-\\")
 
@@ -35,8 +32,10 @@ def is_catch_all(pattern: str) -> bool:
     return all(character in _WILDCARDS for character in pattern)
 
 
-class RedisExecutor:
+class RedisExecutor(OperationsExecutor):
     """Runs the Redis actions above against ``url`` (see module doc)."""
+
+    expected_errors = (RedisError, OSError)
 
     def __init__(
         self,
@@ -47,46 +46,15 @@ class RedisExecutor:
         scan_count: int = 500,
         max_keys: int = 100_000,
     ) -> None:
-        self._name = name
         self.url = url
         self.timeout_s = timeout_s
         self.scan_count = scan_count
         self.max_keys = max_keys
-        self._actions: dict[str, Callable[[RepairRequest], Awaitable[ExecutionResult]]] = {
+        operations = {
             "redis_delete_pattern": self._delete_pattern,
             "redis_memory_purge": self._memory_purge,
         }
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def actions(self) -> tuple[str, ...]:
-        """The action names this executor understands."""
-        return tuple(self._actions)
-
-    async def execute(self, action: RepairRequest) -> ExecutionResult:
-        run = self._actions.get(action.action)
-        if run is None:
-            return ExecutionResult.failed(f"{self.name} cannot run {action.action}")
-        started = time.perf_counter()
-        try:
-            async with asyncio.timeout(self.timeout_s):
-                result = await run(action)
-        except ValueError as error:
-            return ExecutionResult.failed(str(error))
-        except TimeoutError:
-            return ExecutionResult.failed(
-                f"{action.action} timed out after {self.timeout_s:g} s",
-                time.perf_counter() - started,
-            )
-        except (RedisError, OSError) as error:
-            return ExecutionResult.failed(
-                f"{action.action} failed: {type(error).__name__}: {error}",
-                time.perf_counter() - started,
-            )
-        return ExecutionResult(result.ok, result.detail, result.data, time.perf_counter() - started)
+        super().__init__(name, operations, timeout_s=timeout_s)
 
     def _client(self) -> redis_asyncio.Redis:
         return redis_asyncio.Redis.from_url(

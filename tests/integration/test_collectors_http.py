@@ -82,9 +82,9 @@ def base_url() -> Iterator[str]:
 
 @pytest.fixture
 def closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as placeholder:
-        placeholder.bind(("127.0.0.1", 0))
-        port: int = placeholder.getsockname()[1]
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as unused_socket:
+        unused_socket.bind(("127.0.0.1", 0))
+        port: int = unused_socket.getsockname()[1]
     return port
 
 

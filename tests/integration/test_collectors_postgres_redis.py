@@ -157,9 +157,9 @@ async def test_redis_collector_leaves_no_client_behind(
 
 
 async def test_round_over_both_servers_and_a_dead_one(postgres_dsn: str, redis_url: str) -> None:
-    with socket.socket() as placeholder:
-        placeholder.bind(("127.0.0.1", 0))
-        dead_port = placeholder.getsockname()[1]
+    with socket.socket() as unused_socket:
+        unused_socket.bind(("127.0.0.1", 0))
+        dead_port = unused_socket.getsockname()[1]
     collectors: list[Collector] = [
         PostgresCollector("main-db", postgres_dsn, timeout_s=3.0),
         RedisCollector("cache", redis_url, timeout_s=3.0),

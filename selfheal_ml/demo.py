@@ -20,13 +20,32 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from selfheal_ml.actions import InProcessSimulatorExecutor, RepairService
 from selfheal_ml.alerting import RecordingNotifier
 from selfheal_ml.clock import SimClock
 from selfheal_ml.config import Settings
+from selfheal_ml.evaluation.chaos import (
+    ChaosReport,
+    DiagnosedIncident,
+    Escalation,
+    ExecutedRepair,
+    FaultTruth,
+    score_chaos,
+)
 from selfheal_ml.evaluation.detection import DetectionReport, Fault, Observation, match_detections
-from selfheal_ml.events import AlertRaised, AnomalyDetected, BreachPredicted, Event, MetricPoint
+from selfheal_ml.events import (
+    AlertRaised,
+    AnomalyDetected,
+    BreachPredicted,
+    Event,
+    IncidentDiagnosed,
+    MetricPoint,
+    RepairEscalated,
+    Tick,
+)
+from selfheal_ml.ports import SIMULATOR_ACTIONS
 from selfheal_ml.runtime import Runtime, build_runtime, start_runtime
-from selfheal_ml.sim import PlatformSimulator
+from selfheal_ml.sim import CATALOGUE, PlatformSimulator
 from selfheal_ml.sim.platforms import DEFAULT_PLATFORMS
 from selfheal_ml.sim.schedule import FaultSchedule, run_schedule
 from selfheal_ml.tracking import Tracker
@@ -45,6 +64,7 @@ class DemoOptions:
     progress: bool = True
     warmup_days: float = 2.0  # fault-free history recorded before the run, as a real site has
     check_interval_s: float = 60.0  # the seed's metrics interval; the service default is 30 s
+    approve_after_s: float | None = 300.0  # a simulated on-call approves high-risk repairs
 
     @property
     def fault_count(self) -> int:
@@ -115,26 +135,64 @@ class AlertLog:
 
 
 @dataclass
+class OnCallApprover:
+    """A simulated person on call: approves every high-risk repair ``after_s`` after it was
+    requested (through the same ``approve`` the admin API calls). Approvals are counted, so a
+    repair that needed one never counts as resolved without a human."""
+
+    service: RepairService
+    after_s: float
+    approved: list[tuple[str, str]] = field(default_factory=list)
+
+    async def on_tick(self, event: Event) -> None:
+        if not isinstance(event, Tick) or event.kind != "health":
+            return
+        for pending in self.service.pending():
+            if (event.ts - pending.requested_at).total_seconds() >= self.after_s:
+                await self.service.approve(pending.approval_id, by="on-call (simulated)")
+                self.approved.append((pending.request.incident_id, pending.request.action))
+
+
+@dataclass
+class LoopLog:
+    """The closed loop as it happened: first diagnoses and escalations."""
+
+    incidents: dict[str, DiagnosedIncident] = field(default_factory=dict)
+    escalations: list[Escalation] = field(default_factory=list)
+
+    async def record(self, event: Event) -> None:
+        if isinstance(event, IncidentDiagnosed) and event.incident_id not in self.incidents:
+            target = event.details.get("target")
+            self.incidents[event.incident_id] = DiagnosedIncident(
+                incident_id=event.incident_id,
+                ts=event.ts,
+                platforms=tuple(event.platforms),
+                components=(str(target),) if target else (),
+                top_cause=event.root_causes[0] if event.root_causes else None,
+            )
+        elif isinstance(event, RepairEscalated):
+            self.escalations.append(Escalation(event.ts, event.incident_id, event.reason))
+
+
+@dataclass
 class DemoResult:
     """What the run produced."""
 
     options: DemoOptions
     detection: DetectionReport
+    healing: ChaosReport
     alerts_by_severity: dict[str, int]
     dashboard: dict[str, Any]
     wall_time_s: float
+    repair_model_version: str | None = None
 
     def report(self) -> dict[str, Any]:
-        """The JSON report (``--report``)."""
-        outcomes = self.detection.outcomes
+        """The JSON report (``--report``): the self-healing figures, then per-fault detail."""
         return {
             "days": self.options.days,
             "seed": self.options.seed,
-            "faults_injected": len(outcomes),
-            "faults_detected": sum(o.detected_at is not None for o in outcomes),
-            "detection_rate": self.detection.detection_rate,
-            "mttd_median_s": self.detection.time_to_detect_quantile(0.5),
-            "mttd_p95_s": self.detection.time_to_detect_quantile(0.95),
+            "repair_model_version": self.repair_model_version,
+            **self.healing.as_dict(),
             "alerts_matching_no_fault": self.detection.false_alarms,
             "alerts_by_severity": self.alerts_by_severity,
             "faults": [
@@ -148,7 +206,7 @@ class DemoResult:
                     "resolved_at": o.resolved_at.isoformat() if o.resolved_at else None,
                     "resolved_by": o.resolved_by,
                 }
-                for o in outcomes
+                for o in self.detection.outcomes
             ],
             "dashboard": self.dashboard,
             "wall_time_s": round(self.wall_time_s, 2),
@@ -173,6 +231,9 @@ class Simulation:
     simulator: PlatformSimulator
     driver: FaultDriver
     alerts: AlertLog
+    loop: LoopLog
+    executor: InProcessSimulatorExecutor
+    approver: OnCallApprover | None = None
 
     async def run(self, days: float, progress: bool = False) -> datetime:
         """Start the agents and replay ``days`` of virtual time; returns the end time."""
@@ -185,6 +246,49 @@ class Simulation:
 
             await self.runtime.scheduler.run_until(end, on_step=show)
         return end
+
+    def score(self, days: float, end: datetime) -> tuple[DetectionReport, ChaosReport]:
+        """Detection and the closed loop's figures against the simulator's ground truth."""
+        records = self.simulator.faults()
+        faults = [
+            Fault(r.fault_id, str(r.kind), r.platform, r.platforms, r.injected_at, r.resolved_at,
+                  r.resolved_by)
+            for r in records
+        ]  # fmt: skip
+        detection = match_detections(faults, self.alerts.observations, run_end=end)
+        truths = [
+            FaultTruth(fault, tuple(a.value for a in r.fixing_actions), root_component(r.kind, r))
+            for fault, r in zip(faults, records, strict=True)
+        ]
+        approved = set(self.approver.approved) if self.approver is not None else set()
+        repairs = [
+            ExecutedRepair(
+                a.ts, a.incident_id, a.action, a.platform, a.target_had_fault, a.fixed,
+                approved_by_human=(a.incident_id, a.action) in approved,
+            )
+            for a in self.executor.applied
+        ]  # fmt: skip
+        healing = score_chaos(
+            truths,
+            detection,
+            list(self.loop.incidents.values()),
+            repairs,
+            self.loop.escalations,
+            days=days,
+            platform_count=len(self.simulator.platform_names),
+            run_end=end,
+        )
+        return detection, healing
+
+
+def root_component(kind: Any, record: Any) -> str:
+    """Where a fault's cause lives: its platform, or the shared database or cache."""
+    scope = CATALOGUE[kind].scope
+    if scope == "database":
+        return "postgres"
+    if scope == "cache":
+        return "redis"
+    return str(record.platform)
 
 
 def build_simulation(
@@ -208,8 +312,11 @@ def build_simulation(
     simulator = PlatformSimulator(seed=options.seed, start=DEMO_START - timedelta(seconds=warmup_s))
     if schedule is None:
         schedule = FaultSchedule.random(options.seed, options.days, options.fault_count)
+    executor = InProcessSimulatorExecutor(simulator)
     extras = {
         "collectors": [SimulatorCollector(simulator)],
+        "repair_executors": dict.fromkeys(SIMULATOR_ACTIONS, executor),
+        "change_log": simulator.config_changes,
         "platforms": [platform.name for platform in DEFAULT_PLATFORMS],
         "store_every_s": 3600.0,  # fewer, larger DuckDB batches in virtual time
         "rewarm_s": warmup_s,
@@ -228,7 +335,14 @@ def build_simulation(
     runtime.bus.subscribe(AlertRaised, log.record, name="DemoAlertLog")
     runtime.bus.subscribe(AnomalyDetected, log.record, name="DemoAnomalyLog")
     runtime.bus.subscribe(BreachPredicted, log.record, name="DemoBreachLog")
-    return Simulation(runtime, simulator, driver, log)
+    loop = LoopLog()
+    runtime.bus.subscribe(IncidentDiagnosed, loop.record, name="DemoIncidentLog")
+    runtime.bus.subscribe(RepairEscalated, loop.record, name="DemoEscalationLog")
+    approver = None
+    if options.approve_after_s is not None:
+        approver = OnCallApprover(runtime.repair_service, options.approve_after_s)
+        runtime.bus.subscribe(Tick, approver.on_tick, name="DemoOnCall")
+    return Simulation(runtime, simulator, driver, log, loop, executor, approver)
 
 
 def _record_history(runtime: Runtime, simulator: PlatformSimulator, duration_s: float) -> None:
@@ -245,64 +359,86 @@ async def run_demo(settings: Settings, options: DemoOptions) -> DemoResult:
     started = asyncio.get_running_loop().time()
     simulation = build_simulation(settings, options)
     end = await simulation.run(options.days, progress=options.progress)
-    runtime, simulator, log = simulation.runtime, simulation.simulator, simulation.alerts
-    faults = [
-        Fault(r.fault_id, str(r.kind), r.platform, r.platforms, r.injected_at, r.resolved_at,
-              r.resolved_by)
-        for r in simulator.faults()
-    ]  # fmt: skip
-    detection = match_detections(faults, log.observations, run_end=end)
+    detection, healing = simulation.score(options.days, end)
+    runtime = simulation.runtime
     board = runtime.dashboard()
     await runtime.stop()
     return DemoResult(
         options=options,
         detection=detection,
-        alerts_by_severity=dict(log.severities),
+        healing=healing,
+        alerts_by_severity=dict(simulation.alerts.severities),
         dashboard=board,
         wall_time_s=asyncio.get_running_loop().time() - started,
+        repair_model_version=runtime.repair_recommender.model_version,
     )
+
+
+def _seconds_between(later: datetime | None, earlier: datetime) -> str:
+    return "-" if later is None else f"{(later - earlier).total_seconds():.0f} s"
 
 
 def summary_table(result: DemoResult) -> str:
     """A readable summary: one line per fault, then the headline figures."""
     report = result.report()
-    lines = [f"{'fault':<22} {'platform':<18} {'injected':<17} {'detected after':>14}  by"]
-    for fault in report["faults"]:
-        injected = fault["injected_at"][5:16].replace("T", " ")
-        outcome = next(o for o in result.detection.outcomes if o.fault_id == fault["fault_id"])
-        delay = outcome.time_to_detect_s
-        after = "missed" if delay is None else f"{delay:.0f} s"
+    lines = [f"{'fault':<22} {'platform':<18} {'injected':<12} {'detected':>9} {'resolved':>9}  by"]
+    for outcome in result.detection.outcomes:
+        injected = outcome.injected_at.isoformat()[5:16].replace("T", " ")
+        detected = _seconds_between(outcome.detected_at, outcome.injected_at)
+        if outcome.detected_at is None:
+            detected = "missed"
         lines.append(
-            f"{fault['kind']:<22} {fault['platform'] or '(shared)':<18} {injected:<17}"
-            f" {after:>14}  {fault['detected_by'] or ''}"
+            f"{outcome.kind:<22} {outcome.platform or '(shared)':<18} {injected:<12}"
+            f" {detected:>9} {_seconds_between(outcome.resolved_at, outcome.injected_at):>9}"
+            f"  {outcome.resolved_by or ''}"
         )
-    rate = report["detection_rate"]
+
+    def share(key: str) -> str:
+        value = report[key]
+        return "-" if value is None else f"{value:.0%}"
+
+    def seconds(key: str) -> str:
+        value = report[key]
+        return "-" if value is None else f"{value:.0f} s"
+
     lines += [
         "",
         f"faults injected {report['faults_injected']}, detected {report['faults_detected']}"
-        + (f" ({rate:.0%})" if rate is not None else ""),
-        f"time to detect: median {report['mttd_median_s']} s, p95 {report['mttd_p95_s']} s",
-        f"alerts by severity: {json.dumps(report['alerts_by_severity'], sort_keys=True)}",
-        f"alerts matching no fault: {report['alerts_matching_no_fault']}",
+        f" ({share('detection_rate')}); time to detect: median {seconds('mttd_median_s')},"
+        f" p95 {seconds('mttd_p95_s')}",
+        f"incidents diagnosed {report['incidents']}; root cause right"
+        f" {share('root_cause_accuracy')}; first repair right {share('first_repair_accuracy')}",
+        f"resolved by the loop {share('resolution_rate')} ({report['approvals']} after a"
+        f" human's approval), without a human {share('auto_resolution_rate')};"
+        f" time to repair (from injection):"
+        f" median {seconds('mttr_median_s')}, p95 {seconds('mttr_p95_s')}",
+        f"repairs executed {report['repairs_executed']} (on healthy targets:"
+        f" {report['repairs_on_healthy']}); escalations {report['escalations']}"
+        f" (circuit breaker: {report['loops_stopped']});"
+        f" false alarms {report['false_alarms_per_platform_day']} per platform-day",
+        f"alerts by severity: {json.dumps(report['alerts_by_severity'], sort_keys=True)};"
+        f" alerts matching no fault: {report['alerts_matching_no_fault']}",
         f"wall time {report['wall_time_s']} s for {result.options.days:g} simulated days",
     ]
     return "\n".join(lines)
 
 
-def log_demo_run(tracker: Tracker, result: DemoResult) -> str:
-    """Log the run's settings and headline figures to MLflow (experiment ``selfheal-demo``)."""
+def log_demo_run(
+    tracker: Tracker, result: DemoResult, experiment: str = "selfheal-demo", run_name: str = ""
+) -> str:
+    """Log the run's settings and headline figures to MLflow (default experiment
+    ``selfheal-demo``; the chaos benchmark logs to ``self-healing``)."""
     report = result.report()
-    metrics = {
-        key: float(report[key])
-        for key in ("faults_injected", "faults_detected", "detection_rate", "mttd_median_s",
-                    "mttd_p95_s", "alerts_matching_no_fault", "wall_time_s")
-        if report[key] is not None
-    }  # fmt: skip
+    keys = (*result.healing.as_dict(), "alerts_matching_no_fault", "wall_time_s")
+    metrics = {key: float(report[key]) for key in keys if report[key] is not None}
     params = {
         "days": result.options.days,
         "seed": result.options.seed,
         "faults": result.options.fault_count,
         "warmup_days": result.options.warmup_days,
         "check_interval_s": result.options.check_interval_s,
+        "approve_after_s": result.options.approve_after_s,
+        "repair_model_version": result.repair_model_version,
     }
-    return tracker.log_run("selfheal-demo", f"demo-seed-{result.options.seed}", params, metrics)
+    name = run_name or f"demo-seed-{result.options.seed}"
+    return tracker.log_run(experiment, name, params, metrics)

@@ -64,6 +64,13 @@ def monitor_ports(settings: Settings) -> dict[str, Any]:
     }
 
 
+def monitor_platforms(settings: Settings, overrides: Mapping[str, Any]) -> list[str]:
+    """The platforms watched: ``overrides["platforms"]`` if given, else the targets'."""
+    if "platforms" in overrides:
+        return list(overrides["platforms"])
+    return sorted({spec.platform for spec in target_specs(settings) if spec.platform})
+
+
 SIMULATOR_ACTIONS = (
     "restart_service", "clear_cache", "reset_db_connections", "restart_background_job",
     "rollback_config", "restore_from_backup", "add_index", "reindex", "clear_temp_files",
@@ -90,15 +97,21 @@ def repair_executors(settings: Settings) -> dict[str, Executor]:
 
 
 def build_repair_service(
-    settings: Settings, audit: RepairAuditStore, clock: Clock, platform_count: int
+    settings: Settings,
+    audit: RepairAuditStore,
+    clock: Clock,
+    platform_count: int,
+    executors: Mapping[str, Executor] | None = None,
 ) -> RepairService:
-    """The one safety guard and the executors every repair goes through."""
+    """The one safety guard and the executors every repair goes through (``executors``
+    replaces the configured ones, e.g. the demo's in-process simulator)."""
     policy = GuardPolicy(
         enabled=settings.enable_self_healing and settings.agent_enabled("Repair"),
         auto_repair=settings.agents.repair.auto,
         platform_count=max(1, platform_count),
     )
-    return RepairService(SafetyGuard(policy), repair_executors(settings), audit, clock)
+    chosen = repair_executors(settings) if executors is None else executors
+    return RepairService(SafetyGuard(policy), chosen, audit, clock)
 
 
 def agent_ports(

@@ -35,7 +35,7 @@ from selfheal_ml.events import (
     SecurityThreatDetected,
     Tick,
 )
-from selfheal_ml.ports import agent_ports, build_repair_service
+from selfheal_ml.ports import agent_ports, build_repair_service, monitor_platforms
 from selfheal_ml.scheduler import Scheduler
 from selfheal_ml.storage import Database
 from selfheal_ml.storage.alerts import AlertStore
@@ -217,6 +217,12 @@ def build_runtime(
     incidents = IncidentStore(database)
     tracker = Tracker(settings.mlflow_tracking_uri)
     recommender = RepairRecommender(tracker)
+    overrides = dict(extras or {})
+    repairs = RepairAuditStore(database)
+    platforms = monitor_platforms(settings, overrides)
+    repair_service = build_repair_service(
+        settings, repairs, clock, len(platforms), overrides.pop("repair_executors", None)
+    )
     context = AgentContext(
         bus=bus,
         clock=clock,
@@ -232,8 +238,9 @@ def build_runtime(
                 "incidents": incidents,
                 "tracker": tracker,
                 "repair_model": recommender,
+                "repair_service": repair_service,
             },
-            extras or {},
+            overrides,
         ),
     )
     agents: dict[str, SupervisedAgent] = {}
@@ -246,8 +253,6 @@ def build_runtime(
                 backoff_base_s=0.01 if isinstance(clock, SimClock) else 0.5,
             )
     scheduler = Scheduler(clock, bus, _intervals(settings))
-    repairs = RepairAuditStore(database)
-    platforms = context.extras.get("platforms", [])
     return Runtime(
         settings=settings,
         clock=clock,
@@ -261,7 +266,7 @@ def build_runtime(
         incidents=incidents,
         repair_recommender=recommender,
         repairs=repairs,
-        repair_service=build_repair_service(settings, repairs, clock, len(platforms)),
+        repair_service=repair_service,
         health=HealthBoard(),
         agents=agents,
         scheduler=scheduler,

@@ -30,7 +30,7 @@ from selfheal_ml.actions.recording import RecordingExecutor
 from selfheal_ml.actions.redis_operations import RedisExecutor
 from selfheal_ml.actions.service import Attempt, OutcomeRecorded, RepairService
 from selfheal_ml.actions.shell import ProcessRestartExecutor, ShellExecutor
-from selfheal_ml.actions.simulator import SimulatorExecutor
+from selfheal_ml.actions.simulator import InProcessSimulatorExecutor, SimulatorExecutor
 from selfheal_ml.actions.webhook import WebhookExecutor
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "ExecutionResult",
     "Executor",
     "GuardPolicy",
+    "InProcessSimulatorExecutor",
     "OutcomeRecorded",
     "PendingApproval",
     "PostgresExecutor",

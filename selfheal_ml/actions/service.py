@@ -105,6 +105,7 @@ class RepairService:
         self.clock = clock
         self.approvals = ApprovalBook(guard.policy.approval_timeout_s)
         self._awaiting_outcome: dict[str, tuple[RepairRequest, str]] = {}
+        self._answered: dict[str, Attempt] = {}
 
     async def propose(self, request: RepairRequest) -> Attempt:
         """Pass ``request`` through the guard, execute it if allowed, audit either way."""
@@ -119,7 +120,9 @@ class RepairService:
         await self._close_pending(entry, now)
         decision = self.guard.check(entry.request, now, approved=True)
         decision = replace(decision, reason=f"approved by {by}; {decision.reason}")
-        return await self._act(entry.request, decision, now, approval_id=approval_id)
+        attempt = await self._act(entry.request, decision, now, approval_id=approval_id)
+        self._answered[approval_id] = attempt
+        return attempt
 
     async def deny(self, approval_id: str, by: str) -> Attempt:
         """A human denies a pending request: nothing runs."""
@@ -129,7 +132,9 @@ class RepairService:
         await self._close_pending(entry, now)
         decision = Decision(False, "denied", f"denied by {by}")
         attempt_id = await self._record(entry.request, decision, now, finish=True)
-        return _attempt(attempt_id, entry.request, decision, approval_id)
+        attempt = _attempt(attempt_id, entry.request, decision, approval_id)
+        self._answered[approval_id] = attempt
+        return attempt
 
     async def expire_pending(self, now: datetime | None = None) -> list[Attempt]:
         """Expire requests past their approval deadline; each is audited and escalated."""
@@ -140,7 +145,9 @@ class RepairService:
             reason = f"no approval within {self.approvals.timeout_s:.0f} s; escalated to a human"
             decision = Decision(False, "expired", reason, escalate=True)
             attempt_id = await self._record(entry.request, decision, now, finish=True)
-            expired.append(_attempt(attempt_id, entry.request, decision, entry.approval_id))
+            attempt = _attempt(attempt_id, entry.request, decision, entry.approval_id)
+            self._answered[entry.approval_id] = attempt
+            expired.append(attempt)
         return expired
 
     async def record_outcome(self, attempt_id: str, worked: bool) -> OutcomeRecorded:
@@ -150,6 +157,11 @@ class RepairService:
         except KeyError:
             raise AttemptNotFoundError(attempt_id) from None
         return await self._finish_execution(attempt_id, request, ticket, worked)
+
+    def answer(self, approval_id: str) -> Attempt | None:
+        """What became of a request that waited for approval: the attempt made when it was
+        approved (executed or refused), denied or expired; ``None`` while it still waits."""
+        return self._answered.get(approval_id)
 
     def pending(self) -> list[PendingApproval]:
         """Requests waiting for approval, oldest first."""

@@ -1,4 +1,4 @@
-"""Simulator executor: repairs the live simulator through ``POST /sim/actions``.
+"""Simulator executors: the live simulator through ``POST /sim/actions``, or one in this process.
 
 The simulator's actions are its ``RepairAction`` values (``restart_service``,
 ``reset_db_connections``, ``add_index``, ...), applied to one platform: the request's
@@ -19,10 +19,14 @@ platform), another status, a timeout or a refused connection is ``ok=False``.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from datetime import datetime
 
 import httpx
 
 from selfheal_ml.actions.base import ExecutionResult, RepairRequest
+from selfheal_ml.errors import SelfHealError
+from selfheal_ml.sim import PlatformSimulator
 
 
 class SimulatorExecutor:
@@ -71,3 +75,76 @@ class SimulatorExecutor:
             f"ended faults {', '.join(data.get('fault_ids', []))}" if fixed else "ended no fault"
         )
         return ExecutionResult(ok=True, detail=detail, data=data, duration_s=elapsed_s)
+
+
+@dataclass(frozen=True)
+class AppliedAction:
+    """One action the in-process simulator executed, with the ground truth the benchmark needs:
+    whether any fault affected the platform when it ran (else: a repair on a healthy target)."""
+
+    ts: datetime
+    incident_id: str
+    platform: str
+    action: str
+    fixed: bool
+    target_had_fault: bool
+
+
+class InProcessSimulatorExecutor:
+    """Applies requests to a :class:`~selfheal_ml.sim.PlatformSimulator` in this process: the
+    demo's and the chaos benchmark's executor, where the simulator runs in virtual time.
+    ``applied`` lists every action run, with the ground truth of :class:`AppliedAction`.
+
+    >>> import asyncio
+    >>> from datetime import UTC, datetime
+    >>> from selfheal_ml.sim import PlatformSimulator
+    >>> simulator = PlatformSimulator(seed=1, start=datetime(2026, 1, 5, tzinfo=UTC))
+    >>> executor = InProcessSimulatorExecutor(simulator)
+    >>> request = RepairRequest("i", "c", "clear_cache", "redis", platform="tackle.io")
+    >>> result = asyncio.run(executor.execute(request))
+    >>> result.ok, result.data["fixed"]
+    (True, False)
+    >>> asyncio.run(executor.execute(RepairRequest("i", "c", "clear_cache", "redis"))).ok
+    False
+    """
+
+    def __init__(self, simulator: PlatformSimulator, name: str = "simulator") -> None:
+        self.simulator = simulator
+        self._name = name
+        self.applied: list[AppliedAction] = []
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    async def execute(self, action: RepairRequest) -> ExecutionResult:
+        started = time.perf_counter()
+        had_fault = any(
+            action.platform in fault.platforms for fault in self.simulator.faults(active_only=True)
+        )
+        try:
+            result = self.simulator.apply_action(action.platform, action.action)
+        except SelfHealError as error:
+            return ExecutionResult.failed(str(error), time.perf_counter() - started)
+        self.applied.append(
+            AppliedAction(
+                self.simulator.now(),
+                action.incident_id,
+                action.platform,
+                action.action,
+                result.fixed,
+                had_fault,
+            )
+        )
+        detail = f"{action.action} on {action.platform}: " + (
+            f"ended faults {', '.join(result.fault_ids)}" if result.fixed else "ended no fault"
+        )
+        data = {
+            "fixed": result.fixed,
+            "fault_ids": list(result.fault_ids),
+            "cost": result.cost,
+            "target_had_fault": had_fault,
+        }
+        return ExecutionResult(
+            True, f"{detail}; {result.cost}", data, time.perf_counter() - started
+        )

@@ -1,19 +1,451 @@
-"""The Diagnostic agent. Groups anomalies and alerts into incidents and ranks root causes.
+"""The Diagnostic agent: turns scattered alerts and anomalies into diagnosed incidents.
 
-For now it counts the alerts it sees; grouping and ranking come with the diagnosis issue.
+It listens to the signs of trouble (``AnomalyDetected``, firing ``AlertRaised``,
+``BreachPredicted``), groups them into incidents with the dependency graph
+(:mod:`selfheal_ml.diagnosis.grouping`), and on the next health tick at least ``settle_s`` after
+an incident opened (so that symptoms arriving together are diagnosed together) it diagnoses it:
+
+- ranks root-cause candidates (dependency-aware, lead-lag, recent configuration changes from
+  the ``change_log`` port) and states the impact;
+- builds the learning issue's incident record (signals, features) and finds the most similar
+  past incidents in the history with their outcomes;
+- asks the repair classifier (``repair_model``) for its ranking;
+- emits ``IncidentDiagnosed`` with all of it in ``details`` and a one-paragraph ``summary`` a
+  person can read in the alert annotations.
+
+An incident qualifies for a diagnosis only with corroborated evidence: a threshold alert, a
+breach prediction, anomalies on at least ``min_series`` series, or one anomaly that
+*persists*: its series stays outside the expected range on ``confirm_checks`` consecutive
+collections (a disk filling up does; a noise spike does not). And it is published only when it
+matches a known failure signature or a threshold alert fired: a group of anomalies that
+explains nothing and breaks no threshold stays what it is, anomalies (the AlertManager still
+shows them), not an incident anyone is paged or acts for. When later evidence changes the top
+candidate, the incident is diagnosed again (``details["revision"]`` counts).
+
+Ports (``AgentContext.extras``), all optional: ``incidents`` (IncidentStore: similar incidents,
+recurrence), ``repair_model`` (RepairRecommender), ``change_log`` (a callable returning recent
+configuration changes with ``ts``, ``platform``, ``description``), ``diagnosis`` (a dict of the
+numbers above: ``settle_s`` 60, ``window_s`` 900, ``quiet_s`` 1800, ``min_series`` 2,
+``confirm_checks`` 3) and ``platforms`` (the platform names, to address an action on a
+shared dependency when no platform showed symptoms yet).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+import asyncio
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
 
-from selfheal_ml.agents.base import Selector
-from selfheal_ml.agents.counting import CountingAgent
-from selfheal_ml.events import Channel
+from selfheal_ml.agents.base import Agent, AgentContext, Selector
+from selfheal_ml.diagnosis import (
+    Candidate,
+    IncidentGrouper,
+    Observation,
+    OpenIncident,
+    PastIncident,
+    Topology,
+    confidence_of,
+    from_alert,
+    from_anomaly,
+    from_breach,
+    impact_of,
+    most_similar,
+    rank_causes,
+    to_signal,
+)
+from selfheal_ml.events import (
+    AlertRaised,
+    AnomalyDetected,
+    BreachPredicted,
+    Event,
+    IncidentDiagnosed,
+    MetricsCollected,
+    Tick,
+)
+from selfheal_ml.repair.features import incident_features
+from selfheal_ml.repair.incident import IncidentRecord, Signal, incident_signature
+from selfheal_ml.repair.recommend import Recommendation
+from selfheal_ml.storage.incidents import IncidentStore
+
+DEFAULTS: dict[str, float] = {
+    "settle_s": 60.0,
+    "window_s": 900.0,
+    "quiet_s": 1800.0,
+    "min_series": 2,
+    "confirm_checks": 3,
+}
+TRIGGERS_PER_INCIDENT = 3
+SIMILAR_WINDOW = timedelta(days=7)
 
 
-class DiagnosticAgent(CountingAgent):
-    """Diagnostic agent: handles its events and reports how many it has seen."""
+def strongest_per_series(observations: Sequence[Observation]) -> list[Observation]:
+    """One observation per series (the strongest), strongest first."""
+    best: dict[str, Observation] = {}
+    for observation in observations:
+        known = best.get(observation.series)
+        if known is None or observation.strength > known.strength:
+            best[observation.series] = observation
+    return sorted(best.values(), key=lambda item: (-item.strength, item.series))
+
+
+def signal_dict(signal: Signal) -> dict[str, Any]:
+    """A signal as ``details["signals"]`` carries it (what the Learning agent reads)."""
+    return {
+        "metric": signal.metric,
+        "score": round(signal.score, 4),
+        "platform": signal.platform,
+        "dependency": signal.dependency,
+        "status_class": signal.status_class,
+    }
+
+
+def trigger_of(observation: Observation) -> dict[str, Any] | None:
+    """What the Repair agent watches to verify recovery (``None``: nothing watchable)."""
+    if observation.source == "alert":
+        return {"kind": "alert", "key": observation.series, "component": observation.component}
+    if observation.source == "anomaly" and observation.expected_low is not None:
+        return {
+            "kind": "range",
+            "series": observation.series,
+            "component": observation.component,
+            "low": observation.expected_low,
+            "high": observation.expected_high,
+            "value": observation.value,
+        }
+    return None
+
+
+def executor_platform(
+    candidate: Candidate, observations: Sequence[Observation], known: Sequence[str] = ()
+) -> str | None:
+    """The platform an action on the candidate's component is addressed to: the component
+    itself for a platform, else the platform hurt most by the dependency's fault (else the
+    first known platform: every platform uses a shared dependency)."""
+    platforms = {o.platform for o in observations if o.platform}
+    if candidate.component in platforms or candidate.component in known:
+        return candidate.component
+    if not platforms:
+        return known[0] if known else None
+    worst: Counter[str] = Counter()
+    for observation in observations:
+        if observation.platform:
+            worst[observation.platform] = max(
+                worst[observation.platform], round(observation.strength * 1000)
+            )
+    return sorted(worst, key=lambda name: (-worst[name], name))[0]
+
+
+class DiagnosticAgent(Agent):
+    """Groups signs of trouble into incidents and diagnoses them (see module doc)."""
 
     name: ClassVar[str] = "Diagnostic"
-    subscriptions: ClassVar[tuple[Selector, ...]] = (Channel.ALERT,)
+    subscriptions: ClassVar[tuple[Selector, ...]] = (
+        AnomalyDetected,
+        AlertRaised,
+        BreachPredicted,
+        MetricsCollected,
+        Tick,
+    )
+
+    def __init__(self, context: AgentContext) -> None:
+        super().__init__(context)
+        extras = context.extras
+        self.numbers: dict[str, float] = {**DEFAULTS, **extras.get("diagnosis", {})}
+        self.grouper = IncidentGrouper(
+            Topology(), self.numbers["window_s"], self.numbers["quiet_s"]
+        )
+        self.incidents: IncidentStore | None = extras.get("incidents")
+        self.recommender: Any = extras.get("repair_model")
+        self.change_log: Callable[[], Sequence[Any]] | None = extras.get("change_log")
+        self.platform_names: list[str] = sorted(extras.get("platforms") or [])
+        self.revisions: dict[str, int] = {}
+        self.top_cause: dict[str, str] = {}
+        self.persisting: dict[str, int] = {}  # incident id -> consecutive checks outside range
+        self.diagnosed = 0
+
+    async def handle(self, event: Event) -> list[Event]:
+        if isinstance(event, Tick):
+            return await self._on_tick(event) if event.kind == "health" else []
+        if isinstance(event, MetricsCollected):
+            self._check_persistence(event)
+            return []
+        observation = self._observe(event)
+        if observation is not None:
+            self.grouper.add(observation)
+        return []
+
+    def _check_persistence(self, event: MetricsCollected) -> None:
+        """Count, for each lone-anomaly incident, how long its series stays out of range."""
+        watched: dict[str, tuple[str, Observation]] = {}
+        for incident in self.grouper.open.values():
+            if (
+                incident.diagnosed_at is None
+                and len({o.series for o in incident.observations}) == 1
+            ):
+                lone = incident.observations[-1]
+                if lone.source == "anomaly" and lone.expected_low is not None:
+                    watched[lone.series] = (incident.incident_id, lone)
+        if not watched:
+            return
+        for point in event.points:
+            found = watched.get(point.series)
+            if found is None:
+                continue
+            incident_id, lone = found
+            low, high = lone.expected_low, lone.expected_high
+            outside = low is not None and high is not None and not low <= point.value <= high
+            self.persisting[incident_id] = self.persisting.get(incident_id, 0) + 1 if outside else 0
+
+    @staticmethod
+    def _observe(event: Event) -> Observation | None:
+        if isinstance(event, AnomalyDetected):
+            return from_anomaly(event)
+        if isinstance(event, AlertRaised):
+            return from_alert(event)
+        if isinstance(event, BreachPredicted):
+            return from_breach(event)
+        return None
+
+    async def _on_tick(self, tick: Tick) -> list[Event]:
+        settle = timedelta(seconds=self.numbers["settle_s"])
+        produced: list[Event] = []
+        for incident in list(self.grouper.open.values()):
+            if tick.ts < incident.opened_at + settle or not self.qualifies(incident):
+                continue
+            if incident.diagnosed_at is not None and incident.last_seen <= incident.diagnosed_at:
+                continue  # nothing new since the last diagnosis
+            diagnosis = await self.diagnose(incident, tick.ts)
+            if diagnosis is not None:
+                produced.append(diagnosis)
+        for closed in self.grouper.close_quiet(tick.ts):
+            self.revisions.pop(closed.incident_id, None)
+            self.top_cause.pop(closed.incident_id, None)
+            self.persisting.pop(closed.incident_id, None)
+        return produced
+
+    def qualifies(self, incident: OpenIncident) -> bool:
+        """Whether the evidence is corroborated enough to diagnose (see module doc)."""
+        observations = incident.observations
+        if any(o.source in ("alert", "forecast") for o in observations):
+            return True
+        if len({o.series for o in observations}) >= self.numbers["min_series"]:
+            return True
+        return self.persisting.get(incident.incident_id, 0) >= self.numbers["confirm_checks"]
+
+    async def diagnose(self, incident: OpenIncident, now: datetime) -> IncidentDiagnosed | None:
+        """Diagnose ``incident`` (again, if its top candidate changed); ``None`` if unchanged."""
+        observations = list(incident.observations)
+        changes = self._change_ages(incident.opened_at)
+        candidates = rank_causes(observations, changes)
+        top = candidates[0].label if candidates else "unknown"
+        if incident.diagnosed_at is not None and self.top_cause.get(incident.incident_id) == top:
+            incident.diagnosed_at = now
+            return None
+        incident.diagnosed_at = now
+        if not candidates and not any(o.source == "alert" for o in observations):
+            return None  # explains nothing, breaks no threshold: anomalies, not an incident
+        self.top_cause[incident.incident_id] = top
+        revision = self.revisions.get(incident.incident_id, 0) + 1
+        self.revisions[incident.incident_id] = revision
+        strongest = strongest_per_series(observations)
+        signals = tuple(to_signal(o) for o in strongest)
+        change_age = min(
+            (age for platform, age in changes.items() if age >= 0 and platform in
+             {o.platform for o in observations}),
+            default=None,
+        )  # fmt: skip
+        record = IncidentRecord(
+            opened_at=incident.opened_at,
+            signals=signals,
+            platforms=tuple(sorted({o.platform for o in observations if o.platform})),
+            config_change_age_s=change_age,
+        )
+        history = await asyncio.to_thread(self._history)
+        signature = incident_signature(record)
+        recent = [
+            past
+            for past in history
+            if past.opened_at is not None
+            and incident.opened_at - SIMILAR_WINDOW <= past.opened_at < incident.opened_at
+            and past.signature == signature
+        ]
+        record = IncidentRecord(
+            opened_at=record.opened_at,
+            signals=record.signals,
+            platforms=record.platforms,
+            config_change_age_s=record.config_change_age_s,
+            similar_incidents_7d=len(recent),
+        )
+        features = incident_features(record)
+        similar = most_similar(
+            features, [p for p in history if p.incident_id != incident.incident_id]
+        )
+        recommendation = self._recommend(features)
+        impact = impact_of(observations, incident.opened_at, now)
+        confidence = confidence_of(candidates)
+        best = candidates[0] if candidates else None
+        recommended = self._recommended(recommendation, best)
+        severity = self._severity(observations)
+        triggers = self._triggers(strongest, best)
+        summary = self._summary(
+            candidates, confidence, impact, similar, recommended, recommendation
+        )
+        self.diagnosed += 1
+        self.log.info("incident %s (revision %d): %s", incident.incident_id, revision, summary)
+        return IncidentDiagnosed(
+            ts=now,
+            source=self.name,
+            correlation_id=incident.correlation_id,
+            incident_id=incident.incident_id,
+            platforms=impact.platforms,
+            root_causes=tuple(candidate.label for candidate in candidates[:3]),
+            recommendation=recommended,
+            confidence=confidence,
+            details={
+                "severity": severity,
+                "summary": summary,
+                "revision": revision,
+                "opened_at": incident.opened_at.isoformat(),
+                "signature": signature,
+                "signals": [signal_dict(signal) for signal in signals],
+                "features": features,
+                "candidates": [_candidate_dict(candidate) for candidate in candidates[:5]],
+                "target": best.component if best else None,
+                "target_platform": (
+                    executor_platform(best, observations, self.platform_names) if best else None
+                ),
+                "known_fix": best.strategy if best else None,
+                "impact": {
+                    "platforms": list(impact.platforms),
+                    "endpoints": list(impact.endpoints),
+                    "error_budget_burned": impact.error_budget_burned,
+                    "text": impact.describe(),
+                },
+                "similar": [match.as_dict() for match in similar],
+                "recommendation": _recommendation_dict(recommendation),
+                "triggers": triggers,
+            },
+        )
+
+    def _change_ages(self, opened_at: datetime) -> dict[str, float]:
+        """Age (s) of the latest configuration change per platform at ``opened_at``."""
+        if self.change_log is None:
+            return {}
+        ages: dict[str, float] = {}
+        for change in self.change_log():
+            age = (opened_at - change.ts).total_seconds()
+            if age >= 0 and (change.platform not in ages or age < ages[change.platform]):
+                ages[change.platform] = age
+        return ages
+
+    def _history(self) -> list[PastIncident]:
+        if self.incidents is None:
+            return []
+        return [
+            PastIncident(
+                incident_id=str(incident_id),
+                opened_at=opened_at,
+                root_cause=root_cause,
+                resolved_by=resolved_by,
+                status=status,
+                features=features,
+                signature=signature,
+            )
+            for incident_id, opened_at, root_cause, resolved_by, status, signature, features in (
+                self.incidents.featured_incidents()
+            )
+        ]
+
+    def _recommend(self, features: dict[str, float]) -> Recommendation | None:
+        if self.recommender is None:
+            return None
+        result: Recommendation = self.recommender.recommend(features)
+        return result
+
+    @staticmethod
+    def _recommended(recommendation: Recommendation | None, best: Candidate | None) -> str | None:
+        """The classifier's pick when a champion answered confidently, else the known fix."""
+        if recommendation is not None and not recommendation.fallback:
+            return recommendation.strategies[0].strategy
+        if best is not None:
+            return best.strategy
+        if recommendation is not None and recommendation.strategies:
+            return recommendation.strategies[0].strategy
+        return None
+
+    @staticmethod
+    def _severity(observations: Sequence[Observation]) -> str:
+        critical = any(
+            (o.source == "alert" and o.strength >= 20.0)
+            or (o.metric == "db_up" and o.score < 0)
+            or o.strength >= 40.0
+            for o in observations
+        )
+        return "critical" if critical else "warning"
+
+    @staticmethod
+    def _triggers(strongest: Sequence[Observation], best: Candidate | None) -> list[dict[str, Any]]:
+        """The signals to watch: the root component's strongest, else the incident's."""
+        own = [o for o in strongest if best is not None and o.component == best.component]
+        chosen = own or list(strongest)
+        triggers = [t for o in chosen if (t := trigger_of(o)) is not None]
+        return triggers[:TRIGGERS_PER_INCIDENT]
+
+    @staticmethod
+    def _summary(
+        candidates: Sequence[Candidate],
+        confidence: float,
+        impact: Any,
+        similar: Sequence[Any],
+        recommended: str | None,
+        recommendation: Recommendation | None,
+    ) -> str:
+        if candidates:
+            best = candidates[0]
+            cause = (
+                f"Probable cause: {best.cause} on {best.component} (confidence {confidence:.2f};"
+                f" evidence {', '.join(best.evidence) or 'none'})."
+            )
+            others = ", ".join(c.label for c in candidates[1:3])
+            if others:
+                cause += f" Also possible: {others}."
+        else:
+            cause = "No known failure signature matches; a person should look."
+        past = (
+            f" {len(similar)} similar past incident(s), last fixed by"
+            f" {similar[0].resolved_by or 'nobody'}."
+            if similar
+            else " No similar past incident."
+        )
+        who = "the classifier" if recommendation and not recommendation.fallback else "the runbook"
+        advice = f" Recommended: {recommended} ({who})." if recommended else ""
+        return f"{cause} Impact: {impact.describe()}.{past}{advice}"
+
+
+def _candidate_dict(candidate: Candidate) -> dict[str, Any]:
+    return {
+        "cause": candidate.cause,
+        "component": candidate.component,
+        "score": candidate.score,
+        "fit": candidate.fit,
+        "strategy": candidate.strategy,
+        "evidence": list(candidate.evidence),
+        "onset": candidate.onset.isoformat(),
+    }
+
+
+def _recommendation_dict(recommendation: Recommendation | None) -> dict[str, Any] | None:
+    if recommendation is None:
+        return None
+    return {
+        "strategies": [
+            {"strategy": item.strategy, "probability": round(item.probability, 4)}
+            for item in recommendation.strategies
+        ],
+        "model_version": recommendation.model_version,
+        "fallback": recommendation.fallback,
+        "needs_human_confirmation": recommendation.needs_human_confirmation,
+        "reason": recommendation.reason,
+    }

@@ -1,19 +1,406 @@
-"""The Repair agent. Executes safe repairs for diagnosed incidents and verifies them.
+"""The Repair agent: fixes diagnosed incidents through the one safety guard, and verifies.
 
-For now it counts incidents it is handed and executes nothing.
+On ``IncidentDiagnosed`` it plans (:func:`selfheal_ml.repair.strategy.plan_repair`: a learned
+playbook with a good record, then the classifier, then the runbook's known fix; nothing
+plausible means a human) and works the plan one step at a time:
+
+1. **Still broken?** Before each action it checks the incident's trigger signals on the latest
+   collection. An incident that recovered by itself gets no repair: nothing is done to a
+   healthy target.
+2. **Propose** the step's action through the ``repair_service`` (guard, executor, audit log).
+   ``executed`` starts verification; ``pending_approval`` waits for a human (and escalates
+   when the approval times out or is denied); a refusal for cooldown, rate limit or blast
+   radius is retried on later ticks for up to ``retry_for_s``; any other refusal (allow-list,
+   breaker, no executor) escalates; ``dry_run`` executes nothing and hands over to a human.
+3. **Verify**: the trigger signals (a threshold alert that must clear; a series that must come
+   back inside its expected range, with a tolerance of a quarter of the range) recovered on
+   ``recovery_checks`` consecutive collections within the verification window (``verify_s``,
+   longer for strategies with slow side effects, :data:`VERIFY_S`) = worked. Else it did
+   not, and the next step follows; the guard's circuit breaker opening stops the loop.
+
+Each verified attempt is published as ``RepairExecuted`` (``action`` is the strategy name, which
+is what the Learning agent's playbooks count); giving up is published once per incident as
+``RepairEscalated``.
+
+Ports (``AgentContext.extras``): ``repair_service`` (RepairService; without it the agent only
+plans and escalates), ``incidents`` (IncidentStore, for playbooks), ``strategy_actions`` (maps a
+strategy to the executor action that carries it out, by default the strategy itself or, when
+no executor serves that name, :data:`STRATEGY_ACTIONS`), ``repair`` (numbers: ``verify_s``
+300, ``recovery_checks`` 2, ``retry_for_s`` 900).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+import asyncio
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Literal
 
-from selfheal_ml.agents.base import Selector
-from selfheal_ml.agents.counting import CountingAgent
-from selfheal_ml.events import Channel
+from selfheal_ml.actions import Attempt, RepairRequest, RepairService
+from selfheal_ml.agents.base import Agent, AgentContext, Selector
+from selfheal_ml.diagnosis.observations import alert_key
+from selfheal_ml.events import (
+    AlertRaised,
+    Event,
+    IncidentDiagnosed,
+    MetricsCollected,
+    RepairEscalated,
+    RepairExecuted,
+    Tick,
+)
+from selfheal_ml.repair.playbook import PlaybookEntry
+from selfheal_ml.repair.recommend import RankedStrategy, Recommendation
+from selfheal_ml.repair.strategy import PlannedStep, PlanPolicy, plan_repair
+from selfheal_ml.storage.incidents import IncidentStore
+
+#: Real executors' actions for strategies that have no executor of the same name.
+STRATEGY_ACTIONS: Mapping[str, str] = {
+    "reset_db_connections": "pg_terminate_idle",
+    "add_index": "pg_create_index_concurrently",
+    "reindex": "pg_reindex",
+    "clear_cache": "redis_memory_purge",
+    "restart_service": "restart_process",
+}
+DEFAULTS: dict[str, float] = {"verify_s": 300.0, "recovery_checks": 2, "retry_for_s": 900.0}
+#: Strategies whose own side effects outlast the default window: a flushed cache is cold for
+#: about 10 min, a restore takes the database away for a minute, an index build or a new
+#: instance takes a few minutes to show.
+VERIFY_S: Mapping[str, float] = {
+    "clear_cache": 900.0,
+    "restore_from_backup": 600.0,
+    "add_index": 600.0,
+    "reindex": 600.0,
+    "scale_out": 600.0,
+}
+RETRYABLE = ("cooling down", "rate limit", "blast-radius", "half-open")
+RANGE_TOLERANCE = 0.25
+
+State = Literal["ready", "retry", "approval", "verifying", "resolved", "escalated"]
 
 
-class RepairAgent(CountingAgent):
-    """Repair agent: handles its events and reports how many it has seen."""
+@dataclass
+class RepairCase:
+    """One incident the agent is working on."""
+
+    incident_id: str
+    correlation_id: str
+    target: str
+    platform: str
+    triggers: list[dict[str, Any]]
+    plan: list[PlannedStep]
+    params: dict[str, Any] = field(default_factory=dict)
+    tried: list[str] = field(default_factory=list)
+    state: State = "ready"
+    step: PlannedStep | None = None
+    attempt_id: str | None = None
+    approval_id: str | None = None
+    started_at: datetime | None = None
+    deadline: datetime | None = None
+    retry_since: datetime | None = None
+    recovered_streak: int = 0
+
+
+class RepairAgent(Agent):
+    """Plans, executes (guarded) and verifies repairs (see module doc)."""
 
     name: ClassVar[str] = "Repair"
-    subscriptions: ClassVar[tuple[Selector, ...]] = (Channel.ALERT,)
+    subscriptions: ClassVar[tuple[Selector, ...]] = (
+        IncidentDiagnosed,
+        MetricsCollected,
+        AlertRaised,
+        Tick,
+    )
+
+    def __init__(self, context: AgentContext) -> None:
+        super().__init__(context)
+        extras = context.extras
+        self.service: RepairService | None = extras.get("repair_service")
+        self.incidents: IncidentStore | None = extras.get("incidents")
+        self.strategy_actions: Mapping[str, str] | None = extras.get("strategy_actions")
+        self.numbers: dict[str, float] = {**DEFAULTS, **extras.get("repair", {})}
+        self.policy: PlanPolicy = extras.get("plan_policy") or PlanPolicy()
+        self.cases: dict[str, RepairCase] = {}
+        self.values: dict[str, tuple[datetime, float]] = {}
+        self.firing: set[str] = set()
+        self.escalated: set[str] = set()
+
+    # ---- events --------------------------------------------------------------------------
+    async def handle(self, event: Event) -> list[Event]:
+        if isinstance(event, MetricsCollected):
+            self._remember(event)
+            return await self._verify_all(event.ts)
+        if isinstance(event, AlertRaised):
+            key = alert_key(event.alertname, event.labels)
+            (self.firing.add if event.firing else self.firing.discard)(key)
+            return []
+        if isinstance(event, IncidentDiagnosed):
+            return await self._on_diagnosis(event)
+        if isinstance(event, Tick) and event.kind == "health":
+            return await self._on_tick(event.ts)
+        return []
+
+    def _remember(self, event: MetricsCollected) -> None:
+        watched = {
+            trigger["series"]
+            for case in self.cases.values()
+            if case.state not in ("resolved", "escalated")
+            for trigger in case.triggers
+            if trigger["kind"] == "range"
+        }
+        if not watched:
+            return
+        for point in event.points:
+            if point.series in watched:
+                self.values[point.series] = (point.ts, point.value)
+
+    async def _on_diagnosis(self, event: IncidentDiagnosed) -> list[Event]:
+        details = event.details
+        case = self.cases.get(event.incident_id)
+        plan = await asyncio.to_thread(self._plan, event)
+        if case is not None:
+            if case.state in ("resolved", "escalated"):
+                return []
+            case.plan = [step for step in plan if step.strategy not in case.tried]
+            case.triggers = list(details.get("triggers") or case.triggers)
+            return []
+        target = details.get("target") or (event.platforms[0] if event.platforms else "unknown")
+        case = RepairCase(
+            incident_id=event.incident_id,
+            correlation_id=event.correlation_id,
+            target=str(target),
+            platform=str(details.get("target_platform") or target),
+            triggers=list(details.get("triggers") or []),
+            plan=plan,
+            params=dict(details.get("action_params") or {}),
+        )
+        self.cases[event.incident_id] = case
+        # the values seen so far predate the incident's triggers: start watching them now
+        return await self._advance(case, event.ts)
+
+    async def _on_tick(self, now: datetime) -> list[Event]:
+        produced: list[Event] = []
+        if self.service is not None:
+            await self.service.expire_pending(now)
+        for case in list(self.cases.values()):
+            if case.state == "approval":
+                produced += await self._check_approval(case, now)
+            elif case.state in ("retry", "ready"):
+                produced += await self._advance(case, now)
+        self._forget_finished()
+        return produced
+
+    async def _verify_all(self, now: datetime) -> list[Event]:
+        """Judge every repair under verification on the collection that just arrived."""
+        produced: list[Event] = []
+        for case in list(self.cases.values()):
+            if case.state == "verifying":
+                produced += await self._verify(case, now)
+        return produced
+
+    # ---- planning ------------------------------------------------------------------------
+    def _plan(self, event: IncidentDiagnosed) -> list[PlannedStep]:
+        details = event.details
+        signature = details.get("signature")
+        playbook: list[PlaybookEntry] = []
+        if self.incidents is not None and isinstance(signature, str):
+            playbook = self.incidents.playbook(signature)
+        candidates = [
+            (str(c["cause"]), str(c["strategy"]), float(c["score"]))
+            for c in details.get("candidates") or []
+        ]
+        return plan_repair(
+            playbook, _recommendation(details.get("recommendation")), candidates,
+            event.confidence, self.policy,
+        )  # fmt: skip
+
+    def _action_for(self, strategy: str) -> str:
+        if self.strategy_actions is not None and strategy in self.strategy_actions:
+            return self.strategy_actions[strategy]
+        executors = self.service.executors if self.service is not None else {}
+        if strategy not in executors and strategy in STRATEGY_ACTIONS:
+            return STRATEGY_ACTIONS[strategy]
+        return strategy
+
+    # ---- acting --------------------------------------------------------------------------
+    async def _advance(self, case: RepairCase, now: datetime) -> list[Event]:
+        """Take the next step of the plan (or retry the current one)."""
+        if case.state == "ready":
+            if self._recovered(case, since=None):
+                case.state = "resolved"
+                self.log.info("incident %s recovered before any repair", case.incident_id)
+                return []
+            if not case.plan:
+                reason = "no repair strategy is plausible enough; a person must look"
+                if case.tried:
+                    reason = f"tried {', '.join(case.tried)} without recovery; a person must look"
+                return self._escalate(case, now, reason)
+            case.step = case.plan.pop(0)
+        step = case.step
+        assert step is not None
+        if self.service is None:
+            return self._escalate(case, now, f"no repair service: {step.strategy} not attempted")
+        request = RepairRequest(
+            incident_id=case.incident_id,
+            correlation_id=case.correlation_id,
+            action=self._action_for(step.strategy),
+            target=case.target,
+            platform=case.platform,
+            params=case.params,
+        )
+        attempt = await self.service.propose(request)
+        return self._after_attempt(case, attempt, now)
+
+    def _after_attempt(self, case: RepairCase, attempt: Attempt, now: datetime) -> list[Event]:
+        step = case.step
+        assert step is not None
+        if attempt.decision == "executed" and attempt.result is not None and attempt.result.ok:
+            case.state, case.attempt_id = "verifying", attempt.attempt_id
+            case.started_at, case.recovered_streak = now, 0
+            window_s = VERIFY_S.get(step.strategy, self.numbers["verify_s"])
+            case.deadline = now + timedelta(seconds=max(window_s, self.numbers["verify_s"]))
+            case.tried.append(step.strategy)
+            return []
+        if attempt.decision == "executed":  # the executor failed: audited as did_not_work
+            case.tried.append(step.strategy)
+            case.state = "ready"
+            failed = self._executed(case, step.strategy, "did_not_work", now)
+            if attempt.escalated:
+                return [failed, *self._escalate(case, now, "circuit breaker opened")]
+            return [failed]
+        if attempt.decision == "pending_approval":
+            case.state, case.approval_id = "approval", attempt.approval_id
+            return []
+        if attempt.decision == "dry_run":
+            return self._escalate(case, now, f"dry run: would have run {step.strategy}")
+        if attempt.decision == "refused" and not attempt.escalated and _retryable(attempt.reason):
+            case.retry_since = case.retry_since or now
+            if now - case.retry_since < timedelta(seconds=self.numbers["retry_for_s"]):
+                case.state = "retry"
+                return []
+            return self._escalate(case, now, f"{step.strategy} refused too long: {attempt.reason}")
+        case.tried.append(step.strategy)
+        if attempt.escalated:
+            return self._escalate(case, now, f"{step.strategy}: {attempt.reason}")
+        case.state = "ready"
+        return []
+
+    async def _check_approval(self, case: RepairCase, now: datetime) -> list[Event]:
+        assert self.service is not None and case.approval_id is not None
+        answer = self.service.answer(case.approval_id)
+        if answer is None:
+            return []
+        if answer.decision in ("denied", "expired"):
+            return self._escalate(case, now, f"{answer.decision}: {answer.reason}")
+        return self._after_attempt(case, answer, now)
+
+    async def _verify(self, case: RepairCase, now: datetime) -> list[Event]:
+        assert self.service is not None and case.attempt_id is not None
+        step = case.step
+        assert step is not None
+        recovered = self._recovered(case, since=case.started_at)
+        case.recovered_streak = case.recovered_streak + 1 if recovered else 0
+        worked = case.recovered_streak >= self.numbers["recovery_checks"]
+        if not worked and case.deadline is not None and now < case.deadline:
+            return []
+        outcome = await self.service.record_outcome(case.attempt_id, worked)
+        produced: list[Event] = [
+            self._executed(case, step.strategy, "worked" if worked else "did_not_work", now)
+        ]
+        case.attempt_id = None
+        if worked:
+            case.state = "resolved"
+            return produced
+        case.state = "ready"
+        if outcome.breaker_opened:
+            return produced + self._escalate(
+                case, now, f"circuit breaker opened on {case.target}: repairs stopped"
+            )
+        return produced + await self._advance(case, now)
+
+    def _recovered(self, case: RepairCase, since: datetime | None) -> bool:
+        """Whether every trigger looks healthy (on values newer than ``since``)."""
+        if not case.triggers:
+            return False
+        for trigger in case.triggers:
+            if trigger["kind"] == "alert":
+                if trigger["key"] in self.firing:
+                    return False
+                continue
+            seen = self.values.get(trigger["series"])
+            if seen is None or (since is not None and seen[0] <= since):
+                return False
+            if not _inside(seen[1], trigger.get("low"), trigger.get("high")):
+                return False
+        return True
+
+    # ---- outcomes ------------------------------------------------------------------------
+    def _executed(
+        self,
+        case: RepairCase,
+        strategy: str,
+        outcome: Literal["worked", "did_not_work", "unknown"],
+        now: datetime,
+    ) -> RepairExecuted:
+        return RepairExecuted(
+            ts=now,
+            source=self.name,
+            correlation_id=case.correlation_id,
+            incident_id=case.incident_id,
+            action=strategy,
+            target=case.target,
+            outcome=outcome,
+        )
+
+    def _escalate(self, case: RepairCase, now: datetime, reason: str) -> list[Event]:
+        case.state = "escalated"
+        if case.incident_id in self.escalated:
+            return []
+        self.escalated.add(case.incident_id)
+        self.log.warning("incident %s escalated: %s", case.incident_id, reason)
+        return [
+            RepairEscalated(
+                ts=now,
+                source=self.name,
+                correlation_id=case.correlation_id,
+                incident_id=case.incident_id,
+                reason=reason,
+            )
+        ]
+
+    def _forget_finished(self, keep: int = 1000) -> None:
+        finished = [k for k, c in self.cases.items() if c.state in ("resolved", "escalated")]
+        for incident_id in finished[: max(0, len(finished) - keep)]:
+            del self.cases[incident_id]
+
+
+def _inside(value: float, low: Any, high: Any) -> bool:
+    """``value`` within ``[low, high]`` widened by a quarter of the range on each side."""
+    low_f = float(low) if isinstance(low, int | float) else -math.inf
+    high_f = float(high) if isinstance(high, int | float) else math.inf
+    if math.isfinite(low_f) and math.isfinite(high_f):
+        slack = RANGE_TOLERANCE * max(high_f - low_f, 1e-9 + 0.01 * abs(high_f))
+        low_f, high_f = low_f - slack, high_f + slack
+    return low_f <= value <= high_f
+
+
+def _retryable(reason: str) -> bool:
+    return any(marker in reason for marker in RETRYABLE)
+
+
+def _recommendation(raw: Any) -> Recommendation | None:
+    """The classifier's answer as the Diagnostic agent put it in ``details``."""
+    if not isinstance(raw, Mapping):
+        return None
+    strategies = tuple(
+        RankedStrategy(str(item["strategy"]), float(item["probability"]))
+        for item in raw.get("strategies") or []
+    )
+    return Recommendation(
+        strategies=strategies,
+        model_version=raw.get("model_version"),
+        fallback=bool(raw.get("fallback", True)),
+        needs_human_confirmation=bool(raw.get("needs_human_confirmation", True)),
+        reason=str(raw.get("reason", "")),
+    )

@@ -269,6 +269,17 @@ class IncidentStore:
         with self.database.read() as conn:
             return conn.execute("SELECT * FROM incident_signals").df()
 
+    def featured_incidents(self) -> list[tuple[Any, ...]]:
+        """``(incident_id, opened_at, root_cause, resolved_by, status, signature, features)``
+        of every incident with features (``features`` as a dict), oldest first: the history
+        the Diagnostic agent searches for similar incidents."""
+        with self.database.read() as conn:
+            rows = conn.execute(
+                "SELECT incident_id, opened_at, root_cause, resolved_by, status, signature,"
+                " features FROM incidents WHERE features IS NOT NULL ORDER BY opened_at"
+            ).fetchall()
+        return [(*row[:6], json.loads(row[6])) for row in rows]
+
     def count_labelled(self, since: datetime | None = None) -> int:
         """How many incidents have a label (optionally, opened after ``since``)."""
         with self.database.read() as conn:

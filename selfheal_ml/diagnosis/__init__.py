@@ -1,0 +1,52 @@
+"""Diagnosis: from scattered alerts and anomalies to an incident with a ranked root cause.
+
+The family's API in prose. Alerts, anomalies and breach predictions become
+:class:`Observation` s (:mod:`.observations`); the :class:`IncidentGrouper` groups related ones
+into an :class:`OpenIncident` using time and the dependency graph (:mod:`.grouping`);
+:func:`rank_causes` ranks (cause, component) candidates against the known failure signatures
+(:mod:`.hypotheses`), dependency-aware and lead-lag aware, and :func:`impact_of` states who is
+hurt (:mod:`.root_cause`); :func:`most_similar` finds the nearest past incidents
+(:mod:`.similar`). Everything here is pure: the Diagnostic agent feeds it and publishes.
+"""
+
+from selfheal_ml.diagnosis.grouping import IncidentGrouper, OpenIncident, Topology
+from selfheal_ml.diagnosis.hypotheses import HYPOTHESES, Hypothesis, fit
+from selfheal_ml.diagnosis.observations import (
+    Observation,
+    from_alert,
+    from_anomaly,
+    from_breach,
+    metric_name,
+)
+from selfheal_ml.diagnosis.root_cause import (
+    Candidate,
+    Impact,
+    confidence_of,
+    impact_of,
+    rank_causes,
+    to_signal,
+)
+from selfheal_ml.diagnosis.similar import PastIncident, SimilarIncident, most_similar
+
+__all__ = [
+    "HYPOTHESES",
+    "Candidate",
+    "Hypothesis",
+    "Impact",
+    "IncidentGrouper",
+    "Observation",
+    "OpenIncident",
+    "PastIncident",
+    "SimilarIncident",
+    "Topology",
+    "confidence_of",
+    "fit",
+    "from_alert",
+    "from_anomaly",
+    "from_breach",
+    "impact_of",
+    "metric_name",
+    "most_similar",
+    "rank_causes",
+    "to_signal",
+]

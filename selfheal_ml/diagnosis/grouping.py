@@ -1,0 +1,159 @@
+"""Grouping: observations that belong together become one incident.
+
+Two observations belong together when they are close in time and their components are
+*related* in the dependency graph: the same component; two shared dependencies (a stuck cache
+loads the database); or a platform's request symptom (latency, errors, :data:`DEPENDENCY_EFFECTS`)
+and a shared dependency the platform uses (every platform uses the database and the cache
+unless a :class:`Topology` says otherwise). A database fault that slows five platforms is
+therefore one incident, while a disk filling up on another platform at the same time, or two
+platforms' unrelated faults, stay incidents of their own.
+
+An observation joins the most recently active open incident it relates to (last activity within
+``window_s``); otherwise it opens a new one. An incident closes after ``quiet_s`` without new
+observations, unless it is *held* (the Repair agent is still working on it).
+
+>>> from datetime import UTC, datetime, timedelta
+>>> from selfheal_ml.diagnosis.observations import Observation
+>>> t0 = datetime(2026, 1, 5, tzinfo=UTC)
+>>> def seen(minute: int, metric: str, component: str) -> Observation:
+...     return Observation(t0 + timedelta(minutes=minute), metric, metric, component, 9.0,
+...                        "anomaly")
+>>> grouper = IncidentGrouper(Topology())
+>>> first = grouper.add(seen(0, "http_latency_p95_ms", "leadsite.ai"))
+>>> grouper.add(seen(1, "db_query_duration_ms", "postgres")) is first
+True
+>>> grouper.add(seen(2, "http_latency_p95_ms", "tackle.io")) is first
+True
+>>> grouper.add(seen(3, "host_disk_percent", "other.io")) is first
+False
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from selfheal_ml.diagnosis.observations import Observation
+from selfheal_ml.events import new_id
+
+#: Platform metrics a shared dependency's fault can move (slow or failing requests).
+DEPENDENCY_EFFECTS = frozenset(
+    {
+        "http_latency_p50_ms",
+        "http_latency_p95_ms",
+        "http_latency_p99_ms",
+        "http_error_ratio",
+        "http_5xx_per_s",
+        "probe_latency_ms",
+        "probe_up",
+        "business_events_per_min",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Which platforms use which shared dependency; ``None`` means every platform uses it."""
+
+    uses: Mapping[str, frozenset[str]] | None = None
+
+    def related(self, first: Observation, second: Observation) -> bool:
+        """Same component, two shared dependencies, or a platform and a dependency it uses."""
+        if first.component == second.component:
+            return True
+        if first.dependency is None and second.dependency is None:
+            return False  # two different platforms
+        if first.dependency is not None and second.dependency is not None:
+            return True  # shared infrastructure (a stuck cache loads the database)
+        dependency, platform = (first, second) if first.dependency is not None else (second, first)
+        if platform.metric not in DEPENDENCY_EFFECTS:
+            return False  # disk, memory, jobs, logins: a platform's own business
+        return self.uses_dependency(platform.component, dependency.component)
+
+    def uses_dependency(self, platform: str, dependency: str) -> bool:
+        """Whether ``platform`` depends on ``dependency``."""
+        if self.uses is None or dependency not in self.uses:
+            return True
+        return platform in self.uses[dependency]
+
+
+@dataclass
+class OpenIncident:
+    """A group of related observations (mutable while the incident is open)."""
+
+    incident_id: str
+    correlation_id: str
+    opened_at: datetime
+    last_seen: datetime
+    observations: list[Observation] = field(default_factory=list)
+    diagnosed_at: datetime | None = None
+    held: bool = False
+
+    @property
+    def components(self) -> set[str]:
+        """Every component with at least one observation."""
+        return {observation.component for observation in self.observations}
+
+    def add(self, observation: Observation) -> None:
+        """One more observation (times may arrive slightly out of order)."""
+        self.observations.append(observation)
+        self.last_seen = max(self.last_seen, observation.ts)
+
+
+class IncidentGrouper:
+    """Keeps the open incidents and assigns each observation to one (see module doc)."""
+
+    def __init__(self, topology: Topology, window_s: float = 900.0, quiet_s: float = 1800.0):
+        self.topology = topology
+        self.window = timedelta(seconds=window_s)
+        self.quiet = timedelta(seconds=quiet_s)
+        self.open: dict[str, OpenIncident] = {}
+
+    def add(self, observation: Observation) -> OpenIncident:
+        """Join ``observation`` to its incident, opening one if none relates.
+
+        When it relates to several open incidents (a database anomaly arriving after two
+        platforms' latency anomalies), the ones not yet diagnosed merge into the oldest."""
+        candidates = [
+            incident
+            for incident in self.open.values()
+            if incident.last_seen >= observation.ts - self.window
+            and any(self.topology.related(observation, seen) for seen in incident.observations)
+        ]
+        if not candidates:
+            incident = OpenIncident(new_id(), new_id(), observation.ts, observation.ts)
+            self.open[incident.incident_id] = incident
+        else:
+            incident = self._merge(candidates)
+        incident.add(observation)
+        return incident
+
+    def _merge(self, candidates: list[OpenIncident]) -> OpenIncident:
+        undiagnosed = sorted(
+            (item for item in candidates if item.diagnosed_at is None),
+            key=lambda item: item.opened_at,
+        )
+        if len(undiagnosed) < 2:
+            return max(candidates, key=lambda item: item.last_seen)
+        keeper, *others = undiagnosed
+        for other in others:
+            for seen in other.observations:
+                keeper.add(seen)
+            del self.open[other.incident_id]
+        return keeper
+
+    def close_quiet(self, now: datetime) -> list[OpenIncident]:
+        """Close (and return) the incidents quiet for ``quiet_s`` that nobody holds."""
+        closed = [
+            incident
+            for incident in self.open.values()
+            if not incident.held and incident.last_seen + self.quiet <= now
+        ]
+        for incident in closed:
+            del self.open[incident.incident_id]
+        return closed
+
+    def get(self, incident_id: str) -> OpenIncident | None:
+        """The open incident with this id, if it is still open."""
+        return self.open.get(incident_id)

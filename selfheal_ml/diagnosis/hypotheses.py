@@ -1,0 +1,133 @@
+"""Fault hypotheses: the known failure signatures of a web backend, and how well evidence fits.
+
+Each :class:`Hypothesis` is a runbook entry: a cause, the kind of component it lives on
+(``platform``, ``database`` or ``cache``), the symptoms it produces as weighted symptom
+families (``<family>_up`` / ``<family>_down`` of :mod:`selfheal_ml.repair.incident`, plus the
+pseudo-symptom ``config_change_recent``), the one symptom without which it cannot be the
+cause (``primary``), and its known fix (a repair strategy). Symptoms it rules out count
+against it (``contradicts``).
+
+:func:`fit` measures how well observed symptom strengths match: 0 without the primary symptom,
+else the weighted share of expected symptoms seen (each counting up to its strength over
+:data:`FULL_STRENGTH`), minus a penalty per contradicting symptom.
+
+>>> fit(HYPOTHESES["db_unreachable"], {"db_up_down": 20.0, "latency_up": 9.0})
+0.714286
+>>> fit(HYPOTHESES["db_unreachable"], {"latency_up": 9.0})
+0.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+ComponentKind = Literal["platform", "database", "cache"]
+FULL_STRENGTH = 8.0
+PRESENT_STRENGTH = 3.0
+CONTRADICTION_PENALTY = 0.25
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One known failure signature (see the module docstring)."""
+
+    cause: str
+    kind: ComponentKind
+    primary: tuple[str, ...]
+    symptoms: Mapping[str, float]
+    strategy: str
+    description: str
+    contradicts: tuple[str, ...] = field(default=())
+    harm: tuple[str, ...] = field(default=())
+
+
+def _hypothesis(
+    cause: str,
+    kind: ComponentKind,
+    primary: tuple[str, ...],
+    symptoms: dict[str, float],
+    strategy: str,
+    description: str,
+    contradicts: tuple[str, ...] = (),
+    harm: tuple[str, ...] = (),
+) -> Hypothesis:
+    return Hypothesis(
+        cause, kind, primary, MappingProxyType(symptoms), strategy, description, contradicts, harm
+    )
+
+
+_ALL: tuple[Hypothesis, ...] = (
+    _hypothesis("service_crash", "platform", ("errors_5xx_up",),
+                {"errors_5xx_up": 3.0, "cpu_down": 2.0, "business_events_down": 1.0},
+                "restart_service", "the service process died: 5xx, idle CPU",
+                contradicts=("config_change_recent",)),
+    _hypothesis("bad_config_push", "platform", ("errors_5xx_up",),
+                {"errors_5xx_up": 3.0, "config_change_recent": 3.0, "business_events_down": 1.0},
+                "rollback_config", "a configuration change broke requests",
+                contradicts=("cpu_down",)),
+    _hypothesis("memory_leak", "platform", ("memory_up",),
+                {"memory_up": 3.0, "latency_up": 1.0, "cpu_up": 0.5},
+                "restart_service", "memory grows until the process is killed",
+                contradicts=("requests_up",)),
+    _hypothesis("traffic_surge", "platform", ("requests_up",),
+                {"requests_up": 3.0, "cpu_up": 1.5, "latency_up": 1.0, "errors_5xx_up": 1.0,
+                 "memory_up": 0.5},
+                "scale_out", "more traffic than the platform can serve",
+                harm=("latency_up", "errors_5xx_up")),
+    _hypothesis("disk_filling", "platform", ("disk_up",),
+                {"disk_up": 3.0, "errors_5xx_up": 0.5},
+                "clear_temp_files", "temporary files fill the disk"),
+    _hypothesis("stuck_background_job", "platform", ("job_age_up", "job_queue_up"),
+                {"job_age_up": 3.0, "job_queue_up": 2.0, "business_events_down": 0.5},
+                "restart_background_job", "the background job hangs; its queue grows"),
+    _hypothesis("brute_force_login", "platform", ("auth_failures_up",),
+                {"auth_failures_up": 3.0, "auth_attempts_up": 1.5},
+                "block_ip", "one address guesses passwords at the login endpoint"),
+    _hypothesis("db_unreachable", "database", ("db_up_down",),
+                {"db_up_down": 4.0, "db_connections_down": 1.0, "errors_5xx_up": 1.0,
+                 "latency_up": 1.0},
+                "restore_from_backup", "the database does not answer"),
+    _hypothesis("db_pool_exhaustion", "database", ("db_connections_up",),
+                {"db_connections_up": 3.0, "latency_up": 1.0, "errors_5xx_up": 1.0},
+                "reset_db_connections", "connections leak until the pool is full",
+                contradicts=("db_up_down",)),
+    _hypothesis("slow_query", "database", ("db_slow_queries_up",),
+                {"db_slow_queries_up": 3.0, "db_query_duration_up": 1.5, "latency_up": 1.0},
+                "add_index", "a query lost its index and scans a table",
+                contradicts=("cache_hit_ratio_down",)),
+    _hypothesis("stuck_cache", "cache", ("cache_hit_ratio_down",),
+                {"cache_hit_ratio_down": 3.0, "redis_memory_up": 1.0,
+                 "db_query_duration_up": 1.0, "latency_up": 0.5},
+                "clear_cache", "the cache stopped serving fresh keys"),
+)  # fmt: skip
+
+#: The hypotheses by cause.
+HYPOTHESES: Mapping[str, Hypothesis] = MappingProxyType({item.cause: item for item in _ALL})
+
+
+def fit(hypothesis: Hypothesis, strengths: Mapping[str, float]) -> float:
+    """How well ``strengths`` (symptom -> magnitude) match ``hypothesis``, in [0, 1]."""
+    if not any(strengths.get(name, 0.0) >= PRESENT_STRENGTH for name in hypothesis.primary):
+        return 0.0
+    if hypothesis.harm and not any(
+        strengths.get(name, 0.0) >= PRESENT_STRENGTH for name in hypothesis.harm
+    ):
+        return 0.0  # e.g. more traffic that is served fine is a campaign, not a surge
+    total = sum(hypothesis.symptoms.values())
+    seen = sum(
+        weight * min(1.0, strengths.get(name, 0.0) / FULL_STRENGTH)
+        for name, weight in hypothesis.symptoms.items()
+        if strengths.get(name, 0.0) >= PRESENT_STRENGTH
+    )
+    contradicted = sum(
+        1 for name in hypothesis.contradicts if strengths.get(name, 0.0) >= PRESENT_STRENGTH
+    )
+    return round(max(0.0, seen / total - CONTRADICTION_PENALTY * contradicted), 6)
+
+
+def hypotheses_for(kind: ComponentKind) -> list[Hypothesis]:
+    """The hypotheses that can live on a component of this kind."""
+    return [item for item in _ALL if item.kind == kind]

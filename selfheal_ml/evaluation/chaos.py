@@ -1,0 +1,250 @@
+"""Scoring a fault-injection run: the closed loop's figures against the simulator's ground truth.
+
+Inputs are plain records: the injected faults with their fixing actions and root component
+(:class:`FaultTruth`), the detection report (:mod:`.detection`), the incidents the Diagnostic
+agent opened (:class:`DiagnosedIncident`, first diagnosis), the actions executors ran
+(:class:`ExecutedRepair`, with whether the target had any fault) and the escalations.
+
+Definitions (every rate is over **all injected faults**, so a missed fault counts against
+every rate):
+
+- an incident *matches* a fault when it was diagnosed while the fault was in effect (from
+  injection to resolution plus ``grace_s``) and it involves the fault's root component or one
+  of its platforms; an incident matching no fault is a **false alarm**;
+- **root cause correct**: the first matching incident's top candidate is
+  ``<fault kind>@<root component>``;
+- **first repair correct**: the first action executed for a matching incident is one of the
+  fault's fixing actions;
+- **resolved by the loop**: the fault was ended by one of our executors' actions (not by
+  expiry); **auto-resolved** when that action needed no human approval; **time to repair**
+  runs from injection to the loop's resolution (the outage a user saw), approvals included;
+- **repairs on healthy targets**: executed actions on a platform no active fault affected;
+- **loops stopped**: escalations caused by the circuit breaker.
+
+>>> from datetime import UTC, datetime, timedelta
+>>> from selfheal_ml.evaluation.detection import Fault, match_detections
+>>> t0 = datetime(2026, 1, 5, tzinfo=UTC)
+>>> fault = Fault("f1", "service_crash", "a", ("a",), t0, t0 + timedelta(seconds=90),
+...               "restart_service")
+>>> truth = FaultTruth(fault, ("restart_service",), "a")
+>>> incident = DiagnosedIncident("i1", t0 + timedelta(seconds=60), ("a",), ("a",),
+...                              "service_crash@a")
+>>> repair = ExecutedRepair(t0 + timedelta(seconds=90), "i1", "restart_service", "a", True,
+...                         fixed=True)
+>>> report = score_chaos([truth], match_detections([fault], []), [incident], [repair], [],
+...                      days=1.0, platform_count=5)
+>>> report.root_cause_accuracy, report.first_repair_accuracy, report.mttr_median_s
+(1.0, 1.0, 90.0)
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from selfheal_ml.evaluation.detection import DetectionReport, Fault
+
+
+@dataclass(frozen=True)
+class FaultTruth:
+    """One injected fault, the actions that fix it and where its cause lives."""
+
+    fault: Fault
+    fixing_actions: tuple[str, ...]
+    root_component: str
+
+
+@dataclass(frozen=True)
+class DiagnosedIncident:
+    """An incident at its first diagnosis: when, who, and the top root-cause candidate."""
+
+    incident_id: str
+    ts: datetime
+    platforms: tuple[str, ...]
+    components: tuple[str, ...]
+    top_cause: str | None
+
+
+@dataclass(frozen=True)
+class ExecutedRepair:
+    """An action an executor ran, and whether its platform had any fault at that moment."""
+
+    ts: datetime
+    incident_id: str | None
+    action: str
+    platform: str
+    target_had_fault: bool
+    fixed: bool = False
+    approved_by_human: bool = False
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """A hand-over to a person."""
+
+    ts: datetime
+    incident_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ChaosReport:
+    """The benchmark's headline figures (rates 0-1, times in simulated seconds)."""
+
+    faults_injected: int
+    faults_detected: int
+    detection_rate: float | None
+    mttd_median_s: float | None
+    mttd_p95_s: float | None
+    incidents: int
+    root_cause_accuracy: float | None
+    first_repair_accuracy: float | None
+    auto_resolution_rate: float | None
+    resolution_rate: float | None
+    approvals: int
+    mttr_median_s: float | None
+    mttr_p95_s: float | None
+    false_alarms: int
+    false_alarms_per_platform_day: float
+    repairs_executed: int
+    repairs_on_healthy: int
+    loops_stopped: int
+    escalations: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return asdict(self)
+
+
+def quantile(values: Sequence[float], q: float) -> float | None:
+    """The ``q`` quantile (inclusive method, as the detection report uses).
+
+    >>> quantile([10.0, 20.0, 30.0], 0.5), quantile([], 0.5)
+    (20.0, None)
+    """
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    if len(ordered) == 1:
+        return ordered[0]
+    cut_points = statistics.quantiles(ordered, n=100, method="inclusive")
+    return cut_points[min(98, max(0, round(q * 100) - 1))]
+
+
+def _window_end(fault: Fault, run_end: datetime | None, grace: timedelta) -> datetime:
+    end = fault.resolved_at or run_end
+    if end is None:
+        return datetime.max.replace(tzinfo=fault.injected_at.tzinfo)
+    return end + grace
+
+
+def _involves(truth: FaultTruth, incident: DiagnosedIncident) -> bool:
+    involved = set(incident.platforms) | set(incident.components)
+    return truth.root_component in involved or bool(involved & set(truth.fault.platforms))
+
+
+def match_incidents(
+    truths: Sequence[FaultTruth],
+    incidents: Sequence[DiagnosedIncident],
+    grace_s: float = 600.0,
+    run_end: datetime | None = None,
+) -> dict[str, list[DiagnosedIncident]]:
+    """Fault id -> its matching incidents (earliest first); an incident matches at most the
+    most recently injected fault it fits."""
+    grace = timedelta(seconds=grace_s)
+    matched: dict[str, list[DiagnosedIncident]] = {t.fault.fault_id: [] for t in truths}
+    for incident in sorted(incidents, key=lambda item: item.ts):
+        fitting = [
+            truth
+            for truth in truths
+            if truth.fault.injected_at <= incident.ts <= _window_end(truth.fault, run_end, grace)
+            and _involves(truth, incident)
+        ]
+        if fitting:
+            chosen = max(fitting, key=lambda truth: truth.fault.injected_at)
+            matched[chosen.fault.fault_id].append(incident)
+    return matched
+
+
+def _fixer(truth: FaultTruth, repairs: Sequence[ExecutedRepair]) -> ExecutedRepair | None:
+    """The executed action that ended the fault, if one of ours did."""
+    fault = truth.fault
+    if fault.resolved_at is None or fault.resolved_by not in truth.fixing_actions:
+        return None
+    for repair in repairs:
+        if (
+            repair.fixed
+            and repair.ts == fault.resolved_at
+            and repair.action == fault.resolved_by
+            and repair.platform in fault.platforms
+        ):
+            return repair
+    return None
+
+
+def score_chaos(
+    truths: Sequence[FaultTruth],
+    detection: DetectionReport,
+    incidents: Sequence[DiagnosedIncident],
+    repairs: Sequence[ExecutedRepair],
+    escalations: Sequence[Escalation],
+    *,
+    days: float,
+    platform_count: int,
+    run_end: datetime | None = None,
+    grace_s: float = 600.0,
+) -> ChaosReport:
+    """All the figures of one run (see the module docstring for the definitions)."""
+    matched = match_incidents(truths, incidents, grace_s, run_end)
+    matched_ids = {incident.incident_id for found in matched.values() for incident in found}
+    first_repair: dict[str, ExecutedRepair] = {}
+    for repair in sorted(repairs, key=lambda item: item.ts):
+        if repair.incident_id is not None:
+            first_repair.setdefault(repair.incident_id, repair)
+    root_correct = first_correct = auto_resolved = resolved = 0
+    repair_times: list[float] = []
+    for truth in truths:
+        fault = truth.fault
+        found = matched[fault.fault_id]
+        expected = f"{fault.kind}@{truth.root_component}"
+        if found and found[0].top_cause == expected:
+            root_correct += 1
+        firsts = [first_repair[i.incident_id] for i in found if i.incident_id in first_repair]
+        if firsts and min(firsts, key=lambda r: r.ts).action in truth.fixing_actions:
+            first_correct += 1
+        fixer = _fixer(truth, repairs)
+        if fixer is not None and fault.resolved_at is not None:
+            resolved += 1
+            auto_resolved += not fixer.approved_by_human
+            repair_times.append((fault.resolved_at - fault.injected_at).total_seconds())
+    total = len(truths)
+    false_alarms = sum(1 for incident in incidents if incident.incident_id not in matched_ids)
+    outcomes = detection.outcomes
+
+    def rate(count: int) -> float | None:
+        return count / total if total else None
+
+    return ChaosReport(
+        faults_injected=total,
+        faults_detected=sum(o.detected_at is not None for o in outcomes),
+        detection_rate=detection.detection_rate,
+        mttd_median_s=detection.time_to_detect_quantile(0.5),
+        mttd_p95_s=detection.time_to_detect_quantile(0.95),
+        incidents=len(incidents),
+        root_cause_accuracy=rate(root_correct),
+        first_repair_accuracy=rate(first_correct),
+        auto_resolution_rate=rate(auto_resolved),
+        resolution_rate=rate(resolved),
+        approvals=sum(1 for repair in repairs if repair.approved_by_human),
+        mttr_median_s=quantile(repair_times, 0.5),
+        mttr_p95_s=quantile(repair_times, 0.95),
+        false_alarms=false_alarms,
+        false_alarms_per_platform_day=round(false_alarms / max(platform_count * days, 1e-9), 4),
+        repairs_executed=len(repairs),
+        repairs_on_healthy=sum(1 for repair in repairs if not repair.target_had_fault),
+        loops_stopped=sum(1 for item in escalations if "circuit breaker" in item.reason),
+        escalations=len(escalations),
+    )

@@ -1,0 +1,102 @@
+"""The repair plan: which strategies to try for a diagnosed incident, in the original order.
+
+1. **A learned pattern with a good record**: playbook entries of the incident's signature with
+   at least ``playbook_min_attempts`` verified attempts and a Wilson lower bound of at least
+   ``playbook_min_lower`` (best first).
+2. **The classifier's recommendation**, when a champion model answered above its confidence
+   floor (strategies with probability at least ``classifier_min_probability``).
+3. **The known solution**: the fix of the top root-cause candidate, then the fixes of the other
+   candidates scoring at least half as well. Only when the diagnosis is confident enough
+   (``min_confidence``); a guess is not a reason to touch production.
+4. Otherwise: **escalate to a human** (an empty plan).
+
+Duplicates are dropped, and the plan holds at most ``max_attempts`` steps.
+
+>>> from selfheal_ml.repair.playbook import PlaybookEntry
+>>> plan = plan_repair(
+...     playbook=[PlaybookEntry("sig", "clear_cache", attempts=9, successes=9)],
+...     classifier=None,
+...     candidates=[("stuck_cache", "clear_cache", 0.9), ("slow_query", "add_index", 0.5)],
+...     confidence=0.6,
+... )
+>>> [(step.strategy, step.source) for step in plan]
+[('clear_cache', 'playbook'), ('add_index', 'runbook')]
+>>> plan_repair([], None, [("slow_query", "add_index", 0.9)], confidence=0.1)
+[]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from selfheal_ml.repair.playbook import PlaybookEntry, rank_playbook
+from selfheal_ml.repair.recommend import Recommendation
+
+StepSource = Literal["playbook", "classifier", "runbook"]
+
+
+@dataclass(frozen=True)
+class PlanPolicy:
+    """The numbers of the plan (see the module docstring)."""
+
+    playbook_min_attempts: int = 3
+    playbook_min_lower: float = 0.5
+    classifier_min_probability: float = 0.2
+    min_confidence: float = 0.25
+    max_attempts: int = 3
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    """One strategy to try and why it is on the plan."""
+
+    strategy: str
+    source: StepSource
+    reason: str
+
+
+def plan_repair(
+    playbook: Sequence[PlaybookEntry],
+    classifier: Recommendation | None,
+    candidates: Sequence[tuple[str, str, float]],
+    confidence: float,
+    policy: PlanPolicy | None = None,
+) -> list[PlannedStep]:
+    """The ordered plan; ``candidates`` are ``(cause, strategy, score)``, best first."""
+    policy = policy or PlanPolicy()
+    steps: list[PlannedStep] = []
+    for entry in rank_playbook(playbook):
+        lower = entry.interval[0]
+        if entry.attempts >= policy.playbook_min_attempts and lower >= policy.playbook_min_lower:
+            steps.append(
+                PlannedStep(
+                    entry.strategy,
+                    "playbook",
+                    f"worked {entry.successes}/{entry.attempts} times for this signature"
+                    f" (95 % lower bound {lower:.2f})",
+                )
+            )
+    if classifier is not None and not classifier.fallback:
+        for ranked in classifier.strategies:
+            if ranked.probability >= policy.classifier_min_probability:
+                steps.append(
+                    PlannedStep(
+                        ranked.strategy,
+                        "classifier",
+                        f"model {classifier.model_version}: p={ranked.probability:.2f}",
+                    )
+                )
+    if candidates and confidence >= policy.min_confidence:
+        best_score = candidates[0][2]
+        for cause, strategy, score in candidates:
+            if score >= 0.5 * best_score:
+                steps.append(
+                    PlannedStep(strategy, "runbook", f"known fix for {cause} (score {score:.2f})")
+                )
+    plan: list[PlannedStep] = []
+    for step in steps:
+        if all(step.strategy != kept.strategy for kept in plan):
+            plan.append(step)
+    return plan[: policy.max_attempts]

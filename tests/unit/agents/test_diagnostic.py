@@ -1,0 +1,224 @@
+"""Diagnostic agent: grouping, qualification, ranking, and the details Learning and Repair read."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from selfheal_ml.agents.base import AgentContext
+from selfheal_ml.agents.diagnostic import DiagnosticAgent
+from selfheal_ml.bus import InMemoryEventBus
+from selfheal_ml.clock import SimClock
+from selfheal_ml.events import (
+    AlertRaised,
+    AnomalyDetected,
+    Event,
+    IncidentDiagnosed,
+    MetricPoint,
+    MetricsCollected,
+    Tick,
+)
+from selfheal_ml.repair.recommend import RankedStrategy, Recommendation
+from selfheal_ml.sim.catalogue import ConfigChange
+from selfheal_ml.storage.database import Database
+from selfheal_ml.storage.incidents import IncidentStore
+from selfheal_ml.training.history import diagnosed_incident
+
+PLATFORMS = ("a", "b", "c", "d")
+
+
+def _agent(clock: SimClock, **extras: Any) -> DiagnosticAgent:
+    context = AgentContext(
+        bus=InMemoryEventBus(), clock=clock, extras={"platforms": PLATFORMS, **extras}
+    )
+    return DiagnosticAgent(context)
+
+
+def _anomaly(
+    clock: SimClock, series: str, labels: dict[str, str], value: float, low: float, high: float
+) -> AnomalyDetected:
+    return AnomalyDetected(
+        ts=clock.now(), source="Predictive", series=series, value=value, score=30.0,
+        expected_low=low, expected_high=high, detector="test", labels=labels,
+    )  # fmt: skip
+
+
+def _alert(clock: SimClock, name: str, labels: dict[str, str], severity: str) -> AlertRaised:
+    return AlertRaised(
+        ts=clock.now(), source="Monitor", alertname=name, severity=severity,  # type: ignore[arg-type]
+        labels=labels, annotations={"summary": name, "value": "0.6"},
+    )  # fmt: skip
+
+
+async def _tick(agent: DiagnosticAgent, clock: SimClock) -> list[IncidentDiagnosed]:
+    produced = await agent.handle(Tick(ts=clock.now(), source="scheduler", kind="health"))
+    return [event for event in produced if isinstance(event, IncidentDiagnosed)]
+
+
+async def _feed(agent: DiagnosticAgent, events: list[Event]) -> None:
+    for event in events:
+        assert await agent.handle(event) == []
+
+
+def _latency(clock: SimClock, platform: str) -> AnomalyDetected:
+    return _anomaly(
+        clock, f'http_latency_p95_ms{{platform="{platform}"}}', {"platform": platform},
+        4000.0, 100.0, 200.0,
+    )  # fmt: skip
+
+
+async def test_a_database_fault_on_every_platform_is_one_incident(sim_clock: SimClock) -> None:
+    agent = _agent(sim_clock)
+    events: list[Event] = [_latency(sim_clock, platform) for platform in PLATFORMS]
+    events.append(
+        _alert(sim_clock, "DatabaseConnectionFailure", {"dependency": "postgres"}, "critical")
+    )
+    await _feed(agent, events)
+    assert await _tick(agent, sim_clock) == []  # settling: symptoms arriving together
+    sim_clock.advance(60)
+    (diagnosis,) = await _tick(agent, sim_clock)
+    assert diagnosis.root_causes[0] == "db_unreachable@postgres"
+    assert set(diagnosis.platforms) == set(PLATFORMS)
+    details = diagnosis.details
+    assert details["severity"] == "critical"
+    assert details["target"] == "postgres" and details["target_platform"] in PLATFORMS
+    assert details["known_fix"] == "restore_from_backup"
+    assert diagnosis.recommendation == "restore_from_backup"
+    assert {"kind": "alert", "key": "DatabaseConnectionFailure{dependency=postgres}",
+            "component": "postgres"} in details["triggers"]  # fmt: skip
+    assert any(s["metric"] == "db_up" and s["score"] < 0 for s in details["signals"])
+    assert "db_unreachable on postgres" in details["summary"]
+    assert diagnosis.confidence > 0.5
+    sim_clock.advance(60)
+    assert await _tick(agent, sim_clock) == []  # nothing new: no second diagnosis
+
+
+async def test_the_signals_feed_the_learning_history(sim_clock: SimClock) -> None:
+    agent = _agent(sim_clock)
+    errors = _alert(sim_clock, "HighErrorRate", {"platform": "a"}, "critical")
+    await _feed(agent, [_latency(sim_clock, "a"), errors])
+    sim_clock.advance(60)
+    (diagnosis,) = await _tick(agent, sim_clock)
+    row = diagnosed_incident(diagnosis)
+    assert row.features is not None
+    assert row.features["errors_5xx_up"] == 20.0 and row.features["latency_up"] == 30.0
+
+
+async def test_a_lone_anomaly_must_persist_before_it_is_diagnosed(sim_clock: SimClock) -> None:
+    agent = _agent(sim_clock)
+    series = 'host_disk_percent{platform="a"}'
+    await _feed(agent, [_anomaly(sim_clock, series, {"platform": "a"}, 50.0, 40.0, 48.0)])
+    for step, value in enumerate([51.0, 52.0, 53.0]):
+        sim_clock.advance(60)
+        assert await _tick(agent, sim_clock) == [], step
+        point = MetricPoint(series=series, ts=sim_clock.now(), value=value,
+                            labels={"platform": "a"})  # fmt: skip
+        await agent.handle(MetricsCollected(ts=sim_clock.now(), source="Monitor", points=(point,)))
+    sim_clock.advance(60)
+    (diagnosis,) = await _tick(agent, sim_clock)
+    assert diagnosis.root_causes[0] == "disk_filling@a"
+    assert diagnosis.recommendation == "clear_temp_files"
+
+
+async def test_a_noise_spike_that_returns_to_normal_is_no_incident(sim_clock: SimClock) -> None:
+    agent = _agent(sim_clock)
+    series = 'host_disk_percent{platform="a"}'
+    await _feed(agent, [_anomaly(sim_clock, series, {"platform": "a"}, 50.0, 40.0, 48.0)])
+    for _ in range(5):
+        sim_clock.advance(60)
+        assert await _tick(agent, sim_clock) == []
+        point = MetricPoint(series=series, ts=sim_clock.now(), value=44.0, labels={})
+        await agent.handle(MetricsCollected(ts=sim_clock.now(), source="Monitor", points=(point,)))
+
+
+async def test_a_campaign_served_fine_explains_nothing_and_pages_nobody(
+    sim_clock: SimClock,
+) -> None:
+    agent = _agent(sim_clock)
+    await _feed(
+        agent,
+        [
+            _anomaly(sim_clock, 'http_requests_per_s{platform="a"}', {"platform": "a"},
+                     90.0, 10.0, 30.0),
+            _anomaly(sim_clock, 'host_cpu_percent{platform="a"}', {"platform": "a"},
+                     60.0, 10.0, 30.0),
+        ],
+    )  # fmt: skip
+    sim_clock.advance(120)
+    assert await _tick(agent, sim_clock) == []
+
+
+async def test_a_recent_change_points_at_the_configuration(sim_clock: SimClock) -> None:
+    change = ConfigChange("change-1", sim_clock.now() - timedelta(minutes=5), "a", "deploy v2")
+    agent = _agent(sim_clock, change_log=lambda: [change])
+    errors = _anomaly(sim_clock, 'http_error_ratio{platform="a",status_class="5xx"}',
+                      {"platform": "a", "status_class": "5xx"}, 0.4, 0.0, 0.01)  # fmt: skip
+    await _feed(agent, [errors, _alert(sim_clock, "HighErrorRate", {"platform": "a"}, "critical")])
+    sim_clock.advance(60)
+    (diagnosis,) = await _tick(agent, sim_clock)
+    assert diagnosis.root_causes[0] == "bad_config_push@a"
+    assert diagnosis.recommendation == "rollback_config"
+
+
+class ConfidentModel:
+    """A stand-in for the RepairRecommender serving a champion."""
+
+    def recommend(self, features: dict[str, float]) -> Recommendation:
+        return Recommendation(
+            (RankedStrategy("scale_out", 0.8), RankedStrategy("restart_service", 0.2)),
+            model_version="7", fallback=False, needs_human_confirmation=False, reason="model",
+        )  # fmt: skip
+
+
+async def test_a_confident_champion_recommends(sim_clock: SimClock) -> None:
+    agent = _agent(sim_clock, repair_model=ConfidentModel())
+    await _feed(agent, [_alert(sim_clock, "HighErrorRate", {"platform": "a"}, "critical")])
+    sim_clock.advance(60)
+    (diagnosis,) = await _tick(agent, sim_clock)
+    assert diagnosis.recommendation == "scale_out"
+    assert diagnosis.details["recommendation"]["model_version"] == "7"
+    assert "the classifier" in diagnosis.details["summary"]
+
+
+@pytest.fixture
+def incidents() -> Any:
+    database = Database(":memory:")
+    yield IncidentStore(database)
+    database.close()
+
+
+async def test_similar_past_incidents_come_with_their_outcome(
+    sim_clock: SimClock, incidents: IncidentStore
+) -> None:
+    past = IncidentDiagnosed(
+        ts=datetime(2025, 12, 20, tzinfo=UTC), source="Diagnostic", incident_id="past-1",
+        platforms=(), root_causes=("db_unreachable@postgres",),
+        details={"signals": [{"metric": "db_up", "score": -20.0, "dependency": "postgres"}]},
+    )  # fmt: skip
+    incidents.open_incident(diagnosed_incident(past))
+    agent = _agent(sim_clock, incidents=incidents)
+    await _feed(
+        agent,
+        [_alert(sim_clock, "DatabaseConnectionFailure", {"dependency": "postgres"}, "critical")],
+    )
+    sim_clock.advance(60)
+    (diagnosis,) = await _tick(agent, sim_clock)
+    (similar,) = diagnosis.details["similar"]
+    assert similar["incident_id"] == "past-1" and similar["similarity"] == pytest.approx(1.0)
+    assert "1 similar past incident" in diagnosis.details["summary"]
+
+
+async def test_quiet_incidents_close_and_new_trouble_opens_a_new_one(sim_clock: SimClock) -> None:
+    agent = _agent(sim_clock)
+    await _feed(agent, [_alert(sim_clock, "HighErrorRate", {"platform": "a"}, "critical")])
+    sim_clock.advance(60)
+    (first,) = await _tick(agent, sim_clock)
+    sim_clock.advance(3600)
+    assert await _tick(agent, sim_clock) == []
+    assert agent.grouper.open == {}
+    await _feed(agent, [_alert(sim_clock, "HighErrorRate", {"platform": "a"}, "critical")])
+    sim_clock.advance(60)
+    (second,) = await _tick(agent, sim_clock)
+    assert second.incident_id != first.incident_id

@@ -1,0 +1,295 @@
+"""Repair agent: plan order, guarded execution, verification, approvals, escalation, audit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from selfheal_ml.actions import (
+    GuardPolicy,
+    RecordingExecutor,
+    RepairService,
+    SafetyGuard,
+)
+from selfheal_ml.agents.base import AgentContext
+from selfheal_ml.agents.repair import RepairAgent
+from selfheal_ml.bus import InMemoryEventBus
+from selfheal_ml.clock import SimClock
+from selfheal_ml.events import (
+    Event,
+    IncidentDiagnosed,
+    MetricPoint,
+    MetricsCollected,
+    RepairEscalated,
+    RepairExecuted,
+    Tick,
+)
+from selfheal_ml.storage.database import Database
+from selfheal_ml.storage.incidents import IncidentStore
+from selfheal_ml.storage.repairs import RepairAuditStore
+
+SERIES = 'http_error_ratio{platform="a",status_class="5xx"}'
+ACTIONS = ("restart_service", "rollback_config", "scale_out", "add_index")
+CRASH = [("service_crash", "restart_service", 0.9), ("bad_config_push", "rollback_config", 0.6)]
+
+
+@pytest.fixture
+def database() -> Iterator[Database]:
+    database = Database(":memory:")
+    yield database
+    database.close()
+
+
+def _service(
+    database: Database, clock: SimClock, executor: RecordingExecutor, **limits: Any
+) -> RepairService:
+    policy = GuardPolicy(platform_count=4, **limits)
+    return RepairService(
+        SafetyGuard(policy), dict.fromkeys(ACTIONS, executor), RepairAuditStore(database), clock
+    )
+
+
+def _agent(clock: SimClock, service: RepairService | None, **extras: Any) -> RepairAgent:
+    context = AgentContext(
+        bus=InMemoryEventBus(), clock=clock, extras={"repair_service": service, **extras}
+    )
+    return RepairAgent(context)
+
+
+def _diagnosis(
+    clock: SimClock,
+    incident: str = "i1",
+    candidates: list[tuple[str, str, float]] | None = None,
+    confidence: float = 0.8,
+    target: str = "a",
+    triggers: list[dict[str, Any]] | None = None,
+    **details: Any,
+) -> IncidentDiagnosed:
+    chosen = CRASH if candidates is None else candidates
+    return IncidentDiagnosed(
+        ts=clock.now(),
+        source="Diagnostic",
+        incident_id=incident,
+        platforms=(target,),
+        root_causes=tuple(f"{cause}@{target}" for cause, _, _ in chosen),
+        confidence=confidence,
+        details={
+            "signature": "platform|errors_5xx_up",
+            "target": target,
+            "target_platform": target,
+            "candidates": [
+                {"cause": cause, "strategy": strategy, "score": score}
+                for cause, strategy, score in chosen
+            ],
+            "triggers": triggers
+            if triggers is not None
+            else [{"kind": "range", "series": SERIES, "low": 0.0, "high": 0.01}],
+            **details,
+        },
+    )
+
+
+async def _collect(agent: RepairAgent, clock: SimClock, value: float) -> list[Event]:
+    """One health round: the tick, then the Monitor's metrics (as the bus orders them)."""
+    produced = await agent.handle(Tick(ts=clock.now(), source="scheduler", kind="health"))
+    point = MetricPoint(series=SERIES, ts=clock.now(), value=value, labels={"platform": "a"})
+    collected = MetricsCollected(ts=clock.now(), source="Monitor", points=(point,))
+    return produced + await agent.handle(collected)
+
+
+async def _rounds(agent: RepairAgent, clock: SimClock, value: float, count: int) -> list[Event]:
+    produced: list[Event] = []
+    for _ in range(count):
+        clock.advance(60)
+        produced += await _collect(agent, clock, value)
+    return produced
+
+
+def _audit(database: Database) -> list[tuple[str, str, str | None]]:
+    with database.read() as conn:
+        rows = conn.execute(
+            "SELECT action, decision, outcome FROM repair_audit ORDER BY ts, decision"
+        ).fetchall()
+    return [(str(a), str(d), o) for a, d, o in rows]
+
+
+async def test_the_known_fix_runs_and_recovery_verifies_it(
+    database: Database, sim_clock: SimClock
+) -> None:
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor))
+    assert await agent.handle(_diagnosis(sim_clock)) == []
+    assert [call.action for call in executor.calls] == ["restart_service"]
+    produced = await _rounds(agent, sim_clock, 0.0, 3)
+    executed = [event for event in produced if isinstance(event, RepairExecuted)]
+    assert [(e.action, e.outcome, e.target) for e in executed] == [
+        ("restart_service", "worked", "a")
+    ]
+    assert _audit(database) == [("restart_service", "executed", "worked")]
+
+
+async def test_no_recovery_moves_to_the_next_strategy(
+    database: Database, sim_clock: SimClock
+) -> None:
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor))
+    await agent.handle(_diagnosis(sim_clock))
+    produced = await _rounds(agent, sim_clock, 0.5, 6)  # still broken after the 300 s window
+    outcomes = [(e.action, e.outcome) for e in produced if isinstance(e, RepairExecuted)]
+    assert outcomes == [("restart_service", "did_not_work")]
+    assert [call.action for call in executor.calls] == ["restart_service", "rollback_config"]
+    produced = await _rounds(agent, sim_clock, 0.0, 2)
+    outcomes = [(e.action, e.outcome) for e in produced if isinstance(e, RepairExecuted)]
+    assert outcomes == [("rollback_config", "worked")]
+
+
+async def test_circuit_breaker_stops_a_restart_loop_and_escalates(
+    database: Database, sim_clock: SimClock
+) -> None:
+    """A fault nothing fixes: every incident asks for the same restart; the breaker stops it."""
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor, breaker_threshold=2))
+    only_restart = [("service_crash", "restart_service", 0.9)]
+    escalations: list[Event] = []
+    for number in range(4):
+        escalations += await agent.handle(
+            _diagnosis(sim_clock, incident=f"i{number}", candidates=only_restart)
+        )
+        escalations += await _rounds(agent, sim_clock, 0.5, 6)
+    assert len(executor.calls) == 2  # two ineffective restarts, then the breaker holds
+    reasons = [e.reason for e in escalations if isinstance(e, RepairEscalated)]
+    assert any("circuit breaker" in reason for reason in reasons)
+    assert {d for _, d, _ in _audit(database)} == {"executed", "refused"}
+
+
+async def test_dry_run_executes_nothing_audits_and_hands_over(
+    database: Database, sim_clock: SimClock
+) -> None:
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor, auto_repair=False))
+    produced = await agent.handle(_diagnosis(sim_clock))
+    assert executor.calls == []
+    assert [type(e).__name__ for e in produced] == ["RepairEscalated"]
+    assert _audit(database) == [("restart_service", "dry_run", "unknown")]
+
+
+async def test_high_risk_waits_for_approval_then_runs_and_verifies(
+    database: Database, sim_clock: SimClock
+) -> None:
+    executor = RecordingExecutor()
+    service = _service(database, sim_clock, executor)
+    agent = _agent(sim_clock, service)
+    slow_query = [("slow_query", "add_index", 0.9)]
+    await agent.handle(_diagnosis(sim_clock, candidates=slow_query, target="postgres"))
+    assert executor.calls == []
+    (pending,) = service.pending()
+    await _rounds(agent, sim_clock, 0.5, 2)  # nothing happens while it waits
+    assert executor.calls == []
+    await service.approve(pending.approval_id, by="alice")
+    produced = await _rounds(agent, sim_clock, 0.0, 4)
+    assert [call.action for call in executor.calls] == ["add_index"]
+    assert [(e.action, e.outcome) for e in produced if isinstance(e, RepairExecuted)] == [
+        ("add_index", "worked")
+    ]
+
+
+async def test_denied_or_unanswered_approval_escalates(
+    database: Database, sim_clock: SimClock
+) -> None:
+    executor = RecordingExecutor()
+    service = _service(database, sim_clock, executor, approval_timeout_s=600)
+    agent = _agent(sim_clock, service)
+    slow_query = [("slow_query", "add_index", 0.9)]
+    await agent.handle(_diagnosis(sim_clock, "denied", slow_query, target="postgres"))
+    await service.deny(service.pending()[0].approval_id, by="bob")
+    produced = await _rounds(agent, sim_clock, 0.5, 1)
+    await agent.handle(_diagnosis(sim_clock, "ignored", slow_query, target="postgres"))
+    produced += await _rounds(agent, sim_clock, 0.5, 11)
+    escalated = {e.incident_id: e.reason for e in produced if isinstance(e, RepairEscalated)}
+    assert set(escalated) == {"denied", "ignored"}
+    assert "denied by bob" in escalated["denied"] and "expired" in escalated["ignored"]
+    assert executor.calls == []
+
+
+async def test_an_incident_that_recovered_by_itself_gets_no_repair(
+    database: Database, sim_clock: SimClock
+) -> None:
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor))
+    alert = {"kind": "alert", "key": "HighErrorRate{platform=a}", "component": "a"}
+    produced = await agent.handle(_diagnosis(sim_clock, triggers=[alert]))
+    assert produced == [] and executor.calls == []  # the alert is not firing (any more)
+
+
+async def test_low_confidence_escalates_without_touching_anything(
+    database: Database, sim_clock: SimClock
+) -> None:
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor))
+    produced = await agent.handle(_diagnosis(sim_clock, confidence=0.1))
+    assert executor.calls == []
+    assert [type(e).__name__ for e in produced] == ["RepairEscalated"]
+
+
+async def test_cooldown_refusal_is_retried_on_a_later_tick(
+    database: Database, sim_clock: SimClock
+) -> None:
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor, cooldown_s=120))
+    await agent.handle(_diagnosis(sim_clock, "first"))
+    await agent.handle(_diagnosis(sim_clock, "second"))  # same target, within the cooldown
+    assert len(executor.calls) == 1
+    await _rounds(agent, sim_clock, 0.5, 2)
+    assert [call.incident_id for call in executor.calls] == ["first", "second"]
+    assert [d for _, d, _ in _audit(database)].count("refused") >= 1
+
+
+async def test_blast_radius_cap_holds_across_incidents(
+    database: Database, sim_clock: SimClock
+) -> None:
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor))  # 4 platforms: cap 2
+    for platform in ("a", "b", "c"):
+        await agent.handle(_diagnosis(sim_clock, f"i-{platform}", target=platform))
+    assert sorted(call.platform for call in executor.calls) == ["a", "b"]
+
+
+async def test_a_good_playbook_goes_first(database: Database, sim_clock: SimClock) -> None:
+    incidents = IncidentStore(database)
+    for _ in range(5):
+        incidents.update_playbook(
+            "platform|errors_5xx_up", "scale_out", worked=True, ts=sim_clock.now()
+        )
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor), incidents=incidents)
+    await agent.handle(_diagnosis(sim_clock))
+    assert [call.action for call in executor.calls] == ["scale_out"]
+
+
+async def test_strategies_map_to_configured_executor_actions(
+    database: Database, sim_clock: SimClock
+) -> None:
+    executor = RecordingExecutor()
+    agent = _agent(
+        sim_clock,
+        _service(database, sim_clock, executor),
+        strategy_actions={"restart_service": "scale_out"},
+    )
+    await agent.handle(_diagnosis(sim_clock, params=None))
+    assert [call.action for call in executor.calls] == ["scale_out"]
+
+
+async def test_without_a_repair_service_it_escalates(sim_clock: SimClock) -> None:
+    agent = _agent(sim_clock, None)
+    produced = await agent.handle(_diagnosis(sim_clock))
+    assert [type(e).__name__ for e in produced] == ["RepairEscalated"]
+    assert await agent.handle(_diagnosis(sim_clock)) == []  # once per incident
+
+
+def test_verification_window_is_longer_for_slow_strategies() -> None:
+    from selfheal_ml.agents.repair import VERIFY_S
+
+    assert VERIFY_S["clear_cache"] > timedelta(minutes=10).total_seconds()

@@ -10,6 +10,8 @@ an incident opened (so that symptoms arriving together are diagnosed together) i
 - builds the learning issue's incident record (signals, features) and finds the most similar
   past incidents in the history with their outcomes;
 - asks the repair classifier (``repair_model``) for its ranking;
+- asks the ``investigators`` whose strategy is among the top candidates' fixes for the fix's
+  parameters (:mod:`selfheal_ml.diagnosis.investigation`: which table lacks which index);
 - emits ``IncidentDiagnosed`` with all of it in ``details`` and a one-paragraph ``summary`` a
   person can read in the alert annotations.
 
@@ -23,7 +25,8 @@ shows them), not an incident anyone is paged or acts for. When later evidence ch
 candidate, the incident is diagnosed again (``details["revision"]`` counts).
 
 Ports (``AgentContext.extras``), all optional: ``incidents`` (IncidentStore: similar incidents,
-recurrence), ``repair_model`` (RepairRecommender), ``change_log`` (a callable returning recent
+recurrence), ``repair_model`` (RepairRecommender), ``investigators`` (a list of
+Investigator), ``change_log`` (a callable returning recent
 configuration changes with ``ts``, ``platform``, ``description``), ``diagnosis`` (a dict of the
 numbers above: ``settle_s`` 60, ``window_s`` 900, ``quiet_s`` 1800, ``min_series`` 2,
 ``confirm_checks`` 3) and ``platforms`` (the platform names, to address an action on a
@@ -55,6 +58,7 @@ from selfheal_ml.diagnosis import (
     rank_causes,
     to_signal,
 )
+from selfheal_ml.diagnosis.investigation import Finding, Investigator
 from selfheal_ml.events import (
     AlertRaised,
     AnomalyDetected,
@@ -77,6 +81,7 @@ DEFAULTS: dict[str, float] = {
     "confirm_checks": 3,
 }
 TRIGGERS_PER_INCIDENT = 3
+INVESTIGATION_TIMEOUT_S = 15.0
 SIMILAR_WINDOW = timedelta(days=7)
 
 
@@ -159,6 +164,7 @@ class DiagnosticAgent(Agent):
         self.incidents: IncidentStore | None = extras.get("incidents")
         self.recommender: Any = extras.get("repair_model")
         self.change_log: Callable[[], Sequence[Any]] | None = extras.get("change_log")
+        self.investigators: list[Investigator] = list(extras.get("investigators") or [])
         self.platform_names: list[str] = sorted(extras.get("platforms") or [])
         self.revisions: dict[str, int] = {}
         self.top_cause: dict[str, str] = {}
@@ -283,6 +289,7 @@ class DiagnosticAgent(Agent):
             features, [p for p in history if p.incident_id != incident.incident_id]
         )
         recommendation = self._recommend(features)
+        findings = await self._investigate(candidates[:3], observations)
         impact = impact_of(observations, incident.opened_at, now)
         confidence = confidence_of(candidates)
         best = candidates[0] if candidates else None
@@ -292,6 +299,8 @@ class DiagnosticAgent(Agent):
         summary = self._summary(
             candidates, confidence, impact, similar, recommended, recommendation
         )
+        if findings:
+            summary += " Investigation: " + " ".join(f.summary for f in findings.values())
         self.diagnosed += 1
         self.log.info("incident %s (revision %d): %s", incident.incident_id, revision, summary)
         return IncidentDiagnosed(
@@ -326,8 +335,32 @@ class DiagnosticAgent(Agent):
                 "similar": [match.as_dict() for match in similar],
                 "recommendation": _recommendation_dict(recommendation),
                 "triggers": triggers,
+                "findings": [finding.summary for finding in findings.values()],
+                "action_params": {
+                    strategy: dict(finding.params) for strategy, finding in findings.items()
+                },
             },
         )
+
+    async def _investigate(
+        self, candidates: Sequence[Candidate], observations: Sequence[Observation]
+    ) -> dict[str, Finding]:
+        """Findings by strategy from the investigators the top candidates call for."""
+        wanted = {candidate.strategy for candidate in candidates}
+        findings: dict[str, Finding] = {}
+        for investigator in self.investigators:
+            if investigator.strategy not in wanted:
+                continue
+            try:
+                found = await asyncio.wait_for(
+                    investigator.investigate(observations), INVESTIGATION_TIMEOUT_S
+                )
+            except Exception as error:  # an investigation must not stop the diagnosis
+                self.log.warning("investigator for %s failed: %s", investigator.strategy, error)
+                continue
+            if found is not None:
+                findings[investigator.strategy] = found
+        return findings
 
     def _change_ages(self, opened_at: datetime) -> dict[str, float]:
         """Age (s) of the latest configuration change per platform at ``opened_at``."""

@@ -25,8 +25,10 @@ is what the Learning agent's playbooks count); giving up is published once per i
 Ports (``AgentContext.extras``): ``repair_service`` (RepairService; without it the agent only
 plans and escalates), ``incidents`` (IncidentStore, for playbooks), ``strategy_actions`` (maps a
 strategy to the executor action that carries it out, by default the strategy itself or, when
-no executor serves that name, :data:`STRATEGY_ACTIONS`), ``repair`` (numbers: ``verify_s``
-300, ``recovery_checks`` 2, ``retry_for_s`` 900).
+no executor serves that name, :data:`STRATEGY_ACTIONS`), ``strategy_params`` (default
+executor parameters per strategy, e.g. ``{"reset_db_connections": {"older_than_s": 60}}``;
+what the Diagnostic agent's investigators found, ``details["action_params"][strategy]``, wins),
+``repair`` (numbers: ``verify_s`` 300, ``recovery_checks`` 2, ``retry_for_s`` 900).
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ class RepairCase:
     platform: str
     triggers: list[dict[str, Any]]
     plan: list[PlannedStep]
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # by strategy
     tried: list[str] = field(default_factory=list)
     state: State = "ready"
     step: PlannedStep | None = None
@@ -119,6 +121,7 @@ class RepairAgent(Agent):
         self.service: RepairService | None = extras.get("repair_service")
         self.incidents: IncidentStore | None = extras.get("incidents")
         self.strategy_actions: Mapping[str, str] | None = extras.get("strategy_actions")
+        self.strategy_params: Mapping[str, Mapping[str, Any]] = extras.get("strategy_params") or {}
         self.numbers: dict[str, float] = {**DEFAULTS, **extras.get("repair", {})}
         self.policy: PlanPolicy = extras.get("plan_policy") or PlanPolicy()
         self.cases: dict[str, RepairCase] = {}
@@ -173,7 +176,11 @@ class RepairAgent(Agent):
             platform=str(details.get("target_platform") or target),
             triggers=list(details.get("triggers") or []),
             plan=plan,
-            params=dict(details.get("action_params") or {}),
+            params={
+                strategy: dict(values)
+                for strategy, values in (details.get("action_params") or {}).items()
+                if isinstance(values, Mapping)
+            },
         )
         self.cases[event.incident_id] = case
         # the values seen so far predate the incident's triggers: start watching them now
@@ -247,8 +254,9 @@ class RepairAgent(Agent):
             action=self._action_for(step.strategy),
             target=case.target,
             platform=case.platform,
-            params=case.params,
-        )
+            params={**self.strategy_params.get(step.strategy, {}),
+                    **case.params.get(step.strategy, {})},
+        )  # fmt: skip
         attempt = await self.service.propose(request)
         return self._after_attempt(case, attempt, now)
 

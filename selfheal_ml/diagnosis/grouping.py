@@ -37,7 +37,8 @@ from datetime import datetime, timedelta
 from selfheal_ml.diagnosis.observations import Observation
 from selfheal_ml.events import new_id
 
-#: Platform metrics a shared dependency's fault can move (slow or failing requests).
+#: Platform metrics that relate a platform to a shared dependency: what a dependency's fault
+#: moves (slow or failing requests), and the traffic that loads the dependency.
 DEPENDENCY_EFFECTS = frozenset(
     {
         "http_latency_p50_ms",
@@ -48,6 +49,7 @@ DEPENDENCY_EFFECTS = frozenset(
         "probe_latency_ms",
         "probe_up",
         "business_events_per_min",
+        "http_requests_per_s",  # the other way round: a surge loads the shared database
     }
 )
 

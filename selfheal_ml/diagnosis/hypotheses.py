@@ -19,6 +19,7 @@ else the weighted share of expected symptoms seen (each counting up to its stren
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -42,6 +43,7 @@ class Hypothesis:
     description: str
     contradicts: tuple[str, ...] = field(default=())
     harm: tuple[str, ...] = field(default=())
+    primary_ratio: float = 0.0
 
 
 def _hypothesis(
@@ -53,10 +55,12 @@ def _hypothesis(
     description: str,
     contradicts: tuple[str, ...] = (),
     harm: tuple[str, ...] = (),
+    primary_ratio: float = 0.0,
 ) -> Hypothesis:
     return Hypothesis(
-        cause, kind, primary, MappingProxyType(symptoms), strategy, description, contradicts, harm
-    )
+        cause, kind, primary, MappingProxyType(symptoms), strategy, description, contradicts,
+        harm, primary_ratio,
+    )  # fmt: skip
 
 
 _ALL: tuple[Hypothesis, ...] = (
@@ -76,7 +80,7 @@ _ALL: tuple[Hypothesis, ...] = (
                 {"requests_up": 3.0, "cpu_up": 1.5, "latency_up": 1.0, "errors_5xx_up": 1.0,
                  "memory_up": 0.5},
                 "scale_out", "more traffic than the platform can serve",
-                harm=("latency_up", "errors_5xx_up")),
+                harm=("latency_up", "errors_5xx_up"), primary_ratio=2.0),
     _hypothesis("disk_filling", "platform", ("disk_up",),
                 {"disk_up": 3.0, "errors_5xx_up": 0.5},
                 "clear_temp_files", "temporary files fill the disk"),
@@ -84,20 +88,24 @@ _ALL: tuple[Hypothesis, ...] = (
                 {"job_age_up": 3.0, "job_queue_up": 2.0, "business_events_down": 0.5},
                 "restart_background_job", "the background job hangs; its queue grows"),
     _hypothesis("brute_force_login", "platform", ("auth_failures_up",),
-                {"auth_failures_up": 3.0, "auth_attempts_up": 1.5},
-                "block_ip", "one address guesses passwords at the login endpoint"),
+                {"auth_failures_up": 3.0, "auth_attempts_up": 1.5, "errors_4xx_up": 1.0},
+                "block_ip", "one address guesses passwords at the login endpoint",
+                primary_ratio=3.0),
     _hypothesis("db_unreachable", "database", ("db_up_down",),
                 {"db_up_down": 4.0, "db_connections_down": 1.0, "errors_5xx_up": 1.0,
                  "latency_up": 1.0},
-                "restore_from_backup", "the database does not answer"),
+                "restore_from_backup", "the database does not answer",
+                contradicts=("db_connections_up",)),
     _hypothesis("db_pool_exhaustion", "database", ("db_connections_up",),
-                {"db_connections_up": 3.0, "latency_up": 1.0, "errors_5xx_up": 1.0},
+                {"db_connections_up": 3.0, "latency_up": 1.0, "errors_5xx_up": 1.0,
+                 "db_up_down": 0.5},
                 "reset_db_connections", "connections leak until the pool is full",
-                contradicts=("db_up_down",)),
+                harm=("latency_up", "errors_5xx_up", "db_up_down")),
     _hypothesis("slow_query", "database", ("db_slow_queries_up",),
-                {"db_slow_queries_up": 3.0, "db_query_duration_up": 1.5, "latency_up": 1.0},
+                {"db_slow_queries_up": 3.0, "db_query_duration_up": 1.5, "latency_up": 1.0,
+                 "errors_5xx_up": 0.5},
                 "add_index", "a query lost its index and scans a table",
-                contradicts=("cache_hit_ratio_down",)),
+                contradicts=("cache_hit_ratio_down",), harm=("latency_up", "errors_5xx_up")),
     _hypothesis("stuck_cache", "cache", ("cache_hit_ratio_down",),
                 {"cache_hit_ratio_down": 3.0, "redis_memory_up": 1.0,
                  "db_query_duration_up": 1.0, "latency_up": 0.5},
@@ -108,9 +116,26 @@ _ALL: tuple[Hypothesis, ...] = (
 HYPOTHESES: Mapping[str, Hypothesis] = MappingProxyType({item.cause: item for item in _ALL})
 
 
-def fit(hypothesis: Hypothesis, strengths: Mapping[str, float]) -> float:
-    """How well ``strengths`` (symptom -> magnitude) match ``hypothesis``, in [0, 1]."""
+def fit(
+    hypothesis: Hypothesis,
+    strengths: Mapping[str, float],
+    ratios: Mapping[str, float] | None = None,
+) -> float:
+    """How well ``strengths`` (symptom -> magnitude) match ``hypothesis``, in [0, 1].
+
+    ``ratios`` (symptom -> how far the value went past its expected range, as a multiple of
+    the range's edge) lets a hypothesis demand a large movement of its primary symptom
+    (``primary_ratio``): a surge multiplies the traffic, a campaign adds to it.
+    """
     if not any(strengths.get(name, 0.0) >= PRESENT_STRENGTH for name in hypothesis.primary):
+        return 0.0
+    if (
+        ratios is not None
+        and hypothesis.primary_ratio > 0
+        and not any(
+            ratios.get(name, math.inf) >= hypothesis.primary_ratio for name in hypothesis.primary
+        )
+    ):
         return 0.0
     if hypothesis.harm and not any(
         strengths.get(name, 0.0) >= PRESENT_STRENGTH for name in hypothesis.harm

@@ -48,6 +48,8 @@ ALERT_METRICS: dict[str, tuple[str, int]] = {
     "HighCpu": ("host_cpu_percent", 1),
     "HighMemory": ("host_memory_percent", 1),
     "AuthFailureSpike": ("auth_failures_per_s", 1),
+    "SlowQueries": ("db_slow_queries", 1),
+    "DatabaseConnectionsExhausted": ("db_connections_exhausted", 1),
 }
 _DEPENDENCY_PREFIXES: tuple[tuple[str, Kind], ...] = (
     ("db_", "database"),
@@ -133,6 +135,25 @@ class Observation:
     def strength(self) -> float:
         """``|score|``, capped."""
         return abs(self.score)
+
+    @property
+    def ratio(self) -> float:
+        """How far past its expected range the value went, as a multiple of the range's edge
+        (``value / high`` going up, ``low / value`` going down); infinite when unknown (a
+        threshold alert) or when the edge is zero.
+
+        >>> from datetime import UTC, datetime
+        >>> t = datetime(2026, 1, 5, tzinfo=UTC)
+        >>> Observation(t, "m", "m", "a", 9.0, "anomaly", value=300.0, expected_low=10.0,
+        ...             expected_high=60.0).ratio
+        5.0
+        """
+        value, low, high = self.value, self.expected_low, self.expected_high
+        if value is None or low is None or high is None or self.score == 0.0:
+            return math.inf
+        if self.score > 0:
+            return value / high if high > 0 else math.inf
+        return low / value if value > 0 and low > 0 else math.inf
 
 
 def _capped(score: float) -> float:

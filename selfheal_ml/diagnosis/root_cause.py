@@ -9,8 +9,12 @@ sits in the dependency graph and in time:
   (latency, errors) of the platforms that use it. A platform whose trouble started no earlier
   than an anomalous dependency's, while other platforms suffer too, is probably a victim: its
   own hypotheses are halved. The other way round, a dependency whose trouble hurts a single
-  platform only is probably that platform's victim (a traffic surge loads the database): the
-  dependency's hypotheses are halved when exactly one platform shows victim symptoms.
+  platform only may be that platform's victim (a traffic surge loads the database): its
+  hypotheses whose primary symptom load alone can cause (:data:`LOAD_EFFECTS`: connections,
+  slow queries) are halved when exactly one platform shows victim symptoms, or when a
+  platform's traffic surge in the same incident explains the load; a database that stopped
+  answering is nobody's victim. Shared dependencies also see each other's symptoms (a
+  stuck cache loads the database).
 - **lead-lag.** The component that went anomalous first (within one ``lag_tolerance_s``) gets a
   20 % bonus: causes precede effects.
 - **recent changes.** A configuration change on a platform within 30 min before the incident
@@ -27,11 +31,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from selfheal_ml.diagnosis.hypotheses import FULL_STRENGTH, fit, hypotheses_for
+from selfheal_ml.diagnosis.hypotheses import FULL_STRENGTH, HYPOTHESES, fit, hypotheses_for
 from selfheal_ml.diagnosis.observations import Observation
 from selfheal_ml.repair.incident import Signal, signal_family
 
 VICTIM_FAMILIES = ("latency_up", "errors_5xx_up")
+#: Dependency symptoms that one busy platform can cause by load alone.
+LOAD_EFFECTS = frozenset({"db_connections_up", "db_slow_queries_up", "db_query_duration_up"})
 RECENT_CHANGE_S = 1800.0
 VICTIM_WEIGHT = 0.5
 LEAD_BONUS = 1.2
@@ -80,6 +86,18 @@ def symptom_strengths(observations: Iterable[Observation]) -> dict[str, float]:
     return strengths
 
 
+def symptom_ratios(observations: Iterable[Observation]) -> dict[str, float]:
+    """The largest :attr:`~Observation.ratio` per ``<family>_up`` / ``<family>_down``."""
+    ratios: dict[str, float] = {}
+    for observation in observations:
+        family = signal_family(to_signal(observation))
+        if family is None or observation.score == 0.0:
+            continue
+        key = f"{family}_{'up' if observation.score > 0 else 'down'}"
+        ratios[key] = max(ratios.get(key, 0.0), observation.ratio)
+    return ratios
+
+
 def rank_causes(
     observations: Sequence[Observation],
     change_ages_s: Mapping[str, float] | None = None,
@@ -104,11 +122,23 @@ def rank_causes(
         for component in platforms
         if any(s in VICTIM_FAMILIES for s in symptom_strengths(by_component[component]))
     ]
+    surge = HYPOTHESES["traffic_surge"]
+    surging = [
+        component
+        for component in platforms
+        if fit(
+            surge,
+            symptom_strengths(by_component[component]),
+            symptom_ratios(by_component[component]),
+        )
+        > 0.0
+    ]
     tolerance = timedelta(seconds=lag_tolerance_s)
     first = min(onsets.values())
     candidates: list[Candidate] = []
     for component, items in by_component.items():
         strengths = symptom_strengths(items)
+        ratios = symptom_ratios(items)
         kind = kinds[component]
         if kind == "platform":
             age = (change_ages_s or {}).get(component)
@@ -119,6 +149,9 @@ def rank_causes(
             for family in VICTIM_FAMILIES:
                 if family in victims:
                     strengths[family] = max(strengths.get(family, 0.0), victims[family])
+            shared = symptom_strengths(o for o in observations if o.kind != "platform")
+            for family, strength in shared.items():  # a stuck cache loads the database
+                strengths.setdefault(family, strength)
         weight = 1.0
         if (
             kind == "platform"
@@ -126,14 +159,17 @@ def rank_causes(
             and any(onsets[dep] <= onsets[component] + tolerance for dep in dependencies)
         ):
             weight *= VICTIM_WEIGHT
-        if kind != "platform" and len(hurt) == 1:
-            weight *= VICTIM_WEIGHT
         if onsets[component] <= first + tolerance:
             weight *= LEAD_BONUS
         for hypothesis in hypotheses_for(kind):
-            match = fit(hypothesis, strengths)
+            match = fit(hypothesis, strengths, ratios)
             if match <= 0.0:
                 continue
+            load_victim = kind != "platform" and (len(hurt) == 1 or bool(surging))
+            if load_victim and set(hypothesis.primary) <= LOAD_EFFECTS:
+                match_weight = weight * VICTIM_WEIGHT
+            else:
+                match_weight = weight
             evidence = tuple(
                 f"{name} {strengths[name]:.1f}"
                 for name in hypothesis.symptoms
@@ -143,7 +179,7 @@ def rank_causes(
                 Candidate(
                     cause=hypothesis.cause,
                     component=component,
-                    score=round(match * weight, 6),
+                    score=round(match * match_weight, 6),
                     fit=match,
                     onset=onsets[component],
                     strategy=hypothesis.strategy,
@@ -154,7 +190,9 @@ def rank_causes(
 
 
 def confidence_of(candidates: Sequence[Candidate]) -> float:
-    """The top candidate's share of the total score, times its symptom fit (0 if none).
+    """The top candidate's share against its strongest rival, times its symptom fit (0 if
+    none). Only the runner-up counts: the victims of a database outage each add candidates of
+    their own, and a wider outage must not look less certain.
 
     >>> from datetime import UTC, datetime
     >>> t = datetime(2026, 1, 5, tzinfo=UTC)
@@ -164,8 +202,9 @@ def confidence_of(candidates: Sequence[Candidate]) -> float:
     """
     if not candidates:
         return 0.0
-    total = sum(candidate.score for candidate in candidates)
     top = candidates[0]
+    rival = candidates[1].score if len(candidates) > 1 else 0.0
+    total = top.score + rival
     return round(top.score / total * top.fit, 6) if total > 0 else 0.0
 
 

@@ -47,7 +47,9 @@ METRIC_FAMILIES: dict[str, str] = {
     "db_up": "db_up",
     "db_query_duration_ms": "db_query_duration",
     "db_connections_in_use": "db_connections",
+    "db_connections_exhausted": "db_connections",
     "db_slow_queries_per_s": "db_slow_queries",
+    "db_slow_queries": "db_slow_queries",
     "cache_hit_ratio": "cache_hit_ratio",
     "redis_memory_used_bytes": "redis_memory",
 }

@@ -32,6 +32,18 @@ def test_short_demo_writes_report_and_database(
         fault
     )
     assert set(report["dashboard"]) == {"system", "agents", "health", "alerts", "repairs"}
+    # the closed loop's headline figures, as the chaos benchmark reports them
+    for key in (
+        "incidents",
+        "root_cause_accuracy",
+        "first_repair_accuracy",
+        "auto_resolution_rate",
+        "mttr_median_s",
+        "repairs_on_healthy",
+        "escalations",
+    ):
+        assert key in report, key  # fmt: skip
+    assert "root cause right" in printed and "repairs executed" in printed
     with duckdb.connect(str(db_path), read_only=True) as conn:
         stored = conn.execute("SELECT count(*) FROM metric_points").fetchone()
     assert stored is not None and stored[0] > 0

@@ -1,0 +1,237 @@
+"""Grouping: related observations close in time become one incident, unrelated ones do not.
+
+The key cases: a database fault slowing several platforms is one incident (even when the
+platforms' anomalies arrive before the database's, which merges incidents not yet diagnosed);
+two platforms' own faults, or a disk filling on a platform during a database incident, stay
+apart; the time window and the quiet period (and holding) behave at their boundaries.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from selfheal_ml.diagnosis.grouping import DEPENDENCY_EFFECTS, IncidentGrouper, Topology
+from selfheal_ml.diagnosis.observations import Observation
+
+T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+def _seen(
+    second: float, metric: str, component: str, labels: dict[str, str] | None = None
+) -> Observation:
+    """An observation ``second`` s after T0; platform metrics get a platform label."""
+    if labels is None:
+        labels = {} if metric.startswith(("db_", "redis_", "cache_")) else {"platform": component}
+    return Observation(
+        T0 + timedelta(seconds=second),
+        metric,
+        metric,
+        component,
+        9.0,
+        "anomaly",
+        tuple(sorted(labels.items())),
+    )
+
+
+def _latency(second: float, platform: str) -> Observation:
+    return _seen(second, "http_latency_p95_ms", platform)
+
+
+def _db(second: float, metric: str = "db_query_duration_ms") -> Observation:
+    return _seen(second, metric, "postgres")
+
+
+# --- Topology.related ---------------------------------------------------------------------
+
+
+def test_same_component_is_related() -> None:
+    assert Topology().related(_seen(0, "host_disk_percent", "a"), _seen(0, "host_cpu_percent", "a"))
+
+
+def test_two_platforms_are_not_related() -> None:
+    assert not Topology().related(_latency(0, "a"), _latency(0, "b"))
+
+
+def test_two_shared_dependencies_are_related() -> None:
+    cache = _seen(0, "cache_hit_ratio", "redis")
+    assert Topology().related(_db(0), cache)
+
+
+@pytest.mark.parametrize("metric", sorted(DEPENDENCY_EFFECTS))
+def test_a_platform_request_symptom_relates_to_a_dependency(metric: str) -> None:
+    platform = _seen(0, metric, "a")
+    assert Topology().related(platform, _db(0))
+    assert Topology().related(_db(0), platform)  # symmetric
+
+
+@pytest.mark.parametrize(
+    "metric", ["host_disk_percent", "host_memory_percent", "auth_failures_per_s"]
+)
+def test_a_platform_own_symptom_does_not_relate_to_a_dependency(metric: str) -> None:
+    assert not Topology().related(_seen(0, metric, "a"), _db(0))
+
+
+def test_topology_restricts_which_platforms_use_a_dependency() -> None:
+    topology = Topology(uses={"postgres": frozenset({"a"})})
+    assert topology.related(_latency(0, "a"), _db(0))
+    assert not topology.related(_latency(0, "b"), _db(0))
+    # a dependency the topology does not list is used by every platform
+    assert topology.related(_latency(0, "b"), _seen(0, "cache_hit_ratio", "redis"))
+
+
+def test_uses_dependency_defaults_to_everyone() -> None:
+    assert Topology().uses_dependency("anyone", "postgres")
+    restricted = Topology(uses={"postgres": frozenset()})
+    assert not restricted.uses_dependency("a", "postgres")
+    assert restricted.uses_dependency("a", "redis")
+
+
+# --- IncidentGrouper ----------------------------------------------------------------------
+
+
+def test_db_fault_slowing_several_platforms_is_one_incident() -> None:
+    grouper = IncidentGrouper(Topology())
+    incident = grouper.add(_db(0, "db_up"))
+    for index, platform in enumerate(["a", "b", "c", "d"]):
+        assert grouper.add(_latency(10 + index, platform)) is incident
+    assert len(grouper.open) == 1
+    assert incident.components == {"postgres", "a", "b", "c", "d"}
+
+
+def test_platforms_before_the_database_merge_into_the_oldest_incident() -> None:
+    grouper = IncidentGrouper(Topology())
+    first = grouper.add(_latency(0, "a"))
+    second = grouper.add(_latency(5, "b"))
+    assert first is not second  # two platforms alone are unrelated
+    merged = grouper.add(_db(10))
+    assert merged is first
+    assert list(grouper.open) == [first.incident_id]
+    assert first.components == {"a", "b", "postgres"}
+    assert len(first.observations) == 3
+    assert first.opened_at == T0
+    assert first.last_seen == T0 + timedelta(seconds=10)
+    assert grouper.get(second.incident_id) is None
+    # later victims join the merged incident
+    assert grouper.add(_latency(20, "c")) is first
+
+
+def test_diagnosed_incident_is_not_merged() -> None:
+    grouper = IncidentGrouper(Topology())
+    first = grouper.add(_latency(0, "a"))
+    second = grouper.add(_latency(5, "b"))
+    first.diagnosed_at = T0 + timedelta(seconds=6)
+    joined = grouper.add(_db(10))
+    # only one undiagnosed candidate: the most recently active one takes the observation
+    assert joined is second
+    assert set(grouper.open) == {first.incident_id, second.incident_id}
+    assert first.components == {"a"}
+
+
+def test_diagnosed_incident_stays_apart_while_the_undiagnosed_ones_merge() -> None:
+    grouper = IncidentGrouper(Topology())
+    diagnosed = grouper.add(_latency(0, "a"))
+    diagnosed.diagnosed_at = T0
+    older = grouper.add(_latency(5, "b"))
+    newer = grouper.add(_latency(6, "c"))
+    assert grouper.add(_db(10)) is older
+    assert set(grouper.open) == {diagnosed.incident_id, older.incident_id}
+    assert older.components == {"b", "c", "postgres"}
+    assert newer.incident_id not in grouper.open
+
+
+def test_two_platforms_unrelated_faults_stay_separate() -> None:
+    grouper = IncidentGrouper(Topology())
+    disk = grouper.add(_seen(0, "host_disk_percent", "a"))
+    crash = grouper.add(_seen(5, "http_5xx_per_s", "b"))
+    assert disk is not crash
+    assert grouper.add(_seen(10, "host_disk_percent", "a")) is disk
+    assert grouper.add(_seen(12, "host_cpu_percent", "b")) is crash
+    assert len(grouper.open) == 2
+
+
+def test_disk_on_another_platform_does_not_join_a_db_incident() -> None:
+    grouper = IncidentGrouper(Topology())
+    database = grouper.add(_db(0, "db_up"))
+    grouper.add(_latency(5, "a"))
+    disk = grouper.add(_seen(10, "host_disk_percent", "other"))
+    assert disk is not database
+    assert database.components == {"postgres", "a"}
+
+
+def test_platform_own_symptom_joins_its_platform_already_in_a_db_incident() -> None:
+    # same component counts as related, whatever the metric
+    grouper = IncidentGrouper(Topology())
+    database = grouper.add(_db(0, "db_up"))
+    grouper.add(_latency(5, "a"))
+    assert grouper.add(_seen(10, "host_disk_percent", "a")) is database
+
+
+def test_window_boundary_is_inclusive() -> None:
+    grouper = IncidentGrouper(Topology(), window_s=60.0)
+    incident = grouper.add(_seen(0, "host_disk_percent", "a"))
+    assert grouper.add(_seen(60, "host_disk_percent", "a")) is incident
+    # the window counts from the last activity (60 s), not from the opening
+    assert grouper.add(_seen(120, "host_disk_percent", "a")) is incident
+
+
+def test_observation_after_the_window_opens_a_new_incident() -> None:
+    grouper = IncidentGrouper(Topology(), window_s=60.0)
+    incident = grouper.add(_seen(0, "host_disk_percent", "a"))
+    later = grouper.add(_seen(61, "host_disk_percent", "a"))
+    assert later is not incident
+    assert later.opened_at == T0 + timedelta(seconds=61)
+
+
+def test_out_of_order_observation_does_not_move_last_seen_back() -> None:
+    grouper = IncidentGrouper(Topology())
+    incident = grouper.add(_seen(100, "host_disk_percent", "a"))
+    grouper.add(_seen(40, "host_disk_percent", "a"))
+    assert incident.last_seen == T0 + timedelta(seconds=100)
+    assert len(incident.observations) == 2
+
+
+def test_new_incident_gets_fresh_ids() -> None:
+    grouper = IncidentGrouper(Topology())
+    first = grouper.add(_seen(0, "host_disk_percent", "a"))
+    second = grouper.add(_seen(0, "host_disk_percent", "b"))
+    assert first.incident_id != second.incident_id
+    assert first.correlation_id != second.correlation_id
+    assert first.incident_id != first.correlation_id
+
+
+def test_close_quiet_closes_at_exactly_the_quiet_period() -> None:
+    grouper = IncidentGrouper(Topology(), quiet_s=600.0)
+    incident = grouper.add(_seen(0, "host_disk_percent", "a"))
+    assert grouper.close_quiet(T0 + timedelta(seconds=599)) == []
+    assert grouper.get(incident.incident_id) is incident
+    assert grouper.close_quiet(T0 + timedelta(seconds=600)) == [incident]
+    assert grouper.get(incident.incident_id) is None
+    assert grouper.open == {}
+
+
+def test_close_quiet_counts_from_the_last_observation() -> None:
+    grouper = IncidentGrouper(Topology(), quiet_s=600.0)
+    incident = grouper.add(_seen(0, "host_disk_percent", "a"))
+    grouper.add(_seen(300, "host_disk_percent", "a"))
+    assert grouper.close_quiet(T0 + timedelta(seconds=600)) == []
+    assert grouper.close_quiet(T0 + timedelta(seconds=900)) == [incident]
+
+
+def test_held_incident_stays_open_until_released() -> None:
+    grouper = IncidentGrouper(Topology(), quiet_s=600.0)
+    held = grouper.add(_seen(0, "host_disk_percent", "a"))
+    quiet = grouper.add(_seen(0, "host_disk_percent", "b"))
+    held.held = True
+    assert grouper.close_quiet(T0 + timedelta(hours=5)) == [quiet]
+    assert grouper.get(held.incident_id) is held
+    held.held = False
+    assert grouper.close_quiet(T0 + timedelta(hours=5)) == [held]
+
+
+def test_closed_incident_is_not_joined_again() -> None:
+    grouper = IncidentGrouper(Topology(), window_s=3600.0, quiet_s=600.0)
+    incident = grouper.add(_seen(0, "host_disk_percent", "a"))
+    grouper.close_quiet(T0 + timedelta(seconds=600))
+    assert grouper.add(_seen(700, "host_disk_percent", "a")) is not incident

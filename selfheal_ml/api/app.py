@@ -17,6 +17,7 @@ from selfheal_ml.api.routes import (
     anomalies,
     forecasts,
     health,
+    incidents,
     metrics,
     repair,
     repairs,
@@ -94,7 +95,18 @@ def create_app(
         log.warning("--dev without SELFHEAL_ADMIN_TOKEN: admin routes are OPEN")
     app.add_exception_handler(RequestValidationError, _validation_failed)
     app.add_exception_handler(ValidationError, _domain_validation_failed)
-    routers = (health, admin, alerts, anomalies, forecasts, series, repair, repairs, metrics)
+    routers = (
+        health,
+        admin,
+        alerts,
+        anomalies,
+        forecasts,
+        series,
+        repair,
+        repairs,
+        incidents,
+        metrics,
+    )
     for module in routers:
         app.include_router(module.router)
     return app

@@ -85,6 +85,14 @@ class RepairAuditStore:
             ).fetchall()
         return [RepairAttempt(*row) for row in rows]
 
+    def decision_counts(self) -> dict[str, int]:
+        """How many audit rows each decision kind has (only the kinds that occur)."""
+        with self.database.read() as conn:
+            rows = conn.execute(
+                "SELECT decision, count(*) FROM repair_audit GROUP BY decision ORDER BY decision"
+            ).fetchall()
+        return {str(decision): int(count) for decision, count in rows}
+
     def summary(self) -> RepairSummary:
         """``total``, ``success_rate`` and ``active`` over executed attempts."""
         with self.database.read() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -118,3 +119,20 @@ def test_series_routes_return_values_and_scores(client: TestClient, sim_clock: S
     assert body["value"] == list(np.arange(10.0))
     assert body["anomalies"] == []
     assert client.get(f"/v1/series/{name}", params={"hours": 0}).status_code == 422
+
+
+def test_dashboard_page_shows_incidents_and_repair_success(client: TestClient) -> None:
+    page = client.get("/admin/").text
+    assert "<h2>Incidents</h2>" in page and '<table id="incidents">' in page
+    assert "<h2>Repair success by strategy</h2>" in page and '<svg id="strategies"' in page
+    assert 'getJson("/v1/incidents?limit=10")' in page
+    assert 'getJson("/v1/repairs/stats")' in page
+    refresh = page[page.index("async function refresh()") : page.index("const seriesSelect")]
+    assert "await drawIncidents();" in refresh and "await drawStrategies();" in refresh
+    # every interpolated piece of stored text goes through esc() (status only through cls()'s map)
+    drawing = page[page.index("async function drawIncidents") : page.index("const seriesSelect")]
+    unescaped = re.findall(r"\$\{(?!esc\()([^}]*)\}", drawing)
+    for field in ("root_cause", "platforms", "resolved_by", "opened_at", "strategy", "kind"):
+        assert not [text for text in unescaped if field in text], field
+    for field in ("root_cause", "platforms", "resolved_by", "opened_at", "strategy", "kind"):
+        assert field in drawing

@@ -1,6 +1,7 @@
 """The ``selfheal-ml`` command line.
 
     selfheal-ml demo [--days N] [--seed S] [--faults N] [--report FILE] [--db FILE]
+                     [--approve-after S]
     selfheal-ml serve [--host H] [--port P] [--config FILE] [--dev]
     selfheal-ml sim serve [--host H] [--port P] [--seed S]
     selfheal-ml train repair [pipeline arguments]
@@ -48,6 +49,8 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
             raise ConfigError(f"--{name}", "a positive number", value)
     if args.warmup_days < 0:
         raise ConfigError("--warmup-days", "zero or more days", args.warmup_days)
+    if args.approve_after < 0:
+        raise ConfigError("--approve-after", "zero or more seconds", args.approve_after)
     options = DemoOptions(
         days=args.days,
         seed=args.seed,
@@ -55,6 +58,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         db_path=args.db,
         warmup_days=args.warmup_days,
         check_interval_s=args.interval,
+        approve_after_s=args.approve_after or None,
     )
     result = asyncio.run(run_demo(settings, options))
     run_id = log_demo_run(Tracker(settings.mlflow_tracking_uri), result)
@@ -118,6 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--interval", type=float, default=60.0, help="seconds between health checks (default 60)"
+    )
+    demo.add_argument(
+        "--approve-after",
+        type=float,
+        default=300.0,
+        help="simulated s after which a simulated on-call approves high-risk repairs"
+        " (default 300; 0: nobody approves, they expire and escalate)",
     )
     demo.add_argument("--config", help="TOML file with settings")
     demo.set_defaults(handler=_demo)

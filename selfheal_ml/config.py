@@ -111,6 +111,8 @@ class Target(Section):
     platform: str = ""
     timeout_s: PositiveFloat = 5.0
     disk_path: str = "/"
+    # postgres: an active query running longer than this counts in db_slow_queries
+    slow_query_ms: PositiveFloat = Field(default=1000.0, allow_inf_nan=False)
 
 
 # environment variable -> path in the settings tree

@@ -20,12 +20,14 @@ from selfheal_ml.actions import (
 )
 from selfheal_ml.clock import Clock
 from selfheal_ml.collectors import (
+    PostgresIndexInvestigator,
     TargetSpec,
     build_collectors,
     collection_timeout_s,
     simulator_targets,
 )
 from selfheal_ml.config import Settings
+from selfheal_ml.diagnosis.investigation import Finding, Investigator
 from selfheal_ml.storage.repairs import RepairAuditStore
 
 SIMULATED_PLATFORMS = (
@@ -49,6 +51,7 @@ def target_specs(settings: Settings) -> list[TargetSpec]:
             platform=target.platform or None,
             timeout_s=target.timeout_s,
             disk_path=target.disk_path,
+            slow_query_ms=target.slow_query_ms,
         )
         for target in settings.targets
     ]
@@ -127,5 +130,13 @@ def agent_ports(
     ports: dict[str, Any] = {**stores, "retrain_min_new": 50, "retrain_min_total": 30}
     if "collectors" not in overrides:
         ports.update(monitor_ports(settings))
+    if "investigators" not in overrides:
+        # the Diagnostic agent asks these for the parameters of a fix (which index to add)
+        investigators: list[Investigator] = [
+            PostgresIndexInvestigator(target.url, finding=Finding, target=target.name)
+            for target in settings.targets
+            if target.kind == "postgres"
+        ]
+        ports["investigators"] = investigators
     ports.update(overrides)
     return ports

@@ -6,7 +6,10 @@ plausible means a human) and works the plan one step at a time:
 
 1. **Still broken?** Before each action it checks the incident's trigger signals on the latest
    collection. An incident that recovered by itself gets no repair: nothing is done to a
-   healthy target.
+   healthy target (it stays watched for :data:`RECOVERED_WATCH_S`: if it breaks again, the
+   plan resumes). An incident with no live signal to watch (only a predicted breach) is
+   handed to a person: a repair that cannot be verified is not attempted. An incident
+   escalated for want of a plausible strategy resumes when a later diagnosis brings one.
 2. **Propose** the step's action through the ``repair_service`` (guard, executor, audit log).
    ``executed`` starts verification; ``pending_approval`` waits for a human (and escalates
    when the approval times out or is denied); a refusal for cooldown, rate limit or blast
@@ -79,7 +82,10 @@ VERIFY_S: Mapping[str, float] = {
 RETRYABLE = ("cooling down", "rate limit", "blast-radius", "half-open")
 RANGE_TOLERANCE = 0.25
 
-State = Literal["ready", "retry", "approval", "verifying", "resolved", "escalated"]
+State = Literal["ready", "retry", "approval", "verifying", "recovered", "resolved", "escalated"]
+#: How long an incident that recovered before any repair stays watched: if it breaks again
+#: within this time (a flapping alert), the plan resumes.
+RECOVERED_WATCH_S = 1800.0
 
 
 @dataclass
@@ -102,6 +108,7 @@ class RepairCase:
     deadline: datetime | None = None
     retry_since: datetime | None = None
     recovered_streak: int = 0
+    recovered_at: datetime | None = None
 
 
 class RepairAgent(Agent):
@@ -163,10 +170,13 @@ class RepairAgent(Agent):
         case = self.cases.get(event.incident_id)
         plan = await asyncio.to_thread(self._plan, event)
         if case is not None:
-            if case.state in ("resolved", "escalated"):
+            if case.state == "resolved":
                 return []
             case.plan = [step for step in plan if step.strategy not in case.tried]
             case.triggers = list(details.get("triggers") or case.triggers)
+            if case.state == "escalated" and not case.tried and case.plan:
+                case.state = "ready"  # escalated for want of a plan; now there is one
+                return await self._advance(case, event.ts)
             return []
         target = details.get("target") or (event.platforms[0] if event.platforms else "unknown")
         case = RepairCase(
@@ -195,6 +205,8 @@ class RepairAgent(Agent):
                 produced += await self._check_approval(case, now)
             elif case.state in ("retry", "ready"):
                 produced += await self._advance(case, now)
+            elif case.state == "recovered":
+                produced += await self._watch_recovered(case, now)
         self._forget_finished()
         return produced
 
@@ -234,8 +246,13 @@ class RepairAgent(Agent):
     async def _advance(self, case: RepairCase, now: datetime) -> list[Event]:
         """Take the next step of the plan (or retry the current one)."""
         if case.state == "ready":
+            if not case.triggers:
+                return self._escalate(
+                    case, now, "no live signal to verify a repair against (e.g. only a"
+                    " predicted breach); a person must decide",
+                )  # fmt: skip
             if self._recovered(case, since=None):
-                case.state = "resolved"
+                case.state, case.recovered_at = "recovered", now
                 self.log.info("incident %s recovered before any repair", case.incident_id)
                 return []
             if not case.plan:
@@ -293,6 +310,17 @@ class RepairAgent(Agent):
             return self._escalate(case, now, f"{step.strategy}: {attempt.reason}")
         case.state = "ready"
         return []
+
+    async def _watch_recovered(self, case: RepairCase, now: datetime) -> list[Event]:
+        """An incident that recovered by itself: resume the plan if it breaks again soon."""
+        assert case.recovered_at is not None
+        if (now - case.recovered_at).total_seconds() > RECOVERED_WATCH_S:
+            case.state = "resolved"
+            return []
+        if self._recovered(case, since=None):
+            return []
+        case.state = "ready"
+        return await self._advance(case, now)
 
     async def _check_approval(self, case: RepairCase, now: datetime) -> list[Event]:
         assert self.service is not None and case.approval_id is not None

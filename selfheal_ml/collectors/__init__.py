@@ -30,6 +30,8 @@ Series catalogue (labels: ``target`` = target name, plus ``platform`` when confi
 ``db_max_connections``                      the ``max_connections`` setting
 ``db_connections_used_ratio``               total sessions / max_connections
 ``db_long_running_queries``                 sessions active for longer than 5 s
+``db_slow_queries``                         sessions of the target's database whose active
+                                            query has run longer than its ``slow_query_ms``
 ``db_xact_commit_per_second``               commits per second (``pg_stat_database``)
 ``db_xact_rollback_per_second``             rollbacks per second
 ``db_deadlocks_per_second``                 deadlocks per second
@@ -71,6 +73,7 @@ from selfheal_ml.collectors.host import HostCollector
 from selfheal_ml.collectors.http_probe import HttpProbe
 from selfheal_ml.collectors.postgres import PostgresCollector
 from selfheal_ml.collectors.prometheus_scrape import ExpositionConverter, PrometheusScrape
+from selfheal_ml.collectors.query_trace import PostgresIndexInvestigator
 from selfheal_ml.collectors.redis_cache import RedisCollector
 
 __all__ = [
@@ -80,6 +83,7 @@ __all__ = [
     "HostCollector",
     "HttpProbe",
     "PostgresCollector",
+    "PostgresIndexInvestigator",
     "PrometheusScrape",
     "RedisCollector",
     "TargetSpec",

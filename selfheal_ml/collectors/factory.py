@@ -15,6 +15,7 @@ imports). Specs validate themselves on construction, naming the offending field.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
@@ -45,7 +46,8 @@ class TargetSpec:
 
     ``url`` is the probe or ``/metrics`` URL, the PostgreSQL DSN or the Redis URL; for
     ``host`` it is unused and ``disk_path`` names the filesystem whose usage is reported.
-    ``platform`` ties the target to a platform (it becomes a label).
+    ``platform`` ties the target to a platform (it becomes a label). ``slow_query_ms``
+    (``postgres`` only) is how long an active query may run before it counts as slow.
 
     For ``host`` targets, ``name`` is the value of the ``host`` label.
 
@@ -61,6 +63,7 @@ class TargetSpec:
     platform: str | None = None
     timeout_s: float = 5.0
     disk_path: str = "/"
+    slow_query_ms: float = 1000.0
 
     def __post_init__(self) -> None:
         if self.kind not in get_args(TargetKind):
@@ -71,6 +74,10 @@ class TargetSpec:
         if not self.timeout_s > 0:
             raise ValidationError(
                 "timeout_s", f"expected a positive duration, got {self.timeout_s!r}"
+            )
+        if not 0 < self.slow_query_ms < math.inf:
+            raise ValidationError(
+                "slow_query_ms", f"expected a positive duration, got {self.slow_query_ms!r}"
             )
         schemes = URL_SCHEMES[self.kind]
         if schemes and not self.url.startswith(schemes):
@@ -90,7 +97,9 @@ def _prometheus(spec: TargetSpec) -> Collector:
 
 
 def _postgres(spec: TargetSpec) -> Collector:
-    return PostgresCollector(spec.name, spec.url, spec.timeout_s, spec.platform)
+    return PostgresCollector(
+        spec.name, spec.url, spec.timeout_s, spec.platform, slow_query_ms=spec.slow_query_ms
+    )
 
 
 def _redis(spec: TargetSpec) -> Collector:

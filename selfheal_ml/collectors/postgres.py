@@ -2,8 +2,11 @@
 
 Each round opens one short-lived async connection (psycopg 3, autocommit), times ``SELECT 1``,
 reads connection states from ``pg_stat_activity`` (client backends, this collector's own
-session excluded), ``max_connections``, and the current database's row of
-``pg_stat_database``, whose cumulative counters become per-second rates between rounds.
+session excluded), how many of the current database's client sessions have an active query
+running longer than ``slow_query_ms`` (``db_slow_queries``: the live sign of a query that lost
+its index; it needs no ``pg_stat_statements``), ``max_connections``, and the current
+database's row of ``pg_stat_database``, whose cumulative counters become per-second rates
+between rounds.
 The connection is closed before ``collect`` returns, whatever happens.
 
 A refused connection, bad credentials or a timeout gives ``db_up 0`` and ``last_error``; no
@@ -31,7 +34,7 @@ STATS_QUERY = """
 SELECT
     current_setting('max_connections')::int AS max_connections,
     activity.total, activity.active, activity.idle, activity.idle_in_transaction,
-    activity.long_running,
+    activity.long_running, activity.slow_queries,
     stats.xact_commit, stats.xact_rollback, stats.blks_hit, stats.blks_read, stats.deadlocks
 FROM (
     SELECT
@@ -41,7 +44,11 @@ FROM (
         count(*) FILTER (WHERE state LIKE 'idle in transaction%%') AS idle_in_transaction,
         count(*) FILTER (
             WHERE state = 'active' AND now() - query_start > make_interval(secs => %(slow_s)s)
-        ) AS long_running
+        ) AS long_running,
+        count(*) FILTER (
+            WHERE state = 'active' AND datname = current_database()
+              AND clock_timestamp() - query_start > make_interval(secs => %(slow_query_s)s)
+        ) AS slow_queries
     FROM pg_stat_activity
     WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
 ) AS activity
@@ -61,7 +68,8 @@ class PostgresCollector:
 
     Emits ``db_up``, ``db_connect_latency_ms``, ``db_select1_latency_ms``,
     ``db_connections{state=...}``, ``db_max_connections``, ``db_connections_used_ratio``,
-    ``db_long_running_queries`` (active longer than ``slow_query_s``),
+    ``db_long_running_queries`` (active longer than ``slow_query_s``), ``db_slow_queries``
+    (sessions of the current database active longer than ``slow_query_ms``),
     ``db_xact_commit_per_second``, ``db_xact_rollback_per_second``,
     ``db_deadlocks_per_second`` and ``db_cache_hit_ratio``. Reuse one instance across rounds:
     rates and the interval hit ratio need the previous round's counters.
@@ -74,12 +82,14 @@ class PostgresCollector:
         timeout_s: float = 5.0,
         platform: str | None = None,
         slow_query_s: float = 5.0,
+        slow_query_ms: float = 1000.0,
     ) -> None:
         self.target = target
         self.dsn = dsn
         self.timeout_s = timeout_s
         self.platform = platform
         self.slow_query_s = slow_query_s
+        self.slow_query_ms = slow_query_ms
         self.name = f"postgres:{target}"
         self.last_error: str | None = None
         self._counters = CounterTracker()
@@ -92,7 +102,10 @@ class PostgresCollector:
                 latencies_ms, row = await self._query()
         except (psycopg.Error, OSError, TimeoutError) as error:
             self.last_error = describe_failure(error, self.timeout_s)
-            return [metric_point("db_up", labels, 0.0, now)]
+            down = [metric_point("db_up", labels, 0.0, now)]
+            if _connections_exhausted(error):  # the server answered: no connection slot left
+                down.append(metric_point("db_connections_exhausted", labels, 1.0, now))
+            return down
         self.last_error = None
         points = [
             metric_point("db_up", labels, 1.0, now),
@@ -118,7 +131,8 @@ class PostgresCollector:
             connected = time.perf_counter()
             await connection.execute("SELECT 1")
             selected = time.perf_counter()
-            cursor = await connection.execute(STATS_QUERY, {"slow_s": self.slow_query_s})
+            limits = {"slow_s": self.slow_query_s, "slow_query_s": self.slow_query_ms / 1000.0}
+            cursor = await connection.execute(STATS_QUERY, limits)
             row = await cursor.fetchone()
         latencies_ms = ((connected - started) * 1000.0, (selected - connected) * 1000.0)
         return latencies_ms, row
@@ -137,6 +151,8 @@ class PostgresCollector:
             points.append(metric_point("db_connections_used_ratio", labels, used, now))
         long_running = float(row["long_running"])
         points.append(metric_point("db_long_running_queries", labels, long_running, now))
+        slow = float(row["slow_queries"])
+        points.append(metric_point("db_slow_queries", labels, slow, now))
         return points
 
     def _counter_points(
@@ -157,3 +173,17 @@ class PostgresCollector:
         if ratio is not None:
             points.append(metric_point("db_cache_hit_ratio", labels, ratio, now))
         return points
+
+
+def _connections_exhausted(error: BaseException) -> bool:
+    """Whether the server refused us for lack of connection slots (SQLSTATE 53300: the
+    server's or the role's connection limit), i.e. it is up but its connections are used up.
+
+    >>> _connections_exhausted(psycopg.errors.TooManyConnections("too many connections"))
+    True
+    >>> _connections_exhausted(OSError("refused"))
+    False
+    """
+    if isinstance(error, psycopg.errors.TooManyConnections):
+        return True
+    return "too many connections" in str(error) or "remaining connection slots" in str(error)

@@ -85,6 +85,8 @@ RULES: tuple[Rule, ...] = (
          only_labels={"status_class": "5xx"}),
     Rule("DatabaseConnectionFailure", "db_up", "critical", operator.lt,
          lambda t: 1.0, "database connection failed", impact="down"),
+    Rule("DatabaseConnectionsExhausted", "db_connections_exhausted", "critical", operator.gt,
+         lambda t: 0.0, "database refused a connection: no connection slot left"),
     Rule("CacheUnreachable", "cache_up", "critical", operator.lt,
          lambda t: 1.0, "cache connection failed"),
     Rule("TargetDown", "probe_up", "critical", operator.lt,
@@ -93,6 +95,9 @@ RULES: tuple[Rule, ...] = (
          lambda t: t.cpu_percent, "CPU {value:.0f} % > {limit:.0f} %"),
     Rule("HighMemory", "host_memory_percent", "warning", operator.gt,
          lambda t: t.memory_percent, "memory {value:.0f} % > {limit:.0f} %"),
+    # the PostgreSQL collector counts the queries running past its target's slow_query_ms
+    Rule("SlowQueries", "db_slow_queries", "warning", operator.gt,
+         lambda t: 0.0, "{value:.0f} database queries running longer than the slow-query limit"),
 )  # fmt: skip
 
 

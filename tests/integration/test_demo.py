@@ -53,3 +53,8 @@ def test_short_demo_writes_report_and_database(
 def test_demo_refuses_non_positive_values(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", flag, "0"]) == 2
     assert flag in capsys.readouterr().err
+
+
+def test_demo_refuses_a_negative_approval_delay(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--approve-after", "-1"]) == 2
+    assert "--approve-after" in capsys.readouterr().err

@@ -19,6 +19,7 @@ from selfheal_ml.agents.repair import RepairAgent
 from selfheal_ml.bus import InMemoryEventBus
 from selfheal_ml.clock import SimClock
 from selfheal_ml.events import (
+    AlertRaised,
     Event,
     IncidentDiagnosed,
     MetricPoint,
@@ -293,3 +294,44 @@ def test_verification_window_is_longer_for_slow_strategies() -> None:
     from selfheal_ml.agents.repair import VERIFY_S
 
     assert VERIFY_S["clear_cache"] > timedelta(minutes=10).total_seconds()
+
+
+async def test_nothing_to_verify_against_means_a_person_decides(
+    database: Database, sim_clock: SimClock
+) -> None:
+    """A predicted breach has no live signal: a repair could not be verified, so none runs."""
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor))
+    produced = await agent.handle(_diagnosis(sim_clock, triggers=[]))
+    assert executor.calls == []
+    (escalation,) = produced
+    assert isinstance(escalation, RepairEscalated) and "verify" in escalation.reason
+
+
+async def test_a_flapping_alert_resumes_the_plan(database: Database, sim_clock: SimClock) -> None:
+    """Recovered before any repair, then broken again: the plan resumes, once."""
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor))
+    key = "SlowQueries{target=db}"
+    alert = {"kind": "alert", "key": key, "component": "db"}
+    assert await agent.handle(_diagnosis(sim_clock, triggers=[alert])) == []
+    assert executor.calls == []  # the alert cleared before the diagnosis
+    sim_clock.advance(60)
+    await agent.handle(
+        AlertRaised(ts=sim_clock.now(), source="Monitor", alertname="SlowQueries",
+                    severity="warning", labels={"target": "db"})
+    )  # fmt: skip
+    await _rounds(agent, sim_clock, 0.5, 1)
+    assert [call.action for call in executor.calls] == ["restart_service"]
+
+
+async def test_a_later_diagnosis_with_a_plan_resumes_an_escalated_case(
+    database: Database, sim_clock: SimClock
+) -> None:
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor))
+    first = await agent.handle(_diagnosis(sim_clock, candidates=[]))
+    assert [type(e).__name__ for e in first] == ["RepairEscalated"]
+    sim_clock.advance(60)
+    await agent.handle(_diagnosis(sim_clock))  # revision 2 names a cause
+    assert [call.action for call in executor.calls] == ["restart_service"]

@@ -20,16 +20,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
 from selfheal_ml.agents.batching import BatchWriter
 from selfheal_ml.agents.forecasting import ForecastRound
 from selfheal_ml.anomaly import SNAPSHOT_VERSION, DetectorBank, PointScore
+from selfheal_ml.anomaly.bank import epoch_seconds
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.events import AnomalyDetected, Event, MetricPoint, MetricsCollected, Tick
-from selfheal_ml.storage.anomalies import AnomalyRecord, AnomalyStore, ScoredPoint
+from selfheal_ml.storage.anomalies import AnomalyRecord, AnomalyStore, ScoreRow
 
 SNAPSHOT_NAME = "predictive-bank"
 
@@ -56,10 +57,10 @@ class PredictiveAgent(Agent):
         self.store: AnomalyStore | None = extras.get("anomaly_store")
         self.score_filter: Callable[[str], bool] = extras.get("score_filter") or (lambda _: True)
         self.rewarm_s = float(extras.get("rewarm_s", 24 * 3600.0))
-        self.writer: BatchWriter[ScoredPoint] | None = None
+        self.writer: BatchWriter[ScoreRow] | None = None
         if self.store is not None:
             every_s = float(extras.get("store_every_s", 0.0))
-            self.writer = BatchWriter(self.store.append_scores, every_s)
+            self.writer = BatchWriter(self.store.append_score_rows, every_s)
         self.scored = 0
         self.anomalies = 0
         self.forecasting: ForecastRound | None = None
@@ -108,20 +109,20 @@ class PredictiveAgent(Agent):
             return await self._scheduled(event)
         if not isinstance(event, MetricsCollected):
             return []
-        points = [point for point in event.points if self.score_filter(point.series)]
-        verdicts = await asyncio.to_thread(self._score, points)
+        score_filter = self.score_filter
+        points = [point for point in event.points if score_filter(point.series)]
+        flagged, rows = await asyncio.to_thread(self._score, points)
         produced: list[Event] = []
         records: list[AnomalyRecord] = []
-        for point, verdict in verdicts:
-            if verdict.is_anomaly:
-                anomaly = self._anomaly(point, verdict)
-                produced.append(anomaly)
-                records.append(self._record(anomaly, verdict))
+        for point, verdict in flagged:
+            anomaly = self._anomaly(point, verdict)
+            produced.append(anomaly)
+            records.append(self._record(anomaly, verdict))
         if self.writer is not None and self.store is not None:
-            await self.writer.add([self._row(p, v) for p, v in verdicts], event.ts)
+            await self.writer.add(rows, event.ts)
             if records:
                 await asyncio.to_thread(self.store.record_anomalies, records)
-        self.scored += len(verdicts)
+        self.scored += len(rows)
         self.anomalies += len(records)
         return produced
 
@@ -134,14 +135,35 @@ class PredictiveAgent(Agent):
             return list(await asyncio.to_thread(self.forecasting.check_capacity, tick.ts))
         return []
 
-    def _score(self, points: Sequence[MetricPoint]) -> list[tuple[MetricPoint, PointScore]]:
-        verdicts: list[tuple[MetricPoint, PointScore]] = []
+    def _score(
+        self, points: Sequence[MetricPoint]
+    ) -> tuple[list[tuple[MetricPoint, PointScore]], list[ScoreRow]]:
+        """Score a round; returns the anomalous points with their verdicts and every score row.
+
+        The hot loop of the agent (every point of every round): the epoch seconds of a round's
+        shared timestamp are computed once, and a row is a plain tuple.
+        """
+        flagged: list[tuple[MetricPoint, PointScore]] = []
+        rows: list[ScoreRow] = []
+        score = self.bank.score
+        seconds: dict[datetime, float] = {}
         for point in points:
+            ts = point.ts
             try:
-                verdicts.append((point, self.bank.score(point.series, point.ts, point.value)))
+                ts_s = seconds.get(ts)
+                if ts_s is None:
+                    ts_s = seconds[ts] = epoch_seconds(ts)
+                verdict = score(point.series, ts_s, point.value)
             except ValidationError as exc:  # a late or non-finite point: skip, do not learn it
                 self.log.debug("skipped %s: %s", point.series, exc)
-        return verdicts
+                continue
+            if verdict.is_anomaly:
+                flagged.append((point, verdict))
+            rows.append(
+                (point.series, ts, point.value, verdict.score, verdict.calibrated,
+                 verdict.is_anomaly, verdict.expected_low, verdict.expected_high)
+            )  # fmt: skip
+        return flagged, rows
 
     def _anomaly(self, point: MetricPoint, verdict: PointScore) -> AnomalyDetected:
         return AnomalyDetected(
@@ -169,19 +191,6 @@ class PredictiveAgent(Agent):
             expected_high=verdict.expected_high,
             component=verdict.component,
             correlation_id=anomaly.correlation_id,
-        )
-
-    @staticmethod
-    def _row(point: MetricPoint, verdict: PointScore) -> ScoredPoint:
-        return ScoredPoint(
-            series=point.series,
-            ts=point.ts,
-            value=point.value,
-            score=verdict.score,
-            calibrated=verdict.calibrated,
-            is_anomaly=verdict.is_anomaly,
-            expected_low=verdict.expected_low,
-            expected_high=verdict.expected_high,
         )
 
 

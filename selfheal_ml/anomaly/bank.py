@@ -37,7 +37,9 @@ from selfheal_ml.anomaly.registry import default_detector
 from selfheal_ml.anomaly.scoring import PointScore, ScoringConfig, SeriesScorer
 from selfheal_ml.errors import ValidationError
 
-SNAPSHOT_VERSION = 2  # 2: seasonal profiles that forget per bucket visit (new state)
+SNAPSHOT_VERSION = 3
+# 2: seasonal profiles that forget per bucket visit (new state); 3: hot-path caches in the
+# seasonal profile and rolling median state (older snapshots lack them: re-warm instead)
 
 TimestampLike = datetime | float | int | np.datetime64
 
@@ -106,7 +108,7 @@ class DetectorBank:
 
     def score(self, series: str, ts: TimestampLike, value: float) -> PointScore:
         """Score one point of ``series``, decide, then learn it (unless flagged)."""
-        ts_s = epoch_seconds(ts)
+        ts_s = ts if type(ts) is float else epoch_seconds(ts)  # seconds already: the hot path
         if not math.isfinite(value):
             raise ValidationError("value", f"expected a finite number, got {value!r}")
         scorer = self._scorer(series)

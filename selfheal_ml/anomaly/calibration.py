@@ -106,18 +106,16 @@ class LikelihoodCalibrator:
         spread = math.sqrt(variance) if variance > 0.0 else 0.0
         self._mean = mean
         self._spread = spread if spread > self.min_std else self.min_std
-        if self.short_window > 1:
-            self._remember_recent(raw)
-
-    def _remember_recent(self, raw: float) -> None:
-        recent = self._recent
-        if len(recent) < self.short_window - 1:
-            recent.append(raw)
-        else:
-            self._recent_sum -= recent[self._recent_index]
-            recent[self._recent_index] = raw
-            self._recent_index = (self._recent_index + 1) % (self.short_window - 1)
-        self._recent_sum += raw
+        if self.short_window > 1:  # _remember_recent, inlined (once per learned point)
+            recent = self._recent
+            if len(recent) < self.short_window - 1:
+                recent.append(raw)
+            else:
+                index = self._recent_index
+                self._recent_sum -= recent[index]
+                recent[index] = raw
+                self._recent_index = (index + 1) % (self.short_window - 1)
+            self._recent_sum += raw
 
 
 class Calibrated(Detector):
@@ -162,16 +160,22 @@ class Calibrated(Detector):
     def score_one(self, x: Mapping[str, float]) -> float:
         raw = self.detector.score_one(x)
         self._pending = (x, raw)
-        return self._calibrator.score(raw)
+        calibrator = self._calibrator  # LikelihoodCalibrator.score, inlined (hot path)
+        if len(calibrator._history) < calibrator.min_history:
+            return 0.0
+        count = len(calibrator._recent)
+        short = (calibrator._recent_sum + raw) / (count + 1) if count else raw
+        return finite_or_zero((short - calibrator._mean) / calibrator._spread)
 
     def learn_one(self, x: Mapping[str, float]) -> None:
         pending = self._pending
-        raw = pending[1] if pending is not None and pending[0] is x else self.detector.score_one(x)
+        detector = self.detector
+        raw = pending[1] if pending is not None and pending[0] is x else detector.score_one(x)
         self._pending = None  # never keep a reference to the caller's dict
-        if self._detector_warm or self.detector.warmed_up():
+        if self._detector_warm or detector.warmed_up():
             self._detector_warm = True
             self._calibrator.learn(raw)
-        self.detector.learn_one(x)
+        detector.learn_one(x)
 
     def learn_many(
         self, values: npt.NDArray[np.float64], timestamps_s: npt.NDArray[np.float64]

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
-from selfheal_ml.anomaly.base import VALUE_KEY, Detector, finite_or_zero, read_value
+from selfheal_ml.anomaly.base import VALUE_KEY, Detector, finite_or_zero
 
 
 class NewExtreme(Detector):
@@ -51,9 +51,10 @@ class NewExtreme(Detector):
         return self._count >= self.warmup
 
     def score_one(self, x: Mapping[str, float]) -> float:
-        value = read_value(x, self.feature)
-        if value is None or self._count < self.warmup:
+        value = x.get(self.feature)  # read_value, inlined (hot path)
+        if value is None or value - value != 0.0 or self._count < self.warmup:
             return 0.0
+        value = float(value)
         high = self._maxima[0][1]
         low = self._minima[0][1]
         spread = high - low
@@ -65,9 +66,10 @@ class NewExtreme(Detector):
         return finite_or_zero(self.base_score + min(relative, 1e6))
 
     def learn_one(self, x: Mapping[str, float]) -> None:
-        value = read_value(x, self.feature)
-        if value is None:
+        value = x.get(self.feature)  # read_value, inlined (hot path)
+        if value is None or value - value != 0.0:
             return
+        value = float(value)
         index = self._count
         self._count += 1
         maxima, minima = self._maxima, self._minima

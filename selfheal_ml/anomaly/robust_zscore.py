@@ -50,8 +50,15 @@ class RollingMedianScore(Detector):
         self.feature = feature
         self._arrival: deque[float] = deque()
         self._sorted: list[float] = []
+        self._stats: tuple[float, float] | None = None  # (median, scale) until the next learn
 
     def _median_and_scale(self) -> tuple[float, float]:
+        stats = self._stats
+        if stats is None:
+            stats = self._stats = self._compute_median_and_scale()
+        return stats
+
+    def _compute_median_and_scale(self) -> tuple[float, float]:
         ordered = self._sorted
         count = len(ordered)
         middle = count // 2
@@ -64,16 +71,19 @@ class RollingMedianScore(Detector):
         return len(self._sorted) >= min(self.warmup, self.window)
 
     def score_one(self, x: Mapping[str, float]) -> float:
-        value = read_value(x, self.feature)
-        if value is None or len(self._sorted) < min(self.warmup, self.window):
+        value = x.get(self.feature)  # read_value, inlined (hot path)
+        if value is None or value - value != 0.0:
+            return 0.0
+        if len(self._sorted) < min(self.warmup, self.window):
             return 0.0
         median, scale = self._median_and_scale()
-        return finite_or_zero(abs(value - median) / scale)
+        return finite_or_zero(abs(float(value) - median) / scale)
 
     def learn_one(self, x: Mapping[str, float]) -> None:
         value = read_value(x, self.feature)
         if value is None:
             return
+        self._stats = None
         self._arrival.append(value)
         bisect.insort(self._sorted, value)
         if len(self._arrival) > self.window:
@@ -91,6 +101,7 @@ class RollingMedianScore(Detector):
         recent = [*self._arrival, *values[values.size - kept :].tolist()][-self.window :]
         self._arrival = deque(recent)
         self._sorted = sorted(recent)
+        self._stats = None
 
     def expected_range(self) -> tuple[float, float] | None:
         if len(self._sorted) < min(self.warmup, self.window):

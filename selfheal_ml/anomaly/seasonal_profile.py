@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.signal import lfilter
 
-from selfheal_ml.anomaly.base import TIME_KEY, VALUE_KEY, Detector, finite_or_zero, read_value
+from selfheal_ml.anomaly.base import TIME_KEY, VALUE_KEY, Detector, finite_or_zero
 
 SCALE_RATE = 0.01  # EWMA rate of the series-wide residual scale (the deviation floor)
 
@@ -83,6 +83,7 @@ class SeasonalResidual(Detector):
         self._rate_cache = (-1.0, 0.0)  # (dt_s, rate) of the last learned point
         self._visits = [0] * buckets  # distinct periods learned per bucket
         self._visit_periods = [-1] * buckets  # the period of each bucket's last learned visit
+        self._bucket_cache = (float("nan"), 0, 0)  # (ts_s, bucket, period) of the last point
 
     def _bucket(self, ts_s: float) -> int:
         return int((ts_s % self.period_s) / self.period_s * self.buckets) % self.buckets
@@ -101,13 +102,32 @@ class SeasonalResidual(Detector):
             self._rate_cache = (dt_s, visit_rate(self.smoothing, dt_s, bucket_s))
         return self._rate_cache[1]
 
+    def _bucket_of(self, ts_s: float) -> tuple[float, int, int]:
+        """(ts_s, :meth:`_bucket`, period index) of ``ts_s``, remembered for the last time
+        asked: scoring and then learning one point computes them once."""
+        cached = self._bucket_cache
+        if cached[0] == ts_s:
+            return cached
+        period_s = self.period_s
+        bucket = int((ts_s % period_s) / period_s * self.buckets) % self.buckets
+        cached = self._bucket_cache = (ts_s, bucket, int(ts_s // period_s))
+        return cached
+
     def score_one(self, x: Mapping[str, float]) -> float:
-        value, ts_s = read_value(x, self.feature), read_value(x, TIME_KEY)
-        if value is None or ts_s is None:
+        # the hot path of the Predictive agent: read_value and _visited inlined
+        value = x.get(self.feature)
+        ts_s = x.get(TIME_KEY)
+        if value is None or value - value != 0.0 or ts_s is None or ts_s - ts_s != 0.0:
             return 0.0
-        bucket = self._bucket(ts_s)
+        value, ts_s = float(value), float(ts_s)
+        _, bucket, period = self._bucket_of(ts_s)
         self._last_bucket = bucket
-        if self._counts[bucket] < self.min_count or not self._visited(bucket, ts_s):
+        if self._counts[bucket] < self.min_count:
+            return 0.0
+        earlier = self._visits[bucket]
+        if self._visit_periods[bucket] == period:
+            earlier -= 1
+        if earlier < self.min_visits:
             return 0.0
         mean = self._means[bucket]
         spread = max(self._deviations[bucket], self._floor(mean))
@@ -121,12 +141,20 @@ class SeasonalResidual(Detector):
         return earlier >= self.min_visits
 
     def learn_one(self, x: Mapping[str, float]) -> None:
-        value, ts_s = read_value(x, self.feature), read_value(x, TIME_KEY)
-        if value is None or ts_s is None:
+        value = x.get(self.feature)
+        ts_s = x.get(TIME_KEY)
+        if value is None or value - value != 0.0 or ts_s is None or ts_s - ts_s != 0.0:
             return
-        bucket = self._bucket(ts_s)
+        value, ts_s = float(value), float(ts_s)
+        _, bucket, period = self._bucket_of(ts_s)
         count = self._counts[bucket]
-        rate = max(self._rate(ts_s), 1.0 / (count + 1))
+        previous = self._last_learned_s
+        rate_cache = self._rate_cache  # _rate's cache hit, inlined (regular sampling)
+        if self.decay == "visit" and previous is not None and ts_s - previous == rate_cache[0]:
+            settled = rate_cache[1]
+        else:
+            settled = self._rate(ts_s)
+        rate = max(settled, 1.0 / (count + 1))
         residual = value - self._means[bucket]
         self._means[bucket] += rate * residual
         if count:
@@ -136,7 +164,6 @@ class SeasonalResidual(Detector):
         if self._first_learned_s is None:
             self._first_learned_s = ts_s
         self._last_learned_s = ts_s
-        period = int(ts_s // self.period_s)
         if period != self._visit_periods[bucket]:
             self._visits[bucket] += 1
             self._visit_periods[bucket] = period

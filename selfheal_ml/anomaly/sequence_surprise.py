@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
-from selfheal_ml.anomaly.base import VALUE_KEY, Detector, read_value
+from selfheal_ml.anomaly.base import VALUE_KEY, Detector
 
 TOTAL_KEY = -(2**62)  # the table entry holding how often a context was seen
 
@@ -51,24 +51,25 @@ class SequenceSurprise(Detector):
         return self._step != 0.0
 
     def score_one(self, x: Mapping[str, float]) -> float:
-        value = read_value(x, self.feature)
-        if value is None or self._step == 0.0:
+        value = x.get(self.feature)  # read_value, inlined (hot path)
+        if value is None or value - value != 0.0 or self._step == 0.0:
             return 0.0
         counts = self._table.get(self._context)
         if counts is None:
             return 1.0
-        level = self._bin(value)
+        level = math.floor((float(value) - self._origin) / self._step)  # _bin, inlined
         seen = counts.get(level, 0) + 0.5 * (counts.get(level - 1, 0) + counts.get(level + 1, 0))
         return max(0.0, 1.0 - seen / counts[TOTAL_KEY])
 
     def learn_one(self, x: Mapping[str, float]) -> None:
-        value = read_value(x, self.feature)
-        if value is None:
+        value = x.get(self.feature)  # read_value, inlined (hot path)
+        if value is None or value - value != 0.0:
             return
+        value = float(value)
         if self._step == 0.0:
             self._warm_up(value)
             return
-        level = self._bin(value)
+        level = math.floor((value - self._origin) / self._step)  # _bin, inlined
         counts = self._table.get(self._context)
         if counts is None:
             counts = self._table[self._context] = {TOTAL_KEY: 0}

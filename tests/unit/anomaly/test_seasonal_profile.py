@@ -69,3 +69,19 @@ def test_a_bucket_scores_only_after_min_visits_earlier_periods() -> None:
         learned(detector, times[today][:6], values[today][:6])
         score = detector.score_one({**probe, "timestamp_s": day * DAY_S + 1800.0})
         assert (score > 0.0) == (day >= 2)
+
+
+def test_scoring_other_times_in_between_does_not_change_what_is_learned() -> None:
+    # score_one remembers the bucket of the last time it saw, for learn_one of the same point;
+    # scoring other times in between must not leak into what a point is learned as
+    times, values = daily_series(300.0, 3, seed=11)
+    plain, interleaved = SeasonalResidual(min_visits=1), SeasonalResidual(min_visits=1)
+    for ts_s, value in zip(times.tolist(), values.tolist(), strict=True):
+        point = {"value": value, "timestamp_s": ts_s}
+        interleaved.score_one({"value": value, "timestamp_s": ts_s + DAY_S / 2})
+        interleaved.learn_one(point)
+        plain.learn_one(point)
+    probe = {"value": 120.0, "timestamp_s": 3 * DAY_S + 3_600.0}
+    assert interleaved.score_one(probe) == plain.score_one(probe)
+    assert interleaved.expected_range() == plain.expected_range()
+    assert interleaved.score_one({"value": float("nan"), "timestamp_s": 3 * DAY_S}) == 0.0

@@ -1,0 +1,50 @@
+"""AnomalyStore: score rows given as tuples land exactly like ScoredPoint objects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from selfheal_ml.storage.anomalies import AnomalyStore, ScoredPoint
+from selfheal_ml.storage.database import Database
+
+START = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+def _points() -> list[ScoredPoint]:
+    return [
+        ScoredPoint(
+            series="api.latency_ms",
+            ts=START + timedelta(minutes=step),
+            value=100.0 + step,
+            score=0.5 * step,
+            calibrated=float(step),
+            is_anomaly=step == 2,
+            expected_low=None if step == 0 else 90.0,
+            expected_high=None if step == 0 else 110.0 + step,
+        )
+        for step in range(3)
+    ]
+
+
+def test_score_rows_and_scored_points_store_the_same(tmp_path: Path) -> None:
+    points = _points()
+    by_objects = AnomalyStore(Database(tmp_path / "objects.duckdb"))
+    by_rows = AnomalyStore(Database(tmp_path / "rows.duckdb"))
+    assert by_objects.append_scores(points) == len(points)
+    rows = [
+        (p.series, p.ts, p.value, p.score, p.calibrated, p.is_anomaly, p.expected_low,
+         p.expected_high)
+        for p in points
+    ]  # fmt: skip
+    assert by_rows.append_score_rows(rows) == len(points)
+    end = START + timedelta(hours=1)
+    stored = by_rows.scores("api.latency_ms", START, end)
+    assert stored == by_objects.scores("api.latency_ms", START, end)
+    assert stored == points
+
+
+def test_no_rows_write_nothing(tmp_path: Path) -> None:
+    store = AnomalyStore(Database(tmp_path / "empty.duckdb"))
+    assert store.append_score_rows([]) == 0
+    assert store.scores("api.latency_ms", START, START + timedelta(hours=1)) == []

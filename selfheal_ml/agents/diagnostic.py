@@ -18,7 +18,10 @@ an incident opened (so that symptoms arriving together are diagnosed together) i
 An incident qualifies for a diagnosis only with corroborated evidence: a threshold alert, a
 breach prediction, anomalies on at least ``min_series`` series, or one anomaly that
 *persists*: its series stays outside the expected range on ``confirm_checks`` consecutive
-collections (a disk filling up does; a noise spike does not). And it is published only when it
+collections, by half the range's width at least (a disk filling up does; noise at the edge of
+a narrow band does not). Platforms whose requests suffer at the same time are taken for one
+incident with a shared cause, and wait up to ``max_settle_s`` for the shared dependency's own
+signals before a platform is blamed. And an incident is published only when it
 matches a known failure signature or a threshold alert fired: a group of anomalies that
 explains nothing and breaks no threshold stays what it is, anomalies (the AlertManager still
 shows them), not an incident anyone is paged or acts for. When later evidence changes the top
@@ -29,8 +32,8 @@ recurrence), ``repair_model`` (RepairRecommender), ``investigators`` (a list of
 Investigator), ``change_log`` (a callable returning recent
 configuration changes with ``ts``, ``platform``, ``description``), ``diagnosis`` (a dict of the
 numbers above: ``settle_s`` 60, ``window_s`` 900, ``quiet_s`` 1800, ``min_series`` 2,
-``confirm_checks`` 3) and ``platforms`` (the platform names, to address an action on a
-shared dependency when no platform showed symptoms yet).
+``confirm_checks`` 3, ``max_settle_s`` 180) and ``platforms`` (the platform names, to address
+an action on a shared dependency when no platform showed symptoms yet).
 """
 
 from __future__ import annotations
@@ -79,9 +82,17 @@ DEFAULTS: dict[str, float] = {
     "quiet_s": 1800.0,
     "min_series": 2,
     "confirm_checks": 3,
+    "max_settle_s": 180.0,
 }
 TRIGGERS_PER_INCIDENT = 3
 INVESTIGATION_TIMEOUT_S = 15.0
+#: A lone anomaly persists when its series stays beyond its expected range by at least this
+#: share of the range's width (noise hovering at the edge of a narrow band does not).
+PERSISTENCE_MARGIN = 0.5
+#: Request symptoms (what a shared dependency's fault does to every platform using it).
+REQUEST_SYMPTOMS = frozenset(
+    {"http_latency_p95_ms", "http_latency_p99_ms", "http_error_ratio", "http_5xx_per_s"}
+)
 SIMILAR_WINDOW = timedelta(days=7)
 
 
@@ -201,7 +212,10 @@ class DiagnosticAgent(Agent):
                 continue
             incident_id, lone = found
             low, high = lone.expected_low, lone.expected_high
-            outside = low is not None and high is not None and not low <= point.value <= high
+            if low is None or high is None:
+                continue
+            margin = PERSISTENCE_MARGIN * max(high - low, 0.0)
+            outside = not low - margin <= point.value <= high + margin
             self.persisting[incident_id] = self.persisting.get(incident_id, 0) + 1 if outside else 0
 
     @staticmethod
@@ -217,8 +231,11 @@ class DiagnosticAgent(Agent):
     async def _on_tick(self, tick: Tick) -> list[Event]:
         settle = timedelta(seconds=self.numbers["settle_s"])
         produced: list[Event] = []
+        self._merge_common_cause()
         for incident in list(self.grouper.open.values()):
             if tick.ts < incident.opened_at + settle or not self.qualifies(incident):
+                continue
+            if self._awaiting_shared_evidence(incident, tick.ts):
                 continue
             if incident.diagnosed_at is not None and incident.last_seen <= incident.diagnosed_at:
                 continue  # nothing new since the last diagnosis
@@ -230,6 +247,29 @@ class DiagnosticAgent(Agent):
             self.top_cause.pop(closed.incident_id, None)
             self.persisting.pop(closed.incident_id, None)
         return produced
+
+    def _merge_common_cause(self) -> None:
+        """Platforms whose requests suffer at the same time share a cause until shown
+        otherwise: their undiagnosed incidents become one (the database's own anomalies often
+        arrive a round after the platforms' timeouts)."""
+        hurting = [
+            incident
+            for incident in self.grouper.open.values()
+            if incident.diagnosed_at is None
+            and all(o.dependency is None for o in incident.observations)
+            and any(o.metric in REQUEST_SYMPTOMS and o.score > 0 for o in incident.observations)
+        ]
+        if len({frozenset(incident.components) for incident in hurting}) >= 2:
+            self.grouper.merge(hurting)
+
+    def _awaiting_shared_evidence(self, incident: OpenIncident, now: datetime) -> bool:
+        """Several platforms hurt and no shared dependency seen yet: wait (up to
+        ``max_settle_s``) for the dependency's own signals before blaming a platform."""
+        observations = incident.observations
+        platforms = {o.platform for o in observations if o.metric in REQUEST_SYMPTOMS}
+        if len(platforms) < 2 or any(o.dependency is not None for o in observations):
+            return False
+        return now < incident.opened_at + timedelta(seconds=self.numbers["max_settle_s"])
 
     def qualifies(self, incident: OpenIncident) -> bool:
         """Whether the evidence is corroborated enough to diagnose (see module doc)."""

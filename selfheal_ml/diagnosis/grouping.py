@@ -127,22 +127,23 @@ class IncidentGrouper:
             incident = OpenIncident(new_id(), new_id(), observation.ts, observation.ts)
             self.open[incident.incident_id] = incident
         else:
-            incident = self._merge(candidates)
+            incident = self._join(candidates)
         incident.add(observation)
         return incident
 
-    def _merge(self, candidates: list[OpenIncident]) -> OpenIncident:
-        undiagnosed = sorted(
-            (item for item in candidates if item.diagnosed_at is None),
-            key=lambda item: item.opened_at,
-        )
+    def _join(self, candidates: list[OpenIncident]) -> OpenIncident:
+        undiagnosed = [item for item in candidates if item.diagnosed_at is None]
         if len(undiagnosed) < 2:
             return max(candidates, key=lambda item: item.last_seen)
-        keeper, *others = undiagnosed
+        return self.merge(undiagnosed)
+
+    def merge(self, incidents: list[OpenIncident]) -> OpenIncident:
+        """Merge ``incidents`` into the oldest of them (which keeps its ids); returns it."""
+        keeper, *others = sorted(incidents, key=lambda item: item.opened_at)
         for other in others:
             for seen in other.observations:
                 keeper.add(seen)
-            del self.open[other.incident_id]
+            self.open.pop(other.incident_id, None)
         return keeper
 
     def close_quiet(self, now: datetime) -> list[OpenIncident]:

@@ -21,7 +21,9 @@ breach prediction, anomalies on at least ``min_series`` series, or one anomaly t
 collections, by half the range's width at least (a disk filling up does; noise at the edge of
 a narrow band does not). Platforms whose requests suffer at the same time are taken for one
 incident with a shared cause, and wait up to ``max_settle_s`` for the shared dependency's own
-signals before a platform is blamed. And an incident is published only when it
+signals before a platform is blamed; a loaded database that hurts one platform only waits
+as long for that platform's own signals (its traffic may be the cause). And an incident is
+published only when it
 matches a known failure signature or a threshold alert fired: a group of anomalies that
 explains nothing and breaks no threshold stays what it is, anomalies (the AlertManager still
 shows them), not an incident anyone is paged or acts for. When later evidence changes the top
@@ -89,6 +91,10 @@ INVESTIGATION_TIMEOUT_S = 15.0
 #: A lone anomaly persists when its series stays beyond its expected range by at least this
 #: share of the range's width (noise hovering at the edge of a narrow band does not).
 PERSISTENCE_MARGIN = 0.5
+#: A database's load signals: a busy platform can cause them as well as a database fault.
+LOAD_METRICS = frozenset(
+    {"db_connections_in_use", "db_query_duration_ms", "db_slow_queries_per_s", "db_slow_queries"}
+)
 #: Request symptoms (what a shared dependency's fault does to every platform using it).
 REQUEST_SYMPTOMS = frozenset(
     {"http_latency_p95_ms", "http_latency_p99_ms", "http_error_ratio", "http_5xx_per_s"}
@@ -263,13 +269,20 @@ class DiagnosticAgent(Agent):
             self.grouper.merge(hurting)
 
     def _awaiting_shared_evidence(self, incident: OpenIncident, now: datetime) -> bool:
-        """Several platforms hurt and no shared dependency seen yet: wait (up to
-        ``max_settle_s``) for the dependency's own signals before blaming a platform."""
+        """Wait (up to ``max_settle_s`` after opening) for the evidence that tells a shared
+        cause from a local one: several platforms hurt and no shared dependency seen yet, or a
+        loaded database hurting at most one platform."""
+        if now >= incident.opened_at + timedelta(seconds=self.numbers["max_settle_s"]):
+            return False
         observations = incident.observations
         platforms = {o.platform for o in observations if o.metric in REQUEST_SYMPTOMS}
-        if len(platforms) < 2 or any(o.dependency is not None for o in observations):
-            return False
-        return now < incident.opened_at + timedelta(seconds=self.numbers["max_settle_s"])
+        dependencies = [o for o in observations if o.dependency is not None]
+        if len(platforms) >= 2 and not dependencies:
+            return True
+        # a loaded database hurting one platform: its cause may be that platform's traffic,
+        # whose own anomalies can arrive later than the database's
+        load_only = bool(dependencies) and all(o.metric in LOAD_METRICS for o in dependencies)
+        return load_only and len(platforms) <= 1
 
     def qualifies(self, incident: OpenIncident) -> bool:
         """Whether the evidence is corroborated enough to diagnose (see module doc)."""

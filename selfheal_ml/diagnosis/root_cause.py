@@ -8,13 +8,14 @@ sits in the dependency graph and in time:
 - **dependency-aware.** A shared dependency's hypotheses also see the victim symptoms
   (latency, errors) of the platforms that use it. A platform whose trouble started no earlier
   than an anomalous dependency's, while other platforms suffer too, is probably a victim: its
-  own hypotheses are halved. The other way round, a dependency whose trouble hurts a single
-  platform only may be that platform's victim (a traffic surge loads the database): its
-  hypotheses whose primary symptom load alone can cause (:data:`LOAD_EFFECTS`: connections,
-  slow queries) are halved when exactly one platform shows victim symptoms, or when a
-  platform's traffic surge in the same incident explains the load; a database that stopped
-  answering is nobody's victim. Shared dependencies also see each other's symptoms (a
-  stuck cache loads the database).
+  hypotheses whose primary symptom a dependency fault causes (failing or slow requests) are
+  halved; a traffic surge, a full disk or a memory leak are nobody's victims. The other way
+  round, a dependency whose trouble hurts a single platform only may be that platform's
+  victim (a traffic surge loads the database): its hypotheses whose primary symptom load
+  alone can cause (:data:`LOAD_EFFECTS`: connections, slow queries) are halved when exactly
+  one platform shows victim symptoms, or when a platform's traffic surge in the same incident
+  explains the load; a database that stopped answering is nobody's victim. Shared
+  dependencies also see each other's symptoms (a stuck cache loads the database).
 - **lead-lag.** The component that went anomalous first (within one ``lag_tolerance_s``) gets a
   20 % bonus: causes precede effects.
 - **recent changes.** A configuration change on a platform within 30 min before the incident
@@ -152,24 +153,23 @@ def rank_causes(
             shared = symptom_strengths(o for o in observations if o.kind != "platform")
             for family, strength in shared.items():  # a stuck cache loads the database
                 strengths.setdefault(family, strength)
-        weight = 1.0
-        if (
+        weight = LEAD_BONUS if onsets[component] <= first + tolerance else 1.0
+        request_victim = (
             kind == "platform"
             and len(platforms) >= 2
             and any(onsets[dep] <= onsets[component] + tolerance for dep in dependencies)
-        ):
-            weight *= VICTIM_WEIGHT
-        if onsets[component] <= first + tolerance:
-            weight *= LEAD_BONUS
+        )
+        load_victim = kind != "platform" and (len(hurt) == 1 or bool(surging))
         for hypothesis in hypotheses_for(kind):
             match = fit(hypothesis, strengths, ratios)
             if match <= 0.0:
                 continue
-            load_victim = kind != "platform" and (len(hurt) == 1 or bool(surging))
-            if load_victim and set(hypothesis.primary) <= LOAD_EFFECTS:
-                match_weight = weight * VICTIM_WEIGHT
-            else:
-                match_weight = weight
+            primary = set(hypothesis.primary)
+            match_weight = weight
+            if request_victim and primary <= set(VICTIM_FAMILIES):
+                match_weight *= VICTIM_WEIGHT  # a dependency fault fails requests too
+            if load_victim and primary <= LOAD_EFFECTS:
+                match_weight *= VICTIM_WEIGHT  # a busy platform loads the dependency too
             evidence = tuple(
                 f"{name} {strengths[name]:.1f}"
                 for name in hypothesis.symptoms

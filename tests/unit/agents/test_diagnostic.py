@@ -258,3 +258,26 @@ async def test_without_shared_evidence_the_wait_is_bounded(sim_clock: SimClock) 
         produced += await _tick(agent, sim_clock)
     (diagnosis,) = produced
     assert diagnosis.root_causes[0].startswith("service_crash@")
+
+
+async def test_a_loaded_database_hurting_one_platform_waits_for_its_cause(
+    sim_clock: SimClock,
+) -> None:
+    """The database looks busy and one platform is slow; a round later another platform's
+    traffic surge shows up: the surge is blamed, not the database."""
+    agent = _agent(sim_clock)
+    busy = _anomaly(sim_clock, 'db_connections_in_use{dependency="postgres"}',
+                    {"dependency": "postgres"}, 60.0, 10.0, 40.0)  # fmt: skip
+    await _feed(agent, [busy, _latency(sim_clock, "a")])
+    sim_clock.advance(60)
+    assert await _tick(agent, sim_clock) == []
+    surge = [
+        _anomaly(sim_clock, 'http_requests_per_s{platform="b"}', {"platform": "b"},
+                 300.0, 10.0, 60.0),
+        _latency(sim_clock, "b"),
+    ]  # fmt: skip
+    await _feed(agent, surge)
+    sim_clock.advance(60)
+    (diagnosis,) = await _tick(agent, sim_clock)
+    assert diagnosis.root_causes[0] == "traffic_surge@b"
+    assert diagnosis.recommendation == "scale_out"

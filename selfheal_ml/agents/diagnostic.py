@@ -20,13 +20,13 @@ breach prediction, anomalies on at least ``min_series`` series, or one anomaly t
 *persists*: its series stays outside the expected range on ``confirm_checks`` consecutive
 collections, by half the range's width at least (a disk filling up does; noise at the edge of
 a narrow band does not). Platforms whose requests suffer at the same time are taken for one
-incident with a shared cause, and wait up to ``max_settle_s`` for the shared dependency's own
-signals before a platform is blamed; a loaded database that hurts one platform only waits
-as long for that platform's own signals (its traffic may be the cause). And an incident is
-published only when it
-matches a known failure signature or a threshold alert fired: a group of anomalies that
-explains nothing and breaks no threshold stays what it is, anomalies (the AlertManager still
-shows them), not an incident anyone is paged or acts for. When later evidence changes the top
+incident with a shared cause, and wait up to ``max_settle_checks`` health checks for the
+shared dependency's own signals before a platform is blamed; a loaded database that hurts one
+platform only waits as long for that platform's own signals (its traffic may be the cause).
+And an incident is published only when it matches a known failure signature or a threshold
+alert fired: a group of anomalies that explains nothing and breaks no threshold stays what it
+is, anomalies (the AlertManager still shows them), not an incident anyone is paged or acts
+for. When later evidence changes the top
 candidate, the incident is diagnosed again (``details["revision"]`` counts).
 
 Ports (``AgentContext.extras``), all optional: ``incidents`` (IncidentStore: similar incidents,
@@ -34,7 +34,7 @@ recurrence), ``repair_model`` (RepairRecommender), ``investigators`` (a list of
 Investigator), ``change_log`` (a callable returning recent
 configuration changes with ``ts``, ``platform``, ``description``), ``diagnosis`` (a dict of the
 numbers above: ``settle_s`` 60, ``window_s`` 900, ``quiet_s`` 1800, ``min_series`` 2,
-``confirm_checks`` 3, ``max_settle_s`` 180) and ``platforms`` (the platform names, to address
+``confirm_checks`` 3, ``max_settle_checks`` 3) and ``platforms`` (the platform names, to address
 an action on a shared dependency when no platform showed symptoms yet).
 """
 
@@ -84,7 +84,7 @@ DEFAULTS: dict[str, float] = {
     "quiet_s": 1800.0,
     "min_series": 2,
     "confirm_checks": 3,
-    "max_settle_s": 180.0,
+    "max_settle_checks": 3,
 }
 TRIGGERS_PER_INCIDENT = 3
 INVESTIGATION_TIMEOUT_S = 15.0
@@ -186,6 +186,7 @@ class DiagnosticAgent(Agent):
         self.revisions: dict[str, int] = {}
         self.top_cause: dict[str, str] = {}
         self.persisting: dict[str, int] = {}  # incident id -> consecutive checks outside range
+        self.waited: dict[str, int] = {}  # incident id -> checks waited for shared evidence
         self.diagnosed = 0
 
     async def handle(self, event: Event) -> list[Event]:
@@ -252,6 +253,7 @@ class DiagnosticAgent(Agent):
             self.revisions.pop(closed.incident_id, None)
             self.top_cause.pop(closed.incident_id, None)
             self.persisting.pop(closed.incident_id, None)
+            self.waited.pop(closed.incident_id, None)
         return produced
 
     def _merge_common_cause(self) -> None:
@@ -269,10 +271,14 @@ class DiagnosticAgent(Agent):
             self.grouper.merge(hurting)
 
     def _awaiting_shared_evidence(self, incident: OpenIncident, now: datetime) -> bool:
-        """Wait (up to ``max_settle_s`` after opening) for the evidence that tells a shared
-        cause from a local one: several platforms hurt and no shared dependency seen yet, or a
-        loaded database hurting at most one platform."""
-        if now >= incident.opened_at + timedelta(seconds=self.numbers["max_settle_s"]):
+        """Before the first diagnosis, wait (up to ``max_settle_checks`` checks) for the
+        evidence that tells a shared cause from a local one: several platforms hurt and no
+        shared dependency seen yet, or a loaded database hurting at most one platform."""
+        if incident.diagnosed_at is not None:
+            return False  # already published: new evidence is diagnosed at once
+        waited = self.waited.get(incident.incident_id, 0) + 1
+        self.waited[incident.incident_id] = waited
+        if waited > self.numbers["max_settle_checks"]:
             return False
         observations = incident.observations
         platforms = {o.platform for o in observations if o.metric in REQUEST_SYMPTOMS}

@@ -28,7 +28,7 @@ a 99.9 % monthly SLO (43.2 min of full outage).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -75,28 +75,34 @@ def to_signal(observation: Observation) -> Signal:
     )
 
 
+def _family_key(observation: Observation) -> str | None:
+    """``<family>_up`` / ``<family>_down`` of an observation (``None``: no known family, or
+    no direction)."""
+    family = signal_family(to_signal(observation))
+    if family is None or observation.score == 0.0:
+        return None
+    return f"{family}_{'up' if observation.score > 0 else 'down'}"
+
+
+def _largest_per_family(
+    observations: Iterable[Observation], measure: Callable[[Observation], float]
+) -> dict[str, float]:
+    largest: dict[str, float] = {}
+    for observation in observations:
+        key = _family_key(observation)
+        if key is not None:
+            largest[key] = max(largest.get(key, 0.0), measure(observation))
+    return largest
+
+
 def symptom_strengths(observations: Iterable[Observation]) -> dict[str, float]:
     """The strongest movement per ``<family>_up`` / ``<family>_down``."""
-    strengths: dict[str, float] = {}
-    for observation in observations:
-        family = signal_family(to_signal(observation))
-        if family is None or observation.score == 0.0:
-            continue
-        key = f"{family}_{'up' if observation.score > 0 else 'down'}"
-        strengths[key] = max(strengths.get(key, 0.0), observation.strength)
-    return strengths
+    return _largest_per_family(observations, lambda observation: observation.strength)
 
 
 def symptom_ratios(observations: Iterable[Observation]) -> dict[str, float]:
     """The largest :attr:`~Observation.ratio` per ``<family>_up`` / ``<family>_down``."""
-    ratios: dict[str, float] = {}
-    for observation in observations:
-        family = signal_family(to_signal(observation))
-        if family is None or observation.score == 0.0:
-            continue
-        key = f"{family}_{'up' if observation.score > 0 else 'down'}"
-        ratios[key] = max(ratios.get(key, 0.0), observation.ratio)
-    return ratios
+    return _largest_per_family(observations, lambda observation: observation.ratio)
 
 
 def rank_causes(

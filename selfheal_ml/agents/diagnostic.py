@@ -287,7 +287,9 @@ class DiagnosticAgent(Agent):
             return True
         # a loaded database hurting one platform: its cause may be that platform's traffic,
         # whose own anomalies can arrive later than the database's
-        load_only = bool(dependencies) and all(o.metric in LOAD_METRICS for o in dependencies)
+        load_only = bool(dependencies) and all(
+            o.metric in LOAD_METRICS and o.score > 0 for o in dependencies
+        )
         return load_only and len(platforms) <= 1
 
     def qualifies(self, incident: OpenIncident) -> bool:

@@ -193,7 +193,9 @@ class RepairAgent(Agent):
             },
         )
         self.cases[event.incident_id] = case
-        # the values seen so far predate the incident's triggers: start watching them now
+        for trigger in case.triggers:  # values kept from an earlier incident are stale
+            if trigger["kind"] == "range":
+                self.values.pop(trigger["series"], None)
         return await self._advance(case, event.ts)
 
     async def _on_tick(self, now: datetime) -> list[Event]:

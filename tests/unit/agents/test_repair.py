@@ -335,3 +335,17 @@ async def test_a_later_diagnosis_with_a_plan_resumes_an_escalated_case(
     sim_clock.advance(60)
     await agent.handle(_diagnosis(sim_clock))  # revision 2 names a cause
     assert [call.action for call in executor.calls] == ["restart_service"]
+
+
+async def test_values_left_from_an_earlier_incident_do_not_count_as_recovery(
+    database: Database, sim_clock: SimClock
+) -> None:
+    """The same series broke before and recovered; when it breaks again, the value stored
+    back then must not make the new incident look recovered."""
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor))
+    await agent.handle(_diagnosis(sim_clock, "first"))
+    await _rounds(agent, sim_clock, 0.0, 3)  # verified: worked, the healthy value is stored
+    sim_clock.advance(3600)
+    await agent.handle(_diagnosis(sim_clock, "second"))
+    assert [call.incident_id for call in executor.calls] == ["first", "second"]

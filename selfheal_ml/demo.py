@@ -410,8 +410,9 @@ def summary_table(result: DemoResult) -> str:
         f" {share('root_cause_accuracy')}; first repair right {share('first_repair_accuracy')}",
         f"resolved by the loop {share('resolution_rate')} ({report['approvals']} after a"
         f" human's approval), without a human {share('auto_resolution_rate')};"
-        f" time to repair (from injection):"
-        f" median {seconds('mttr_median_s')}, p95 {seconds('mttr_p95_s')}",
+        f" time to repair (from injection): median {seconds('mttr_median_s')},"
+        f" p95 {seconds('mttr_p95_s')}; without a human: median {seconds('mttr_auto_median_s')},"
+        f" p95 {seconds('mttr_auto_p95_s')}",
         f"repairs executed {report['repairs_executed']} (on healthy targets:"
         f" {report['repairs_on_healthy']}); escalations {report['escalations']}"
         f" (circuit breaker: {report['loops_stopped']});"

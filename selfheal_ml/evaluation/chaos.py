@@ -17,7 +17,8 @@ every rate):
   fault's fixing actions;
 - **resolved by the loop**: the fault was ended by one of our executors' actions (not by
   expiry); **auto-resolved** when that action needed no human approval; **time to repair**
-  runs from injection to the loop's resolution (the outage a user saw), approvals included;
+  runs from injection to the loop's resolution (the outage a user saw), approvals included
+  (``mttr_*``) and over the auto-resolved faults only (``mttr_auto_*``);
 - **repairs on healthy targets**: executed actions on a platform no active fault affected;
 - **loops stopped**: escalations caused by the circuit breaker.
 
@@ -107,6 +108,8 @@ class ChaosReport:
     approvals: int
     mttr_median_s: float | None
     mttr_p95_s: float | None
+    mttr_auto_median_s: float | None
+    mttr_auto_p95_s: float | None
     false_alarms: int
     false_alarms_per_platform_day: float
     repairs_executed: int
@@ -206,6 +209,7 @@ def score_chaos(
             first_repair.setdefault(repair.incident_id, repair)
     root_correct = first_correct = auto_resolved = resolved = 0
     repair_times: list[float] = []
+    auto_times: list[float] = []
     for truth in truths:
         fault = truth.fault
         found = matched[fault.fault_id]
@@ -218,8 +222,10 @@ def score_chaos(
         fixer = _fixer(truth, repairs)
         if fixer is not None and fault.resolved_at is not None:
             resolved += 1
-            auto_resolved += not fixer.approved_by_human
             repair_times.append((fault.resolved_at - fault.injected_at).total_seconds())
+            if not fixer.approved_by_human:
+                auto_resolved += 1
+                auto_times.append(repair_times[-1])
     total = len(truths)
     false_alarms = sum(1 for incident in incidents if incident.incident_id not in matched_ids)
     outcomes = detection.outcomes
@@ -241,6 +247,8 @@ def score_chaos(
         approvals=sum(1 for repair in repairs if repair.approved_by_human),
         mttr_median_s=quantile(repair_times, 0.5),
         mttr_p95_s=quantile(repair_times, 0.95),
+        mttr_auto_median_s=quantile(auto_times, 0.5),
+        mttr_auto_p95_s=quantile(auto_times, 0.95),
         false_alarms=false_alarms,
         false_alarms_per_platform_day=round(false_alarms / max(platform_count * days, 1e-9), 4),
         repairs_executed=len(repairs),

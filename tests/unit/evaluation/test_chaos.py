@@ -190,6 +190,8 @@ def test_run_resolution() -> None:
     assert report.auto_resolution_rate == pytest.approx(1 / 3)  # the outage needed a human
     # repair times 300 s and 900 s: median 600, p95 300 * 0.05 + 900 * 0.95 = 870
     assert (report.mttr_median_s, report.mttr_p95_s) == (600.0, 870.0)
+    # without a human: the crash only (300 s)
+    assert (report.mttr_auto_median_s, report.mttr_auto_p95_s) == (300.0, 300.0)
 
 
 def test_run_false_alarms() -> None:

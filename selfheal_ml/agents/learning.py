@@ -134,7 +134,11 @@ class LearningAgent(Agent):
             [{str(k): float(v) for k, v in row.items()} for row in rows], labels, opened_at
         )
         train, holdout = data.split(1.0 - HOLDOUT_FRACTION)
-        report = trainer(train, holdout)
+        try:
+            report = trainer(train, holdout)
+        except ValueError as error:  # too little or too lopsided history: try again later
+            self.log.warning("not retraining: %s", error)
+            return None
         store.set_state(LABELLED_AT_LAST_TRAINING, str(len(labels)), self.context.clock.now())
         return report
 

@@ -213,9 +213,14 @@ def train_and_register(
     for name in candidates:
         if progress is not None:
             progress(name)
-        results.append(
-            _fit_candidate(tracker, name, seed, fit, validation, holdout, windows, baselines)
-        )
+        try:
+            results.append(
+                _fit_candidate(tracker, name, seed, fit, validation, holdout, windows, baselines)
+            )
+        except ValueError as error:  # e.g. a class too rare for early stopping's inner split
+            log.warning("candidate %s could not be trained on this data: %s", name, error)
+    if not results:
+        raise ValueError(f"no candidate could be trained on {len(fit)} incidents")
     best = max(results, key=lambda r: (r.validation.macro_f1, r.validation.top2_accuracy))
     version = tracker.register_model(best.model_uri, MODEL_NAME, tags={"run_id": best.run_id})
     decision, champion, champion_holdout = _gate(tracker, best, holdout, version, margin)

@@ -147,3 +147,29 @@ async def test_too_little_history_does_not_train(db_path: Path, sim_clock: SimCl
     await agent.handle(_executed(0, "clear_cache"))
     assert await agent.handle(Tick(ts=T0, source="scheduler", kind="retrain")) == []
     assert trainer.calls == []
+
+
+async def test_a_history_training_cannot_use_is_skipped_not_fatal(
+    db_path: Path, sim_clock: SimClock
+) -> None:
+    """Live history can be lopsided (a strategy seen once): training refuses with a
+    ValueError; the agent logs it and keeps running instead of failing."""
+
+    def refuse(train: Dataset, holdout: Dataset) -> Any:
+        raise ValueError("The least populated class in y has only 1 member")
+
+    agent = LearningAgent(
+        _context(
+            sim_clock,
+            incidents=IncidentStore(Database(db_path)),
+            trainer=refuse,
+            retrain_min_new=100,
+            retrain_min_total=2,
+        )
+    )
+    for number, (signals, action) in enumerate(
+        [(CRASH, "restart_service"), (CACHE, "clear_cache"), (CRASH, "restart_service")]
+    ):
+        await agent.handle(_diagnosed(number, signals))
+        await agent.handle(_executed(number, action))
+    assert await agent.handle(Tick(ts=T0, source="scheduler", kind="retrain")) == []

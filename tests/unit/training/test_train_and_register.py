@@ -77,3 +77,21 @@ def test_champion_then_a_worse_challenger_stays_a_challenger(
     features = histories[1][0].features
     answer = recommender.recommend(features)
     assert answer.strategies and sum(s.probability for s in answer.strategies) == pytest.approx(1)
+
+
+def test_a_candidate_the_data_cannot_train_is_skipped(
+    tmp_path: Path, histories: tuple[list[HistoryIncident], list[HistoryIncident]]
+) -> None:
+    """Early stopping's inner split needs two members of every class: with a class seen once,
+    gradient boosting refuses; the others still train and one is registered."""
+    tracker = Tracker(f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
+    train, holdout = (Dataset.from_history(h) for h in histories)
+    labels = list(train.labels)
+    labels[0] = "a_strategy_seen_once"
+    lopsided = Dataset(train.features, tuple(labels), train.opened_at)
+    report = train_and_register(
+        tracker, lopsided, holdout, candidates=("hist_gradient_boosting", "logistic_regression")
+    )
+    assert [result.name for result in report.candidates] == ["logistic_regression"]
+    with pytest.raises(ValueError, match="no candidate"):
+        train_and_register(tracker, lopsided, holdout, candidates=("hist_gradient_boosting",))

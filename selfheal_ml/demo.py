@@ -46,6 +46,7 @@ from selfheal_ml.events import (
 from selfheal_ml.ports import SIMULATOR_ACTIONS
 from selfheal_ml.runtime import Runtime, build_runtime, start_runtime
 from selfheal_ml.sim import CATALOGUE, PlatformSimulator
+from selfheal_ml.sim.catalogue import FaultRecord
 from selfheal_ml.sim.platforms import DEFAULT_PLATFORMS
 from selfheal_ml.sim.schedule import FaultSchedule, run_schedule
 from selfheal_ml.tracking import Tracker
@@ -257,7 +258,7 @@ class Simulation:
         ]  # fmt: skip
         detection = match_detections(faults, self.alerts.observations, run_end=end)
         truths = [
-            FaultTruth(fault, tuple(a.value for a in r.fixing_actions), root_component(r.kind, r))
+            FaultTruth(fault, tuple(a.value for a in r.fixing_actions), root_component(r))
             for fault, r in zip(faults, records, strict=True)
         ]
         approved = set(self.approver.approved) if self.approver is not None else set()
@@ -281,9 +282,9 @@ class Simulation:
         return detection, healing
 
 
-def root_component(kind: Any, record: Any) -> str:
+def root_component(record: FaultRecord) -> str:
     """Where a fault's cause lives: its platform, or the shared database or cache."""
-    scope = CATALOGUE[kind].scope
+    scope = CATALOGUE[record.kind].scope
     if scope == "database":
         return "postgres"
     if scope == "cache":

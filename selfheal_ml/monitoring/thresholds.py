@@ -147,6 +147,47 @@ def _auth_spikes(points: Iterable[MetricPoint], limits: ThresholdLimits) -> list
     return findings
 
 
+#: Connections in use at or above this share of the server's maximum: the pool is exhausted.
+CONNECTION_SATURATION = 0.9
+
+
+def _connection_saturation(points: Iterable[MetricPoint]) -> list[Finding]:
+    """``DatabaseConnectionsExhausted`` where ``db_connections_in_use`` reaches
+    :data:`CONNECTION_SATURATION` of ``db_connections_max`` for the same labels (what a
+    Prometheus rule on ``pg_stat_activity`` against ``max_connections`` alerts on).
+
+    >>> from datetime import UTC, datetime
+    >>> t, labels = datetime(2026, 1, 5, tzinfo=UTC), {"dependency": "postgres"}
+    >>> found = _connection_saturation([
+    ...     MetricPoint(series="db_connections_in_use", ts=t, value=95.0, labels=labels),
+    ...     MetricPoint(series="db_connections_max", ts=t, value=100.0, labels=labels)])
+    >>> [(f.alertname, f.severity, f.value) for f in found]
+    [('DatabaseConnectionsExhausted', 'critical', 95.0)]
+    """
+    in_use: dict[tuple[tuple[str, str], ...], tuple[float, dict[str, str]]] = {}
+    maximum: dict[tuple[tuple[str, str], ...], float] = {}
+    for point in points:
+        key = tuple(sorted(point.labels.items()))
+        if _name(point) == "db_connections_in_use":
+            in_use[key] = (point.value, dict(point.labels))
+        elif _name(point) == "db_connections_max":
+            maximum[key] = point.value
+    findings = []
+    for key, (used, labels) in in_use.items():
+        limit = maximum.get(key)
+        if limit and used >= CONNECTION_SATURATION * limit:
+            findings.append(
+                Finding(
+                    alertname="DatabaseConnectionsExhausted",
+                    severity="critical",
+                    labels=labels,
+                    summary=f"{used:.0f} of {limit:.0f} database connections in use",
+                    value=used,
+                )
+            )
+    return findings
+
+
 def evaluate_thresholds(points: Iterable[MetricPoint], limits: ThresholdLimits) -> list[Finding]:
     """Every threshold condition that holds in this round of points."""
     points = list(points)
@@ -159,7 +200,7 @@ def evaluate_thresholds(points: Iterable[MetricPoint], limits: ThresholdLimits) 
             finding = _apply(rule, point, limits)
             if finding is not None:
                 findings.append(finding)
-    return findings + _auth_spikes(points, limits)
+    return findings + _auth_spikes(points, limits) + _connection_saturation(points)
 
 
 @dataclass

@@ -44,3 +44,23 @@ def test_it_clears_when_the_slow_queries_are_gone() -> None:
     cleared = tracker.update(evaluate_thresholds([slow_queries(0.0, later)], limits), later)
     assert [t.finding.alertname for t in started.started] == ["SlowQueries"]
     assert [t.finding.alertname for t in cleared.cleared] == ["SlowQueries"]
+
+
+def test_connections_near_the_maximum_are_an_exhausted_pool() -> None:
+    from datetime import UTC, datetime
+
+    from selfheal_ml.events import MetricPoint
+    from selfheal_ml.monitoring.thresholds import ThresholdLimits, evaluate_thresholds
+
+    t = datetime(2026, 1, 5, tzinfo=UTC)
+    labels = {"dependency": "postgres"}
+
+    def round_with(in_use: float) -> list[str]:
+        points = [
+            MetricPoint(series="db_connections_in_use", ts=t, value=in_use, labels=labels),
+            MetricPoint(series="db_connections_max", ts=t, value=100.0, labels=labels),
+        ]
+        return [f.alertname for f in evaluate_thresholds(points, ThresholdLimits())]
+
+    assert round_with(89.0) == []
+    assert round_with(90.0) == ["DatabaseConnectionsExhausted"]

@@ -249,11 +249,10 @@ class DiagnosticAgent(Agent):
             diagnosis = await self.diagnose(incident, tick.ts)
             if diagnosis is not None:
                 produced.append(diagnosis)
-        for closed in self.grouper.close_quiet(tick.ts):
-            self.revisions.pop(closed.incident_id, None)
-            self.top_cause.pop(closed.incident_id, None)
-            self.persisting.pop(closed.incident_id, None)
-            self.waited.pop(closed.incident_id, None)
+        self.grouper.close_quiet(tick.ts)
+        for book in (self.revisions, self.top_cause, self.persisting, self.waited):
+            for incident_id in [key for key in book if key not in self.grouper.open]:
+                del book[incident_id]  # closed, or merged into another incident
         return produced
 
     def _merge_common_cause(self) -> None:

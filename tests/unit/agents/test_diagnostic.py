@@ -244,6 +244,9 @@ async def test_platforms_failing_together_wait_for_the_shared_dependency(
     (diagnosis,) = await _tick(agent, sim_clock)
     assert diagnosis.root_causes[0] == "db_pool_exhaustion@postgres"
     assert set(diagnosis.platforms) == {"a", "b"}
+    sim_clock.advance(3600)
+    await _tick(agent, sim_clock)  # quiet: closed, and nothing kept about the merged ones
+    assert agent.grouper.open == {} and agent.waited == {} and agent.revisions == {}
 
 
 async def test_without_shared_evidence_the_wait_is_bounded(sim_clock: SimClock) -> None:

@@ -196,13 +196,15 @@ class IncidentDiagnosed(Event):
 
 
 class RepairExecuted(Event):
-    """A repair action ran and its outcome was verified."""
+    """A repair action ran and its outcome was verified; ``approved_by`` names the person who
+    approved it when it was high risk (``None``: the guard let it run on its own)."""
 
     channel: Literal[Channel.REPAIR] = Channel.REPAIR
     incident_id: str
     action: str
     target: str
     outcome: Literal["worked", "did_not_work", "unknown"]
+    approved_by: str | None = None
 
 
 class RepairEscalated(Event):

@@ -92,7 +92,7 @@ class LearningAgent(Agent):
             strategy=event.action,
             action=event.action,
             target=event.target,
-            approved_by=event.source,
+            approved_by=event.approved_by or event.source,
             outcome=event.outcome,
             verified_at=event.ts,
         )

@@ -104,6 +104,7 @@ class RepairCase:
     step: PlannedStep | None = None
     attempt_id: str | None = None
     approval_id: str | None = None
+    approved_by: str | None = None
     started_at: datetime | None = None
     deadline: datetime | None = None
     retry_since: datetime | None = None
@@ -262,7 +263,7 @@ class RepairAgent(Agent):
                 if case.tried:
                     reason = f"tried {', '.join(case.tried)} without recovery; a person must look"
                 return self._escalate(case, now, reason)
-            case.step = case.plan.pop(0)
+            case.step, case.approved_by = case.plan.pop(0), None
         step = case.step
         assert step is not None
         if self.service is None:
@@ -331,6 +332,7 @@ class RepairAgent(Agent):
             return []
         if answer.decision in ("denied", "expired"):
             return self._escalate(case, now, f"{answer.decision}: {answer.reason}")
+        case.approved_by = self.service.approvals.get(case.approval_id).resolved_by
         return self._after_attempt(case, answer, now)
 
     async def _verify(self, case: RepairCase, now: datetime) -> list[Event]:
@@ -389,6 +391,7 @@ class RepairAgent(Agent):
             action=strategy,
             target=case.target,
             outcome=outcome,
+            approved_by=case.approved_by,
         )
 
     def _escalate(self, case: RepairCase, now: datetime, reason: str) -> list[Event]:

@@ -173,3 +173,15 @@ async def test_a_history_training_cannot_use_is_skipped_not_fatal(
         await agent.handle(_diagnosed(number, signals))
         await agent.handle(_executed(number, action))
     assert await agent.handle(Tick(ts=T0, source="scheduler", kind="retrain")) == []
+
+
+async def test_the_approver_of_a_high_risk_repair_is_remembered(
+    db_path: Path, sim_clock: SimClock
+) -> None:
+    store = IncidentStore(Database(db_path))
+    agent = LearningAgent(_context(sim_clock, incidents=store))
+    await agent.handle(_diagnosed(0, CACHE))
+    approved = _executed(0, "add_index").model_copy(update={"approved_by": "alice"})
+    await agent.handle(approved)
+    await agent.handle(_executed(1, "clear_cache"))
+    assert store.attempts_frame()["approved_by"].tolist() == ["alice", "Repair"]

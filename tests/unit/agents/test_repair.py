@@ -192,9 +192,9 @@ async def test_high_risk_waits_for_approval_then_runs_and_verifies(
     await service.approve(pending.approval_id, by="alice")
     produced = await _rounds(agent, sim_clock, 0.0, 4)
     assert [call.action for call in executor.calls] == ["add_index"]
-    assert [(e.action, e.outcome) for e in produced if isinstance(e, RepairExecuted)] == [
-        ("add_index", "worked")
-    ]
+    assert [
+        (e.action, e.outcome, e.approved_by) for e in produced if isinstance(e, RepairExecuted)
+    ] == [("add_index", "worked", "alice")]
 
 
 async def test_denied_or_unanswered_approval_escalates(

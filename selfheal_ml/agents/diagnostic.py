@@ -41,7 +41,6 @@ an action on a shared dependency when no platform showed symptoms yet).
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -64,6 +63,13 @@ from selfheal_ml.diagnosis import (
     to_signal,
 )
 from selfheal_ml.diagnosis.investigation import Finding, Investigator
+from selfheal_ml.diagnosis.report import (
+    executor_platform,
+    severity_of,
+    signal_dict,
+    strongest_per_series,
+    triggers_for,
+)
 from selfheal_ml.events import (
     AlertRaised,
     AnomalyDetected,
@@ -74,7 +80,7 @@ from selfheal_ml.events import (
     Tick,
 )
 from selfheal_ml.repair.features import incident_features
-from selfheal_ml.repair.incident import IncidentRecord, Signal, incident_signature
+from selfheal_ml.repair.incident import IncidentRecord, incident_signature
 from selfheal_ml.repair.recommend import Recommendation
 from selfheal_ml.storage.incidents import IncidentStore
 
@@ -86,7 +92,6 @@ DEFAULTS: dict[str, float] = {
     "confirm_checks": 3,
     "max_settle_checks": 3,
 }
-TRIGGERS_PER_INCIDENT = 3
 INVESTIGATION_TIMEOUT_S = 15.0
 #: A lone anomaly persists when its series stays beyond its expected range by at least this
 #: share of the range's width (noise hovering at the edge of a narrow band does not).
@@ -100,63 +105,6 @@ REQUEST_SYMPTOMS = frozenset(
     {"http_latency_p95_ms", "http_latency_p99_ms", "http_error_ratio", "http_5xx_per_s"}
 )
 SIMILAR_WINDOW = timedelta(days=7)
-
-
-def strongest_per_series(observations: Sequence[Observation]) -> list[Observation]:
-    """One observation per series (the strongest), strongest first."""
-    best: dict[str, Observation] = {}
-    for observation in observations:
-        known = best.get(observation.series)
-        if known is None or observation.strength > known.strength:
-            best[observation.series] = observation
-    return sorted(best.values(), key=lambda item: (-item.strength, item.series))
-
-
-def signal_dict(signal: Signal) -> dict[str, Any]:
-    """A signal as ``details["signals"]`` carries it (what the Learning agent reads)."""
-    return {
-        "metric": signal.metric,
-        "score": round(signal.score, 4),
-        "platform": signal.platform,
-        "dependency": signal.dependency,
-        "status_class": signal.status_class,
-    }
-
-
-def trigger_of(observation: Observation) -> dict[str, Any] | None:
-    """What the Repair agent watches to verify recovery (``None``: nothing watchable)."""
-    if observation.source == "alert":
-        return {"kind": "alert", "key": observation.series, "component": observation.component}
-    if observation.source == "anomaly" and observation.expected_low is not None:
-        return {
-            "kind": "range",
-            "series": observation.series,
-            "component": observation.component,
-            "low": observation.expected_low,
-            "high": observation.expected_high,
-            "value": observation.value,
-        }
-    return None
-
-
-def executor_platform(
-    candidate: Candidate, observations: Sequence[Observation], known: Sequence[str] = ()
-) -> str | None:
-    """The platform an action on the candidate's component is addressed to: the component
-    itself for a platform, else the platform hurt most by the dependency's fault (else the
-    first known platform: every platform uses a shared dependency)."""
-    platforms = {o.platform for o in observations if o.platform}
-    if candidate.component in platforms or candidate.component in known:
-        return candidate.component
-    if not platforms:
-        return known[0] if known else None
-    worst: Counter[str] = Counter()
-    for observation in observations:
-        if observation.platform:
-            worst[observation.platform] = max(
-                worst[observation.platform], round(observation.strength * 1000)
-            )
-    return sorted(worst, key=lambda name: (-worst[name], name))[0]
 
 
 class DiagnosticAgent(Agent):
@@ -354,8 +302,8 @@ class DiagnosticAgent(Agent):
         confidence = confidence_of(candidates)
         best = candidates[0] if candidates else None
         recommended = self._recommended(recommendation, best)
-        severity = self._severity(observations)
-        triggers = self._triggers(strongest, best)
+        severity = severity_of(observations)
+        triggers = triggers_for(strongest, best)
         summary = self._summary(
             candidates, confidence, impact, similar, recommended, recommendation
         )
@@ -467,24 +415,6 @@ class DiagnosticAgent(Agent):
         if recommendation is not None and recommendation.strategies:
             return recommendation.strategies[0].strategy
         return None
-
-    @staticmethod
-    def _severity(observations: Sequence[Observation]) -> str:
-        critical = any(
-            (o.source == "alert" and o.strength >= 20.0)
-            or (o.metric == "db_up" and o.score < 0)
-            or o.strength >= 40.0
-            for o in observations
-        )
-        return "critical" if critical else "warning"
-
-    @staticmethod
-    def _triggers(strongest: Sequence[Observation], best: Candidate | None) -> list[dict[str, Any]]:
-        """The signals to watch: the root component's strongest, else the incident's."""
-        own = [o for o in strongest if best is not None and o.component == best.component]
-        chosen = own or list(strongest)
-        triggers = [t for o in chosen if (t := trigger_of(o)) is not None]
-        return triggers[:TRIGGERS_PER_INCIDENT]
 
     @staticmethod
     def _summary(

@@ -40,13 +40,14 @@ every rate):
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from selfheal_ml.evaluation.detection import DetectionReport, Fault
+from selfheal_ml.evaluation.detection import DetectionReport, Fault, percentile
+
+quantile = percentile  # the detection report's, so both reports cut times alike
 
 
 @dataclass(frozen=True)
@@ -120,21 +121,6 @@ class ChaosReport:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         return asdict(self)
-
-
-def quantile(values: Sequence[float], q: float) -> float | None:
-    """The ``q`` quantile (inclusive method, as the detection report uses).
-
-    >>> quantile([10.0, 20.0, 30.0], 0.5), quantile([], 0.5)
-    (20.0, None)
-    """
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    if len(ordered) == 1:
-        return ordered[0]
-    cut_points = statistics.quantiles(ordered, n=100, method="inclusive")
-    return cut_points[min(98, max(0, round(q * 100) - 1))]
 
 
 def _window_end(fault: Fault, run_end: datetime | None, grace: timedelta) -> datetime:

@@ -23,6 +23,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The ``q`` quantile (0..1) by the inclusive method on whole percents; ``None`` if empty.
+
+    >>> percentile([10.0, 20.0, 30.0], 0.5), percentile([], 0.5)
+    (20.0, None)
+    """
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    if len(ordered) == 1:
+        return ordered[0]
+    cut_points = statistics.quantiles(ordered, n=100, method="inclusive")
+    return cut_points[min(98, max(0, round(q * 100) - 1))]
+
+
 @dataclass(frozen=True)
 class Fault:
     """Ground truth about one injected fault (the fields the simulator's records have)."""
@@ -80,13 +95,8 @@ class DetectionReport:
 
     def time_to_detect_quantile(self, quantile: float) -> float | None:
         """A quantile (0..1) of time to detect over detected faults, in seconds."""
-        times = sorted(t for o in self.outcomes if (t := o.time_to_detect_s) is not None)
-        if not times:
-            return None
-        if len(times) == 1:
-            return times[0]
-        cut_points = statistics.quantiles(times, n=100, method="inclusive")
-        return cut_points[min(98, max(0, round(quantile * 100) - 1))]
+        return percentile([t for o in self.outcomes if (t := o.time_to_detect_s) is not None],
+                          quantile)  # fmt: skip
 
 
 def _matches(fault: Fault, alert: Observation, end: datetime) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -33,7 +32,7 @@ from selfheal_ml.storage.incidents import IncidentStore
 from selfheal_ml.storage.repairs import RepairAuditStore
 
 SERIES = 'http_error_ratio{platform="a",status_class="5xx"}'
-ACTIONS = ("restart_service", "rollback_config", "scale_out", "add_index")
+ACTIONS = ("restart_service", "rollback_config", "scale_out", "add_index", "clear_cache")
 CRASH = [("service_crash", "restart_service", 0.9), ("bad_config_push", "rollback_config", 0.6)]
 
 
@@ -290,10 +289,20 @@ async def test_without_a_repair_service_it_escalates(sim_clock: SimClock) -> Non
     assert await agent.handle(_diagnosis(sim_clock)) == []  # once per incident
 
 
-def test_verification_window_is_longer_for_slow_strategies() -> None:
-    from selfheal_ml.agents.repair import VERIFY_S
-
-    assert VERIFY_S["clear_cache"] > timedelta(minutes=10).total_seconds()
+async def test_a_flushed_cache_gets_time_to_warm_before_it_is_judged(
+    database: Database, sim_clock: SimClock
+) -> None:
+    """Still cold after the default 5 min window, warm at 8 min: clear_cache worked (its
+    window is longer), and no further strategy was tried on a fixed cache."""
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor))
+    stuck = [("stuck_cache", "clear_cache", 0.9), ("slow_query", "restart_service", 0.6)]
+    await agent.handle(_diagnosis(sim_clock, candidates=stuck, target="redis"))
+    produced = await _rounds(agent, sim_clock, 0.5, 6)  # 6 min: past the default window
+    produced += await _rounds(agent, sim_clock, 0.0, 2)
+    outcomes = [(e.action, e.outcome) for e in produced if isinstance(e, RepairExecuted)]
+    assert outcomes == [("clear_cache", "worked")]
+    assert [call.action for call in executor.calls] == ["clear_cache"]
 
 
 async def test_nothing_to_verify_against_means_a_person_decides(

@@ -23,6 +23,7 @@ from pathlib import Path
 from selfheal_ml import __version__
 from selfheal_ml.config import Settings, load_settings
 from selfheal_ml.errors import ConfigError
+from selfheal_ml.heap import long_lived_heap_frozen
 
 EXIT_CONFIG = 2
 
@@ -33,7 +34,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from selfheal_ml.api import create_app
 
     app = create_app(settings, dev=args.dev)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    with long_lived_heap_frozen():  # the imported libraries stay off the collector's scans
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
 

@@ -43,6 +43,7 @@ from selfheal_ml.events import (
     RepairEscalated,
     Tick,
 )
+from selfheal_ml.heap import long_lived_heap_frozen
 from selfheal_ml.ports import SIMULATOR_ACTIONS
 from selfheal_ml.runtime import Runtime, build_runtime, start_runtime
 from selfheal_ml.sim import CATALOGUE, PlatformSimulator
@@ -240,7 +241,8 @@ class Simulation:
         """Start the agents and replay ``days`` of virtual time; returns the end time."""
         await start_runtime(self.runtime, run_scheduler=False)
         end = DEMO_START + timedelta(days=days)
-        with tqdm(total=round(days * 24), unit="sim h", disable=not progress) as bar:
+        bar = tqdm(total=round(days * 24), unit="sim h", disable=not progress)
+        with bar, long_lived_heap_frozen():
 
             def show(now: datetime) -> None:
                 bar.update(int((now - DEMO_START).total_seconds() // 3600) - bar.n)

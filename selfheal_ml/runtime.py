@@ -21,7 +21,7 @@ from selfheal_ml.agents import AGENT_CLASSES, AgentContext, AgentStatus, Thresho
 from selfheal_ml.agents.supervisor import SupervisedAgent
 from selfheal_ml.alerting import AlertManager, LogNotifier, Notifier
 from selfheal_ml.bus import InMemoryEventBus
-from selfheal_ml.clock import Clock, RealClock, SimClock
+from selfheal_ml.clock import Clock, RealClock, SimClock, run_blocking
 from selfheal_ml.config import AGENT_NAMES, Settings, Target
 from selfheal_ml.events import (
     AgentFailed,
@@ -274,24 +274,24 @@ def build_runtime(
 
 
 async def _route_to_alert_manager(runtime: Runtime, event: Event) -> None:
-    await asyncio.to_thread(runtime.alerts.handle_event, event)
+    await run_blocking(runtime.clock, runtime.alerts.handle_event, event)
 
 
 async def _housekeeping(runtime: Runtime, event: Event) -> None:
     """Schedule-driven chores that belong to no agent: rollups, retention, alert timers."""
     kind = getattr(event, "kind", "")
     if kind == "health":
-        await asyncio.to_thread(runtime.alerts.evaluate)
+        await run_blocking(runtime.clock, runtime.alerts.evaluate)
     elif kind == "rollup":
-        await asyncio.to_thread(runtime.metrics.rollup)
+        await run_blocking(runtime.clock, runtime.metrics.rollup)
     elif kind == "retention":
-        await asyncio.to_thread(runtime.metrics.enforce_retention)
+        await run_blocking(runtime.clock, runtime.metrics.enforce_retention)
         cutoff = runtime.clock.now() - timedelta(days=ALERT_HISTORY_DAYS)
-        await asyncio.to_thread(runtime.alert_store.enforce_retention, cutoff)
+        await run_blocking(runtime.clock, runtime.alert_store.enforce_retention, cutoff)
 
 
 async def _load_champion(runtime: Runtime) -> None:
-    served = await asyncio.to_thread(runtime.repair_recommender.reload)
+    served = await run_blocking(runtime.clock, runtime.repair_recommender.reload)
     log.info("repair-strategy champion %s", "loaded" if served else "not found: rules decide")
 
 

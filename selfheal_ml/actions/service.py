@@ -27,7 +27,6 @@ thread (DuckDB is synchronous); the guard's check and its bookkeeping happen wit
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -41,7 +40,7 @@ from selfheal_ml.actions.base import (
     RepairRequest,
 )
 from selfheal_ml.actions.guard import Decision, SafetyGuard
-from selfheal_ml.clock import Clock
+from selfheal_ml.clock import Clock, run_blocking
 from selfheal_ml.storage.repairs import RepairAuditStore
 
 log = logging.getLogger("selfheal_ml.actions")
@@ -233,14 +232,16 @@ class RepairService:
         now = self.clock.now()
         opened = self.guard.record_outcome(ticket, worked, now)
         outcome = "worked" if worked else "did_not_work"
-        await asyncio.to_thread(self.audit.finish, attempt_id, outcome=outcome, finished_at=now)
+        await run_blocking(
+            self.clock, self.audit.finish, attempt_id, outcome=outcome, finished_at=now
+        )
         if opened:
             log.warning("circuit breaker opened for %s: escalate", request.target)
         return OutcomeRecorded(attempt_id, request, worked, opened)
 
     async def _close_pending(self, entry: PendingApproval, now: datetime) -> None:
-        await asyncio.to_thread(
-            self.audit.finish, entry.approval_id, outcome="unknown", finished_at=now
+        await run_blocking(
+            self.clock, self.audit.finish, entry.approval_id, outcome="unknown", finished_at=now
         )
 
     async def _record(
@@ -253,7 +254,8 @@ class RepairService:
             decision.decision,
             decision.reason,
         )
-        attempt_id = await asyncio.to_thread(
+        attempt_id = await run_blocking(
+            self.clock,
             self.audit.record,
             ts=now,
             correlation_id=request.correlation_id,
@@ -264,7 +266,7 @@ class RepairService:
             reason=decision.reason,
         )
         if finish:
-            await asyncio.to_thread(
-                self.audit.finish, attempt_id, outcome="unknown", finished_at=now
+            await run_blocking(
+                self.clock, self.audit.finish, attempt_id, outcome="unknown", finished_at=now
             )
         return attempt_id

@@ -2,15 +2,17 @@
 
 With ``every_s = 0`` every ``add`` writes at once (the service's default: nothing waits in
 memory). Virtual-time replays set a larger interval so DuckDB sees fewer, larger batches.
-Writes run in a worker thread, never on the event loop.
+Writes run through :func:`~selfheal_ml.clock.run_blocking`: in a worker thread in real time,
+never on the event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Generic, TypeVar
+
+from selfheal_ml.clock import Clock, run_blocking
 
 Row = TypeVar("Row")
 
@@ -18,8 +20,11 @@ Row = TypeVar("Row")
 class BatchWriter(Generic[Row]):
     """Buffers rows and hands them to ``write`` at most every ``every_s`` seconds of clock time."""
 
-    def __init__(self, write: Callable[[list[Row]], object], every_s: float = 0.0) -> None:
+    def __init__(
+        self, write: Callable[[list[Row]], object], clock: Clock, every_s: float = 0.0
+    ) -> None:
         self.write = write
+        self.clock = clock
         self.every_s = every_s
         self.pending: list[Row] = []
         self.last_written: datetime | None = None
@@ -36,4 +41,4 @@ class BatchWriter(Generic[Row]):
         """Write whatever is buffered."""
         if self.pending:
             batch, self.pending = self.pending, []
-            await asyncio.to_thread(self.write, batch)
+            await run_blocking(self.clock, self.write, batch)

@@ -46,6 +46,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
+from selfheal_ml.clock import run_blocking
 from selfheal_ml.diagnosis import (
     Candidate,
     IncidentGrouper,
@@ -276,7 +277,7 @@ class DiagnosticAgent(Agent):
             platforms=tuple(sorted({o.platform for o in observations if o.platform})),
             config_change_age_s=change_age,
         )
-        history = await asyncio.to_thread(self._history)
+        history = await run_blocking(self.context.clock, self._history)
         signature = incident_signature(record)
         recent = [
             past

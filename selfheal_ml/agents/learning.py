@@ -22,13 +22,13 @@ tracker or trainer it records history but never trains.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections import Counter
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
+from selfheal_ml.clock import run_blocking
 from selfheal_ml.events import (
     Event,
     IncidentDiagnosed,
@@ -72,11 +72,13 @@ class LearningAgent(Agent):
         if self.incidents is None:
             return []
         if isinstance(event, IncidentDiagnosed):
-            await asyncio.to_thread(self.incidents.open_incident, diagnosed_incident(event))
+            await run_blocking(
+                self.context.clock, self.incidents.open_incident, diagnosed_incident(event)
+            )
             return []
         if isinstance(event, RepairExecuted):
-            await asyncio.to_thread(self._record, event)
-            if await asyncio.to_thread(self._new_labelled) >= self.retrain_min_new:
+            await run_blocking(self.context.clock, self._record, event)
+            if await run_blocking(self.context.clock, self._new_labelled) >= self.retrain_min_new:
                 return await self.retrain()
             return []
         if isinstance(event, Tick) and event.kind == "retrain":
@@ -115,7 +117,7 @@ class LearningAgent(Agent):
             return []
         self._training = True
         try:
-            report = await asyncio.to_thread(self._train)
+            report = await run_blocking(self.context.clock, self._train)
         finally:
             self._training = False
         if report is None:

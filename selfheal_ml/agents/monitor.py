@@ -59,7 +59,7 @@ class MonitorAgent(Agent):
         store_every_s = float(context.extras.get("store_every_s", 0.0))
         self.writer: BatchWriter[MetricPoint] | None = None
         if context.metrics is not None:
-            self.writer = BatchWriter(context.metrics.append_points, store_every_s)
+            self.writer = BatchWriter(context.metrics.append_points, context.clock, store_every_s)
         self.last_result: CollectionResult | None = None
 
     async def stop(self) -> None:

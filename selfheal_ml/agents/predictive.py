@@ -18,7 +18,6 @@ default), ``rewarm_s`` (history to replay, default 24 h), ``store_every_s`` (see
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -28,6 +27,7 @@ from selfheal_ml.agents.batching import BatchWriter
 from selfheal_ml.agents.forecasting import ForecastRound
 from selfheal_ml.anomaly import SNAPSHOT_VERSION, DetectorBank, PointScore
 from selfheal_ml.anomaly.bank import epoch_seconds
+from selfheal_ml.clock import run_blocking
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.events import AnomalyDetected, Event, MetricPoint, MetricsCollected, Tick
 from selfheal_ml.storage.anomalies import AnomalyRecord, AnomalyStore, ScoreRow
@@ -60,7 +60,7 @@ class PredictiveAgent(Agent):
         self.writer: BatchWriter[ScoreRow] | None = None
         if self.store is not None:
             every_s = float(extras.get("store_every_s", 0.0))
-            self.writer = BatchWriter(self.store.append_score_rows, every_s)
+            self.writer = BatchWriter(self.store.append_score_rows, context.clock, every_s)
         self.scored = 0
         self.anomalies = 0
         self.forecasting: ForecastRound | None = None
@@ -74,7 +74,7 @@ class PredictiveAgent(Agent):
 
     async def start(self) -> None:
         if self.store is not None and not self.bank.series():
-            await asyncio.to_thread(self._rewarm)
+            await run_blocking(self.context.clock, self._rewarm)
 
     async def stop(self) -> None:
         if self.writer is not None:
@@ -82,8 +82,13 @@ class PredictiveAgent(Agent):
         if self.store is not None and self.bank.series():
             blob = self.bank.snapshot()
             now = self.context.clock.now()
-            await asyncio.to_thread(
-                self.store.save_snapshot, SNAPSHOT_NAME, SNAPSHOT_VERSION, now, blob
+            await run_blocking(
+                self.context.clock,
+                self.store.save_snapshot,
+                SNAPSHOT_NAME,
+                SNAPSHOT_VERSION,
+                now,
+                blob,
             )
 
     def _rewarm(self) -> None:
@@ -102,7 +107,9 @@ class PredictiveAgent(Agent):
         history = metrics.window_many(series, now - timedelta(seconds=self.rewarm_s), now)
         for name, frame in history.items():
             if len(frame):
-                self.bank.replay(name, frame["value"].to_numpy(), frame["ts"].to_numpy())
+                # naive UTC datetime64: converted in bulk (aware ones arrive as Python objects)
+                timestamps = frame["ts"].dt.tz_localize(None).to_numpy()
+                self.bank.replay(name, frame["value"].to_numpy(), timestamps)
 
     async def handle(self, event: Event) -> list[Event]:
         if isinstance(event, Tick):
@@ -111,7 +118,7 @@ class PredictiveAgent(Agent):
             return []
         score_filter = self.score_filter
         points = [point for point in event.points if score_filter(point.series)]
-        flagged, rows = await asyncio.to_thread(self._score, points)
+        flagged, rows = await run_blocking(self.context.clock, self._score, points)
         produced: list[Event] = []
         records: list[AnomalyRecord] = []
         for point, verdict in flagged:
@@ -121,7 +128,7 @@ class PredictiveAgent(Agent):
         if self.writer is not None and self.store is not None:
             await self.writer.add(rows, event.ts)
             if records:
-                await asyncio.to_thread(self.store.record_anomalies, records)
+                await run_blocking(self.context.clock, self.store.record_anomalies, records)
         self.scored += len(rows)
         self.anomalies += len(records)
         return produced
@@ -130,9 +137,13 @@ class PredictiveAgent(Agent):
         if self.forecasting is None:
             return []
         if tick.kind == "forecast":
-            return list(await asyncio.to_thread(self.forecasting.forecast_all, tick.ts))
+            return list(
+                await run_blocking(self.context.clock, self.forecasting.forecast_all, tick.ts)
+            )
         if tick.kind == "capacity":
-            return list(await asyncio.to_thread(self.forecasting.check_capacity, tick.ts))
+            return list(
+                await run_blocking(self.context.clock, self.forecasting.check_capacity, tick.ts)
+            )
         return []
 
     def _score(

@@ -36,7 +36,6 @@ what the Diagnostic agent's investigators found, ``details["action_params"][stra
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from typing import Any, ClassVar, Literal
 
 from selfheal_ml.actions import Attempt, RepairRequest, RepairService
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
+from selfheal_ml.clock import run_blocking
 from selfheal_ml.diagnosis.observations import alert_key
 from selfheal_ml.events import (
     AlertRaised,
@@ -169,7 +169,7 @@ class RepairAgent(Agent):
     async def _on_diagnosis(self, event: IncidentDiagnosed) -> list[Event]:
         details = event.details
         case = self.cases.get(event.incident_id)
-        plan = await asyncio.to_thread(self._plan, event)
+        plan = await run_blocking(self.context.clock, self._plan, event)
         if case is not None:
             if case.state == "resolved":
                 return []

@@ -1,7 +1,7 @@
 """The ``selfheal-ml`` command line.
 
     selfheal-ml demo [--days N] [--seed S] [--faults N] [--report FILE] [--db FILE]
-                     [--approve-after S]
+                     [--approve-after S] [--scoring-workers N]
     selfheal-ml serve [--host H] [--port P] [--config FILE] [--dev]
     selfheal-ml sim serve [--host H] [--port P] [--seed S]
     selfheal-ml train repair [pipeline arguments]
@@ -53,6 +53,8 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError("--warmup-days", "zero or more days", args.warmup_days)
     if args.approve_after < 0:
         raise ConfigError("--approve-after", "zero or more seconds", args.approve_after)
+    if args.scoring_workers < 0:
+        raise ConfigError("--scoring-workers", "zero or more processes", args.scoring_workers)
     options = DemoOptions(
         days=args.days,
         seed=args.seed,
@@ -61,6 +63,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         warmup_days=args.warmup_days,
         check_interval_s=args.interval,
         approve_after_s=args.approve_after or None,
+        scoring_workers=args.scoring_workers,
     )
     result = asyncio.run(run_demo(settings, options))
     run_id = log_demo_run(Tracker(settings.mlflow_tracking_uri), result)
@@ -131,6 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=300.0,
         help="simulated s after which a simulated on-call approves high-risk repairs"
         " (default 300; 0: nobody approves, they expire and escalate)",
+    )
+    demo.add_argument(
+        "--scoring-workers",
+        type=int,
+        default=1,
+        help="extra processes that score a share of the series in parallel (default 1: two"
+        " cores; 0: everything in one process)",
     )
     demo.add_argument("--config", help="TOML file with settings")
     demo.set_defaults(handler=_demo)

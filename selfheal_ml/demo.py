@@ -67,6 +67,7 @@ class DemoOptions:
     warmup_days: float = 2.0  # fault-free history recorded before the run, as a real site has
     check_interval_s: float = 60.0  # the seed's metrics interval; the service default is 30 s
     approve_after_s: float | None = 300.0  # a simulated on-call approves high-risk repairs
+    scoring_workers: int = 1  # processes scoring a share of the series beside this one
 
     @property
     def fault_count(self) -> int:
@@ -322,6 +323,7 @@ def build_simulation(
         "change_log": simulator.config_changes,
         "platforms": [platform.name for platform in DEFAULT_PLATFORMS],
         "store_every_s": 3600.0,  # fewer, larger DuckDB batches in virtual time
+        "scoring_workers": options.scoring_workers,
         "rewarm_s": warmup_s,
         "forecast_filter": is_resource_series,
     }

@@ -11,7 +11,8 @@ resource series for credible breaches of their limits (``BreachPredicted``); see
 ``forecasting.py``.
 
 Ports (``AgentContext.extras``): ``detector_bank`` (a ``DetectorBank``; a default one if
-absent), ``anomaly_store`` (``AnomalyStore``), ``score_filter`` (which series to score; all by
+absent), ``scoring_workers`` (processes that score a share of the series beside this one, see
+``anomaly.shards``; 0 by default), ``anomaly_store`` (``AnomalyStore``), ``score_filter`` (which series to score; all by
 default), ``rewarm_s`` (history to replay, default 24 h), ``store_every_s`` (see BatchWriter),
 ``forecast_store`` (``ForecastStore``) and ``forecast_filter`` (series to forecast).
 """
@@ -25,10 +26,10 @@ from typing import ClassVar
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
 from selfheal_ml.agents.batching import BatchWriter
 from selfheal_ml.agents.forecasting import ForecastRound
-from selfheal_ml.anomaly import SNAPSHOT_VERSION, DetectorBank, PointScore
+from selfheal_ml.anomaly import SNAPSHOT_VERSION, DetectorBank, PointScore, Rejected, ShardedBank
 from selfheal_ml.anomaly.bank import epoch_seconds
+from selfheal_ml.anomaly.shards import RoundPoint
 from selfheal_ml.clock import run_blocking
-from selfheal_ml.errors import ValidationError
 from selfheal_ml.events import AnomalyDetected, Event, MetricPoint, MetricsCollected, Tick
 from selfheal_ml.storage.anomalies import AnomalyRecord, AnomalyStore, ScoreRow
 
@@ -53,7 +54,8 @@ class PredictiveAgent(Agent):
     def __init__(self, context: AgentContext) -> None:
         super().__init__(context)
         extras = context.extras
-        self.bank: DetectorBank = extras.get("detector_bank") or DetectorBank()
+        self.workers = int(extras.get("scoring_workers", 0))
+        self.bank = ShardedBank(self.workers, local=extras.get("detector_bank") or DetectorBank())
         self.store: AnomalyStore | None = extras.get("anomaly_store")
         self.score_filter: Callable[[str], bool] = extras.get("score_filter") or (lambda _: True)
         self.rewarm_s = float(extras.get("rewarm_s", 24 * 3600.0))
@@ -73,7 +75,8 @@ class PredictiveAgent(Agent):
             )
 
     async def start(self) -> None:
-        if self.store is not None and not self.bank.series():
+        lost_worker = self.bank.revive()  # after a crash: that share starts over from history
+        if self.store is not None and (lost_worker or not self.bank.series()):
             await run_blocking(self.context.clock, self._rewarm)
 
     async def stop(self) -> None:
@@ -90,13 +93,15 @@ class PredictiveAgent(Agent):
                 now,
                 blob,
             )
+        self.bank.close()
 
     def _rewarm(self) -> None:
         assert self.store is not None
         cached = self.store.load_snapshot(SNAPSHOT_NAME)
         if cached is not None and cached[0] == SNAPSHOT_VERSION:
-            restored = DetectorBank.from_snapshot(cached[1])
+            restored = ShardedBank.from_snapshot(cached[1], self.workers)
             if restored is not None:
+                self.bank.close()
                 self.bank = restored
                 return
         metrics = self.context.metrics
@@ -105,11 +110,14 @@ class PredictiveAgent(Agent):
         now = self.context.clock.now()
         series = [s for s in metrics.catalogue()["series"] if self.score_filter(s)]
         history = metrics.window_many(series, now - timedelta(seconds=self.rewarm_s), now)
-        for name, frame in history.items():
-            if len(frame):
-                # naive UTC datetime64: converted in bulk (aware ones arrive as Python objects)
-                timestamps = frame["ts"].dt.tz_localize(None).to_numpy()
-                self.bank.replay(name, frame["value"].to_numpy(), timestamps)
+        # naive UTC datetime64: converted in bulk (aware ones arrive as Python objects)
+        self.bank.replay_many(
+            {
+                name: (frame["value"].to_numpy(), frame["ts"].dt.tz_localize(None).to_numpy())
+                for name, frame in history.items()
+                if len(frame)
+            }
+        )
 
     async def handle(self, event: Event) -> list[Event]:
         if isinstance(event, Tick):
@@ -152,26 +160,26 @@ class PredictiveAgent(Agent):
         """Score a round; returns the anomalous points with their verdicts and every score row.
 
         The hot loop of the agent (every point of every round): the epoch seconds of a round's
-        shared timestamp are computed once, and a row is a plain tuple.
+        shared timestamp are computed once, the bank scores the round across its shards, and a
+        row is a plain tuple.
         """
+        seconds: dict[datetime, float] = {}
+        round_points: list[RoundPoint] = []
+        for point in points:
+            ts_s = seconds.get(point.ts)
+            if ts_s is None:
+                ts_s = seconds[point.ts] = epoch_seconds(point.ts)
+            round_points.append((point.series, ts_s, point.value))
         flagged: list[tuple[MetricPoint, PointScore]] = []
         rows: list[ScoreRow] = []
-        score = self.bank.score
-        seconds: dict[datetime, float] = {}
-        for point in points:
-            ts = point.ts
-            try:
-                ts_s = seconds.get(ts)
-                if ts_s is None:
-                    ts_s = seconds[ts] = epoch_seconds(ts)
-                verdict = score(point.series, ts_s, point.value)
-            except ValidationError as exc:  # a late or non-finite point: skip, do not learn it
-                self.log.debug("skipped %s: %s", point.series, exc)
+        for point, verdict in zip(points, self.bank.score_round(round_points), strict=True):
+            if isinstance(verdict, Rejected):  # a late or non-finite point: skipped, not learned
+                self.log.debug("skipped %s: %s", point.series, verdict.reason)
                 continue
             if verdict.is_anomaly:
                 flagged.append((point, verdict))
             rows.append(
-                (point.series, ts, point.value, verdict.score, verdict.calibrated,
+                (point.series, point.ts, point.value, verdict.score, verdict.calibrated,
                  verdict.is_anomaly, verdict.expected_low, verdict.expected_high)
             )  # fmt: skip
         return flagged, rows

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 import numpy as np
@@ -105,6 +105,18 @@ class DetectorBank:
     def forget(self, series: str) -> None:
         """Drop a series' state (it restarts from scratch on its next point)."""
         self._scorers.pop(series, None)
+
+    def scorers(self, names: Iterable[str]) -> dict[str, SeriesScorer]:
+        """The live scorers of ``names`` that the bank holds (not copies)."""
+        return {name: self._scorers[name] for name in names if name in self._scorers}
+
+    def take(self, names: Iterable[str]) -> dict[str, SeriesScorer]:
+        """Remove ``names`` from the bank and return their scorers (to move them elsewhere)."""
+        return {name: self._scorers.pop(name) for name in list(names) if name in self._scorers}
+
+    def adopt(self, scorers: Mapping[str, SeriesScorer]) -> None:
+        """Hold ``scorers`` (moved from another bank with the same prototype and config)."""
+        self._scorers.update(scorers)
 
     def score(self, series: str, ts: TimestampLike, value: float) -> PointScore:
         """Score one point of ``series``, decide, then learn it (unless flagged)."""

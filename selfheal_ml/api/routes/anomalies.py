@@ -9,13 +9,12 @@ fresh detector, which scores 0 until it has warmed up.
 from __future__ import annotations
 
 import asyncio
-import copy
 from typing import Any
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from selfheal_ml.anomaly import DetectorBank
+from selfheal_ml.anomaly import DetectorBank, ShardedBank
 from selfheal_ml.api.deps import RuntimeDep
 from selfheal_ml.api.schemas import TimedValue
 from selfheal_ml.errors import ValidationError
@@ -58,15 +57,16 @@ def _check_order(points: list[TimedValue]) -> None:
             )
 
 
-def _live_bank(runtime: Runtime) -> DetectorBank | None:
+def _live_copy(runtime: Runtime, series: str) -> DetectorBank:
+    """A copy of the live state of ``series`` (what-if scoring must not teach the live bank),
+    or a fresh bank when the Predictive agent does not run."""
     supervised = runtime.agents.get("Predictive")
     bank = getattr(supervised.agent, "bank", None) if supervised else None
-    return bank if isinstance(bank, DetectorBank) else None
+    return bank.merged([series]) if isinstance(bank, ShardedBank) else DetectorBank()
 
 
 def _score(runtime: Runtime, request: ScoreRequest) -> list[PointScoreOut]:
-    live = _live_bank(runtime)
-    bank = copy.deepcopy(live) if live is not None else DetectorBank()
+    bank = _live_copy(runtime, request.series)
     scored = []
     for point in request.points:
         verdict = bank.score(request.series, point.ts, point.value)

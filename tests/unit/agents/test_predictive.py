@@ -150,3 +150,50 @@ async def test_forecast_tick_caches_forecasts(db_path: Path, sim_clock: SimClock
     assert cached is not None and len(cached.frame) == 24
     assert (cached.frame["lo_95"] <= cached.frame["mean"]).all()
     database.close()
+
+
+def _multi_round(clock: SimClock, step: int) -> MetricsCollected:
+    """Eight series (so both shards of a one-worker bank hold some), one spike at step 500."""
+    points = tuple(
+        MetricPoint(
+            series=f'host_cpu_percent{{host="h{index}",platform="p"}}',
+            ts=clock.now(),
+            value=(97.0 if step == 500 and index == 3 else 30.0 + index + (step * index) % 5),
+            labels={"host": f"h{index}", "platform": "p"},
+        )
+        for index in range(8)
+    )
+    return MetricsCollected(ts=clock.now(), source="test", points=points)
+
+
+async def test_a_scoring_worker_changes_nothing_but_where_series_are_scored(
+    db_path: Path, sim_clock: SimClock
+) -> None:
+    database = Database(db_path)
+    alone = PredictiveAgent(_context(database, sim_clock))
+    context = _context(database, sim_clock)
+    context.extras["scoring_workers"] = 1
+    sharded = PredictiveAgent(context)
+    found: dict[str, list[tuple[str, float, float]]] = {"alone": [], "sharded": []}
+    try:
+        for step in range(600):
+            sim_clock.advance(30)
+            event = _multi_round(sim_clock, step)
+            for name, agent in (("alone", alone), ("sharded", sharded)):
+                found[name] += [
+                    (e.series, e.value, e.score)
+                    for e in await agent.handle(event)
+                    if isinstance(e, AnomalyDetected)
+                ]
+        assert found["sharded"] == found["alone"]
+        assert ('host_cpu_percent{host="h3",platform="p"}', 97.0) in [
+            (series, value) for series, value, _ in found["alone"]
+        ]
+        await sharded.stop()  # snapshot, then the worker stops
+        restarted = PredictiveAgent(context)
+        await restarted.start()
+        assert restarted.bank.series() == alone.bank.series()
+        await restarted.stop()
+    finally:
+        sharded.bank.close()
+        database.close()

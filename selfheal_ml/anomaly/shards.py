@@ -1,0 +1,299 @@
+"""Score a round of many series on more than one core: the detector bank split across processes.
+
+Every collection round the Predictive agent scores each series once (158 of them in the demo),
+and each series' scorer is independent of every other, so the series can be shared out:
+:class:`ShardedBank` keeps one share in this process and hands the others to worker processes,
+each holding an ordinary :class:`DetectorBank` for its share. A round sends every worker its
+points, scores the local share meanwhile, then collects the workers' verdicts. The verdicts are
+the ones a single bank gives, bit for bit: each series runs the same code on the same points in
+the same order, only somewhere else. A series always lives in the same shard (a CRC-32 of its
+name), so its state never moves.
+
+In the 7-day demo scoring is about half of the wall time; one worker on a 2-core machine halves
+that part (``docs/benchmarks.md``). ``workers=0`` keeps everything in this process (the
+service's default: one process, less memory).
+
+Workers start with the ``spawn`` method: the service has DuckDB and asyncio threads, and
+forking a process with threads is unsafe. A worker that dies is noticed on the next call
+(:class:`ScoringWorkerLostError`); :meth:`ShardedBank.revive` starts a fresh, empty one, and the
+caller re-warms its series from stored history, which is the source of truth.
+
+>>> import numpy as np
+>>> bank = ShardedBank(workers=0)
+>>> bank.replay_many({"api.latency_ms": (np.full(500, 100.0), np.arange(500) * 60.0)})
+500
+>>> [verdict.is_anomaly for verdict in bank.score_round([("api.latency_ms", 30_000.0, 900.0)])]
+[True]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import pickle
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from selfheal_ml.anomaly.bank import DetectorBank
+from selfheal_ml.anomaly.base import Detector
+from selfheal_ml.anomaly.scoring import PointScore, ScoringConfig
+from selfheal_ml.errors import ValidationError
+
+RoundPoint = tuple[str, float, float]
+"""(series, epoch seconds, value): one point of a round."""
+
+History = tuple[npt.NDArray[np.float64], npt.NDArray[Any]]
+"""(values, timestamps) of one series, oldest first, as :meth:`DetectorBank.replay` takes them."""
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A point the bank refused (late, duplicate or not finite): it was neither scored nor
+    learned; ``reason`` is the validation message."""
+
+    reason: str
+
+
+class ScoringWorkerLostError(RuntimeError):
+    """A scoring worker process stopped; its share of the series must be re-warmed."""
+
+
+def shard_of(series: str, shards: int) -> int:
+    """The shard that owns ``series`` (0 is this process): stable across runs and machines.
+
+    >>> shard_of("api.latency_ms", 1), shard_of("api.latency_ms", 2) in (0, 1)
+    (0, True)
+    """
+    return zlib.crc32(series.encode()) % shards
+
+
+def score_points(bank: DetectorBank, points: Sequence[RoundPoint]) -> list[PointScore | Rejected]:
+    """Score ``points`` in order with ``bank``; a refused point becomes :class:`Rejected`."""
+    verdicts: list[PointScore | Rejected] = []
+    score = bank.score
+    for series, ts_s, value in points:
+        try:
+            verdicts.append(score(series, ts_s, value))
+        except ValidationError as exc:
+            verdicts.append(Rejected(str(exc)))
+    return verdicts
+
+
+def replay_histories(bank: DetectorBank, histories: Mapping[str, History]) -> int:
+    """Re-warm every series in ``histories``; returns the points learned."""
+    return sum(bank.replay(name, values, stamps) for name, (values, stamps) in histories.items())
+
+
+def _serve(connection: Connection) -> None:
+    """A worker's loop: one bank, one request at a time, until ``stop`` or a closed pipe."""
+    bank: DetectorBank = pickle.loads(connection.recv_bytes())
+    handlers: dict[str, Callable[[Any], object]] = {
+        "score": lambda points: score_points(bank, points),
+        "replay": lambda histories: replay_histories(bank, histories),
+        "series": lambda _: bank.series(),
+        "export": lambda names: bank.scorers(names),
+        "forget": lambda name: bank.forget(name),
+    }
+    while True:
+        try:
+            command, payload = connection.recv()
+        except EOFError:
+            return
+        if command == "stop":
+            return
+        try:
+            connection.send(("ok", handlers[command](payload)))
+        except Exception as exc:  # the caller raises it; the worker keeps its state and serves on
+            connection.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+class _Worker:
+    """One worker process and the parent's end of its pipe."""
+
+    def __init__(self, template: DetectorBank) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.connection, child = context.Pipe()
+        self.process: BaseProcess = context.Process(
+            target=_serve, args=(child,), name="selfheal-scoring", daemon=True
+        )
+        self.process.start()
+        child.close()
+        self.connection.send_bytes(pickle.dumps(template, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def send(self, command: str, payload: object = None) -> None:
+        try:
+            self.connection.send((command, payload))
+        except (OSError, EOFError) as exc:
+            raise ScoringWorkerLostError(f"scoring worker stopped: {exc!r}") from exc
+
+    def receive(self) -> Any:
+        try:
+            status, answer = self.connection.recv()
+        except (OSError, EOFError) as exc:
+            raise ScoringWorkerLostError(f"scoring worker stopped: {exc!r}") from exc
+        if status == "error":
+            raise RuntimeError(f"scoring worker failed: {answer}")
+        return answer
+
+    def ask(self, command: str, payload: object = None) -> Any:
+        self.send(command, payload)
+        return self.receive()
+
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, EOFError):  # already gone: nothing to tell it
+            self.connection.send(("stop", None))
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=5)
+        self.connection.close()
+
+
+class ShardedBank:
+    """A :class:`DetectorBank` whose series are shared out over this process and ``workers``
+    worker processes. Call :meth:`close` when done (the workers are daemons: they also end
+    with this process)."""
+
+    def __init__(
+        self,
+        workers: int = 0,
+        prototype: Detector | Callable[[], Detector] | None = None,
+        config: ScoringConfig | None = None,
+        *,
+        local: DetectorBank | None = None,
+    ) -> None:
+        if workers < 0:
+            raise ValidationError("workers", f"expected a number >= 0, got {workers}")
+        self.local = local if local is not None else DetectorBank(prototype, config)
+        self._template = DetectorBank(self.local.prototype, self.local.config)
+        self._workers: list[_Worker | None] = [None] * workers
+        if workers:
+            self._move_remote_series()
+
+    @property
+    def shards(self) -> int:
+        """This process plus the workers."""
+        return 1 + len(self._workers)
+
+    def _worker(self, shard: int) -> _Worker:
+        worker = self._workers[shard - 1]
+        if worker is None:
+            worker = self._workers[shard - 1] = _Worker(self._template)
+        return worker
+
+    def _move_remote_series(self) -> None:
+        """Hand the series a restored bank holds for other shards to their workers."""
+        for shard in range(1, self.shards):
+            names = [name for name in self.local.series() if shard_of(name, self.shards) == shard]
+            if names:
+                share = DetectorBank(self.local.prototype, self.local.config)
+                share.adopt(self.local.take(names))
+                self._workers[shard - 1] = _Worker(share)
+
+    # ---- the DetectorBank operations, spread over the shards --------------------------------
+    def score_round(self, points: Sequence[RoundPoint]) -> list[PointScore | Rejected]:
+        """Score a round (each point as :meth:`DetectorBank.score` would), in parallel across
+        the shards; verdicts come back in the order of ``points``."""
+        if not self._workers:
+            return score_points(self.local, points)
+        shares: list[list[int]] = [[] for _ in range(self.shards)]
+        for position, (series, _, _) in enumerate(points):
+            shares[shard_of(series, self.shards)].append(position)
+        asked = [s for s in range(1, self.shards) if shares[s]]
+        for shard in asked:
+            self._worker(shard).send("score", [points[p] for p in shares[shard]])
+        verdicts: list[PointScore | Rejected | None] = [None] * len(points)
+        local = score_points(self.local, [points[p] for p in shares[0]])
+        for position, verdict in zip(shares[0], local, strict=True):
+            verdicts[position] = verdict
+        for shard in asked:
+            answers = self._worker(shard).receive()
+            for position, verdict in zip(shares[shard], answers, strict=True):
+                verdicts[position] = verdict
+        return [verdict for verdict in verdicts if verdict is not None]
+
+    def score(self, series: str, ts_s: float, value: float) -> PointScore:
+        """One point (raises :class:`ValidationError` like :meth:`DetectorBank.score`)."""
+        (verdict,) = self.score_round([(series, ts_s, value)])
+        if isinstance(verdict, Rejected):
+            raise ValidationError("point", verdict.reason)
+        return verdict
+
+    def replay_many(self, histories: Mapping[str, History]) -> int:
+        """Re-warm many series from stored history, every shard at once; returns points learned."""
+        shares: list[dict[str, History]] = [{} for _ in range(self.shards)]
+        for name, history in histories.items():
+            shares[shard_of(name, self.shards)][name] = history
+        asked = [s for s in range(1, self.shards) if shares[s]]
+        for shard in asked:
+            self._worker(shard).send("replay", shares[shard])
+        learned = replay_histories(self.local, shares[0])
+        return learned + sum(int(self._worker(shard).receive()) for shard in asked)
+
+    def series(self) -> list[str]:
+        """Every series any shard holds state for."""
+        names = self.local.series()
+        for worker in self._workers:
+            if worker is not None:
+                names += worker.ask("series")
+        return sorted(names)
+
+    def forget(self, series: str) -> None:
+        """Drop one series' state wherever it lives."""
+        shard = shard_of(series, self.shards)
+        if shard == 0:
+            self.local.forget(series)
+        elif self._workers[shard - 1] is not None:
+            self._worker(shard).ask("forget", series)
+
+    def merged(self, names: Sequence[str] | None = None) -> DetectorBank:
+        """A single :class:`DetectorBank` holding a copy of ``names`` (every series by default)
+        from every shard: for snapshots and what-if scoring that must not touch the live state."""
+        wanted = self.series() if names is None else list(names)
+        merged = DetectorBank(self.local.prototype, self.local.config)
+        local = [name for name in wanted if shard_of(name, self.shards) == 0]
+        merged.adopt(pickle.loads(pickle.dumps(self.local.scorers(local))))  # a deep copy
+        for shard in range(1, self.shards):
+            remote = [name for name in wanted if shard_of(name, self.shards) == shard]
+            if remote and self._workers[shard - 1] is not None:
+                merged.adopt(self._worker(shard).ask("export", remote))  # copied by the pipe
+        return merged
+
+    def snapshot(self) -> bytes:
+        """Every shard's state as one :meth:`DetectorBank.snapshot` (the format does not depend
+        on how many workers wrote it)."""
+        return self.merged().snapshot()
+
+    @staticmethod
+    def from_snapshot(blob: bytes, workers: int = 0) -> ShardedBank | None:
+        """The bank in ``blob`` shared out over ``workers``, or None on a version mismatch."""
+        bank = DetectorBank.from_snapshot(blob)
+        return None if bank is None else ShardedBank(workers, local=bank)
+
+    def revive(self) -> bool:
+        """Replace workers that stopped with fresh, empty ones; True if any did (the caller
+        then re-warms from history: those series start over)."""
+        lost = False
+        for index, worker in enumerate(self._workers):
+            if worker is not None and not worker.alive():
+                worker.close()
+                self._workers[index] = None
+                lost = True
+        return lost
+
+    def close(self) -> None:
+        """Stop the workers (their state is lost: snapshot first if it is wanted)."""
+        for index, worker in enumerate(self._workers):
+            if worker is not None:
+                worker.close()
+                self._workers[index] = None

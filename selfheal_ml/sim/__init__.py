@@ -24,8 +24,10 @@ Public API::
 
 Time integrates in 30 s steps; stretches during which no fault or repair side effect starts or
 ends are computed as one numpy batch (noise, campaigns, counters included), so one long
-``advance`` gives exactly the same result as many short ones, and a simulated week of five
-platforms takes well under a second in bulk (see docs/benchmarks.md).
+``advance`` gives the same series values as many short ones (the Prometheus counters may differ
+in the last digits: their running sums round differently when the time is cut differently),
+and a simulated week of five platforms takes well under a second in bulk (see
+docs/benchmarks.md).
 
 Series catalogue (``MetricPoint.series`` is ``series_key(name, labels)``):
 

@@ -18,7 +18,7 @@ PlaybookEntry(signature='sig', strategy='clear_cache', attempts=1, successes=1)
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -254,6 +254,28 @@ class IncidentStore:
             return conn.execute(
                 f"SELECT {_INCIDENT_COLUMNS} FROM incidents {where} ORDER BY opened_at",
                 [] if source is None else [source],
+            ).df()
+
+    def recent_incidents(self, limit: int, status: str | None = None) -> pd.DataFrame:
+        """The ``limit`` newest incidents (newest first), of one ``status`` if given: what the
+        API lists, without reading the whole history."""
+        where = "" if status is None else "WHERE status = ?"
+        with self.database.read() as conn:
+            return conn.execute(
+                f"SELECT {_INCIDENT_COLUMNS} FROM incidents {where}"
+                " ORDER BY opened_at DESC, incident_id LIMIT ?",
+                [limit] if status is None else [status, limit],
+            ).df()
+
+    def attempts_of(self, incident_ids: Iterable[str]) -> pd.DataFrame:
+        """The repair attempts of the given incidents, as :meth:`attempts_frame` has them."""
+        wanted = sorted(set(incident_ids))
+        with self.database.read() as conn:
+            return conn.execute(
+                "SELECT r.*, i.platforms, i.root_cause, i.signature FROM incident_repairs r"
+                " LEFT JOIN incidents i USING (incident_id)"
+                " WHERE list_contains(?::VARCHAR[], r.incident_id) ORDER BY r.ts",
+                [wanted],
             ).df()
 
     def attempts_frame(self) -> pd.DataFrame:

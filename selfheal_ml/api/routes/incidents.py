@@ -109,17 +109,12 @@ def list_incidents(
     status: Literal["open", "resolved", "escalated", "all"] = "all",
     limit: int = Query(default=50, ge=1, le=1000),
 ) -> list[dict[str, Any]]:
-    """Recent incidents, newest first, each with its repair attempts."""
-    frame = runtime.incidents.incidents_frame()
-    if status != "all" and not frame.empty:
-        frame = frame[frame["status"] == status]
-    if frame.empty:
-        return []
-    newest = frame.sort_values("opened_at", ascending=False, kind="stable").head(limit)
-    rows = newest.to_dict("records")
-    attempts = _attempts_by_incident(
-        runtime.incidents.attempts_frame(), {str(row["incident_id"]) for row in rows}
-    )
+    """Recent incidents, newest first, each with its repair attempts (two bounded queries,
+    whatever the size of the history)."""
+    store = runtime.incidents
+    rows = store.recent_incidents(limit, None if status == "all" else status).to_dict("records")
+    ids = {str(row["incident_id"]) for row in rows}
+    attempts = _attempts_by_incident(store.attempts_of(ids), ids)
     return [incident_json(row, attempts[str(row["incident_id"])]) for row in rows]
 
 
@@ -132,7 +127,7 @@ def get_incident(id: str, runtime: RuntimeDep) -> dict[str, Any]:
             status_code=404,
             detail={"error": f"path.id: no incident {id!r}", "field": "path.id"},
         )
-    attempts = _attempts_by_incident(runtime.incidents.attempts_frame(), {id})
+    attempts = _attempts_by_incident(runtime.incidents.attempts_of([id]), {id})
     return incident_json(row, attempts[id])
 
 

@@ -141,3 +141,32 @@ def test_read_only_open_sees_the_history(db_path: Path) -> None:
     reader = Database(db_path, read_only=True)
     assert len(IncidentStore(reader).incidents_frame()) == 1
     reader.close()
+
+
+def test_recent_incidents_are_the_newest_first_bounded_and_filtered(store: IncidentStore) -> None:
+    store.append_history([_incident(number) for number in range(6)])
+    store.open_incident(
+        HistoryIncident(
+            incident_id="open-one",
+            started_at=None,
+            opened_at=T0 + timedelta(hours=2, minutes=30),
+            closed_at=None,
+            platforms=("a",),
+            severity="warning",
+            status="open",
+            root_cause=None,
+            record=IncidentRecord(opened_at=T0),
+        )
+    )
+    assert list(store.recent_incidents(3)["incident_id"]) == ["i5", "i4", "i3"]
+    assert list(store.recent_incidents(10, "open")["incident_id"]) == ["open-one"]
+    assert len(store.recent_incidents(10, "resolved")) == 6
+    assert store.recent_incidents(10, "escalated").empty
+
+
+def test_attempts_of_reads_only_the_incidents_asked_for(store: IncidentStore) -> None:
+    store.append_history([_incident(number) for number in range(4)])
+    attempts = store.attempts_of(["i1", "i3", "unknown"])
+    assert sorted(attempts["incident_id"]) == ["i1", "i3"]
+    assert list(attempts.columns) == list(store.attempts_frame().columns)
+    assert store.attempts_of([]).empty

@@ -2,10 +2,10 @@
 
 :class:`MSTLForecaster` splits the working series (log when every value is positive) with
 statsmodels ``MSTL`` into a daily (24) and a weekly (168) season plus trend and remainder; a
-season is used only when the history holds at least two of its cycles, and with one season it
-is plain ``STL``. Each season is forecast by repeating its last cycle; the seasonally adjusted
-series (trend + remainder, last ``window`` steps) is forecast by statsmodels exponential
-smoothing: simple (``trend=False``) or with a damped additive trend. This is the
+season is used only when the history holds two of its cycles (more than two when it joins
+another season: MSTL's rule), and with one season it is plain ``STL``. Each season is forecast
+by repeating its last cycle; the seasonally adjusted series (trend + remainder, last ``window``
+steps) is forecast by statsmodels exponential smoothing: simple (``trend=False``) or with a damped additive trend. This is the
 statsforecast ``MSTL`` recipe. One decomposition pass and one inner STL iteration keep it
 around 20 ms per series; intervals come from the ETS error formula on the smoothing fit.
 """
@@ -58,6 +58,8 @@ class MSTLForecaster(FallbackForecaster):
 
     def _fit_model(self, values: FloatArray) -> None:
         usable = tuple(period for period in self.periods if values.size >= 2 * period)
+        if len(usable) > 1:  # MSTL drops (with a warning) a period half the series or longer
+            usable = tuple(period for period in usable if period < values.size / 2) or usable[:1]
         if not usable:
             raise FitFailedError(f"needs two cycles of {min(self.periods)}, got {values.size}")
         self.log_ = use_log(values, self.log)

@@ -93,3 +93,15 @@ def test_intervals_are_nested_for_any_series(
         assert np.all(forecast.mean <= forecast.upper[50])
         assert np.all(forecast.upper[50] <= forecast.upper[80])
         assert np.all(forecast.upper[80] <= forecast.upper[95])
+
+
+@pytest.mark.parametrize("hours", [336, 337])
+def test_mstl_fits_a_history_of_exactly_two_weeks(hours: int) -> None:
+    """Exactly two weekly cycles: statsmodels drops the weekly period (it is half the series),
+    so only the daily one may be asked for (it used to fail with an IndexError)."""
+    steps = np.arange(hours)
+    values = 50 + 5 * np.sin(2 * np.pi * steps / 24) + 0.01 * steps
+    model = MSTLForecaster().fit(values)
+    forecast = model.forecast(24, levels=[80])
+    assert not forecast.fallback_used
+    assert sorted(model.seasons_) == ([24] if hours == 336 else [24, 168])

@@ -12,9 +12,10 @@ resource series for credible breaches of their limits (``BreachPredicted``); see
 
 Ports (``AgentContext.extras``): ``detector_bank`` (a ``DetectorBank``; a default one if
 absent), ``scoring_workers`` (processes that score a share of the series beside this one, see
-``anomaly.shards``; 0 by default), ``anomaly_store`` (``AnomalyStore``), ``score_filter`` (which series to score; all by
-default), ``rewarm_s`` (history to replay, default 24 h), ``store_every_s`` (see BatchWriter),
-``forecast_store`` (``ForecastStore``) and ``forecast_filter`` (series to forecast).
+``anomaly.shards``; 0 by default), ``anomaly_store`` (``AnomalyStore``), ``score_filter``
+(which series to score; all by default), ``rewarm_s`` (history to replay, default 24 h),
+``store_every_s`` (see BatchWriter), ``forecast_store`` (``ForecastStore``) and
+``forecast_filter`` (series to forecast).
 """
 
 from __future__ import annotations

@@ -5,9 +5,10 @@ statsmodels ``MSTL`` into a daily (24) and a weekly (168) season plus trend and 
 season is used only when the history holds two of its cycles (more than two when it joins
 another season: MSTL's rule), and with one season it is plain ``STL``. Each season is forecast
 by repeating its last cycle; the seasonally adjusted series (trend + remainder, last ``window``
-steps) is forecast by statsmodels exponential smoothing: simple (``trend=False``) or with a damped additive trend. This is the
-statsforecast ``MSTL`` recipe. One decomposition pass and one inner STL iteration keep it
-around 20 ms per series; intervals come from the ETS error formula on the smoothing fit.
+steps) is forecast by statsmodels exponential smoothing: simple (``trend=False``) or with a
+damped additive trend. This is the statsforecast ``MSTL`` recipe. One decomposition pass and one
+inner STL iteration keep it around 20 ms per series; intervals come from the ETS error formula
+on the smoothing fit.
 """
 
 from __future__ import annotations

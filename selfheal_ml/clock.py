@@ -92,8 +92,8 @@ async def run_blocking(
 
     Real time: in a worker thread, so the API and the timers stay responsive meanwhile.
     Virtual time: inline. Nothing waits on the event loop there (the scheduler drains the bus
-    after every tick), so a thread hop per call would only add hand-offs of the GIL: 16 % of a
-    2-day demo's wall time. Inline also makes the order of the work independent of threads.
+    after every tick), so a thread hop per call would only add hand-offs of the GIL, a visible
+    share of a demo's time. Inline also makes the order of the work independent of threads.
 
     >>> asyncio.run(run_blocking(SimClock(), sum, [1, 2, 3]))
     6

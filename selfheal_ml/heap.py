@@ -4,8 +4,8 @@ Once the agents have started, almost everything on the heap lives as long as the
 imported libraries (pandas, DuckDB, scikit-learn, statsmodels, MLflow: some 360 000 tracked
 objects) and the detector bank (per series, windows of thousands of floats). A full collection
 walks all of it, and full collections keep coming because each round's write buffers survive
-long enough to be promoted: in a 2-day demo, 28 full collections took 5.9 s of 40 s. None of
-that heap is garbage, so :func:`long_lived_heap_frozen` collects once and then moves it to the
+long enough to be promoted (in profiles of the demo they were a large share of its time). None
+of that heap is garbage, so :func:`long_lived_heap_frozen` collects once and then moves it to the
 permanent generation (``gc.freeze``, the technique CPython documents for servers with a large
 warm heap); later collections only walk what was allocated since. On exit it unfreezes, so a
 test process that runs many short runtimes still frees them.

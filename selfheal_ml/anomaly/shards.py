@@ -9,9 +9,10 @@ the ones a single bank gives, bit for bit: each series runs the same code on the
 the same order, only somewhere else. A series always lives in the same shard (a CRC-32 of its
 name), so its state never moves.
 
-In the 7-day demo scoring is about half of the wall time; one worker on a 2-core machine halves
-that part (``docs/benchmarks.md``). ``workers=0`` keeps everything in this process (the
-service's default: one process, less memory).
+Scoring is the largest single part of a demo round; with one worker the 7-day demo runs 1.21x
+faster on a 2-core machine (``tests/benchmarks/test_demo_speed.py``, ``docs/benchmarks.md``).
+``workers=0`` keeps everything in this process (the service's default: one process, less
+memory).
 
 Workers start with the ``spawn`` method: the service has DuckDB and asyncio threads, and
 forking a process with threads is unsafe. A worker that dies is noticed on the next call

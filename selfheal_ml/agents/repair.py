@@ -8,8 +8,10 @@ plausible means a human) and works the plan one step at a time:
    collection. An incident that recovered by itself gets no repair: nothing is done to a
    healthy target (it stays watched for :data:`RECOVERED_WATCH_S`: if it breaks again, the
    plan resumes). An incident with no live signal to watch (only a predicted breach) is
-   handed to a person: a repair that cannot be verified is not attempted. An incident
-   escalated for want of a plausible strategy resumes when a later diagnosis brings one.
+   handed to a person: a repair that cannot be verified is not attempted. An incident with no
+   plausible strategy yet waits ``plan_wait_s`` for a revised diagnosis (the cause's own
+   signal often arrives a check or two after the first alert) before it is escalated, and an
+   escalated one resumes when a later diagnosis brings a strategy.
 2. **Propose** the step's action through the ``repair_service`` (guard, executor, audit log).
    ``executed`` starts verification; ``pending_approval`` waits for a human (and escalates
    when the approval times out or is denied); a refusal for cooldown, rate limit or blast
@@ -31,7 +33,8 @@ strategy to the executor action that carries it out, by default the strategy its
 no executor serves that name, :data:`STRATEGY_ACTIONS`), ``strategy_params`` (default
 executor parameters per strategy, e.g. ``{"reset_db_connections": {"older_than_s": 60}}``;
 what the Diagnostic agent's investigators found, ``details["action_params"][strategy]``, wins),
-``repair`` (numbers: ``verify_s`` 300, ``recovery_checks`` 2, ``retry_for_s`` 900).
+``repair`` (numbers: ``verify_s`` 300, ``recovery_checks`` 2, ``retry_for_s`` 900,
+``plan_wait_s`` 180).
 """
 
 from __future__ import annotations
@@ -68,7 +71,12 @@ STRATEGY_ACTIONS: Mapping[str, str] = {
     "clear_cache": "redis_memory_purge",
     "restart_service": "restart_process",
 }
-DEFAULTS: dict[str, float] = {"verify_s": 300.0, "recovery_checks": 2, "retry_for_s": 900.0}
+DEFAULTS: dict[str, float] = {
+    "verify_s": 300.0,
+    "recovery_checks": 2,
+    "retry_for_s": 900.0,
+    "plan_wait_s": 180.0,
+}
 #: Strategies whose own side effects outlast the default window: a flushed cache is cold for
 #: about 10 min, a restore takes the database away for a minute, an index build or a new
 #: instance takes a few minutes to show.
@@ -110,6 +118,19 @@ class RepairCase:
     retry_since: datetime | None = None
     recovered_streak: int = 0
     recovered_at: datetime | None = None
+    planless_since: datetime | None = None  # waiting for a diagnosis that names a strategy
+
+
+def _target_of(event: IncidentDiagnosed) -> tuple[str, str, dict[str, dict[str, Any]]]:
+    """(target, its platform, executor parameters per strategy) of a diagnosis."""
+    details = event.details
+    target = str(details.get("target") or (event.platforms[0] if event.platforms else "unknown"))
+    params = {
+        strategy: dict(values)
+        for strategy, values in (details.get("action_params") or {}).items()
+        if isinstance(values, Mapping)
+    }
+    return target, str(details.get("target_platform") or target), params
 
 
 class RepairAgent(Agent):
@@ -170,28 +191,28 @@ class RepairAgent(Agent):
         details = event.details
         case = self.cases.get(event.incident_id)
         plan = await run_blocking(self.context.clock, self._plan, event)
+        target, platform, params = _target_of(event)
         if case is not None:
             if case.state == "resolved":
                 return []
             case.plan = [step for step in plan if step.strategy not in case.tried]
             case.triggers = list(details.get("triggers") or case.triggers)
+            if case.state in ("ready", "escalated") and not case.tried:
+                # nothing done yet: the revision may have moved the cause (the platform's
+                # latency first, then the database's slow queries behind it)
+                case.target, case.platform, case.params = target, platform, params
             if case.state == "escalated" and not case.tried and case.plan:
                 case.state = "ready"  # escalated for want of a plan; now there is one
                 return await self._advance(case, event.ts)
             return []
-        target = details.get("target") or (event.platforms[0] if event.platforms else "unknown")
         case = RepairCase(
             incident_id=event.incident_id,
             correlation_id=event.correlation_id,
-            target=str(target),
-            platform=str(details.get("target_platform") or target),
+            target=target,
+            platform=platform,
             triggers=list(details.get("triggers") or []),
             plan=plan,
-            params={
-                strategy: dict(values)
-                for strategy, values in (details.get("action_params") or {}).items()
-                if isinstance(values, Mapping)
-            },
+            params=params,
         )
         self.cases[event.incident_id] = case
         for trigger in case.triggers:  # values kept from an earlier incident are stale
@@ -259,9 +280,17 @@ class RepairAgent(Agent):
                 self.log.info("incident %s recovered before any repair", case.incident_id)
                 return []
             if not case.plan:
-                reason = "no repair strategy is plausible enough; a person must look"
                 if case.tried:
                     reason = f"tried {', '.join(case.tried)} without recovery; a person must look"
+                    return self._escalate(case, now, reason)
+                case.planless_since = case.planless_since or now
+                waited_s = (now - case.planless_since).total_seconds()
+                if waited_s < self.numbers["plan_wait_s"]:
+                    return []  # a revised diagnosis may still name the cause (next ticks)
+                reason = (
+                    f"no repair strategy is plausible enough after {waited_s:.0f} s of"
+                    " diagnosis; a person must look"
+                )
                 return self._escalate(case, now, reason)
             case.step, case.approved_by = case.plan.pop(0), None
         step = case.step

@@ -230,6 +230,7 @@ async def test_low_confidence_escalates_without_touching_anything(
     executor = RecordingExecutor()
     agent = _agent(sim_clock, _service(database, sim_clock, executor))
     produced = await agent.handle(_diagnosis(sim_clock, confidence=0.1))
+    produced += await _rounds(agent, sim_clock, 0.5, 3)  # the wait for a better diagnosis
     assert executor.calls == []
     assert [type(e).__name__ for e in produced] == ["RepairEscalated"]
 
@@ -340,10 +341,28 @@ async def test_a_later_diagnosis_with_a_plan_resumes_an_escalated_case(
     executor = RecordingExecutor()
     agent = _agent(sim_clock, _service(database, sim_clock, executor))
     first = await agent.handle(_diagnosis(sim_clock, candidates=[]))
-    assert [type(e).__name__ for e in first] == ["RepairEscalated"]
+    first += await _rounds(agent, sim_clock, 0.5, 3)
+    escalations = [e for e in first if isinstance(e, RepairEscalated)]
+    assert len(escalations) == 1 and "after 180 s" in escalations[0].reason
     sim_clock.advance(60)
     await agent.handle(_diagnosis(sim_clock))  # revision 2 names a cause
     assert [call.action for call in executor.calls] == ["restart_service"]
+
+
+async def test_an_incident_without_a_strategy_waits_for_a_revised_diagnosis(
+    database: Database, sim_clock: SimClock
+) -> None:
+    """The first diagnosis had only an alert (no cause yet); a person is not paged while the
+    next checks may still name one, and the revision's fix runs without an escalation."""
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor))
+    produced = await agent.handle(_diagnosis(sim_clock, candidates=[]))
+    produced += await _rounds(agent, sim_clock, 0.5, 2)  # 120 s: still within plan_wait_s
+    assert produced == [] and executor.calls == []
+    produced += await agent.handle(_diagnosis(sim_clock))  # revision 2 names a cause
+    produced += await _rounds(agent, sim_clock, 0.5, 1)
+    assert [call.action for call in executor.calls] == ["restart_service"]
+    assert not [e for e in produced if isinstance(e, RepairEscalated)]
 
 
 async def test_values_left_from_an_earlier_incident_do_not_count_as_recovery(
@@ -358,3 +377,28 @@ async def test_values_left_from_an_earlier_incident_do_not_count_as_recovery(
     sim_clock.advance(3600)
     await agent.handle(_diagnosis(sim_clock, "second"))
     assert [call.incident_id for call in executor.calls] == ["first", "second"]
+
+
+async def test_a_revision_that_moves_the_cause_moves_the_repair_target(
+    database: Database, sim_clock: SimClock
+) -> None:
+    """First the platform's latency alert alone (no cause, target the platform); then the
+    database's slow queries name the cause behind it: the fix goes to the database."""
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor))
+    await agent.handle(_diagnosis(sim_clock, candidates=[], target="shop"))
+    await _rounds(agent, sim_clock, 0.5, 1)
+    revision = _diagnosis(
+        sim_clock,
+        candidates=[("stuck_cache", "clear_cache", 0.9)],
+        target="shop-cache",
+        action_params={"clear_cache": {"pattern": "orders:*"}},
+    )
+    await agent.handle(revision)
+    await _rounds(agent, sim_clock, 0.5, 1)
+    [call] = executor.calls
+    assert (call.action, call.target, dict(call.params)) == (
+        "clear_cache",
+        "shop-cache",
+        {"pattern": "orders:*"},
+    )

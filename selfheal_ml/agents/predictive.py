@@ -76,8 +76,9 @@ class PredictiveAgent(Agent):
             )
 
     async def start(self) -> None:
-        lost_worker = self.bank.revive()  # after a crash: that share starts over from history
-        if self.store is not None and (lost_worker or not self.bank.series()):
+        # a share without a live worker (first start, after stop, a crashed worker) is empty
+        missing_share = self.bank.revive()
+        if self.store is not None and (missing_share or not self.bank.series()):
             await run_blocking(self.context.clock, self._rewarm)
 
     async def stop(self) -> None:

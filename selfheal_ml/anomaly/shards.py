@@ -16,8 +16,9 @@ memory).
 
 Workers start with the ``spawn`` method: the service has DuckDB and asyncio threads, and
 forking a process with threads is unsafe. A worker that dies is noticed on the next call
-(:class:`ScoringWorkerLostError`); :meth:`ShardedBank.revive` starts a fresh, empty one, and the
-caller re-warms its series from stored history, which is the source of truth.
+(:class:`ScoringWorkerLostError`); :meth:`ShardedBank.revive` forgets it (a fresh, empty one
+starts on the next call), and the caller re-warms its series from stored history, which is the
+source of truth.
 
 >>> import numpy as np
 >>> bank = ShardedBank(workers=0)
@@ -282,15 +283,16 @@ class ShardedBank:
         return None if bank is None else ShardedBank(workers, local=bank)
 
     def revive(self) -> bool:
-        """Replace workers that stopped with fresh, empty ones; True if any did (the caller
-        then re-warms from history: those series start over)."""
-        lost = False
+        """Forget workers that stopped; True if any share has no live worker (never started,
+        closed, or died). Its series then start over empty, so the caller re-warms them (from
+        a snapshot or the stored history)."""
+        missing = False
         for index, worker in enumerate(self._workers):
             if worker is not None and not worker.alive():
                 worker.close()
-                self._workers[index] = None
-                lost = True
-        return lost
+                self._workers[index] = worker = None
+            missing = missing or worker is None
+        return missing
 
     def close(self) -> None:
         """Stop the workers (their state is lost: snapshot first if it is wanted)."""

@@ -190,6 +190,13 @@ async def test_a_scoring_worker_changes_nothing_but_where_series_are_scored(
             (series, value) for series, value, _ in found["alone"]
         ]
         await sharded.stop()  # snapshot, then the worker stops
+        await sharded.start()  # as the supervisor restarts a failed agent: from the snapshot
+        assert sharded.bank.series() == alone.bank.series()
+        sim_clock.advance(30)
+        event = _multi_round(sim_clock, 600)
+        again = [(e.series, e.value, e.score) for e in await sharded.handle(event)]
+        assert again == [(e.series, e.value, e.score) for e in await alone.handle(event)]
+        await sharded.stop()
         restarted = PredictiveAgent(context)
         await restarted.start()
         assert restarted.bank.series() == alone.bank.series()

@@ -145,6 +145,10 @@ def test_a_lost_worker_is_reported_then_replaced_empty(sharded: ShardedBank) -> 
     assert sharded.revive() is True
     assert set(sharded.series()) == {name for name in SERIES if shard_of(name, 2) == 0}
     assert len(sharded.score_round(_rounds(1, first=6)[0])) == len(SERIES)
+    assert sharded.revive() is False  # the new worker runs
+    sharded.close()
+    assert sharded.revive() is True  # closed: its share is gone until re-warmed
+    assert ShardedBank(workers=0).revive() is False
 
 
 def test_negative_workers_is_a_validation_error_naming_the_setting() -> None:

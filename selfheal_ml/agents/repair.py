@@ -197,7 +197,7 @@ class RepairAgent(Agent):
                 return []
             case.plan = [step for step in plan if step.strategy not in case.tried]
             case.triggers = list(details.get("triggers") or case.triggers)
-            if case.state in ("ready", "escalated") and not case.tried:
+            if case.state in ("ready", "escalated", "recovered") and not case.tried:
                 # nothing done yet: the revision may have moved the cause (the platform's
                 # latency first, then the database's slow queries behind it)
                 case.target, case.platform, case.params = target, platform, params

@@ -402,3 +402,22 @@ async def test_a_revision_that_moves_the_cause_moves_the_repair_target(
         "shop-cache",
         {"pattern": "orders:*"},
     )
+
+
+async def test_a_revision_retargets_an_incident_that_looked_recovered(
+    database: Database, sim_clock: SimClock
+) -> None:
+    """The first diagnosis (no cause, the platform) looked recovered for a check under load;
+    the revision names the cache; when the signal breaks again the fix goes to the cache."""
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor))
+    await agent.handle(_diagnosis(sim_clock, candidates=[], target="shop"))
+    await _rounds(agent, sim_clock, 0.0, 2)  # inside the expected range: recovered
+    assert agent.cases["i1"].state == "recovered"
+    revision = _diagnosis(sim_clock, candidates=[("stuck_cache", "clear_cache", 0.9)],
+                          target="shop-cache")  # fmt: skip
+    await agent.handle(revision)
+    await _rounds(agent, sim_clock, 0.5, 2)  # broken again
+    assert [(call.action, call.target) for call in executor.calls] == [
+        ("clear_cache", "shop-cache")
+    ]

@@ -242,10 +242,16 @@ class ShardedBank:
         learned = replay_histories(self.local, shares[0])
         return learned + sum(int(self._worker(shard).receive()) for shard in asked)
 
+    def _running(self, shard: int) -> _Worker | None:
+        """The shard's worker if it runs (a stopped one holds nothing to read)."""
+        worker = self._workers[shard - 1]
+        return worker if worker is not None and worker.alive() else None
+
     def series(self) -> list[str]:
-        """Every series any shard holds state for."""
+        """Every series a shard holds state for (a stopped worker's share counts as empty)."""
         names = self.local.series()
-        for worker in self._workers:
+        for shard in range(1, self.shards):
+            worker = self._running(shard)
             if worker is not None:
                 names += worker.ask("series")
         return sorted(names)
@@ -267,8 +273,9 @@ class ShardedBank:
         merged.adopt(pickle.loads(pickle.dumps(self.local.scorers(local))))  # a deep copy
         for shard in range(1, self.shards):
             remote = [name for name in wanted if shard_of(name, self.shards) == shard]
-            if remote and self._workers[shard - 1] is not None:
-                merged.adopt(self._worker(shard).ask("export", remote))  # copied by the pipe
+            worker = self._running(shard)
+            if remote and worker is not None:
+                merged.adopt(worker.ask("export", remote))  # copied by the pipe
         return merged
 
     def snapshot(self) -> bytes:

@@ -142,8 +142,11 @@ def test_a_lost_worker_is_reported_then_replaced_empty(sharded: ShardedBank) -> 
     worker.process.join(timeout=10)
     with pytest.raises(ScoringWorkerLostError):
         sharded.score_round(_rounds(1, first=5)[0])
+    local = {name for name in SERIES if shard_of(name, 2) == 0}
+    assert set(sharded.series()) == local  # a snapshot taken now keeps what is left
+    assert DetectorBank.from_snapshot(sharded.snapshot()) is not None
     assert sharded.revive() is True
-    assert set(sharded.series()) == {name for name in SERIES if shard_of(name, 2) == 0}
+    assert set(sharded.series()) == local
     assert len(sharded.score_round(_rounds(1, first=6)[0])) == len(SERIES)
     assert sharded.revive() is False  # the new worker runs
     sharded.close()

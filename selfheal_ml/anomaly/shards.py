@@ -31,14 +31,16 @@ source of truth.
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing
 import pickle
+import threading
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +49,9 @@ from selfheal_ml.anomaly.bank import DetectorBank
 from selfheal_ml.anomaly.base import Detector
 from selfheal_ml.anomaly.scoring import PointScore, ScoringConfig
 from selfheal_ml.errors import ValidationError
+
+Params = ParamSpec("Params")
+Result = TypeVar("Result")
 
 RoundPoint = tuple[str, float, float]
 """(series, epoch seconds, value): one point of a round."""
@@ -161,10 +166,24 @@ class _Worker:
         self.connection.close()
 
 
+def _exclusive(
+    method: Callable[Concatenate[ShardedBank, Params], Result],
+) -> Callable[Concatenate[ShardedBank, Params], Result]:
+    """One conversation with the workers at a time: a pipe carries one request and its answer,
+    and the agent's round and an API what-if copy may come from different threads."""
+
+    @functools.wraps(method)
+    def locked(bank: ShardedBank, /, *args: Params.args, **kwargs: Params.kwargs) -> Result:
+        with bank._lock:
+            return method(bank, *args, **kwargs)
+
+    return locked
+
+
 class ShardedBank:
     """A :class:`DetectorBank` whose series are shared out over this process and ``workers``
     worker processes. Call :meth:`close` when done (the workers are daemons: they also end
-    with this process)."""
+    with this process). Safe to call from several threads (one call at a time)."""
 
     def __init__(
         self,
@@ -179,6 +198,7 @@ class ShardedBank:
         self.local = local if local is not None else DetectorBank(prototype, config)
         self._template = DetectorBank(self.local.prototype, self.local.config)
         self._workers: list[_Worker | None] = [None] * workers
+        self._lock = threading.RLock()
         if workers:
             self._move_remote_series()
 
@@ -203,6 +223,7 @@ class ShardedBank:
                 self._workers[shard - 1] = _Worker(share)
 
     # ---- the DetectorBank operations, spread over the shards --------------------------------
+    @_exclusive
     def score_round(self, points: Sequence[RoundPoint]) -> list[PointScore | Rejected]:
         """Score a round (each point as :meth:`DetectorBank.score` would), in parallel across
         the shards; verdicts come back in the order of ``points``."""
@@ -231,6 +252,7 @@ class ShardedBank:
             raise ValidationError("point", verdict.reason)
         return verdict
 
+    @_exclusive
     def replay_many(self, histories: Mapping[str, History]) -> int:
         """Re-warm many series from stored history, every shard at once; returns points learned."""
         shares: list[dict[str, History]] = [{} for _ in range(self.shards)]
@@ -247,6 +269,7 @@ class ShardedBank:
         worker = self._workers[shard - 1]
         return worker if worker is not None and worker.alive() else None
 
+    @_exclusive
     def series(self) -> list[str]:
         """Every series a shard holds state for (a stopped worker's share counts as empty)."""
         names = self.local.series()
@@ -256,6 +279,7 @@ class ShardedBank:
                 names += worker.ask("series")
         return sorted(names)
 
+    @_exclusive
     def forget(self, series: str) -> None:
         """Drop one series' state wherever it lives."""
         shard = shard_of(series, self.shards)
@@ -264,6 +288,7 @@ class ShardedBank:
         elif self._workers[shard - 1] is not None:
             self._worker(shard).ask("forget", series)
 
+    @_exclusive
     def merged(self, names: Sequence[str] | None = None) -> DetectorBank:
         """A single :class:`DetectorBank` holding a copy of ``names`` (every series by default)
         from every shard: for snapshots and what-if scoring that must not touch the live state."""
@@ -289,6 +314,7 @@ class ShardedBank:
         bank = DetectorBank.from_snapshot(blob)
         return None if bank is None else ShardedBank(workers, local=bank)
 
+    @_exclusive
     def revive(self) -> bool:
         """Forget workers that stopped; True if any share has no live worker (never started,
         closed, or died). Its series then start over empty, so the caller re-warms them (from
@@ -301,6 +327,7 @@ class ShardedBank:
             missing = missing or worker is None
         return missing
 
+    @_exclusive
     def close(self) -> None:
         """Stop the workers (their state is lost: snapshot first if it is wanted)."""
         for index, worker in enumerate(self._workers):

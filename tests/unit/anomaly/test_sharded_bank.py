@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -157,3 +158,29 @@ def test_a_lost_worker_is_reported_then_replaced_empty(sharded: ShardedBank) -> 
 def test_negative_workers_is_a_validation_error_naming_the_setting() -> None:
     with pytest.raises(ValidationError, match="workers"):
         ShardedBank(workers=-1)
+
+
+def test_rounds_and_copies_from_two_threads_do_not_cross_on_the_pipe(
+    sharded: ShardedBank,
+) -> None:
+    """The agent scores in one thread while the API copies a series in another."""
+    rounds = _rounds(400)
+    single = DetectorBank()
+    expected = [[single.score(*point) for point in points] for points in rounds]
+    remote = next(name for name in SERIES if shard_of(name, 2) == 1)
+    copies: list[int] = []
+    done = threading.Event()
+
+    def copy_until_done() -> None:
+        while not done.is_set():
+            copies.append(len(sharded.merged([remote]).series()))
+
+    copier = threading.Thread(target=copy_until_done)
+    copier.start()
+    try:
+        got = [sharded.score_round(points) for points in rounds]
+    finally:
+        done.set()
+        copier.join(timeout=30)
+    assert got == expected
+    assert copies and set(copies) <= {0, 1}

@@ -26,7 +26,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, SecretStr
@@ -113,6 +113,9 @@ class Target(Section):
     disk_path: str = "/"
     # postgres: an active query running longer than this counts in db_slow_queries
     slow_query_ms: PositiveFloat = Field(default=1000.0, allow_inf_nan=False)
+    # the argv (no shell) that restarts this target's process, e.g. ["systemctl", "restart",
+    # "shop"]: the Repair agent's restart_service runs it through the guard (empty: no restart)
+    restart_command: tuple[Annotated[str, Field(min_length=1)], ...] = ()
 
 
 # environment variable -> path in the settings tree

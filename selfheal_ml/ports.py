@@ -13,6 +13,7 @@ from selfheal_ml.actions import (
     Executor,
     GuardPolicy,
     PostgresExecutor,
+    ProcessRestartExecutor,
     RedisExecutor,
     RepairService,
     SafetyGuard,
@@ -82,7 +83,9 @@ SIMULATOR_ACTIONS = (
 
 
 def repair_executors(settings: Settings) -> dict[str, Executor]:
-    """Executors by action name: the simulator's actions when watching it, else per target."""
+    """Executors by action name: the simulator's actions when watching it, else per target
+    (PostgreSQL and Redis actions from their URLs, ``restart_process`` from the targets'
+    ``restart_command``)."""
     executors: dict[str, Executor] = {}
     if not settings.targets:
         simulator = SimulatorExecutor(settings.simulator_url)
@@ -96,6 +99,14 @@ def repair_executors(settings: Settings) -> dict[str, Executor]:
         elif target.kind == "redis":
             redis = RedisExecutor(f"redis:{target.name}", target.url)
             executors["redis_delete_pattern"] = executors["redis_memory_purge"] = redis
+    restarts: dict[str, tuple[str, ...]] = {}
+    for target in settings.targets:
+        if target.restart_command:  # addressed by the target's name or by its platform
+            restarts[target.name] = target.restart_command
+            if target.platform:
+                restarts.setdefault(target.platform, target.restart_command)
+    if restarts:
+        executors["restart_process"] = ProcessRestartExecutor(restarts)
     return executors
 
 

@@ -1,0 +1,59 @@
+"""Wiring from configuration: which executors the Repair agent's actions reach."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+
+from selfheal_ml.actions import RepairRequest
+from selfheal_ml.config import load_settings
+from selfheal_ml.errors import ConfigError
+from selfheal_ml.ports import repair_executors
+
+
+def _request(target: str) -> RepairRequest:
+    return RepairRequest(
+        incident_id="i1",
+        correlation_id="c1",
+        action="restart_process",
+        target=target,
+        platform=target,
+    )
+
+
+def test_a_targets_restart_command_serves_restart_process(tmp_path: Path) -> None:
+    marker = tmp_path / "restarted"
+    script = f"open({str(marker)!r}, 'a').write('x')"
+    config = tmp_path / "selfheal.toml"
+    config.write_text(
+        '[[targets]]\nkind = "http"\nname = "shop-web"\nplatform = "shop"\n'
+        'url = "http://127.0.0.1:9/health"\n'
+        f"restart_command = [{sys.executable!r}, '-c', {script!r}]\n"
+    )
+    executors = repair_executors(load_settings(config))
+    restart = executors["restart_process"]
+    by_name = asyncio.run(restart.execute(_request("shop-web")))
+    by_platform = asyncio.run(restart.execute(_request("shop")))
+    unknown = asyncio.run(restart.execute(_request("other")))
+    assert by_name.ok and by_platform.ok
+    assert marker.read_text() == "xx"
+    assert not unknown.ok and "no restart command configured for other" in unknown.detail
+
+
+def test_without_a_restart_command_nothing_serves_restart_process(tmp_path: Path) -> None:
+    config = tmp_path / "selfheal.toml"
+    config.write_text('[[targets]]\nkind = "http"\nname = "web"\nurl = "http://127.0.0.1:9/"\n')
+    assert "restart_process" not in repair_executors(load_settings(config))
+
+
+def test_an_empty_argument_in_the_restart_command_names_the_setting(tmp_path: Path) -> None:
+    config = tmp_path / "selfheal.toml"
+    config.write_text(
+        '[[targets]]\nkind = "http"\nname = "web"\nurl = "http://x/"\nrestart_command = [""]\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    assert caught.value.setting.startswith("targets.0.restart_command")

@@ -1,8 +1,9 @@
 """Keep Python's cyclic garbage collector off the long-lived heap while the service runs.
 
 Once the agents have started, almost everything on the heap lives as long as the process: the
-imported libraries (pandas, DuckDB, scikit-learn, statsmodels, MLflow: some 360 000 tracked
-objects) and the detector bank (per series, windows of thousands of floats). A full collection
+imported libraries (pandas, DuckDB, scikit-learn, statsmodels, MLflow: about 354 000 tracked
+objects after ``import selfheal_ml.runtime``, counted with ``len(gc.get_objects())``) and the
+detector bank (per series, windows of thousands of floats). A full collection
 walks all of it, and full collections keep coming because each round's write buffers survive
 long enough to be promoted (in profiles of the demo they were a large share of its time). None
 of that heap is garbage, so :func:`long_lived_heap_frozen` collects once and then moves it to the

@@ -138,7 +138,12 @@ def agent_ports(
     ``stores`` names the ready-made stores and services: ``anomaly_store``,
     ``forecast_store``, ``incidents``, ``tracker`` and ``repair_model``.
     """
-    ports: dict[str, Any] = {**stores, "retrain_min_new": 50, "retrain_min_total": 30}
+    ports: dict[str, Any] = {
+        **stores,
+        "retrain_min_new": 50,
+        "retrain_min_total": 30,
+        "scoring_workers": settings.scoring_workers,
+    }
     if "collectors" not in overrides:
         ports.update(monitor_ports(settings))
     if "investigators" not in overrides:

@@ -135,3 +135,15 @@ def test_cli_exits_2_with_one_line(tmp_path: Path) -> None:
     assert "AGENT_REPAIR_ENABLED" in lines[0]
     assert "expected a boolean" in lines[0]
     assert "'maybe'" in lines[0]
+
+
+def test_scoring_workers_from_the_environment_and_its_bounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().scoring_workers == 0
+    monkeypatch.setenv("SELFHEAL_SCORING_WORKERS", "2")
+    assert load_settings().scoring_workers == 2
+    monkeypatch.setenv("SELFHEAL_SCORING_WORKERS", "-1")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert caught.value.setting == "SELFHEAL_SCORING_WORKERS"

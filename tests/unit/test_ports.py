@@ -11,7 +11,7 @@ import pytest
 from selfheal_ml.actions import RepairRequest
 from selfheal_ml.config import load_settings
 from selfheal_ml.errors import ConfigError
-from selfheal_ml.ports import repair_executors
+from selfheal_ml.ports import agent_ports, repair_executors
 
 
 def _request(target: str) -> RepairRequest:
@@ -57,3 +57,12 @@ def test_an_empty_argument_in_the_restart_command_names_the_setting(tmp_path: Pa
     with pytest.raises(ConfigError) as caught:
         load_settings(config)
     assert caught.value.setting.startswith("targets.0.restart_command")
+
+
+def test_the_scoring_workers_setting_reaches_the_predictive_agent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SELFHEAL_SCORING_WORKERS", "1")
+    ports = agent_ports(load_settings(), {}, {})
+    assert ports["scoring_workers"] == 1
+    assert agent_ports(load_settings(), {}, {"scoring_workers": 0})["scoring_workers"] == 0

@@ -182,7 +182,7 @@ class Settings(BaseSettings):
     # with no targets configured, the Monitor watches the live simulator (selfheal-ml sim serve)
     simulator_url: str = "http://127.0.0.1:8700"
     bus_queue_size: int = Field(default=10_000, gt=0)
-    # processes that score a share of the series beside the main one (anomaly/shards.py);
+    # processes that score a share of the series beside the main one (scoring/shards.py);
     # 0 keeps all scoring in the service's process
     scoring_workers: int = Field(default=0, ge=0, le=32)
     supervisor_max_failures: int = Field(default=5, gt=0)

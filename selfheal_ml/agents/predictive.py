@@ -12,7 +12,7 @@ resource series for credible breaches of their limits (``BreachPredicted``); see
 
 Ports (``AgentContext.extras``): ``detector_bank`` (a ``DetectorBank``; a default one if
 absent), ``scoring_workers`` (processes that score a share of the series beside this one, see
-``anomaly.shards``; 0 by default), ``anomaly_store`` (``AnomalyStore``), ``score_filter``
+``scoring.shards``; 0 by default), ``anomaly_store`` (``AnomalyStore``), ``score_filter``
 (which series to score; all by default), ``rewarm_s`` (history to replay, default 24 h),
 ``store_every_s`` (see BatchWriter), ``forecast_store`` (``ForecastStore``) and
 ``forecast_filter`` (series to forecast).
@@ -27,11 +27,11 @@ from typing import ClassVar
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
 from selfheal_ml.agents.batching import BatchWriter
 from selfheal_ml.agents.forecasting import ForecastRound
-from selfheal_ml.anomaly import SNAPSHOT_VERSION, DetectorBank, PointScore, Rejected, ShardedBank
+from selfheal_ml.anomaly import SNAPSHOT_VERSION, DetectorBank, PointScore
 from selfheal_ml.anomaly.bank import epoch_seconds
-from selfheal_ml.anomaly.shards import RoundPoint
 from selfheal_ml.clock import run_blocking
 from selfheal_ml.events import AnomalyDetected, Event, MetricPoint, MetricsCollected, Tick
+from selfheal_ml.scoring import Rejected, RoundPoint, ShardedBank
 from selfheal_ml.storage.anomalies import AnomalyRecord, AnomalyStore, ScoreRow
 
 SNAPSHOT_NAME = "predictive-bank"

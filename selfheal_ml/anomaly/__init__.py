@@ -40,7 +40,6 @@ from selfheal_ml.anomaly.robust_zscore import RollingMedianScore
 from selfheal_ml.anomaly.scoring import PointScore, ScoringConfig, SeriesScorer
 from selfheal_ml.anomaly.seasonal_profile import SeasonalResidual
 from selfheal_ml.anomaly.sequence_surprise import SequenceSurprise
-from selfheal_ml.anomaly.shards import Rejected, ScoringWorkerLostError, ShardedBank
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -58,16 +57,13 @@ __all__ = [
     "MaxEnsemble",
     "NewExtreme",
     "PointScore",
-    "Rejected",
     "RiverModel",
     "RollingMedianScore",
     "ScaledHalfSpaceTrees",
     "ScoringConfig",
-    "ScoringWorkerLostError",
     "SeasonalResidual",
     "SequenceSurprise",
     "SeriesScorer",
-    "ShardedBank",
     "build_ensemble",
     "default_detector",
     "make_detector",

@@ -47,8 +47,6 @@ from typing import Any
 
 from selfheal_ml.evaluation.detection import DetectionReport, Fault, percentile
 
-quantile = percentile  # the detection report's, so both reports cut times alike
-
 
 @dataclass(frozen=True)
 class FaultTruth:
@@ -231,10 +229,10 @@ def score_chaos(
         auto_resolution_rate=rate(auto_resolved),
         resolution_rate=rate(resolved),
         approvals=sum(1 for repair in repairs if repair.approved_by_human),
-        mttr_median_s=quantile(repair_times, 0.5),
-        mttr_p95_s=quantile(repair_times, 0.95),
-        mttr_auto_median_s=quantile(auto_times, 0.5),
-        mttr_auto_p95_s=quantile(auto_times, 0.95),
+        mttr_median_s=percentile(repair_times, 0.5),
+        mttr_p95_s=percentile(repair_times, 0.95),
+        mttr_auto_median_s=percentile(auto_times, 0.5),
+        mttr_auto_p95_s=percentile(auto_times, 0.95),
         false_alarms=false_alarms,
         false_alarms_per_platform_day=round(false_alarms / max(platform_count * days, 1e-9), 4),
         repairs_executed=len(repairs),

@@ -14,11 +14,12 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from selfheal_ml.anomaly import DetectorBank, ShardedBank
+from selfheal_ml.anomaly import DetectorBank
 from selfheal_ml.api.deps import RuntimeDep
 from selfheal_ml.api.schemas import TimedValue
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.runtime import Runtime
+from selfheal_ml.scoring import ShardedBank
 
 router = APIRouter(tags=["anomalies"])
 

@@ -2,7 +2,7 @@
 
 One small run (``_run``) exercises every figure at once; the other tests isolate one rule each:
 the matching window and its grace, involvement, false alarms, root-cause and first-repair
-correctness, what counts as resolved by the loop (and without a human), and the quantiles.
+correctness, what counts as resolved by the loop (and without a human).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from selfheal_ml.evaluation.chaos import (
     ExecutedRepair,
     FaultTruth,
     match_incidents,
-    quantile,
     score_chaos,
 )
 from selfheal_ml.evaluation.detection import Fault, Observation, match_detections
@@ -417,27 +416,3 @@ def test_false_alarms_per_platform_day_by_hand() -> None:
     report = _score([], incidents, days=2.0, platform_count=4)
     assert report.false_alarms == 3
     assert report.false_alarms_per_platform_day == 0.375  # 3 / (4 * 2)
-
-
-# --- quantile ----------------------------------------------------------------------------
-
-
-def test_quantile_of_nothing_or_one_value() -> None:
-    assert quantile([], 0.5) is None
-    assert quantile([7.0], 0.95) == 7.0
-
-
-def test_quantile_median_ignores_input_order() -> None:
-    assert quantile([30.0, 10.0, 20.0], 0.5) == 20.0
-
-
-def test_quantile_interpolates_inclusively() -> None:
-    # inclusive method on (100, 200): the i-th percentile is 100 + i
-    assert quantile([200.0, 100.0], 0.95) == 195.0
-    assert quantile([100.0, 200.0], 0.5) == 150.0
-    assert quantile([100.0, 200.0], 0.25) == 125.0
-
-
-def test_quantile_extremes_are_the_1st_and_99th_percentiles() -> None:
-    assert quantile([100.0, 200.0], 1.0) == 199.0
-    assert quantile([100.0, 200.0], 0.0) == 101.0

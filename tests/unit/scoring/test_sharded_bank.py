@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from selfheal_ml.anomaly import DetectorBank, Rejected, ScoringWorkerLostError, ShardedBank
-from selfheal_ml.anomaly.shards import RoundPoint, shard_of
+from selfheal_ml.anomaly import DetectorBank
 from selfheal_ml.errors import ValidationError
+from selfheal_ml.scoring import Rejected, RoundPoint, ScoringWorkerLostError, ShardedBank, shard_of
 
 SERIES = [f"platform_{index}.latency_ms" for index in range(12)]
 START_S = 1_767_571_200.0  # 2026-01-05, a Monday

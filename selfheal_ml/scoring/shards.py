@@ -106,7 +106,6 @@ def _serve(connection: Connection) -> None:
         "replay": lambda histories: replay_histories(bank, histories),
         "series": lambda _: bank.series(),
         "export": lambda names: bank.scorers(names),
-        "forget": lambda name: bank.forget(name),
     }
     while True:
         try:
@@ -245,13 +244,6 @@ class ShardedBank:
                 verdicts[position] = verdict
         return [verdict for verdict in verdicts if verdict is not None]
 
-    def score(self, series: str, ts_s: float, value: float) -> PointScore:
-        """One point (raises :class:`ValidationError` like :meth:`DetectorBank.score`)."""
-        (verdict,) = self.score_round([(series, ts_s, value)])
-        if isinstance(verdict, Rejected):
-            raise ValidationError("point", verdict.reason)
-        return verdict
-
     @_exclusive
     def replay_many(self, histories: Mapping[str, History]) -> int:
         """Re-warm many series from stored history, every shard at once; returns points learned."""
@@ -278,15 +270,6 @@ class ShardedBank:
             if worker is not None:
                 names += worker.ask("series")
         return sorted(names)
-
-    @_exclusive
-    def forget(self, series: str) -> None:
-        """Drop one series' state wherever it lives."""
-        shard = shard_of(series, self.shards)
-        if shard == 0:
-            self.local.forget(series)
-        elif self._workers[shard - 1] is not None:
-            self._worker(shard).ask("forget", series)
 
     @_exclusive
     def merged(self, names: Sequence[str] | None = None) -> DetectorBank:

@@ -24,7 +24,14 @@ from selfheal_ml.actions.base import (
     RepairRequest,
     Risk,
 )
-from selfheal_ml.actions.guard import DEFAULT_RISK_TIERS, Decision, GuardPolicy, SafetyGuard
+from selfheal_ml.actions.guard import (
+    DEFAULT_RISK_TIERS,
+    TRANSIENT_REFUSALS,
+    Decision,
+    GuardPolicy,
+    Refusal,
+    SafetyGuard,
+)
 from selfheal_ml.actions.postgres import PostgresExecutor
 from selfheal_ml.actions.recording import RecordingExecutor
 from selfheal_ml.actions.redis_operations import RedisExecutor
@@ -35,6 +42,7 @@ from selfheal_ml.actions.webhook import WebhookExecutor
 
 __all__ = [
     "DEFAULT_RISK_TIERS",
+    "TRANSIENT_REFUSALS",
     "ApprovalBook",
     "ApprovalNotFoundError",
     "ApprovalNotPendingError",
@@ -51,6 +59,7 @@ __all__ = [
     "ProcessRestartExecutor",
     "RecordingExecutor",
     "RedisExecutor",
+    "Refusal",
     "RepairRequest",
     "RepairService",
     "Risk",

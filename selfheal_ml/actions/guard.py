@@ -39,6 +39,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from types import MappingProxyType
 
 from selfheal_ml.actions.base import RepairRequest, Risk
@@ -117,15 +118,37 @@ class GuardPolicy:
         return max(1, math.floor(self.platform_count * self.max_platform_share + 1e-9))
 
 
+class Refusal(StrEnum):
+    """Why a request was refused, as a value callers can branch on (the ``reason`` text is for
+    people). :data:`TRANSIENT_REFUSALS` pass by themselves: retry later."""
+
+    SWITCHED_OFF = "switched_off"
+    NOT_ALLOWED = "not_allowed"
+    COOLING_DOWN = "cooling_down"
+    RATE_LIMITED = "rate_limited"
+    BREAKER_OPEN = "breaker_open"
+    BREAKER_HALF_OPEN = "breaker_half_open"
+    BLAST_RADIUS = "blast_radius"
+    NO_EXECUTOR = "no_executor"
+
+
+#: Refusals that lift by themselves as time passes.
+TRANSIENT_REFUSALS = frozenset(
+    {Refusal.COOLING_DOWN, Refusal.RATE_LIMITED, Refusal.BREAKER_HALF_OPEN, Refusal.BLAST_RADIUS}
+)
+
+
 @dataclass(frozen=True)
 class Decision:
     """The guard's verdict: ``decision`` is the audit log's word for it (``executed``,
-    ``dry_run``, ``refused``, ``pending_approval``); ``escalate`` asks for a human."""
+    ``dry_run``, ``refused``, ``pending_approval``); ``refusal`` says why a refused request
+    was refused; ``escalate`` asks for a human."""
 
     allowed: bool
     decision: str
     reason: str
     escalate: bool = False
+    refusal: Refusal | None = None
 
 
 @dataclass(frozen=True)
@@ -147,8 +170,10 @@ class _TargetState:
     breaker: _Breaker = field(default_factory=_Breaker)
 
 
-def _refused(reason: str, escalate: bool = False) -> Decision:
-    return Decision(allowed=False, decision="refused", reason=reason, escalate=escalate)
+def _refused(refusal: Refusal, reason: str, escalate: bool = False) -> Decision:
+    return Decision(
+        allowed=False, decision="refused", reason=reason, escalate=escalate, refusal=refusal
+    )
 
 
 class SafetyGuard:
@@ -163,7 +188,7 @@ class SafetyGuard:
         """The verdict for ``request`` at ``now``; changes no state (beyond dropping
         executions that fell out of the rate window)."""
         if not self.policy.enabled:
-            return _refused("repair is switched off (global switch)")
+            return _refused(Refusal.SWITCHED_OFF, "repair is switched off (global switch)")
         verdict = self._evaluate(request, now, approved)
         if not self.policy.auto_repair:
             would = "execute" if verdict.allowed else verdict.decision.replace("_", " ")
@@ -227,7 +252,9 @@ class SafetyGuard:
     def _evaluate(self, request: RepairRequest, now: datetime, approved: bool) -> Decision:
         risk = self.risk_of(request)
         if risk is None:
-            return _refused(f"action {request.action} is not on the allow-list")
+            return _refused(
+                Refusal.NOT_ALLOWED, f"action {request.action} is not on the allow-list"
+            )
         for gate in (self._limits, self._breaker, self._blast_radius):
             refusal = gate(request, now)
             if refusal is not None:
@@ -246,13 +273,15 @@ class SafetyGuard:
             since_s = (now - executions[-1]).total_seconds()
             if since_s < self.policy.cooldown_s:
                 return _refused(
+                    Refusal.COOLING_DOWN,
                     f"target {request.target} is cooling down: last action {since_s:.0f} s ago,"
-                    f" cooldown {self.policy.cooldown_s:.0f} s"
+                    f" cooldown {self.policy.cooldown_s:.0f} s",
                 )
         if len(executions) >= self.policy.rate_limit:
             return _refused(
+                Refusal.RATE_LIMITED,
                 f"target {request.target} hit its rate limit: {len(executions)} actions in"
-                f" the last {self.policy.rate_window_s:.0f} s"
+                f" the last {self.policy.rate_window_s:.0f} s",
             )
         return None
 
@@ -260,13 +289,17 @@ class SafetyGuard:
         breaker = self._state(request.target).breaker
         if self.breaker_open(request.target, now):
             return _refused(
+                Refusal.BREAKER_OPEN,
                 f"circuit breaker open for target {request.target} after {breaker.failures}"
                 " ineffective attempts; a human must look",
                 escalate=True,
             )
         trial_running = any(f.target == request.target for f in self._fresh_flights(now))
         if breaker.opened_at is not None and trial_running:
-            return _refused(f"circuit breaker half-open for {request.target}: a trial is running")
+            return _refused(
+                Refusal.BREAKER_HALF_OPEN,
+                f"circuit breaker half-open for {request.target}: a trial is running",
+            )
         return None
 
     def _blast_radius(self, request: RepairRequest, now: datetime) -> Decision | None:
@@ -274,7 +307,8 @@ class SafetyGuard:
         cap = self.policy.max_platforms
         if len(platforms) > cap:
             return _refused(
+                Refusal.BLAST_RADIUS,
                 f"blast-radius cap: acting on {request.platform} would put actions in flight on"
-                f" {len(platforms)} of {self.policy.platform_count} platforms (cap {cap})"
+                f" {len(platforms)} of {self.policy.platform_count} platforms (cap {cap})",
             )
         return None

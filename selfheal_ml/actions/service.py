@@ -39,7 +39,7 @@ from selfheal_ml.actions.base import (
     Executor,
     RepairRequest,
 )
-from selfheal_ml.actions.guard import Decision, SafetyGuard
+from selfheal_ml.actions.guard import Decision, Refusal, SafetyGuard
 from selfheal_ml.clock import Clock, run_blocking
 from selfheal_ml.storage.repairs import RepairAuditStore
 
@@ -57,6 +57,7 @@ class Attempt:
     escalated: bool = False
     result: ExecutionResult | None = None
     approval_id: str | None = None
+    refusal: Refusal | None = None
 
     @property
     def executed(self) -> bool:
@@ -84,7 +85,14 @@ def _attempt(
 ) -> Attempt:
     escalate = decision.escalate if escalated is None else escalated
     return Attempt(
-        attempt_id, request, decision.decision, decision.reason, escalate, result, approval_id
+        attempt_id,
+        request,
+        decision.decision,
+        decision.reason,
+        escalate,
+        result,
+        approval_id,
+        decision.refusal,
     )
 
 
@@ -180,7 +188,7 @@ class RepairService:
         waits = decision.decision == "pending_approval"
         if (decision.allowed or waits) and request.action not in self.executors:
             reason = f"no executor configured for action {request.action}"
-            decision = Decision(False, "refused", reason, escalate=True)
+            decision = Decision(False, "refused", reason, True, Refusal.NO_EXECUTOR)
         elif waits:
             attempt_id = await self._record(request, decision, now, finish=False)
             self.approvals.add(attempt_id, request, now)

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal
 
-from selfheal_ml.actions import Attempt, RepairRequest, RepairService
+from selfheal_ml.actions import TRANSIENT_REFUSALS, Attempt, RepairRequest, RepairService
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
 from selfheal_ml.clock import run_blocking
 from selfheal_ml.diagnosis.observations import alert_key
@@ -87,7 +87,6 @@ VERIFY_S: Mapping[str, float] = {
     "reindex": 600.0,
     "scale_out": 600.0,
 }
-RETRYABLE = ("cooling down", "rate limit", "blast-radius", "half-open")
 RANGE_TOLERANCE = 0.25
 
 State = Literal["ready", "retry", "approval", "verifying", "recovered", "resolved", "escalated"]
@@ -331,7 +330,7 @@ class RepairAgent(Agent):
             return []
         if attempt.decision == "dry_run":
             return self._escalate(case, now, f"dry run: would have run {step.strategy}")
-        if attempt.decision == "refused" and not attempt.escalated and _retryable(attempt.reason):
+        if not attempt.escalated and attempt.refusal in TRANSIENT_REFUSALS:
             case.retry_since = case.retry_since or now
             if now - case.retry_since < timedelta(seconds=self.numbers["retry_for_s"]):
                 case.state = "retry"
@@ -453,10 +452,6 @@ def _inside(value: float, low: Any, high: Any) -> bool:
         slack = RANGE_TOLERANCE * max(high_f - low_f, 1e-9 + 0.01 * abs(high_f))
         low_f, high_f = low_f - slack, high_f + slack
     return low_f <= value <= high_f
-
-
-def _retryable(reason: str) -> bool:
-    return any(marker in reason for marker in RETRYABLE)
 
 
 def _recommendation(raw: Any) -> Recommendation | None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from selfheal_ml.actions import GuardPolicy, RepairRequest, SafetyGuard
+from selfheal_ml.actions import TRANSIENT_REFUSALS, GuardPolicy, Refusal, RepairRequest, SafetyGuard
 from selfheal_ml.clock import SimClock
 from selfheal_ml.errors import ConfigError
 
@@ -46,6 +46,7 @@ def test_dry_run_allows_nothing_but_says_what_would_happen() -> None:
 def test_allow_list_refuses_unknown_actions() -> None:
     decision = SafetyGuard(GuardPolicy()).check(request("rm_rf"), START)
     assert decision.decision == "refused" and "rm_rf" in decision.reason
+    assert decision.refusal is Refusal.NOT_ALLOWED and decision.refusal not in TRANSIENT_REFUSALS
 
 
 def test_high_risk_waits_for_approval_and_request_cannot_lower_the_tier() -> None:
@@ -62,6 +63,7 @@ def test_cooldown_holds_then_releases(sim_clock: SimClock) -> None:
     sim_clock.advance(119)
     refused = guard.check(request("clear_cache"), sim_clock.now())
     assert refused.decision == "refused" and "cooling down" in refused.reason
+    assert refused.refusal is Refusal.COOLING_DOWN and refused.refusal in TRANSIENT_REFUSALS
     assert guard.check(request(target="p2"), sim_clock.now()).allowed  # per target
     sim_clock.advance(1)
     assert guard.check(request(), sim_clock.now()).allowed
@@ -135,6 +137,7 @@ def test_blast_radius_cap_counts_in_flight_actions(sim_clock: SimClock) -> None:
     assert run(guard, request(target="p2"), sim_clock.now()) == "executed"
     refused = guard.check(request(target="p3"), sim_clock.now())
     assert refused.decision == "refused" and "blast-radius" in refused.reason
+    assert refused.refusal is Refusal.BLAST_RADIUS
     assert "cooling down" in guard.check(request(target="p1"), sim_clock.now()).reason
     # another target on a platform already in flight does not widen the blast radius
     same_platform = request("pg_terminate_idle", target="db-of-p2", platform="p2")

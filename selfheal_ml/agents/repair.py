@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal
 
@@ -254,8 +254,16 @@ class RepairAgent(Agent):
         ]
         return plan_repair(
             playbook, _recommendation(details.get("recommendation")), candidates,
-            event.confidence, self.policy,
+            event.confidence, self._policy_with_risks(),
         )  # fmt: skip
+
+    def _policy_with_risks(self) -> PlanPolicy:
+        """The plan policy, knowing which strategies need approval (their action's tier)."""
+        if self.service is None or self.policy.high_risk:
+            return self.policy
+        tiers = self.service.guard.policy.risk_tiers
+        risky = frozenset(name for name in tiers if tiers.get(self._action_for(name)) == "high")
+        return replace(self.policy, high_risk=risky)
 
     def _action_for(self, strategy: str) -> str:
         if self.strategy_actions is not None and strategy in self.strategy_actions:

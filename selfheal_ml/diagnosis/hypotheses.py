@@ -94,7 +94,7 @@ _ALL: tuple[Hypothesis, ...] = (
     _hypothesis("db_unreachable", "database", ("db_up_down",),
                 {"db_up_down": 4.0, "db_connections_down": 1.0, "errors_5xx_up": 1.0,
                  "latency_up": 1.0},
-                "restore_from_backup", "the database does not answer",
+                "reset_db_connections", "the database connection is lost: reconnect",
                 contradicts=("db_connections_up",)),
     _hypothesis("db_pool_exhaustion", "database", ("db_connections_up",),
                 {"db_connections_up": 3.0, "latency_up": 1.0, "errors_5xx_up": 1.0,

@@ -3,7 +3,7 @@
 :class:`RuleBaseline` is also the documented fallback when the model is unsure or absent. Its
 rules, checked in order (a symptom counts when its strength is at least ``5``)::
 
-    database down (db_up_down)                      -> restore_from_backup
+    database connection lost (db_up_down)           -> reset_db_connections
     connections piling up (db_connections_up)       -> reset_db_connections
     cache hit ratio collapsed (cache_hit_ratio_down)-> clear_cache
     slow queries (db_slow_queries_up)               -> add_index
@@ -58,7 +58,7 @@ def rule_ranking(features: Mapping[str, float]) -> list[str]:
     """Every strategy, the rule matches first (see the module docstring)."""
     errors = _strong(features, "errors_5xx_up")
     checks = (
-        (_strong(features, "db_up_down"), "restore_from_backup"),
+        (_strong(features, "db_up_down"), "reset_db_connections"),
         (_strong(features, "db_connections_up"), "reset_db_connections"),
         (_strong(features, "cache_hit_ratio_down"), "clear_cache"),
         (_strong(features, "db_slow_queries_up"), "add_index"),

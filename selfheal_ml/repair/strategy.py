@@ -10,7 +10,23 @@
    (``min_confidence``); a guess is not a reason to touch production.
 4. Otherwise: **escalate to a human** (an empty plan).
 
-Duplicates are dropped, and the plan holds at most ``max_attempts`` steps.
+Duplicates are dropped. **Least risk first**: a high-risk strategy (``high_risk``, e.g. a
+restore from backup) stays on the plan only when it is the known fix of the top candidate: a
+learned pattern or the classifier alone is no reason to take the database away when a
+low-risk fix is known. The plan holds at most ``max_attempts`` steps.
+
+>>> from selfheal_ml.repair.recommend import RankedStrategy
+>>> policy = PlanPolicy(high_risk=frozenset({"restore_from_backup", "add_index"}))
+>>> risky = Recommendation(
+...     (RankedStrategy("restore_from_backup", 0.7), RankedStrategy("reset_db_connections", 0.3)),
+...     "3", fallback=False, needs_human_confirmation=False, reason="",
+... )
+>>> plan = plan_repair([], risky, [("db_unreachable", "reset_db_connections", 0.9)], 0.8, policy)
+>>> [step.strategy for step in plan]
+['reset_db_connections']
+>>> plan = plan_repair([], risky, [("slow_query", "add_index", 0.9)], 0.8, policy)
+>>> [step.strategy for step in plan]
+['reset_db_connections', 'add_index']
 
 >>> from selfheal_ml.repair.playbook import PlaybookEntry
 >>> plan = plan_repair(
@@ -46,6 +62,7 @@ class PlanPolicy:
     classifier_min_probability: float = 0.2
     min_confidence: float = 0.25
     max_attempts: int = 3
+    high_risk: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -95,8 +112,19 @@ def plan_repair(
                 steps.append(
                     PlannedStep(strategy, "runbook", f"known fix for {cause} (score {score:.2f})")
                 )
+    known_fix = candidates[0][1] if candidates and confidence >= policy.min_confidence else None
+    return _least_risk_first(steps, known_fix, policy)
+
+
+def _least_risk_first(
+    steps: Sequence[PlannedStep], known_fix: str | None, policy: PlanPolicy
+) -> list[PlannedStep]:
+    """Unique steps in order, high-risk ones only as the top candidate's known fix."""
     plan: list[PlannedStep] = []
     for step in steps:
+        risky = step.strategy in policy.high_risk
+        if risky and step.strategy != known_fix:
+            continue
         if all(step.strategy != kept.strategy for kept in plan):
             plan.append(step)
     return plan[: policy.max_attempts]

@@ -68,7 +68,7 @@ A ``restart_service`` resets the platform's counters.
 Fault catalogue (scope; fixing actions; confusable with): service_crash (platform;
 restart_service; bad_config_push), memory_leak (platform; restart_service; traffic_surge),
 db_pool_exhaustion (database, all platforms; reset_db_connections; db_unreachable),
-db_unreachable (database; restore_from_backup; db_pool_exhaustion), slow_query (database, worst
+db_unreachable (database; reset_db_connections; db_pool_exhaustion), slow_query (database, worst
 on its origin platform; add_index or reindex; stuck_cache), stuck_cache (cache; clear_cache;
 slow_query), stuck_background_job (platform; restart_background_job), bad_config_push
 (platform, logs a config change; rollback_config; service_crash), disk_filling (platform;

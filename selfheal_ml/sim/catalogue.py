@@ -133,14 +133,15 @@ _SPECS: tuple[FaultSpec, ...] = (
     FaultSpec(
         _K.DB_UNREACHABLE,
         "database",
-        "PostgreSQL is down; database calls time out and fail",
+        "the database connection is lost (PostgreSQL restarted, the network dropped the"
+        " sessions); database calls time out and fail until the pools reconnect",
         (
             _down("db_up", "dependency"),
             _down("db_connections_in_use", "dependency"),
             _up("http_latency_p95_ms", "affected"),
             _up("http_error_ratio", "affected"),
         ),
-        (_A.RESTORE_FROM_BACKUP,),
+        (_A.RESET_DB_CONNECTIONS,),
         onset_s=60.0,
         confusable_with=(_K.DB_POOL_EXHAUSTION,),
     ),

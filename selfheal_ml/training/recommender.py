@@ -8,7 +8,7 @@ and its version are swapped together, so a concurrent reader never sees a mix.
 
 >>> recommender = RepairRecommender(tracker=None)
 >>> recommender.recommend({"db_up_down": 30.0}).strategies[0].strategy
-'restore_from_backup'
+'reset_db_connections'
 >>> recommender.recommend({}).fallback
 True
 """

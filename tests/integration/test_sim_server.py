@@ -68,15 +68,16 @@ def test_database_outage_is_visible_and_repairable_over_http(live: LiveSimulator
 
         faults = client.get("/sim/faults", params={"active_only": True}).json()["faults"]
         assert [fault["fault_id"] for fault in faults] == [fault_id]
-        assert faults[0]["fixing_actions"] == ["restore_from_backup"]
+        assert faults[0]["fixing_actions"] == ["reset_db_connections"]
         assert len(faults[0]["platforms"]) == 5
 
         wrong = client.post(
-            "/sim/actions", json={"platform": "tackle.io", "action": "reset_db_connections"}
+            "/sim/actions", json={"platform": "tackle.io", "action": "restore_from_backup"}
         )
         assert wrong.status_code == 200 and wrong.json()["fixed"] is False
+        live.clock.advance(120.0)  # the restore's own outage passes
         right = client.post(
-            "/sim/actions", json={"platform": "tackle.io", "action": "restore_from_backup"}
+            "/sim/actions", json={"platform": "tackle.io", "action": "reset_db_connections"}
         )
         assert right.json()["fixed"] is True and right.json()["fault_ids"] == [fault_id]
         live.clock.advance(180.0)
@@ -84,7 +85,7 @@ def test_database_outage_is_visible_and_repairable_over_http(live: LiveSimulator
         everything = client.get("/metrics").text
         assert _value(everything, "db_up") == 1.0
         past = client.get("/sim/faults").json()["faults"][0]
-        assert past["resolved_by"] == "restore_from_backup" and past["active"] is False
+        assert past["resolved_by"] == "reset_db_connections" and past["active"] is False
 
 
 def test_bad_config_push_shows_in_the_config_log(live: LiveSimulator) -> None:

@@ -90,4 +90,4 @@ def test_the_endpoint_answers_from_the_champion(
             },
         ).json()
     assert body["model_version"] == "1"
-    assert body["strategies"][0]["strategy"] == "restore_from_backup"
+    assert body["strategies"][0]["strategy"] == "reset_db_connections"

@@ -84,8 +84,8 @@ async def test_a_database_fault_on_every_platform_is_one_incident(sim_clock: Sim
     details = diagnosis.details
     assert details["severity"] == "critical"
     assert details["target"] == "postgres" and details["target_platform"] in PLATFORMS
-    assert details["known_fix"] == "restore_from_backup"
-    assert diagnosis.recommendation == "restore_from_backup"
+    assert details["known_fix"] == "reset_db_connections"
+    assert diagnosis.recommendation == "reset_db_connections"
     assert {"kind": "alert", "key": "DatabaseConnectionFailure{dependency=postgres}",
             "component": "postgres"} in details["triggers"]  # fmt: skip
     assert any(s["metric"] == "db_up" and s["score"] < 0 for s in details["signals"])

@@ -119,7 +119,7 @@ def test_db_unreachable_with_four_victim_platforms_ranks_the_database_first() ->
     ranked = rank_causes(_db_outage())
     top = ranked[0]
     assert top.label == "db_unreachable@postgres"
-    assert top.strategy == "restore_from_backup"
+    assert top.strategy == "reset_db_connections"
     assert top.onset == T0
     assert top.fit == pytest.approx(DB_UNREACHABLE_WITH_VICTIMS, abs=1e-6)
     assert top.score == pytest.approx(DB_UNREACHABLE_WITH_VICTIMS * 1.2, abs=1e-6)

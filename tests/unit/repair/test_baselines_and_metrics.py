@@ -16,7 +16,7 @@ from selfheal_ml.repair.metrics import score_probabilities, wilson_interval
 @pytest.mark.parametrize(
     ("features", "expected"),
     [
-        ({"db_up_down": 30.0, "db_connections_down": 20.0}, "restore_from_backup"),
+        ({"db_up_down": 30.0, "db_connections_down": 20.0}, "reset_db_connections"),
         ({"db_connections_up": 8.0}, "reset_db_connections"),
         ({"cache_hit_ratio_down": 9.0, "db_query_duration_up": 6.0}, "clear_cache"),
         ({"errors_5xx_up": 30.0, "config_change_recent": 1.0}, "rollback_config"),

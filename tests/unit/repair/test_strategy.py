@@ -190,3 +190,14 @@ def test_max_attempts_caps_the_plan(max_attempts: int) -> None:
     assert [step.strategy for step in plan] == ["clear_cache", "add_index", "restart_service"][
         :max_attempts
     ]
+
+
+def test_high_risk_only_as_the_top_candidates_known_fix() -> None:
+    policy = PlanPolicy(high_risk=frozenset({"restore_from_backup", "add_index"}))
+    proven = [PlaybookEntry("sig", "restore_from_backup", attempts=9, successes=9)]
+    plan = plan_repair(proven, None, [("db_unreachable", "reset_db_connections", 0.9)], 0.8, policy)
+    assert [step.strategy for step in plan] == ["reset_db_connections"]
+    candidates = [("slow_query", "add_index", 0.9), ("db_unreachable", "restore_from_backup", 0.6)]
+    plan = plan_repair([], None, candidates, 0.8, policy)
+    assert [step.strategy for step in plan] == ["add_index"]
+    assert len(plan_repair([], None, candidates, 0.8)) == 2  # no risk known: both stay

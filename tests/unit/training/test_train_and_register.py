@@ -45,7 +45,7 @@ def test_champion_then_a_worse_challenger_stays_a_challenger(
     assert not recommender.reload()  # no champion yet: the rules answer, a human confirms
     fallback = recommender.recommend({"db_up_down": 40.0})
     assert fallback.fallback and fallback.needs_human_confirmation
-    assert fallback.strategies[0].strategy == "restore_from_backup"
+    assert fallback.strategies[0].strategy == "reset_db_connections"
 
     first = train_and_register(tracker, train, holdout, candidates=("logistic_regression",))
     assert first.decision.promote and first.version == "1"

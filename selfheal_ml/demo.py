@@ -165,12 +165,12 @@ class LoopLog:
 
     async def record(self, event: Event) -> None:
         if isinstance(event, IncidentDiagnosed) and event.incident_id not in self.incidents:
-            target = event.details.get("target")
+            target = event.diagnosis.component
             self.incidents[event.incident_id] = DiagnosedIncident(
                 incident_id=event.incident_id,
                 ts=event.ts,
                 platforms=tuple(event.platforms),
-                components=(str(target),) if target else (),
+                components=(target,) if target else (),
                 top_cause=event.root_causes[0] if event.root_causes else None,
             )
         elif isinstance(event, RepairEscalated):

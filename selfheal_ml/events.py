@@ -18,9 +18,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from selfheal_ml.lifecycle import Diagnosis, IncidentStatus
+from selfheal_ml.lifecycle import Severity as Severity
 
 
 class Channel(StrEnum):
@@ -36,7 +39,6 @@ class Channel(StrEnum):
     SCHEDULE = "system.schedule"
 
 
-Severity = Literal["critical", "warning", "info"]
 HealthStatus = Literal["healthy", "degraded", "down"]
 
 
@@ -184,15 +186,42 @@ class IpBlocked(Event):
 
 
 class IncidentDiagnosed(Event):
-    """Related anomalies/alerts were grouped into an incident and a cause was ranked."""
+    """Related anomalies/alerts were grouped into an incident and diagnosed: one revision of
+    its typed :class:`~selfheal_ml.lifecycle.Diagnosis`."""
 
     channel: Literal[Channel.ALERT] = Channel.ALERT
     incident_id: str
-    platforms: tuple[str, ...]
-    root_causes: tuple[str, ...]
-    recommendation: str | None = None
-    confidence: float = 0.0
-    details: dict[str, Any] = Field(default_factory=dict)
+    diagnosis: Diagnosis
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        """The platforms hurt."""
+        return self.diagnosis.platforms
+
+    @property
+    def root_causes(self) -> tuple[str, ...]:
+        """The top candidates' ``cause@component`` labels, best first."""
+        return self.diagnosis.root_causes
+
+    @property
+    def recommendation(self) -> str | None:
+        """The recommended repair strategy."""
+        return self.diagnosis.strategy
+
+    @property
+    def confidence(self) -> float:
+        """How sure the diagnosis is of its top candidate."""
+        return self.diagnosis.confidence
+
+
+class IncidentStatusChanged(Event):
+    """An incident moved in its lifecycle (repairing, verifying, recovered, escalated, ...);
+    ``reason`` says why in a line a person reads."""
+
+    channel: Literal[Channel.REPAIR] = Channel.REPAIR
+    incident_id: str
+    status: IncidentStatus
+    reason: str = ""
 
 
 class RepairExecuted(Event):

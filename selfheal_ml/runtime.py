@@ -32,6 +32,8 @@ from selfheal_ml.events import (
     HealthChecked,
     HealthStatus,
     IncidentDiagnosed,
+    IncidentStatusChanged,
+    RepairEscalated,
     SecurityThreatDetected,
     Tick,
 )
@@ -58,6 +60,8 @@ ALERTING_EVENTS: tuple[type[Event], ...] = (
     AgentFailed,
     SecurityThreatDetected,
     IncidentDiagnosed,
+    RepairEscalated,
+    IncidentStatusChanged,
 )
 
 

@@ -1,7 +1,9 @@
 """The Learning agent: turns incidents and verified repair outcomes into knowledge.
 
-- ``IncidentDiagnosed``: the incident enters the history (its signals and features, when the
-  Diagnostic agent put them in ``details["signals"]`` / ``details["features"]``).
+- ``IncidentDiagnosed``: each revision of the typed diagnosis is written to the incident record
+  (root cause, platforms, severity, signals, features) and kept in ``incident_revisions``.
+- ``IncidentStatusChanged``: the incident's lifecycle status (and its reason) is recorded as the
+  Repair agent decided it; nothing is recomputed here.
 - ``RepairExecuted``: the attempt and its verified outcome are recorded; a ``worked`` outcome
   closes and labels the incident; the per-signature playbook (attempts, successes, Wilson
   interval) is updated in DuckDB, so it survives restarts. When at least ``retrain_min_new``
@@ -32,6 +34,7 @@ from selfheal_ml.clock import run_blocking
 from selfheal_ml.events import (
     Event,
     IncidentDiagnosed,
+    IncidentStatusChanged,
     ModelPromoted,
     ModelTrained,
     RepairExecuted,
@@ -51,7 +54,12 @@ class LearningAgent(Agent):
     """Records outcomes, keeps playbooks, retrains and promotes the repair model."""
 
     name: ClassVar[str] = "Learning"
-    subscriptions: ClassVar[tuple[Selector, ...]] = (RepairExecuted, IncidentDiagnosed, Tick)
+    subscriptions: ClassVar[tuple[Selector, ...]] = (
+        RepairExecuted,
+        IncidentDiagnosed,
+        IncidentStatusChanged,
+        Tick,
+    )
 
     def __init__(self, context: AgentContext) -> None:
         super().__init__(context)
@@ -73,7 +81,21 @@ class LearningAgent(Agent):
             return []
         if isinstance(event, IncidentDiagnosed):
             await run_blocking(
-                self.context.clock, self.incidents.open_incident, diagnosed_incident(event)
+                self.context.clock,
+                self.incidents.record_diagnosis,
+                diagnosed_incident(event),
+                event.diagnosis,
+                event.ts,
+            )
+            return []
+        if isinstance(event, IncidentStatusChanged):
+            await run_blocking(
+                self.context.clock,
+                self.incidents.record_status,
+                event.incident_id,
+                event.status,
+                event.ts,
+                event.reason,
             )
             return []
         if isinstance(event, RepairExecuted):

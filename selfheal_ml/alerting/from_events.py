@@ -27,6 +27,8 @@ from selfheal_ml.events import (
     BreachPredicted,
     Event,
     IncidentDiagnosed,
+    IncidentStatusChanged,
+    RepairEscalated,
     SecurityThreatDetected,
     Severity,
 )
@@ -51,12 +53,14 @@ def clean_labels(labels: dict[str, str]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class AlertSignal:
-    """Fire (``firing=True``) or resolve the alert with these labels."""
+    """Fire (``firing=True``) or resolve the alert with these labels (a resolution with
+    ``any_severity`` resolves the alert whatever severity it fired with)."""
 
     labels: dict[str, str]
     severity: Severity
     annotations: dict[str, str] = field(default_factory=dict)
     firing: bool = True
+    any_severity: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels", clean_labels(self.labels))
@@ -123,19 +127,45 @@ def _from_threat(event: SecurityThreatDetected) -> AlertSignal:
     return AlertSignal(labels, event.severity, annotations)
 
 
+def _incident_labels(incident_id: str) -> dict[str, str]:
+    return {"alertname": "IncidentDiagnosed", "incident_id": incident_id}
+
+
 def _from_incident(event: IncidentDiagnosed) -> AlertSignal:
-    severity = event.details.get("severity", "warning")
+    diagnosis = event.diagnosis
     ranking = "; ".join(f"{rank}. {cause}" for rank, cause in enumerate(event.root_causes, 1))
     annotations = {
         **_context(event),
         "summary": f"incident {event.incident_id} on {', '.join(event.platforms) or 'unknown'}",
         "root_causes": ranking or "unknown",
         "confidence": f"{event.confidence:.3f}",
+        "revision": str(diagnosis.revision),
+        "description": diagnosis.summary,
     }
     if event.recommendation:
         annotations["recommendation"] = event.recommendation
-    labels = {"alertname": "IncidentDiagnosed", "incident_id": event.incident_id}
-    return AlertSignal(labels, severity if severity in SEVERITIES else "warning", annotations)
+    severity = diagnosis.severity if diagnosis.severity in SEVERITIES else "warning"
+    return AlertSignal(_incident_labels(event.incident_id), severity, annotations)
+
+
+def _from_escalation(event: RepairEscalated) -> AlertSignal:
+    """A person must act: critical, naming the incident and why the loop gave up."""
+    annotations = {
+        **_context(event),
+        "summary": f"incident {event.incident_id} escalated to a person: {event.reason}",
+        "reason": event.reason,
+    }
+    labels = {"alertname": "IncidentEscalated", "incident_id": event.incident_id}
+    return AlertSignal(labels, "critical", annotations)
+
+
+def _from_status(event: IncidentStatusChanged) -> AlertSignal | None:
+    """A resolved or recovered incident resolves its ``IncidentDiagnosed`` alert."""
+    if not event.status.closed:
+        return None
+    annotations = {**_context(event), "summary": f"incident {event.incident_id} {event.status}"}
+    labels = _incident_labels(event.incident_id)
+    return AlertSignal(labels, "info", annotations, firing=False, any_severity=True)
 
 
 def signal_from_event(event: Event) -> AlertSignal | None:
@@ -152,4 +182,8 @@ def signal_from_event(event: Event) -> AlertSignal | None:
         return _from_threat(event)
     if isinstance(event, IncidentDiagnosed):
         return _from_incident(event)
+    if isinstance(event, RepairEscalated):
+        return _from_escalation(event)
+    if isinstance(event, IncidentStatusChanged):
+        return _from_status(event)
     return None

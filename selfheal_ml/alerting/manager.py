@@ -287,6 +287,8 @@ class AlertManager:
             return None
         if signal.firing:
             return self.fire(signal.labels, signal.annotations, signal.severity, starts_at=event.ts)
+        if signal.any_severity:
+            return self.resolve(signal.labels, auto=True)
         return self.resolve({**signal.labels, "severity": signal.severity}, auto=True)
 
     # -- evaluation and notification --------------------------------------------------------

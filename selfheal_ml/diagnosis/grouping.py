@@ -157,6 +157,11 @@ class IncidentGrouper:
             del self.open[incident.incident_id]
         return closed
 
+    def close(self, incident_id: str) -> OpenIncident | None:
+        """Close an incident now (it resolved, recovered or was escalated): later
+        observations open a new incident instead of joining it. Returns it if it was open."""
+        return self.open.pop(incident_id, None)
+
     def get(self, incident_id: str) -> OpenIncident | None:
         """The open incident with this id, if it is still open."""
         return self.open.get(incident_id)

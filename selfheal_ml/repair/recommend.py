@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from selfheal_ml.lifecycle import ClassifierAdvice
 from selfheal_ml.repair.baselines import STRATEGIES, ranking_probabilities, rule_ranking
 
 DEFAULT_CONFIDENCE_FLOOR = 0.6
@@ -70,3 +71,16 @@ def decide(
         )
         return Recommendation(fallback.strategies, model_version, True, True, fallback.reason)
     return Recommendation(ranked, model_version, False, False, "the champion model decided")
+
+
+def from_advice(advice: ClassifierAdvice | None) -> Recommendation | None:
+    """The classifier's answer as a diagnosis carried it, back as a :class:`Recommendation`."""
+    if advice is None:
+        return None
+    return Recommendation(
+        strategies=tuple(RankedStrategy(s.strategy, s.probability) for s in advice.strategies),
+        model_version=advice.model_version,
+        fallback=advice.fallback,
+        needs_human_confirmation=advice.needs_human_confirmation,
+        reason=advice.reason,
+    )

@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from selfheal_ml.events import new_id
+from selfheal_ml.lifecycle import Diagnosis, IncidentStatus
 from selfheal_ml.repair.features import FEATURE_NAMES, feature_frame, incident_features
 from selfheal_ml.repair.incident import IncidentRecord, incident_signature
 from selfheal_ml.repair.playbook import PlaybookEntry
@@ -177,6 +178,64 @@ class IncidentStore:
                 conn.execute("INSERT INTO incident_signals SELECT * FROM new_signals")
                 conn.unregister("new_signals")
 
+    def record_diagnosis(self, item: HistoryIncident, diagnosis: Diagnosis, ts: datetime) -> None:
+        """Write one diagnosis revision: the incident row takes its root cause, platforms,
+        severity, signature and features (the latest revision wins; a row that is already
+        past diagnosis keeps its status), and the revision is kept in ``incident_revisions``."""
+        self.open_incident(item)
+        row = _incident_row(item)
+        with self.database.transaction() as conn:
+            conn.execute(
+                "UPDATE incidents SET root_cause = ?, platforms = ?, severity = ?, details = ?,"
+                " signature = ?, features = coalesce(?, features),"
+                " status = CASE WHEN status IN ('open', 'opened') THEN 'diagnosed' ELSE status END"
+                " WHERE incident_id = ?",
+                [
+                    item.root_cause, list(item.platforms), item.severity,
+                    diagnosis.model_dump_json(), row["signature"], row["features"],
+                    item.incident_id,
+                ],
+            )  # fmt: skip
+            conn.execute(
+                "INSERT OR REPLACE INTO incident_revisions VALUES (?, ?, ?, ?)",
+                [item.incident_id, diagnosis.revision, ts, diagnosis.model_dump_json()],
+            )
+
+    def record_status(
+        self, incident_id: str, status: IncidentStatus, ts: datetime, reason: str = ""
+    ) -> None:
+        """Move an incident in its lifecycle; a resolved or recovered one is closed at ``ts``
+        (a resolution by a repair is written by :meth:`record_attempt`, which labels it)."""
+        with self.database.transaction() as conn:
+            conn.execute(
+                "INSERT INTO incident_transitions VALUES (?, ?, ?, ?)",
+                [incident_id, ts, str(status), reason],
+            )
+            conn.execute(
+                "UPDATE incidents SET status = ?,"
+                " closed_at = CASE WHEN ? THEN coalesce(closed_at, ?) ELSE closed_at END"
+                " WHERE incident_id = ? AND status <> 'resolved'",
+                [str(status), status.closed, ts, incident_id],
+            )
+
+    def revisions(self, incident_id: str) -> list[Diagnosis]:
+        """Every diagnosis revision of an incident, oldest first."""
+        with self.database.read() as conn:
+            rows = conn.execute(
+                "SELECT diagnosis FROM incident_revisions WHERE incident_id = ? ORDER BY revision",
+                [incident_id],
+            ).fetchall()
+        return [Diagnosis.model_validate_json(row[0]) for row in rows]
+
+    def transitions(self, incident_ids: Iterable[str]) -> pd.DataFrame:
+        """The status changes of the given incidents (``incident_id, ts, status, reason``)."""
+        with self.database.read() as conn:
+            return conn.execute(
+                "SELECT * FROM incident_transitions"
+                " WHERE list_contains(?::VARCHAR[], incident_id) ORDER BY ts",
+                [sorted(set(incident_ids))],
+            ).df()
+
     def record_attempt(self, incident_id: str, attempt: RepairAttemptRecord) -> str:
         """Append one attempt; a worked attempt closes the incident and labels it."""
         attempt_id = new_id()
@@ -256,15 +315,18 @@ class IncidentStore:
                 [] if source is None else [source],
             ).df()
 
-    def recent_incidents(self, limit: int, status: str | None = None) -> pd.DataFrame:
-        """The ``limit`` newest incidents (newest first), of one ``status`` if given: what the
-        API lists, without reading the whole history."""
-        where = "" if status is None else "WHERE status = ?"
+    def recent_incidents(
+        self, limit: int, status: str | Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """The ``limit`` newest incidents (newest first), of the given status(es) if any: what
+        the API lists, without reading the whole history."""
+        wanted = [status] if isinstance(status, str) else list(status or [])
+        where = "WHERE list_contains(?::VARCHAR[], status)" if wanted else ""
         with self.database.read() as conn:
             return conn.execute(
                 f"SELECT {_INCIDENT_COLUMNS} FROM incidents {where}"
                 " ORDER BY opened_at DESC, incident_id LIMIT ?",
-                [limit] if status is None else [status, limit],
+                [wanted, limit] if wanted else [limit],
             ).df()
 
     def attempts_of(self, incident_ids: Iterable[str]) -> pd.DataFrame:

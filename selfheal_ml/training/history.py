@@ -1,17 +1,18 @@
 """Live events to history rows: what the Learning agent writes when incidents happen.
 
-``IncidentDiagnosed`` carries the grouped anomalies in ``details["signals"]`` (a list of
-``{"metric", "score", "platform", "dependency", "status_class"}``) and, optionally, ready
-features in ``details["features"]``; anything missing or malformed is simply absent, never an
-error. An incident with neither signals nor features gets no features, so it never enters
+``IncidentDiagnosed`` carries a typed :class:`~selfheal_ml.lifecycle.Diagnosis`: its signals
+(metric, signed score, platform, dependency, status class) and features become the history
+row; an incident with neither signals nor features gets no features, so it never enters
 training; a ``RepairExecuted`` for an incident nobody diagnosed gets such a minimal row.
 
 >>> from datetime import UTC, datetime
 >>> from selfheal_ml.events import IncidentDiagnosed
+>>> from selfheal_ml.lifecycle import Diagnosis, ObservedSignal
+>>> when = datetime(2026, 1, 5, tzinfo=UTC)
 >>> event = IncidentDiagnosed(
-...     ts=datetime(2026, 1, 5, tzinfo=UTC), source="Diagnostic", incident_id="i1",
-...     platforms=("tackle.io",), root_causes=("service_crash",),
-...     details={"signals": [{"metric": "host_cpu_percent", "score": -9, "platform": "tackle.io"}]},
+...     ts=when, source="Diagnostic", incident_id="i1",
+...     diagnosis=Diagnosis(revision=1, opened_at=when, platforms=("tackle.io",),
+...         signals=(ObservedSignal(metric="host_cpu_percent", score=-9, platform="tackle.io"),)),
 ... )
 >>> diagnosed_incident(event).features["cpu_down"]
 9.0
@@ -21,66 +22,56 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
 
 from selfheal_ml.events import IncidentDiagnosed, RepairExecuted
+from selfheal_ml.lifecycle import ObservedSignal
 from selfheal_ml.repair.features import FEATURE_NAMES, incident_features
 from selfheal_ml.repair.incident import IncidentRecord, Signal, incident_signature
 from selfheal_ml.storage.incidents import HistoryIncident
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _signal(raw: Any) -> Signal | None:
-    if not isinstance(raw, Mapping) or not isinstance(raw.get("metric"), str):
-        return None
-    score = raw.get("score")
-    if not isinstance(score, int | float) or isinstance(score, bool):
-        return None
+def _signal(observed: ObservedSignal) -> Signal:
     return Signal(
-        metric=raw["metric"],
-        score=float(score),
-        platform=_text(raw.get("platform")),
-        dependency=_text(raw.get("dependency")),
-        status_class=_text(raw.get("status_class")),
+        metric=observed.metric,
+        score=float(observed.score),
+        platform=observed.platform or None,
+        dependency=observed.dependency or None,
+        status_class=observed.status_class or None,
     )
 
 
-def _given_features(raw: Any, computed: dict[str, float]) -> dict[str, float]:
+def _given_features(given: Mapping[str, float], computed: dict[str, float]) -> dict[str, float]:
     """``computed`` overridden by the valid given values; empty when nothing was observed."""
-    if not isinstance(raw, Mapping):
+    if not given:
         return computed if computed.get("signals_count", 0.0) > 0 else {}
     merged = dict(computed)
     for name in FEATURE_NAMES:
-        value = raw.get(name)
+        value = given.get(name)
         if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
             merged[name] = float(value)
     return merged
 
 
 def diagnosed_incident(event: IncidentDiagnosed) -> HistoryIncident:
-    """The history row of a diagnosed incident."""
-    raw_signals = event.details.get("signals")
-    signals = [_signal(raw) for raw in raw_signals] if isinstance(raw_signals, list) else []
+    """The history row of a diagnosed incident (its latest revision)."""
+    diagnosis = event.diagnosis
     record = IncidentRecord(
-        opened_at=event.ts,
-        signals=tuple(signal for signal in signals if signal is not None),
-        platforms=tuple(event.platforms),
+        opened_at=diagnosis.opened_at,
+        signals=tuple(_signal(signal) for signal in diagnosis.signals),
+        platforms=diagnosis.platforms,
     )
     return HistoryIncident(
         incident_id=event.incident_id,
         started_at=None,
-        opened_at=event.ts,
+        opened_at=diagnosis.opened_at,
         closed_at=None,
-        platforms=tuple(event.platforms),
-        severity=str(event.details.get("severity", "warning")),
-        status="open",
-        root_cause=event.root_causes[0] if event.root_causes else None,
+        platforms=diagnosis.platforms,
+        severity=diagnosis.severity,
+        status="diagnosed",
+        root_cause=diagnosis.label,
         record=record,
-        signature=incident_signature(record),
-        features=_given_features(event.details.get("features"), incident_features(record)),
+        signature=diagnosis.signature or incident_signature(record),
+        features=_given_features(diagnosis.features, incident_features(record)),
     )
 
 
@@ -94,7 +85,7 @@ def executed_incident(event: RepairExecuted) -> HistoryIncident:
         closed_at=None,
         platforms=(event.target,),
         severity="warning",
-        status="open",
+        status="opened",
         root_cause=None,
         record=record,
         signature=f"unknown|{event.target}",

@@ -143,8 +143,8 @@ async def test_scenario_1_detect_diagnose_reconnect_learn(
 
     (diagnosis,) = [e for e in seen if isinstance(e, IncidentDiagnosed)]
     assert diagnosis.root_causes[0] == "db_pool_exhaustion@database"
-    assert diagnosis.details["severity"] == "critical"
-    assert "db_pool_exhaustion on database" in diagnosis.details["summary"]
+    assert diagnosis.diagnosis.severity == "critical"
+    assert "db_pool_exhaustion on database" in diagnosis.diagnosis.summary
     (repair,) = [e for e in seen if isinstance(e, RepairExecuted)]
     assert (repair.action, repair.target, repair.incident_id) == (
         "reset_db_connections",

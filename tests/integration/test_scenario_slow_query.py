@@ -9,7 +9,7 @@ Repair, Learning; virtual time, real I/O) watches the API (an HTTP probe) and th
 
 1. the alerts fire (``HighResponseTime`` on the API, ``SlowQueries`` on the database);
 2. the incident is diagnosed as ``slow_query@<database>``, and the index investigator traced
-   it to the table and column (``details["findings"]``, ``details["action_params"]``);
+   it to the table and column (the diagnosis' ``findings`` and ``parameters``);
 3. the repair (``pg_create_index_concurrently``, high risk) waits for approval, audited, and
    nothing ran;
 4. a person approves it through the real route ``POST /admin/repairs/{id}/approve``;
@@ -283,7 +283,7 @@ class Recorder:
                 state = "firing" if event.firing else "resolved"
                 lines.append(f"alert {event.alertname} {state} {event.labels}")
             elif isinstance(event, IncidentDiagnosed):
-                lines.append(f"diagnosed {event.root_causes} {event.details.get('findings')}")
+                lines.append(f"diagnosed {event.root_causes} {event.diagnosis.findings}")
             elif isinstance(event, RepairExecuted | RepairEscalated):
                 lines.append(repr(event))
         return "\n".join(lines) or "no alert, diagnosis or repair event"
@@ -423,12 +423,12 @@ async def _detect_diagnose_wait(
         d for d in recorder.of(IncidentDiagnosed) if d.incident_id == pending.request.incident_id
     ][-1]
     assert diagnosis.root_causes[0] == f"slow_query@{DB_TARGET}", recorder.story()
-    assert diagnosis.details["known_fix"] == "add_index"
-    [finding] = diagnosis.details["findings"]
+    assert diagnosis.diagnosis.known_fix == "add_index"
+    [finding] = diagnosis.diagnosis.findings
     assert f"scans {table} sequentially filtering on customer_id" in finding
     assert f"an index on {table}(customer_id)" in finding
     params = {"table": table, "columns": ["customer_id"], "schema": "public"}
-    assert diagnosis.details["action_params"]["add_index"] == params
+    assert diagnosis.diagnosis.parameters["add_index"] == params
 
     # 3. the high-risk repair waits for a person; nothing ran
     assert pending.request.action == "pg_create_index_concurrently"

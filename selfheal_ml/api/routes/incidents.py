@@ -1,8 +1,13 @@
 """Incidents and repair statistics: the closed loop (diagnose, repair, verify) made readable.
 
-- ``GET /v1/incidents?limit=&status=``: recent incidents, newest first, each with its repair
-  attempts (oldest first) as the Learning agent recorded them in ``incident_repairs``.
-- ``GET /v1/incidents/{id}``: one incident (404 naming ``path.id`` when unknown).
+- ``GET /v1/incidents?limit=&status=``: recent incidents, newest first, each with its latest
+  typed diagnosis (``diagnosis``: root cause, component, platforms, strategy, parameters,
+  confidence, evidence, revision, ...) and its repair attempts (oldest first) as the Learning
+  agent recorded them in ``incident_repairs``. ``status`` is a lifecycle status
+  (:class:`~selfheal_ml.lifecycle.IncidentStatus`), ``open`` (not yet resolved, recovered or
+  escalated) or ``all``.
+- ``GET /v1/incidents/{id}``: one incident, plus every diagnosis revision and every status
+  change with its reason (404 naming ``path.id`` when unknown).
 - ``GET /v1/repairs/stats``: per strategy, the verified attempts (outcome ``worked`` or
   ``did_not_work``), the successes and the success rate with its 95 % Wilson interval, best
   lower bound first; plus the audit log's decisions counted by kind.
@@ -23,12 +28,18 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Query
 
 from selfheal_ml.api.deps import RuntimeDep
+from selfheal_ml.lifecycle import Diagnosis, IncidentStatus
 from selfheal_ml.repair import wilson_interval
 
 router = APIRouter(tags=["incidents"])
 
 VERIFIED = ("worked", "did_not_work")
 DECISIONS = ("executed", "dry_run", "refused", "pending_approval", "denied", "expired")
+OPEN_STATUSES = ("open", "opened", "diagnosed", "repairing", "verifying")
+StatusFilter = Literal[
+    "opened", "diagnosed", "repairing", "verifying", "resolved", "recovered", "escalated",
+    "open", "all",
+]  # fmt: skip
 
 
 def _time(value: Any) -> str | None:
@@ -74,6 +85,13 @@ def attempt_json(row: Mapping[Any, Any]) -> dict[str, Any]:
     }
 
 
+def _diagnosis(value: Any) -> dict[str, Any] | None:
+    """The stored diagnosis (``details``) as JSON-ready data; ``None`` for rows without one."""
+    if not isinstance(value, str) or not value.startswith("{") or '"revision"' not in value:
+        return None
+    return Diagnosis.model_validate_json(value).model_dump(mode="json")
+
+
 def incident_json(row: Mapping[Any, Any], attempts: list[dict[str, Any]]) -> dict[str, Any]:
     """One ``incidents`` row and its attempts as JSON-ready data."""
     return {
@@ -89,6 +107,7 @@ def incident_json(row: Mapping[Any, Any], attempts: list[dict[str, Any]]) -> dic
         "source": _text(row["source"]),
         "time_to_detect_s": _number(row["time_to_detect_s"]),
         "time_to_repair_s": _number(row["time_to_repair_s"]),
+        "diagnosis": _diagnosis(row["details"]),
         "attempts": attempts,
     }
 
@@ -106,13 +125,14 @@ def _attempts_by_incident(frame: pd.DataFrame, ids: set[str]) -> dict[str, list[
 @router.get("/v1/incidents")
 def list_incidents(
     runtime: RuntimeDep,
-    status: Literal["open", "resolved", "escalated", "all"] = "all",
+    status: StatusFilter = "all",
     limit: int = Query(default=50, ge=1, le=1000),
 ) -> list[dict[str, Any]]:
     """Recent incidents, newest first, each with its repair attempts (two bounded queries,
     whatever the size of the history)."""
     store = runtime.incidents
-    rows = store.recent_incidents(limit, None if status == "all" else status).to_dict("records")
+    wanted = {"all": None, "open": OPEN_STATUSES}.get(status, status)
+    rows = store.recent_incidents(limit, wanted).to_dict("records")
     ids = {str(row["incident_id"]) for row in rows}
     attempts = _attempts_by_incident(store.attempts_of(ids), ids)
     return [incident_json(row, attempts[str(row["incident_id"])]) for row in rows]
@@ -128,7 +148,19 @@ def get_incident(id: str, runtime: RuntimeDep) -> dict[str, Any]:
             detail={"error": f"path.id: no incident {id!r}", "field": "path.id"},
         )
     attempts = _attempts_by_incident(runtime.incidents.attempts_of([id]), {id})
-    return incident_json(row, attempts[id])
+    transitions = runtime.incidents.transitions([id]).to_dict("records")
+    return {
+        **incident_json(row, attempts[id]),
+        "revisions": [item.model_dump(mode="json") for item in runtime.incidents.revisions(id)],
+        "transitions": [
+            {
+                "ts": _time(item["ts"]),
+                "status": str(IncidentStatus(item["status"])),
+                "reason": _text(item["reason"]) or "",
+            }
+            for item in transitions
+        ],
+    }
 
 
 def strategy_stats(frame: pd.DataFrame) -> list[dict[str, Any]]:

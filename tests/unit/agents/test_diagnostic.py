@@ -16,10 +16,12 @@ from selfheal_ml.events import (
     AnomalyDetected,
     Event,
     IncidentDiagnosed,
+    IncidentStatusChanged,
     MetricPoint,
     MetricsCollected,
     Tick,
 )
+from selfheal_ml.lifecycle import Diagnosis, IncidentStatus, ObservedSignal, Trigger
 from selfheal_ml.repair.recommend import RankedStrategy, Recommendation
 from selfheal_ml.sim.catalogue import ConfigChange
 from selfheal_ml.storage.database import Database
@@ -81,15 +83,16 @@ async def test_a_database_fault_on_every_platform_is_one_incident(sim_clock: Sim
     (diagnosis,) = await _tick(agent, sim_clock)
     assert diagnosis.root_causes[0] == "db_unreachable@postgres"
     assert set(diagnosis.platforms) == set(PLATFORMS)
-    details = diagnosis.details
-    assert details["severity"] == "critical"
-    assert details["target"] == "postgres" and details["target_platform"] in PLATFORMS
-    assert details["known_fix"] == "reset_db_connections"
+    details = diagnosis.diagnosis
+    assert (details.root_cause, details.revision) == ("db_unreachable", 1)
+    assert details.severity == "critical"
+    assert details.component == "postgres" and details.target_platform in PLATFORMS
+    assert details.known_fix == "reset_db_connections"
     assert diagnosis.recommendation == "reset_db_connections"
-    assert {"kind": "alert", "key": "DatabaseConnectionFailure{dependency=postgres}",
-            "component": "postgres"} in details["triggers"]  # fmt: skip
-    assert any(s["metric"] == "db_up" and s["score"] < 0 for s in details["signals"])
-    assert "db_unreachable on postgres" in details["summary"]
+    assert Trigger(kind="alert", key="DatabaseConnectionFailure{dependency=postgres}",
+                   component="postgres") in details.triggers  # fmt: skip
+    assert any(s.metric == "db_up" and s.score < 0 for s in details.signals)
+    assert "db_unreachable on postgres" in details.summary
     assert diagnosis.confidence > 0.5
     sim_clock.advance(60)
     assert await _tick(agent, sim_clock) == []  # nothing new: no second diagnosis
@@ -178,8 +181,9 @@ async def test_a_confident_champion_recommends(sim_clock: SimClock) -> None:
     sim_clock.advance(60)
     (diagnosis,) = await _tick(agent, sim_clock)
     assert diagnosis.recommendation == "scale_out"
-    assert diagnosis.details["recommendation"]["model_version"] == "7"
-    assert "the classifier" in diagnosis.details["summary"]
+    assert diagnosis.diagnosis.advice is not None
+    assert diagnosis.diagnosis.advice.model_version == "7"
+    assert "the classifier" in diagnosis.diagnosis.summary
 
 
 @pytest.fixture
@@ -192,10 +196,13 @@ def incidents() -> Any:
 async def test_similar_past_incidents_come_with_their_outcome(
     sim_clock: SimClock, incidents: IncidentStore
 ) -> None:
+    when = datetime(2025, 12, 20, tzinfo=UTC)
     past = IncidentDiagnosed(
-        ts=datetime(2025, 12, 20, tzinfo=UTC), source="Diagnostic", incident_id="past-1",
-        platforms=(), root_causes=("db_unreachable@postgres",),
-        details={"signals": [{"metric": "db_up", "score": -20.0, "dependency": "postgres"}]},
+        ts=when, source="Diagnostic", incident_id="past-1",
+        diagnosis=Diagnosis(
+            revision=1, opened_at=when, root_cause="db_unreachable", component="postgres",
+            signals=(ObservedSignal(metric="db_up", score=-20.0, dependency="postgres"),),
+        ),
     )  # fmt: skip
     incidents.open_incident(diagnosed_incident(past))
     agent = _agent(sim_clock, incidents=incidents)
@@ -205,9 +212,9 @@ async def test_similar_past_incidents_come_with_their_outcome(
     )
     sim_clock.advance(60)
     (diagnosis,) = await _tick(agent, sim_clock)
-    (similar,) = diagnosis.details["similar"]
-    assert similar["incident_id"] == "past-1" and similar["similarity"] == pytest.approx(1.0)
-    assert "1 similar past incident" in diagnosis.details["summary"]
+    (similar,) = diagnosis.diagnosis.similar
+    assert similar.incident_id == "past-1" and similar.similarity == pytest.approx(1.0)
+    assert "1 similar past incident" in diagnosis.diagnosis.summary
 
 
 async def test_quiet_incidents_close_and_new_trouble_opens_a_new_one(sim_clock: SimClock) -> None:
@@ -222,6 +229,27 @@ async def test_quiet_incidents_close_and_new_trouble_opens_a_new_one(sim_clock: 
     sim_clock.advance(60)
     (second,) = await _tick(agent, sim_clock)
     assert second.incident_id != first.incident_id
+
+
+@pytest.mark.parametrize("status", [IncidentStatus.RECOVERED, IncidentStatus.RESOLVED])
+async def test_a_new_fault_never_joins_a_closed_or_recovered_incident(
+    sim_clock: SimClock, status: IncidentStatus
+) -> None:
+    agent = _agent(sim_clock)
+    await _feed(agent, [_alert(sim_clock, "HighErrorRate", {"platform": "a"}, "critical")])
+    sim_clock.advance(60)
+    (first,) = await _tick(agent, sim_clock)
+    closed = IncidentStatusChanged(
+        ts=sim_clock.now(), source="Repair", incident_id=first.incident_id, status=status
+    )
+    await _feed(agent, [closed])
+    assert agent.grouper.open == {}
+    sim_clock.advance(30)  # well within the grouping window
+    await _feed(agent, [_alert(sim_clock, "HighErrorRate", {"platform": "a"}, "critical")])
+    sim_clock.advance(60)
+    (second,) = await _tick(agent, sim_clock)
+    assert second.incident_id != first.incident_id
+    assert second.diagnosis.revision == 1
 
 
 async def test_platforms_failing_together_wait_for_the_shared_dependency(

@@ -13,6 +13,7 @@ from selfheal_ml.agents.learning import LearningAgent
 from selfheal_ml.bus import InMemoryEventBus
 from selfheal_ml.clock import SimClock
 from selfheal_ml.events import IncidentDiagnosed, ModelPromoted, ModelTrained, RepairExecuted, Tick
+from selfheal_ml.lifecycle import Diagnosis, ObservedSignal
 from selfheal_ml.repair import PromotionDecision, Scores
 from selfheal_ml.storage import Database
 from selfheal_ml.storage.incidents import IncidentStore
@@ -31,13 +32,18 @@ def _context(clock: SimClock, **extras: Any) -> AgentContext:
 
 
 def _diagnosed(number: int, signals: list[dict[str, Any]]) -> IncidentDiagnosed:
+    when = T0 + timedelta(hours=number)
     return IncidentDiagnosed(
-        ts=T0 + timedelta(hours=number),
+        ts=when,
         source="Diagnostic",
         incident_id=f"i{number}",
-        platforms=("a",),
-        root_causes=("x",),
-        details={"signals": signals},
+        diagnosis=Diagnosis(
+            revision=1,
+            opened_at=when,
+            root_cause="x",
+            platforms=("a",),
+            signals=tuple(ObservedSignal.model_validate(signal) for signal in signals),
+        ),
     )
 
 

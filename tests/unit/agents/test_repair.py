@@ -21,12 +21,14 @@ from selfheal_ml.events import (
     AlertRaised,
     Event,
     IncidentDiagnosed,
+    IncidentStatusChanged,
     MetricPoint,
     MetricsCollected,
     RepairEscalated,
     RepairExecuted,
     Tick,
 )
+from selfheal_ml.lifecycle import CauseCandidate, Diagnosis, IncidentStatus, Trigger
 from selfheal_ml.storage.database import Database
 from selfheal_ml.storage.incidents import IncidentStore
 from selfheal_ml.storage.repairs import RepairAuditStore
@@ -66,38 +68,49 @@ def _diagnosis(
     confidence: float = 0.8,
     target: str = "a",
     triggers: list[dict[str, Any]] | None = None,
-    **details: Any,
+    parameters: dict[str, dict[str, Any]] | None = None,
 ) -> IncidentDiagnosed:
     chosen = CRASH if candidates is None else candidates
+    watched = [{"kind": "range", "key": SERIES, "low": 0.0, "high": 0.01}]
     return IncidentDiagnosed(
         ts=clock.now(),
         source="Diagnostic",
         incident_id=incident,
-        platforms=(target,),
-        root_causes=tuple(f"{cause}@{target}" for cause, _, _ in chosen),
-        confidence=confidence,
-        details={
-            "signature": "platform|errors_5xx_up",
-            "target": target,
-            "target_platform": target,
-            "candidates": [
-                {"cause": cause, "strategy": strategy, "score": score}
+        diagnosis=Diagnosis(
+            revision=1,
+            opened_at=clock.now(),
+            root_cause=chosen[0][0] if chosen else None,
+            component=target,
+            target_platform=target,
+            platforms=(target,),
+            confidence=confidence,
+            signature="platform|errors_5xx_up",
+            candidates=tuple(
+                CauseCandidate(
+                    cause=cause, component=target, score=score, fit=score, strategy=strategy
+                )
                 for cause, strategy, score in chosen
-            ],
-            "triggers": triggers
-            if triggers is not None
-            else [{"kind": "range", "series": SERIES, "low": 0.0, "high": 0.01}],
-            **details,
-        },
+            ),
+            triggers=tuple(
+                Trigger.model_validate(item) for item in (watched if triggers is None else triggers)
+            ),
+            parameters=parameters or {},
+        ),
     )
+
+
+async def _handle(agent: RepairAgent, event: Event) -> list[Event]:
+    """What the agent produced besides its lifecycle status changes (tested on their own)."""
+    produced = await agent.handle(event)
+    return [item for item in produced if not isinstance(item, IncidentStatusChanged)]
 
 
 async def _collect(agent: RepairAgent, clock: SimClock, value: float) -> list[Event]:
     """One health round: the tick, then the Monitor's metrics (as the bus orders them)."""
-    produced = await agent.handle(Tick(ts=clock.now(), source="scheduler", kind="health"))
+    produced = await _handle(agent, Tick(ts=clock.now(), source="scheduler", kind="health"))
     point = MetricPoint(series=SERIES, ts=clock.now(), value=value, labels={"platform": "a"})
     collected = MetricsCollected(ts=clock.now(), source="Monitor", points=(point,))
-    return produced + await agent.handle(collected)
+    return produced + await _handle(agent, collected)
 
 
 async def _rounds(agent: RepairAgent, clock: SimClock, value: float, count: int) -> list[Event]:
@@ -121,7 +134,7 @@ async def test_the_known_fix_runs_and_recovery_verifies_it(
 ) -> None:
     executor = RecordingExecutor()
     agent = _agent(sim_clock, _service(database, sim_clock, executor))
-    assert await agent.handle(_diagnosis(sim_clock)) == []
+    assert await _handle(agent, _diagnosis(sim_clock)) == []
     assert [call.action for call in executor.calls] == ["restart_service"]
     produced = await _rounds(agent, sim_clock, 0.0, 3)
     executed = [event for event in produced if isinstance(event, RepairExecuted)]
@@ -136,7 +149,7 @@ async def test_no_recovery_moves_to_the_next_strategy(
 ) -> None:
     executor = RecordingExecutor()
     agent = _agent(sim_clock, _service(database, sim_clock, executor))
-    await agent.handle(_diagnosis(sim_clock))
+    await _handle(agent, _diagnosis(sim_clock))
     produced = await _rounds(agent, sim_clock, 0.5, 6)  # still broken after the 300 s window
     outcomes = [(e.action, e.outcome) for e in produced if isinstance(e, RepairExecuted)]
     assert outcomes == [("restart_service", "did_not_work")]
@@ -155,8 +168,8 @@ async def test_circuit_breaker_stops_a_restart_loop_and_escalates(
     only_restart = [("service_crash", "restart_service", 0.9)]
     escalations: list[Event] = []
     for number in range(4):
-        escalations += await agent.handle(
-            _diagnosis(sim_clock, incident=f"i{number}", candidates=only_restart)
+        escalations += await _handle(
+            agent, _diagnosis(sim_clock, incident=f"i{number}", candidates=only_restart)
         )
         escalations += await _rounds(agent, sim_clock, 0.5, 6)
     assert len(executor.calls) == 2  # two ineffective restarts, then the breaker holds
@@ -170,7 +183,7 @@ async def test_dry_run_executes_nothing_audits_and_hands_over(
 ) -> None:
     executor = RecordingExecutor()
     agent = _agent(sim_clock, _service(database, sim_clock, executor, auto_repair=False))
-    produced = await agent.handle(_diagnosis(sim_clock))
+    produced = await _handle(agent, _diagnosis(sim_clock))
     assert executor.calls == []
     assert [type(e).__name__ for e in produced] == ["RepairEscalated"]
     assert _audit(database) == [("restart_service", "dry_run", "unknown")]
@@ -183,7 +196,7 @@ async def test_high_risk_waits_for_approval_then_runs_and_verifies(
     service = _service(database, sim_clock, executor)
     agent = _agent(sim_clock, service)
     slow_query = [("slow_query", "add_index", 0.9)]
-    await agent.handle(_diagnosis(sim_clock, candidates=slow_query, target="postgres"))
+    await _handle(agent, _diagnosis(sim_clock, candidates=slow_query, target="postgres"))
     assert executor.calls == []
     (pending,) = service.pending()
     await _rounds(agent, sim_clock, 0.5, 2)  # nothing happens while it waits
@@ -203,10 +216,10 @@ async def test_denied_or_unanswered_approval_escalates(
     service = _service(database, sim_clock, executor, approval_timeout_s=600)
     agent = _agent(sim_clock, service)
     slow_query = [("slow_query", "add_index", 0.9)]
-    await agent.handle(_diagnosis(sim_clock, "denied", slow_query, target="postgres"))
+    await _handle(agent, _diagnosis(sim_clock, "denied", slow_query, target="postgres"))
     await service.deny(service.pending()[0].approval_id, by="bob")
     produced = await _rounds(agent, sim_clock, 0.5, 1)
-    await agent.handle(_diagnosis(sim_clock, "ignored", slow_query, target="postgres"))
+    await _handle(agent, _diagnosis(sim_clock, "ignored", slow_query, target="postgres"))
     produced += await _rounds(agent, sim_clock, 0.5, 11)
     escalated = {e.incident_id: e.reason for e in produced if isinstance(e, RepairEscalated)}
     assert set(escalated) == {"denied", "ignored"}
@@ -220,7 +233,7 @@ async def test_an_incident_that_recovered_by_itself_gets_no_repair(
     executor = RecordingExecutor()
     agent = _agent(sim_clock, _service(database, sim_clock, executor))
     alert = {"kind": "alert", "key": "HighErrorRate{platform=a}", "component": "a"}
-    produced = await agent.handle(_diagnosis(sim_clock, triggers=[alert]))
+    produced = await _handle(agent, _diagnosis(sim_clock, triggers=[alert]))
     assert produced == [] and executor.calls == []  # the alert is not firing (any more)
 
 
@@ -229,7 +242,7 @@ async def test_low_confidence_escalates_without_touching_anything(
 ) -> None:
     executor = RecordingExecutor()
     agent = _agent(sim_clock, _service(database, sim_clock, executor))
-    produced = await agent.handle(_diagnosis(sim_clock, confidence=0.1))
+    produced = await _handle(agent, _diagnosis(sim_clock, confidence=0.1))
     produced += await _rounds(agent, sim_clock, 0.5, 3)  # the wait for a better diagnosis
     assert executor.calls == []
     assert [type(e).__name__ for e in produced] == ["RepairEscalated"]
@@ -240,8 +253,8 @@ async def test_cooldown_refusal_is_retried_on_a_later_tick(
 ) -> None:
     executor = RecordingExecutor()
     agent = _agent(sim_clock, _service(database, sim_clock, executor, cooldown_s=120))
-    await agent.handle(_diagnosis(sim_clock, "first"))
-    await agent.handle(_diagnosis(sim_clock, "second"))  # same target, within the cooldown
+    await _handle(agent, _diagnosis(sim_clock, "first"))
+    await _handle(agent, _diagnosis(sim_clock, "second"))  # same target, within the cooldown
     assert len(executor.calls) == 1
     await _rounds(agent, sim_clock, 0.5, 2)
     assert [call.incident_id for call in executor.calls] == ["first", "second"]
@@ -254,7 +267,7 @@ async def test_blast_radius_cap_holds_across_incidents(
     executor = RecordingExecutor()
     agent = _agent(sim_clock, _service(database, sim_clock, executor))  # 4 platforms: cap 2
     for platform in ("a", "b", "c"):
-        await agent.handle(_diagnosis(sim_clock, f"i-{platform}", target=platform))
+        await _handle(agent, _diagnosis(sim_clock, f"i-{platform}", target=platform))
     assert sorted(call.platform for call in executor.calls) == ["a", "b"]
 
 
@@ -266,7 +279,7 @@ async def test_a_good_playbook_goes_first(database: Database, sim_clock: SimCloc
         )
     executor = RecordingExecutor()
     agent = _agent(sim_clock, _service(database, sim_clock, executor), incidents=incidents)
-    await agent.handle(_diagnosis(sim_clock))
+    await _handle(agent, _diagnosis(sim_clock))
     assert [call.action for call in executor.calls] == ["scale_out"]
 
 
@@ -279,15 +292,15 @@ async def test_strategies_map_to_configured_executor_actions(
         _service(database, sim_clock, executor),
         strategy_actions={"restart_service": "scale_out"},
     )
-    await agent.handle(_diagnosis(sim_clock, params=None))
+    await _handle(agent, _diagnosis(sim_clock))
     assert [call.action for call in executor.calls] == ["scale_out"]
 
 
 async def test_without_a_repair_service_it_escalates(sim_clock: SimClock) -> None:
     agent = _agent(sim_clock, None)
-    produced = await agent.handle(_diagnosis(sim_clock))
+    produced = await _handle(agent, _diagnosis(sim_clock))
     assert [type(e).__name__ for e in produced] == ["RepairEscalated"]
-    assert await agent.handle(_diagnosis(sim_clock)) == []  # once per incident
+    assert await _handle(agent, _diagnosis(sim_clock)) == []  # once per incident
 
 
 async def test_a_flushed_cache_gets_time_to_warm_before_it_is_judged(
@@ -298,7 +311,7 @@ async def test_a_flushed_cache_gets_time_to_warm_before_it_is_judged(
     executor = RecordingExecutor()
     agent = _agent(sim_clock, _service(database, sim_clock, executor))
     stuck = [("stuck_cache", "clear_cache", 0.9), ("slow_query", "restart_service", 0.6)]
-    await agent.handle(_diagnosis(sim_clock, candidates=stuck, target="redis"))
+    await _handle(agent, _diagnosis(sim_clock, candidates=stuck, target="redis"))
     produced = await _rounds(agent, sim_clock, 0.5, 6)  # 6 min: past the default window
     produced += await _rounds(agent, sim_clock, 0.0, 2)
     outcomes = [(e.action, e.outcome) for e in produced if isinstance(e, RepairExecuted)]
@@ -312,7 +325,7 @@ async def test_nothing_to_verify_against_means_a_person_decides(
     """A predicted breach has no live signal: a repair could not be verified, so none runs."""
     executor = RecordingExecutor()
     agent = _agent(sim_clock, _service(database, sim_clock, executor))
-    produced = await agent.handle(_diagnosis(sim_clock, triggers=[]))
+    produced = await _handle(agent, _diagnosis(sim_clock, triggers=[]))
     assert executor.calls == []
     (escalation,) = produced
     assert isinstance(escalation, RepairEscalated) and "verify" in escalation.reason
@@ -324,10 +337,10 @@ async def test_a_flapping_alert_resumes_the_plan(database: Database, sim_clock: 
     agent = _agent(sim_clock, _service(database, sim_clock, executor))
     key = "SlowQueries{target=db}"
     alert = {"kind": "alert", "key": key, "component": "db"}
-    assert await agent.handle(_diagnosis(sim_clock, triggers=[alert])) == []
+    assert await _handle(agent, _diagnosis(sim_clock, triggers=[alert])) == []
     assert executor.calls == []  # the alert cleared before the diagnosis
     sim_clock.advance(60)
-    await agent.handle(
+    await _handle(agent,
         AlertRaised(ts=sim_clock.now(), source="Monitor", alertname="SlowQueries",
                     severity="warning", labels={"target": "db"})
     )  # fmt: skip
@@ -340,12 +353,12 @@ async def test_a_later_diagnosis_with_a_plan_resumes_an_escalated_case(
 ) -> None:
     executor = RecordingExecutor()
     agent = _agent(sim_clock, _service(database, sim_clock, executor))
-    first = await agent.handle(_diagnosis(sim_clock, candidates=[]))
+    first = await _handle(agent, _diagnosis(sim_clock, candidates=[]))
     first += await _rounds(agent, sim_clock, 0.5, 3)
     escalations = [e for e in first if isinstance(e, RepairEscalated)]
     assert len(escalations) == 1 and "after 180 s" in escalations[0].reason
     sim_clock.advance(60)
-    await agent.handle(_diagnosis(sim_clock))  # revision 2 names a cause
+    await _handle(agent, _diagnosis(sim_clock))  # revision 2 names a cause
     assert [call.action for call in executor.calls] == ["restart_service"]
 
 
@@ -356,10 +369,10 @@ async def test_an_incident_without_a_strategy_waits_for_a_revised_diagnosis(
     next checks may still name one, and the revision's fix runs without an escalation."""
     executor = RecordingExecutor()
     agent = _agent(sim_clock, _service(database, sim_clock, executor))
-    produced = await agent.handle(_diagnosis(sim_clock, candidates=[]))
+    produced = await _handle(agent, _diagnosis(sim_clock, candidates=[]))
     produced += await _rounds(agent, sim_clock, 0.5, 2)  # 120 s: still within plan_wait_s
     assert produced == [] and executor.calls == []
-    produced += await agent.handle(_diagnosis(sim_clock))  # revision 2 names a cause
+    produced += await _handle(agent, _diagnosis(sim_clock))  # revision 2 names a cause
     produced += await _rounds(agent, sim_clock, 0.5, 1)
     assert [call.action for call in executor.calls] == ["restart_service"]
     assert not [e for e in produced if isinstance(e, RepairEscalated)]
@@ -372,10 +385,10 @@ async def test_values_left_from_an_earlier_incident_do_not_count_as_recovery(
     back then must not make the new incident look recovered."""
     executor = RecordingExecutor()
     agent = _agent(sim_clock, _service(database, sim_clock, executor))
-    await agent.handle(_diagnosis(sim_clock, "first"))
+    await _handle(agent, _diagnosis(sim_clock, "first"))
     await _rounds(agent, sim_clock, 0.0, 3)  # verified: worked, the healthy value is stored
     sim_clock.advance(3600)
-    await agent.handle(_diagnosis(sim_clock, "second"))
+    await _handle(agent, _diagnosis(sim_clock, "second"))
     assert [call.incident_id for call in executor.calls] == ["first", "second"]
 
 
@@ -386,15 +399,15 @@ async def test_a_revision_that_moves_the_cause_moves_the_repair_target(
     database's slow queries name the cause behind it: the fix goes to the database."""
     executor = RecordingExecutor()
     agent = _agent(sim_clock, _service(database, sim_clock, executor))
-    await agent.handle(_diagnosis(sim_clock, candidates=[], target="shop"))
+    await _handle(agent, _diagnosis(sim_clock, candidates=[], target="shop"))
     await _rounds(agent, sim_clock, 0.5, 1)
     revision = _diagnosis(
         sim_clock,
         candidates=[("stuck_cache", "clear_cache", 0.9)],
         target="shop-cache",
-        action_params={"clear_cache": {"pattern": "orders:*"}},
+        parameters={"clear_cache": {"pattern": "orders:*"}},
     )
-    await agent.handle(revision)
+    await _handle(agent, revision)
     await _rounds(agent, sim_clock, 0.5, 1)
     [call] = executor.calls
     assert (call.action, call.target, dict(call.params)) == (
@@ -404,20 +417,63 @@ async def test_a_revision_that_moves_the_cause_moves_the_repair_target(
     )
 
 
-async def test_a_revision_retargets_an_incident_that_looked_recovered(
+async def test_a_revision_retargets_an_incident_that_looked_healthy_for_one_check(
     database: Database, sim_clock: SimClock
 ) -> None:
-    """The first diagnosis (no cause, the platform) looked recovered for a check under load;
+    """The first diagnosis (no cause, the platform) looked healthy for one check under load;
     the revision names the cache; when the signal breaks again the fix goes to the cache."""
     executor = RecordingExecutor()
     agent = _agent(sim_clock, _service(database, sim_clock, executor))
-    await agent.handle(_diagnosis(sim_clock, candidates=[], target="shop"))
-    await _rounds(agent, sim_clock, 0.0, 2)  # inside the expected range: recovered
-    assert agent.cases["i1"].state == "recovered"
+    await _handle(agent, _diagnosis(sim_clock, candidates=[], target="shop"))
+    await _rounds(agent, sim_clock, 0.0, 1)  # inside the expected range once: not yet over
+    assert agent.cases["i1"].state == "ready"
     revision = _diagnosis(sim_clock, candidates=[("stuck_cache", "clear_cache", 0.9)],
                           target="shop-cache")  # fmt: skip
-    await agent.handle(revision)
+    await _handle(agent, revision)
     await _rounds(agent, sim_clock, 0.5, 2)  # broken again
     assert [(call.action, call.target) for call in executor.calls] == [
         ("clear_cache", "shop-cache")
     ]
+
+
+async def _rounds_with_status(agent: RepairAgent, clock: SimClock, count: int) -> list[Event]:
+    """Healthy rounds, everything the agent produced (status changes included)."""
+    produced: list[Event] = []
+    for _ in range(count):
+        clock.advance(60)
+        produced += await agent.handle(Tick(ts=clock.now(), source="s", kind="health"))
+        point = MetricPoint(series=SERIES, ts=clock.now(), value=0.0)
+        produced += await agent.handle(
+            MetricsCollected(ts=clock.now(), source="Monitor", points=(point,))
+        )
+    return produced
+
+
+async def test_an_incident_healthy_before_any_repair_closes_as_recovered(
+    database: Database, sim_clock: SimClock
+) -> None:
+    """Healthy on ``recovery_checks`` collections with nothing tried: status recovered (the
+    Diagnostic agent closes it, so a new fault opens a new incident); later revisions and
+    a relapse do nothing to it."""
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor))
+    first = await agent.handle(_diagnosis(sim_clock, candidates=[], target="shop"))
+    assert not [e for e in first if isinstance(e, IncidentStatusChanged)]  # still diagnosed
+    produced = await _rounds_with_status(agent, sim_clock, 2)
+    (changed,) = [e for e in produced if isinstance(e, IncidentStatusChanged)]
+    assert (changed.incident_id, changed.status) == ("i1", IncidentStatus.RECOVERED)
+    assert "before any repair" in changed.reason
+    await _handle(agent, _diagnosis(sim_clock, target="shop"))
+    await _rounds(agent, sim_clock, 0.5, 2)
+    assert executor.calls == []
+
+
+async def test_every_move_in_the_lifecycle_is_published(
+    database: Database, sim_clock: SimClock
+) -> None:
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor))
+    produced = await agent.handle(_diagnosis(sim_clock))
+    produced += await _rounds_with_status(agent, sim_clock, 3)
+    statuses = [e.status for e in produced if isinstance(e, IncidentStatusChanged)]
+    assert statuses == [IncidentStatus.VERIFYING, IncidentStatus.RESOLVED]

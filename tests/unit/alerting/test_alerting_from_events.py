@@ -17,6 +17,7 @@ from selfheal_ml.events import (
     SecurityThreatDetected,
     Tick,
 )
+from selfheal_ml.lifecycle import CauseCandidate, Diagnosis
 
 ManagerFactory = Callable[..., AlertManager]  # the make_manager fixture (conftest.py)
 
@@ -73,10 +74,25 @@ def test_other_events_map_to_named_alerts() -> None:
         ts=TS,
         source="diagnostic",
         incident_id="inc-1",
-        platforms=("leadsite.ai",),
-        root_causes=("db_pool", "cpu"),
-        recommendation="restart_pool",
-        confidence=0.7,
+        diagnosis=Diagnosis(
+            revision=1,
+            opened_at=TS,
+            platforms=("leadsite.ai",),
+            candidates=(
+                CauseCandidate(
+                    cause="db_pool",
+                    component="postgres",
+                    score=0.9,
+                    fit=0.9,
+                    strategy="reset_db_connections",
+                ),
+                CauseCandidate(
+                    cause="cpu", component="leadsite.ai", score=0.4, fit=0.4, strategy="scale_out"
+                ),
+            ),
+            strategy="restart_pool",
+            confidence=0.7,
+        ),
     )
     signals = [signal_from_event(e) for e in (breach, failed, threat, incident)]
     assert all(s is not None for s in signals)
@@ -89,7 +105,7 @@ def test_other_events_map_to_named_alerts() -> None:
         "10.0.0.9",
         "critical",
     )
-    assert i.annotations["root_causes"] == "1. db_pool; 2. cpu"
+    assert i.annotations["root_causes"] == "1. db_pool@postgres; 2. cpu@leadsite.ai"
     assert i.annotations["recommendation"] == "restart_pool"
 
 
@@ -119,3 +135,27 @@ def test_handle_event_deduplicates_and_resolves(
     assert resolved is not None and resolved.status == "resolved"
     counts = manager.counts()
     assert (counts.active, counts.total, counts.auto_resolved) == (1, 2, 1)
+
+
+def test_an_escalation_is_a_critical_alert_and_a_closed_incident_resolves_its_alert() -> None:
+    from selfheal_ml.events import IncidentStatusChanged, RepairEscalated
+    from selfheal_ml.lifecycle import IncidentStatus
+
+    escalated = signal_from_event(
+        RepairEscalated(ts=TS, source="Repair", incident_id="inc-9", reason="breaker open")
+    )
+    assert escalated is not None and escalated.severity == "critical" and escalated.firing
+    assert escalated.labels == {"alertname": "IncidentEscalated", "incident_id": "inc-9"}
+    assert "inc-9" in escalated.annotations["summary"]
+    assert "breaker open" in escalated.annotations["summary"]
+    done = signal_from_event(
+        IncidentStatusChanged(
+            ts=TS, source="Repair", incident_id="inc-9", status=IncidentStatus.RECOVERED
+        )
+    )
+    assert done is not None and not done.firing and done.any_severity
+    assert done.labels == {"alertname": "IncidentDiagnosed", "incident_id": "inc-9"}
+    still = IncidentStatusChanged(
+        ts=TS, source="Repair", incident_id="inc-9", status=IncidentStatus.VERIFYING
+    )
+    assert signal_from_event(still) is None

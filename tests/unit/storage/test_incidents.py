@@ -170,3 +170,42 @@ def test_attempts_of_reads_only_the_incidents_asked_for(store: IncidentStore) ->
     assert sorted(attempts["incident_id"]) == ["i1", "i3"]
     assert list(attempts.columns) == list(store.attempts_frame().columns)
     assert store.attempts_of([]).empty
+
+
+def test_every_revision_and_status_change_reaches_the_incident_record(
+    store: IncidentStore,
+) -> None:
+    """The first diagnosis names no cause; the second names the database: the row takes the
+    latest (root cause, platforms, severity, diagnosis), both revisions are kept, and the
+    lifecycle's moves are recorded with their reasons."""
+    from selfheal_ml.events import IncidentDiagnosed
+    from selfheal_ml.lifecycle import Diagnosis, IncidentStatus
+    from selfheal_ml.training.history import diagnosed_incident
+
+    opened = datetime(2026, 1, 5, 8, tzinfo=UTC)
+    first = Diagnosis(revision=1, opened_at=opened, platforms=("a",), severity="warning")
+    second = Diagnosis(
+        revision=2, opened_at=opened, root_cause="db_unreachable", component="postgres",
+        platforms=("a", "b"), severity="critical", strategy="reset_db_connections",
+    )  # fmt: skip
+    for diagnosis, minute in ((first, 1), (second, 2)):
+        event = IncidentDiagnosed(
+            ts=opened + timedelta(minutes=minute), source="Diagnostic", incident_id="i1",
+            diagnosis=diagnosis,
+        )  # fmt: skip
+        store.record_diagnosis(diagnosed_incident(event), diagnosis, event.ts)
+    row = store.incident("i1")
+    assert row is not None
+    assert (row["root_cause"], list(row["platforms"]), row["severity"], row["status"]) == (
+        "db_unreachable@postgres", ["a", "b"], "critical", "diagnosed",
+    )  # fmt: skip
+    assert [item.revision for item in store.revisions("i1")] == [1, 2]
+    assert store.revisions("i1")[1] == second
+    store.record_status("i1", IncidentStatus.VERIFYING, opened + timedelta(minutes=3), "ran")
+    store.record_status("i1", IncidentStatus.RECOVERED, opened + timedelta(minutes=4), "ok")
+    row = store.incident("i1")
+    assert row is not None and row["status"] == "recovered"
+    assert row["closed_at"] == opened + timedelta(minutes=4)
+    moves = store.transitions(["i1"])
+    assert list(moves["status"]) == ["verifying", "recovered"]
+    assert list(moves["reason"]) == ["ran", "ok"]

@@ -1,0 +1,141 @@
+"""What the Diagnostic agent gathers for a diagnosis from its ports: history, changes, model.
+
+:class:`EvidenceGatherer` reads the configuration change log (for the candidates' ranking),
+the incident history (recurrence in the last seven days, similar past incidents) and asks the
+repair classifier; the pure assembly into a typed diagnosis is
+:func:`selfheal_ml.diagnosis.report.compose_diagnosis`. :meth:`EvidenceGatherer.gather`
+reads DuckDB: call it off the event loop (``run_blocking``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from selfheal_ml.diagnosis import (
+    Candidate,
+    OpenIncident,
+    PastIncident,
+    confidence_of,
+    impact_of,
+    most_similar,
+    rank_causes,
+    to_signal,
+)
+from selfheal_ml.diagnosis.investigation import Finding
+from selfheal_ml.diagnosis.report import Evidence, strongest_per_series
+from selfheal_ml.repair.features import incident_features
+from selfheal_ml.repair.incident import IncidentRecord, incident_signature
+from selfheal_ml.repair.recommend import Recommendation
+from selfheal_ml.storage.incidents import IncidentStore
+
+SIMILAR_WINDOW = timedelta(days=7)
+
+
+@dataclass
+class EvidenceGatherer:
+    """The Diagnostic agent's reads of its optional ports (see the module docstring)."""
+
+    incidents: IncidentStore | None = None
+    recommender: Any = None  # RepairRecommender: ``recommend(features) -> Recommendation``
+    change_log: Callable[[], Sequence[Any]] | None = None
+    platform_names: Sequence[str] = field(default_factory=list)
+
+    def candidates(self, incident: OpenIncident) -> list[Candidate]:
+        """The ranked root-cause candidates of the incident's observations so far."""
+        return rank_causes(list(incident.observations), self.change_ages(incident.opened_at))
+
+    def gather(
+        self,
+        incident: OpenIncident,
+        candidates: Sequence[Candidate],
+        revision: int,
+        now: datetime,
+        findings: Mapping[str, Finding],
+    ) -> Evidence:
+        """Everything one revision of the diagnosis is composed from (reads the history)."""
+        observations = list(incident.observations)
+        record = self._record(incident)
+        history = self.history()
+        signature = incident_signature(record)
+        recent = [
+            past
+            for past in history
+            if past.opened_at is not None
+            and incident.opened_at - SIMILAR_WINDOW <= past.opened_at < incident.opened_at
+            and past.signature == signature
+        ]
+        features = incident_features(
+            IncidentRecord(
+                opened_at=record.opened_at, signals=record.signals, platforms=record.platforms,
+                config_change_age_s=record.config_change_age_s,
+                similar_incidents_7d=len(recent),
+            )
+        )  # fmt: skip
+        others = [past for past in history if past.incident_id != incident.incident_id]
+        return Evidence(
+            revision=revision,
+            opened_at=incident.opened_at,
+            observations=observations,
+            candidates=candidates,
+            confidence=confidence_of(list(candidates)),
+            impact=impact_of(observations, incident.opened_at, now),
+            signals=record.signals,
+            signature=signature,
+            features=features,
+            similar=most_similar(features, others),
+            recommendation=self.recommend(features),
+            findings={
+                strategy: (found.summary, dict(found.params))
+                for strategy, found in findings.items()
+            },
+            platform_names=self.platform_names,
+        )
+
+    def _record(self, incident: OpenIncident) -> IncidentRecord:
+        observations = incident.observations
+        changes = self.change_ages(incident.opened_at)
+        platforms = {o.platform for o in observations if o.platform}
+        return IncidentRecord(
+            opened_at=incident.opened_at,
+            signals=tuple(to_signal(o) for o in strongest_per_series(observations)),
+            platforms=tuple(sorted(platforms)),
+            config_change_age_s=min(
+                (age for platform, age in changes.items() if age >= 0 and platform in platforms),
+                default=None,
+            ),
+        )
+
+    def change_ages(self, opened_at: datetime) -> dict[str, float]:
+        """Age (s) of the latest configuration change per platform at ``opened_at``."""
+        if self.change_log is None:
+            return {}
+        ages: dict[str, float] = {}
+        for change in self.change_log():
+            age = (opened_at - change.ts).total_seconds()
+            if age >= 0 and (change.platform not in ages or age < ages[change.platform]):
+                ages[change.platform] = age
+        return ages
+
+    def history(self) -> list[PastIncident]:
+        """The featured incident history (empty without a store)."""
+        if self.incidents is None:
+            return []
+        return [
+            PastIncident(
+                incident_id=str(incident_id), opened_at=opened_at, root_cause=root_cause,
+                resolved_by=resolved_by, status=status, features=features, signature=signature,
+            )
+            for incident_id, opened_at, root_cause, resolved_by, status, signature, features in (
+                self.incidents.featured_incidents()
+            )
+        ]  # fmt: skip
+
+    def recommend(self, features: dict[str, float]) -> Recommendation | None:
+        """The classifier's ranking, ``None`` without a recommender."""
+        if self.recommender is None:
+            return None
+        result: Recommendation = self.recommender.recommend(features)
+        return result

@@ -1,0 +1,116 @@
+"""One incident the Repair agent works on, and the pure checks its decisions rest on.
+
+A :class:`RepairCase` follows the plan of a diagnosed incident one step at a time; its
+``state`` is the Repair agent's view of the incident's lifecycle (``ready`` to take the next
+step, ``retry`` after a refusal that lifts by itself, ``approval`` while a person decides,
+``verifying`` after an action ran, then ``resolved``, ``recovered`` or ``escalated``).
+
+:func:`triggers_recovered` says whether an incident looks healthy again on the latest values:
+every threshold alert among its triggers has cleared, and every watched series is back inside
+its expected range (widened by :data:`RANGE_TOLERANCE` of the range on each side).
+
+>>> from datetime import UTC, datetime
+>>> from selfheal_ml.lifecycle import Trigger
+>>> now = datetime(2026, 1, 5, tzinfo=UTC)
+>>> watch = (Trigger(kind="range", key="db_up", low=1.0, high=1.0),)
+>>> triggers_recovered(watch, {"db_up": (now, 0.0)}, set()), triggers_recovered(
+...     watch, {"db_up": (now, 1.0)}, set())
+(False, True)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from selfheal_ml.lifecycle import IncidentStatus, ParameterValue, Trigger
+from selfheal_ml.repair.strategy import PlannedStep
+
+RANGE_TOLERANCE = 0.25
+CaseState = Literal["ready", "retry", "approval", "verifying", "recovered", "resolved", "escalated"]
+#: The lifecycle status each state of a case stands for.
+STATUS_OF: Mapping[CaseState, IncidentStatus] = {
+    "ready": IncidentStatus.DIAGNOSED,
+    "retry": IncidentStatus.REPAIRING,
+    "approval": IncidentStatus.REPAIRING,
+    "verifying": IncidentStatus.VERIFYING,
+    "recovered": IncidentStatus.RECOVERED,
+    "resolved": IncidentStatus.RESOLVED,
+    "escalated": IncidentStatus.ESCALATED,
+}
+Values = Mapping[str, tuple[datetime, float]]
+
+
+@dataclass
+class RepairCase:
+    """One incident the agent is working on (mutable: the agent moves it along)."""
+
+    incident_id: str
+    correlation_id: str
+    target: str
+    platform: str
+    triggers: tuple[Trigger, ...]
+    plan: list[PlannedStep]
+    params: dict[str, dict[str, ParameterValue]] = field(default_factory=dict)  # by strategy
+    tried: list[str] = field(default_factory=list)
+    state: CaseState = "ready"
+    step: PlannedStep | None = None
+    attempt_id: str | None = None
+    approval_id: str | None = None
+    approved_by: str | None = None
+    started_at: datetime | None = None
+    deadline: datetime | None = None
+    retry_since: datetime | None = None
+    recovered_streak: int = 0
+    planless_since: datetime | None = None  # waiting for a diagnosis that names a strategy
+    note: str = ""  # the last move, in a line a person reads
+
+    @property
+    def finished(self) -> bool:
+        """Resolved, recovered or escalated: nothing more to do."""
+        return self.state in ("resolved", "recovered", "escalated")
+
+    @property
+    def watched_series(self) -> set[str]:
+        """The series whose latest values verify recovery."""
+        return {trigger.key for trigger in self.triggers if trigger.kind == "range"}
+
+
+def inside(value: float, low: float | None, high: float | None) -> bool:
+    """``value`` within ``[low, high]`` widened by :data:`RANGE_TOLERANCE` of the range.
+
+    >>> inside(1.2, 0.0, 1.0), inside(1.3, 0.0, 1.0), inside(5.0, None, None)
+    (True, False, True)
+    """
+    low_f = -math.inf if low is None else low
+    high_f = math.inf if high is None else high
+    if math.isfinite(low_f) and math.isfinite(high_f):
+        slack = RANGE_TOLERANCE * max(high_f - low_f, 1e-9 + 0.01 * abs(high_f))
+        low_f, high_f = low_f - slack, high_f + slack
+    return low_f <= value <= high_f
+
+
+def triggers_recovered(
+    triggers: Sequence[Trigger],
+    values: Values,
+    firing: set[str],
+    since: datetime | None = None,
+) -> bool:
+    """Whether every trigger looks healthy (on values newer than ``since``); no triggers
+    means nothing to verify against, which is never "recovered"."""
+    if not triggers:
+        return False
+    for trigger in triggers:
+        if trigger.kind == "alert":
+            if trigger.key in firing:
+                return False
+            continue
+        seen = values.get(trigger.key)
+        if seen is None or (since is not None and seen[0] <= since):
+            return False
+        if not inside(seen[1], trigger.low, trigger.high):
+            return False
+    return True

@@ -23,45 +23,27 @@ incident; every move of the incident in its lifecycle is an ``IncidentStatusChan
 
 Ports (``AgentContext.extras``): ``repair_service``, ``incidents`` (for playbooks),
 ``strategy_actions`` (strategy -> executor action; default the strategy itself or
-:data:`STRATEGY_ACTIONS`), ``strategy_params`` (default executor parameters per strategy; the
-diagnosis' ``parameters`` win), ``repair`` (numbers: ``verify_s`` 300, ``recovery_checks`` 2,
-``retry_for_s`` 900, ``plan_wait_s`` 180), ``plan_policy``.
+:data:`~selfheal_ml.agents.repair_plan.STRATEGY_ACTIONS`), ``strategy_params`` (default
+executor parameters per strategy; the diagnosis' ``parameters`` win), ``repair`` (numbers:
+``verify_s`` 300, ``recovery_checks`` 2, ``retry_for_s`` 900, ``plan_wait_s`` 180),
+``plan_policy``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime
 from typing import ClassVar
 
-from selfheal_ml.actions import RepairService
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
+from selfheal_ml.agents.repair_plan import RepairPlanner
 from selfheal_ml.agents.repair_steps import RepairSteps
 from selfheal_ml.clock import run_blocking
 from selfheal_ml.diagnosis.observations import alert_key
-from selfheal_ml.events import (
-    AlertRaised,
-    Event,
-    IncidentDiagnosed,
-    IncidentStatusChanged,
-    MetricsCollected,
-    Tick,
-)
-from selfheal_ml.lifecycle import Diagnosis, IncidentStatus
-from selfheal_ml.repair.case import STATUS_OF, CaseState, RepairCase
-from selfheal_ml.repair.recommend import from_advice
-from selfheal_ml.repair.strategy import PlannedStep, PlanPolicy, plan_repair
-from selfheal_ml.storage.incidents import IncidentStore
+from selfheal_ml.events import AlertRaised, Event, IncidentDiagnosed, MetricsCollected, Tick
+from selfheal_ml.repair.case import RepairCase, status_changes
+from selfheal_ml.repair.strategy import PlanPolicy
 
-#: Real executors' actions for strategies that have no executor of the same name.
-STRATEGY_ACTIONS: Mapping[str, str] = {
-    "reset_db_connections": "pg_terminate_idle",
-    "add_index": "pg_create_index_concurrently",
-    "reindex": "pg_reindex",
-    "clear_cache": "redis_memory_purge",
-    "restart_service": "restart_process",
-}
 DEFAULTS: dict[str, float] = {
     "verify_s": 300.0,
     "recovery_checks": 2,
@@ -94,21 +76,22 @@ class RepairAgent(Agent):
     def __init__(self, context: AgentContext) -> None:
         super().__init__(context)
         extras = context.extras
-        self.service: RepairService | None = extras.get("repair_service")
-        self.incidents: IncidentStore | None = extras.get("incidents")
-        self.strategy_actions: Mapping[str, str] | None = extras.get("strategy_actions")
+        self.service = extras.get("repair_service")
         self.numbers: dict[str, float] = {**DEFAULTS, **extras.get("repair", {})}
-        self.policy: PlanPolicy = extras.get("plan_policy") or PlanPolicy()
+        self.planner = RepairPlanner(
+            self.service, extras.get("incidents"), extras.get("plan_policy") or PlanPolicy(),
+            extras.get("strategy_actions"),
+        )  # fmt: skip
         self.cases: dict[str, RepairCase] = {}
         self.steps = RepairSteps(
-            self.name, self.service, self._action_for, self.numbers, VERIFY_S,
+            self.name, self.service, self.planner.action_for, self.numbers, VERIFY_S,
             extras.get("strategy_params") or {}, self.log,
         )  # fmt: skip
 
     async def handle(self, event: Event) -> list[Event]:
         before = {key: case.state for key, case in self.cases.items()}
         produced = await self._dispatch(event)
-        return produced + self._status_changes(before, event.ts)
+        return produced + status_changes(self.cases, before, self.name, event.ts)
 
     async def _dispatch(self, event: Event) -> list[Event]:
         if isinstance(event, MetricsCollected):
@@ -124,28 +107,10 @@ class RepairAgent(Agent):
             return await self._on_tick(event.ts)
         return []
 
-    def _status_changes(self, before: Mapping[str, CaseState], now: datetime) -> list[Event]:
-        """One ``IncidentStatusChanged`` for each case whose lifecycle status moved."""
-        changes: list[Event] = []
-        for incident_id, case in self.cases.items():
-            status = STATUS_OF[case.state]
-            was = before.get(incident_id)
-            if (was is None and status is IncidentStatus.DIAGNOSED) or (
-                was is not None and STATUS_OF[was] is status
-            ):
-                continue
-            changes.append(
-                IncidentStatusChanged(
-                    ts=now, source=self.name, correlation_id=case.correlation_id,
-                    incident_id=incident_id, status=status, reason=case.note,
-                )
-            )  # fmt: skip
-        return changes
-
     async def _on_diagnosis(self, event: IncidentDiagnosed) -> list[Event]:
         diagnosis = event.diagnosis
         case = self.cases.get(event.incident_id)
-        plan = await run_blocking(self.context.clock, self._plan, diagnosis)
+        plan = await run_blocking(self.context.clock, self.planner.plan, diagnosis)
         target = diagnosis.component or (diagnosis.platforms[0] if diagnosis.platforms else "")
         target = target or "unknown"
         platform = diagnosis.target_platform or target
@@ -182,32 +147,6 @@ class RepairAgent(Agent):
                 produced += await self.steps.advance(case, now)
         self._forget_finished()
         return produced
-
-    def _plan(self, diagnosis: Diagnosis) -> list[PlannedStep]:
-        playbook = []
-        if self.incidents is not None and diagnosis.signature:
-            playbook = self.incidents.playbook(diagnosis.signature)
-        candidates = [(c.cause, c.strategy, c.score) for c in diagnosis.candidates]
-        return plan_repair(
-            playbook, from_advice(diagnosis.advice), candidates, diagnosis.confidence,
-            self._policy_with_risks(),
-        )  # fmt: skip
-
-    def _policy_with_risks(self) -> PlanPolicy:
-        """The plan policy, knowing which strategies need approval (their action's tier)."""
-        if self.service is None or self.policy.high_risk:
-            return self.policy
-        tiers = self.service.guard.policy.risk_tiers
-        risky = frozenset(name for name in tiers if tiers.get(self._action_for(name)) == "high")
-        return replace(self.policy, high_risk=risky)
-
-    def _action_for(self, strategy: str) -> str:
-        if self.strategy_actions is not None and strategy in self.strategy_actions:
-            return self.strategy_actions[strategy]
-        executors = self.service.executors if self.service is not None else {}
-        if strategy not in executors and strategy in STRATEGY_ACTIONS:
-            return STRATEGY_ACTIONS[strategy]
-        return strategy
 
     def _forget_finished(self, keep: int = 1000) -> None:
         finished = [key for key, case in self.cases.items() if case.finished]

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from selfheal_ml.events import IncidentStatusChanged
 from selfheal_ml.lifecycle import IncidentStatus, ParameterValue, Trigger
 from selfheal_ml.repair.strategy import PlannedStep
 
@@ -114,3 +115,23 @@ def triggers_recovered(
         if not inside(seen[1], trigger.low, trigger.high):
             return False
     return True
+
+
+def status_changes(
+    cases: Mapping[str, RepairCase], before: Mapping[str, CaseState], source: str, now: datetime
+) -> list[IncidentStatusChanged]:
+    """One ``IncidentStatusChanged`` for each case whose lifecycle status moved since
+    ``before`` (a new case that is merely diagnosed has nothing to announce)."""
+    changes: list[IncidentStatusChanged] = []
+    for incident_id, case in cases.items():
+        status = STATUS_OF[case.state]
+        was = before.get(incident_id)
+        if STATUS_OF["ready" if was is None else was] is status:
+            continue
+        changes.append(
+            IncidentStatusChanged(
+                ts=now, source=source, correlation_id=case.correlation_id,
+                incident_id=incident_id, status=status, reason=case.note,
+            )
+        )  # fmt: skip
+    return changes

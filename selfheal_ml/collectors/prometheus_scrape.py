@@ -10,8 +10,9 @@ last interval", not "since the process started":
   a series yields no rate;
 - histograms become ``<family>_p50``, ``<family>_p95``, ``<family>_p99`` (in the histogram's
   own unit), interpolated like PromQL ``histogram_quantile`` over the bucket increase since
-  the previous scrape (the cumulative buckets on the first scrape), plus
-  ``<family>_count_per_second``; an interval with no observation yields no quantile;
+  the previous scrape, plus ``<family>_count_per_second``; like a counter, the first scrape
+  of a histogram yields nothing (its cumulative buckets are the process's whole history, not
+  the last interval), and an interval with no observation yields no quantile;
 - summaries keep their ``quantile`` samples as gauges and turn ``_count`` into a rate;
 - ``<family>_created`` creation timestamps and non-finite values (``NaN``, ``+Inf``) are
   dropped, so every point a detector sees is a finite number.

@@ -73,16 +73,15 @@ def scraper(pages: list[str]) -> PrometheusScrape:
 LABELS = 'platform="leadsite.ai",target="leadsite.ai"'
 
 
-async def test_first_scrape_keeps_gauges_and_histograms_but_has_no_rates() -> None:
+async def test_first_scrape_keeps_gauges_but_has_no_rates_and_no_histogram_quantiles() -> None:
     collector = scraper([page(FIRST)])
     values = by_series(await collector.collect(START))
     assert values[f"in_flight{{{LABELS}}}"] == 4.0
     assert values[f"scrape_up{{{LABELS}}}"] == 1.0
     assert values[f"scrape_samples{{{LABELS}}}"] == 13.0
     assert not any("_per_second" in series for series in values)
-    # Cumulative buckets on the first scrape: p50 -> rank 50 -> top of the first bucket.
-    p50 = f'request_seconds_p50{{endpoint="/api",{LABELS}}}'
-    assert values[p50] == pytest.approx(0.1)
+    # The cumulative buckets are the process's whole history: no interval, no quantile.
+    assert not any(series.startswith("request_seconds_p") for series in values)
     job_quantile = 'job_seconds{platform="leadsite.ai",quantile="0.9",target="leadsite.ai"}'
     assert values[job_quantile] == 2.5
     assert collector.last_error is None
@@ -108,6 +107,16 @@ async def test_second_scrape_turns_counters_into_rates_and_buckets_into_interval
     assert values[count_rate] == pytest.approx(100 / 30)
     assert values[f"job_seconds_count_per_second{{{LABELS}}}"] == pytest.approx(6 / 30)
     assert values[f"in_flight{{{LABELS}}}"] == 7.0
+
+
+async def test_slow_history_before_the_first_scrape_gives_no_quantile() -> None:
+    slow_past = {**FIRST, "b01": 0, "b05": 0, "b1": 0}  # every earlier request took > 1 s
+    calm = {**slow_past, "b01": 100, "b05": 100, "b1": 100, "binf": 200}  # then 100 fast ones
+    collector = scraper([page(slow_past), page(calm)])
+    first = by_series(await collector.collect(START))
+    assert not any(series.startswith("request_seconds_p") for series in first)
+    second = by_series(await collector.collect(START + timedelta(seconds=30)))
+    assert second[f'request_seconds_p95{{endpoint="/api",{LABELS}}}'] <= 0.1
 
 
 async def test_counter_reset_is_treated_as_restart_from_zero() -> None:

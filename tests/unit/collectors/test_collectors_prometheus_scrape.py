@@ -64,9 +64,16 @@ def by_series(points: list[MetricPoint]) -> dict[str, float]:
     return {point.series: point.value for point in points}
 
 
-def scraper(pages: list[str]) -> PrometheusScrape:
+def scraper(pages: list[str], keep_raw: bool = True) -> PrometheusScrape:
+    """A scrape of ``pages`` in turn; raw points kept, as most tests here check the raw
+    conversion (the canonical series are checked in ``test_collectors_canonical.py``)."""
     return PrometheusScrape(
-        "leadsite.ai", URL, 2.0, platform="leadsite.ai", transport=serving(pages)
+        "leadsite.ai",
+        URL,
+        2.0,
+        platform="leadsite.ai",
+        transport=serving(pages),
+        keep_raw=keep_raw,
     )
 
 
@@ -217,3 +224,19 @@ async def test_non_finite_values_are_dropped() -> None:
     values = by_series(await scraper([text]).collect(START))
     names = {series.split("{")[0] for series in values}
     assert names == {"ok", "scrape_up", "scrape_duration_ms", "scrape_samples"}
+
+
+async def test_conventional_families_become_canonical_series_and_replace_the_raw_ones() -> None:
+    collector = scraper([page(FIRST), page(SECOND)], keep_raw=False)
+    await collector.collect(START)
+    values = by_series(await collector.collect(START + timedelta(seconds=30)))
+    endpoint = f'endpoint="/api",{LABELS}'
+    assert values[f"http_requests_per_s{{{endpoint}}}"] == pytest.approx(303 / 30)
+    assert values[f"http_5xx_per_s{{{endpoint}}}"] == pytest.approx(0.1)
+    ratio = (
+        'http_error_ratio{endpoint="/api",platform="leadsite.ai",status_class="5xx",'
+        'target="leadsite.ai"}'
+    )
+    assert values[ratio] == pytest.approx(3 / 303)
+    assert not any(series.startswith("http_requests_per_second") for series in values)
+    assert values[f"request_seconds_p95{{{endpoint}}}"] == pytest.approx(0.875)  # not conventional

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from selfheal_ml.errors import ConfigError
+from selfheal_ml.metric_catalogue import DEFAULT_LIMITS
 
 AGENT_NAMES: tuple[str, ...] = (
     "Monitor",
@@ -65,12 +66,12 @@ class Intervals(Section):
 
 
 class Thresholds(Section):
-    """The seed's alert thresholds."""
+    """The seed's alert thresholds (defaults from the metric catalogue's one limits table)."""
 
-    error_rate: float = Field(default=0.05, gt=0, le=1)
-    response_time_ms: PositiveFloat = 2000.0
-    cpu_percent: float = Field(default=80.0, gt=0, le=100)
-    memory_percent: float = Field(default=85.0, gt=0, le=100)
+    error_rate: float = Field(default=DEFAULT_LIMITS.error_rate, gt=0, le=1)
+    response_time_ms: PositiveFloat = DEFAULT_LIMITS.response_time_ms
+    cpu_percent: float = Field(default=DEFAULT_LIMITS.cpu_percent, gt=0, le=100)
+    memory_percent: float = Field(default=DEFAULT_LIMITS.memory_percent, gt=0, le=100)
 
 
 class AgentToggle(Section):

@@ -78,13 +78,16 @@ class CounterTracker:
 class HistogramTracker:
     """Remembers the last cumulative buckets of each histogram series.
 
-    ``observe`` returns the bucket increase since the previous reading, or the cumulative
-    buckets themselves on the first reading (or after a reset / layout change).
+    ``observe`` returns the bucket increase since the previous reading; nothing on the first
+    reading of a series, whose cumulative buckets hold the whole history of the process
+    before the monitor started (quantiles from them would describe the past, and a slow
+    spell hours ago would raise an alert at every start); the buckets since the restart
+    after a reset or a layout change.
 
     >>> import math
     >>> tracker = HistogramTracker()
     >>> tracker.observe("latency", [Bucket(1.0, 3.0), Bucket(math.inf, 4.0)])
-    [Bucket(upper_bound=1.0, count=3.0), Bucket(upper_bound=inf, count=4.0)]
+    []
     >>> tracker.observe("latency", [Bucket(1.0, 3.0), Bucket(math.inf, 6.0)])
     [Bucket(upper_bound=1.0, count=0.0), Bucket(upper_bound=inf, count=2.0)]
     """
@@ -98,7 +101,7 @@ class HistogramTracker:
         current = list(buckets)
         self._previous[series] = current
         if previous is None:
-            return bucket_increase([], current)
+            return []
         return bucket_increase(previous, current)
 
     def keep_only(self, series: Collection[str]) -> None:

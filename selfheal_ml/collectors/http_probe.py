@@ -68,12 +68,15 @@ class HttpProbe:
     async def collect(self, now: datetime) -> list[MetricPoint]:
         """Probe once; never raises for an unreachable or failing target."""
         labels = target_labels(self.target, self.platform)
-        started = time.perf_counter()
         try:
             async with (
                 asyncio.timeout(self.timeout_s),
                 httpx.AsyncClient(transport=self.transport, timeout=self.timeout_s) as client,
             ):
+                # timed from here: building the client (an SSL context, CPU-bound, tens of ms
+                # and more on a busy host, times every collector of the round) is not the
+                # target's latency, and counting it raised HighResponseTime on healthy targets
+                started = time.perf_counter()
                 response = await client.get(self.url, headers={"User-Agent": USER_AGENT})
         except UNREACHABLE_ERRORS as error:
             self.last_error = describe_failure(error, self.timeout_s)

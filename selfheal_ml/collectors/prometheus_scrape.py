@@ -10,11 +10,18 @@ last interval", not "since the process started":
   a series yields no rate;
 - histograms become ``<family>_p50``, ``<family>_p95``, ``<family>_p99`` (in the histogram's
   own unit), interpolated like PromQL ``histogram_quantile`` over the bucket increase since
-  the previous scrape (the cumulative buckets on the first scrape), plus
-  ``<family>_count_per_second``; an interval with no observation yields no quantile;
+  the previous scrape, plus ``<family>_count_per_second``; like a counter, the first scrape
+  of a histogram yields nothing (its cumulative buckets are the process's whole history, not
+  the last interval), and an interval with no observation yields no quantile;
 - summaries keep their ``quantile`` samples as gauges and turn ``_count`` into a rate;
 - ``<family>_created`` creation timestamps and non-finite values (``NaN``, ``+Inf``) are
   dropped, so every point a detector sees is a finite number.
+
+Conventional families (``http_requests_total`` with a status label, the
+``http_request_duration_seconds`` histogram, auth and business-event counters) are then turned
+into the canonical series of :mod:`selfheal_ml.metric_catalogue` that the rules and the
+diagnosis read (:mod:`selfheal_ml.collectors.canonical`); the raw points they came from are
+dropped unless ``keep_raw``.
 
 Exposed labels win over the target's own labels (``honor_labels``), which are added only
 where the page did not set them. Each scrape also emits ``scrape_up``, ``scrape_duration_ms``
@@ -35,6 +42,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from selfheal_ml.collectors.base import describe_failure, metric_point, target_labels
+from selfheal_ml.collectors.canonical import derive_canonical
 from selfheal_ml.collectors.counters import CounterTracker, HistogramTracker
 from selfheal_ml.collectors.http_probe import UNREACHABLE_ERRORS, USER_AGENT
 from selfheal_ml.collectors.prometheus_math import Bucket, histogram_quantile, parse_bucket_bound
@@ -195,7 +203,8 @@ class PrometheusScrape:
     """Scrapes one ``/metrics`` URL within ``timeout_s`` and converts it (see module doc).
 
     Keeps the previous scrape's counters, so one instance must be reused across rounds.
-    ``metric_prefixes`` (if given) keeps only families whose name starts with one of them.
+    ``metric_prefixes`` (if given) keeps only families whose name starts with one of them;
+    ``keep_raw`` keeps the raw points the canonical series were derived from.
     """
 
     def __init__(
@@ -206,6 +215,7 @@ class PrometheusScrape:
         platform: str | None = None,
         metric_prefixes: Sequence[str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        keep_raw: bool = False,
     ) -> None:
         self.target = target
         self.url = url
@@ -213,6 +223,7 @@ class PrometheusScrape:
         self.platform = platform
         self.metric_prefixes = tuple(metric_prefixes) if metric_prefixes is not None else None
         self.transport = transport
+        self.keep_raw = keep_raw
         self.name = f"prometheus:{target}"
         self.last_error: str | None = None
         self._converter = ExpositionConverter(target_labels(target, platform))
@@ -224,11 +235,12 @@ class PrometheusScrape:
         try:
             text = await self._fetch()
             families = await asyncio.to_thread(parse_exposition, text)
-            converted = self._converter.convert(self._selected(families), now)
+            raw = self._converter.convert(self._selected(families), now)
         except SCRAPE_ERRORS as error:
             self.last_error = describe_failure(error, self.timeout_s)
             return [metric_point("scrape_up", labels, 0.0, now)]
         self.last_error = None
+        converted = derive_canonical(raw, keep_raw=self.keep_raw)
         duration_ms = (time.perf_counter() - started) * 1000.0
         sample_count = sum(len(family.samples) for family in families)
         return [

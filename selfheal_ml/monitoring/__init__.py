@@ -7,11 +7,11 @@ authentication failures spiking, CPU and memory above their limits, a target not
 :func:`platform_health` rolls everything up to healthy / degraded / down per platform.
 """
 
+from selfheal_ml.metric_catalogue import ThresholdLimits
 from selfheal_ml.monitoring.health import platform_health
 from selfheal_ml.monitoring.thresholds import (
     Changes,
     Finding,
-    ThresholdLimits,
     ThresholdTracker,
     Tracked,
     evaluate_thresholds,

@@ -1,8 +1,9 @@
 """The seed's threshold alerts, evaluated on one round of metric points.
 
-Each rule reads series by metric name (the simulator's and the collectors' names) and yields a
-:class:`Finding` with Alertmanager-style labels. Rules are data, not code paths, so adding one
-is one line in :data:`RULES`.
+Each rule reads series by canonical metric name (:mod:`selfheal_ml.metric_catalogue`, which
+the simulator and the collectors produce) and compares it with a limit from the catalogue's
+:class:`ThresholdLimits`, yielding a :class:`Finding` with Alertmanager-style labels. Rules are
+data, not code paths, so adding one is one line in :data:`RULES`.
 
 >>> from datetime import datetime, UTC
 >>> from selfheal_ml.events import MetricPoint
@@ -20,21 +21,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from selfheal_ml import metric_catalogue as mc
 from selfheal_ml.events import MetricPoint, Severity, new_id
+from selfheal_ml.metric_catalogue import ThresholdLimits
 
 Comparison = Callable[[float, float], bool]
-
-
-@dataclass(frozen=True)
-class ThresholdLimits:
-    """The limits the rules compare against (the seed's defaults)."""
-
-    response_time_ms: float = 2000.0
-    error_rate: float = 0.05
-    cpu_percent: float = 80.0
-    memory_percent: float = 85.0
-    auth_failure_ratio: float = 0.3
-    auth_failures_per_s: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -69,34 +60,29 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("HighResponseTime", "http_latency_p95_ms", "warning", operator.gt,
+    Rule("HighResponseTime", mc.HTTP_LATENCY_P95_MS, "warning", operator.gt,
          lambda t: t.response_time_ms, "p95 response time {value:.0f} ms > {limit:.0f} ms"),
-    Rule("HighResponseTime", "http_request_duration_seconds_p95", "warning", operator.gt,
-         lambda t: t.response_time_ms / 1000, "p95 response time {value:.2f} s > {limit:.2f} s"),
-    Rule("HighResponseTime", "probe_latency_ms", "warning", operator.gt,
+    Rule("HighResponseTime", mc.PROBE_LATENCY_MS, "warning", operator.gt,
          lambda t: t.response_time_ms, "probe latency {value:.0f} ms > {limit:.0f} ms"),
-    Rule("HighErrorRate", "http_error_ratio", "critical", operator.gt,
+    Rule("HighErrorRate", mc.HTTP_ERROR_RATIO, "critical", operator.gt,
          lambda t: t.error_rate, "5xx error rate {value:.1%} > {limit:.0%}",
-         only_labels={"status_class": "5xx"}, down_at=0.5),
-    Rule("ServerErrors", "http_5xx_per_s", "warning", operator.gt,
+         only_labels={"status_class": "5xx"}, down_at=mc.DEFAULT_LIMITS.down_error_rate),
+    Rule("ServerErrors", mc.HTTP_5XX_PER_S, "warning", operator.gt,
          lambda t: 0.0, "{value:.2f} server errors (5xx) per second"),
-    Rule("ServerErrors", "http_requests_total_per_second", "warning", operator.gt,
-         lambda t: 0.0, "{value:.2f} server errors (5xx) per second",
-         only_labels={"status_class": "5xx"}),
-    Rule("DatabaseConnectionFailure", "db_up", "critical", operator.lt,
+    Rule("DatabaseConnectionFailure", mc.DB_UP, "critical", operator.lt,
          lambda t: 1.0, "database connection failed", impact="down"),
-    Rule("DatabaseConnectionsExhausted", "db_connections_exhausted", "critical", operator.gt,
+    Rule("DatabaseConnectionsExhausted", mc.DB_CONNECTIONS_EXHAUSTED, "critical", operator.gt,
          lambda t: 0.0, "database refused a connection: no connection slot left"),
-    Rule("CacheUnreachable", "cache_up", "critical", operator.lt,
+    Rule("CacheUnreachable", mc.CACHE_UP, "critical", operator.lt,
          lambda t: 1.0, "cache connection failed"),
-    Rule("TargetDown", "probe_up", "critical", operator.lt,
+    Rule("TargetDown", mc.PROBE_UP, "critical", operator.lt,
          lambda t: 1.0, "target not answering its health probe", impact="down"),
-    Rule("HighCpu", "host_cpu_percent", "warning", operator.gt,
+    Rule("HighCpu", mc.HOST_CPU_PERCENT, "warning", operator.gt,
          lambda t: t.cpu_percent, "CPU {value:.0f} % > {limit:.0f} %"),
-    Rule("HighMemory", "host_memory_percent", "warning", operator.gt,
+    Rule("HighMemory", mc.HOST_MEMORY_PERCENT, "warning", operator.gt,
          lambda t: t.memory_percent, "memory {value:.0f} % > {limit:.0f} %"),
     # the PostgreSQL collector counts the queries running past its target's slow_query_ms
-    Rule("SlowQueries", "db_slow_queries", "warning", operator.gt,
+    Rule("SlowQueries", mc.DB_SLOW_QUERIES, "warning", operator.gt,
          lambda t: 0.0, "{value:.0f} database queries running longer than the slow-query limit"),
 )  # fmt: skip
 
@@ -127,9 +113,9 @@ def _auth_spikes(points: Iterable[MetricPoint], limits: ThresholdLimits) -> list
     failures: dict[str, float] = {}
     for point in points:
         platform = point.labels.get("platform", "")
-        if _name(point) == "auth_attempts_per_s":
+        if _name(point) == mc.AUTH_ATTEMPTS_PER_S:
             attempts[platform] = attempts.get(platform, 0.0) + point.value
-        elif _name(point) == "auth_failures_per_s":
+        elif _name(point) == mc.AUTH_FAILURES_PER_S:
             failures[platform] = failures.get(platform, 0.0) + point.value
     findings = []
     for platform, failed in failures.items():
@@ -168,9 +154,9 @@ def _connection_saturation(points: Iterable[MetricPoint]) -> list[Finding]:
     maximum: dict[tuple[tuple[str, str], ...], float] = {}
     for point in points:
         key = tuple(sorted(point.labels.items()))
-        if _name(point) == "db_connections_in_use":
+        if _name(point) == mc.DB_CONNECTIONS_IN_USE:
             in_use[key] = (point.value, dict(point.labels))
-        elif _name(point) == "db_connections_max":
+        elif _name(point) == mc.DB_CONNECTIONS_MAX:
             maximum[key] = point.value
     findings = []
     for key, (used, labels) in in_use.items():
@@ -186,6 +172,17 @@ def _connection_saturation(points: Iterable[MetricPoint]) -> list[Finding]:
                 )
             )
     return findings
+
+
+def metrics_read() -> frozenset[str]:
+    """Every metric name the rules here read (the simple rules and the paired ones).
+
+    >>> sorted(metrics_read())[:2]
+    ['auth_attempts_per_s', 'auth_failures_per_s']
+    """
+    paired = {mc.AUTH_ATTEMPTS_PER_S, mc.AUTH_FAILURES_PER_S}
+    paired |= {mc.DB_CONNECTIONS_IN_USE, mc.DB_CONNECTIONS_MAX}
+    return frozenset({rule.metric for rule in RULES} | paired)
 
 
 def evaluate_thresholds(points: Iterable[MetricPoint], limits: ThresholdLimits) -> list[Finding]:

@@ -27,31 +27,13 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from selfheal_ml.metric_catalogue import HTTP_ERROR_RATIO, METRICS
+
 ANOMALOUS_SCORE = 4.0
 
-# metric name -> symptom family; http_error_ratio is split by status class
+# metric name -> symptom family, from the catalogue; http_error_ratio is split by status class
 METRIC_FAMILIES: dict[str, str] = {
-    "http_requests_per_s": "requests",
-    "http_latency_p50_ms": "latency",
-    "http_latency_p95_ms": "latency",
-    "http_latency_p99_ms": "latency",
-    "http_5xx_per_s": "errors_5xx",
-    "auth_attempts_per_s": "auth_attempts",
-    "auth_failures_per_s": "auth_failures",
-    "background_job_queue_depth": "job_queue",
-    "background_job_last_success_age_s": "job_age",
-    "host_cpu_percent": "cpu",
-    "host_memory_percent": "memory",
-    "host_disk_percent": "disk",
-    "business_events_per_min": "business_events",
-    "db_up": "db_up",
-    "db_query_duration_ms": "db_query_duration",
-    "db_connections_in_use": "db_connections",
-    "db_connections_exhausted": "db_connections",
-    "db_slow_queries_per_s": "db_slow_queries",
-    "db_slow_queries": "db_slow_queries",
-    "cache_hit_ratio": "cache_hit_ratio",
-    "redis_memory_used_bytes": "redis_memory",
+    spec.name: spec.family for spec in METRICS.values() if spec.family is not None
 }
 FAMILIES: tuple[str, ...] = (
     "requests",
@@ -106,7 +88,7 @@ def signal_family(signal: Signal) -> str | None:
     >>> signal_family(Signal("made_up_metric", 3.0)) is None
     True
     """
-    if signal.metric == "http_error_ratio":
+    if signal.metric == HTTP_ERROR_RATIO:
         return "errors_4xx" if signal.status_class == "4xx" else "errors_5xx"
     return METRIC_FAMILIES.get(signal.metric)
 

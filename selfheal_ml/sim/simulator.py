@@ -29,6 +29,7 @@ import numpy as np
 
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.events import HealthStatus, MetricPoint
+from selfheal_ml.metric_catalogue import DEFAULT_LIMITS
 from selfheal_ml.sim import exposition
 from selfheal_ml.sim.catalogue import (
     CATALOGUE,
@@ -221,18 +222,24 @@ class PlatformSimulator:
         return exposition.render(self.layout, self.frame, self._counters, selected)
 
     def health(self, platform: str) -> HealthStatus:
-        """``down`` if most requests fail, ``degraded`` on any threshold breach, else healthy."""
+        """``down`` if most requests fail, ``degraded`` on any breach of the catalogue's
+        threshold limits (:data:`selfheal_ml.metric_catalogue.DEFAULT_LIMITS`), else healthy."""
         index = self._platform_index(platform)
         frame = self.frame
         endpoints = self.layout.masks.of(index)
-        if frame.platform_error5[index] >= 0.5:
+        limits = DEFAULT_LIMITS
+        if frame.platform_error5[index] >= limits.down_error_rate:
             return "down"
+        auth_failures = frame.auth_failures[index]
         breaches = (
-            frame.platform_error5[index] >= 0.05,
-            float(np.max(frame.p95_ms[endpoints])) >= 2000.0,
-            max(frame.cpu[index], frame.memory[index], frame.disk[index]) >= 90.0,
-            frame.job_age_s[index] >= 900.0,
-            frame.auth_failures[index] >= 5.0,
+            frame.platform_error5[index] >= limits.error_rate,
+            float(np.max(frame.p95_ms[endpoints])) >= limits.response_time_ms,
+            frame.cpu[index] >= limits.cpu_percent,
+            frame.memory[index] >= limits.memory_percent,
+            frame.disk[index] >= limits.disk_percent,
+            frame.job_age_s[index] >= limits.job_silence_s,
+            auth_failures >= limits.auth_failures_per_s
+            and auth_failures > limits.auth_failure_ratio * frame.auth_attempts[index],
         )
         return "degraded" if any(breaches) else "healthy"
 

@@ -4,8 +4,10 @@ The training data must be built from observations, never from the injected fault
 pieces stand in for the live Monitor and Predictive agents:
 
 - :func:`detection_step` opens the incident at the first of two consecutive 30 s steps where a
-  platform breaches the seed's health thresholds (5xx ratio >= 5 %, p95 >= 2 s, CPU, memory or
-  disk >= 90 %, background job silent >= 15 min, >= 5 login failures/s) or a shared dependency
+  platform breaches the Monitor's threshold limits, read from the metric catalogue's one table
+  (:class:`selfheal_ml.metric_catalogue.ThresholdLimits`: 5xx ratio >= 5 %, p95 >= 2 s, CPU
+  >= 80 %, memory >= 85 %, disk >= 90 %, background job silent >= 15 min, >= 1 login failure/s
+  that is more than 30 % of the attempts) or a shared dependency
   breaches its rule (PostgreSQL down, >= 80 connections in use, slow queries >= 10x their
   pre-incident level and >= 0.5/s; Redis hit ratio 15 points below its pre-incident level or
   memory up 25 %). These are level rules on purpose: a z-score against the pre-incident hour
@@ -30,22 +32,31 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from selfheal_ml import metric_catalogue as mc
+from selfheal_ml.metric_catalogue import ThresholdLimits
 from selfheal_ml.repair.incident import Signal
 
 SIGNAL_SCORE = 3.0
 RELATIVE_FLOOR = 0.1
 ABSOLUTE_FLOOR = 1e-3
 SCORE_CAP = 50.0
-# (metric, status_class or None, limit): a platform breaches when the value reaches the limit
-HEALTH_LIMITS: tuple[tuple[str, str | None, float], ...] = (
-    ("http_error_ratio", "5xx", 0.05),
-    ("http_latency_p95_ms", None, 2000.0),
-    ("host_cpu_percent", None, 90.0),
-    ("host_memory_percent", None, 90.0),
-    ("host_disk_percent", None, 90.0),
-    ("background_job_last_success_age_s", None, 900.0),
-    ("auth_failures_per_s", None, 5.0),
-)
+
+
+def health_limits(limits: ThresholdLimits) -> tuple[tuple[str, str | None, float], ...]:
+    """(metric, status_class or None, limit) of the level rules: a platform breaches when the
+    value reaches the limit (the auth-failure rule pairs two series, see
+    :meth:`SeriesLayout.auth_columns`)."""
+    return (
+        (mc.HTTP_ERROR_RATIO, "5xx", limits.error_rate),
+        (mc.HTTP_LATENCY_P95_MS, None, limits.response_time_ms),
+        (mc.HOST_CPU_PERCENT, None, limits.cpu_percent),
+        (mc.HOST_MEMORY_PERCENT, None, limits.memory_percent),
+        (mc.HOST_DISK_PERCENT, None, limits.disk_percent),
+        (mc.JOB_LAST_SUCCESS_AGE_S, None, limits.job_silence_s),
+    )
+
+
+HEALTH_LIMITS = health_limits(mc.DEFAULT_LIMITS)
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,22 @@ class SeriesLayout:
                     columns.append(column)
                     limits.append(limit)
         return np.array(columns, dtype=int), np.array(limits)
+
+    def auth_columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Column indices of each platform's auth failures and, in the same order, attempts."""
+        attempts = {
+            labels.get("platform"): column
+            for column, (name, labels) in enumerate(zip(self.names, self.labels, strict=True))
+            if name == mc.AUTH_ATTEMPTS_PER_S
+        }
+        pairs = [
+            (column, attempts[labels.get("platform")])
+            for column, (name, labels) in enumerate(zip(self.names, self.labels, strict=True))
+            if name == mc.AUTH_FAILURES_PER_S and labels.get("platform") in attempts
+        ]
+        return np.array([f for f, _ in pairs], dtype=int), np.array(
+            [a for _, a in pairs], dtype=int
+        )
 
     def dependency_columns(self) -> np.ndarray:
         """Column indices of the shared dependencies' series."""
@@ -107,6 +134,14 @@ def detection_step(series: SeriesLayout, baseline: np.ndarray, rows: np.ndarray)
     breach = _dependency_breach(series, baseline, rows)
     if columns.size:
         breach |= (rows[:, columns] >= limits).any(axis=1)
+    failures, attempts = series.auth_columns()
+    if failures.size:
+        auth = mc.DEFAULT_LIMITS
+        failed = rows[:, failures]
+        spike = (failed >= auth.auth_failures_per_s) & (
+            failed > auth.auth_failure_ratio * rows[:, attempts]
+        )
+        breach |= spike.any(axis=1)
     return _first_sustained(breach)
 
 

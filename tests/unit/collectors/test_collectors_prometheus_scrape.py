@@ -64,25 +64,31 @@ def by_series(points: list[MetricPoint]) -> dict[str, float]:
     return {point.series: point.value for point in points}
 
 
-def scraper(pages: list[str]) -> PrometheusScrape:
+def scraper(pages: list[str], keep_raw: bool = True) -> PrometheusScrape:
+    """A scrape of ``pages`` in turn; raw points kept, as most tests here check the raw
+    conversion (the canonical series are checked in ``test_collectors_canonical.py``)."""
     return PrometheusScrape(
-        "leadsite.ai", URL, 2.0, platform="leadsite.ai", transport=serving(pages)
+        "leadsite.ai",
+        URL,
+        2.0,
+        platform="leadsite.ai",
+        transport=serving(pages),
+        keep_raw=keep_raw,
     )
 
 
 LABELS = 'platform="leadsite.ai",target="leadsite.ai"'
 
 
-async def test_first_scrape_keeps_gauges_and_histograms_but_has_no_rates() -> None:
+async def test_first_scrape_keeps_gauges_but_has_no_rates_and_no_histogram_quantiles() -> None:
     collector = scraper([page(FIRST)])
     values = by_series(await collector.collect(START))
     assert values[f"in_flight{{{LABELS}}}"] == 4.0
     assert values[f"scrape_up{{{LABELS}}}"] == 1.0
     assert values[f"scrape_samples{{{LABELS}}}"] == 13.0
     assert not any("_per_second" in series for series in values)
-    # Cumulative buckets on the first scrape: p50 -> rank 50 -> top of the first bucket.
-    p50 = f'request_seconds_p50{{endpoint="/api",{LABELS}}}'
-    assert values[p50] == pytest.approx(0.1)
+    # The cumulative buckets are the process's whole history: no interval, no quantile.
+    assert not any(series.startswith("request_seconds_p") for series in values)
     job_quantile = 'job_seconds{platform="leadsite.ai",quantile="0.9",target="leadsite.ai"}'
     assert values[job_quantile] == 2.5
     assert collector.last_error is None
@@ -108,6 +114,16 @@ async def test_second_scrape_turns_counters_into_rates_and_buckets_into_interval
     assert values[count_rate] == pytest.approx(100 / 30)
     assert values[f"job_seconds_count_per_second{{{LABELS}}}"] == pytest.approx(6 / 30)
     assert values[f"in_flight{{{LABELS}}}"] == 7.0
+
+
+async def test_slow_history_before_the_first_scrape_gives_no_quantile() -> None:
+    slow_past = {**FIRST, "b01": 0, "b05": 0, "b1": 0}  # every earlier request took > 1 s
+    calm = {**slow_past, "b01": 100, "b05": 100, "b1": 100, "binf": 200}  # then 100 fast ones
+    collector = scraper([page(slow_past), page(calm)])
+    first = by_series(await collector.collect(START))
+    assert not any(series.startswith("request_seconds_p") for series in first)
+    second = by_series(await collector.collect(START + timedelta(seconds=30)))
+    assert second[f'request_seconds_p95{{endpoint="/api",{LABELS}}}'] <= 0.1
 
 
 async def test_counter_reset_is_treated_as_restart_from_zero() -> None:
@@ -208,3 +224,19 @@ async def test_non_finite_values_are_dropped() -> None:
     values = by_series(await scraper([text]).collect(START))
     names = {series.split("{")[0] for series in values}
     assert names == {"ok", "scrape_up", "scrape_duration_ms", "scrape_samples"}
+
+
+async def test_conventional_families_become_canonical_series_and_replace_the_raw_ones() -> None:
+    collector = scraper([page(FIRST), page(SECOND)], keep_raw=False)
+    await collector.collect(START)
+    values = by_series(await collector.collect(START + timedelta(seconds=30)))
+    endpoint = f'endpoint="/api",{LABELS}'
+    assert values[f"http_requests_per_s{{{endpoint}}}"] == pytest.approx(303 / 30)
+    assert values[f"http_5xx_per_s{{{endpoint}}}"] == pytest.approx(0.1)
+    ratio = (
+        'http_error_ratio{endpoint="/api",platform="leadsite.ai",status_class="5xx",'
+        'target="leadsite.ai"}'
+    )
+    assert values[ratio] == pytest.approx(3 / 303)
+    assert not any(series.startswith("http_requests_per_second") for series in values)
+    assert values[f"request_seconds_p95{{{endpoint}}}"] == pytest.approx(0.875)  # not conventional

@@ -20,6 +20,7 @@ from selfheal_ml.collectors import (
     collect_all,
     simulator_targets,
 )
+from selfheal_ml.monitoring import ThresholdLimits, evaluate_thresholds
 from selfheal_ml.sim import PlatformSimulator
 from selfheal_ml.sim.server import create_sim_app
 
@@ -55,7 +56,7 @@ def rates(result: CollectionResult, platform: str) -> list[float]:
     return [
         point.value
         for point in result.points
-        if point.series.startswith("http_requests_per_second{")
+        if point.series.startswith("http_requests_per_s{")
         and point.labels.get("platform") == platform
     ]
 
@@ -89,6 +90,9 @@ async def test_crash_and_restart_seen_through_probe_and_scrape() -> None:
         assert value(crashed, "probe_status_code", "leadsite.ai") == 503.0
         assert crashed.errors == {"http:leadsite.ai": "HTTP 503"}
         assert value(crashed, "probe_up", "tackle.io") == 1.0
+        alerts = evaluate_thresholds(crashed.points, ThresholdLimits())
+        erroring = {f.labels["platform"] for f in alerts if f.alertname == "HighErrorRate"}
+        assert erroring == {"leadsite.ai"}
 
         repaired = await client.post(
             "/sim/actions", json={"platform": "leadsite.ai", "action": "restart_service"}

@@ -50,7 +50,7 @@ def test_connections_near_the_maximum_are_an_exhausted_pool() -> None:
     from datetime import UTC, datetime
 
     from selfheal_ml.events import MetricPoint
-    from selfheal_ml.monitoring.thresholds import ThresholdLimits, evaluate_thresholds
+    from selfheal_ml.monitoring import ThresholdLimits, evaluate_thresholds
 
     t = datetime(2026, 1, 5, tzinfo=UTC)
     labels = {"dependency": "postgres"}

@@ -93,7 +93,7 @@ class SeriesScorer:
         clears the threshold by the margin its youth still asks for (then 0 for the rest)."""
         seen = self.seen
         young = self.config.young_points
-        if seen >= young:  # grown up: the hot path
+        if seen >= young:
             return score
         self.seen = seen + 1
         margin = self.config.young_margin * (1.0 - seen / young)
@@ -127,7 +127,8 @@ class SeriesScorer:
         component = detector.component()
         if self.cold is not None:
             calibrated, bounds, component = self._cold_start(value, calibrated, bounds, component)
-        score = self.gate.update(self._demand(calibrated))
+        young = self.seen < self.config.young_points
+        score = self.gate.update(self._demand(calibrated) if young else calibrated)
         fired = self.policy.update(ts_s, score)
         self._learn(point, fired)
         self.last_ts_s = ts_s

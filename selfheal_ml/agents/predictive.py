@@ -1,14 +1,18 @@
 """The Predictive agent: scores every metric point online and raises anomalies.
 
-On ``MetricsCollected`` it scores each point with the per-series detector bank (score first,
-then learn; flagged points are not learned), writes every score to DuckDB and emits
-``AnomalyDetected`` with an explanation (value, expected range, calibrated score, component).
-On start it re-warms the bank: from a snapshot if one of the current version is cached, else
-from the stored metric history (the history is the truth; the snapshot only a cache). On stop
-it saves a snapshot. On ``Tick(forecast)`` (hourly by default) it forecasts every selected
-series and caches the forecasts (``ForecastProduced``); on ``Tick(capacity)`` it checks
-resource series for credible breaches of their limits (``BreachPredicted``); see
-``forecasting.py``.
+On ``MetricsCollected`` it scores each point with the per-series detector bank (score first, then
+learn; flagged points are not learned), writes every score to DuckDB and emits ``AnomalyDetected``
+with an explanation (value, expected range, calibrated score, component). On start it re-warms the
+bank: from a snapshot if one of the current version is cached, else from the stored metric history
+(the history is the truth; the snapshot only a cache). History only warms: it is learned without
+verdicts, and the alert policy starts afresh after it, so only points observed after the start
+raise (or suppress) an anomaly. A series with too little history for its detector (a fresh service,
+a new target, a renamed metric) is covered by the scorer's cold-start stage and needs a margin
+above the threshold while young (``SCORING``): without them a fresh service scoring every 5 s was
+blind for 25 minutes (every 60 s, five hours), and an hour-old one alarmed on noise. On stop it
+saves a snapshot. On ``Tick(forecast)`` (hourly by default) it forecasts every selected series and
+caches the forecasts (``ForecastProduced``); on ``Tick(capacity)`` it checks resource series for
+credible breaches of their limits (``BreachPredicted``); see ``forecasting.py``.
 
 Ports (``AgentContext.extras``): ``detector_bank`` (a ``DetectorBank``; a default one if
 absent), ``scoring_workers`` (processes that score a share of the series beside this one, see
@@ -27,7 +31,7 @@ from typing import ClassVar
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
 from selfheal_ml.agents.batching import BatchWriter
 from selfheal_ml.agents.forecasting import ForecastRound
-from selfheal_ml.anomaly import SNAPSHOT_VERSION, DetectorBank, PointScore
+from selfheal_ml.anomaly import SNAPSHOT_VERSION, DetectorBank, PointScore, ScoringConfig
 from selfheal_ml.anomaly.bank import epoch_seconds
 from selfheal_ml.clock import run_blocking
 from selfheal_ml.events import AnomalyDetected, Event, MetricPoint, MetricsCollected, Tick
@@ -35,6 +39,11 @@ from selfheal_ml.scoring import Rejected, RoundPoint, ShardedBank
 from selfheal_ml.storage.anomalies import AnomalyRecord, AnomalyStore, ScoreRow
 
 SNAPSHOT_NAME = "predictive-bank"
+SCORING = ScoringConfig(cold_start_points=300, young_points=2000)
+"""The default bank's stages: the cold-start stage scores until the default ensemble's
+300-point warm-up (``NewExtreme``, ``SequenceSurprise``) is over, and a series' alerts need a
+margin above the threshold until it has 2000 points (history included; the demo's series start
+with 2880, so it costs them nothing)."""
 
 
 def _explain(point: MetricPoint, verdict: PointScore) -> str:
@@ -56,7 +65,8 @@ class PredictiveAgent(Agent):
         super().__init__(context)
         extras = context.extras
         self.workers = int(extras.get("scoring_workers", 0))
-        self.bank = ShardedBank(self.workers, local=extras.get("detector_bank") or DetectorBank())
+        local = extras.get("detector_bank") or DetectorBank(config=SCORING)
+        self.bank = ShardedBank(self.workers, local=local)
         self.store: AnomalyStore | None = extras.get("anomaly_store")
         self.score_filter: Callable[[str], bool] = extras.get("score_filter") or (lambda _: True)
         self.rewarm_s = float(extras.get("rewarm_s", 24 * 3600.0))

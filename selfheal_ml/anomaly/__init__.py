@@ -24,6 +24,7 @@ from selfheal_ml.anomaly.alert_policy import DEFAULT_THRESHOLD, AlertPolicy
 from selfheal_ml.anomaly.bank import SNAPSHOT_VERSION, DetectorBank
 from selfheal_ml.anomaly.base import TIME_KEY, VALUE_KEY, Detector
 from selfheal_ml.anomaly.calibration import Calibrated, LikelihoodCalibrator
+from selfheal_ml.anomaly.cold_start import ColdStartScore
 from selfheal_ml.anomaly.ensemble import MaxEnsemble
 from selfheal_ml.anomaly.escalation_gate import EscalationGate
 from selfheal_ml.anomaly.extreme_value import NewExtreme
@@ -49,6 +50,7 @@ __all__ = [
     "VALUE_KEY",
     "AlertPolicy",
     "Calibrated",
+    "ColdStartScore",
     "Detector",
     "DetectorBank",
     "EnsembleSettings",

@@ -1,11 +1,14 @@
 """One series' scoring pipeline: detector -> calibration -> escalation gate -> alert policy.
 
 :class:`SeriesScorer` runs the stages for one point in the right order: score first; calibrate
-(unless the detector already scores on the calibrated scale); gate; let the alert policy decide;
-then learn, except from a point the policy flagged (river's ``protect_anomaly_detector`` idea:
-an anomaly must not become the new normal). Points during the suppression that follows an alert
-are learned again, so a lasting change of regime becomes the new normal instead of alerting
-forever.
+(unless the detector already scores on the calibrated scale); while the detector is still warming
+up and ``cold_start_points`` is set, take the larger of its score and the cold-start score
+(:mod:`.cold_start`: gross, lasting departures from the short history seen so far); while the
+series is young (``young_points``) ask its score for a margin above the threshold; gate; let the
+alert policy decide; then learn, except from a point the policy flagged (river's
+``protect_anomaly_detector`` idea: an anomaly must not become the new normal). Points during the
+suppression that follows an alert are learned again, so a lasting change of regime becomes the new
+normal instead of alerting forever.
 
 >>> from selfheal_ml.anomaly.registry import default_detector
 >>> scorer = SeriesScorer(default_detector())
@@ -25,6 +28,7 @@ import numpy.typing as npt
 from selfheal_ml.anomaly.alert_policy import DEFAULT_THRESHOLD, AlertPolicy
 from selfheal_ml.anomaly.base import TIME_KEY, VALUE_KEY, Detector
 from selfheal_ml.anomaly.calibration import Calibrated
+from selfheal_ml.anomaly.cold_start import ColdStartScore
 from selfheal_ml.anomaly.escalation_gate import EscalationGate
 
 
@@ -39,6 +43,16 @@ class ScoringConfig:
     gate_points: int = 400
     protect: bool = True
     exact_tail_points: int = 300
+    cold_start_points: int = 0
+    """Points (history included) during which the cold-start stage scores; 0 disables it.
+    Match it to the detector's warm-up (300 for the default ensemble)."""
+    cold_start_min_points: int = 24
+    """Points a series needs before the cold-start stage scores it at all."""
+    young_points: int = 0
+    """Points (history included) during which an alert needs up to ``young_margin`` more than
+    ``threshold``, the extra shrinking linearly to 0: a young series' range and calibration
+    rest on little data, so its marginal scores are mostly noise. 0 disables it."""
+    young_margin: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -60,13 +74,49 @@ class SeriesScorer:
         self.config = config or ScoringConfig()
         self.detector = detector if detector.output_is_calibrated else Calibrated(detector)
         self.gate = EscalationGate(self.config.gate_points)
-        self.policy = AlertPolicy(
-            self.config.threshold,
-            self.config.min_hits,
-            self.config.window_s,
-            self.config.suppress_s,
-        )
+        self.policy = self._new_policy()
+        self.cold: ColdStartScore | None = None
+        if self.config.cold_start_points > 0:
+            self.cold = ColdStartScore(
+                min(self.config.cold_start_min_points, self.config.cold_start_points),
+                self.config.cold_start_points,
+            )
         self.last_ts_s: float | None = None
+        self.seen = 0  # points scored or replayed while young (counting stops after that)
+
+    def _new_policy(self) -> AlertPolicy:
+        config = self.config
+        return AlertPolicy(config.threshold, config.min_hits, config.window_s, config.suppress_s)
+
+    def _demand(self, score: float) -> float:
+        """``score`` as the gate and policy see it: a young series' score counts only when it
+        clears the threshold by the margin its youth still asks for (then 0 for the rest)."""
+        seen = self.seen
+        young = self.config.young_points
+        if seen >= young:
+            return score
+        self.seen = seen + 1
+        margin = self.config.young_margin * (1.0 - seen / young)
+        return score if score >= self.config.threshold + margin else 0.0
+
+    def _cold_start(
+        self, value: float, calibrated: float, bounds: tuple[float, float] | None, component: str
+    ) -> tuple[float, tuple[float, float] | None, str]:
+        """Let the cold-start stage speak while it is active and more alarmed than the
+        detector; once retired it costs one attribute check per point."""
+        cold = self.cold
+        if cold is None:
+            return calibrated, bounds, component
+        if cold.retired():
+            self.cold = None  # the detector is warm for good: drop the stage's state
+            return calibrated, bounds, component
+        cold_range = cold.expected_range()
+        cold_score = cold.update(value)
+        if bounds is None:
+            bounds = cold_range
+        if cold_score > calibrated:
+            return cold_score, cold_range, "cold-start"
+        return calibrated, bounds, component
 
     def process(self, ts_s: float, value: float) -> PointScore:
         """Score one point (epoch seconds, value), decide, then learn it unless protected."""
@@ -75,7 +125,10 @@ class SeriesScorer:
         bounds = detector.expected_range()
         calibrated = detector.score_one(point)
         component = detector.component()
-        score = self.gate.update(calibrated)
+        if self.cold is not None:
+            calibrated, bounds, component = self._cold_start(value, calibrated, bounds, component)
+        young = self.seen < self.config.young_points
+        score = self.gate.update(self._demand(calibrated) if young else calibrated)
         fired = self.policy.update(ts_s, score)
         self._learn(point, fired)
         self.last_ts_s = ts_s
@@ -85,7 +138,10 @@ class SeriesScorer:
     def warm(self, ts_s: float, value: float) -> None:
         """Replay one historical point: the same stages as :meth:`process`, without a verdict."""
         point = {VALUE_KEY: value, TIME_KEY: ts_s}
-        fired = self.policy.update(ts_s, self.gate.update(self.detector.score_one(point)))
+        score = self.detector.score_one(point)
+        if self.cold is not None:
+            score = self._cold_start(value, score, None, "")[0]
+        fired = self.policy.update(ts_s, self.gate.update(self._demand(score)))
         self._learn(point, fired)
         self.last_ts_s = ts_s
 
@@ -96,15 +152,25 @@ class SeriesScorer:
 
         All but the last ``exact_tail_points`` go to the detector's batch path, learned as
         normal points (no protection: the past is taken as it was); the tail goes through
-        :meth:`warm`, so the gate, the policy and protection end in their online state.
+        :meth:`warm`, so the gate and protection end in their online state. History warms,
+        it never decides: afterwards the alert policy starts afresh, so an alert the history
+        would have raised (and that nobody saw) neither fires nor suppresses the next real
+        one. (It used to: a would-be alert in the history's last half hour muted the series,
+        so at 5 s a service restarted after an hour of history did not report a database
+        outage.) The gate keeps the history's recent scores: a marginal score is no news
+        whether it came before or after the restart.
         """
         split = max(0, values.size - self.config.exact_tail_points)
         if split:
             self.detector.learn_many(values[:split], timestamps_s[:split])
+            if self.cold is not None:
+                self.cold.learn_many(values[:split])
+            self.seen += split
         for ts_s, value in zip(timestamps_s[split:].tolist(), values[split:].tolist(), strict=True):
             self.warm(ts_s, value)
         if values.size:
             self.last_ts_s = float(timestamps_s[-1])
+        self.policy = self._new_policy()
 
     def _learn(self, point: dict[str, float], flagged: bool) -> None:
         if self.config.protect and flagged:

@@ -25,10 +25,11 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import NoReturn
 
 from selfheal_ml.config import load_settings
 from selfheal_ml.demo import DemoOptions, log_demo_run, run_demo, summary_table
-from selfheal_ml.errors import ConfigError
+from selfheal_ml.errors import ConfigError, ValidationError
 from selfheal_ml.tracking import Tracker
 
 EXPERIMENT = "self-healing"
@@ -40,8 +41,20 @@ HEADLINE = (
 )  # fmt: skip
 
 
+#: the package's names for the arguments, so an error from below names the argument
+ARGUMENT_OF = {"n_faults": "--faults", "days": "--days", "chunk_s": "--interval"}
+EXIT_USAGE = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr (no usage block), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=float, default=21.0)
     parser.add_argument("--faults", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1001)
@@ -56,8 +69,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     for name in ("days", "faults", "interval", "approve_after"):
         if getattr(args, name) <= 0:
-            parser.error(f"--{name.replace('_', '-')}: expected a positive number")
+            given = getattr(args, name)
+            parser.error(f"--{name.replace('_', '-')}: expected a positive number, got {given}")
+    if args.warmup_days < 0:
+        parser.error(f"--warmup-days: expected zero or more days, got {args.warmup_days}")
     return args
+
+
+def _named(error: ValidationError | ConfigError) -> str:
+    """The error in one line, naming the command-line argument behind a package's field."""
+    if isinstance(error, ValidationError) and error.field in ARGUMENT_OF:
+        return f"{ARGUMENT_OF[error.field]}: {error.problem}"
+    return str(error)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
     except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        print(f"{Path(sys.argv[0]).name}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     with tempfile.TemporaryDirectory(prefix="chaos-") as scratch:
         options = DemoOptions(
             days=args.days,
@@ -78,7 +101,11 @@ def main(argv: list[str] | None = None) -> int:
             check_interval_s=args.interval,
             approve_after_s=None if args.no_approver else args.approve_after,
         )
-        result = asyncio.run(run_demo(settings, options))
+        try:
+            result = asyncio.run(run_demo(settings, options))
+        except (ValidationError, ConfigError) as error:
+            print(f"{Path(sys.argv[0]).name}: error: {_named(error)}", file=sys.stderr)
+            return EXIT_USAGE
     report = result.report()
     report["benchmark"] = {
         "interval_s": args.interval,

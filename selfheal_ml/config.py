@@ -14,7 +14,17 @@ The environment variables (names from the original design):
 ``SELFHEAL_DB``                    DuckDB file (default ``data/selfheal.duckdb``)
 ``MLFLOW_TRACKING_URI``            default ``sqlite:///mlruns/mlflow.db``
 ``SELFHEAL_<INTERVAL>_INTERVAL_S`` HEALTH_CHECK, METRICS, OPTIMIZATION
+``SELFHEAL_SIMULATOR_URL``         the live simulator watched without targets
+``SELFHEAL_SETTLE_S``              Diagnostic: wait before diagnosing (60)
+``SELFHEAL_VERIFY_S``              Repair: verification window (300)
+``SELFHEAL_PLAN_WAIT_S``           Repair: wait for a strategy (180)
+``SELFHEAL_RETRY_FOR_S``           Repair: retry refused steps for (900)
+``SELFHEAL_REPAIR_COOLDOWN_S``     guard: per-target cooldown (60)
+``SELFHEAL_APPROVAL_TIMEOUT_S``    guard: approval expires after (900)
 =================================  ==========================================
+
+The loop's timing numbers default to the seed's; a test or a laptop shortens them to watch a
+whole incident (diagnose, repair, verify) in seconds instead of minutes.
 
 A bad value anywhere raises :class:`~selfheal_ml.errors.ConfigError` naming the setting (the
 environment variable, or the TOML key), what was expected and what was given.
@@ -29,7 +39,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from selfheal_ml.errors import ConfigError
@@ -80,10 +90,24 @@ class AgentToggle(Section):
     enabled: bool = True
 
 
+class DiagnosticToggle(AgentToggle):
+    """The Diagnostic agent also has its settling time: how long an incident gathers
+    symptoms before it is diagnosed (so signs arriving together are diagnosed together)."""
+
+    settle_s: PositiveFloat = 60.0
+
+
 class RepairToggle(AgentToggle):
-    """The Repair agent also has the auto-repair switch (false = dry run)."""
+    """The Repair agent also has the auto-repair switch (false = dry run) and the loop's
+    timing: the verification window, how long to wait for a strategy, how long to retry a
+    step the guard deferred, and the guard's per-target cooldown and approval timeout."""
 
     auto: bool = True
+    verify_s: PositiveFloat = 300.0
+    plan_wait_s: PositiveFloat = 180.0
+    retry_for_s: PositiveFloat = 900.0
+    cooldown_s: NonNegativeFloat = 60.0
+    approval_timeout_s: PositiveFloat = 900.0
 
 
 class Agents(Section):
@@ -91,7 +115,7 @@ class Agents(Section):
 
     monitor: AgentToggle = AgentToggle()
     security: AgentToggle = AgentToggle()
-    diagnostic: AgentToggle = AgentToggle()
+    diagnostic: DiagnosticToggle = DiagnosticToggle()
     repair: RepairToggle = RepairToggle()
     learning: AgentToggle = AgentToggle()
     predictive: AgentToggle = AgentToggle()
@@ -130,6 +154,13 @@ ENVIRONMENT_PATHS: dict[str, tuple[str, ...]] = {
     "SELFHEAL_METRICS_INTERVAL_S": ("intervals", "metrics_s"),
     "SELFHEAL_OPTIMIZATION_INTERVAL_S": ("intervals", "optimization_s"),
     "SELFHEAL_SCORING_WORKERS": ("scoring_workers",),
+    "SELFHEAL_SIMULATOR_URL": ("simulator_url",),
+    "SELFHEAL_SETTLE_S": ("agents", "diagnostic", "settle_s"),
+    "SELFHEAL_VERIFY_S": ("agents", "repair", "verify_s"),
+    "SELFHEAL_PLAN_WAIT_S": ("agents", "repair", "plan_wait_s"),
+    "SELFHEAL_RETRY_FOR_S": ("agents", "repair", "retry_for_s"),
+    "SELFHEAL_REPAIR_COOLDOWN_S": ("agents", "repair", "cooldown_s"),
+    "SELFHEAL_APPROVAL_TIMEOUT_S": ("agents", "repair", "approval_timeout_s"),
     **{
         f"AGENT_{name.upper()}_ENABLED": ("agents", name.lower(), "enabled") for name in AGENT_NAMES
     },
@@ -181,7 +212,7 @@ class Settings(BaseSettings):
     agents: Agents = Agents()
     targets: tuple[Target, ...] = ()
     # with no targets configured, the Monitor watches the live simulator (selfheal-ml sim serve)
-    simulator_url: str = "http://127.0.0.1:8700"
+    simulator_url: str = Field(default="http://127.0.0.1:8700", pattern=r"^https?://\S+$")
     bus_queue_size: int = Field(default=10_000, gt=0)
     # processes that score a share of the series beside the main one (scoring/shards.py);
     # 0 keeps all scoring in the service's process
@@ -223,6 +254,8 @@ def _describe_expected(error: Mapping[str, Any]) -> str:
     kind = str(error.get("type", ""))
     if kind.startswith("bool"):
         return "a boolean (true/false)"
+    if kind == "string_pattern_mismatch":
+        return "an http:// or https:// URL"
     if kind == "extra_forbidden":
         return "a known key (this one is not a setting)"
     if kind in {"greater_than", "greater_than_equal", "less_than_equal", "less_than"}:

@@ -119,13 +119,30 @@ def build_repair_service(
 ) -> RepairService:
     """The one safety guard and the executors every repair goes through (``executors``
     replaces the configured ones, e.g. the demo's in-process simulator)."""
+    repair = settings.agents.repair
     policy = GuardPolicy(
         enabled=settings.enable_self_healing and settings.agent_enabled("Repair"),
-        auto_repair=settings.agents.repair.auto,
+        auto_repair=repair.auto,
         platform_count=max(1, platform_count),
+        cooldown_s=repair.cooldown_s,
+        approval_timeout_s=repair.approval_timeout_s,
     )
     chosen = repair_executors(settings) if executors is None else executors
     return RepairService(SafetyGuard(policy), chosen, audit, clock)
+
+
+def loop_timing(settings: Settings) -> dict[str, dict[str, float]]:
+    """The Diagnostic and Repair agents' timing numbers from the settings (their ``diagnosis``
+    and ``repair`` ports; numbers not set here keep the agents' own defaults)."""
+    repair = settings.agents.repair
+    return {
+        "diagnosis": {"settle_s": settings.agents.diagnostic.settle_s},
+        "repair": {
+            "verify_s": repair.verify_s,
+            "plan_wait_s": repair.plan_wait_s,
+            "retry_for_s": repair.retry_for_s,
+        },
+    }
 
 
 def agent_ports(
@@ -143,6 +160,7 @@ def agent_ports(
         "retrain_min_new": 50,
         "retrain_min_total": 30,
         "scoring_workers": settings.scoring_workers,
+        **loop_timing(settings),
     }
     if "collectors" not in overrides:
         ports.update(monitor_ports(settings))

@@ -19,6 +19,11 @@ every rate):
   expiry); **auto-resolved** when that action needed no human approval; **time to repair**
   runs from injection to the loop's resolution (the outage a user saw), approvals included
   (``mttr_*``) and over the auto-resolved faults only (``mttr_auto_*``);
+  **resolution rate** counts every fault the loop ended (approvals included);
+- **auto-resolved, low risk**: the auto-resolved share of the faults whose catalogue fix
+  needs no approval (one of its fixing actions is not in ``high_risk_actions``, which the
+  caller passes in from the guard's risk tiers): the loop's own record where it is allowed to
+  act alone (``None`` when the high-risk set is not given or no such fault was injected);
 - **repairs on healthy targets**: executed actions on a platform no active fault affected;
 - **loops stopped**: escalations caused by the circuit breaker.
 
@@ -40,7 +45,7 @@ every rate):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -103,6 +108,7 @@ class ChaosReport:
     root_cause_accuracy: float | None
     first_repair_accuracy: float | None
     auto_resolution_rate: float | None
+    auto_resolution_rate_low_risk: float | None
     resolution_rate: float | None
     approvals: int
     mttr_median_s: float | None
@@ -172,6 +178,35 @@ def _fixer(truth: FaultTruth, repairs: Sequence[ExecutedRepair]) -> ExecutedRepa
     return None
 
 
+def low_risk_auto_rate(
+    truths: Sequence[FaultTruth],
+    repairs: Sequence[ExecutedRepair],
+    high_risk_actions: Collection[str] | None,
+) -> float | None:
+    """The share of the faults with a fix that needs no approval that the loop ended without
+    a human; ``None`` without a high-risk set or without such faults.
+
+    >>> from datetime import UTC, datetime
+    >>> from selfheal_ml.evaluation.detection import Fault
+    >>> t0 = datetime(2026, 1, 5, tzinfo=UTC)
+    >>> lost = Fault("f1", "db_unreachable", None, ("a",), t0, None, None)
+    >>> low_risk_auto_rate([FaultTruth(lost, ("restore_from_backup",), "postgres")], [],
+    ...                    {"restore_from_backup"}) is None
+    True
+    """
+    if high_risk_actions is None:
+        return None
+    low_risk = [t for t in truths if set(t.fixing_actions) - set(high_risk_actions)]
+    if not low_risk:
+        return None
+    auto = sum(
+        1
+        for truth in low_risk
+        if (fixer := _fixer(truth, repairs)) is not None and not fixer.approved_by_human
+    )
+    return auto / len(low_risk)
+
+
 def score_chaos(
     truths: Sequence[FaultTruth],
     detection: DetectionReport,
@@ -183,6 +218,7 @@ def score_chaos(
     platform_count: int,
     run_end: datetime | None = None,
     grace_s: float = 600.0,
+    high_risk_actions: Collection[str] | None = None,
 ) -> ChaosReport:
     """All the figures of one run (see the module docstring for the definitions)."""
     matched = match_incidents(truths, incidents, grace_s, run_end)
@@ -227,6 +263,7 @@ def score_chaos(
         root_cause_accuracy=rate(root_correct),
         first_repair_accuracy=rate(first_correct),
         auto_resolution_rate=rate(auto_resolved),
+        auto_resolution_rate_low_risk=low_risk_auto_rate(truths, repairs, high_risk_actions),
         resolution_rate=rate(resolved),
         approvals=sum(1 for repair in repairs if repair.approved_by_human),
         mttr_median_s=percentile(repair_times, 0.5),

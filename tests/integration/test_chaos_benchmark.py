@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import mlflow
+import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "pipelines" / "chaos_benchmark.py"
 KEYS = (
@@ -46,3 +47,29 @@ def test_short_chaos_run_reports_every_headline_figure(tmp_path: Path) -> None:
     mlflow.set_tracking_uri(tracking)
     runs = mlflow.search_runs(experiment_names=["self-healing"], output_format="list")
     assert len(runs) == 1 and "detection_rate" in runs[0].data.metrics
+
+
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [
+        (["--days", "14", "--faults", "200"], "--faults: too many for 14.0 days"),
+        (["--days", "0"], "--days: expected a positive number, got 0.0"),
+        (["--faults", "-3"], "--faults: expected a positive number, got -3"),
+        (["--warmup-days", "-1"], "--warmup-days: expected zero or more days"),
+        (["--days", "x"], "argument --days: invalid float value: 'x'"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+    ],
+)
+def test_a_bad_argument_is_one_line_on_stderr_and_exit_2(
+    arguments: list[str], named: str, tmp_path: Path
+) -> None:
+    command = [sys.executable, str(SCRIPT), *arguments, "--quiet", "--no-tracking",
+               "--out", str(tmp_path / "chaos.json")]  # fmt: skip
+    finished = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False
+    )
+    assert finished.returncode == 2
+    lines = finished.stderr.strip().splitlines()
+    assert len(lines) == 1, finished.stderr[-2000:]
+    assert lines[0].startswith("chaos_benchmark.py: error: ") and named in lines[0]
+    assert not (tmp_path / "chaos.json").exists()

@@ -147,3 +147,65 @@ def test_scoring_workers_from_the_environment_and_its_bounds(
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert caught.value.setting == "SELFHEAL_SCORING_WORKERS"
+
+
+LOOP_TIMING = {
+    "SELFHEAL_SETTLE_S": (("diagnostic", "settle_s"), 60.0),
+    "SELFHEAL_VERIFY_S": (("repair", "verify_s"), 300.0),
+    "SELFHEAL_PLAN_WAIT_S": (("repair", "plan_wait_s"), 180.0),
+    "SELFHEAL_RETRY_FOR_S": (("repair", "retry_for_s"), 900.0),
+    "SELFHEAL_REPAIR_COOLDOWN_S": (("repair", "cooldown_s"), 60.0),
+    "SELFHEAL_APPROVAL_TIMEOUT_S": (("repair", "approval_timeout_s"), 900.0),
+}
+
+
+def _timing(settings: object, path: tuple[str, str]) -> float:
+    agent = getattr(settings.agents, path[0])
+    return float(getattr(agent, path[1]))
+
+
+@pytest.mark.parametrize("variable", sorted(LOOP_TIMING))
+def test_loop_timing_defaults_and_environment(
+    variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, default = LOOP_TIMING[variable]
+    assert _timing(load_settings(), path) == default
+    monkeypatch.setenv(variable, "2.5")
+    assert _timing(load_settings(), path) == 2.5
+
+
+@pytest.mark.parametrize("variable", sorted(LOOP_TIMING))
+def test_bad_loop_timing_names_the_variable(variable: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(variable, "-1")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert caught.value.setting == variable
+    assert "'-1'" in str(caught.value)
+
+
+def test_a_zero_cooldown_is_allowed_a_zero_verification_window_is_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SELFHEAL_REPAIR_COOLDOWN_S", "0")
+    assert load_settings().agents.repair.cooldown_s == 0
+    monkeypatch.setenv("SELFHEAL_VERIFY_S", "0")
+    with pytest.raises(ConfigError, match=r"SELFHEAL_VERIFY_S.*greater than 0"):
+        load_settings()
+
+
+def test_loop_timing_in_toml(tmp_path: Path) -> None:
+    config = tmp_path / "selfheal.toml"
+    config.write_text("[agents.diagnostic]\nsettle_s = 5\n[agents.repair]\nverify_s = 30\n")
+    settings = load_settings(config)
+    assert settings.agents.diagnostic.settle_s == 5
+    assert settings.agents.repair.verify_s == 30
+
+
+def test_simulator_url_from_the_environment_must_be_a_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SELFHEAL_SIMULATOR_URL", "http://127.0.0.1:8729")
+    assert load_settings().simulator_url == "http://127.0.0.1:8729"
+    monkeypatch.setenv("SELFHEAL_SIMULATOR_URL", "127.0.0.1:8729")
+    with pytest.raises(ConfigError, match=r"SELFHEAL_SIMULATOR_URL: expected an http"):
+        load_settings()

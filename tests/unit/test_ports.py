@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 
 from selfheal_ml.actions import RepairRequest
+from selfheal_ml.clock import RealClock
 from selfheal_ml.config import load_settings
 from selfheal_ml.errors import ConfigError
-from selfheal_ml.ports import agent_ports, repair_executors
+from selfheal_ml.ports import agent_ports, build_repair_service, repair_executors
+from selfheal_ml.storage import Database
+from selfheal_ml.storage.repairs import RepairAuditStore
 
 
 def _request(target: str) -> RepairRequest:
@@ -66,3 +69,22 @@ def test_the_scoring_workers_setting_reaches_the_predictive_agent(
     ports = agent_ports(load_settings(), {}, {})
     assert ports["scoring_workers"] == 1
     assert agent_ports(load_settings(), {}, {"scoring_workers": 0})["scoring_workers"] == 0
+
+
+def test_the_loop_timing_reaches_the_agents_and_the_guard(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SELFHEAL_SETTLE_S", "3")
+    monkeypatch.setenv("SELFHEAL_VERIFY_S", "20")
+    monkeypatch.setenv("SELFHEAL_PLAN_WAIT_S", "10")
+    monkeypatch.setenv("SELFHEAL_RETRY_FOR_S", "30")
+    monkeypatch.setenv("SELFHEAL_REPAIR_COOLDOWN_S", "0")
+    monkeypatch.setenv("SELFHEAL_APPROVAL_TIMEOUT_S", "40")
+    settings = load_settings()
+    ports = agent_ports(settings, {}, {})
+    assert ports["diagnosis"] == {"settle_s": 3.0}
+    assert ports["repair"] == {"verify_s": 20.0, "plan_wait_s": 10.0, "retry_for_s": 30.0}
+    audit = RepairAuditStore(Database(str(tmp_path / "audit.duckdb")))
+    service = build_repair_service(settings, audit, RealClock(), 5, {})
+    assert service.guard.policy.cooldown_s == 0
+    assert service.guard.policy.approval_timeout_s == 40

@@ -416,3 +416,68 @@ def test_false_alarms_per_platform_day_by_hand() -> None:
     report = _score([], incidents, days=2.0, platform_count=4)
     assert report.false_alarms == 3
     assert report.false_alarms_per_platform_day == 0.375  # 3 / (4 * 2)
+
+
+# --- resolution by risk ------------------------------------------------------------------
+
+HIGH_RISK = frozenset({"add_index", "restore_from_backup"})
+
+
+def _lost_database(resolved_by: str | None = "restore_from_backup") -> FaultTruth:
+    resolved_s = None if resolved_by is None else 900.0
+    return _truth(
+        "f2", "db_unreachable", ("a", "b"), 0, resolved_s, resolved_by,
+        ("restore_from_backup",), "postgres",
+    )  # fmt: skip
+
+
+def _score_by_risk(
+    truths: list[FaultTruth], repairs: list[ExecutedRepair], high_risk: frozenset[str] | None
+) -> ChaosReport:
+    detection = match_detections([truth.fault for truth in truths], [])
+    return score_chaos(
+        truths, detection, [], repairs, [], days=1.0, platform_count=5, high_risk_actions=high_risk
+    )
+
+
+def test_low_risk_rate_counts_only_faults_with_a_fix_that_needs_no_approval() -> None:
+    # the crash (restart: low risk) was fixed alone; the lost database needs an approval
+    truths = [_crash(), _lost_database()]
+    repairs = [
+        _repair(300, "i1", fixed=True),
+        _repair(900, "i2", "restore_from_backup", platform="a", fixed=True,
+                approved_by_human=True),
+    ]  # fmt: skip
+    report = _score_by_risk(truths, repairs, HIGH_RISK)
+    assert report.auto_resolution_rate_low_risk == 1.0
+    assert report.auto_resolution_rate == 0.5
+    assert report.resolution_rate == 1.0  # approvals included
+
+
+def test_low_risk_rate_counts_a_low_risk_fault_left_unresolved() -> None:
+    truths = [_crash(resolved_s=None, resolved_by=None), _lost_database(None)]
+    report = _score_by_risk(truths, [], HIGH_RISK)
+    assert report.auto_resolution_rate_low_risk == 0.0
+    assert report.resolution_rate == 0.0
+
+
+def test_low_risk_rate_does_not_count_an_approved_low_risk_fix() -> None:
+    repairs = [_repair(300, "i1", fixed=True, approved_by_human=True)]
+    report = _score_by_risk([_crash()], repairs, HIGH_RISK)
+    assert report.auto_resolution_rate_low_risk == 0.0
+    assert report.resolution_rate == 1.0
+
+
+def test_a_fault_with_a_low_and_a_high_risk_fix_counts_as_low_risk() -> None:
+    truth = _truth("f3", "slow_query", ("a",), 0, 300, "reindex", ("add_index", "reindex"), "pg")
+    report = _score_by_risk([truth], [_repair(300, "i", "reindex", fixed=True)], HIGH_RISK)
+    assert report.auto_resolution_rate_low_risk == 1.0
+
+
+@pytest.mark.parametrize("high_risk", [None, HIGH_RISK])
+def test_low_risk_rate_is_none_without_the_risk_set_or_low_risk_faults(
+    high_risk: frozenset[str] | None,
+) -> None:
+    truths = [_lost_database()] if high_risk else [_crash()]
+    report = _score_by_risk(truths, [_repair(300, "i1", fixed=True)], high_risk)
+    assert report.auto_resolution_rate_low_risk is None

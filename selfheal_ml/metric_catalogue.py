@@ -142,6 +142,7 @@ class ThresholdLimits:
     job_silence_s: float = 900.0
     auth_failure_ratio: float = 0.3
     auth_failures_per_s: float = 1.0
+    slow_queries_per_s: float = 1.0
     down_error_rate: float = 0.5  # a 5xx share at or past this: the platform is down
 
 

@@ -16,7 +16,7 @@ first; nothing plausible means a human) and works the plan one step at a time on
    denied or expired); a transient refusal (:data:`~selfheal_ml.actions.TRANSIENT_REFUSALS`)
    is retried for up to ``retry_for_s``; any other refusal escalates; ``dry_run`` hands over.
 3. **Verify**: the triggers recovered on ``recovery_checks`` consecutive collections within
-   ``verify_s`` (longer for slow strategies, :data:`VERIFY_S`) = worked, else the next step.
+   ``verify_s`` (longer for slow strategies, :data:`VERIFY_FACTOR`) = worked, else the next step.
 
 Each verified attempt is a ``RepairExecuted``; giving up is one ``RepairEscalated`` per
 incident; every move of the incident in its lifecycle is an ``IncidentStatusChanged``.
@@ -50,15 +50,15 @@ DEFAULTS: dict[str, float] = {
     "retry_for_s": 900.0,
     "plan_wait_s": 180.0,
 }
-#: Strategies whose own side effects outlast the default window: a flushed cache is cold for
-#: about 10 min, a restore takes the database away for a minute, an index build or a new
-#: instance takes a few minutes to show.
-VERIFY_S: Mapping[str, float] = {
-    "clear_cache": 900.0,
-    "restore_from_backup": 600.0,
-    "add_index": 600.0,
-    "reindex": 600.0,
-    "scale_out": 600.0,
+#: Strategies whose own side effects outlast the default window, as multiples of ``verify_s``
+#: (at the default 300 s: a flushed cache is cold for about 10 min, a restore takes the
+#: database away for a minute, an index build or a new instance takes minutes to show).
+VERIFY_FACTOR: Mapping[str, float] = {
+    "clear_cache": 3.0,
+    "restore_from_backup": 2.0,
+    "add_index": 2.0,
+    "reindex": 2.0,
+    "scale_out": 2.0,
 }
 
 
@@ -84,7 +84,7 @@ class RepairAgent(Agent):
         )  # fmt: skip
         self.cases: dict[str, RepairCase] = {}
         self.steps = RepairSteps(
-            self.name, self.service, self.planner.action_for, self.numbers, VERIFY_S,
+            self.name, self.service, self.planner.action_for, self.numbers, VERIFY_FACTOR,
             extras.get("strategy_params") or {}, self.log,
         )  # fmt: skip
 

@@ -29,12 +29,13 @@ class RepairSteps:
         service: RepairService | None,
         action_for: Callable[[str], str],
         numbers: Mapping[str, float],
-        verify_s: Mapping[str, float],
+        verify_factor: Mapping[str, float],
         strategy_params: Mapping[str, Mapping[str, Any]],
         log: logging.Logger,
     ) -> None:
         self.source, self.service, self.action_for = source, service, action_for
-        self.numbers, self.verify_s, self.strategy_params = numbers, verify_s, strategy_params
+        self.numbers, self.verify_factor = numbers, verify_factor
+        self.strategy_params = strategy_params
         self.log = log
         self.values: dict[str, tuple[datetime, float]] = {}
         self.firing: set[str] = set()
@@ -107,8 +108,8 @@ class RepairSteps:
         if attempt.decision == "executed" and attempt.result is not None and attempt.result.ok:
             case.state, case.attempt_id = "verifying", attempt.attempt_id
             case.started_at, case.recovered_streak = now, 0
-            window_s = self.verify_s.get(step.strategy, self.numbers["verify_s"])
-            case.deadline = now + timedelta(seconds=max(window_s, self.numbers["verify_s"]))
+            factor = max(1.0, self.verify_factor.get(step.strategy, 1.0))
+            case.deadline = now + timedelta(seconds=factor * self.numbers["verify_s"])
             case.tried.append(step.strategy)
             case.note = f"{step.strategy} ran on {case.target}; verifying"
             return []

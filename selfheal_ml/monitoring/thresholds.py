@@ -84,6 +84,9 @@ RULES: tuple[Rule, ...] = (
     # the PostgreSQL collector counts the queries running past its target's slow_query_ms
     Rule("SlowQueries", mc.DB_SLOW_QUERIES, "warning", operator.gt,
          lambda t: 0.0, "{value:.0f} database queries running longer than the slow-query limit"),
+    # an exporter's rate of slow queries (a healthy database has next to none)
+    Rule("SlowQueries", mc.DB_SLOW_QUERIES_PER_S, "warning", operator.gt,
+         lambda t: t.slow_queries_per_s, "{value:.2f} slow queries per second > {limit:.2f}"),
 )  # fmt: skip
 
 

@@ -23,6 +23,8 @@ def client(
     """A started app whose admin token is ``TOKEN``; the scheduler does not run."""
     monkeypatch.setenv("SELFHEAL_ADMIN_TOKEN", TOKEN)
     monkeypatch.setenv("SELFHEAL_DB", str(db_path))
+    # never the repository's own mlruns/: a champion left there by a pipeline run is not ours
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{db_path.parent / 'mlflow.db'}")
     app = create_app(load_settings(), clock=sim_clock, run_scheduler=False)
     with TestClient(app) as test_client:
         yield test_client

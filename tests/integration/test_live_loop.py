@@ -49,11 +49,12 @@ class Scenario:
     kind: str
     platform: str
     resolve_within_s: float
+    approve: bool = False  # a person on call approves high-risk repairs (the seed's Scenario 2)
 
 
 SCENARIOS = (
     Scenario("db_connection_lost", "db_unreachable", "leadsite.ai", 120.0),
-    Scenario("slow_query_missing_index", "slow_query", "leadsite.io", 180.0),
+    Scenario("slow_query_missing_index", "slow_query", "leadsite.io", 180.0, approve=True),
     Scenario("service_crash", "service_crash", "tackle.io", 120.0),
 )
 
@@ -117,6 +118,9 @@ class Outcome:
 def _poll(outcome: Outcome, client: LiveClient) -> None:
     outcome.fault = client.fault(outcome.fault_id)
     outcome.incidents = client.incidents()
+    if outcome.scenario.approve:
+        for entry in client.pending():
+            client.approve(str(entry["id"]), by="on-call (test)")
 
 
 def _run_all(outcomes: list[Outcome], clients: dict[str, LiveClient]) -> None:

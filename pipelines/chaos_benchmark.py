@@ -35,7 +35,8 @@ from selfheal_ml.tracking import Tracker
 EXPERIMENT = "self-healing"
 HEADLINE = (
     "faults_injected", "detection_rate", "mttd_median_s", "mttd_p95_s", "root_cause_accuracy",
-    "first_repair_accuracy", "auto_resolution_rate", "resolution_rate", "mttr_median_s",
+    "first_repair_accuracy", "auto_resolution_rate", "auto_resolution_rate_low_risk",
+    "resolution_rate", "mttr_median_s",
     "mttr_p95_s", "mttr_auto_median_s", "mttr_auto_p95_s", "false_alarms_per_platform_day",
     "repairs_on_healthy", "loops_stopped", "escalations",
 )  # fmt: skip

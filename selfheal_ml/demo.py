@@ -281,8 +281,14 @@ class Simulation:
             days=days,
             platform_count=len(self.simulator.platform_names),
             run_end=end,
+            high_risk_actions=self._high_risk_actions(),
         )
         return detection, healing
+
+    def _high_risk_actions(self) -> frozenset[str]:
+        """The actions this run's guard makes wait for a person."""
+        tiers = self.runtime.repair_service.guard.policy.risk_tiers
+        return frozenset(action for action, risk in tiers.items() if risk == "high")
 
 
 def root_component(record: FaultRecord) -> str:

@@ -46,7 +46,7 @@ every rate):
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -121,6 +121,7 @@ class ChaosReport:
     repairs_on_healthy: int
     loops_stopped: int
     escalations: int
+    by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -227,25 +228,15 @@ def score_chaos(
     for repair in sorted(repairs, key=lambda item: item.ts):
         if repair.incident_id is not None:
             first_repair.setdefault(repair.incident_id, repair)
-    root_correct = first_correct = auto_resolved = resolved = 0
-    repair_times: list[float] = []
-    auto_times: list[float] = []
-    for truth in truths:
-        fault = truth.fault
-        found = matched[fault.fault_id]
-        expected = f"{fault.kind}@{truth.root_component}"
-        if found and found[0].top_cause == expected:
-            root_correct += 1
-        firsts = [first_repair[i.incident_id] for i in found if i.incident_id in first_repair]
-        if firsts and min(firsts, key=lambda r: r.ts).action in truth.fixing_actions:
-            first_correct += 1
-        fixer = _fixer(truth, repairs)
-        if fixer is not None and fault.resolved_at is not None:
-            resolved += 1
-            repair_times.append((fault.resolved_at - fault.injected_at).total_seconds())
-            if not fixer.approved_by_human:
-                auto_resolved += 1
-                auto_times.append(repair_times[-1])
+    verdicts = [
+        _verdict(truth, matched[truth.fault.fault_id], first_repair, repairs) for truth in truths
+    ]
+    root_correct = sum(v.root_cause_right for v in verdicts)
+    first_correct = sum(v.first_repair_right for v in verdicts)
+    resolved = sum(v.repair_s is not None for v in verdicts)
+    auto_resolved = sum(v.auto for v in verdicts)
+    repair_times = [v.repair_s for v in verdicts if v.repair_s is not None]
+    auto_times = [v.repair_s for v in verdicts if v.repair_s is not None and v.auto]
     total = len(truths)
     false_alarms = sum(1 for incident in incidents if incident.incident_id not in matched_ids)
     outcomes = detection.outcomes
@@ -276,4 +267,63 @@ def score_chaos(
         repairs_on_healthy=sum(1 for repair in repairs if not repair.target_had_fault),
         loops_stopped=sum(1 for item in escalations if "circuit breaker" in item.reason),
         escalations=len(escalations),
+        by_kind=by_kind(truths, verdicts, detection),
     )
+
+
+@dataclass(frozen=True)
+class FaultVerdict:
+    """What the loop did about one fault: root cause right, first repair right, and the
+    simulated seconds from injection to a repair of ours that ended it (``auto``: nobody
+    approved it)."""
+
+    root_cause_right: bool
+    first_repair_right: bool
+    repair_s: float | None
+    auto: bool
+
+
+def _verdict(
+    truth: FaultTruth,
+    found: Sequence[DiagnosedIncident],
+    first_repair: dict[str, ExecutedRepair],
+    repairs: Sequence[ExecutedRepair],
+) -> FaultVerdict:
+    fault = truth.fault
+    expected = f"{fault.kind}@{truth.root_component}"
+    firsts = [first_repair[i.incident_id] for i in found if i.incident_id in first_repair]
+    first_right = bool(firsts) and min(firsts, key=lambda r: r.ts).action in truth.fixing_actions
+    fixer = _fixer(truth, repairs)
+    repair_s = None
+    if fixer is not None and fault.resolved_at is not None:
+        repair_s = (fault.resolved_at - fault.injected_at).total_seconds()
+    return FaultVerdict(
+        root_cause_right=bool(found) and found[0].top_cause == expected,
+        first_repair_right=first_right,
+        repair_s=repair_s,
+        auto=fixer is not None and repair_s is not None and not fixer.approved_by_human,
+    )
+
+
+def by_kind(
+    truths: Sequence[FaultTruth], verdicts: Sequence[FaultVerdict], detection: DetectionReport
+) -> dict[str, dict[str, float]]:
+    """Per fault kind: how many, and the share detected, with the right root cause, the
+    right first repair, resolved by the loop, and resolved without a human."""
+    detected = {o.fault_id: o.detected_at is not None for o in detection.outcomes}
+    table: dict[str, dict[str, float]] = {}
+    for truth, verdict in zip(truths, verdicts, strict=True):
+        row = table.setdefault(str(truth.fault.kind), dict.fromkeys(_KIND_COLUMNS, 0.0))
+        row["faults"] += 1
+        row["detected"] += detected.get(truth.fault.fault_id, False)
+        row["root_cause"] += verdict.root_cause_right
+        row["first_repair"] += verdict.first_repair_right
+        row["resolved"] += verdict.repair_s is not None
+        row["auto"] += verdict.auto
+    for row in table.values():
+        for column in _KIND_COLUMNS[1:]:
+            row[column] = round(row[column] / row["faults"], 3)
+    return dict(sorted(table.items()))
+
+
+_KIND_COLUMNS = ("faults", "detected", "root_cause", "first_repair", "resolved", "auto")

@@ -183,6 +183,20 @@ def test_run_diagnosis_and_repair_accuracy() -> None:
     assert report.first_repair_accuracy == pytest.approx(1 / 3)  # only the crash
 
 
+def test_run_by_kind_adds_up_to_the_headline() -> None:
+    report = _run()
+    rows = report.by_kind
+    assert sum(row["faults"] for row in rows.values()) == report.faults_injected
+    for column, headline in (
+        ("root_cause", report.root_cause_accuracy),
+        ("first_repair", report.first_repair_accuracy),
+        ("resolved", report.resolution_rate),
+        ("auto", report.auto_resolution_rate),
+    ):
+        share = sum(row[column] * row["faults"] for row in rows.values()) / report.faults_injected
+        assert share == pytest.approx(headline, abs=2e-3), column
+
+
 def test_run_resolution() -> None:
     report = _run()
     assert report.resolution_rate == pytest.approx(2 / 3)  # crash and outage, not the expiry

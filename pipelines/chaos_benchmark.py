@@ -92,6 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{Path(sys.argv[0]).name}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     with tempfile.TemporaryDirectory(prefix="chaos-") as scratch:
+        # the run's own model registry: what the Learning agent trains and promotes on
+        # simulated incidents must neither reach nor depend on the user's mlruns/
+        run_settings = settings.model_copy(
+            update={"mlflow_tracking_uri": f"sqlite:///{Path(scratch) / 'mlflow.db'}"}
+        )
         options = DemoOptions(
             days=args.days,
             seed=args.seed,
@@ -103,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             approve_after_s=None if args.no_approver else args.approve_after,
         )
         try:
-            result = asyncio.run(run_demo(settings, options))
+            result = asyncio.run(run_demo(run_settings, options))
         except (ValidationError, ConfigError) as error:
             print(f"{Path(sys.argv[0]).name}: error: {_named(error)}", file=sys.stderr)
             return EXIT_USAGE

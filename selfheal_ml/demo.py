@@ -442,7 +442,9 @@ def log_demo_run(
     ``selfheal-demo``; the chaos benchmark logs to ``self-healing``)."""
     report = result.report()
     keys = (*result.healing.as_dict(), "alerts_matching_no_fault", "wall_time_s")
-    metrics = {key: float(report[key]) for key in keys if report[key] is not None}
+    metrics = {key: float(report[key]) for key in keys if isinstance(report[key], int | float)}
+    for kind, row in result.healing.by_kind.items():  # e.g. root_cause.slow_query
+        metrics.update({f"{column}.{kind}": value for column, value in row.items()})
     params = {
         "days": result.options.days,
         "seed": result.options.seed,

@@ -65,6 +65,10 @@ class LiveClient:
         """``GET /v1/alerts``: every recent alert, firing or resolved."""
         return list(self._json(self.service, "/v1/alerts", limit=limit))
 
+    def anomalies(self, limit: int = 1000) -> list[dict[str, Any]]:
+        """``GET /v1/anomalies``: recent anomalies, newest first."""
+        return list(self._json(self.service, "/v1/anomalies", limit=limit))
+
     def audit(self, limit: int = 1000) -> list[dict[str, Any]]:
         """``GET /admin/repairs``: the repair audit log (refusals and approvals included)."""
         return list(self._json(self.service, "/admin/repairs", limit=limit))

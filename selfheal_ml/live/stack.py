@@ -103,7 +103,7 @@ def spawn(
 ) -> ServerProcess:
     """Start ``python -m selfheal_ml.cli <args> --port <port>`` with its output in a log file."""
     log_path = log_dir / f"{name}.log"
-    log = log_path.open("wb")
+    log = log_path.open("ab")  # a restarted server goes on in the same log
     command = [sys.executable, "-m", "selfheal_ml.cli", *args, "--port", str(port)]
     process = subprocess.Popen(
         command, stdout=log, stderr=subprocess.STDOUT, env=dict(env), start_new_session=True
@@ -170,6 +170,16 @@ class LiveStack:
         """Wait for the simulator's ``/health`` and the service's ``/ready``."""
         assert self.sim is not None and self.service is not None, "launch() first"
         wait_until_ready(self.sim, "/health", self.start_timeout_s)
+        wait_until_ready(self.service, "/ready", self.start_timeout_s)
+
+    def restart_service(self) -> None:
+        """Stop the service and start it again on the same port, store and simulator (what
+        an operator's restart or a deploy does); waits until it is ready."""
+        assert self.sim is not None and self.service is not None, "launch() first"
+        port = int(self.service.url.rsplit(":", 1)[1])
+        self.service.stop()
+        env = self.service_env(self.sim.url)
+        self.service = spawn("service", ["serve", "--dev"], port, self.workdir, env)
         wait_until_ready(self.service, "/ready", self.start_timeout_s)
 
     def logs(self, chars: int = 6000) -> str:

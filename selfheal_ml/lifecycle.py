@@ -94,6 +94,7 @@ class CauseCandidate(_Frozen):
     strategy: str
     evidence: tuple[str, ...] = ()
     onset: AwareDatetime | None = None
+    alternatives: tuple[str, ...] = ()  # riskier fixes of the same cause
 
     @property
     def label(self) -> str:
@@ -144,7 +145,8 @@ class Diagnosis(_Frozen):
     ``root_cause`` is the top candidate's cause (``None``: no known signature matched) on
     ``component``; ``target_platform`` is the platform an action on that component is
     addressed to; ``strategy`` the recommended repair and ``known_fix`` the runbook's fix of
-    the top cause; ``parameters`` the executor parameters investigators found, by strategy.
+    the top cause (the least risky one, unless an investigation backs another of its fixes);
+    ``parameters`` the executor parameters investigators found, by strategy.
     """
 
     revision: int = Field(ge=1)

@@ -193,7 +193,7 @@ class DiagnosticAgent(Agent):
         self, candidates: Sequence[Candidate], incident: OpenIncident
     ) -> dict[str, Finding]:
         """Findings by strategy from the investigators the top candidates call for."""
-        wanted = {candidate.strategy for candidate in candidates}
+        wanted = {fix for candidate in candidates for fix in candidate.fixes}
         findings: dict[str, Finding] = {}
         for investigator in self.investigators:
             if investigator.strategy not in wanted:

@@ -51,7 +51,7 @@ class RepairPlanner:
         playbook: list[PlaybookEntry] = []
         if self.incidents is not None and diagnosis.signature:
             playbook = self.incidents.playbook(diagnosis.signature)
-        candidates = [(c.cause, c.strategy, c.score) for c in diagnosis.candidates]
+        candidates = runbook_candidates(diagnosis)
         return plan_repair(
             playbook, from_advice(diagnosis.advice), candidates, diagnosis.confidence,
             self.policy_with_risks(),
@@ -73,3 +73,16 @@ class RepairPlanner:
         if strategy not in executors and strategy in STRATEGY_ACTIONS:
             return STRATEGY_ACTIONS[strategy]
         return strategy
+
+
+def runbook_candidates(diagnosis: Diagnosis) -> list[tuple[str, str, float]]:
+    """``(cause, strategy, score)`` for the plan: the top cause's known fix, then its other
+    fixes, then the other candidates' fixes."""
+    if not diagnosis.candidates:
+        return []
+    top, *others = diagnosis.candidates
+    first = diagnosis.known_fix or top.strategy
+    fixes = [first, *(fix for fix in (top.strategy, *top.alternatives) if fix != first)]
+    return [(top.cause, fix, top.score) for fix in fixes] + [
+        (c.cause, c.strategy, c.score) for c in others
+    ]

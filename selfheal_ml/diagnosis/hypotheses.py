@@ -4,7 +4,9 @@ Each :class:`Hypothesis` is a runbook entry: a cause, the kind of component it l
 (``platform``, ``database`` or ``cache``), the symptoms it produces as weighted symptom
 families (``<family>_up`` / ``<family>_down`` of :mod:`selfheal_ml.repair.incident`, plus the
 pseudo-symptom ``config_change_recent``), the one symptom without which it cannot be the
-cause (``primary``), and its known fix (a repair strategy). Symptoms it rules out count
+cause (``primary``), and its known fix (a repair strategy), the least risky first, with the
+riskier fixes of the same cause in ``alternatives`` (a slow query's index is rebuilt first;
+it is created only when an investigation finds it missing). Symptoms it rules out count
 against it (``contradicts``).
 
 :func:`fit` measures how well observed symptom strengths match: 0 without the primary symptom,
@@ -44,6 +46,7 @@ class Hypothesis:
     contradicts: tuple[str, ...] = field(default=())
     harm: tuple[str, ...] = field(default=())
     primary_ratio: float = 0.0
+    alternatives: tuple[str, ...] = field(default=())
 
 
 def _hypothesis(
@@ -56,10 +59,11 @@ def _hypothesis(
     contradicts: tuple[str, ...] = (),
     harm: tuple[str, ...] = (),
     primary_ratio: float = 0.0,
+    alternatives: tuple[str, ...] = (),
 ) -> Hypothesis:
     return Hypothesis(
         cause, kind, primary, MappingProxyType(symptoms), strategy, description, contradicts,
-        harm, primary_ratio,
+        harm, primary_ratio, alternatives,
     )  # fmt: skip
 
 
@@ -104,8 +108,9 @@ _ALL: tuple[Hypothesis, ...] = (
     _hypothesis("slow_query", "database", ("db_slow_queries_up",),
                 {"db_slow_queries_up": 3.0, "db_query_duration_up": 1.5, "latency_up": 1.0,
                  "errors_5xx_up": 0.5},
-                "add_index", "a query lost its index and scans a table",
-                contradicts=("cache_hit_ratio_down",), harm=("latency_up", "errors_5xx_up")),
+                "reindex", "a query lost its index and scans a table",
+                contradicts=("cache_hit_ratio_down",), harm=("latency_up", "errors_5xx_up"),
+                alternatives=("add_index",)),
     _hypothesis("stuck_cache", "cache", ("cache_hit_ratio_down",),
                 {"cache_hit_ratio_down": 3.0, "redis_memory_up": 1.0,
                  "db_query_duration_up": 1.0, "latency_up": 0.5},

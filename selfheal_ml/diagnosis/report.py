@@ -112,14 +112,27 @@ def triggers_for(strongest: Sequence[Observation], best: Candidate | None) -> tu
     return tuple(triggers[:TRIGGERS_PER_INCIDENT])
 
 
+def known_fix(best: Candidate, parameters: Mapping[str, object]) -> str:
+    """The fix of the top cause to try first: the first of its fixes an investigation found
+    the parameters of (it saw what is broken), else the least risky one.
+
+    >>> from datetime import UTC, datetime
+    >>> slow = Candidate("slow_query", "postgres", 0.9, 0.9, datetime(2026, 1, 5, tzinfo=UTC),
+    ...                  "reindex", (), ("add_index",))
+    >>> known_fix(slow, {}), known_fix(slow, {"add_index": {"table": "orders"}})
+    ('reindex', 'add_index')
+    """
+    return next((fix for fix in best.fixes if fix in parameters), best.strategy)
+
+
 def recommended_strategy(
-    recommendation: Recommendation | None, best: Candidate | None
+    recommendation: Recommendation | None, best: Candidate | None, fix: str | None = None
 ) -> str | None:
     """The classifier's pick when a champion answered confidently, else the known fix."""
     if recommendation is not None and not recommendation.fallback:
         return recommendation.strategies[0].strategy
     if best is not None:
-        return best.strategy
+        return fix or best.strategy
     if recommendation is not None and recommendation.strategies:
         return recommendation.strategies[0].strategy
     return None
@@ -151,6 +164,7 @@ def cause_candidate(candidate: Candidate) -> CauseCandidate:
         strategy=candidate.strategy,
         evidence=candidate.evidence,
         onset=candidate.onset,
+        alternatives=candidate.alternatives,
     )
 
 
@@ -224,7 +238,9 @@ def compose_diagnosis(evidence: Evidence) -> Diagnosis:
     """The typed diagnosis of one revision (``findings``: strategy -> (summary, params))."""
     candidates = list(evidence.candidates)
     best = candidates[0] if candidates else None
-    recommended = recommended_strategy(evidence.recommendation, best)
+    parameters = {key: dict(params) for key, (_, params) in evidence.findings.items()}
+    fix = known_fix(best, parameters) if best else None
+    recommended = recommended_strategy(evidence.recommendation, best, fix)
     summary = summary_text(
         candidates, evidence.confidence, evidence.impact, evidence.similar, recommended,
         evidence.recommendation,
@@ -245,8 +261,8 @@ def compose_diagnosis(evidence: Evidence) -> Diagnosis:
         platforms=impact.platforms,
         severity=severity_of(observations),
         strategy=recommended,
-        known_fix=best.strategy if best else None,
-        parameters={key: dict(params) for key, (_, params) in evidence.findings.items()},
+        known_fix=fix,
+        parameters=parameters,
         confidence=evidence.confidence,
         evidence=best.evidence if best else (),
         summary=summary,

@@ -57,6 +57,12 @@ class Candidate:
     onset: datetime
     strategy: str
     evidence: tuple[str, ...]
+    alternatives: tuple[str, ...] = ()
+
+    @property
+    def fixes(self) -> tuple[str, ...]:
+        """The known fixes of the cause, the least risky first."""
+        return (self.strategy, *self.alternatives)
 
     @property
     def label(self) -> str:
@@ -190,6 +196,7 @@ def rank_causes(
                     onset=onsets[component],
                     strategy=hypothesis.strategy,
                     evidence=evidence,
+                    alternatives=hypothesis.alternatives,
                 )
             )
     return sorted(candidates, key=lambda c: (-c.score, c.onset, c.component, c.cause))

@@ -40,6 +40,7 @@ STRATEGIES: tuple[str, ...] = (
     "reset_db_connections",
     "restore_from_backup",
     "add_index",
+    "reindex",
     "clear_cache",
     "restart_background_job",
     "clear_temp_files",

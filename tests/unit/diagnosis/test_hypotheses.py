@@ -39,7 +39,7 @@ def test_every_hypothesis_is_well_formed(cause: str) -> None:
     assert not set(hypothesis.contradicts) & set(hypothesis.symptoms)
     assert set(hypothesis.symptoms) | set(hypothesis.contradicts) <= KNOWN_SYMPTOMS
     assert all(weight > 0 for weight in hypothesis.symptoms.values())
-    assert hypothesis.strategy in STRATEGIES
+    assert {hypothesis.strategy, *hypothesis.alternatives} <= set(STRATEGIES)
 
 
 def test_hypotheses_for_each_kind() -> None:

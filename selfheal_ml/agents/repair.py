@@ -18,8 +18,8 @@ first; nothing plausible means a human) and works the plan one step at a time on
 3. **Verify**: the triggers recovered on ``recovery_checks`` consecutive collections within
    ``verify_s`` (longer for slow strategies, :data:`VERIFY_FACTOR`) = worked, else the next step.
 
-Each verified attempt is a ``RepairExecuted``; giving up is one ``RepairEscalated`` per
-incident; every move of the incident in its lifecycle is an ``IncidentStatusChanged``.
+Events: ``RepairExecuted`` per verified attempt, one ``RepairEscalated`` per incident given
+up, an ``IncidentStatusChanged`` per move in the lifecycle.
 
 Ports (``AgentContext.extras``): ``repair_service``, ``incidents`` (for playbooks),
 ``strategy_actions`` (strategy -> executor action; default the strategy itself or
@@ -45,11 +45,8 @@ from selfheal_ml.repair.case import RepairCase, status_changes
 from selfheal_ml.repair.strategy import PlanPolicy
 
 DEFAULTS: dict[str, float] = {
-    "verify_s": 300.0,
-    "recovery_checks": 2,
-    "retry_for_s": 900.0,
-    "plan_wait_s": 180.0,
-}
+    "verify_s": 300.0, "recovery_checks": 2, "retry_for_s": 900.0, "plan_wait_s": 180.0
+}  # fmt: skip
 #: Strategies whose own side effects outlast the default window, as multiples of ``verify_s``
 #: (at the default 300 s: a flushed cache is cold for about 10 min, a restore takes the
 #: database away for a minute, an index build or a new instance takes minutes to show).

@@ -10,7 +10,9 @@ Diagnostic agent takes on each health tick:
 - :func:`common_cause_group`: platforms whose requests suffer at the same time share a cause
   until shown otherwise (their undiagnosed incidents become one);
 - :func:`awaits_shared_evidence`: before the first diagnosis, wait a few checks for the
-  evidence that tells a shared cause from a local one.
+  evidence that tells a shared cause from a local one;
+- :class:`Readiness` keeps the counts these decisions read (collections a lone anomaly
+  persisted, checks waited) and answers whether an incident is ready now.
 
 >>> from datetime import UTC, datetime
 >>> from selfheal_ml.diagnosis.observations import Observation
@@ -23,11 +25,13 @@ Diagnostic agent takes on each health tick:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from selfheal_ml.diagnosis.grouping import OpenIncident
 from selfheal_ml.diagnosis.observations import Observation
+from selfheal_ml.events import MetricPoint
 
 #: A lone anomaly persists when its series stays beyond its expected range by at least this
 #: share of the range's width (noise hovering at the edge of a narrow band does not).
@@ -124,3 +128,53 @@ def awaits_shared_evidence(incident: OpenIncident, checks_waited: int, limit: in
         o.metric in LOAD_METRICS and o.score > 0 for o in dependencies
     )
     return load_only and len(platforms) <= 1
+
+
+class Readiness:
+    """Whether an open incident is ready for a (new) diagnosis, with the counts that decide it.
+
+    ``persisting``: incident id -> consecutive collections its lone anomaly's series stayed out
+    of range (:func:`still_outside`); ``waited``: incident id -> health checks waited for
+    shared evidence before the first diagnosis (:func:`awaits_shared_evidence`).
+    """
+
+    def __init__(self, policy: TriagePolicy) -> None:
+        self.policy = policy
+        self.persisting: dict[str, int] = {}
+        self.waited: dict[str, int] = {}
+
+    def observe(self, incidents: Iterable[OpenIncident], points: Iterable[MetricPoint]) -> None:
+        """Count, for each lone-anomaly incident, how long its series stays out of range."""
+        watched = {
+            lone.series: (incident.incident_id, lone)
+            for incident in incidents
+            if (lone := lone_anomaly(incident)) is not None
+        }
+        for point in points if watched else ():
+            if (found := watched.get(point.series)) is not None:
+                incident_id, lone = found
+                outside = still_outside(lone, point.value)
+                self.persisting[incident_id] = (
+                    self.persisting.get(incident_id, 0) + 1 if outside else 0
+                )
+
+    def ready(self, incident: OpenIncident, now: datetime) -> bool:
+        """Settled, corroborated, not waiting for shared evidence, and something new (a check:
+        before the first diagnosis it counts as one more check waited)."""
+        settled = now >= incident.opened_at + timedelta(seconds=self.policy.settle_s)
+        persisting = self.persisting.get(incident.incident_id, 0)
+        if not settled or not qualifies(incident, self.policy, persisting):
+            return False
+        if incident.diagnosed_at is None:
+            waited = self.waited[incident.incident_id] = (
+                self.waited.get(incident.incident_id, 0) + 1
+            )
+            if awaits_shared_evidence(incident, waited, self.policy.max_settle_checks):
+                return False
+        return incident.diagnosed_at is None or incident.last_seen > incident.diagnosed_at
+
+    def forget(self, open_ids: Container[str]) -> None:
+        """Drop the counts of incidents no longer open (closed, or merged into another)."""
+        for book in (self.persisting, self.waited):
+            for incident_id in [key for key in book if key not in open_ids]:
+                del book[incident_id]

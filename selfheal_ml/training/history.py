@@ -3,7 +3,8 @@
 ``IncidentDiagnosed`` carries a typed :class:`~selfheal_ml.lifecycle.Diagnosis`: its signals
 (metric, signed score, platform, dependency, status class) and features become the history
 row; an incident with neither signals nor features gets no features, so it never enters
-training; a ``RepairExecuted`` for an incident nobody diagnosed gets such a minimal row.
+training; a ``RepairExecuted`` for an incident nobody diagnosed gets such a minimal row, and
+each ``RepairExecuted`` is one attempt in the repair log (:func:`attempt_record`).
 
 >>> from datetime import UTC, datetime
 >>> from selfheal_ml.events import IncidentDiagnosed
@@ -27,7 +28,7 @@ from selfheal_ml.events import IncidentDiagnosed, RepairExecuted
 from selfheal_ml.lifecycle import ObservedSignal
 from selfheal_ml.repair.features import FEATURE_NAMES, incident_features
 from selfheal_ml.repair.incident import IncidentRecord, Signal, incident_signature
-from selfheal_ml.storage.incidents import HistoryIncident
+from selfheal_ml.storage.incidents import HistoryIncident, RepairAttemptRecord
 
 
 def _signal(observed: ObservedSignal) -> Signal:
@@ -89,4 +90,17 @@ def executed_incident(event: RepairExecuted) -> HistoryIncident:
         root_cause=None,
         record=record,
         signature=f"unknown|{event.target}",
+    )
+
+
+def attempt_record(event: RepairExecuted) -> RepairAttemptRecord:
+    """The repair log's row of one verified attempt (approved by its agent unless a person)."""
+    return RepairAttemptRecord(
+        ts=event.ts,
+        strategy=event.action,
+        action=event.action,
+        target=event.target,
+        approved_by=event.approved_by or event.source,
+        outcome=event.outcome,
+        verified_at=event.ts,
     )

@@ -136,6 +136,9 @@ async def test_scenario_1_detect_diagnose_reconnect_learn(
             return any(isinstance(e, RepairExecuted) and e.outcome == "worked" for e in seen)
 
         await _wait_for(worked, 30, "repair verified")
+        # the Learning agent handles each event type on its own queue: stopping now could close
+        # the database under its write of the outcome
+        await _wait_for(lambda: bool(runtime.incidents.playbooks()), 10, "outcome learned")
     finally:
         for connection in leaked:
             connection.close()

@@ -1,0 +1,94 @@
+"""One collection round through the Predictive agent's detector bank: verdicts, events, rows.
+
+:func:`score_round` is the hot loop of the agent (every point of every round): the epoch
+seconds of a round's shared timestamp are computed once, the bank scores the round across its
+shards, a late or non-finite point is skipped (neither scored nor learned) and a score row is a
+plain tuple. :func:`anomalies` turns the flagged points into explained ``AnomalyDetected``
+events and the records the anomaly store keeps of them. Both are CPU work without I/O;
+:func:`score_round` is heavy enough to run off the event loop (``run_blocking``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from selfheal_ml.anomaly import PointScore
+from selfheal_ml.anomaly.bank import epoch_seconds
+from selfheal_ml.anomaly.explain import explain
+from selfheal_ml.events import AnomalyDetected, MetricPoint
+from selfheal_ml.scoring import Rejected, RoundPoint, ShardedBank
+from selfheal_ml.storage.anomalies import AnomalyRecord, ScoreRow
+
+Flagged = list[tuple[MetricPoint, PointScore]]
+
+
+def score_round(
+    bank: ShardedBank, points: Sequence[MetricPoint], log: logging.Logger
+) -> tuple[Flagged, list[ScoreRow]]:
+    """Score a round; the anomalous points with their verdicts, and every score row."""
+    seconds: dict[datetime, float] = {}
+    round_points: list[RoundPoint] = []
+    for point in points:
+        ts_s = seconds.get(point.ts)
+        if ts_s is None:
+            ts_s = seconds[point.ts] = epoch_seconds(point.ts)
+        round_points.append((point.series, ts_s, point.value))
+    flagged: Flagged = []
+    rows: list[ScoreRow] = []
+    for point, verdict in zip(points, bank.score_round(round_points), strict=True):
+        if isinstance(verdict, Rejected):  # a late or non-finite point: skipped, not learned
+            log.debug("skipped %s: %s", point.series, verdict.reason)
+            continue
+        if verdict.is_anomaly:
+            flagged.append((point, verdict))
+        rows.append(
+            (point.series, point.ts, point.value, verdict.score, verdict.calibrated,
+             verdict.is_anomaly, verdict.expected_low, verdict.expected_high)
+        )  # fmt: skip
+    return flagged, rows
+
+
+def anomalies(flagged: Flagged, source: str) -> tuple[list[AnomalyDetected], list[AnomalyRecord]]:
+    """The events announcing the flagged points, and the anomaly store's records of them."""
+    events: list[AnomalyDetected] = []
+    records: list[AnomalyRecord] = []
+    for point, verdict in flagged:
+        event = _anomaly(point, verdict, source)
+        events.append(event)
+        records.append(_record(event, verdict))
+    return events, records
+
+
+def _anomaly(point: MetricPoint, verdict: PointScore, source: str) -> AnomalyDetected:
+    return AnomalyDetected(
+        ts=point.ts,
+        source=source,
+        series=point.series,
+        value=point.value,
+        score=verdict.calibrated,
+        expected_low=_finite_or(verdict.expected_low, float("-1e308")),
+        expected_high=_finite_or(verdict.expected_high, float("1e308")),
+        detector=verdict.component,
+        labels=dict(point.labels),
+        explanation=explain(point.series, point.value, verdict),
+    )
+
+
+def _record(anomaly: AnomalyDetected, verdict: PointScore) -> AnomalyRecord:
+    return AnomalyRecord(
+        event_id=anomaly.event_id,
+        series=anomaly.series,
+        ts=anomaly.ts,
+        value=anomaly.value,
+        calibrated=verdict.calibrated,
+        expected_low=verdict.expected_low,
+        expected_high=verdict.expected_high,
+        component=verdict.component,
+        correlation_id=anomaly.correlation_id,
+    )
+
+
+def _finite_or(value: float | None, default: float) -> float:
+    return default if value is None else value

@@ -64,6 +64,7 @@ from selfheal_ml.collectors.base import (
     target_labels,
 )
 from selfheal_ml.collectors.factory import (
+    SIMULATED_DEPENDENCIES,
     TargetSpec,
     build_collectors,
     collection_timeout_s,
@@ -77,6 +78,7 @@ from selfheal_ml.collectors.query_trace import PostgresIndexInvestigator
 from selfheal_ml.collectors.redis_cache import RedisCollector
 
 __all__ = [
+    "SIMULATED_DEPENDENCIES",
     "CollectionResult",
     "Collector",
     "ExpositionConverter",

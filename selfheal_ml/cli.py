@@ -65,6 +65,9 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         approve_after_s=args.approve_after or None,
         scoring_workers=args.scoring_workers,
     )
+    # the Monitor's requests go to the in-process simulator, a dozen per simulated minute:
+    # logged one by one, as httpx does at INFO, they would flood the terminal
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     result = asyncio.run(run_demo(settings, options))
     run_id = log_demo_run(Tracker(settings.mlflow_tracking_uri), result)
     print(summary_table(result))

@@ -19,6 +19,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import ParamSpec, Protocol, TypeVar
 
+#: Response extension (``httpx.Response.extensions``) in which a transport that stands in for
+#: the network under virtual time reports how long the target took, in seconds. The HTTP
+#: collectors report it instead of the wall time they measured, which under a ``SimClock``
+#: is only this process's own overhead: noise, and not reproducible.
+SIMULATED_ELAPSED_S = "selfheal_ml.simulated_elapsed_s"
+
 Params = ParamSpec("Params")
 Result = TypeVar("Result")
 

@@ -12,17 +12,18 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from tqdm import tqdm
 
 from selfheal_ml.actions import InProcessSimulatorExecutor, RepairService
 from selfheal_ml.alerting import RecordingNotifier
 from selfheal_ml.clock import SimClock
+from selfheal_ml.collectors import Collector, collect_all
 from selfheal_ml.config import Settings
 from selfheal_ml.evaluation.chaos import (
     ChaosReport,
@@ -44,15 +45,16 @@ from selfheal_ml.events import (
     Tick,
 )
 from selfheal_ml.heap import long_lived_heap_frozen
-from selfheal_ml.ports import SIMULATOR_ACTIONS
+from selfheal_ml.ports import SIMULATOR_ACTIONS, simulator_collectors
 from selfheal_ml.runtime import Runtime, build_runtime, start_runtime
 from selfheal_ml.sim import CATALOGUE, PlatformSimulator
 from selfheal_ml.sim.catalogue import FaultRecord
 from selfheal_ml.sim.platforms import DEFAULT_PLATFORMS
-from selfheal_ml.sim.schedule import FaultSchedule, run_schedule
+from selfheal_ml.sim.schedule import FaultSchedule
 from selfheal_ml.tracking import Tracker
 
 DEMO_START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
+HISTORY_BATCH_POINTS = 200_000  # warm-up points held in memory before a DuckDB append
 
 
 @dataclass(frozen=True)
@@ -72,18 +74,6 @@ class DemoOptions:
     @property
     def fault_count(self) -> int:
         return self.faults if self.faults is not None else max(1, round(2 * self.days))
-
-
-class SimulatorCollector:
-    """A collector that reads the simulator (virtual time: it advances with the clock)."""
-
-    name = "simulator"
-
-    def __init__(self, simulator: PlatformSimulator) -> None:
-        self.simulator = simulator
-
-    async def collect(self, now: datetime) -> list[MetricPoint]:
-        return self.simulator.observe()
 
 
 @dataclass
@@ -301,7 +291,7 @@ def root_component(record: FaultRecord) -> str:
     return str(record.platform)
 
 
-def build_simulation(
+async def build_simulation(
     settings: Settings, options: DemoOptions, schedule: FaultSchedule | None = None
 ) -> Simulation:
     """Everything the demo runs: a fresh DuckDB file, warm-up history, runtime and faults."""
@@ -323,8 +313,10 @@ def build_simulation(
     if schedule is None:
         schedule = FaultSchedule.random(options.seed, options.days, options.fault_count)
     executor = InProcessSimulatorExecutor(simulator)
+    # the service's own probes and scrapes, through an in-process transport
+    collectors = simulator_collectors(simulator)
     extras = {
-        "collectors": [SimulatorCollector(simulator)],
+        "collectors": collectors,
         "repair_executors": dict.fromkeys(SIMULATOR_ACTIONS, executor),
         "change_log": simulator.config_changes,
         "platforms": [platform.name for platform in DEFAULT_PLATFORMS],
@@ -339,7 +331,7 @@ def build_simulation(
         demo_settings, clock=SimClock(DEMO_START), notifiers=[notifier], extras=extras
     )
     if warmup_s > 0:
-        _record_history(runtime, simulator, warmup_s)
+        await _record_history(runtime, simulator, collectors, warmup_s, options.check_interval_s)
     driver = FaultDriver(simulator, schedule, DEMO_START)
     runtime.scheduler.before_ticks = driver
     log = AlertLog()
@@ -356,19 +348,32 @@ def build_simulation(
     return Simulation(runtime, simulator, driver, log, loop, executor, approver)
 
 
-def _record_history(runtime: Runtime, simulator: PlatformSimulator, duration_s: float) -> None:
-    """Fault-free history before the run (the simulator's fast bulk path), stored as metrics."""
-    history = run_schedule(simulator, FaultSchedule(faults=()), duration_s, record=True)
-    frame = history.long_frame()
-    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
-    runtime.metrics.append_batch(frame)
+async def _record_history(
+    runtime: Runtime,
+    simulator: PlatformSimulator,
+    collectors: Sequence[Collector],
+    duration_s: float,
+    interval_s: float,
+) -> None:
+    """Fault-free history before the run, stored as metrics: what the Monitor's collectors
+    would have recorded had the service been watching (same series, same derivations), and
+    it leaves their counters primed, so the first round of the run has rates already."""
+    rounds = int(duration_s // interval_s)
+    batch: list[MetricPoint] = []
+    for done in range(1, rounds + 1):
+        simulator.advance(interval_s)
+        result = await collect_all(collectors, simulator.now(), timeout_s=5.0)
+        batch += result.points
+        if len(batch) >= HISTORY_BATCH_POINTS or done == rounds:
+            runtime.metrics.append_points(batch)
+            batch = []
     runtime.metrics.rollup()
 
 
 async def run_demo(settings: Settings, options: DemoOptions) -> DemoResult:
     """Run the simulation end to end and compare what was noticed with the ground truth."""
     started = asyncio.get_running_loop().time()
-    simulation = build_simulation(settings, options)
+    simulation = await build_simulation(settings, options)
     end = await simulation.run(options.days, progress=options.progress)
     detection, healing = simulation.score(options.days, end)
     runtime = simulation.runtime

@@ -21,6 +21,7 @@ from selfheal_ml.actions import (
 )
 from selfheal_ml.clock import Clock
 from selfheal_ml.collectors import (
+    Collector,
     PostgresIndexInvestigator,
     TargetSpec,
     build_collectors,
@@ -29,6 +30,8 @@ from selfheal_ml.collectors import (
 )
 from selfheal_ml.config import Settings
 from selfheal_ml.diagnosis.investigation import Finding, Investigator
+from selfheal_ml.sim import PlatformSimulator
+from selfheal_ml.sim.transport import SimulatorTransport
 from selfheal_ml.storage.repairs import RepairAuditStore
 
 SIMULATED_PLATFORMS = (
@@ -56,6 +59,18 @@ def target_specs(settings: Settings) -> list[TargetSpec]:
         )
         for target in settings.targets
     ]
+
+
+#: Base URL of the in-process simulator (no socket: its transport answers every request).
+IN_PROCESS_SIMULATOR_URL = "http://simulator.in-process"
+
+
+def simulator_collectors(simulator: PlatformSimulator) -> list[Collector]:
+    """The collectors ``serve`` runs against ``sim serve`` (a probe and a scrape per platform,
+    a scrape per shared dependency), reading ``simulator`` in process: the demo's and the
+    chaos benchmark's Monitor. Only the transport differs from the service's."""
+    specs = simulator_targets(IN_PROCESS_SIMULATOR_URL, simulator.platform_names)
+    return build_collectors(specs, SimulatorTransport(simulator))
 
 
 def monitor_ports(settings: Settings) -> dict[str, Any]:

@@ -14,7 +14,8 @@ Series catalogue (labels: ``target`` = target name, plus ``platform`` when confi
 ==========================================  ======================================================
 ``collector_up{collector}``                 1 if the collector ran, 0 if it raised or timed out
 ``probe_up``                                1 if the HTTP GET answered with a status below 400
-``probe_latency_ms``                        time to the response, connecting included
+``probe_latency_ms``                        time to the response, connecting included (under
+                                            virtual time: the latency the transport reports)
 ``probe_status_code``                       HTTP status of the response
 ``scrape_up``, ``scrape_duration_ms``       Prometheus ``/metrics`` fetched and parsed; time taken
 ``scrape_samples``                          samples on the page
@@ -64,6 +65,7 @@ from selfheal_ml.collectors.base import (
     target_labels,
 )
 from selfheal_ml.collectors.factory import (
+    SIMULATED_DEPENDENCIES,
     TargetSpec,
     build_collectors,
     collection_timeout_s,
@@ -77,6 +79,7 @@ from selfheal_ml.collectors.query_trace import PostgresIndexInvestigator
 from selfheal_ml.collectors.redis_cache import RedisCollector
 
 __all__ = [
+    "SIMULATED_DEPENDENCIES",
     "CollectionResult",
     "Collector",
     "ExpositionConverter",

@@ -22,6 +22,7 @@ Collectors that reach a remote target never raise for an unreachable target: the
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -55,14 +56,23 @@ class CollectionResult:
     durations_s: dict[str, float] = field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=65536)
+def _cached_key(name: str, items: tuple[tuple[str, str], ...]) -> str:
+    return series_key(name, dict(items))
+
+
 def metric_point(name: str, labels: dict[str, str], value: float, now: datetime) -> MetricPoint:
     """A point whose ``series`` is the canonical key of ``name`` and ``labels``.
+
+    Every round rebuilds the same keys, so they are memoised (bounded): sorting and joining
+    the labels was a tenth of a scrape's cost.
 
     >>> from datetime import datetime, UTC
     >>> metric_point("db_up", {"target": "main"}, 1.0, datetime(2026, 1, 1, tzinfo=UTC)).series
     'db_up{target="main"}'
     """
-    return MetricPoint(series=series_key(name, labels), ts=now, value=value, labels=labels)
+    key = _cached_key(name, tuple(labels.items()))
+    return MetricPoint(series=key, ts=now, value=value, labels=labels)
 
 
 def target_labels(target: str, platform: str | None) -> dict[str, str]:

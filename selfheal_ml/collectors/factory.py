@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+import httpx
+
 from selfheal_ml.collectors.base import Collector
 from selfheal_ml.collectors.host import HostCollector
 from selfheal_ml.collectors.http_probe import HttpProbe
@@ -88,29 +90,33 @@ class TargetSpec:
             )
 
 
-def _http(spec: TargetSpec) -> Collector:
-    return HttpProbe(spec.name, spec.url, spec.timeout_s, spec.platform)
+Transport = httpx.AsyncBaseTransport | None
 
 
-def _prometheus(spec: TargetSpec) -> Collector:
-    return PrometheusScrape(spec.name, spec.url, spec.timeout_s, spec.platform)
+def _http(spec: TargetSpec, transport: Transport) -> Collector:
+    return HttpProbe(spec.name, spec.url, spec.timeout_s, spec.platform, transport)
 
 
-def _postgres(spec: TargetSpec) -> Collector:
+def _prometheus(spec: TargetSpec, transport: Transport) -> Collector:
+    return PrometheusScrape(spec.name, spec.url, spec.timeout_s, spec.platform, transport=transport)
+
+
+def _postgres(spec: TargetSpec, transport: Transport) -> Collector:
     return PostgresCollector(
         spec.name, spec.url, spec.timeout_s, spec.platform, slow_query_ms=spec.slow_query_ms
     )
 
 
-def _redis(spec: TargetSpec) -> Collector:
+def _redis(spec: TargetSpec, transport: Transport) -> Collector:
     return RedisCollector(spec.name, spec.url, spec.timeout_s, spec.platform)
 
 
-def _host(spec: TargetSpec) -> Collector:
+def _host(spec: TargetSpec, transport: Transport) -> Collector:
     return HostCollector(spec.disk_path, hostname=spec.name, platform=spec.platform)
 
 
-BUILDERS: dict[TargetKind, Callable[[TargetSpec], Collector]] = {
+#: One builder per kind; ``transport`` matters to the HTTP kinds only.
+BUILDERS: dict[TargetKind, Callable[[TargetSpec, Transport], Collector]] = {
     "http": _http,
     "prometheus": _prometheus,
     "postgres": _postgres,
@@ -119,9 +125,15 @@ BUILDERS: dict[TargetKind, Callable[[TargetSpec], Collector]] = {
 }
 
 
-def build_collectors(targets: Sequence[TargetSpec]) -> list[Collector]:
-    """One collector per target, in order; duplicate collector names are refused."""
-    collectors = [BUILDERS[spec.kind](spec) for spec in targets]
+def build_collectors(
+    targets: Sequence[TargetSpec], transport: httpx.AsyncBaseTransport | None = None
+) -> list[Collector]:
+    """One collector per target, in order; duplicate collector names are refused.
+
+    ``transport`` replaces the network for the HTTP probes and scrapes (the demo's in-process
+    simulator, tests); everything from the response on is the service's own code path.
+    """
+    collectors = [BUILDERS[spec.kind](spec, transport) for spec in targets]
     names = [collector.name for collector in collectors]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
@@ -140,15 +152,28 @@ def collection_timeout_s(targets: Sequence[TargetSpec], margin_s: float = 1.0) -
     return max((spec.timeout_s for spec in targets), default=0.0) + margin_s
 
 
+#: The live simulator's shared dependencies, each scraped from its exporter's page.
+SIMULATED_DEPENDENCIES: tuple[str, ...] = ("postgres", "redis")
+
+
 def simulator_targets(
-    base_url: str, platforms: Sequence[str], timeout_s: float = 5.0
+    base_url: str,
+    platforms: Sequence[str],
+    timeout_s: float = 5.0,
+    dependencies: Sequence[str] = SIMULATED_DEPENDENCIES,
 ) -> list[TargetSpec]:
-    """Probe and scrape targets for each platform of the live simulator (``sim serve``).
+    """Probe and scrape targets for each platform of the live simulator (``sim serve``), and
+    a scrape target for each shared dependency.
 
-    The simulator serves ``/p/<platform>/health`` and ``/p/<platform>/metrics``.
+    The simulator serves ``/p/<platform>/health`` and ``/p/<platform>/metrics``, and the
+    dependencies' gauges once each on ``/deps/<dependency>/metrics`` (as a postgres_exporter
+    or redis_exporter would), so a database symptom is one series, not one per platform. A
+    dependency target has no ``platform``: its series carry ``dependency`` and ``target``.
 
-    >>> [spec.url for spec in simulator_targets("http://127.0.0.1:8700/", ["tackle.io"])]
-    ['http://127.0.0.1:8700/p/tackle.io/health', 'http://127.0.0.1:8700/p/tackle.io/metrics']
+    >>> specs = simulator_targets("http://127.0.0.1:8700/", ["tackle.io"], dependencies=["redis"])
+    >>> [spec.url for spec in specs]  # doctest: +NORMALIZE_WHITESPACE
+    ['http://127.0.0.1:8700/p/tackle.io/health', 'http://127.0.0.1:8700/p/tackle.io/metrics',
+     'http://127.0.0.1:8700/deps/redis/metrics']
     """
     root = base_url.rstrip("/")
     targets: list[TargetSpec] = []
@@ -156,4 +181,7 @@ def simulator_targets(
         health_url, metrics_url = f"{root}/p/{platform}/health", f"{root}/p/{platform}/metrics"
         targets.append(TargetSpec("http", platform, health_url, platform, timeout_s))
         targets.append(TargetSpec("prometheus", platform, metrics_url, platform, timeout_s))
+    for dependency in dependencies:
+        url = f"{root}/deps/{dependency}/metrics"
+        targets.append(TargetSpec("prometheus", dependency, url, None, timeout_s))
     return targets

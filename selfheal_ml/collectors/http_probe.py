@@ -5,7 +5,10 @@ Prometheus blackbox exporter. A refused connection, a DNS failure or a timeout i
 too: ``probe_up 0`` and ``last_error`` set, never an exception out of ``collect``.
 
 A fresh client per probe keeps no connection open between rounds, and the measured latency
-includes connecting, as a real visitor would pay it.
+includes connecting, as a real visitor would pay it. Under virtual time a transport that stands
+in for the network (the simulator's in-process transport) reports how long the target took in
+the response extension :data:`selfheal_ml.clock.SIMULATED_ELAPSED_S`; the probe reports that
+instead of the wall time, which there measures only this process (noise, not reproducible).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from datetime import datetime
 
 import httpx
 
+from selfheal_ml.clock import SIMULATED_ELAPSED_S
 from selfheal_ml.collectors.base import describe_failure, metric_point, target_labels
 from selfheal_ml.events import MetricPoint
 
@@ -29,6 +33,18 @@ UNREACHABLE_ERRORS: tuple[type[Exception], ...] = (
     TimeoutError,
     OSError,
 )
+
+
+def simulated_elapsed_s(response: httpx.Response) -> float | None:
+    """The seconds a simulated transport says the response took, or ``None`` (a real one).
+
+    >>> simulated_elapsed_s(httpx.Response(200, extensions={SIMULATED_ELAPSED_S: 0.25}))
+    0.25
+    >>> simulated_elapsed_s(httpx.Response(200)) is None
+    True
+    """
+    value = response.extensions.get(SIMULATED_ELAPSED_S)
+    return float(value) if isinstance(value, int | float) else None
 
 
 class HttpProbe:
@@ -81,7 +97,9 @@ class HttpProbe:
         except UNREACHABLE_ERRORS as error:
             self.last_error = describe_failure(error, self.timeout_s)
             return [metric_point("probe_up", labels, 0.0, now)]
-        latency_ms = (time.perf_counter() - started) * 1000.0
+        simulated_s = simulated_elapsed_s(response)
+        elapsed_s = time.perf_counter() - started if simulated_s is None else simulated_s
+        latency_ms = elapsed_s * 1000.0
         healthy = response.status_code < 400
         self.last_error = None if healthy else f"HTTP {response.status_code}"
         return [

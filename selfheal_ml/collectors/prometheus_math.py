@@ -82,6 +82,16 @@ def parse_bucket_bound(text: str) -> float:
         raise ValidationError("le", f"expected a number or +Inf, got {text!r}") from error
 
 
+def _in_order(buckets: Sequence[Bucket]) -> bool:
+    """Bounds ascending and counts non-negative and non-decreasing: nothing to repair."""
+    previous_bound, previous_count = -math.inf, 0.0
+    for bucket in buckets:
+        if bucket.upper_bound < previous_bound or not bucket.count >= previous_count:
+            return False
+        previous_bound, previous_count = bucket.upper_bound, bucket.count
+    return True
+
+
 def sorted_buckets(buckets: Sequence[Bucket]) -> list[Bucket]:
     """Buckets by upper bound, counts forced non-decreasing (as Prometheus does).
 
@@ -90,6 +100,8 @@ def sorted_buckets(buckets: Sequence[Bucket]) -> list[Bucket]:
     >>> sorted_buckets([Bucket(math.inf, 5.0), Bucket(1.0, 6.0)])
     [Bucket(upper_bound=1.0, count=6.0), Bucket(upper_bound=inf, count=6.0)]
     """
+    if _in_order(buckets):
+        return list(buckets)  # the usual case: a page lists its buckets in order
     ordered = sorted(buckets, key=lambda bucket: bucket.upper_bound)
     repaired: list[Bucket] = []
     running = 0.0

@@ -1,6 +1,7 @@
 """Prometheus scrape: read a ``/metrics`` page and turn it into detector-ready series.
 
-The page (text exposition format 0.0.4) is parsed with ``prometheus_client``'s own parser.
+The page (text exposition format 0.0.4) is parsed by :func:`parse_exposition` (a strict fast
+path for well-formed pages, ``prometheus_client``'s own parser for anything else).
 Cumulative series are converted, because detectors and forecasts need "what happened in the
 last interval", not "since the process started":
 
@@ -25,7 +26,9 @@ dropped unless ``keep_raw``.
 
 Exposed labels win over the target's own labels (``honor_labels``), which are added only
 where the page did not set them. Each scrape also emits ``scrape_up``, ``scrape_duration_ms``
-and ``scrape_samples`` for the target.
+and ``scrape_samples`` for the target. Under virtual time, a transport standing in for the
+network reports how long the fetch took (:data:`selfheal_ml.clock.SIMULATED_ELAPSED_S`) and
+that is the duration reported: the wall time of this process is not the target's.
 """
 
 from __future__ import annotations
@@ -38,16 +41,22 @@ from datetime import datetime
 
 import httpx
 from prometheus_client.metrics_core import Metric
-from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from selfheal_ml.collectors.base import describe_failure, metric_point, target_labels
 from selfheal_ml.collectors.canonical import derive_canonical
 from selfheal_ml.collectors.counters import CounterTracker, HistogramTracker
-from selfheal_ml.collectors.http_probe import UNREACHABLE_ERRORS, USER_AGENT
+from selfheal_ml.collectors.exposition_parser import parse_exposition
+from selfheal_ml.collectors.http_probe import (
+    UNREACHABLE_ERRORS,
+    USER_AGENT,
+    simulated_elapsed_s,
+)
 from selfheal_ml.collectors.prometheus_math import Bucket, histogram_quantile, parse_bucket_bound
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.events import MetricPoint, series_key
+
+__all__ = ["ExpositionConverter", "PrometheusScrape", "parse_exposition", "parse_page"]
 
 #: Quantiles extracted from every histogram, with their series-name suffix.
 HISTOGRAM_QUANTILES: tuple[tuple[str, float], ...] = (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
@@ -57,14 +66,17 @@ SCRAPE_ERRORS: tuple[type[Exception], ...] = (*UNREACHABLE_ERRORS, ValueError, V
 
 ACCEPT_HEADER = "text/plain;version=0.0.4;q=1.0, */*;q=0.1"
 
+#: Pages up to this size are parsed on the event loop (well under a millisecond on the fast
+#: path, less than a hop to a worker thread costs); larger ones in a worker thread, so the
+#: API stays responsive while a big exporter's page is read.
+INLINE_PARSE_MAX_BYTES = 64 * 1024
 
-def parse_exposition(text: str) -> list[Metric]:
-    """All metric families of a text exposition page (raises ``ValueError`` if malformed).
 
-    >>> [(family.name, family.type) for family in parse_exposition("# TYPE up gauge\\nup 1\\n")]
-    [('up', 'gauge')]
-    """
-    return list(text_string_to_metric_families(text))
+async def parse_page(text: str) -> list[Metric]:
+    """:func:`parse_exposition`, inline for a small page, in a worker thread for a large one."""
+    if len(text) <= INLINE_PARSE_MAX_BYTES:
+        return parse_exposition(text)
+    return await asyncio.to_thread(parse_exposition, text)
 
 
 class ExpositionConverter:
@@ -74,11 +86,11 @@ class ExpositionConverter:
     >>> converter = ExpositionConverter({"target": "shop"})
     >>> page = "# TYPE jobs_total counter\\njobs_total 10\\n# TYPE queue gauge\\nqueue 3\\n"
     >>> start = datetime(2026, 1, 1, tzinfo=UTC)
-    >>> [point.series for point in converter.convert(text_string_to_metric_families(page), start)]
+    >>> [point.series for point in converter.convert(parse_exposition(page), start)]
     ['queue{target="shop"}']
     >>> page = page.replace("jobs_total 10", "jobs_total 40")
     >>> later = start + timedelta(seconds=15)
-    >>> points = converter.convert(text_string_to_metric_families(page), later)
+    >>> points = converter.convert(parse_exposition(page), later)
     >>> [(point.series, point.value) for point in points]
     [('jobs_per_second{target="shop"}', 2.0), ('queue{target="shop"}', 3.0)]
     """
@@ -163,18 +175,23 @@ class ExpositionConverter:
     def _histogram(self, family: Metric, now: datetime) -> list[MetricPoint]:
         points: list[MetricPoint] = []
         groups: dict[str, tuple[dict[str, str], list[Bucket]]] = {}
+        # a histogram has a dozen buckets per label set: key each set once, not per bucket
+        keys: dict[tuple[tuple[str, str], ...], str] = {}
+        count_name, bucket_name = f"{family.name}_count", f"{family.name}_bucket"
         for sample in family.samples:
-            if sample.name == f"{family.name}_count":
+            if sample.name == count_name:
                 points.extend(self._rate(f"{family.name}_count_per_second", sample, now))
             elif (
-                sample.name == f"{family.name}_bucket"
-                and "le" in sample.labels
-                and math.isfinite(sample.value)
+                sample.name == bucket_name and "le" in sample.labels and math.isfinite(sample.value)
             ):
-                labels = self._labels({k: v for k, v in sample.labels.items() if k != "le"})
+                items = tuple(item for item in sample.labels.items() if item[0] != "le")
+                key = keys.get(items)
+                if key is None:
+                    labels = self._labels(dict(items))
+                    key = keys[items] = series_key(family.name, labels)
+                    groups.setdefault(key, (labels, []))
                 bound = parse_bucket_bound(sample.labels["le"])
-                entry = groups.setdefault(series_key(family.name, labels), (labels, []))
-                entry[1].append(Bucket(bound, float(sample.value)))
+                groups[key][1].append(Bucket(bound, float(sample.value)))
         for key, (labels, buckets) in groups.items():
             points.extend(self._quantiles(family.name, key, labels, buckets, now))
         return points
@@ -233,15 +250,16 @@ class PrometheusScrape:
         labels = target_labels(self.target, self.platform)
         started = time.perf_counter()
         try:
-            text = await self._fetch()
-            families = await asyncio.to_thread(parse_exposition, text)
+            text, simulated_s = await self._fetch()
+            families = await parse_page(text)
             raw = self._converter.convert(self._selected(families), now)
         except SCRAPE_ERRORS as error:
             self.last_error = describe_failure(error, self.timeout_s)
             return [metric_point("scrape_up", labels, 0.0, now)]
         self.last_error = None
         converted = derive_canonical(raw, keep_raw=self.keep_raw)
-        duration_ms = (time.perf_counter() - started) * 1000.0
+        elapsed_s = time.perf_counter() - started if simulated_s is None else simulated_s
+        duration_ms = elapsed_s * 1000.0
         sample_count = sum(len(family.samples) for family in families)
         return [
             *converted,
@@ -250,7 +268,8 @@ class PrometheusScrape:
             metric_point("scrape_samples", labels, float(sample_count), now),
         ]
 
-    async def _fetch(self) -> str:
+    async def _fetch(self) -> tuple[str, float | None]:
+        """The page, and the fetch time a simulated transport reported (else ``None``)."""
         async with (
             asyncio.timeout(self.timeout_s),
             httpx.AsyncClient(transport=self.transport, timeout=self.timeout_s) as client,
@@ -259,7 +278,7 @@ class PrometheusScrape:
                 self.url, headers={"Accept": ACCEPT_HEADER, "User-Agent": USER_AGENT}
             )
             response.raise_for_status()
-            return response.text
+            return response.text, simulated_elapsed_s(response)
 
     def _selected(self, families: Iterable[Metric]) -> list[Metric]:
         if self.metric_prefixes is None:

@@ -18,7 +18,8 @@ Public API::
     sim.apply_action(platform, action) -> ActionResult
     sim.faults(active_only=False) -> list[FaultRecord]; sim.config_changes(); sim.campaigns()
     sim.health(platform) -> "healthy" | "degraded" | "down"
-    sim.prometheus_text(platform=None) -> str
+    sim.prometheus_text(platform=None) -> str        # one platform's page, or everything
+    sim.dependency_text("postgres" | "redis") -> str  # a shared dependency's own page
     FaultSchedule.random(seed, days, n_faults, kinds=...) -> .faults: tuple[ScheduledFault]
     run_schedule(sim, schedule, duration_s) -> SimulationRun (values, long_frame())
 
@@ -62,8 +63,10 @@ no 5xx at all (client 4xx ~2 %, login failures ~8 %), p95 well under 2 s, CPU un
 
 Prometheus exposition (``prometheus_text``): counters ``http_requests_total{platform,endpoint,
 status_class}``, ``auth_attempts_total``, ``auth_failures_total``, ``business_events_total``; the
-histogram ``http_request_duration_seconds``; gauges for host, job and dependency metrics.
-A ``restart_service`` resets the platform's counters.
+histogram ``http_request_duration_seconds``; gauges for host and job metrics. The dependency
+gauges (``db_*``, ``cache_hit_ratio``, ``redis_memory_used_bytes``) are on the dependency's
+own page (``dependency_text``), once, as its exporter would serve them, not on every
+platform's. A ``restart_service`` resets the platform's counters.
 
 Fault catalogue (scope; fixing actions; confusable with): service_crash (platform;
 restart_service; bad_config_push), memory_leak (platform; restart_service; traffic_surge),

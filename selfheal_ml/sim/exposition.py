@@ -6,6 +6,11 @@ filled from each endpoint's log-normal latency), auth attempts and failures, bus
 Everything else is a gauge. A restart of a platform's service resets its counters, as a real
 process restart would, so scrapers must handle counter resets.
 
+The shared PostgreSQL and Redis are exposed once each, on their own page (what a
+postgres_exporter or redis_exporter would serve), labelled ``dependency`` and never
+``platform``: repeated on every platform's page, one database symptom would reach the service
+as one series per platform, and so as one anomaly per platform.
+
 >>> print(format_sample("up", {"platform": "leadsite.ai"}, 1.0))
 up{platform="leadsite.ai"} 1.0
 """
@@ -13,6 +18,7 @@ up{platform="leadsite.ai"} 1.0
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +28,8 @@ from selfheal_ml.sim.effects import BoolArray, FloatArray
 
 BUCKETS_S: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 STATUS_CLASSES = ("2xx", "4xx", "5xx")
+#: The shared dependencies, each exposed on a page of its own.
+DEPENDENCIES: tuple[str, ...] = ("postgres", "redis")
 
 
 def normal_cdf(z: FloatArray) -> FloatArray:
@@ -201,7 +209,7 @@ def _host_families(layout: Layout, frame: Frame, selected: list[int]) -> list[st
     return lines
 
 
-def _dependency_families(frame: Frame) -> list[str]:
+def _dependency_families(frame: Frame, dependencies: Sequence[str]) -> list[str]:
     gauges = (
         ("db_up", "postgres", "1 if PostgreSQL answers.", frame.db_up),
         ("db_query_duration_ms", "postgres", "Mean query duration.", frame.db_query_ms),
@@ -213,15 +221,25 @@ def _dependency_families(frame: Frame) -> list[str]:
     )
     lines: list[str] = []
     for name, dependency, help_text, value in gauges:
+        if dependency not in dependencies:
+            continue
         sample = format_sample(name, {"dependency": dependency}, float(value))
         lines += _family(name, "gauge", help_text, [sample])
     return lines
 
 
-def render(layout: Layout, frame: Frame, counters: Counters, selected: list[int]) -> str:
-    """The exposition text for the ``selected`` platforms (indices) and the shared
-    dependencies, each family once; ``frame`` is one instant (see :meth:`Frame.row`)."""
-    lines = _endpoint_families(layout, counters, selected)
-    lines += _platform_families(layout, frame, counters, selected)
-    lines += _dependency_families(frame)
+def render(
+    layout: Layout,
+    frame: Frame,
+    counters: Counters,
+    selected: list[int],
+    dependencies: Sequence[str] = (),
+) -> str:
+    """The exposition text for the ``selected`` platforms (indices) and ``dependencies``,
+    each family once; ``frame`` is one instant (see :meth:`Frame.row`)."""
+    lines: list[str] = []
+    if selected:
+        lines += _endpoint_families(layout, counters, selected)
+        lines += _platform_families(layout, frame, counters, selected)
+    lines += _dependency_families(frame, dependencies)
     return "\n".join(lines) + "\n"

@@ -4,12 +4,14 @@ This module is an adapter (the only I/O in ``selfheal_ml.sim``). Before answerin
 the simulator is advanced to the clock's now, so in live mode virtual time follows wall time.
 
 Routes: ``/p/{platform}/health`` (200 healthy/degraded, 503 down) and ``/p/{platform}/metrics``
-(Prometheus text 0.0.4) for each platform; ``/health`` and ``/metrics`` for all platforms;
+(Prometheus text 0.0.4) for each platform; ``/deps/{dependency}/metrics`` for the shared
+``postgres`` and ``redis`` (their exporters' pages: the dependency gauges, once, labelled
+``dependency``); ``/health`` and ``/metrics`` for all platforms and dependencies;
 ``POST /sim/faults`` (``{"platform", "kind", "severity"?, "duration_s"?}`` -> ``{"fault_id"}``),
 ``GET /sim/faults`` (ground truth, active and past), ``POST /sim/actions``
 (``{"platform", "action"}`` -> the action's result), ``GET /sim/config-changes``. Bad requests
-get 422 (unknown platform in the path: 404) with FastAPI's error shape, whose ``loc`` names the
-field.
+get 422 (unknown platform or dependency in the path: 404) with FastAPI's error shape, whose
+``loc`` names the field.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pydantic import BaseModel, ConfigDict
 from selfheal_ml.clock import Clock, RealClock
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.sim.catalogue import FaultRecord
+from selfheal_ml.sim.exposition import DEPENDENCIES
 from selfheal_ml.sim.simulator import PlatformSimulator
 
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -105,6 +108,14 @@ class _Live:
             raise HTTPException(status_code=404, detail=detail)
         return platform
 
+    @staticmethod
+    def known_dependency(dependency: str) -> str:
+        """``dependency`` if the simulator has it, else a 404 naming the field."""
+        if dependency not in DEPENDENCIES:
+            detail = [{"loc": ["path", "dependency"], "msg": f"unknown dependency {dependency!r}"}]
+            raise HTTPException(status_code=404, detail=detail)
+        return dependency
+
 
 def _add_platform_routes(app: FastAPI, live: _Live) -> None:
     @app.get("/health")
@@ -131,6 +142,12 @@ def _add_platform_routes(app: FastAPI, live: _Live) -> None:
     def platform_metrics(platform: str) -> PlainTextResponse:
         with live.current() as simulator:
             text = simulator.prometheus_text(live.known(platform))
+        return PlainTextResponse(text, media_type=PROMETHEUS_CONTENT_TYPE)
+
+    @app.get("/deps/{dependency}/metrics", response_class=PlainTextResponse)
+    def dependency_metrics(dependency: str) -> PlainTextResponse:
+        with live.current() as simulator:
+            text = simulator.dependency_text(live.known_dependency(dependency))
         return PlainTextResponse(text, media_type=PROMETHEUS_CONTENT_TYPE)
 
 

@@ -214,12 +214,28 @@ class PlatformSimulator:
         return self._frame.row(0)
 
     def prometheus_text(self, platform: str | None = None) -> str:
-        """Text exposition 0.0.4 of one platform (or all) plus the shared dependencies."""
+        """Text exposition 0.0.4 of one platform, without the shared dependencies (they have
+        their own page, :meth:`dependency_text`); with no platform, of every platform and
+        every dependency."""
         if platform is None:
             selected = list(range(self.layout.platform_count))
-        else:
-            selected = [self._platform_index(platform)]
+            return exposition.render(
+                self.layout, self.frame, self._counters, selected, exposition.DEPENDENCIES
+            )
+        selected = [self._platform_index(platform)]
         return exposition.render(self.layout, self.frame, self._counters, selected)
+
+    def dependency_text(self, dependency: str) -> str:
+        """Text exposition 0.0.4 of one shared dependency (``postgres`` or ``redis``), as
+        its exporter would serve it: its gauges, labelled ``dependency``."""
+        _choice(dependency, exposition.DEPENDENCIES, "dependency")
+        return exposition.render(self.layout, self.frame, self._counters, [], (dependency,))
+
+    def response_time_ms(self, platform: str) -> float:
+        """How long a request to ``platform`` takes now: the median over its endpoints of
+        their median latency (what a health probe of the platform would measure)."""
+        endpoints = self.layout.masks.of(self._platform_index(platform))
+        return float(np.median(self.frame.p50_ms[endpoints]))
 
     def health(self, platform: str) -> HealthStatus:
         """``down`` if most requests fail, ``degraded`` on any breach of the catalogue's

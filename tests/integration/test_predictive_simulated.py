@@ -43,7 +43,7 @@ async def test_latency_fault_is_detected_within_two_intervals(tmp_path: Path) ->
         warmup_days=1.0,
         check_interval_s=INTERVAL_S,
     )
-    simulation = build_simulation(load_settings(), options, schedule)
+    simulation = await build_simulation(load_settings(), options, schedule)
     seen = Anomalies()
     simulation.runtime.bus.subscribe(AnomalyDetected, seen.record, name="test")
     await simulation.run(options.days)
@@ -75,7 +75,7 @@ async def test_fault_free_day_has_few_false_alarms(tmp_path: Path) -> None:
         warmup_days=7.0,
         check_interval_s=INTERVAL_S,
     )
-    simulation = build_simulation(load_settings(), options, FaultSchedule(faults=()))
+    simulation = await build_simulation(load_settings(), options, FaultSchedule(faults=()))
     seen = Anomalies()
     simulation.runtime.bus.subscribe(AnomalyDetected, seen.record, name="test")
     await simulation.run(options.days)

@@ -61,9 +61,10 @@ def test_database_outage_is_visible_and_repairable_over_http(live: LiveSimulator
         fault_id = created.json()["fault_id"]
         live.clock.advance(60.0)
         assert client.get("/p/leadsite.ai/health").status_code == 503
-        metrics = client.get("/p/leadsite.ai/metrics")
+        metrics = client.get("/deps/postgres/metrics")  # the database's exporter page
         assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
         assert _value(metrics.text, "db_up") == 0.0
+        assert "db_up" not in client.get("/p/leadsite.ai/metrics").text  # not once per platform
         assert live.simulator.now() == live.clock.now()  # the server caught up with the clock
 
         faults = client.get("/sim/faults", params={"active_only": True}).json()["faults"]
@@ -139,3 +140,9 @@ def test_unknown_platform_in_path_is_404_naming_the_field(client: httpx.Client) 
         response = client.get(path)
         assert response.status_code == 404
         assert response.json()["detail"][0]["loc"] == ["path", "platform"]
+
+
+def test_unknown_dependency_in_path_is_404_naming_the_field(client: httpx.Client) -> None:
+    response = client.get("/deps/mysql/metrics")
+    assert response.status_code == 404
+    assert response.json()["detail"][0]["loc"] == ["path", "dependency"]

@@ -9,6 +9,7 @@ import pytest
 
 from selfheal_ml.collectors.base import metric_point
 from selfheal_ml.collectors.canonical import derive_canonical, status_class
+from selfheal_ml.collectors.factory import SIMULATED_DEPENDENCIES
 from selfheal_ml.collectors.prometheus_scrape import ExpositionConverter, parse_exposition
 from selfheal_ml.events import MetricPoint
 from selfheal_ml.sim import FaultKind, PlatformSimulator
@@ -107,16 +108,17 @@ def test_keep_raw_keeps_the_points_the_canonical_ones_came_from() -> None:
 
 
 def scrape_twice(simulator: PlatformSimulator) -> list[MetricPoint]:
-    """What the live Monitor derives from two scrapes 60 s apart of every platform."""
-    converters = {name: ExpositionConverter({"target": name}) for name in simulator.platform_names}
+    """What the live Monitor derives from two scrapes 60 s apart of every platform's page and
+    every shared dependency's page (``simulator_targets``)."""
+    pages = {name: simulator.prometheus_text for name in simulator.platform_names}
+    pages.update(dict.fromkeys(SIMULATED_DEPENDENCIES, simulator.dependency_text))
+    converters = {name: ExpositionConverter({"target": name}) for name in pages}
     points: list[MetricPoint] = []
     for _ in range(2):
         simulator.advance(60.0)
         points = []
         for name, converter in converters.items():
-            raw = converter.convert(
-                parse_exposition(simulator.prometheus_text(name)), simulator.now()
-            )
+            raw = converter.convert(parse_exposition(pages[name](name)), simulator.now())
             points += derive_canonical(raw)
     return points
 
@@ -125,8 +127,6 @@ def shapes(points: list[MetricPoint]) -> dict[str, set[tuple[tuple[str, str], ..
     found: dict[str, set[tuple[tuple[str, str], ...]]] = {}
     for p in points:
         labels = {k: v for k, v in p.labels.items() if k != "target"}
-        if "dependency" in labels:
-            labels.pop("platform", None)  # each platform's page repeats the shared dependencies
         found.setdefault(p.series.split("{")[0], set()).add(tuple(sorted(labels.items())))
     return found
 
@@ -138,6 +138,13 @@ def test_live_scrape_produces_the_observation_names_and_labels() -> None:
     for name, label_sets in observed.items():
         assert name in live, f"the live scrape does not produce {name}"
         assert label_sets <= live[name], name
+
+
+def test_dependency_series_are_scraped_once_without_a_platform() -> None:
+    points = scrape_twice(PlatformSimulator(seed=3, start=START))
+    database = [p for p in points if p.series.startswith("db_up")]
+    assert [p.labels for p in database] == [{"dependency": "postgres", "target": "postgres"}]
+    assert not any("dependency" in p.labels and "platform" in p.labels for p in points)
 
 
 @pytest.mark.parametrize(

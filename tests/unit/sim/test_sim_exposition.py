@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from selfheal_ml.errors import ValidationError
 from selfheal_ml.sim import PlatformSimulator
 from selfheal_ml.sim.exposition import BUCKETS_S
 
@@ -42,7 +43,7 @@ def test_platform_text_parses_with_help_and_types(sim: PlatformSimulator) -> Non
     assert kinds["http_request_duration_seconds"] == "histogram"
     assert kinds["auth_failures"] == "counter"
     assert kinds["host_cpu_percent"] == "gauge"
-    assert kinds["db_connections_in_use"] == "gauge"
+    assert not any(name.startswith(("db_", "cache_", "redis_")) for name in kinds)
     assert text.count("# HELP ") == text.count("# TYPE ") == len(families)
     platforms = {labels["platform"] for labels, _ in _samples(text, "http_requests_total")}
     assert platforms == {"clientcontact.io"}
@@ -103,13 +104,29 @@ def test_gauges_match_the_observed_points(sim: PlatformSimulator) -> None:
     ((labels, value),) = _samples(text, "host_disk_percent")
     key = f'host_disk_percent{{host="{labels["host"]}",platform="videosite.io"}}'
     assert value == pytest.approx(observed[key])
-    ((_, hit),) = _samples(text, "cache_hit_ratio")
+    ((labels, hit),) = _samples(sim.dependency_text("redis"), "cache_hit_ratio")
+    assert labels == {"dependency": "redis"}
     assert hit == pytest.approx(observed['cache_hit_ratio{dependency="redis"}'])
 
 
-def test_unknown_platform_is_rejected(sim: PlatformSimulator) -> None:
-    from selfheal_ml.errors import ValidationError
+def test_each_dependency_has_its_own_page_and_the_whole_page_has_both(
+    sim: PlatformSimulator,
+) -> None:
+    postgres = _families(sim.dependency_text("postgres"))
+    assert set(postgres) == {
+        "db_up", "db_query_duration_ms", "db_connections_in_use", "db_connections_max",
+        "db_slow_queries_per_s",
+    }  # fmt: skip
+    assert set(_families(sim.dependency_text("redis"))) == {
+        "cache_hit_ratio", "redis_memory_used_bytes",
+    }  # fmt: skip
+    assert {"db_up", "cache_hit_ratio", "http_requests"} <= set(_families(sim.prometheus_text()))
+    with pytest.raises(ValidationError) as caught:
+        sim.dependency_text("mysql")
+    assert caught.value.field == "dependency"
 
+
+def test_unknown_platform_is_rejected(sim: PlatformSimulator) -> None:
     with pytest.raises(ValidationError) as caught:
         sim.prometheus_text("example.com")
     assert caught.value.field == "platform"

@@ -5,6 +5,7 @@ Usage::
     python pipelines/live_soak.py [--faults 11] [--interval 10] [--timeout 300]
         [--approve-after S] [--kinds service_crash,slow_query,...] [--seed 0]
         [--sim-url URL --service-url URL [--admin-token T]] [--out results/live_soak.json]
+        [--check-interval S]
 
 Without ``--sim-url``/``--service-url`` it starts ``selfheal-ml sim serve`` and
 ``selfheal-ml serve --dev`` itself (free ports, a temporary DuckDB file and MLflow store, the
@@ -29,7 +30,7 @@ import httpx
 from selfheal_ml.errors import SelfHealError, ValidationError
 from selfheal_ml.live.client import LiveClient
 from selfheal_ml.live.soak import SoakOptions, run_soak
-from selfheal_ml.live.stack import LiveStack
+from selfheal_ml.live.stack import LIVE_TIMING, LiveStack
 
 EXIT_USAGE = 2
 HEADLINE = (
@@ -59,7 +60,16 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, SoakO
     parser.add_argument("--admin-token")
     parser.add_argument("--out", type=Path, default=Path("results/live_soak.json"))
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--check-interval",
+        type=float,
+        default=None,
+        help="started stack: health checks and metrics every S s with the service's other"
+        " defaults (default: the live test's timing, every 2 s with a short loop)",
+    )
     args = parser.parse_args(argv)
+    if args.check_interval is not None and args.check_interval <= 0:
+        parser.error(f"--check-interval: expected > 0 s, got {args.check_interval}")
     if (args.sim_url is None) != (args.service_url is None):
         parser.error("--sim-url and --service-url: give both (attach) or neither (start)")
     kinds = tuple(kind.strip() for kind in args.kinds.split(",") if kind.strip())
@@ -77,13 +87,21 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, SoakO
     return args, options
 
 
+def _timing(args: argparse.Namespace) -> dict[str, str]:
+    """The stack's timing: ``--check-interval`` with the service's defaults, else the test's."""
+    if args.check_interval is None:
+        return dict(LIVE_TIMING)
+    names = ("SELFHEAL_HEALTH_CHECK_INTERVAL_S", "SELFHEAL_METRICS_INTERVAL_S")
+    return dict.fromkeys(names, str(args.check_interval))
+
+
 def _soak(args: argparse.Namespace, options: SoakOptions) -> dict[str, object]:
     if args.sim_url:
         with LiveClient(args.sim_url, args.service_url, args.admin_token) as client:
             return run_soak(client, options, not args.quiet).as_dict(options)
     with (
         tempfile.TemporaryDirectory(prefix="live-soak-") as scratch,
-        LiveStack(Path(scratch), seed=options.seed) as stack,
+        LiveStack(Path(scratch), seed=options.seed, timing=_timing(args)) as stack,
     ):
         assert stack.sim is not None and stack.service is not None
         with LiveClient(stack.sim.url, stack.service.url) as client:

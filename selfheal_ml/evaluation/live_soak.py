@@ -88,9 +88,13 @@ def observations(alerts: Sequence[Json]) -> list[Observation]:
 
 
 def _root_cause(incident: Json) -> str | None:
+    """``cause@component`` of the latest diagnosis (the chaos benchmark's form)."""
     diagnosis = incident.get("diagnosis") or {}
-    cause = diagnosis.get("root_cause", incident.get("root_cause"))
-    return None if cause is None else str(cause)
+    cause, component = diagnosis.get("root_cause"), diagnosis.get("component")
+    if cause:
+        return f"{cause}@{component}" if component else str(cause)
+    label = incident.get("root_cause")
+    return None if label is None else str(label)
 
 
 def _platforms(incident: Json) -> tuple[str, ...]:

@@ -3,7 +3,7 @@
 A (re)started service must compute alerts and anomalies only from what it observes after the
 start: history may warm its detectors, never fire them. :func:`watch_quiet` watches one phase
 (from a moment just before a start, for ``seconds``) and collects every alert whose
-``startsAt``, every incident whose ``opened_at`` and every anomaly whose ``ts`` falls in the
+``starts_at``, every incident whose ``opened_at`` and every anomaly whose ``ts`` falls in the
 phase; a healthy start has none of them. :func:`quiet_starts` runs a fresh start and
 ``restarts`` restarts of the service (same store, same simulator) and watches each.
 """
@@ -55,7 +55,7 @@ def watch_quiet(
     alerts = [
         alert.get("labels", {}).get("alertname", "?")
         for alert in client.alerts()
-        if _after(alert.get("startsAt"), since)
+        if _after(alert.get("starts_at"), since)
     ]
     incidents = [str(i["incident_id"]) for i in client.incidents() if _after(i["opened_at"], since)]
     anomalies = [str(a["series"]) for a in client.anomalies() if _after(a.get("ts"), since)]

@@ -38,8 +38,9 @@ INCIDENTS = [
     {"incident_id": "i1", "opened_at": _iso(40), "closed_at": _iso(130), "platforms": ["z"],
      "status": "resolved", "root_cause": "service_crash@z", "attempts": []},
     {"incident_id": "i2", "opened_at": _iso(60), "closed_at": _iso(200), "platforms": ALL,
-     "status": "escalated", "diagnosis": {"root_cause": "db_unreachable@postgres",
-                                           "platforms": ALL}, "attempts": []},
+     "status": "escalated", "root_cause": "db_unreachable@postgres",
+     "diagnosis": {"root_cause": "db_unreachable", "component": "postgres", "platforms": ALL},
+     "attempts": []},
 ]  # fmt: skip
 AUDIT = [
     # the service's clock is 2 s behind the simulator's

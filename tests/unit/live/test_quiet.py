@@ -17,12 +17,13 @@ AFTER = (SINCE + timedelta(minutes=1)).isoformat()
 
 
 class Answers:
-    """What the service's routes would answer: one item before the phase, one after."""
+    """What the service's routes answer (the shapes of ``/v1/alerts``, ``/v1/incidents`` and
+    ``/v1/anomalies``): one item before the phase, one after."""
 
     def alerts(self) -> list[dict[str, Any]]:
         return [
-            {"labels": {"alertname": "HighResponseTime"}, "startsAt": BEFORE},
-            {"labels": {"alertname": "HighErrorRate"}, "startsAt": AFTER},
+            {"labels": {"alertname": "HighResponseTime"}, "starts_at": BEFORE},
+            {"labels": {"alertname": "HighErrorRate"}, "starts_at": AFTER},
         ]
 
     def incidents(self) -> list[dict[str, Any]]:

@@ -1,9 +1,7 @@
 """The Repair agent: fixes diagnosed incidents through the one safety guard, and verifies.
 
-On ``IncidentDiagnosed`` it plans (:func:`selfheal_ml.repair.strategy.plan_repair`: a learned
-playbook with a good record, then the classifier, then the runbook's known fix, least risk
-first; nothing plausible means a human) and works the plan one step at a time on a
-:class:`~selfheal_ml.repair.case.RepairCase`:
+On ``IncidentDiagnosed`` it plans (:mod:`selfheal_ml.agents.repair_plan`: proven playbook,
+classifier, runbook; least risk first) and works the plan step by step on a ``RepairCase``:
 
 1. **Still broken?** Before each action it checks the diagnosis' triggers on the latest
    collection. An incident whose signals recovered before any repair closes as *recovered*:

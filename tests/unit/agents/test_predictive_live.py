@@ -112,17 +112,25 @@ async def _run(
     return raised
 
 
+async def _started(
+    database: Database, clock: SimClock, history_points: int, seed: int
+) -> tuple[PredictiveAgent, np.random.Generator]:
+    """A started agent over ``history_points`` stored rounds of healthy history, and the rng."""
+    context = _context(database, clock)
+    rng = np.random.default_rng(seed)
+    _store_history(context, clock, rng, history_points)
+    agent = PredictiveAgent(context)
+    await agent.start()
+    return agent, rng
+
+
 @pytest.mark.parametrize("history_points", [0, 30, 720], ids=["cold", "2.5-min", "1-hour"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 async def test_a_database_outage_is_named_minutes_after_a_start(
     db_path: Path, sim_clock: SimClock, history_points: int, seed: int
 ) -> None:
     database = Database(db_path)
-    context = _context(database, sim_clock)
-    rng = np.random.default_rng(seed)
-    _store_history(context, sim_clock, rng, history_points)
-    agent = PredictiveAgent(context)
-    await agent.start()
+    agent, rng = await _started(database, sim_clock, history_points, seed)
 
     healthy = await _run(agent, sim_clock, rng, 36, healthy_round)  # 3 minutes
     outage = await _run(agent, sim_clock, rng, 24, outage_round)  # 2 minutes
@@ -139,11 +147,7 @@ async def test_a_healthy_start_is_quiet_for_five_minutes(
     db_path: Path, sim_clock: SimClock, history_points: int, seed: int
 ) -> None:
     database = Database(db_path)
-    context = _context(database, sim_clock)
-    rng = np.random.default_rng(seed)
-    _store_history(context, sim_clock, rng, history_points)
-    agent = PredictiveAgent(context)
-    await agent.start()
+    agent, rng = await _started(database, sim_clock, history_points, seed)
 
     assert await _run(agent, sim_clock, rng, 60, healthy_round) == []
     await agent.stop()

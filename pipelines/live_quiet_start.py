@@ -12,6 +12,7 @@ arguments.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
@@ -41,6 +42,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("results/live_quiet_start.json"))
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="keep the DuckDB file and logs here",
+    )
     args = parser.parse_args(argv)
     if args.watch <= 0:
         parser.error(f"--watch: expected > 0 s, got {args.watch}")
@@ -51,6 +58,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def _workdir(keep: Path | None, cleanup: contextlib.ExitStack) -> Path:
+    """The stack's folder: ``--keep``'s (created), else a temporary one removed at the end."""
+    if keep is None:
+        return Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="live-quiet-")))
+    keep.mkdir(parents=True, exist_ok=True)
+    return keep
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     interval = str(args.interval)
@@ -58,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     since = datetime.now(UTC)
     try:
         with (
-            tempfile.TemporaryDirectory(prefix="live-quiet-") as scratch,
-            LiveStack(Path(scratch), seed=args.seed, timing=timing) as stack,
+            contextlib.ExitStack() as cleanup,
+            LiveStack(_workdir(args.keep, cleanup), seed=args.seed, timing=timing) as stack,
         ):
             phases = quiet_starts(stack, since, args.watch, args.restarts, not args.quiet)
     except SelfHealError as error:

@@ -11,7 +11,10 @@ or connections that drop to zero qualify within a few points; ordinary noise doe
 short history's range already spans it and a single wild value is not enough.
 
 The range is floored at ``relative_floor`` times the level (and ``absolute_floor``), so a flat
-series (``db_up`` = 1, always) is not alarmed by a tiny wiggle. Beyond-range values are not
+series (``db_up`` = 1, always) is not alarmed by a tiny wiggle, nor a quantised one by its next
+step: a p95 latency read off histogram buckets sits at 98 ms for minutes, then at 120 ms when
+one more request lands in the next bucket (seen live on a healthy simulator). Half the level
+keeps such steps quiet and still flags the departures above (to zero, or many times the level). Beyond-range values are not
 learned (an outage must not widen what counts as normal). The score is on the calibrated
 scale, as :class:`~selfheal_ml.anomaly.extreme_value.NewExtreme`'s: ``base_score`` plus the
 excess in range units.
@@ -20,7 +23,7 @@ excess in range units.
 >>> [cold.update(1.0) for _ in range(6)]
 [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
 >>> [cold.update(0.0) for _ in range(3)]
-[0.0, 18.0, 18.0]
+[0.0, 10.0, 10.0]
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ class ColdStartScore:
         retire_points: int = 300,
         tolerance: float = 1.0,
         persist: int = 3,
-        relative_floor: float = 0.1,
+        relative_floor: float = 0.5,
         absolute_floor: float = 1e-6,
         base_score: float = 8.0,
     ) -> None:

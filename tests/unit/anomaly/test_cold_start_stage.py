@@ -42,6 +42,17 @@ def test_cold_start_retires_and_counts_history() -> None:
     assert cold.retired() and cold.update(1000.0) == 0.0
 
 
+def test_cold_start_ignores_a_quantised_step_and_flags_gross_ones() -> None:
+    """A p95 read off histogram buckets moves a bucket at a time (98 -> 120 ms, seen live on a
+    healthy simulator): not a departure. Twentyfold latency or a drop to zero is."""
+    for departure, flagged in ((120.0, False), (150.0, True), (2000.0, True), (0.0, True)):
+        cold = ColdStartScore(min_points=10, retire_points=300, persist=3)
+        for _ in range(60):
+            cold.update(98.4)
+        scores = [cold.update(departure) for _ in range(5)]
+        assert (max(scores) > 8.0) is flagged, departure
+
+
 @given(st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=400))
 def test_cold_start_scores_are_finite(values: list[float]) -> None:
     cold = ColdStartScore(min_points=5, retire_points=300)

@@ -118,7 +118,14 @@ class AlertLog:
             self.seen.add(event.correlation_id)
             self._add(event.ts, event.alertname, event.labels, event.severity)
         elif isinstance(event, AnomalyDetected):
-            self._add(event.ts, "AnomalyDetected", event.labels, event.severity)
+            if event.severity != "info":  # info anomalies are records, not alerts
+                self._add(event.ts, "AnomalyDetected", event.labels, event.severity)
+        elif isinstance(event, IncidentDiagnosed):
+            # an incident's first diagnosis fires its own alert, on each platform it names
+            if event.diagnosis.revision == 1:
+                for platform in event.platforms:
+                    labels = {"platform": platform, "incident_id": event.incident_id}
+                    self._add(event.ts, "IncidentDiagnosed", labels, event.diagnosis.severity)
         elif isinstance(event, BreachPredicted):
             self._add(event.ts, "CapacityBreachPredicted", event.labels, "warning")
 
@@ -338,6 +345,7 @@ async def build_simulation(
     runtime.bus.subscribe(AlertRaised, log.record, name="DemoAlertLog")
     runtime.bus.subscribe(AnomalyDetected, log.record, name="DemoAnomalyLog")
     runtime.bus.subscribe(BreachPredicted, log.record, name="DemoBreachLog")
+    runtime.bus.subscribe(IncidentDiagnosed, log.record, name="DemoIncidentAlertLog")
     loop = LoopLog()
     runtime.bus.subscribe(IncidentDiagnosed, loop.record, name="DemoIncidentLog")
     runtime.bus.subscribe(RepairEscalated, loop.record, name="DemoEscalationLog")

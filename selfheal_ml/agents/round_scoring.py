@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from selfheal_ml.anomaly import PointScore
+from selfheal_ml.anomaly.alert_policy import anomaly_severity
 from selfheal_ml.anomaly.bank import epoch_seconds
 from selfheal_ml.anomaly.explain import explain
 from selfheal_ml.events import AnomalyDetected, MetricPoint
@@ -71,6 +72,7 @@ def _anomaly(point: MetricPoint, verdict: PointScore, source: str) -> AnomalyDet
         expected_low=_finite_or(verdict.expected_low, float("-1e308")),
         expected_high=_finite_or(verdict.expected_high, float("1e308")),
         detector=verdict.component,
+        severity=anomaly_severity(verdict.calibrated),
         labels=dict(point.labels),
         explanation=explain(point.series, point.value, verdict),
     )

@@ -173,7 +173,8 @@ def signal_from_event(event: Event) -> AlertSignal | None:
     if isinstance(event, AlertRaised):
         return _from_alert_raised(event)
     if isinstance(event, AnomalyDetected):
-        return _from_anomaly(event)
+        # an info anomaly is a record (``/v1/anomalies``, diagnostic evidence), not an alert
+        return None if event.severity == "info" else _from_anomaly(event)
     if isinstance(event, BreachPredicted):
         return _from_breach(event)
     if isinstance(event, AgentFailed):

@@ -14,10 +14,10 @@ The range is floored at ``relative_floor`` times the level (and ``absolute_floor
 series (``db_up`` = 1, always) is not alarmed by a tiny wiggle, nor a quantised one by its next
 step: a p95 latency read off histogram buckets sits at 98 ms for minutes, then at 120 ms when
 one more request lands in the next bucket (seen live on a healthy simulator). Half the level
-keeps such steps quiet and still flags the departures above (to zero, or many times the level). Beyond-range values are not
-learned (an outage must not widen what counts as normal). The score is on the calibrated
-scale, as :class:`~selfheal_ml.anomaly.extreme_value.NewExtreme`'s: ``base_score`` plus the
-excess in range units.
+keeps such steps quiet and still flags the departures above (to zero, or many times the level).
+Beyond-range values are not learned (an outage must not widen what counts as normal). The
+score is on the calibrated scale, as :class:`~selfheal_ml.anomaly.extreme_value.NewExtreme`'s:
+``base_score`` plus the excess in range units.
 
 >>> cold = ColdStartScore(min_points=5, retire_points=100, persist=2)
 >>> [cold.update(1.0) for _ in range(6)]

@@ -162,7 +162,7 @@ class Frame:
 @dataclass
 class Drivers:
     """The normal inputs over a batch of T steps: seasonality (T, 1), campaigns (T, P),
-    capacity (P,), noise (T, M) / (T, P, 3) / (T, 1), time since start (T, 1)."""
+    capacity multiple (T, P), noise (T, M) / (T, P, 3) / (T, 1), time since start (T, 1)."""
 
     season: FloatArray
     campaign: FloatArray

@@ -16,6 +16,10 @@ from selfheal_ml.sim.catalogue import RepairAction
 from selfheal_ml.sim.effects import Blip
 
 SCALE_OUT_FACTOR = 1.5
+# an added instance is scaled in again after an hour, as an autoscaler does once the load is
+# back: capacity that stayed raised for good (and compounded with every scale-out) made later
+# surges on that platform harmless, faults in the ground truth with nothing to see
+SCALE_OUT_HOLD_S = 3600.0
 
 
 def action_cost(
@@ -42,7 +46,8 @@ def action_cost(
     if action in (RepairAction.ADD_INDEX, RepairAction.REINDEX):
         return Blip(None, now_s + 300.0, db_query_mult=1.3), "index build loaded the database"
     if action is RepairAction.SCALE_OUT:
-        return None, f"one more instance: capacity x{SCALE_OUT_FACTOR}, billed from now on"
+        hours = SCALE_OUT_HOLD_S / 3600
+        return None, f"one more instance for {hours:g} h: capacity x{SCALE_OUT_FACTOR}"
     if action is RepairAction.BLOCK_IP:
         if fixed:
             return None, "blocked the attacking address for 1 h"

@@ -45,7 +45,7 @@ from selfheal_ml.sim.dynamics import Drivers, Frame, Layout, compute_frame, seas
 from selfheal_ml.sim.effects import EFFECTS, ActiveFault, Blip, Effects, FloatArray
 from selfheal_ml.sim.observation import SeriesCatalogue
 from selfheal_ml.sim.platforms import DEFAULT_PLATFORMS, PlatformSpec
-from selfheal_ml.sim.repairs import SCALE_OUT_FACTOR, action_cost
+from selfheal_ml.sim.repairs import SCALE_OUT_FACTOR, SCALE_OUT_HOLD_S, action_cost
 
 MAX_STEP_S = 30.0
 MAX_BATCH_STEPS = 240
@@ -88,7 +88,7 @@ class PlatformSimulator:
         count = self.layout.platform_count
         self._noise = NoiseState(self._noise_rng, count, self.layout.endpoint_count)
         self._campaigns = CampaignState.empty(count)
-        self._capacity_mult: FloatArray = np.ones(count)
+        self._scale_outs: list[tuple[int, float, float]] = []  # platform, from_s, until_s
         self._elapsed_s = 0.0
         self._faults: list[ActiveFault] = []
         self._blips: list[Blip] = []
@@ -171,6 +171,16 @@ class PlatformSimulator:
         self._frame = frames.last()
         return frames
 
+    def _capacity_mult(self, times_s: FloatArray) -> FloatArray:
+        """Capacity over the base per platform at each time, (T, P): x``SCALE_OUT_FACTOR``
+        for every scale-out still held then (expired ones are dropped)."""
+        mult = np.ones((times_s.size, self.layout.platform_count))
+        self._scale_outs = [held for held in self._scale_outs if held[2] > times_s[0]]
+        for index, from_s, until_s in self._scale_outs:
+            held = (times_s >= from_s) & (times_s < until_s)
+            mult[held, index] *= SCALE_OUT_FACTOR
+        return mult
+
     def _refresh(self) -> Frame:
         """Recompute the current frame after a change that takes no time (inject, repair)."""
         return self._compute(np.array([self._elapsed_s]), self._noise.current())
@@ -181,7 +191,7 @@ class PlatformSimulator:
         drivers = Drivers(
             season=seasonal_factor(times_s, self.start.weekday(), hour)[:, None],
             campaign=self._campaigns.factor(times_s),
-            capacity_mult=self._capacity_mult,
+            capacity_mult=self._capacity_mult(times_s),
             traffic_noise=traffic,
             latency_noise=latency,
             host_noise=host,
@@ -343,7 +353,8 @@ class PlatformSimulator:
         if repair is RepairAction.RESTART_SERVICE:
             self._counters.reset(self.layout, index)
         elif repair is RepairAction.SCALE_OUT:
-            self._capacity_mult[index] *= SCALE_OUT_FACTOR
+            until_s = self._elapsed_s + SCALE_OUT_HOLD_S
+            self._scale_outs.append((index, self._elapsed_s, until_s))
         elif repair is RepairAction.ROLLBACK_CONFIG:
             self._record_change(index, "rollback to the previous configuration")
         self._frame = self._refresh()

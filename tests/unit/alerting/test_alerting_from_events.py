@@ -52,6 +52,12 @@ def test_anomaly_maps_to_warning_with_series_label() -> None:
     assert signal.annotations["description"] == "latency jumped"
 
 
+def test_an_info_anomaly_is_a_record_not_an_alert() -> None:
+    """Below the warning score the Predictive agent marks an anomaly ``info``: it is stored
+    and weighed by the Diagnostic agent, but raises no alert on its own."""
+    assert signal_from_event(anomaly(2500.0).model_copy(update={"severity": "info"})) is None
+
+
 def test_other_events_map_to_named_alerts() -> None:
     breach = BreachPredicted(
         ts=TS,

@@ -189,6 +189,30 @@ def test_restart_costs_an_error_blip_even_when_nothing_is_wrong() -> None:
     assert max(_series(sim, "http_5xx_per_s", "videosite.io").values()) == 0.0
 
 
+def test_a_scale_out_is_scaled_in_so_the_next_surge_saturates_again() -> None:
+    """An added instance is held an hour, not for good: a surge injected after that sheds
+    requests as the first did (capacity that stayed raised made later surges harmless)."""
+    sim = PlatformSimulator(seed=5, start=START)
+
+    def shed_errors_after_surge() -> float:
+        fault_id = sim.inject(FaultKind.TRAFFIC_SURGE, ORIGIN, severity=0.6)
+        sim.advance(CATALOGUE[FaultKind.TRAFFIC_SURGE].onset_s)
+        errors = sum(_series(sim, "http_5xx_per_s", ORIGIN).values())
+        assert sim.apply_action(ORIGIN, RepairAction.SCALE_OUT).fault_ids == (fault_id,)
+        return errors
+
+    first = shed_errors_after_surge()
+    sim.advance(600.0)
+    held = sim.inject(FaultKind.TRAFFIC_SURGE, ORIGIN, severity=0.6)
+    sim.advance(CATALOGUE[FaultKind.TRAFFIC_SURGE].onset_s)
+    absorbed = sum(_series(sim, "http_5xx_per_s", ORIGIN).values())
+    sim.apply_action(ORIGIN, RepairAction.SCALE_OUT)
+    # while the instance is held, capacity is raised
+    assert first > 0.0 and held and absorbed < 0.5 * first
+    sim.advance(2 * 3600.0)
+    assert shed_errors_after_surge() > 0.5 * first
+
+
 def test_recurring_fault_gets_a_new_id_and_its_own_record() -> None:
     sim = PlatformSimulator(seed=5, start=START)
     first = sim.inject(FaultKind.MEMORY_LEAK, "leadsite.ai", severity=0.5)

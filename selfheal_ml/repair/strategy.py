@@ -4,7 +4,10 @@
    at least ``playbook_min_attempts`` verified attempts and a Wilson lower bound of at least
    ``playbook_min_lower`` (best first).
 2. **The classifier's recommendation**, when a champion model answered above its confidence
-   floor (strategies with probability at least ``classifier_min_probability``).
+   floor (strategies with probability at least ``classifier_min_probability``). When the
+   diagnosis is confident, only the classifier's strategies that fix one of the causes the
+   runbook would try: it may reorder the known fixes, not replace them with one for a cause
+   nobody diagnosed (on the chaos benchmark it once sent ``reindex`` to a stuck cache).
 3. **The known solution**: the fix of the top root-cause candidate, then the fixes of the other
    candidates scoring at least half as well. Only when the diagnosis is confident enough
    (``min_confidence``); a guess is not a reason to touch production.
@@ -26,7 +29,10 @@ low-risk fix is known. The plan holds at most ``max_attempts`` steps.
 ['reset_db_connections']
 >>> plan = plan_repair([], risky, [("slow_query", "add_index", 0.9)], 0.8, policy)
 >>> [step.strategy for step in plan]
-['reset_db_connections', 'add_index']
+['add_index']
+>>> plan = plan_repair([], risky, [("slow_query", "add_index", 0.9)], 0.1, policy)
+>>> [step.strategy for step in plan]
+['reset_db_connections']
 
 >>> from selfheal_ml.repair.playbook import PlaybookEntry
 >>> plan = plan_repair(
@@ -95,8 +101,13 @@ def plan_repair(
                     f" (95 % lower bound {lower:.2f})",
                 )
             )
+    confident = bool(candidates) and confidence >= policy.min_confidence
+    runbook = _runbook(candidates) if confident else []
+    plausible = {strategy for _, strategy, _ in runbook}
     if classifier is not None and not classifier.fallback:
         for ranked in classifier.strategies:
+            if confident and ranked.strategy not in plausible:
+                continue
             if ranked.probability >= policy.classifier_min_probability:
                 steps.append(
                     PlannedStep(
@@ -105,15 +116,16 @@ def plan_repair(
                         f"model {classifier.model_version}: p={ranked.probability:.2f}",
                     )
                 )
-    if candidates and confidence >= policy.min_confidence:
-        best_score = candidates[0][2]
-        for cause, strategy, score in candidates:
-            if score >= 0.5 * best_score:
-                steps.append(
-                    PlannedStep(strategy, "runbook", f"known fix for {cause} (score {score:.2f})")
-                )
-    known_fix = candidates[0][1] if candidates and confidence >= policy.min_confidence else None
+    for cause, strategy, score in runbook:
+        steps.append(PlannedStep(strategy, "runbook", f"known fix for {cause} (score {score:.2f})"))
+    known_fix = candidates[0][1] if confident else None
     return _least_risk_first(steps, known_fix, policy)
+
+
+def _runbook(candidates: Sequence[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
+    """The candidates scoring at least half as well as the best, in order."""
+    best_score = candidates[0][2]
+    return [candidate for candidate in candidates if candidate[2] >= 0.5 * best_score]
 
 
 def _least_risk_first(

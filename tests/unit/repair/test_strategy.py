@@ -37,7 +37,11 @@ def test_order_is_playbook_then_classifier_then_runbook() -> None:
     plan = plan_repair(
         playbook=[_entry("clear_cache", 9, 9)],
         classifier=_recommendation(("add_index", 0.6), ("restart_service", 0.3)),
-        candidates=[("slow_query", "reset_db_connections", 0.9)],
+        candidates=[
+            ("db_pool_exhaustion", "reset_db_connections", 0.9),
+            ("service_crash", "restart_service", 0.8),
+            ("slow_query", "add_index", 0.7),
+        ],
         confidence=0.8,
         policy=WIDE,
     )
@@ -49,11 +53,25 @@ def test_order_is_playbook_then_classifier_then_runbook() -> None:
     ]
 
 
+def test_a_confident_diagnosis_keeps_the_classifier_to_its_causes_fixes() -> None:
+    """The classifier reorders the known fixes; it does not bring one for a cause nobody
+    diagnosed (reindex for a stuck cache), unless the diagnosis is unsure."""
+    advice = _recommendation(("reindex", 0.7), ("clear_cache", 0.3))
+    stuck = [("stuck_cache", "clear_cache", 0.9), ("slow_query", "add_index", 0.3)]
+    assert _plan(plan_repair([], advice, stuck, confidence=0.8, policy=WIDE)) == [
+        ("clear_cache", "classifier")
+    ]
+    assert _plan(plan_repair([], advice, stuck, confidence=0.1, policy=WIDE)) == [
+        ("reindex", "classifier"),
+        ("clear_cache", "classifier"),
+    ]
+
+
 def test_reasons_say_why() -> None:
     plan = plan_repair(
         playbook=[_entry("clear_cache", 9, 9)],
         classifier=_recommendation(("add_index", 0.6)),
-        candidates=[("stuck_cache", "restart_service", 0.9)],
+        candidates=[("stuck_cache", "restart_service", 0.9), ("slow_query", "add_index", 0.6)],
         confidence=0.8,
     )
     assert [step.reason for step in plan] == [

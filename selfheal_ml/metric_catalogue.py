@@ -110,6 +110,18 @@ _SPECS: tuple[MetricSpec, ...] = (
 #: Every canonical metric by name.
 METRICS: dict[str, MetricSpec] = {spec.name: spec for spec in _SPECS}
 
+#: Metrics where only a rise is trouble: fewer errors, faster answers, fewer failed logins or
+#: fresher jobs than usual are never an incident. The Predictive agent does not report their
+#: drops (on the chaos benchmark's development seed, 5xx rates falling back to zero an hour
+#: after a fault had been the same hour the day before made most of its unmatched alerts).
+ONLY_RISES_MATTER: frozenset[str] = frozenset(
+    {
+        HTTP_LATENCY_P50_MS, HTTP_LATENCY_P95_MS, HTTP_LATENCY_P99_MS, HTTP_ERROR_RATIO,
+        HTTP_5XX_PER_S, AUTH_FAILURES_PER_S, JOB_LAST_SUCCESS_AGE_S, DB_QUERY_DURATION_MS,
+        DB_SLOW_QUERIES_PER_S, DB_SLOW_QUERIES, PROBE_LATENCY_MS,
+    }
+)  # fmt: skip
+
 
 def catalogued(name: str) -> str:
     """``name`` itself if it is a canonical metric; raises ``KeyError`` otherwise.

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
+from selfheal_ml import metric_catalogue as mc
 from selfheal_ml.anomaly import PointScore
 from selfheal_ml.anomaly.alert_policy import anomaly_severity
 from selfheal_ml.anomaly.bank import epoch_seconds
@@ -42,13 +43,21 @@ def score_round(
         if isinstance(verdict, Rejected):  # a late or non-finite point: skipped, not learned
             log.debug("skipped %s: %s", point.series, verdict.reason)
             continue
-        if verdict.is_anomaly:
+        anomalous = verdict.is_anomaly and not is_good_news(point, verdict)
+        if anomalous:
             flagged.append((point, verdict))
         rows.append(
             (point.series, point.ts, point.value, verdict.score, verdict.calibrated,
-             verdict.is_anomaly, verdict.expected_low, verdict.expected_high)
+             anomalous, verdict.expected_low, verdict.expected_high)
         )  # fmt: skip
     return flagged, rows
+
+
+def is_good_news(point: MetricPoint, verdict: PointScore) -> bool:
+    """A flagged point no higher than expected on a metric where only a rise is trouble."""
+    high = verdict.expected_high
+    name = point.series.split("{", 1)[0]
+    return high is not None and point.value <= high and name in mc.ONLY_RISES_MATTER
 
 
 def anomalies(flagged: Flagged, source: str) -> tuple[list[AnomalyDetected], list[AnomalyRecord]]:

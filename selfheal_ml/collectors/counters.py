@@ -16,11 +16,17 @@ True
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from selfheal_ml.collectors.prometheus_math import Bucket, bucket_increase, counter_increase
+from selfheal_ml.collectors.prometheus_math import (
+    Bucket,
+    bucket_increase,
+    counter_increase,
+    sorted_buckets,
+)
 
 
 @dataclass(frozen=True)
@@ -75,38 +81,75 @@ class CounterTracker:
         return len(self._previous)
 
 
-class HistogramTracker:
-    """Remembers the last cumulative buckets of each histogram series.
+def _continues(previous: Sequence[Bucket], current: Sequence[Bucket]) -> bool:
+    """Whether ``current`` counts on from ``previous``: same layout, no bucket lower."""
+    old, new = sorted_buckets(previous), sorted_buckets(current)
+    if [bucket.upper_bound for bucket in old] != [bucket.upper_bound for bucket in new]:
+        return False
+    return all(after.count >= before.count for before, after in zip(old, new, strict=True))
 
-    ``observe`` returns the bucket increase since the previous reading; nothing on the first
-    reading of a series, whose cumulative buckets hold the whole history of the process
-    before the monitor started (quantiles from them would describe the past, and a slow
-    spell hours ago would raise an alert at every start); the buckets since the restart
-    after a reset or a layout change.
+
+class HistogramTracker:
+    """Remembers recent cumulative buckets of each histogram series.
+
+    ``observe`` returns the bucket increase since the previous reading when it holds at least
+    ``min_count`` observations, else over as many recent readings as it takes to reach them,
+    at most ``window_s`` seconds back (as PromQL's ``histogram_quantile(q, rate(x[20s]))``
+    would read a quiet series). A busy endpoint's quantiles thus follow every scrape, and a
+    quiet one's do not rest on a handful of requests: scraped every 5 s, a p99 of the two
+    requests of one scrape jumps a whole bucket whenever one of them is slow (seen live as
+    false anomalies). Nothing on the first reading of a series, whose cumulative buckets hold
+    the whole history of the process before the monitor started (quantiles from them would
+    describe the past, and a slow spell hours ago would raise an alert at every start); the
+    buckets since the restart after a reset or a layout change. The window is short (20 s:
+    four 5 s scrapes; one at the benchmark's 60 s) because a repair is verified by its
+    alerts clearing, and a long window keeps a fixed fault's slow requests in the quantiles.
 
     >>> import math
-    >>> tracker = HistogramTracker()
-    >>> tracker.observe("latency", [Bucket(1.0, 3.0), Bucket(math.inf, 4.0)])
+    >>> from datetime import UTC, datetime, timedelta
+    >>> start = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> tracker = HistogramTracker(window_s=10.0, min_count=3)
+    >>> tracker.observe("latency", [Bucket(1.0, 3.0), Bucket(math.inf, 4.0)], start)
     []
-    >>> tracker.observe("latency", [Bucket(1.0, 3.0), Bucket(math.inf, 6.0)])
+    >>> later = start + timedelta(seconds=5)
+    >>> tracker.observe("latency", [Bucket(1.0, 3.0), Bucket(math.inf, 6.0)], later)
     [Bucket(upper_bound=1.0, count=0.0), Bucket(upper_bound=inf, count=2.0)]
+    >>> later = start + timedelta(seconds=10)  # 2 new ones: reach back to the first reading
+    >>> tracker.observe("latency", [Bucket(1.0, 5.0), Bucket(math.inf, 8.0)], later)
+    [Bucket(upper_bound=1.0, count=2.0), Bucket(upper_bound=inf, count=4.0)]
     """
 
-    def __init__(self) -> None:
-        self._previous: dict[str, list[Bucket]] = {}
+    def __init__(self, window_s: float = 20.0, min_count: float = 100.0) -> None:
+        self.window_s = window_s
+        self.min_count = min_count
+        self._readings: dict[str, deque[tuple[datetime, list[Bucket]]]] = {}
 
-    def observe(self, series: str, buckets: Sequence[Bucket]) -> list[Bucket]:
-        """Record ``buckets``; the per-bucket increase since the previous reading."""
-        previous = self._previous.get(series)
-        current = list(buckets)
-        self._previous[series] = current
-        if previous is None:
+    def observe(self, series: str, buckets: Sequence[Bucket], now: datetime) -> list[Bucket]:
+        """Record ``buckets`` read at ``now``; the per-bucket increase (see the class doc)."""
+        current = sorted_buckets(buckets)
+        readings = self._readings.get(series)
+        if readings is None:
+            self._readings[series] = deque([(now, current)])
             return []
-        return bucket_increase(previous, current)
+        if not _continues(readings[-1][1], current):
+            readings.clear()  # a reset or a new layout: the window starts again
+            readings.append((now, current))
+            return current
+        horizon = now.timestamp() - self.window_s
+        while len(readings) > 1 and readings[1][0].timestamp() <= horizon:
+            readings.popleft()
+        total = current[-1].count
+        base = readings[0][1]
+        for _, earlier in reversed(readings):
+            if total - earlier[-1].count >= self.min_count:
+                base = earlier
+                break
+        readings.append((now, current))
+        return bucket_increase(base, current)
 
     def keep_only(self, series: Collection[str]) -> None:
         """Forget every series not in ``series``."""
-        self._previous = {key: value for key, value in self._previous.items() if key in series}
+        self._readings = {key: value for key, value in self._readings.items() if key in series}
 
     def __len__(self) -> int:
-        return len(self._previous)
+        return len(self._readings)

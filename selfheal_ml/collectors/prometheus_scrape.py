@@ -205,7 +205,7 @@ class ExpositionConverter:
         now: datetime,
     ) -> list[MetricPoint]:
         self._seen_histograms.add(key)
-        window = self._histograms.observe(key, buckets)
+        window = self._histograms.observe(key, buckets, now)
         if not window or not math.isinf(window[-1].upper_bound):
             return []
         points: list[MetricPoint] = []

@@ -185,14 +185,45 @@ def test_quantile_of_increase_describes_only_the_last_interval() -> None:
     # Until now everything was fast (<= 0.1 s); in the last interval 10 requests took 0.5-1 s.
     tracker = HistogramTracker()
     tracker.observe(
-        "latency", buckets_of((0.1, 1000.0), (0.5, 1000.0), (1.0, 1000.0), (INF, 1000.0))
+        "latency", buckets_of((0.1, 1000.0), (0.5, 1000.0), (1.0, 1000.0), (INF, 1000.0)), START
     )
     window = tracker.observe(
-        "latency", buckets_of((0.1, 1000.0), (0.5, 1000.0), (1.0, 1010.0), (INF, 1010.0))
+        "latency",
+        buckets_of((0.1, 1000.0), (0.5, 1000.0), (1.0, 1010.0), (INF, 1010.0)),
+        START + timedelta(seconds=60),
     )
     assert histogram_quantile(0.5, window) == pytest.approx(0.75)  # 0.5 + 0.5 * 5/10
     cumulative = buckets_of((0.1, 1000.0), (0.5, 1000.0), (1.0, 1010.0), (INF, 1010.0))
     assert histogram_quantile(0.5, cumulative) == pytest.approx(0.0505)  # 0.1 * 505/1000
+
+
+def test_frequent_scrapes_read_quantiles_over_the_window() -> None:
+    """Scraped every 5 s, a quiet endpoint's p99 is read over the last minute, not over the
+    last scrape's two requests; a counter reset starts the window again."""
+    tracker = HistogramTracker(window_s=60.0, min_count=100.0)
+    fast, slow = 0.0, 0.0
+    windows = []
+    for step in range(25):
+        fast += 2.0
+        slow += 1.0 if step == 20 else 0.0
+        buckets = buckets_of((0.25, fast), (0.5, fast + slow), (INF, fast + slow))
+        windows.append(tracker.observe("latency", buckets, START + timedelta(seconds=5 * step)))
+    assert windows[0] == []
+    assert sum(bucket.count for bucket in windows[-1][-1:]) == pytest.approx(25.0)  # 12 scrapes
+    assert histogram_quantile(0.5, windows[20]) < 0.25  # one slow request in 25 is not a p50
+    restarted = tracker.observe("latency", buckets_of((0.25, 1.0), (INF, 1.0)), START)
+    assert restarted == buckets_of((0.25, 1.0), (INF, 1.0))
+
+
+def test_a_busy_series_is_read_over_the_last_scrape_only() -> None:
+    tracker = HistogramTracker(window_s=60.0, min_count=100.0)
+    tracker.observe("latency", buckets_of((0.25, 1000.0), (INF, 1000.0)), START)
+    later = START + timedelta(seconds=5)
+    tracker.observe("latency", buckets_of((0.25, 1500.0), (INF, 1500.0)), later)
+    slow = tracker.observe(
+        "latency", buckets_of((0.25, 1500.0), (INF, 1700.0)), later + timedelta(seconds=5)
+    )
+    assert slow == buckets_of((0.25, 0.0), (INF, 200.0))  # all 200 of the last scrape slow
 
 
 def test_parse_bucket_bound() -> None:

@@ -86,6 +86,7 @@ class Intervals(Section):
     retrain_s: PositiveFloat = 86400.0
     rollup_s: PositiveFloat = 300.0
     retention_s: PositiveFloat = 3600.0
+    security_s: PositiveFloat = 5.0  # log sources read (only when [[security.sources]] exist)
 
 
 class Thresholds(Section):

@@ -61,7 +61,19 @@ def split_syslog(line: str, clock: SyslogTime) -> tuple[datetime, str, str] | No
     program, separator, message = rest.partition(": ")
     if not separator:
         return None
-    return time, program.partition("[")[0], message.rstrip()
+    return time, program.partition("[")[0], message
+
+
+def _time_and_message(line: str, clock: SyslogTime) -> tuple[datetime, str] | None:
+    """The hot path of :func:`split_syslog`: the classic header, host and program skipped."""
+    if line[:1].isdigit():
+        header = split_syslog(line, clock)
+        return None if header is None else (header[0], header[2])
+    time = clock.parse(line[:15])
+    end = line.find(": ", 16)
+    if time is None or end < 0 or line.find(" ", 16, end) < 0:
+        return None
+    return time, line[end + 2 :]
 
 
 def _pam_failure(time: datetime, message: str, line: str, kind: EventKind) -> Outcome:
@@ -88,11 +100,10 @@ class SshdParser:
 
     def parse(self, line: str) -> Outcome:
         """One line: a record, or why there is none."""
-        header = split_syslog(line, self.clock)
+        header = _time_and_message(line, self.clock)
         if header is None:
             return Skip.MALFORMED
-        time, _program, message = header
-        return self._message(time, message, line, 1)
+        return self._message(header[0], header[1], line, 1)
 
     def _message(self, time: datetime, message: str, line: str, occurrences: int) -> Outcome:
         first = message[:1]
@@ -151,8 +162,7 @@ class PamParser:
 
     def parse(self, line: str) -> Outcome:
         """One line: a failed-login record, or why there is none."""
-        header = split_syslog(line, self.clock)
+        header = _time_and_message(line, self.clock)
         if header is None:
             return Skip.MALFORMED
-        time, _program, message = header
-        return _pam_failure(time, message, line, EventKind.LOGIN_FAILED)
+        return _pam_failure(header[0], header[1], line, EventKind.LOGIN_FAILED)

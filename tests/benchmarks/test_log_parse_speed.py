@@ -5,6 +5,8 @@ every line is tried against one full-line regex per message type in turn, and th
 goes through ``datetime.strptime``. Ours dispatches on the message's first characters, reads
 the fixed-width stamp by slicing (cached per second) and builds named tuples.
 
+Rates are lines per CPU second of the test process (``time.process_time``; the machine is
+shared, so wall time also counts other processes) and, printed beside them, per wall second.
 Inputs: the shared OpenSSH log repeated to 100k lines (synthetic sshd lines when the data set
 is absent), 100k synthetic combined access-log lines and 100k JSON lines. Asserted: at least
 100k lines/s for each format. See docs/benchmarks.md ("Issue 13: log parsing").
@@ -96,10 +98,15 @@ def json_lines() -> list[str]:
     ]
 
 
-def rate(parse: Callable[[list[str]], object], lines: list[str]) -> float:
-    began = time.perf_counter()
+def rate(parse: Callable[[list[str]], object], lines: list[str]) -> tuple[float, float]:
+    """Lines per CPU second of this process and per wall-clock second.
+
+    The CPU rate is what the assertion uses: the machine is shared, and the wall-clock rate
+    also measures whatever else runs on the same cores at the time.
+    """
+    wall, cpu = time.perf_counter(), time.process_time()
     parse(lines)
-    return len(lines) / (time.perf_counter() - began)
+    return len(lines) / (time.process_time() - cpu), len(lines) / (time.perf_counter() - wall)
 
 
 def ours(log_format: LogFormat) -> Callable[[list[str]], object]:
@@ -123,12 +130,15 @@ def test_parse_rate(
     naive: Callable[[str], object] | None,
 ) -> None:
     lines = make_lines()
-    best = max(rate(ours(log_format), lines) for _ in range(3))
-    message = f"\n{log_format.value:>8}: ours {best:,.0f} lines/s"
+    best, best_wall = max(rate(ours(log_format), lines) for _ in range(3))
+    message = f"\n{log_format.value:>8}: ours {best:,.0f} lines/CPU-s ({best_wall:,.0f}/wall-s)"
     if naive is not None:
-        baseline = max(rate(lambda batch: [naive(line) for line in batch], lines) for _ in range(3))
+        baseline, baseline_wall = max(
+            rate(lambda batch: [naive(line) for line in batch], lines) for _ in range(3)
+        )
         message += (
-            f", naive: regex list + strptime {baseline:,.0f} lines/s, ratio {best / baseline:.1f}x"
+            f", naive: regex list + strptime {baseline:,.0f} lines/CPU-s"
+            f" ({baseline_wall:,.0f}/wall-s), ratio {best / baseline:.1f}x"
         )
     print(message + f" ({len(lines):,} lines, best of 3)")
     assert best >= TARGET_PER_S

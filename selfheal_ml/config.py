@@ -221,7 +221,10 @@ class SecuritySettings(Section):
     @field_validator("never_ban")
     @classmethod
     def _networks(cls, entries: tuple[str, ...]) -> tuple[str, ...]:
-        NeverBanList(entries)  # raises ValueError naming the bad entry
+        try:
+            NeverBanList(entries)
+        except ValueError as exc:
+            raise ValueError(f"addresses or CIDR networks such as 10.0.0.0/8 ({exc})") from exc
         return entries
 
     def detection_rules(self) -> DetectionRules:
@@ -369,6 +372,8 @@ def _describe_expected(error: Mapping[str, Any]) -> str:
         return "an http:// or https:// URL"
     if kind == "extra_forbidden":
         return "a known key (this one is not a setting)"
+    if kind == "value_error":
+        return str(error.get("msg", "a valid value")).removeprefix("Value error, ")
     if kind in {"greater_than", "greater_than_equal", "less_than_equal", "less_than"}:
         return f"a number {str(error['msg']).removeprefix('Input should be ')}"
     return str(error.get("msg", "a valid value")).removeprefix("Input should be ")

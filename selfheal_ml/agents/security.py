@@ -76,6 +76,7 @@ class SecurityAgent(Agent):
         records: list[LogRecord] = []
         for source in self.sources:
             records.extend(source.read_records())
+        records.sort(key=lambda record: record.time)  # the counters expect time order
         return records
 
     def _decide(

@@ -76,6 +76,10 @@ class JailWindow:
         del self._keys[key]
         return Overflow(key, times[0], len(times), tuple(state.evidence))
 
+    def forget(self, key: str) -> None:
+        """Drop what was counted for ``key`` (another rule already reported it)."""
+        self._keys.pop(key, None)
+
     def prune(self, now: datetime) -> None:
         """Forget keys whose every event is older than the window (bounded memory)."""
         horizon = now - self._window

@@ -126,7 +126,9 @@ class AttackDetector:
                 found.append(
                     _finding(FindingKind.BRUTE_FORCE, Scope.IP, fired, time, "failed logins")
                 )
-            if record.unknown_user:
+                # the fast jail reported these failures: the slow one starts over, not twice
+                self.slow_brute_force.forget(address)
+            elif record.unknown_user:
                 fired = self.slow_brute_force.add(address, time, raw, record.occurrences)
                 if fired:
                     found.append(

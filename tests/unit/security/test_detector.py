@@ -115,3 +115,8 @@ def test_novelty_flags_a_source_unlike_the_others() -> None:
     ]
     unusual = [f for f in detector.observe(odd) if f.kind is FindingKind.UNUSUAL_ACCESS]
     assert [f.value for f in unusual] == ["192.0.2.99"]  # once: then the cooldown holds
+
+
+def test_a_fast_attack_on_unknown_accounts_is_reported_once() -> None:
+    records = [failure(i, "192.0.2.9", f"guess{i}", unknown=True) for i in range(5)]
+    assert kinds(AttackDetector().observe(records)) == [(FindingKind.BRUTE_FORCE, "192.0.2.9")]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from selfheal_ml.security.ban_policy import (
     BanPolicy,
@@ -95,3 +97,20 @@ def test_restore_keeps_bans_and_escalation_across_a_restart() -> None:
 def test_bad_never_ban_entry_names_the_setting() -> None:
     with pytest.raises(ValueError, match="never_ban"):
         NeverBanList(["10.0.0.0/33"])
+
+
+@given(
+    st.lists(
+        st.tuples(st.ip_addresses(v=4).map(str), st.floats(min_value=0, max_value=3600)),
+        max_size=40,
+    )
+)
+def test_never_ban_networks_are_never_banned_whatever_the_findings(
+    events: list[tuple[str, float]],
+) -> None:
+    policy = BanPolicy(never_ban=NeverBanList(["10.0.0.0/8", "192.168.0.0/16"]))
+    for address, seconds in sorted(events, key=lambda event: event[1]):
+        decision = policy.decide(finding(address, seconds))
+        if decision is not None and policy.never_ban.covers(address):
+            assert decision.action is DecisionAction.REFUSED
+        assert not (policy.never_ban.covers(address) and policy.is_banned(address, at(seconds)))

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from selfheal_ml.security.ban_policy import BanPolicy, BanSettings, DecisionAction
 from selfheal_ml.security.formats import LogFormat
 from selfheal_ml.security.replay import replay_lines
+from selfheal_ml.security.replay_text import render_text
 
 REFERENCE = datetime(2026, 12, 31, tzinfo=UTC)
 
@@ -49,3 +50,26 @@ def test_replay_json_has_first_seen_and_blocked_at() -> None:
     assert first["blocked_at"] == "2026-12-10T07:04:00+00:00"
     assert first["event_count"] == 5
     assert data["lines"]["lines"] == len(auth_log())
+
+
+def test_replay_of_json_lines_reports_account_findings_without_bans() -> None:
+    lines = [
+        json.dumps(
+            {
+                "time": f"2026-12-10T07:00:{second:02d}Z",
+                "ip": f"198.51.100.{second}",
+                "user": "alice",
+                "event": "login_failed",
+            }
+        )
+        for second in range(11)
+    ]
+    lines.append('{"time": "2026-12-10T07:01:00Z", "ip": "198.51.100.200", "event": "login_ok"}')
+    report = replay_lines(lines, reference=REFERENCE, log_format=LogFormat.JSONL)
+    assert report.decisions == []
+    data = report.as_dict()
+    assert [(f["kind"], f["value"]) for f in data["findings_not_banned"]] == [
+        ("distributed_brute_force", "alice")
+    ]
+    assert len(data["unblocked"]) == 12
+    assert "user=alice distributed_brute_force" in render_text(report)

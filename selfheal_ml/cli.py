@@ -5,6 +5,8 @@
     selfheal-ml serve [--host H] [--port P] [--config FILE] [--dev]
     selfheal-ml sim serve [--host H] [--port P] [--seed S]
     selfheal-ml train repair [pipeline arguments]
+    selfheal-ml security replay FILE [--format auto|sshd|pam|combined|jsonl] [--json]
+                     [--year YEAR] [--dry-run] [--config FILE]
     selfheal-ml config show [--config FILE]
     selfheal-ml version
 
@@ -97,6 +99,37 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
     return train_main(extra)
 
 
+def _security_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from selfheal_ml.security.ban_policy import BanPolicy
+    from selfheal_ml.security.detector import AttackDetector
+    from selfheal_ml.security.formats import LogFormat
+    from selfheal_ml.security.replay import replay_lines
+    from selfheal_ml.security.replay_text import render_text
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise ConfigError("FILE", "an existing log file", str(path))
+    # syslog stamps have no year: the file's modification time dates them, unless --year does
+    reference = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    if args.year is not None:
+        reference = datetime(args.year, 12, 31, 23, 59, 59, tzinfo=UTC)
+    security = settings.security
+    if args.dry_run:
+        security = security.model_copy(update={"dry_run": True})
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        report = replay_lines(
+            lines,
+            reference=reference,
+            log_format=LogFormat(args.format),
+            detector=AttackDetector(security.detection_rules()),
+            policy=BanPolicy(security.ban_settings(), security.never_ban_list()),
+        )
+    print(json.dumps(report.as_dict(), indent=2) if args.json else render_text(report))
+    return 0
+
+
 def _config_show(args: argparse.Namespace, settings: Settings) -> int:
     print(json.dumps(settings.masked(), indent=2))
     return 0
@@ -164,6 +197,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train_repair.add_argument("--config", help="TOML file with settings")
     train_repair.set_defaults(handler=_train)
+
+    security = commands.add_parser("security", help="log-based attack detection")
+    security_commands = security.add_subparsers(dest="security_command", required=True)
+    replay = security_commands.add_parser(
+        "replay",
+        help="replay a log on its own timestamps and print every ban decision"
+        " and the sources seen but not blocked",
+    )
+    replay.add_argument("file", help="the log file")
+    replay.add_argument(
+        "--format", choices=["auto", "sshd", "pam", "combined", "jsonl"], default="auto"
+    )
+    replay.add_argument("--json", action="store_true", help="print the report as JSON")
+    replay.add_argument(
+        "--year", type=int, help="year of syslog stamps (default: from the file's mtime)"
+    )
+    replay.add_argument("--dry-run", action="store_true", help="record bans as would-ban")
+    replay.add_argument("--config", help="TOML file with [security] settings")
+    replay.set_defaults(handler=_security_replay)
 
     config = commands.add_parser("config", help="inspect the configuration")
     config_commands = config.add_subparsers(dest="config_command", required=True)

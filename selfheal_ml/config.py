@@ -21,6 +21,7 @@ The environment variables (names from the original design):
 ``SELFHEAL_RETRY_FOR_S``           Repair: retry refused steps for (900)
 ``SELFHEAL_REPAIR_COOLDOWN_S``     guard: per-target cooldown (60)
 ``SELFHEAL_APPROVAL_TIMEOUT_S``    guard: approval expires after (900)
+``SELFHEAL_SECURITY_DRY_RUN``      true: bans are recorded as "would ban" only
 =================================  ==========================================
 
 The loop's timing numbers default to the seed's; a test or a laptop shortens them to watch a
@@ -39,11 +40,23 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, SecretStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    PositiveFloat,
+    PositiveInt,
+    SecretStr,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from selfheal_ml.errors import ConfigError
 from selfheal_ml.metric_catalogue import DEFAULT_LIMITS
+from selfheal_ml.security.ban_policy import BanSettings
+from selfheal_ml.security.never_ban import NeverBanList
+from selfheal_ml.security.rules import BucketRule, DetectionRules, JailRule, NoveltyRule
 
 AGENT_NAMES: tuple[str, ...] = (
     "Monitor",
@@ -73,6 +86,7 @@ class Intervals(Section):
     retrain_s: PositiveFloat = 86400.0
     rollup_s: PositiveFloat = 300.0
     retention_s: PositiveFloat = 3600.0
+    security_s: PositiveFloat = 5.0  # log sources read (only when [[security.sources]] exist)
 
 
 class Thresholds(Section):
@@ -143,6 +157,104 @@ class Target(Section):
     restart_command: tuple[Annotated[str, Field(min_length=1)], ...] = ()
 
 
+class LogSourceSetting(Section):
+    """A log file the Security agent tails (``[[security.sources]]``)."""
+
+    path: str = Field(min_length=1)
+    format: Literal["auto", "sshd", "pam", "combined", "jsonl"] = "auto"
+    platform: str = ""
+
+
+class JailSetting(Section):
+    """fail2ban counting: ``maxretry`` failures within ``findtime_s``."""
+
+    maxretry: PositiveInt = 5
+    findtime_s: PositiveFloat = 600.0
+
+    def rule(self) -> JailRule:
+        """The domain rule."""
+        return JailRule(self.maxretry, self.findtime_s)
+
+
+class BucketSetting(Section):
+    """CrowdSec leaky bucket: overflow past ``capacity``, one leaks every ``leak_s``."""
+
+    capacity: PositiveInt
+    leak_s: PositiveFloat
+    blackhole_s: NonNegativeFloat = 300.0
+
+    def rule(self) -> BucketRule:
+        """The domain rule."""
+        return BucketRule(self.capacity, self.leak_s, self.blackhole_s)
+
+
+_RULES = DetectionRules()
+
+
+def _bucket_setting(rule: BucketRule) -> BucketSetting:
+    return BucketSetting(capacity=rule.capacity, leak_s=rule.leak_s, blackhole_s=rule.blackhole_s)
+
+
+class SecuritySettings(Section):
+    """Log sources, detection thresholds and the ban policy (docs/security.md).
+
+    ``never_ban`` adds addresses or CIDRs (the service's own, health checkers) to loopback,
+    which is always there. ``dry_run`` records bans as "would ban" and enforces none.
+    """
+
+    sources: tuple[LogSourceSetting, ...] = ()
+    never_ban: tuple[str, ...] = ()
+    dry_run: bool = False
+    bantime_s: PositiveFloat = 600.0
+    bantime_factor: float = Field(default=2.0, ge=1.0)
+    max_bantime_s: PositiveFloat = 7 * 86_400.0
+    max_new_bans_per_minute: PositiveInt = 30
+    brute_force: JailSetting = JailSetting()
+    slow_brute_force: JailSetting = JailSetting(maxretry=5, findtime_s=86_400.0)
+    credential_stuffing: BucketSetting = _bucket_setting(_RULES.credential_stuffing)
+    distributed_brute_force: BucketSetting = _bucket_setting(_RULES.distributed_brute_force)
+    scraping: BucketSetting = _bucket_setting(_RULES.scraping)
+    api_key_misuse: BucketSetting = _bucket_setting(_RULES.api_key_misuse)
+    injection: BucketSetting = _bucket_setting(_RULES.injection)
+    novelty_threshold: float = Field(default=_RULES.novelty.threshold, gt=0, le=1)
+
+    @field_validator("never_ban")
+    @classmethod
+    def _networks(cls, entries: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            NeverBanList(entries)
+        except ValueError as exc:
+            raise ValueError(f"addresses or CIDR networks such as 10.0.0.0/8 ({exc})") from exc
+        return entries
+
+    def detection_rules(self) -> DetectionRules:
+        """The detector's thresholds."""
+        return DetectionRules(
+            brute_force=self.brute_force.rule(),
+            slow_brute_force=self.slow_brute_force.rule(),
+            credential_stuffing=self.credential_stuffing.rule(),
+            distributed_brute_force=self.distributed_brute_force.rule(),
+            scraping=self.scraping.rule(),
+            api_key_misuse=self.api_key_misuse.rule(),
+            injection=self.injection.rule(),
+            novelty=NoveltyRule(threshold=self.novelty_threshold),
+        )
+
+    def ban_settings(self) -> BanSettings:
+        """The ban policy's knobs."""
+        return BanSettings(
+            bantime_s=self.bantime_s,
+            factor=self.bantime_factor,
+            max_bantime_s=self.max_bantime_s,
+            max_new_bans_per_minute=self.max_new_bans_per_minute,
+            dry_run=self.dry_run,
+        )
+
+    def never_ban_list(self) -> NeverBanList:
+        """Loopback plus the configured addresses and networks."""
+        return NeverBanList(self.never_ban)
+
+
 # environment variable -> path in the settings tree
 ENVIRONMENT_PATHS: dict[str, tuple[str, ...]] = {
     "ENABLE_SELF_HEALING": ("enable_self_healing",),
@@ -161,6 +273,7 @@ ENVIRONMENT_PATHS: dict[str, tuple[str, ...]] = {
     "SELFHEAL_RETRY_FOR_S": ("agents", "repair", "retry_for_s"),
     "SELFHEAL_REPAIR_COOLDOWN_S": ("agents", "repair", "cooldown_s"),
     "SELFHEAL_APPROVAL_TIMEOUT_S": ("agents", "repair", "approval_timeout_s"),
+    "SELFHEAL_SECURITY_DRY_RUN": ("security", "dry_run"),
     **{
         f"AGENT_{name.upper()}_ENABLED": ("agents", name.lower(), "enabled") for name in AGENT_NAMES
     },
@@ -211,6 +324,7 @@ class Settings(BaseSettings):
     thresholds: Thresholds = Thresholds()
     agents: Agents = Agents()
     targets: tuple[Target, ...] = ()
+    security: SecuritySettings = SecuritySettings()
     # with no targets configured, the Monitor watches the live simulator (selfheal-ml sim serve)
     simulator_url: str = Field(default="http://127.0.0.1:8700", pattern=r"^https?://\S+$")
     bus_queue_size: int = Field(default=10_000, gt=0)
@@ -258,6 +372,8 @@ def _describe_expected(error: Mapping[str, Any]) -> str:
         return "an http:// or https:// URL"
     if kind == "extra_forbidden":
         return "a known key (this one is not a setting)"
+    if kind == "value_error":
+        return str(error.get("msg", "a valid value")).removeprefix("Value error, ")
     if kind in {"greater_than", "greater_than_equal", "less_than_equal", "less_than"}:
         return f"a number {str(error['msg']).removeprefix('Input should be ')}"
     return str(error.get("msg", "a valid value")).removeprefix("Input should be ")

@@ -167,13 +167,22 @@ class BreachPredicted(Event):
 
 
 class SecurityThreatDetected(Event):
-    """Suspicious activity was found in request or auth logs."""
+    """Suspicious activity was found in request or auth logs.
+
+    ``source_ip`` is set when the finding is about an address; ``scope``/``value`` name what
+    it is about in every case (``ip``, ``user`` or ``api_key``), ``first_seen`` and
+    ``event_count`` what the rule counted, ``evidence`` sample lines.
+    """
 
     channel: Literal[Channel.SECURITY] = Channel.SECURITY
     kind: str
     source_ip: str
     severity: Severity
     evidence: str = ""
+    scope: str = "ip"
+    value: str = ""
+    first_seen: AwareDatetime | None = None
+    event_count: int = 0
 
 
 class IpBlocked(Event):

@@ -7,6 +7,7 @@ configuration into ready-made objects, so agents never read settings themselves.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from selfheal_ml.actions import (
@@ -28,8 +29,13 @@ from selfheal_ml.collectors import (
     collection_timeout_s,
     simulator_targets,
 )
+from selfheal_ml.collectors.log_source import LogSource, LogSourceSpec, offsets_file
+from selfheal_ml.collectors.log_tail import JsonOffsetStore
 from selfheal_ml.config import Settings
 from selfheal_ml.diagnosis.investigation import Finding, Investigator
+from selfheal_ml.security.ban_policy import BanPolicy
+from selfheal_ml.security.detector import AttackDetector
+from selfheal_ml.security.formats import LogFormat
 from selfheal_ml.sim import PlatformSimulator
 from selfheal_ml.sim.transport import SimulatorTransport
 from selfheal_ml.storage.repairs import RepairAuditStore
@@ -157,6 +163,22 @@ def loop_timing(settings: Settings) -> dict[str, dict[str, float]]:
             "plan_wait_s": repair.plan_wait_s,
             "retry_for_s": repair.retry_for_s,
         },
+    }
+
+
+def security_ports(settings: Settings, now: datetime) -> dict[str, Any]:
+    """The Security agent's ports: tailed log sources (offsets beside the DuckDB file), the
+    detector with the configured thresholds and the ban policy; ``now`` dates syslog stamps."""
+    security = settings.security
+    offsets = JsonOffsetStore(offsets_file(settings.db_path)) if security.sources else None
+    sources = [
+        LogSource(LogSourceSpec(s.path, LogFormat(s.format), s.platform), offsets, now)
+        for s in security.sources
+    ]
+    return {
+        "security_sources": sources,
+        "security_detector": AttackDetector(security.detection_rules()),
+        "ban_policy": BanPolicy(security.ban_settings(), security.never_ban_list()),
     }
 
 

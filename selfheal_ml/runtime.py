@@ -37,7 +37,12 @@ from selfheal_ml.events import (
     SecurityThreatDetected,
     Tick,
 )
-from selfheal_ml.ports import agent_ports, build_repair_service, monitor_platforms
+from selfheal_ml.ports import (
+    agent_ports,
+    build_repair_service,
+    monitor_platforms,
+    security_ports,
+)
 from selfheal_ml.scheduler import Scheduler
 from selfheal_ml.storage import Database
 from selfheal_ml.storage.alerts import AlertStore
@@ -46,6 +51,7 @@ from selfheal_ml.storage.forecasts import ForecastStore
 from selfheal_ml.storage.incidents import IncidentStore
 from selfheal_ml.storage.metrics import MetricsStore
 from selfheal_ml.storage.repairs import RepairAuditStore
+from selfheal_ml.storage.security import SecurityStore
 from selfheal_ml.tracking import Tracker, tracking_store_exists
 from selfheal_ml.training import RepairRecommender
 
@@ -185,6 +191,8 @@ def _intervals(settings: Settings) -> dict[str, float]:
         "retrain": intervals.retrain_s,
         "rollup": intervals.rollup_s,
         "retention": intervals.retention_s,
+        # the Security agent reads its log sources on this tick (only when it has some)
+        **({"security": intervals.security_s} if settings.security.sources else {}),
     }
 
 
@@ -243,6 +251,8 @@ def build_runtime(
                 "tracker": tracker,
                 "repair_model": recommender,
                 "repair_service": repair_service,
+                "security_store": SecurityStore(database),
+                **security_ports(settings, clock.now()),
             },
             overrides,
         ),

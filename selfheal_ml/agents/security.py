@@ -1,21 +1,131 @@
-"""The Security agent.
+"""The Security agent: log sources -> attack detector -> ban policy -> ``system.security``.
 
-Watches request and auth logs for attacks (brute force, injection) and blocks sources.
+On each ``Tick(kind="security")`` it reads the records appended to its log sources, counts
+them with the :class:`~selfheal_ml.security.detector.AttackDetector`, asks the
+:class:`~selfheal_ml.security.ban_policy.BanPolicy` what to do with each finding, stores
+findings and decisions, and publishes one :class:`SecurityThreatDetected` per finding
+(``critical`` for confirmed attacks, which the AlertManager turns into a critical alert) and
+one :class:`IpBlocked` per enforced ban, sharing the finding's correlation id. Dry-run
+decisions ("would ban") are stored and reported, never announced as blocks.
 
-Until log sources are wired it counts the ticks it is given and emits nothing.
+Applications that push events instead of writing logs hand records to :meth:`observe`.
+On start the ban policy is restored from the store, so bans and repeat-offender counts
+survive a restart. Ports (``context.extras``): ``security_sources``, ``security_detector``,
+``ban_policy``, ``security_store`` (each optional).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
-from selfheal_ml.agents.base import Selector
-from selfheal_ml.agents.counting import CountingAgent
-from selfheal_ml.events import Tick
+from selfheal_ml.agents.base import Agent, AgentContext, Selector
+from selfheal_ml.clock import run_blocking
+from selfheal_ml.events import Event, IpBlocked, SecurityThreatDetected, Severity, Tick, new_id
+from selfheal_ml.security.ban_policy import BanDecision, BanPolicy, DecisionAction
+from selfheal_ml.security.detector import AttackDetector
+from selfheal_ml.security.findings import Finding, Scope
+from selfheal_ml.security.records import LogRecord
+
+TICK_KIND = "security"
+EVIDENCE_IN_EVENT = 3
 
 
-class SecurityAgent(CountingAgent):
-    """Security agent: handles its events and reports how many it has seen."""
+class SecurityAgent(Agent):
+    """Detects attacks in log records and bans their sources (module docstring)."""
 
     name: ClassVar[str] = "Security"
     subscriptions: ClassVar[tuple[Selector, ...]] = (Tick,)
+
+    def __init__(self, context: AgentContext) -> None:
+        super().__init__(context)
+        extras = context.extras
+        self.sources: list[Any] = list(extras.get("security_sources", ()))
+        self.detector: AttackDetector = extras.get("security_detector") or AttackDetector()
+        self.policy: BanPolicy = extras.get("ban_policy") or BanPolicy()
+        self.store: Any = extras.get("security_store")
+        self.seen: Counter[str] = Counter()
+
+    async def start(self) -> None:
+        if self.store is not None:
+            latest = await run_blocking(self.context.clock, self.store.latest_decisions)
+            self.policy.restore(latest)
+            self.log.info("ban policy restored: %d addresses with earlier bans", len(latest))
+
+    async def stop(self) -> None:
+        for source in self.sources:
+            source.close()
+
+    async def handle(self, event: Event) -> list[Event]:
+        key = f"Tick:{event.kind}" if isinstance(event, Tick) else type(event).__name__
+        self.seen[key] += 1
+        if not isinstance(event, Tick) or event.kind != TICK_KIND or not self.sources:
+            return []
+        records = await run_blocking(self.context.clock, self._read_sources)
+        return await self.observe(records)
+
+    async def observe(self, records: Sequence[LogRecord]) -> list[Event]:
+        """Detect, decide, store; the events to publish."""
+        if not records:
+            return []
+        findings, decisions = await run_blocking(self.context.clock, self._decide, records)
+        return self._events(findings, decisions)
+
+    def _read_sources(self) -> list[LogRecord]:
+        records: list[LogRecord] = []
+        for source in self.sources:
+            records.extend(source.read_records())
+        records.sort(key=lambda record: record.time)  # the counters expect time order
+        return records
+
+    def _decide(
+        self, records: Sequence[LogRecord]
+    ) -> tuple[list[Finding], list[tuple[Finding, BanDecision]]]:
+        findings = self.detector.observe(records)
+        decided = [(f, d) for f in findings if (d := self.policy.decide(f)) is not None]
+        if self.store is not None:
+            self.store.append_findings(findings)
+            self.store.append_decisions([decision for _, decision in decided])
+        return findings, decided
+
+    def _events(
+        self, findings: list[Finding], decided: list[tuple[Finding, BanDecision]]
+    ) -> list[Event]:
+        now = self.context.clock.now()
+        correlation = {id(finding): new_id() for finding in findings}
+        events: list[Event] = []
+        for finding in findings:
+            severity: Severity = "critical" if finding.confirmed_attack else "warning"
+            events.append(
+                SecurityThreatDetected(
+                    ts=now,
+                    source=self.name,
+                    correlation_id=correlation[id(finding)],
+                    kind=finding.kind.value,
+                    source_ip=finding.value if finding.scope is Scope.IP else "",
+                    severity=severity,
+                    evidence="\n".join(finding.evidence[-EVIDENCE_IN_EVENT:]),
+                    scope=finding.scope.value,
+                    value=finding.value,
+                    first_seen=finding.first_seen,
+                    event_count=finding.event_count,
+                )
+            )
+        for finding, decision in decided:
+            if decision.action is DecisionAction.BAN:
+                events.append(
+                    IpBlocked(
+                        ts=now,
+                        source=self.name,
+                        correlation_id=correlation[id(finding)],
+                        source_ip=decision.value,
+                        until=decision.until,
+                        reason=f"{decision.reason.value} (offence {decision.offence})",
+                    )
+                )
+            else:
+                why = decision.refusal.value if decision.refusal else "dry run"
+                self.log.info("%s %s (%s): %s", decision.action.value, decision.value,
+                              decision.reason.value, why)  # fmt: skip
+        return events

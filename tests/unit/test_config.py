@@ -209,3 +209,57 @@ def test_simulator_url_from_the_environment_must_be_a_url(
     monkeypatch.setenv("SELFHEAL_SIMULATOR_URL", "127.0.0.1:8729")
     with pytest.raises(ConfigError, match=r"SELFHEAL_SIMULATOR_URL: expected an http"):
         load_settings()
+
+
+def test_security_sources_and_thresholds_from_toml(tmp_path: Path) -> None:
+    config = tmp_path / "selfheal.toml"
+    config.write_text(
+        '[security]\nnever_ban = ["10.0.0.0/8", "192.0.2.10"]\ndry_run = true\n'
+        "[security.brute_force]\nmaxretry = 3\nfindtime_s = 120\n"
+        '[[security.sources]]\npath = "/var/log/auth.log"\nformat = "sshd"\n'
+        '[[security.sources]]\npath = "/var/log/nginx/access.log"\nformat = "combined"\n'
+        'platform = "shop"\n',
+        "utf-8",
+    )
+    security = load_settings(config).security
+    assert [(s.path, s.format, s.platform) for s in security.sources] == [
+        ("/var/log/auth.log", "sshd", ""),
+        ("/var/log/nginx/access.log", "combined", "shop"),
+    ]
+    rules = security.detection_rules()
+    assert (rules.brute_force.maxretry, rules.brute_force.findtime_s) == (3, 120)
+    assert rules.slow_brute_force.findtime_s == 86_400
+    assert security.ban_settings().dry_run is True
+    never_ban = security.never_ban_list()
+    assert never_ban.covers("10.9.9.9") and never_ban.covers("127.0.0.1")
+    assert not never_ban.covers("192.0.2.11")
+
+
+def test_security_defaults_are_fail2ban_stock() -> None:
+    security = load_settings().security
+    assert security.sources == ()
+    assert (security.brute_force.maxretry, security.brute_force.findtime_s) == (5, 600)
+    assert security.bantime_s == 600 and security.dry_run is False
+
+
+@pytest.mark.parametrize(
+    ("toml", "setting"),
+    [
+        ('[security]\nnever_ban = ["10.0.0.0/33"]\n', "security.never_ban"),
+        ("[security.brute_force]\nmaxretry = 0\n", "security.brute_force.maxretry"),
+        ('[[security.sources]]\npath = "/x"\nformat = "xml"\n', "security.sources.0.format"),
+        ('[[security.sources]]\nformat = "sshd"\n', "security.sources.0.path"),
+        ("[security]\nbanana = 1\n", "security.banana"),
+    ],
+)
+def test_bad_security_setting_is_named(tmp_path: Path, toml: str, setting: str) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(toml, "utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    assert caught.value.setting.startswith(setting)
+
+
+def test_security_dry_run_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SELFHEAL_SECURITY_DRY_RUN", "true")
+    assert load_settings().security.dry_run is True

@@ -88,3 +88,33 @@ def test_the_loop_timing_reaches_the_agents_and_the_guard(
     service = build_repair_service(settings, audit, RealClock(), 5, {})
     assert service.guard.policy.cooldown_s == 0
     assert service.guard.policy.approval_timeout_s == 40
+
+
+def test_security_ports_from_the_toml(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from selfheal_ml.ports import security_ports
+    from selfheal_ml.security.formats import LogFormat
+
+    log = tmp_path / "auth.log"
+    config = tmp_path / "selfheal.toml"
+    config.write_text(
+        f'db_path = "{tmp_path / "data" / "selfheal.duckdb"}"\n'
+        '[security]\nnever_ban = ["192.0.2.0/24"]\ndry_run = true\n'
+        f'[[security.sources]]\npath = "{log}"\nformat = "sshd"\nplatform = "shop"\n',
+        "utf-8",
+    )
+    ports = security_ports(load_settings(config), datetime(2026, 12, 10, tzinfo=UTC))
+    (source,) = ports["security_sources"]
+    assert source.spec.path == str(log) and source.spec.log_format is LogFormat.SSHD
+    assert ports["ban_policy"].settings.dry_run is True
+    assert ports["ban_policy"].never_ban.covers("192.0.2.77")
+    log.write_text("Dec 10 07:00:00 h sshd[1]: Accepted password for a from 1.2.3.4 port 1 ssh2\n")
+    assert source.read_records() == []  # a file never read before is followed from its end
+    with log.open("a") as handle:
+        handle.write(
+            "Dec 10 07:00:01 h sshd[1]: Accepted password for a from 1.2.3.4 port 1 ssh2\n"
+        )
+    assert [record.user for record in source.read_records()] == ["a"]
+    source.close()
+    assert (tmp_path / "data" / "security_offsets.json").exists()

@@ -1,0 +1,58 @@
+"""A configured log source: a tailed file read through its format's parser.
+
+:class:`LogSource` joins the rotation-safe :class:`FileTailer` (I/O, here) and the pure
+:class:`~selfheal_ml.security.formats.LogParser` (the domain): each call returns the records
+of the lines appended since the last one, and the parser's counts say how many lines were
+malformed or ignored, per source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from selfheal_ml.collectors.log_tail import FileTailer, OffsetStore
+from selfheal_ml.security.formats import LogFormat, LogParser
+from selfheal_ml.security.records import LogRecord
+
+
+@dataclass(frozen=True)
+class LogSourceSpec:
+    """Where a source is and how to read it (from ``[[security.sources]]``)."""
+
+    path: str
+    log_format: LogFormat = LogFormat.AUTO
+    platform: str = ""
+
+
+class LogSource:
+    """Reads new records from one log file."""
+
+    def __init__(
+        self,
+        spec: LogSourceSpec,
+        offsets: OffsetStore | None,
+        reference: datetime,
+        *,
+        start_at_end: bool = True,
+    ) -> None:
+        self.spec = spec
+        # a file never read before is followed from its end: its history is not live traffic
+        self.tailer = FileTailer(spec.path, offsets, start_at_end=start_at_end)
+        self.parser = LogParser(spec.log_format, reference)
+
+    def read_records(self) -> list[LogRecord]:
+        """The records of the lines appended since the last call."""
+        return list(self.parser.parse_lines(self.tailer.read_lines()))
+
+    def close(self) -> None:
+        """Release the file handle."""
+        self.tailer.close()
+
+
+def offsets_file(db_path: str) -> Path:
+    """Where tail offsets live: beside the DuckDB file (``data/security_offsets.json``)."""
+    if db_path == ":memory:":
+        return Path("data") / "security_offsets.json"
+    return Path(db_path).parent / "security_offsets.json"

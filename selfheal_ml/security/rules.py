@@ -1,0 +1,61 @@
+"""Detection thresholds: one small frozen value per rule, the defaults documented here.
+
+=============================  =======================================================
+brute force (fail2ban jail)    5 failed logins per address within 600 s
+slow brute force               5 failed logins for unknown accounts within 1 day
+credential stuffing            > 10 distinct accounts tried from one address, bucket
+                               leaking one account a minute
+distributed brute force        > 10 distinct addresses failing one account, leaking one
+                               a minute
+scraping                       > 300 requests from one address, leaking 5 a second
+API key misuse                 > 3 distinct addresses using one key, leaking one an hour
+injection probes               > 2 flagged requests from one address, leaking one a minute
+unusual access (novelty)       score >= 0.9 after 500 requests seen, once per source an hour
+=============================  =======================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class JailRule:
+    """fail2ban counting: ``maxretry`` events within ``findtime_s`` seconds."""
+
+    maxretry: int = 5
+    findtime_s: float = 600.0
+
+
+@dataclass(frozen=True)
+class BucketRule:
+    """CrowdSec counting: overflow past ``capacity``, one unit leaks every ``leak_s`` seconds;
+    the key is then silent for ``blackhole_s`` seconds."""
+
+    capacity: int
+    leak_s: float
+    blackhole_s: float = 300.0
+
+
+@dataclass(frozen=True)
+class NoveltyRule:
+    """When the novelty score of a source's access pattern is reported."""
+
+    threshold: float = 0.9
+    warmup_events: int = 500
+    min_source_events: int = 20
+    cooldown_s: float = 3600.0
+
+
+@dataclass(frozen=True)
+class DetectionRules:
+    """Every rule's thresholds (defaults in the module docstring)."""
+
+    brute_force: JailRule = JailRule()
+    slow_brute_force: JailRule = JailRule(maxretry=5, findtime_s=86_400.0)
+    credential_stuffing: BucketRule = BucketRule(capacity=10, leak_s=60.0)
+    distributed_brute_force: BucketRule = BucketRule(capacity=10, leak_s=60.0)
+    scraping: BucketRule = BucketRule(capacity=300, leak_s=0.2)
+    api_key_misuse: BucketRule = BucketRule(capacity=3, leak_s=3600.0)
+    injection: BucketRule = BucketRule(capacity=2, leak_s=60.0)
+    novelty: NoveltyRule = field(default_factory=NoveltyRule)

@@ -1,0 +1,101 @@
+"""Security agent: a tailed auth log -> threat and block events, stored decisions, restart."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from selfheal_ml.agents.base import AgentContext
+from selfheal_ml.agents.security import SecurityAgent
+from selfheal_ml.bus import InMemoryEventBus
+from selfheal_ml.clock import SimClock
+from selfheal_ml.collectors.log_source import LogSource, LogSourceSpec
+from selfheal_ml.collectors.log_tail import MemoryOffsetStore
+from selfheal_ml.events import IpBlocked, SecurityThreatDetected, Tick
+from selfheal_ml.security.ban_policy import BanPolicy, BanSettings
+from selfheal_ml.security.formats import LogFormat
+from selfheal_ml.security.never_ban import NeverBanList
+from selfheal_ml.storage import Database
+from selfheal_ml.storage.security import SecurityStore
+
+NOW = datetime(2026, 12, 10, 7, 30, tzinfo=UTC)
+
+
+def attack(address: str) -> str:
+    return "".join(
+        f"Dec 10 07:20:0{i} web sshd[7{i}]: Failed password for root from {address} port 5 ssh2\n"
+        for i in range(5)
+    )
+
+
+def agent_for(log: Path, store: SecurityStore, **extras: Any) -> SecurityAgent:
+    source = LogSource(
+        LogSourceSpec(str(log), LogFormat.SSHD), MemoryOffsetStore(), NOW, start_at_end=False
+    )
+    context = AgentContext(
+        bus=InMemoryEventBus(),
+        clock=SimClock(NOW),
+        extras={"security_sources": [source], "security_store": store, **extras},
+    )
+    return SecurityAgent(context)
+
+
+def tick() -> Tick:
+    return Tick(ts=NOW, source="scheduler", kind="security")
+
+
+async def test_brute_force_in_the_log_raises_a_critical_threat_and_blocks(tmp_path: Path) -> None:
+    log = tmp_path / "auth.log"
+    log.write_text(attack("203.0.113.50"), "utf-8")
+    store = SecurityStore(Database(":memory:"))
+    agent = agent_for(log, store)
+    await agent.start()
+    events = await agent.handle(tick())
+    threat, blocked = events
+    assert isinstance(threat, SecurityThreatDetected) and isinstance(blocked, IpBlocked)
+    assert (threat.kind, threat.source_ip, threat.severity) == (
+        "brute_force",
+        "203.0.113.50",
+        "critical",
+    )
+    assert threat.event_count == 5 and "Failed password" in threat.evidence
+    assert blocked.source_ip == "203.0.113.50" and blocked.correlation_id == threat.correlation_id
+    assert [d.value for d in store.active_decisions(NOW)] == ["203.0.113.50"]
+    assert await agent.handle(tick()) == []  # nothing new in the log
+    await agent.stop()
+
+
+async def test_bans_survive_a_restart(tmp_path: Path) -> None:
+    log = tmp_path / "auth.log"
+    log.write_text(attack("203.0.113.50"), "utf-8")
+    store = SecurityStore(Database(":memory:"))
+    first = agent_for(log, store)
+    await first.handle(tick())
+    await first.stop()
+    second_policy = BanPolicy()
+    second = agent_for(log, store, ban_policy=second_policy)
+    await second.start()
+    assert second_policy.is_banned("203.0.113.50", NOW)
+    assert second_policy.offences("203.0.113.50") == 1
+
+
+async def test_dry_run_and_never_ban_publish_no_block(tmp_path: Path) -> None:
+    log = tmp_path / "auth.log"
+    log.write_text(attack("203.0.113.51") + attack("10.1.2.3"), "utf-8")
+    store = SecurityStore(Database(":memory:"))
+    policy = BanPolicy(BanSettings(dry_run=True), NeverBanList(["10.0.0.0/8"]))
+    agent = agent_for(log, store, ban_policy=policy)
+    events = await agent.handle(tick())
+    await agent.stop()
+    assert [type(e).__name__ for e in events] == ["SecurityThreatDetected"] * 2
+    actions = sorted((d.value, d.action.value) for d in store.decisions())
+    assert actions == [("10.1.2.3", "refused"), ("203.0.113.51", "would_ban")]
+
+
+async def test_other_ticks_and_no_sources_do_nothing(tmp_path: Path) -> None:
+    context = AgentContext(bus=InMemoryEventBus(), clock=SimClock(NOW))
+    agent = SecurityAgent(context)
+    assert await agent.handle(tick()) == []
+    assert await agent.handle(Tick(ts=NOW, source="scheduler", kind="health")) == []
+    assert agent.seen["Tick:security"] == 1

@@ -1,0 +1,67 @@
+"""The request classifier's promotion gate: does a challenger replace the champion?
+
+A pure decision over held-out figures (see :mod:`selfheal_ml.security.request_evaluation`)
+measured on the *same* test side. The challenger is promoted only if it holds against benign
+text that looks like code (its FPR on the held-out part of libinjection's
+``false_positives.txt``, at its own default threshold, is at most ``fp_bound``) and, when a
+champion exists, its pooled TPR at 1 % FPR is not worse than the champion's by more than
+``margin``.
+
+>>> challenger = {"all_tpr_at_fpr_1pct": 0.99, "libinjection_fp_benign_fpr_default": 0.01}
+>>> request_promotion_decision(challenger, None).promote
+True
+>>> worse = {"all_tpr_at_fpr_1pct": 0.95, "libinjection_fp_benign_fpr_default": 0.0}
+>>> request_promotion_decision(worse, challenger).promote
+False
+>>> noisy = {"all_tpr_at_fpr_1pct": 1.0, "libinjection_fp_benign_fpr_default": 0.2}
+>>> request_promotion_decision(noisy, None).reason
+'false-positive-list FPR 0.2000 above the bound 0.0500'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from selfheal_ml.errors import ValidationError
+
+HEADLINE = "all_tpr_at_fpr_1pct"
+FALSE_POSITIVE_LIST = "libinjection_fp_benign_fpr_default"
+DEFAULT_FP_BOUND = 0.05
+DEFAULT_MARGIN = 0.0
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """Whether to promote, and why (for logs, version tags and the model card)."""
+
+    promote: bool
+    reason: str
+
+
+def request_promotion_decision(
+    challenger: Mapping[str, float],
+    champion: Mapping[str, float] | None,
+    fp_bound: float = DEFAULT_FP_BOUND,
+    margin: float = DEFAULT_MARGIN,
+) -> GateDecision:
+    """Promote ``challenger`` over ``champion`` (``None``: there is none yet)?"""
+    if not 0.0 <= fp_bound <= 1.0:
+        raise ValidationError("fp_bound", f"expected 0 <= fp_bound <= 1, got {fp_bound!r}")
+    if margin < 0.0:
+        raise ValidationError("margin", f"expected >= 0, got {margin!r}")
+    if HEADLINE not in challenger or FALSE_POSITIVE_LIST not in challenger:
+        return GateDecision(False, "challenger has no held-out TPR or false-positive-list FPR")
+    fp_rate = challenger[FALSE_POSITIVE_LIST]
+    if fp_rate > fp_bound:
+        return GateDecision(
+            False, f"false-positive-list FPR {fp_rate:.4f} above the bound {fp_bound:.4f}"
+        )
+    if champion is None or HEADLINE not in champion:
+        return GateDecision(True, "no scorable champion yet")
+    change = challenger[HEADLINE] - champion[HEADLINE]
+    if change < -margin:
+        return GateDecision(
+            False, f"held-out TPR@1%FPR fell by {-change:.4f} (margin {margin:.4f})"
+        )
+    return GateDecision(True, f"held-out TPR@1%FPR change {change:+.4f} within the margin")

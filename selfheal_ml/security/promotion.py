@@ -3,19 +3,25 @@
 A pure decision over held-out figures (see :mod:`selfheal_ml.security.request_evaluation`)
 measured on the *same* test side. The challenger is promoted only if it holds against benign
 text that looks like code (its FPR on the held-out part of libinjection's
-``false_positives.txt``, at its own default threshold, is at most ``fp_bound``) and, when a
-champion exists, its pooled TPR at 1 % FPR is not worse than the champion's by more than
-``margin``.
+``false_positives.txt``, at its own default threshold, is at most ``fp_bound``), it is not
+worse than the signature baseline that would otherwise answer (pooled held-out TPR at 1 % FPR), and,
+when a champion exists, its pooled TPR at 1 % FPR is not worse than the champion's by more
+than ``margin``.
+
+The default bound, 10 %, is what a replacement for signatures can be asked for on this list:
+every line of it was once flagged by libinjection, the signature baseline flags about 15 %
+of it, and the held-out part has about 80 lines, so one line is 1.2 points.
 
 >>> challenger = {"all_tpr_at_fpr_1pct": 0.99, "libinjection_fp_benign_fpr_default": 0.01}
->>> request_promotion_decision(challenger, None).promote
+>>> signatures = {"all_tpr_at_fpr_1pct": 0.80}
+>>> request_promotion_decision(challenger, None, signatures).promote
 True
 >>> worse = {"all_tpr_at_fpr_1pct": 0.95, "libinjection_fp_benign_fpr_default": 0.0}
->>> request_promotion_decision(worse, challenger).promote
+>>> request_promotion_decision(worse, challenger, signatures).promote
 False
 >>> noisy = {"all_tpr_at_fpr_1pct": 1.0, "libinjection_fp_benign_fpr_default": 0.2}
->>> request_promotion_decision(noisy, None).reason
-'false-positive-list FPR 0.2000 above the bound 0.0500'
+>>> request_promotion_decision(noisy, None, signatures).reason
+'false-positive-list FPR 0.2000 above the bound 0.1000'
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from selfheal_ml.errors import ValidationError
 
 HEADLINE = "all_tpr_at_fpr_1pct"
 FALSE_POSITIVE_LIST = "libinjection_fp_benign_fpr_default"
-DEFAULT_FP_BOUND = 0.05
+DEFAULT_FP_BOUND = 0.10
 DEFAULT_MARGIN = 0.0
 
 
@@ -42,10 +48,14 @@ class GateDecision:
 def request_promotion_decision(
     challenger: Mapping[str, float],
     champion: Mapping[str, float] | None,
+    signatures: Mapping[str, float],
     fp_bound: float = DEFAULT_FP_BOUND,
     margin: float = DEFAULT_MARGIN,
 ) -> GateDecision:
-    """Promote ``challenger`` over ``champion`` (``None``: there is none yet)?"""
+    """Promote ``challenger`` over ``champion`` (``None``: there is none yet)?
+
+    ``signatures`` are the signature baseline's figures on the same held-out side.
+    """
     if not 0.0 <= fp_bound <= 1.0:
         raise ValidationError("fp_bound", f"expected 0 <= fp_bound <= 1, got {fp_bound!r}")
     if margin < 0.0:
@@ -56,6 +66,12 @@ def request_promotion_decision(
     if fp_rate > fp_bound:
         return GateDecision(
             False, f"false-positive-list FPR {fp_rate:.4f} above the bound {fp_bound:.4f}"
+        )
+    if challenger[HEADLINE] < signatures.get(HEADLINE, 0.0):
+        return GateDecision(
+            False,
+            f"held-out TPR@1%FPR {challenger[HEADLINE]:.4f} is below the signatures'"
+            f" {signatures.get(HEADLINE, 0.0):.4f}",
         )
     if champion is None or HEADLINE not in champion:
         return GateDecision(True, "no scorable champion yet")

@@ -70,7 +70,7 @@ SIGNATURES: tuple[Signature, ...] = (
     _rule("sqli-union-select", "sqli", CRITICAL, r"\bunion\b(?:\s|/\*.*?\*/|\(|all|distinct)*select\b"),
     _rule("sqli-tautology", "sqli", CRITICAL, r"\b(?:or|and|xor|&&|\|\|)\s*\(?\s*(['\"]?)(\w+)\1\s*(?:=|<=>|like)\s*\(?\s*\1\2\1(?!\w)"),
     _rule("sqli-numeric-comparison", "sqli", ERROR, r"\b(?:or|and)\s+-?\d+\s*(?:=|<|>|!=|<>)\s*-?\d+"),
-    _rule("sqli-quote-breakout", "sqli", CRITICAL, rf"['\"`]\s*\)*\s*{_SQL_AFTER_BREAKOUT}(?:\s|\(|$|\d|['\"-])"),
+    _rule("sqli-quote-breakout", "sqli", CRITICAL, rf"['\"`]\s*\)*\s*{_SQL_AFTER_BREAKOUT}(?:\s|\(|$|\d|['\"&;-])"),
     _rule("sqli-number-breakout", "sqli", CRITICAL, r"^-?\d+\s*\)*\s*(?:or|and|union|having|order by|procedure)\s+[\w('\"@-]"),
     _rule("sqli-stacked-query", "sqli", CRITICAL, rf";\s*{_SQL_VERB}\b"),
     _rule("sqli-time-delay", "sqli", CRITICAL, r"\b(?:sleep|benchmark|pg_sleep|randomblob|dbms_pipe\.receive_message)\s*\(|\bwaitfor\s+(?:delay|time)\b"),

@@ -75,7 +75,7 @@ def _pct(value: float | None) -> str:
     return f"{100.0 * value:.1f} %"
 
 
-def _row(label: str, group: str, figures: Mapping[str, float]) -> str:
+def _row(group: str, figures: Mapping[str, float]) -> str:
     cells = [
         _pct(figures.get(f"{group}_tpr_at_fpr_{budget}")) for budget in ("0", "0.1pct", "1pct")
     ]
@@ -93,10 +93,10 @@ def _tpr_table(report: RequestTrainingReport) -> list[str]:
         held = report.held_out
         counts = f"{held.get(f'{group}_attacks', 0):.0f} / {held.get(f'{group}_benign', 0):.0f}"
         lines.append(
-            f"| {label} | {_row(label, group, report.held_out)}"
-            f" | {_row(label, group, report.in_sample)}"
-            f" | {_row(label, group, report.baseline_held_out)}"
-            f" | {_row(label, group, report.baseline_in_sample)} | {counts} |"
+            f"| {label} | {_row(group, report.held_out)}"
+            f" | {_row(group, report.in_sample)}"
+            f" | {_row(group, report.baseline_held_out)}"
+            f" | {_row(group, report.baseline_in_sample)} | {counts} |"
         )
     return lines
 
@@ -108,7 +108,9 @@ def _default_table(report: RequestTrainingReport) -> list[str]:
     ]
     keys = sorted(key for key in report.held_out if key.endswith(("_tpr_default", "_fpr_default")))
     for key in keys:
-        source, rate = key.rsplit("_", 2)[0], "TPR" if "_tpr_" in key else "FPR"
+        rate = "TPR" if "_tpr_" in key else "FPR"
+        source = key.removesuffix("_tpr_default").removesuffix("_fpr_default")
+        source = source.removesuffix("_attack").removesuffix("_benign")
         lines.append(
             f"| {source} | {rate} | {_pct(report.held_out.get(key))}"
             f" | {_pct(report.in_sample.get(key))} | {_pct(report.baseline_held_out.get(key))} |"

@@ -23,6 +23,7 @@ from selfheal_ml.tracking import DEFAULT_TRACKING_URI, Tracker
 from selfheal_ml.training.request_card import request_model_card
 from selfheal_ml.training.request_data import DEFAULT_DATA_DIR, load_security_texts
 from selfheal_ml.training.request_training import (
+    DEFAULT_FP_WEIGHT,
     DEFAULT_TARGET_FPR,
     RequestTrainingReport,
     train_request_classifier,
@@ -60,6 +61,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--target-fpr", type=_fraction, default=DEFAULT_TARGET_FPR)
     parser.add_argument("--fp-bound", type=_fraction, default=DEFAULT_FP_BOUND)
     parser.add_argument("--margin", type=_fraction, default=DEFAULT_MARGIN)
+    parser.add_argument(
+        "--fp-weight",
+        type=float,
+        default=DEFAULT_FP_WEIGHT,
+        help="training weight of a false_positives.txt row (default 30)",
+    )
     parser.add_argument(
         "--sample", type=int, default=None, help="train on a random sample of N texts (tests)"
     )
@@ -101,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _progress(f"reading {args.data_dir}")
         frame = load_security_texts(args.data_dir)
+        if args.fp_weight <= 0:
+            raise ValueError(f"--fp-weight: expected > 0, got {args.fp_weight}")
         if args.sample is not None:
             frame = frame.sample(min(args.sample, len(frame)), random_state=args.seed)
         _progress(f"{len(frame)} texts; splitting by near-duplicate groups")
@@ -112,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             target_fpr=args.target_fpr,
             fp_bound=args.fp_bound,
             margin=args.margin,
+            fp_weight=args.fp_weight,
             progress=_progress,
         )
     except (ValidationError, FileNotFoundError, ValueError) as error:

@@ -5,7 +5,9 @@
 
 1. group the texts by near-duplicate skeleton and split whole groups: 20 % held out as the
    test side, the rest split again into fit (80 %) and validation (20 %) sides;
-2. fit every candidate on the fit side, score it on validation (one MLflow run each, role
+2. fit every candidate on the fit side (rows of libinjection's ``false_positives.txt`` weigh
+   ``fp_weight`` times a normal row: they are few, and benign code-like text is exactly what
+   the classifier must not flag), score it on validation (one MLflow run each, role
    ``candidate``); pick the best by validation TPR at 0.1 % FPR (then at 1 %);
 3. choose the default threshold on validation: the lowest at which at most ``target_fpr`` of
    the validation benign texts are flagged;
@@ -14,6 +16,7 @@
    signature and input example) and the figures in one run (role ``selected``); register the
    model as a new version of ``request-classifier``;
 5. score the current ``champion`` on the same test side and move the alias only if the gate
+   (which also asks the model not to be worse than the signature baseline on that side)
    (:func:`~selfheal_ml.security.promotion.request_promotion_decision`) allows.
 
 Fits run with BLAS limited to one thread (the machine is shared).
@@ -27,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
@@ -55,6 +59,7 @@ CHAMPION = "champion"
 TEST_FRACTION = 0.2
 VALIDATION_FRACTION = 0.2
 DEFAULT_TARGET_FPR = 0.001
+DEFAULT_FP_WEIGHT = 30.0
 log = logging.getLogger("selfheal_ml.training.request")
 
 
@@ -111,12 +116,20 @@ def _prefixed(prefix: str, figures: Mapping[str, float]) -> dict[str, float]:
 
 
 def _fit_candidate(
-    tracker: Tracker, name: str, seed: int, split: RequestSplit, params: Mapping[str, Any]
+    tracker: Tracker,
+    name: str,
+    seed: int,
+    split: RequestSplit,
+    params: Mapping[str, Any],
 ) -> tuple[Any, dict[str, float], float]:
     model = build_candidate(name, seed)
+    fp_rows = split.fit["source"].to_numpy() == "libinjection_fp"
+    weights = np.where(fp_rows, float(params["fp_weight"]), 1.0)
     started = time.perf_counter()
     with threadpool_limits(limits=1):
-        model.fit(split.fit["text"].tolist(), split.fit["label"].to_numpy())
+        model.fit(
+            split.fit["text"].tolist(), split.fit["label"].to_numpy(), model__sample_weight=weights
+        )
     fit_s = time.perf_counter() - started
     validation = _figures(model, split.validation, 0.5)
     with tracker.run(EXPERIMENT, name, tags={"role": "candidate"}):
@@ -162,11 +175,14 @@ def _log_selected(
 
 
 def _gate(
-    tracker: Tracker, version: str, held_out: dict[str, float], test: pd.DataFrame,
+    tracker: Tracker, version: str, figures: Mapping[str, dict[str, float]], test: pd.DataFrame,
     fp_bound: float, margin: float, threshold: float,
 ) -> tuple[GateDecision, str | None, dict[str, float] | None]:  # fmt: skip
     current, current_figures = champion_figures(tracker, test)
-    decision = request_promotion_decision(held_out, current_figures, fp_bound, margin)
+    held_out = figures["test_"]
+    decision = request_promotion_decision(
+        held_out, current_figures, figures["baseline_test_"], fp_bound, margin
+    )
     if decision.promote:
         tracker.set_alias(MODEL_NAME, CHAMPION, version)
     tags = {
@@ -188,6 +204,7 @@ def train_request_classifier(
     target_fpr: float = DEFAULT_TARGET_FPR,
     fp_bound: float = DEFAULT_FP_BOUND,
     margin: float = DEFAULT_MARGIN,
+    fp_weight: float = DEFAULT_FP_WEIGHT,
     progress: Callable[[str], None] | None = None,
 ) -> RequestTrainingReport:
     """The whole orchestration (see the module docstring)."""
@@ -195,7 +212,12 @@ def train_request_classifier(
     counts = {"fit": len(split.fit), "validation": len(split.validation), "test": len(split.test)}
     if min(counts.values()) == 0 or split.fit["label"].nunique() < 2:
         raise ValueError(f"too few texts to split into fit/validation/test sides: {counts}")
-    params = {"seed": seed, "target_fpr": target_fpr, **{f"rows_{k}": v for k, v in counts.items()}}
+    params = {
+        "seed": seed,
+        "target_fpr": target_fpr,
+        "fp_weight": fp_weight,
+        **{f"rows_{k}": v for k, v in counts.items()},
+    }
     fitted: dict[str, tuple[Any, dict[str, float], float]] = {}
     for name in candidates:
         if progress is not None:
@@ -220,7 +242,7 @@ def train_request_classifier(
     run_id, uri = _log_selected(tracker, best, model, params, figures)
     version = tracker.register_model(uri, MODEL_NAME, tags={"run_id": run_id})
     decision, champion, champion_held_out = _gate(
-        tracker, version, figures["test_"], split.test, fp_bound, margin, threshold
+        tracker, version, figures, split.test, fp_bound, margin, threshold
     )
     return RequestTrainingReport(
         best=best,

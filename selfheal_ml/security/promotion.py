@@ -4,22 +4,22 @@ A pure decision over held-out figures (see :mod:`selfheal_ml.security.request_ev
 measured on the *same* test side. The challenger is promoted only if it holds against benign
 text that looks like code (its FPR on the held-out part of libinjection's
 ``false_positives.txt``, at its own default threshold, is at most ``fp_bound``), it is not
-worse than the signature baseline that would otherwise answer (pooled held-out TPR at 1 % FPR), and,
-when a champion exists, its pooled TPR at 1 % FPR is not worse than the champion's by more
-than ``margin``.
+worse than the signature baseline that would otherwise answer (held-out TPR at 1 % FPR on
+injection attacks against every benign text), and, when a champion exists, that TPR is not
+worse than the champion's by more than ``margin``.
 
 The default bound, 10 %, is what a replacement for signatures can be asked for on this list:
 every line of it was once flagged by libinjection, the signature baseline flags about 15 %
 of it, and the held-out part has about 80 lines, so one line is 1.2 points.
 
->>> challenger = {"all_tpr_at_fpr_1pct": 0.99, "libinjection_fp_benign_fpr_default": 0.01}
->>> signatures = {"all_tpr_at_fpr_1pct": 0.80}
+>>> challenger = {"injection_tpr_at_fpr_1pct": 0.99, "libinjection_fp_benign_fpr_default": 0.01}
+>>> signatures = {"injection_tpr_at_fpr_1pct": 0.80}
 >>> request_promotion_decision(challenger, None, signatures).promote
 True
->>> worse = {"all_tpr_at_fpr_1pct": 0.95, "libinjection_fp_benign_fpr_default": 0.0}
+>>> worse = {"injection_tpr_at_fpr_1pct": 0.95, "libinjection_fp_benign_fpr_default": 0.0}
 >>> request_promotion_decision(worse, challenger, signatures).promote
 False
->>> noisy = {"all_tpr_at_fpr_1pct": 1.0, "libinjection_fp_benign_fpr_default": 0.2}
+>>> noisy = {"injection_tpr_at_fpr_1pct": 1.0, "libinjection_fp_benign_fpr_default": 0.2}
 >>> request_promotion_decision(noisy, None, signatures).reason
 'false-positive-list FPR 0.2000 above the bound 0.1000'
 """
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from selfheal_ml.errors import ValidationError
 
-HEADLINE = "all_tpr_at_fpr_1pct"
+HEADLINE = "injection_tpr_at_fpr_1pct"
 FALSE_POSITIVE_LIST = "libinjection_fp_benign_fpr_default"
 DEFAULT_FP_BOUND = 0.10
 DEFAULT_MARGIN = 0.0

@@ -6,7 +6,9 @@ Three kinds of figure, all from scores (P(attack)) and labels:
   benign texts, the TPR read on its attacks. Groups: ``params`` (HttpParams single values,
   attacks vs its benign values), ``csic`` (anomalous vs normal whole requests),
   ``sqli_kaggle`` (its own two classes), ``libinjection`` (its lists against every benign
-  text of the side, as it has no benign texts of its own) and ``all`` (pooled).
+  text of the side, as it has no benign texts of its own), ``injection`` (every injection
+  attack: all attacks but CSIC's anomalous requests, against every benign text) and ``all``
+  (pooled).
 - **At the model's default threshold**: the TPR of every attack source and the FPR of every
   benign source, ``libinjection_fp`` (benign text that looks like code) among them.
 - Counts, so a reader can tell how many texts a rate stands on.
@@ -36,6 +38,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None]] = {
     "csic": (("csic_anomalous",), ("csic_normal",)),
     "sqli_kaggle": (("sqli_kaggle",), ("sqli_kaggle",)),
     "libinjection": (("libinjection",), None),
+    "injection": (("httpparams", "libinjection", "sqli_kaggle"), None),
     "all": (
         ("httpparams", "libinjection", "sqli_kaggle", "csic_anomalous"),
         None,

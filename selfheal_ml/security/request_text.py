@@ -11,6 +11,8 @@ query) and body, the way CSIC 2010 rows and access-log lines give them.
 "1' or 1=1--"
 >>> normalise_text("&lt;SCRIPT&gt;alert(1)&lt;/script&gt;")
 '<script>alert(1)</script>'
+>>> normalise_text("&#60&#115cript>")
+'<script>'
 >>> request_text("GET", "/shop/item.jsp?id=2", None)
 'get /shop/item.jsp?id=2'
 >>> request_text("post", "/login", "user=ana&pwd=x")
@@ -25,7 +27,8 @@ from urllib.parse import unquote_plus
 
 _WHITESPACE = re.compile(r"\s+")
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
-_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# numeric references need no ';' (browsers decode "&#60&#115"), named ones do here
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31};)")
 MAX_DECODE_ROUNDS = 2
 
 

@@ -23,6 +23,7 @@ from selfheal_ml.tracking import DEFAULT_TRACKING_URI, Tracker
 from selfheal_ml.training.request_card import request_model_card
 from selfheal_ml.training.request_data import DEFAULT_DATA_DIR, load_security_texts
 from selfheal_ml.training.request_training import (
+    DEFAULT_FP_LIST_TARGET,
     DEFAULT_FP_WEIGHT,
     DEFAULT_TARGET_FPR,
     RequestTrainingReport,
@@ -68,6 +69,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="training weight of a false_positives.txt row (default 30)",
     )
     parser.add_argument(
+        "--csic-anomalous",
+        choices=("learn", "evaluate"),
+        default="evaluate",
+        help="only evaluate on CSIC's anomalous requests (default), or also learn them",
+    )
+    parser.add_argument("--fp-list-target", type=_fraction, default=DEFAULT_FP_LIST_TARGET)
+    parser.add_argument(
         "--sample", type=int, default=None, help="train on a random sample of N texts (tests)"
     )
     return parser.parse_args(argv)
@@ -81,7 +89,7 @@ def summary(report: RequestTrainingReport) -> str:
     """A few lines for the terminal."""
     held, base = report.held_out, report.baseline_held_out
     lines = [f"chosen {report.best}; default threshold {report.threshold:.6f}"]
-    for group in ("params", "sqli_kaggle", "libinjection", "csic", "all"):
+    for group in ("params", "sqli_kaggle", "libinjection", "injection", "csic", "all"):
         model = "/".join(f"{held.get(f'{group}_tpr_at_fpr_{b}', float('nan')):.3f}"
                          for b in ("0", "0.1pct", "1pct"))  # fmt: skip
         signatures = "/".join(f"{base.get(f'{group}_tpr_at_fpr_{b}', float('nan')):.3f}"
@@ -122,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             fp_bound=args.fp_bound,
             margin=args.margin,
             fp_weight=args.fp_weight,
+            learn_csic_anomalous=args.csic_anomalous == "learn",
+            fp_list_target=args.fp_list_target,
             progress=_progress,
         )
     except (ValidationError, FileNotFoundError, ValueError) as error:

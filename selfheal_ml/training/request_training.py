@@ -4,13 +4,17 @@
 ``pipelines/train_request_classifier.py``:
 
 1. group the texts by near-duplicate skeleton and split whole groups: 20 % held out as the
-   test side, the rest split again into fit (80 %) and validation (20 %) sides;
+   test side, the rest split again into fit (80 %) and validation (20 %) sides; unless
+   ``learn_csic_anomalous``, CSIC's anomalous requests leave the fit and validation sides and
+   are only scored on the test side (see ``models/request-classifier.md`` for why);
 2. fit every candidate on the fit side (rows of libinjection's ``false_positives.txt`` weigh
    ``fp_weight`` times a normal row: they are few, and benign code-like text is exactly what
    the classifier must not flag), score it on validation (one MLflow run each, role
-   ``candidate``); pick the best by validation TPR at 0.1 % FPR (then at 1 %);
+   ``candidate``); pick the best by validation TPR at 0.1 % FPR (then at 1 %) on the
+   injection attacks against every benign text;
 3. choose the default threshold on validation: the lowest at which at most ``target_fpr`` of
-   the validation benign texts are flagged;
+   the validation benign texts and at most ``fp_list_target`` of the validation part of the
+   false-positive list are flagged;
 4. score the chosen model (wrapped with its threshold) and the signature baseline once on the
    fit side (in-sample) and on the test side (held out); log both, the model (skops, with
    signature and input example) and the figures in one run (role ``selected``); register the
@@ -60,6 +64,7 @@ TEST_FRACTION = 0.2
 VALIDATION_FRACTION = 0.2
 DEFAULT_TARGET_FPR = 0.001
 DEFAULT_FP_WEIGHT = 30.0
+DEFAULT_FP_LIST_TARGET = 0.05
 log = logging.getLogger("selfheal_ml.training.request")
 
 
@@ -106,6 +111,15 @@ def split_texts(frame: pd.DataFrame, seed: int) -> RequestSplit:
     )
 
 
+def _without_csic_anomalous(split: RequestSplit) -> RequestSplit:
+    """Fit and validation sides without CSIC's anomalous requests (held-out side unchanged)."""
+
+    def keep(side: pd.DataFrame) -> pd.DataFrame:
+        return side[side["source"] != "csic_anomalous"].reset_index(drop=True)
+
+    return RequestSplit(keep(split.fit), keep(split.validation), split.test)
+
+
 def _figures(model: Any, side: pd.DataFrame, threshold: float) -> dict[str, float]:
     scores = attack_probabilities(model, side["text"].tolist())
     return evaluate_scores(scores, side, threshold)
@@ -139,7 +153,23 @@ def _fit_candidate(
 
 
 def _selection_key(figures: Mapping[str, float]) -> tuple[float, float]:
-    return figures.get("all_tpr_at_fpr_0.1pct", 0.0), figures.get("all_tpr_at_fpr_1pct", 0.0)
+    return (
+        figures.get("injection_tpr_at_fpr_0.1pct", 0.0),
+        figures.get("injection_tpr_at_fpr_1pct", 0.0),
+    )
+
+
+def default_threshold(
+    scores: np.ndarray, side: pd.DataFrame, target_fpr: float, fp_list_target: float
+) -> float:
+    """The lowest threshold at which, on ``side`` (validation), at most ``target_fpr`` of the
+    benign texts and at most ``fp_list_target`` of the false-positive list are flagged."""
+    benign = side["label"].to_numpy() == 0
+    threshold = threshold_at_fpr(scores[benign], target_fpr)
+    fp_rows = side["source"].to_numpy() == "libinjection_fp"
+    if fp_rows.any():
+        threshold = max(threshold, threshold_at_fpr(scores[fp_rows], fp_list_target))
+    return threshold
 
 
 def champion_figures(tracker: Tracker, test: pd.DataFrame) -> tuple[str | None, Any]:
@@ -205,10 +235,14 @@ def train_request_classifier(
     fp_bound: float = DEFAULT_FP_BOUND,
     margin: float = DEFAULT_MARGIN,
     fp_weight: float = DEFAULT_FP_WEIGHT,
+    learn_csic_anomalous: bool = False,
+    fp_list_target: float = DEFAULT_FP_LIST_TARGET,
     progress: Callable[[str], None] | None = None,
 ) -> RequestTrainingReport:
     """The whole orchestration (see the module docstring)."""
     split = split_texts(frame, seed)
+    if not learn_csic_anomalous:
+        split = _without_csic_anomalous(split)
     counts = {"fit": len(split.fit), "validation": len(split.validation), "test": len(split.test)}
     if min(counts.values()) == 0 or split.fit["label"].nunique() < 2:
         raise ValueError(f"too few texts to split into fit/validation/test sides: {counts}")
@@ -225,9 +259,8 @@ def train_request_classifier(
         fitted[name] = _fit_candidate(tracker, name, seed, split, params)
     best = max(fitted, key=lambda name: _selection_key(fitted[name][1]))
     pipeline = fitted[best][0]
-    benign = split.validation["label"].to_numpy() == 0
     validation_scores = attack_probabilities(pipeline, split.validation["text"].tolist())
-    threshold = threshold_at_fpr(validation_scores[benign], target_fpr)
+    threshold = default_threshold(validation_scores, split.validation, target_fpr, fp_list_target)
     model = with_threshold(pipeline, threshold)
     if progress is not None:
         progress(f"evaluating {best} and the signature baseline")

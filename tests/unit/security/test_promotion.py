@@ -7,11 +7,11 @@ import pytest
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.security.promotion import request_promotion_decision
 
-SIGNATURES = {"all_tpr_at_fpr_1pct": 0.8}
+SIGNATURES = {"injection_tpr_at_fpr_1pct": 0.8}
 
 
 def figures(tpr: float, fp_rate: float) -> dict[str, float]:
-    return {"all_tpr_at_fpr_1pct": tpr, "libinjection_fp_benign_fpr_default": fp_rate}
+    return {"injection_tpr_at_fpr_1pct": tpr, "libinjection_fp_benign_fpr_default": fp_rate}
 
 
 def test_first_model_is_promoted_when_it_holds_against_false_positives() -> None:

@@ -25,7 +25,6 @@ import html
 import re
 from urllib.parse import unquote_plus
 
-_WHITESPACE = re.compile(r"\s+")
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 # numeric references need no ';' (browsers decode "&#60&#115"), named ones do here
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31};)")
@@ -47,7 +46,7 @@ def normalise_text(text: str) -> str:
     decoded = _percent_decode(text) if ("%" in text or "+" in text) else text
     if "&" in decoded and _ENTITY.search(decoded):
         decoded = html.unescape(decoded)
-    return _WHITESPACE.sub(" ", decoded.lower()).strip()
+    return " ".join(decoded.lower().split())
 
 
 def _part(value: object) -> str:

@@ -84,7 +84,7 @@ def _row(group: str, figures: Mapping[str, float]) -> str:
     cells = [
         _pct(figures.get(f"{group}_tpr_at_fpr_{budget}")) for budget in ("0", "0.1pct", "1pct")
     ]
-    return " | ".join(cells)
+    return " / ".join(cells)
 
 
 def _tpr_table(report: RequestTrainingReport) -> list[str]:
@@ -155,8 +155,9 @@ def request_model_card(report: RequestTrainingReport, command: str) -> str:
         *_tpr_table(report),
         "",
         f"At the default threshold {report.threshold:.6f} (validation FPR <="
-        f" {100 * report.target_fpr:g} % on all benign texts and <= 5 % on the false-positive"
-        " list; signatures at their inbound threshold):",
+        f" {100 * report.target_fpr:g} % on all benign texts and <="
+        f" {100 * report.fp_list_target:g} % on the false-positive list; signatures at their"
+        " inbound threshold):",
         "",
         *_default_table(report),
         "",

@@ -64,7 +64,7 @@ TEST_FRACTION = 0.2
 VALIDATION_FRACTION = 0.2
 DEFAULT_TARGET_FPR = 0.001
 DEFAULT_FP_WEIGHT = 30.0
-DEFAULT_FP_LIST_TARGET = 0.05
+DEFAULT_FP_LIST_TARGET = 0.0
 log = logging.getLogger("selfheal_ml.training.request")
 
 
@@ -84,6 +84,7 @@ class RequestTrainingReport:
     best: str
     threshold: float
     target_fpr: float
+    fp_list_target: float
     candidates: dict[str, dict[str, float]]
     in_sample: dict[str, float]
     held_out: dict[str, float]
@@ -281,6 +282,7 @@ def train_request_classifier(
         best=best,
         threshold=threshold,
         target_fpr=target_fpr,
+        fp_list_target=fp_list_target,
         candidates={name: values[1] for name, values in fitted.items()},
         in_sample=figures["train_"],
         held_out=figures["test_"],

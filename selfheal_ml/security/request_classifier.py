@@ -32,6 +32,7 @@ from sklearn.svm import LinearSVC
 
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.security.ngram_features import HashedCharNgrams
+from selfheal_ml.security.request_text import parameter_values
 from selfheal_ml.security.signatures import SignatureBaseline
 
 TRUSTED_TYPES: tuple[str, ...] = ("selfheal_ml.security.ngram_features.HashedCharNgrams",)
@@ -88,6 +89,21 @@ def with_threshold(model: Any, threshold: float) -> FixedThresholdClassifier:
     return wrapped.fit(np.zeros(len(classes)), classes)  # a frozen estimator is not refitted
 
 
+def parameter_probabilities(model: Any, texts: Sequence[str]) -> np.ndarray:
+    """Per text, the highest P(attack) of the whole text and of each of its parameter values
+    (:func:`~selfheal_ml.security.request_text.parameter_values`), scored in one batch."""
+    pieces: list[str] = list(texts)
+    owners: list[int] = list(range(len(texts)))
+    for index, text in enumerate(texts):
+        values = parameter_values(text)
+        pieces.extend(values)
+        owners.extend([index] * len(values))
+    scores = attack_probabilities(model, pieces)
+    best = np.zeros(len(texts), dtype=np.float64)
+    np.maximum.at(best, np.asarray(owners, dtype=np.int64), scores)
+    return best
+
+
 def attack_probabilities(model: Any, texts: Any) -> np.ndarray:
     """P(attack) from anything with ``predict_proba`` and ``classes_`` containing 1."""
     probabilities = np.asarray(model.predict_proba(texts), dtype=np.float64)
@@ -123,3 +139,9 @@ class RequestScorer:
     def is_attack(self, texts: Sequence[str]) -> np.ndarray:
         """Boolean per text: score at or above the default threshold."""
         return self.score(texts) >= self.threshold
+
+    def score_by_parameter(self, texts: Sequence[str]) -> np.ndarray:
+        """Per whole request, the highest score of the request and of each parameter value."""
+        if len(texts) == 0:
+            return np.zeros(0, dtype=np.float64)
+        return parameter_probabilities(self.model, list(texts))

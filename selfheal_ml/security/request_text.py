@@ -13,6 +13,8 @@ query) and body, the way CSIC 2010 rows and access-log lines give them.
 '<script>alert(1)</script>'
 >>> normalise_text("&#60&#115cript>")
 '<script>'
+>>> parameter_values("post /login?next=%2Fhome user=ana&pwd=x'+or+1=1--")
+['/login', '%2Fhome', 'ana', "x'+or+1=1--"]
 >>> request_text("GET", "/shop/item.jsp?id=2", None)
 'get /shop/item.jsp?id=2'
 >>> request_text("post", "/login", "user=ana&pwd=x")
@@ -29,6 +31,7 @@ _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 # numeric references need no ';' (browsers decode "&#60&#115"), named ones do here
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31};)")
 MAX_DECODE_ROUNDS = 2
+_METHODS = frozenset({"get", "post", "put", "delete", "patch", "head", "options"})
 
 
 def _percent_decode(text: str) -> str:
@@ -60,3 +63,28 @@ def request_text(method: object, uri: object, body: object) -> str:
     """The raw text of one request: ``method uri body``, empty parts left out, method lower."""
     parts = (_part(method).lower(), _part(uri), _part(body))
     return " ".join(part for part in parts if part)
+
+
+def parameter_values(text: str) -> list[str]:
+    """The path and every parameter value of a request text (raw, not decoded).
+
+    A whole request dilutes one injected value among normal ones; scoring each value on its
+    own (the classifier learnt single values) finds it. Parts are split on spaces; the first
+    part that starts with ``/`` is the path (its query after ``?``); parameters are split on
+    ``&`` and a value is what follows the first ``=``.
+    """
+    values: list[str] = []
+    for part in text.split(" "):
+        if not part or part.lower() in _METHODS:
+            continue
+        if part.startswith("/") and not values:
+            path, _, part = part.partition("?")
+            values.append(path)
+            if not part:
+                continue
+        for field in part.split("&"):
+            if "=" in field:
+                values.append(field.split("=", 1)[1])
+            elif field:
+                values.append(field)
+    return values

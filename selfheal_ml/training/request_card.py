@@ -106,6 +106,22 @@ def _tpr_table(report: RequestTrainingReport) -> list[str]:
     return lines
 
 
+def _by_parameter(report: RequestTrainingReport) -> list[str]:
+    held, base = report.held_out, report.baseline_held_out
+    if "by_parameter_csic_tpr_at_fpr_0" not in held:
+        return []
+    model = _row("by_parameter_csic", held)
+    signatures = _row("by_parameter_csic", base)
+    return [
+        "CSIC whole requests scored value by value (the highest score of the request and of"
+        " each parameter value, `RequestScorer.score_by_parameter`), held-out TPR at"
+        f" 0 % / 0.1 % / 1 % FPR: model {model}; signatures {signatures}; at the default"
+        f" threshold: TPR {_pct(held.get('by_parameter_csic_anomalous_attack_tpr_default'))},"
+        f" FPR {_pct(held.get('by_parameter_csic_normal_benign_fpr_default'))} (model).",
+        "",
+    ]
+
+
 def _default_table(report: RequestTrainingReport) -> list[str]:
     lines = [
         "| source | rate | model held-out | model in-sample | signatures held-out |",
@@ -154,6 +170,7 @@ def request_model_card(report: RequestTrainingReport, command: str) -> str:
         "",
         *_tpr_table(report),
         "",
+        *_by_parameter(report),
         f"At the default threshold {report.threshold:.6f} (validation FPR <="
         f" {100 * report.target_fpr:g} % on all benign texts and <="
         f" {100 * report.fp_list_target:g} % on the false-positive list; signatures at their"

@@ -95,6 +95,10 @@ def summary(report: RequestTrainingReport) -> str:
         signatures = "/".join(f"{base.get(f'{group}_tpr_at_fpr_{b}', float('nan')):.3f}"
                               for b in ("0", "0.1pct", "1pct"))  # fmt: skip
         lines.append(f"held-out {group:12s} TPR@0/0.1/1% FPR model {model} signatures {signatures}")
+    if "by_parameter_csic_tpr_at_fpr_0" in held:
+        by_value = "/".join(f"{held[f'by_parameter_csic_tpr_at_fpr_{b}']:.3f}"
+                            for b in ("0", "0.1pct", "1pct"))  # fmt: skip
+        lines.append(f"held-out csic by parameter TPR@0/0.1/1% FPR model {by_value}")
     lines.append(
         "held-out false_positives.txt FPR at the default threshold:"
         f" {held.get('libinjection_fp_benign_fpr_default', float('nan')):.3f}"

@@ -51,6 +51,7 @@ from selfheal_ml.security.request_classifier import (
     TRUSTED_TYPES,
     attack_probabilities,
     build_candidate,
+    parameter_probabilities,
     with_threshold,
 )
 from selfheal_ml.security.request_evaluation import evaluate_scores
@@ -123,7 +124,14 @@ def _without_csic_anomalous(split: RequestSplit) -> RequestSplit:
 
 def _figures(model: Any, side: pd.DataFrame, threshold: float) -> dict[str, float]:
     scores = attack_probabilities(model, side["text"].tolist())
-    return evaluate_scores(scores, side, threshold)
+    figures = evaluate_scores(scores, side, threshold)
+    csic = side[side["source"].isin(["csic_normal", "csic_anomalous"])]
+    if csic["label"].nunique() == 2:  # whole requests scored value by value too
+        by_value = parameter_probabilities(model, csic["text"].tolist())
+        for key, value in evaluate_scores(by_value, csic, threshold).items():
+            if key.startswith(("csic_", "all_")):
+                figures[f"by_parameter_{key}"] = value
+    return figures
 
 
 def _prefixed(prefix: str, figures: Mapping[str, float]) -> dict[str, float]:

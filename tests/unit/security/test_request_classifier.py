@@ -55,3 +55,17 @@ def test_signature_scorer_flags_at_the_inbound_threshold() -> None:
 def test_unknown_candidate_is_refused() -> None:
     with pytest.raises(ValidationError, match="candidate"):
         build_candidate("random_forest", seed=0)
+
+
+def test_scoring_by_parameter_finds_one_injected_value_in_a_long_request() -> None:
+    texts = ATTACKS + BENIGN
+    labels = np.array([1] * len(ATTACKS) + [0] * len(BENIGN))
+    pipeline = build_candidate("logreg_char1to4_c10", seed=0).fit(texts, labels)
+    scorer = RequestScorer.from_thresholded(with_threshold(pipeline, 0.5), "test", "1")
+    normal = "post /tienda1/publico/registro.jsp " + "&".join(f"f{i}=madrid" for i in range(12))
+    injected = normal + "&id=1%27+or+%271%27%3D%271"
+    whole = scorer.score([normal, injected])
+    by_value = scorer.score_by_parameter([normal, injected])
+    assert by_value[1] > by_value[0]
+    assert by_value[1] - whole[1] > 0.0  # the value alone scores higher than the request
+    assert np.all(by_value >= whole)

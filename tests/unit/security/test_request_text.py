@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from selfheal_ml.security.request_text import normalise_text, request_text
+from selfheal_ml.security.request_text import normalise_text, parameter_values, request_text
 
 
 @pytest.mark.parametrize(
@@ -30,3 +30,9 @@ def test_request_text_joins_the_parts_and_skips_missing_ones() -> None:
     assert request_text("POST", "/login", "user=ana") == "post /login user=ana"
     assert request_text("GET", "/a?b=1", float("nan")) == "get /a?b=1"
     assert request_text(None, "/a", None) == "/a"
+
+
+def test_parameter_values_take_path_query_and_body_values() -> None:
+    text = request_text("POST", "/a/b.jsp?x=1&y=%27", "user=ana&flag&pwd=a=b")
+    assert parameter_values(text) == ["/a/b.jsp", "1", "%27", "ana", "flag", "a=b"]
+    assert parameter_values("1' or '1'='1") == ["1'", "or", "'1"]  # a bare payload: pieces

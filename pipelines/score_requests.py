@@ -5,7 +5,9 @@
 
 IN.csv has either a ``payload`` column or ``method``, ``uri``, ``body`` columns; other columns
 are kept as they are. OUT.csv holds the same rows in the same order with ``score`` (P(attack))
-and ``is_attack`` (0/1 at the product's default threshold) added. The scorer is
+and ``is_attack`` (0/1 at the product's default threshold) added. A request is scored value
+by value (the highest score of the whole request and of its path and each parameter value):
+one injected value is otherwise diluted among the normal ones. The scorer is
 ``models:/request-classifier@champion`` from the MLflow store, or the signature baseline when
 there is no champion (or with ``--signatures``); stderr says which. A missing column or file
 is one line on stderr and exit code 2.
@@ -68,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"score_requests.py: error: {args.source}: no header row", file=sys.stderr)
         return EXIT_USAGE
     scorer = _scorer(args)
-    scores = scorer.score(texts)
+    by_value = "payload" not in frame.columns
+    scores = scorer.score_by_parameter(texts) if by_value else scorer.score(texts)
     result = frame.assign(score=scores, is_attack=(scores >= scorer.threshold).astype(int))
     args.target.parent.mkdir(parents=True, exist_ok=True)
     result.to_csv(args.target, index=False)

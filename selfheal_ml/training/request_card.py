@@ -14,8 +14,8 @@ from selfheal_ml.training.request_training import RequestTrainingReport
 _PURPOSE = """## What it is
 
 A scikit-learn `Pipeline` that scores one HTTP parameter value or one whole request
-(`method uri body`) for injection (SQLi, XSS, path traversal, command injection; plus the
-other CSIC 2010 attacks): URL/percent (twice), `+` and HTML-entity decoding, lower case and
+(`method uri body`) for injection (SQLi, XSS, path traversal, command injection):
+URL/percent (twice), `+` and HTML-entity decoding, lower case and
 whitespace folding (`selfheal_ml/security/request_text.py`), hashed character n-grams (1-4
 or 1-5, by candidate) with sublinear term frequency (`selfheal_ml/security/ngram_features.py`,
 2^20 columns, computed in bulk with numpy), then a linear model. Registered as

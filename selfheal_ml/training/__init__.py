@@ -7,12 +7,21 @@ The adapter layer between the pure :mod:`selfheal_ml.repair` domain and the outs
 the promotion gate allows; :class:`RepairRecommender` serves the champion with the rule
 fallback; :func:`run_pipeline` / :func:`main` are the pipeline script and ``selfheal-ml train
 repair``.
+
+The request classifier (issue 13) trains here too: :func:`train_request_classifier` (experiment
+and model ``request-classifier``) and :func:`load_request_scorer`, which serves its
+``@champion`` or, without one, the signature baseline.
 """
 
 from selfheal_ml.training.datasets import Dataset
 from selfheal_ml.training.generate import generate_history, plan_incidents, simulate_incident
 from selfheal_ml.training.pipeline import PipelineOptions, PipelineResult, main, run_pipeline
 from selfheal_ml.training.recommender import RepairRecommender
+from selfheal_ml.training.request_scorer_loading import load_request_scorer
+from selfheal_ml.training.request_training import (
+    RequestTrainingReport,
+    train_request_classifier,
+)
 from selfheal_ml.training.train import (
     CHAMPION,
     EXPERIMENT,
@@ -31,11 +40,14 @@ __all__ = [
     "PipelineOptions",
     "PipelineResult",
     "RepairRecommender",
+    "RequestTrainingReport",
     "TrainingReport",
     "generate_history",
+    "load_request_scorer",
     "main",
     "plan_incidents",
     "run_pipeline",
     "simulate_incident",
     "train_and_register",
+    "train_request_classifier",
 ]

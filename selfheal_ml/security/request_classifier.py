@@ -1,0 +1,147 @@
+"""The request classifier: candidate pipelines and the scorer the Security agent calls.
+
+A candidate is a stock scikit-learn ``Pipeline``: :class:`HashedCharNgrams` (decoded,
+normalised text to hashed character 1-5-grams) then a linear model. The trained model is
+wrapped in ``FixedThresholdClassifier`` so the decision threshold chosen on validation
+travels inside the registered artefact (``predict`` answers 0/1 at it, ``predict_proba``
+gives the score).
+
+:class:`RequestScorer` is the small typed API: ``score(texts)`` returns attack
+probabilities, ``is_attack(texts)`` applies the model's default threshold. Texts are single
+payloads or whole requests built with :func:`~selfheal_ml.security.request_text.request_text`.
+
+>>> scorer = RequestScorer.signature_baseline()
+>>> scorer.is_attack(["1 union select password from users--", "hello world"]).tolist()
+[True, False]
+>>> scorer.source
+'signatures'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import FixedThresholdClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
+
+from selfheal_ml.errors import ValidationError
+from selfheal_ml.security.ngram_features import HashedCharNgrams
+from selfheal_ml.security.request_text import parameter_values
+from selfheal_ml.security.signatures import SignatureBaseline
+
+TRUSTED_TYPES: tuple[str, ...] = ("selfheal_ml.security.ngram_features.HashedCharNgrams",)
+
+
+def _logistic(ngram_max: int, c: float) -> Callable[[int], Pipeline]:
+    def build(seed: int) -> Pipeline:
+        return Pipeline(
+            [
+                ("ngrams", HashedCharNgrams(ngram_min=1, ngram_max=ngram_max, bits=20)),
+                ("model", LogisticRegression(C=c, solver="liblinear", random_state=seed)),
+            ]
+        )
+
+    return build
+
+
+def _linear_svm(c: float) -> Callable[[int], Pipeline]:
+    """A linear SVM with sigmoid-calibrated probabilities (3-fold Platt scaling)."""
+
+    def build(seed: int) -> Pipeline:
+        svm = LinearSVC(C=c, random_state=seed)
+        return Pipeline(
+            [
+                ("ngrams", HashedCharNgrams(ngram_min=1, ngram_max=5, bits=20)),
+                ("model", CalibratedClassifierCV(svm, method="sigmoid", cv=3)),
+            ]
+        )
+
+    return build
+
+
+CANDIDATES: dict[str, Callable[[int], Pipeline]] = {
+    "logreg_char1to4_c10": _logistic(4, 10.0),
+    "logreg_char1to5_c10": _logistic(5, 10.0),
+    "logreg_char1to5_c100": _logistic(5, 100.0),
+    "linear_svm_char1to5_c1": _linear_svm(1.0),
+}
+
+
+def build_candidate(name: str, seed: int) -> Pipeline:
+    """A fresh, unfitted candidate pipeline."""
+    if name not in CANDIDATES:
+        raise ValidationError("candidate", f"expected one of {sorted(CANDIDATES)}, got {name!r}")
+    return CANDIDATES[name](seed)
+
+
+def with_threshold(model: Any, threshold: float) -> FixedThresholdClassifier:
+    """``model`` (already fitted, left as it is) answering ``predict`` at ``threshold``."""
+    wrapped = FixedThresholdClassifier(
+        FrozenEstimator(model), threshold=threshold, response_method="predict_proba"
+    )
+    classes = np.asarray(model.classes_)
+    return wrapped.fit(np.zeros(len(classes)), classes)  # a frozen estimator is not refitted
+
+
+def parameter_probabilities(model: Any, texts: Sequence[str]) -> np.ndarray:
+    """Per text, the highest P(attack) of the whole text and of each of its parameter values
+    (:func:`~selfheal_ml.security.request_text.parameter_values`), scored in one batch."""
+    pieces: list[str] = list(texts)
+    owners: list[int] = list(range(len(texts)))
+    for index, text in enumerate(texts):
+        values = parameter_values(text)
+        pieces.extend(values)
+        owners.extend([index] * len(values))
+    scores = attack_probabilities(model, pieces)
+    best = np.zeros(len(texts), dtype=np.float64)
+    np.maximum.at(best, np.asarray(owners, dtype=np.int64), scores)
+    return best
+
+
+def attack_probabilities(model: Any, texts: Any) -> np.ndarray:
+    """P(attack) from anything with ``predict_proba`` and ``classes_`` containing 1."""
+    probabilities = np.asarray(model.predict_proba(texts), dtype=np.float64)
+    column = list(model.classes_).index(1)
+    return probabilities[:, column]
+
+
+class RequestScorer:
+    """Scores texts for injection with a model and the threshold it was chosen with."""
+
+    def __init__(self, model: Any, threshold: float, source: str, version: str | None) -> None:
+        self.model = model
+        self.threshold = threshold
+        self.source = source
+        self.version = version
+
+    @classmethod
+    def signature_baseline(cls) -> RequestScorer:
+        """The documented signatures at the CRS inbound threshold (score 0.5)."""
+        return cls(SignatureBaseline(), 0.5, "signatures", None)
+
+    @classmethod
+    def from_thresholded(cls, model: Any, source: str, version: str | None) -> RequestScorer:
+        """A scorer for a registered model (a ``FixedThresholdClassifier``)."""
+        return cls(model, float(model.threshold), source, version)
+
+    def score(self, texts: Sequence[str]) -> np.ndarray:
+        """P(attack) per text, in ``[0, 1]``."""
+        if len(texts) == 0:
+            return np.zeros(0, dtype=np.float64)
+        return attack_probabilities(self.model, list(texts))
+
+    def is_attack(self, texts: Sequence[str]) -> np.ndarray:
+        """Boolean per text: score at or above the default threshold."""
+        return self.score(texts) >= self.threshold
+
+    def score_by_parameter(self, texts: Sequence[str]) -> np.ndarray:
+        """Per whole request, the highest score of the request and of each parameter value."""
+        if len(texts) == 0:
+            return np.zeros(0, dtype=np.float64)
+        return parameter_probabilities(self.model, list(texts))

@@ -1,0 +1,44 @@
+"""Loading the request scorer the Security agent uses: the champion, else the signatures.
+
+:func:`load_request_scorer` asks the MLflow registry for ``models:/request-classifier@champion``
+(through :class:`~selfheal_ml.tracking.Tracker`). The registered model carries its default
+threshold (a ``FixedThresholdClassifier``), so the scorer's ``is_attack`` answers at the
+threshold chosen on validation. Without a tracker, without a champion, or when loading fails,
+the documented signature baseline answers instead, and a warning says so: a service that
+scores with signatures must not look like one that scores with the model.
+
+>>> scorer = load_request_scorer(None)
+>>> scorer.source, scorer.version
+('signatures', None)
+"""
+
+from __future__ import annotations
+
+import logging
+
+from selfheal_ml.security.request_classifier import RequestScorer
+from selfheal_ml.tracking import Tracker
+from selfheal_ml.training.request_training import CHAMPION, MODEL_NAME
+
+log = logging.getLogger("selfheal_ml.training.request_scorer")
+
+
+def load_request_scorer(tracker: Tracker | None, model_name: str = MODEL_NAME) -> RequestScorer:
+    """The champion's scorer, or the signature baseline (logged as a warning)."""
+    if tracker is None:
+        log.warning("request classifier: no model registry configured; using signatures")
+        return RequestScorer.signature_baseline()
+    try:
+        version = tracker.alias_version(model_name, CHAMPION)
+        if version is None:
+            log.warning(
+                "request classifier: no %s@%s registered; using signatures", model_name, CHAMPION
+            )
+            return RequestScorer.signature_baseline()
+        model = tracker.load_sklearn_model(f"models:/{model_name}@{CHAMPION}")
+    except Exception as exc:  # the service keeps scoring, with the signatures
+        log.warning("request classifier: cannot load %s@%s (%s); using signatures",
+                    model_name, CHAMPION, exc)  # fmt: skip
+        return RequestScorer.signature_baseline()
+    log.info("request classifier: serving %s version %s", model_name, version)
+    return RequestScorer.from_thresholded(model, f"{model_name}@{CHAMPION}", version)

@@ -1,0 +1,83 @@
+"""``pipelines/score_requests.py`` on small CSVs: order and columns kept, errors one line."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def load_pipeline() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "score_requests", REPO / "pipelines/score_requests.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["score_requests"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_payload_rows_keep_their_order_and_columns(tmp_path: Path) -> None:
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    payloads = ["hello", "1' or '1'='1", "ana", "<script>alert(1)</script>", "", "madrid 28001"]
+    pd.DataFrame({"row": range(6), "payload": payloads, "note": list("abcdef")}).to_csv(
+        source, index=False
+    )
+    store = f"sqlite:///{tmp_path / 'absent' / 'mlflow.db'}"  # no champion: signatures
+    assert (
+        load_pipeline().main(["--in", str(source), "--out", str(target), "--tracking-uri", store])
+        == 0
+    )
+    result = pd.read_csv(target, keep_default_na=False)
+    assert list(result.columns) == ["row", "payload", "note", "score", "is_attack"]
+    assert result["row"].tolist() == list(range(6))
+    assert result["note"].tolist() == list("abcdef")
+    assert result["is_attack"].tolist() == [0, 1, 0, 1, 0, 0]
+    assert result["score"].between(0.0, 1.0).all()
+    assert not (tmp_path / "absent").exists()  # scoring does not create a tracking store
+
+
+def test_request_columns_are_scored_as_whole_requests(tmp_path: Path) -> None:
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    frame = pd.DataFrame(
+        {
+            "method": ["GET", "POST", "GET"],
+            "uri": ["/shop/item.jsp?id=2", "/login", "/file?name=..%2F..%2F..%2Fetc%2Fpasswd"],
+            "body": ["", "user=admin'--&pwd=x", ""],
+            "ip": ["10.0.0.1", "10.0.0.2", "10.0.0.3"],
+        }
+    )
+    frame.to_csv(source, index=False)
+    assert load_pipeline().main(["--in", str(source), "--out", str(target), "--signatures"]) == 0
+    result = pd.read_csv(target)
+    assert result["ip"].tolist() == ["10.0.0.1", "10.0.0.2", "10.0.0.3"]
+    assert result["is_attack"].tolist() == [0, 1, 1]
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [({"method": ["GET"], "uri": ["/"]}, "missing 'body'"), ({"text": ["x"]}, "'payload'")],
+)
+def test_missing_columns_are_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], columns: dict[str, list[str]], message: str
+) -> None:
+    source = tmp_path / "in.csv"
+    pd.DataFrame(columns).to_csv(source, index=False)
+    code = load_pipeline().main(["--in", str(source), "--out", str(tmp_path / "out.csv")])
+    error = capsys.readouterr().err.strip()
+    assert code == 2 and message in error and "\n" not in error
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        load_pipeline().main(["--in", "x.csv"])
+    assert raised.value.code == 2
+    assert capsys.readouterr().err.count("\n") == 1

@@ -1,0 +1,116 @@
+"""Training the request classifier against a temporary MLflow store.
+
+A small synthetic corpus (attack templates with random numbers and identifiers, benign
+words) keeps this fast: runs are logged, the first model becomes champion with its
+threshold, the champion is re-scored on the next run's held-out side and an equal
+challenger takes over, and the loader serves
+the champion, or the signatures when there is none. The gate's refusals (worse held-out TPR,
+too many false positives) are tested on the pure decision in tests/unit/security.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from selfheal_ml.security.near_duplicates import skeleton
+from selfheal_ml.tracking import Tracker
+from selfheal_ml.training.request_scorer_loading import load_request_scorer
+from selfheal_ml.training.request_training import (
+    CHAMPION,
+    EXPERIMENT,
+    MODEL_NAME,
+    split_texts,
+    train_request_classifier,
+)
+
+TEMPLATES = [
+    "{n}' or '{n}'='{n}", "{n} union select {w},{w} from {w}--", "{n}) and sleep({n})#",
+    "<script>alert({n})</script>", "<img src={w} onerror=alert({n})>", "../../{w}/../etc/passwd",
+    "{n}; drop table {w}--", "<svg onload=prompt({n})>", "| cat /etc/{w}", "{w}'--",
+    "{n} and {n}={n}", "<body onload={w}({n})>", "{n}' having {n}={n}--", "; wget http://{w}",
+]  # fmt: skip
+WORDS = [
+    "ana", "luis", "madrid", "rioja", "vino", "calle", "mayor", "plaza", "norte", "jamon",
+    "queso", "azul", "verde", "libro", "mesa", "silla", "coche", "perro", "gato", "casa",
+]  # fmt: skip
+
+
+def synthetic_corpus(seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows: list[tuple[str, int, str]] = []
+    for template in TEMPLATES:
+        for _ in range(25):
+            text = template.format(
+                n=int(rng.integers(1, 9999)), w="".join(rng.choice(list("qwrtzkx"), 4))
+            )
+            rows.append((text, 1, "httpparams"))
+    for _ in range(400):
+        words = rng.choice(WORDS, size=int(rng.integers(1, 4)))
+        rows.append((" ".join(words) + f" {int(rng.integers(0, 99))}", 0, "httpparams"))
+    for index in range(40):
+        rows.append((f"WHERE IS {WORDS[index % 20].upper()} {index}", 0, "libinjection_fp"))
+    return pd.DataFrame(rows, columns=["text", "label", "source"])
+
+
+def test_split_keeps_skeletons_apart() -> None:
+    split = split_texts(synthetic_corpus(0), seed=0)
+    sides = [split.fit, split.validation, split.test]
+    keys = [
+        {skeleton(t, bool(label)) for t, label in zip(side["text"], side["label"], strict=True)}
+        for side in sides
+    ]
+    assert keys[0].isdisjoint(keys[2]) and keys[1].isdisjoint(keys[2])
+    assert keys[0].isdisjoint(keys[1])
+    assert sum(len(side) for side in sides) == len(synthetic_corpus(0))
+
+
+def test_champion_then_worse_challenger(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tracker = Tracker(f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
+    with caplog.at_level(logging.WARNING):
+        fallback = load_request_scorer(tracker)
+    assert fallback.source == "signatures" and "using signatures" in caplog.text
+
+    corpus = synthetic_corpus(1)
+    first = train_request_classifier(
+        tracker, corpus, candidates=("logreg_char1to4_c10",), fp_bound=1.0
+    )
+    assert first.decision.promote and first.version == "1"
+    assert tracker.alias_version(MODEL_NAME, CHAMPION) == "1"
+    assert first.held_out["all_tpr_at_fpr_1pct"] > 0.9
+    assert set(first.baseline_held_out) >= {"all_tpr_at_fpr_0", "all_tpr_at_fpr_1pct"}
+    assert float(tracker.version_tags(MODEL_NAME, "1")["threshold"]) == pytest.approx(
+        first.threshold
+    )
+
+    again = train_request_classifier(
+        tracker, corpus, candidates=("logreg_char1to4_c10",), fp_bound=1.0
+    )
+    assert again.champion_held_out is not None  # the champion was loaded and scored
+    assert again.champion_held_out["all_tpr_at_fpr_1pct"] == pytest.approx(
+        first.held_out["all_tpr_at_fpr_1pct"]
+    )
+    assert again.decision.promote and tracker.alias_version(MODEL_NAME, CHAMPION) == "2"
+
+    strict = train_request_classifier(
+        tracker, corpus, candidates=("logreg_char1to4_c10",), fp_bound=0.0, margin=0.0
+    )
+    if strict.held_out["libinjection_fp_benign_fpr_default"] > 0.0:
+        assert not strict.decision.promote
+        assert tracker.alias_version(MODEL_NAME, CHAMPION) == "2"
+        assert tracker.version_tags(MODEL_NAME, "3")["role"] == "challenger"
+
+    runs = tracker.search_runs(EXPERIMENT)
+    assert set(runs["tags.role"]) == {"candidate", "selected"}
+    assert "metrics.test_all_tpr_at_fpr_1pct" in runs.columns
+    assert "metrics.baseline_test_all_tpr_at_fpr_1pct" in runs.columns
+
+    scorer = load_request_scorer(tracker)
+    assert scorer.version == tracker.alias_version(MODEL_NAME, CHAMPION)
+    assert scorer.threshold == pytest.approx(again.threshold)
+    flags = scorer.is_attack(["7' or '7'='7", "<script>alert(3)</script>", "ana madrid 12"])
+    assert flags.tolist() == [True, True, False]

@@ -6,7 +6,7 @@ configuration into ready-made objects, so agents never read settings themselves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,9 +36,12 @@ from selfheal_ml.diagnosis.investigation import Finding, Investigator
 from selfheal_ml.security.ban_policy import BanPolicy
 from selfheal_ml.security.detector import AttackDetector
 from selfheal_ml.security.formats import LogFormat
+from selfheal_ml.security.request_classifier import RequestScorer
 from selfheal_ml.sim import PlatformSimulator
 from selfheal_ml.sim.transport import SimulatorTransport
 from selfheal_ml.storage.repairs import RepairAuditStore
+from selfheal_ml.tracking import Tracker
+from selfheal_ml.training import load_request_scorer
 
 SIMULATED_PLATFORMS = (
     "leadsite.ai",
@@ -166,18 +169,37 @@ def loop_timing(settings: Settings) -> dict[str, dict[str, float]]:
     }
 
 
-def security_ports(settings: Settings, now: datetime) -> dict[str, Any]:
+class ParameterScorer:
+    """The request classifier as the detector's :class:`PayloadScorer`: a request's score is
+    the highest of the whole text and each of its parameter values (an injection sits in one
+    value; as a whole request ``admin'--`` scores 0.002, as a value 0.90)."""
+
+    def __init__(self, scorer: RequestScorer) -> None:
+        self.scorer = scorer
+        self.threshold = scorer.threshold
+
+    def score(self, texts: Sequence[str]) -> list[float]:
+        """One score per request text, same order."""
+        return [float(value) for value in self.scorer.score_by_parameter(texts)]
+
+
+def security_ports(
+    settings: Settings, now: datetime, tracker: Tracker | None = None
+) -> dict[str, Any]:
     """The Security agent's ports: tailed log sources (offsets beside the DuckDB file), the
-    detector with the configured thresholds and the ban policy; ``now`` dates syslog stamps."""
+    detector with the configured thresholds and the request classifier (the registry's
+    ``request-classifier@champion``, else the signatures; loaded only when sources are
+    configured) and the ban policy; ``now`` dates syslog stamps."""
     security = settings.security
     offsets = JsonOffsetStore(offsets_file(settings.db_path)) if security.sources else None
     sources = [
         LogSource(LogSourceSpec(s.path, LogFormat(s.format), s.platform), offsets, now)
         for s in security.sources
     ]
+    scorer = ParameterScorer(load_request_scorer(tracker)) if sources else None
     return {
         "security_sources": sources,
-        "security_detector": AttackDetector(security.detection_rules()),
+        "security_detector": AttackDetector(security.detection_rules(), scorer=scorer),
         "ban_policy": BanPolicy(security.ban_settings(), security.never_ban_list()),
     }
 

@@ -252,7 +252,7 @@ def build_runtime(
                 "repair_model": recommender,
                 "repair_service": repair_service,
                 "security_store": SecurityStore(database),
-                **security_ports(settings, clock.now()),
+                **security_ports(settings, clock.now(), tracker),
             },
             overrides,
         ),

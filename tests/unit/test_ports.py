@@ -118,3 +118,22 @@ def test_security_ports_from_the_toml(tmp_path: Path) -> None:
     assert [record.user for record in source.read_records()] == ["a"]
     source.close()
     assert (tmp_path / "data" / "security_offsets.json").exists()
+
+
+def test_with_sources_the_detector_scores_requests_for_injection(tmp_path: Path) -> None:
+    """No registry champion here: the signatures score requests, by parameter value."""
+    from datetime import UTC, datetime
+
+    from selfheal_ml.ports import security_ports
+
+    config = tmp_path / "selfheal.toml"
+    config.write_text(
+        f'db_path = "{tmp_path / "selfheal.duckdb"}"\n'
+        f'[[security.sources]]\npath = "{tmp_path / "access.log"}"\nformat = "combined"\n',
+        "utf-8",
+    )
+    ports = security_ports(load_settings(config), datetime(2026, 12, 10, tzinfo=UTC), None)
+    scorer = ports["security_detector"].scorer
+    assert scorer is not None
+    attack, benign = scorer.score(["/search?q=1' OR '1'='1' --", "/search?q=red+shoes"])
+    assert attack >= scorer.threshold > benign

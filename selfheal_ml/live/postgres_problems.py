@@ -197,7 +197,12 @@ class _Traffic:
         cursor.execute(
             f"SELECT id, total FROM {p.orders_table} WHERE customer_id = %s {trace}", (customer,)
         )
-        cursor.fetchall()
+        orders = [row[0] for row in cursor.fetchall()]
+        if orders:  # the first order's lines, in one query: no loop
+            cursor.execute(
+                f"SELECT sku FROM {p.items_table} WHERE order_id = %s {trace}", (orders[0],)
+            )
+            cursor.fetchall()
 
     def missing(self, cursor: Any, trace: str, number: int) -> None:
         account = self.rng.randint(0, 2_000)

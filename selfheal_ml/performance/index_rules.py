@@ -154,9 +154,10 @@ def _redundant_pairs(indexes: Sequence[IndexStats]) -> list[tuple[IndexStats, In
             if not _covers(index, other):
                 continue
             equal = other.columns == index.columns
-            if equal and not (other.unique or other.primary) and other.scans > index.scans:
+            plain_pair = equal and not (other.unique or other.primary or other.constraint)
+            if plain_pair and index.scans > other.scans:
                 continue  # of two equal plain indexes, the less used one is the redundant one
-            if equal and other.scans == index.scans and other.index > index.index:
+            if plain_pair and other.scans == index.scans and other.index > index.index:
                 continue
             pairs.append((index, other))
             reported.add(index.index)

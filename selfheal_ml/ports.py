@@ -28,6 +28,7 @@ from selfheal_ml.collectors import (
     collection_timeout_s,
     simulator_targets,
 )
+from selfheal_ml.collectors.postgres_analysis import PostgresAnalyser
 from selfheal_ml.config import Settings
 from selfheal_ml.diagnosis.investigation import Finding, Investigator
 from selfheal_ml.sim import PlatformSimulator
@@ -187,5 +188,12 @@ def agent_ports(
             if target.kind == "postgres"
         ]
         ports["investigators"] = investigators
+    if "performance_analysers" not in overrides:
+        # the Performance agent analyses each database on the optimisation interval
+        ports["performance_analysers"] = {
+            target.name: PostgresAnalyser(target.url, name=target.name)
+            for target in settings.targets
+            if target.kind == "postgres"
+        }
     ports.update(overrides)
     return ports

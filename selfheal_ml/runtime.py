@@ -37,6 +37,7 @@ from selfheal_ml.events import (
     SecurityThreatDetected,
     Tick,
 )
+from selfheal_ml.performance import FindingBoard
 from selfheal_ml.ports import agent_ports, build_repair_service, monitor_platforms
 from selfheal_ml.scheduler import Scheduler
 from selfheal_ml.storage import Database
@@ -107,6 +108,7 @@ class Runtime:
     health: HealthBoard
     agents: dict[str, SupervisedAgent]
     scheduler: Scheduler
+    optimizations: FindingBoard = field(default_factory=FindingBoard)
     started_monotonic: float = field(default_factory=time.monotonic)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -222,6 +224,7 @@ def build_runtime(
     tracker = Tracker(settings.mlflow_tracking_uri)
     recommender = RepairRecommender(tracker)
     overrides = dict(extras or {})
+    optimizations = FindingBoard()
     repairs = RepairAuditStore(database)
     platforms = monitor_platforms(settings, overrides)
     repair_service = build_repair_service(
@@ -243,6 +246,7 @@ def build_runtime(
                 "tracker": tracker,
                 "repair_model": recommender,
                 "repair_service": repair_service,
+                "optimization_board": optimizations,
             },
             overrides,
         ),
@@ -274,6 +278,7 @@ def build_runtime(
         health=HealthBoard(),
         agents=agents,
         scheduler=scheduler,
+        optimizations=optimizations,
     )
 
 

@@ -23,6 +23,7 @@ previous round's reading, so a round costs four queries plus its short sampling 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from collections import defaultdict
@@ -51,6 +52,7 @@ from selfheal_ml.performance import (
 from selfheal_ml.performance.index_rules import index_candidates
 
 APPLICATION_NAME = "selfheal-ml-performance"
+log = logging.getLogger("selfheal_ml.collectors.postgres_analysis")
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,7 @@ class PostgresAnalyser:
         statement_timeout_ms: int = 2000,
         connect_timeout_s: float = 5.0,
         redis_url: str | None = None,
+        name: str = "postgres",
     ) -> None:
         if not 0 < sample_interval_s < math.inf:
             raise ValueError(f"sample_interval_s: expected > 0, got {sample_interval_s!r}")
@@ -160,6 +163,7 @@ class PostgresAnalyser:
         self.statement_timeout_ms = statement_timeout_ms
         self.connect_timeout_s = connect_timeout_s
         self.redis_url = redis_url
+        self.name = name
         self._previous: Reading | None = None
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
@@ -225,6 +229,15 @@ class PostgresAnalyser:
             result = await self._analyse(reader, self._previous, last, sampler)
         self._previous = last
         return result
+
+    async def try_round(self, sample_seconds: float = 0.0) -> AnalysisResult | None:
+        """:meth:`round`, or ``None`` and a log line when the server cannot be reached or a
+        query fails (the agent keeps its last findings)."""
+        try:
+            return await self.round(sample_seconds)
+        except (psycopg.Error, OSError, TimeoutError) as error:
+            log.warning("performance round on %s failed: %s", self.name, error)
+            return None
 
     async def _analyse(
         self,

@@ -12,6 +12,7 @@ Nothing here does I/O: the rules are plain functions, easy to test and to reuse 
 """
 
 from selfheal_ml.performance.analysis import analyse
+from selfheal_ml.performance.board import FindingBoard
 from selfheal_ml.performance.findings import Finding, FindingKind
 from selfheal_ml.performance.normalise import (
     FilterColumns,
@@ -35,6 +36,7 @@ from selfheal_ml.performance.thresholds import PerformanceThresholds
 __all__ = [
     "FilterColumns",
     "Finding",
+    "FindingBoard",
     "FindingKind",
     "IndexStats",
     "IndexTrial",

@@ -18,7 +18,11 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from selfheal_ml.live.postgres_measure import measure_workload, summarise
+from selfheal_ml.live.postgres_measure import (
+    measure_agent_overhead,
+    measure_workload,
+    summarise,
+)
 
 EXIT_USAGE = 2
 
@@ -46,6 +50,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--extensions", default="", help="comma-separated, e.g. hypopg")
     parser.add_argument("--target", type=float, default=0.9)
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--agent-rounds",
+        type=int,
+        default=0,
+        help="instead: run this many agent rounds per seed and report their queries",
+    )
+    parser.add_argument("--round-gap", type=float, default=10.0, help="s between agent rounds")
+    parser.add_argument(
+        "--interval", type=float, default=300.0, help="agent interval for queries/minute"
+    )
     args = parser.parse_args(argv)
     if args.seconds <= 0:
         parser.error(f"--seconds: expected > 0, got {args.seconds}")
@@ -55,6 +69,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     extensions = tuple(name for name in args.extensions.split(",") if name)
+    if args.agent_rounds > 0:
+        return overhead(args, extensions)
     scores = []
     for seed in args.seeds:
         score = measure_workload(args.dsn, seed, args.seconds, extensions)
@@ -88,6 +104,27 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(json.dumps(report, indent=2) + "\n", "utf-8")
     good = (summary["recall"] or 0) >= args.target and (summary["precision"] or 0) >= args.target
     return 0 if good and summary["clean_workloads_with_findings"] == 0 else 1
+
+
+def overhead(args: argparse.Namespace, extensions: tuple[str, ...]) -> int:
+    """The ``--agent-rounds`` mode: queries per agent round and per minute at ``--interval``."""
+    for seed in args.seeds:
+        measured = measure_agent_overhead(
+            args.dsn, seed, args.agent_rounds, args.round_gap, extensions
+        )
+        print(
+            json.dumps(
+                {
+                    "seed": seed,
+                    "queries_per_round": list(measured.queries_per_round),
+                    "samples_per_round": list(measured.samples_per_round),
+                    "queries_per_minute_at_interval": round(measured.per_minute(args.interval), 2),
+                    "interval_s": args.interval,
+                }
+            ),
+            flush=True,
+        )
+    return 0
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ so even a bug cannot write), named ``selfheal-ml-performance``:
 3. **Window**: the second reading minus the first becomes a
    :class:`~selfheal_ml.performance.Snapshot`; the index candidates are tried on the planner
    (:func:`~selfheal_ml.collectors.index_trials.try_index`, at most ``max_trials``);
-   :func:`~selfheal_ml.performance.analyse` gives the findings.
+   :func:`~selfheal_ml.performance.analyse` gives the findings. The planner's answer for a
+   candidate is kept ``trial_ttl_s`` (an hour), so rounds of an agent do not plan it again.
 
 ``watch(seconds)`` does the three steps once (``selfheal-ml analyze postgres``). The agent
 calls ``round()`` on its interval instead: one reading per round, the window running from the
@@ -153,6 +154,7 @@ class PostgresAnalyser:
         connect_timeout_s: float = 5.0,
         redis_url: str | None = None,
         name: str = "postgres",
+        trial_ttl_s: float = 3600.0,
     ) -> None:
         if not 0 < sample_interval_s < math.inf:
             raise ValueError(f"sample_interval_s: expected > 0, got {sample_interval_s!r}")
@@ -164,7 +166,11 @@ class PostgresAnalyser:
         self.connect_timeout_s = connect_timeout_s
         self.redis_url = redis_url
         self.name = name
+        self.trial_ttl_s = trial_ttl_s
         self._previous: Reading | None = None
+        self._trial_cache: dict[
+            tuple[str, str, str, tuple[str, ...]], tuple[float, IndexTrial | None]
+        ] = {}
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
         options = " ".join(
@@ -279,8 +285,16 @@ class PostgresAnalyser:
     ) -> list[IndexTrial]:
         tables = {(table.schema, table.table): table for table in snapshot.tables}
         trials = []
+        now = time.monotonic()
         for candidate in index_candidates(snapshot, self.thresholds)[: self.max_trials]:
             table = tables[(candidate.schema, candidate.table)]
+            key = (candidate.statement.fingerprint, candidate.schema, candidate.table,
+                   candidate.columns)  # fmt: skip
+            cached = self._trial_cache.get(key)
+            if cached is not None and now - cached[0] < self.trial_ttl_s:
+                if cached[1] is not None:
+                    trials.append(cached[1])
+                continue  # the planner's answer is kept for trial_ttl_s: no query
             trial = await try_index(
                 reader,
                 candidate.statement.query,
@@ -291,6 +305,7 @@ class PostgresAnalyser:
                 table.live_rows,
                 hypopg,
             )
+            self._trial_cache[key] = (now, trial)
             if trial is not None:
                 trials.append(trial)
         return trials

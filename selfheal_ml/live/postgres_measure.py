@@ -158,3 +158,44 @@ def summarise(scores: list[WorkloadScore]) -> dict[str, Any]:
         "max_round_queries": max((score.round_queries for score in scores), default=0),
         "lock_modes": sorted({mode for score in scores for mode in score.lock_modes}),
     }
+
+
+@dataclass(frozen=True)
+class AgentOverhead:
+    """Queries of agent rounds (sampling looks excluded) on one planted workload."""
+
+    seed: int
+    round_gap_s: float
+    queries_per_round: tuple[int, ...]
+    samples_per_round: tuple[int, ...]
+
+    def per_minute(self, interval_s: float) -> float:
+        """Average queries per minute with one round every ``interval_s``, over the rounds
+        after the first (which has no window yet)."""
+        later = self.queries_per_round[1:] or self.queries_per_round
+        return sum(later) / len(later) * 60.0 / interval_s
+
+
+def measure_agent_overhead(
+    admin_dsn: str,
+    seed: int,
+    rounds: int,
+    round_gap_s: float,
+    extensions: tuple[str, ...],
+    sample_s: float = 2.0,
+) -> AgentOverhead:
+    """Run ``rounds`` agent rounds ``round_gap_s`` apart on a planted workload, as the agent
+    does (its default 2 s sampling burst), and count their queries."""
+    plan = PlantPlan.from_seed(seed)
+    queries, samples = [], []
+    with create_database(admin_dsn, f"overhead{seed}") as dsn:
+        plant(dsn, plan, extensions)
+        analyser = PostgresAnalyser(dsn)
+        with run_workload(dsn, plan):
+            for number in range(rounds):
+                if number:
+                    time.sleep(round_gap_s)
+                result = asyncio.run(analyser.round(sample_s))
+                queries.append(result.queries)
+                samples.append(result.samples)
+    return AgentOverhead(seed, round_gap_s, tuple(queries), tuple(samples))

@@ -58,10 +58,15 @@ def n_plus_one(snapshot: Snapshot, thresholds: PerformanceThresholds) -> list[Fi
     findings = []
     for fingerprint, statement in statements.items():
         seen = most_seen.get(fingerprint, 0)
+        exact_calls = statement.source == "pg_stat_statements"  # sampled calls are a floor
         per_request = (
             statement.calls / snapshot.requests
             if snapshot.requests
-            else (statement.calls / traces[fingerprint] if traces.get(fingerprint) else None)
+            else (
+                statement.calls / traces[fingerprint]
+                if traces.get(fingerprint) and exact_calls
+                else None
+            )
         )
         by_trace = seen >= thresholds.n_plus_one_seen_per_trace
         by_requests = (

@@ -16,6 +16,12 @@ Shared by the integration tests and ``pipelines/measure_postgres_analysis.py``: 
 - ``n_plus_one``: requests that load a customer's orders, then each order's items one query
   at a time.
 
+Every workload, clean ones included, also carries **near misses** that must not be reported:
+an unselective filter on a big table (``<logs>.level``, three values: an index would not be
+used), a filter on an unindexed column of a small table (``<regions>``, below the size worth
+an index), a report that takes 40-70 ms (under the slow threshold), and requests that run one
+query twice.
+
 Every request carries a sqlcommenter ``traceparent`` comment, as instrumented applications
 send. :func:`run_workload` drives the traffic in threads until told to stop;
 :func:`expected_findings` says which ``(kind, table)`` an analysis should report.
@@ -83,6 +89,16 @@ class PlantPlan:
     def items_table(self) -> str:
         """The order items table's name."""
         return f"{self.prefix}_items"
+
+    @property
+    def logs_table(self) -> str:
+        """The big table only ever filtered unselectively (a near miss)."""
+        return f"{self.prefix}_logs"
+
+    @property
+    def regions_table(self) -> str:
+        """The small table filtered on an unindexed column (a near miss)."""
+        return f"{self.prefix}_regions"
 
     def events_table(self, number: int) -> str:
         """The name of the ``number``-th table lacking an index."""
@@ -153,6 +169,15 @@ def plant(dsn: str, plan: PlantPlan, extensions: tuple[str, ...] = ()) -> None:
         f" FROM generate_series(1, {2 * order_count}) AS g",
         f"CREATE INDEX {items}_order_idx ON {items} (order_id)",
     ]
+    logs, regions = plan.logs_table, plan.regions_table
+    statements += [
+        f"CREATE TABLE {logs} (id bigserial PRIMARY KEY, level text NOT NULL, line text NOT NULL)",
+        f"INSERT INTO {logs} (level, line) SELECT (ARRAY['info','warn','error'])[1 + g % 3],"
+        f" md5(g::text) FROM generate_series(1, {rng.randint(30_000, 60_000)}) AS g",
+        f"CREATE TABLE {regions} (id int PRIMARY KEY, code text NOT NULL, name text NOT NULL)",
+        f"INSERT INTO {regions} SELECT g, 'r' || g, 'region ' || g"
+        f" FROM generate_series(1, {rng.randint(200, 900)}) AS g",
+    ]
     for number, rows in enumerate(plan.events_rows):
         table = plan.events_table(number)
         accounts = rng.randint(2_000, 8_000)
@@ -201,6 +226,23 @@ class _Traffic:
         if orders:  # the first order's lines, in one query: no loop
             cursor.execute(
                 f"SELECT sku FROM {p.items_table} WHERE order_id = %s {trace}", (orders[0],)
+            )
+            cursor.fetchall()
+
+    def near_misses(self, cursor: Any, trace: str) -> None:
+        """Requests that look like problems and are not (see module doc)."""
+        p = self.plan
+        level = self.rng.choice(("info", "warn", "error"))
+        cursor.execute(f"SELECT count(*) FROM {p.logs_table} WHERE level = %s {trace}", (level,))
+        code = f"r{self.rng.randint(1, 200)}"
+        cursor.execute(f"SELECT id FROM {p.regions_table} WHERE code = %s {trace}", (code,))
+        cursor.fetchall()
+        pause = 0.04 + self.rng.random() * 0.03
+        cursor.execute(f"SELECT pg_sleep(%s), count(*) FROM {p.regions_table} {trace}", (pause,))
+        customer = self.customer()
+        for _ in range(2):  # the same query twice in one request: no loop
+            cursor.execute(
+                f"SELECT email FROM {p.customers_table} WHERE id = %s {trace}", (customer,)
             )
             cursor.fetchall()
 
@@ -254,7 +296,10 @@ def run_workload(dsn: str, plan: PlantPlan) -> Iterator[None]:
     """The plan's traffic in background threads while the block runs."""
     stop = threading.Event()
     traffic = _Traffic(plan, random.Random(plan.seed + 1))
-    jobs: list[tuple[Callable[..., None], float, tuple[Any, ...]]] = [(traffic.clean, 0.01, ())]
+    jobs: list[tuple[Callable[..., None], float, tuple[Any, ...]]] = [
+        (traffic.clean, 0.01, ()),
+        (traffic.near_misses, 0.05, ()),
+    ]
     jobs += [(traffic.missing, 0.03, (number,)) for number in range(len(plan.events_rows))]
     if "slow_query" in plan.kinds:
         jobs.append((traffic.slow, 0.2, ()))

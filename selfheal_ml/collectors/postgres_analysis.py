@@ -18,7 +18,8 @@ so even a bug cannot write), named ``selfheal-ml-performance``:
 
 ``watch(seconds)`` does the three steps once (``selfheal-ml analyze postgres``). The agent
 calls ``round()`` on its interval instead: one reading per round, the window running from the
-previous round's reading, so a round costs four queries plus its short sampling burst.
+previous round's reading, so a round costs four queries, plus a short sampling burst only while
+a problem is open or sampling is the only source (:func:`wants_sampling`).
 """
 
 from __future__ import annotations
@@ -140,6 +141,17 @@ def _server_window(first: ServerRow | None, last: ServerRow) -> ServerStats:
     )
 
 
+def wants_sampling(result: AnalysisResult, loop_ratio: float = 20.0) -> bool:
+    """Whether the next agent round should sample ``pg_stat_activity``: a problem is open, or
+    sampling is the only source of per-query figures (no ``pg_stat_statements``), or one
+    query ran ``loop_ratio`` times more often than the median query (a suspected N+1 loop,
+    whose requests only sampled trace comments can tell)."""
+    if result.findings or result.statements_source == "sampling":
+        return True
+    calls = sorted(statement.calls for statement in result.snapshot.statements)
+    return bool(calls) and calls[-1] >= loop_ratio * calls[len(calls) // 2]
+
+
 class PostgresAnalyser:
     """Finds the performance problems of the database at ``dsn`` (see module doc)."""
 
@@ -168,6 +180,7 @@ class PostgresAnalyser:
         self.name = name
         self.trial_ttl_s = trial_ttl_s
         self._previous: Reading | None = None
+        self._sampling_wanted = True
         self._trial_cache: dict[
             tuple[str, str, str, tuple[str, ...]], tuple[float, IndexTrial | None]
         ] = {}
@@ -223,17 +236,19 @@ class PostgresAnalyser:
             return await self._analyse(reader, first, last, sampler)
 
     async def round(self, sample_seconds: float = 0.0) -> AnalysisResult:
-        """One agent round: sample for ``sample_seconds``, read, analyse the window since the
-        previous round's reading (the first round judges only what needs no window)."""
+        """One agent round: sample for ``sample_seconds`` when sampling is wanted (see
+        :func:`wants_sampling`), read, analyse the window since the previous round's reading
+        (the first round judges only what needs no window)."""
         connection = await self._connect()
         async with connection:
             reader = StatisticsReader(connection)
             sampler = ActivitySampler(datetime.now(UTC))
-            if sample_seconds > 0:
+            if sample_seconds > 0 and self._sampling_wanted:
                 await self._sample(reader, sampler, sample_seconds)
             last = await self._read(reader)
             result = await self._analyse(reader, self._previous, last, sampler)
         self._previous = last
+        self._sampling_wanted = wants_sampling(result)
         return result
 
     async def try_round(self, sample_seconds: float = 0.0) -> AnalysisResult | None:

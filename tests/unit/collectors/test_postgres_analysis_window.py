@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from selfheal_ml.collectors.index_trials import quote_identifier, scan_rows
-from selfheal_ml.collectors.postgres_analysis import _statement_window, _table_window
-from selfheal_ml.performance import TableStats, fingerprint
+from selfheal_ml.collectors.postgres_analysis import (
+    AnalysisResult,
+    _statement_window,
+    _table_window,
+    wants_sampling,
+)
+from selfheal_ml.performance import Finding, Snapshot, StatementStats, TableStats, fingerprint
 
 
 def test_statement_window_subtracts_and_merges_one_fingerprint() -> None:
@@ -59,3 +64,25 @@ def test_scan_rows_reads_the_filtered_scan_of_the_table() -> None:
     assert scan_rows(plan, "public", "a") == 7.0
     assert scan_rows(plan, "public", "c") is None
     assert quote_identifier('we"ird') == '"we""ird"'
+
+
+def result(findings: list[Finding], source: str, calls: tuple[int, ...]) -> AnalysisResult:
+    statements = tuple(
+        StatementStats(f"f{n}", "SELECT 1", count, 1.0) for n, count in enumerate(calls)
+    )
+    return AnalysisResult(
+        findings,
+        Snapshot(window_s=300, statements=statements),
+        source,
+        hypopg=False,
+        queries=4,
+        samples=0,
+    )
+
+
+def test_agent_rounds_sample_only_while_a_problem_is_open_or_suspected() -> None:
+    quiet = result([], "pg_stat_statements", (10, 12, 9, 11))
+    assert not wants_sampling(quiet)
+    assert wants_sampling(result([Finding(kind="slow_query")], "pg_stat_statements", (10,)))
+    assert wants_sampling(result([], "sampling", ()))  # the only source of query figures
+    assert wants_sampling(result([], "pg_stat_statements", (10, 12, 9, 2400)))  # a loop?

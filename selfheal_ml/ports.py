@@ -153,6 +153,10 @@ def loop_timing(settings: Settings) -> dict[str, dict[str, float]]:
     repair = settings.agents.repair
     return {
         "diagnosis": {"settle_s": settings.agents.diagnostic.settle_s},
+        "performance": {
+            "sample_s": settings.agents.performance.sample_s,
+            "propose_indexes": settings.agents.performance.propose_indexes,
+        },
         "repair": {
             "verify_s": repair.verify_s,
             "plan_wait_s": repair.plan_wait_s,

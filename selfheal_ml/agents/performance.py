@@ -5,12 +5,14 @@ On each ``optimize`` tick it runs one round of every configured analyser
 target: one reading of the statistics views plus a short ``pg_stat_activity`` sampling burst,
 the window running from the previous round), puts the findings on the board the API reads
 (``GET /v1/optimizations``), and publishes the *new* ones as ``OptimizationFound`` events on
-``system.optimization``. A missing index is proposed through the safety guard and verified
+``system.optimization``. A missing index may be proposed through the safety guard and verified
 afterwards (:mod:`.index_application`); everything else stays a recommendation.
 
 Ports (``AgentContext.extras``): ``performance_analysers`` (target name -> analyser),
-``optimization_board`` (:class:`~selfheal_ml.performance.FindingBoard`), ``repair_service``
-(optional: without it nothing is proposed), ``performance`` (``{"sample_s": ...}``).
+``optimization_board`` (:class:`~selfheal_ml.performance.FindingBoard`), ``repair_service``,
+``performance`` (``{"sample_s": ..., "propose_indexes": ...}``: missing indexes are proposed
+only when ``propose_indexes`` is on and a repair service is there; off by default, since the
+Diagnostic -> Repair path proposes the index of a slow-query incident).
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ class PerformanceAgent(Agent):
         options = extras.get("performance") or {}
         self.sample_s = float(options.get("sample_s", DEFAULT_SAMPLE_S))
         service = extras.get("repair_service")
-        self.indexes = IndexApplication(service) if service is not None else None
+        proposing = bool(options.get("propose_indexes", False)) and service is not None
+        self.indexes = IndexApplication(service) if proposing else None
         self.rounds = 0
 
     async def handle(self, event: Event) -> list[Event]:

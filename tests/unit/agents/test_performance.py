@@ -81,7 +81,7 @@ def agent(rounds: list[Round | None], service: Any = None) -> PerformanceAgent:
     extras: dict[str, Any] = {
         "performance_analysers": {"main-db": ScriptedAnalyser(rounds)},
         "optimization_board": FindingBoard(),
-        "performance": {"sample_s": 0.0},
+        "performance": {"sample_s": 0.0, "propose_indexes": True},
     }
     if service is not None:
         extras["repair_service"] = service
@@ -134,6 +134,18 @@ async def test_a_missing_index_waits_for_approval_then_is_verified_by_its_mean()
     service.approve()
     await performance.handle(tick())
     assert service.outcomes == [("a2", True)]  # 40 ms -> 3 ms
+
+
+async def test_nothing_is_proposed_unless_the_setting_asks_for_it() -> None:
+    service = ApprovingService()
+    performance = agent([Round([MISSING], window())], service)
+    performance.indexes = None  # what propose_indexes = false (the default) builds
+    await performance.handle(tick())
+    assert service.proposed == []
+    context = AgentContext(
+        bus=InMemoryEventBus(), clock=SimClock(START), extras={"repair_service": service}
+    )
+    assert PerformanceAgent(context).indexes is None
 
 
 async def test_dropping_an_index_is_never_proposed() -> None:

@@ -35,7 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -144,14 +144,11 @@ def create_database(admin_dsn: str, label: str = "plant") -> Iterator[str]:
             )
 
 
-def plant(dsn: str, plan: PlantPlan, extensions: tuple[str, ...] = ()) -> None:
-    """Create the plan's tables, data and indexes in the (fresh) database at ``dsn``, then
-    ``ANALYZE`` them; ``extensions`` (e.g. ``hypopg``) are created first."""
-    rng = random.Random(plan.seed)
+def _shop_statements(plan: PlantPlan) -> list[str]:
+    """The clean schema: customers, orders, items, each secondary index used by the traffic."""
     customers, orders, items = plan.customers_table, plan.orders_table, plan.items_table
     order_count = plan.customers * plan.orders_per_customer
-    statements = [f"CREATE EXTENSION IF NOT EXISTS {name}" for name in extensions]
-    statements += [
+    return [
         f"CREATE TABLE {customers} (id bigint PRIMARY KEY, email text NOT NULL,"
         " region text NOT NULL, created_at timestamptz NOT NULL)",
         f"INSERT INTO {customers} SELECT g, 'user' || g || '@example.com',"
@@ -161,7 +158,7 @@ def plant(dsn: str, plan: PlantPlan, extensions: tuple[str, ...] = ()) -> None:
         f"CREATE TABLE {orders} (id bigint PRIMARY KEY, customer_id bigint NOT NULL,"
         " total numeric NOT NULL)",
         f"INSERT INTO {orders} SELECT g, 1 + g % {plan.customers}, (g % 500) / 3.0"
-        f" FROM generate_series(1, {plan.customers * plan.orders_per_customer}) AS g",
+        f" FROM generate_series(1, {order_count}) AS g",
         f"CREATE INDEX {orders}_customer_idx ON {orders} (customer_id)",
         f"CREATE TABLE {items} (id bigserial PRIMARY KEY, order_id bigint NOT NULL,"
         " sku text NOT NULL)",
@@ -169,8 +166,12 @@ def plant(dsn: str, plan: PlantPlan, extensions: tuple[str, ...] = ()) -> None:
         f" FROM generate_series(1, {2 * order_count}) AS g",
         f"CREATE INDEX {items}_order_idx ON {items} (order_id)",
     ]
+
+
+def _near_miss_statements(plan: PlantPlan, rng: random.Random) -> list[str]:
+    """A big table filtered unselectively and a small one filtered without an index."""
     logs, regions = plan.logs_table, plan.regions_table
-    statements += [
+    return [
         f"CREATE TABLE {logs} (id bigserial PRIMARY KEY, level text NOT NULL, line text NOT NULL)",
         f"INSERT INTO {logs} (level, line) SELECT (ARRAY['info','warn','error'])[1 + g % 3],"
         f" md5(g::text) FROM generate_series(1, {rng.randint(30_000, 60_000)}) AS g",
@@ -178,6 +179,11 @@ def plant(dsn: str, plan: PlantPlan, extensions: tuple[str, ...] = ()) -> None:
         f"INSERT INTO {regions} SELECT g, 'r' || g, 'region ' || g"
         f" FROM generate_series(1, {rng.randint(200, 900)}) AS g",
     ]
+
+
+def _problem_statements(plan: PlantPlan, rng: random.Random) -> list[str]:
+    """The planted schema problems: tables lacking an index, an unused and a duplicate one."""
+    statements: list[str] = []
     for number, rows in enumerate(plan.events_rows):
         table = plan.events_table(number)
         accounts = rng.randint(2_000, 8_000)
@@ -188,11 +194,23 @@ def plant(dsn: str, plan: PlantPlan, extensions: tuple[str, ...] = ()) -> None:
             f" (ARRAY['view','click','buy'])[1 + g % 3], md5(g::text)"
             f" FROM generate_series(1, {rows}) AS g",
         ]
+    customers = plan.customers_table
     if "unused_index" in plan.kinds:
         statements.append(f"CREATE INDEX {customers}_created_idx ON {customers} (created_at)")
     if "duplicate_index" in plan.kinds:
         columns = "email" if plan.exact_duplicate else "email, region"
         statements.append(f"CREATE INDEX {customers}_email_copy_idx ON {customers} ({columns})")
+    return statements
+
+
+def plant(dsn: str, plan: PlantPlan, extensions: tuple[str, ...] = ()) -> None:
+    """Create the plan's tables, data and indexes in the (fresh) database at ``dsn``, then
+    ``ANALYZE`` them; ``extensions`` (e.g. ``hypopg``) are created first."""
+    rng = random.Random(plan.seed)
+    statements = [f"CREATE EXTENSION IF NOT EXISTS {name}" for name in extensions]
+    statements += _shop_statements(plan)
+    statements += _near_miss_statements(plan, rng)
+    statements += _problem_statements(plan, rng)
     with psycopg.connect(dsn, autocommit=True) as connection:
         for statement in statements:
             connection.execute(statement)
@@ -207,7 +225,6 @@ def _traceparent() -> str:
 class _Traffic:
     plan: PlantPlan
     rng: random.Random
-    calls: dict[str, int] = field(default_factory=dict)
 
     def customer(self) -> int:
         return self.rng.randint(1, self.plan.customers)

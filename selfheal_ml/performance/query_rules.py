@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from selfheal_ml.performance.findings import Finding
-from selfheal_ml.performance.statistics import Snapshot
+from selfheal_ml.performance.statistics import Snapshot, StatementStats
 from selfheal_ml.performance.thresholds import PerformanceThresholds
 
 
@@ -40,6 +40,18 @@ def slow_queries(snapshot: Snapshot, thresholds: PerformanceThresholds) -> list[
     return findings
 
 
+def _calls_per_request(
+    statement: StatementStats, requests: int | None, traces: int | None
+) -> float | None:
+    """Calls per request: over the window's requests when known, else over the traces that
+    ran the query (only with exact calls: sampled calls are a floor)."""
+    if requests:
+        return statement.calls / requests
+    if traces and statement.source == "pg_stat_statements":
+        return statement.calls / traces
+    return None
+
+
 def n_plus_one(snapshot: Snapshot, thresholds: PerformanceThresholds) -> list[Finding]:
     """One query executed many times inside one request.
 
@@ -58,16 +70,7 @@ def n_plus_one(snapshot: Snapshot, thresholds: PerformanceThresholds) -> list[Fi
     findings = []
     for fingerprint, statement in statements.items():
         seen = most_seen.get(fingerprint, 0)
-        exact_calls = statement.source == "pg_stat_statements"  # sampled calls are a floor
-        per_request = (
-            statement.calls / snapshot.requests
-            if snapshot.requests
-            else (
-                statement.calls / traces[fingerprint]
-                if traces.get(fingerprint) and exact_calls
-                else None
-            )
-        )
+        per_request = _calls_per_request(statement, snapshot.requests, traces.get(fingerprint))
         by_trace = seen >= thresholds.n_plus_one_seen_per_trace
         by_requests = (
             snapshot.requests is not None

@@ -39,7 +39,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, SecretStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    PositiveFloat,
+    SecretStr,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from selfheal_ml.errors import ConfigError
@@ -130,6 +138,15 @@ class Agents(Section):
     learning: AgentToggle = AgentToggle()
     predictive: AgentToggle = AgentToggle()
     performance: PerformanceToggle = PerformanceToggle()
+
+    @field_validator("performance", mode="before")
+    @classmethod
+    def _plain_toggle(cls, value: object) -> object:
+        """A plain :class:`AgentToggle` (as for every other agent) keeps the defaults of the
+        Performance agent's other settings."""
+        if isinstance(value, AgentToggle) and not isinstance(value, PerformanceToggle):
+            return value.model_dump()
+        return value
 
     def enabled(self, agent: str) -> bool:
         """Whether the agent called ``agent`` (e.g. ``"Repair"``) is enabled."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from selfheal_ml.config import AGENT_NAMES, Settings, load_settings
+from selfheal_ml.config import AGENT_NAMES, Agents, AgentToggle, Settings, load_settings
 from selfheal_ml.errors import ConfigError
 
 
@@ -209,3 +209,12 @@ def test_simulator_url_from_the_environment_must_be_a_url(
     monkeypatch.setenv("SELFHEAL_SIMULATOR_URL", "127.0.0.1:8729")
     with pytest.raises(ConfigError, match=r"SELFHEAL_SIMULATOR_URL: expected an http"):
         load_settings()
+
+
+def test_the_performance_agent_accepts_a_plain_toggle_and_its_own_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plain = Agents(performance=AgentToggle(enabled=False)).performance
+    assert (plain.enabled, plain.propose_indexes, plain.sample_s) == (False, False, 2.0)
+    monkeypatch.setenv("SELFHEAL_PERFORMANCE_PROPOSE_INDEXES", "true")
+    assert load_settings().agents.performance.propose_indexes is True

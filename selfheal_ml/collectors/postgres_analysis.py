@@ -251,6 +251,14 @@ class PostgresAnalyser:
         self._sampling_wanted = wants_sampling(result)
         return result
 
+    async def try_watch(self, seconds: float) -> AnalysisResult | None:
+        """:meth:`watch`, or ``None`` and a log line when the server fails us."""
+        try:
+            return await self.watch(seconds)
+        except (psycopg.Error, OSError, TimeoutError) as error:
+            log.warning("performance analysis of %s failed: %s", self.name, error)
+            return None
+
     async def try_round(self, sample_seconds: float = 0.0) -> AnalysisResult | None:
         """:meth:`round`, or ``None`` and a log line when the server cannot be reached or a
         query fails (the agent keeps its last findings)."""

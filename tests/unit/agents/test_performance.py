@@ -10,7 +10,8 @@ from selfheal_ml.agents.base import AgentContext
 from selfheal_ml.agents.performance import PerformanceAgent
 from selfheal_ml.bus import InMemoryEventBus
 from selfheal_ml.clock import SimClock
-from selfheal_ml.events import OptimizationFound, Tick
+from selfheal_ml.events import IncidentDiagnosed, OptimizationFound, Tick
+from selfheal_ml.lifecycle import Diagnosis
 from selfheal_ml.performance import Finding, FindingBoard, Snapshot, StatementStats
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -39,6 +40,10 @@ class ScriptedAnalyser:
         self.rounds = rounds
 
     async def try_round(self, sample_seconds: float) -> Round | None:
+        return self.rounds.pop(0)
+
+    async def try_watch(self, seconds: float) -> Round | None:
+        self.watched = seconds
         return self.rounds.pop(0)
 
 
@@ -152,3 +157,31 @@ async def test_dropping_an_index_is_never_proposed() -> None:
     service = ApprovingService()
     await agent([Round([UNUSED], window())], service).handle(tick())
     assert service.proposed == []
+
+
+def diagnosed(cause: str, component: str = "main-db", incident: str = "i1") -> IncidentDiagnosed:
+    diagnosis = Diagnosis(revision=1, opened_at=START, root_cause=cause, component=component)
+    return IncidentDiagnosed(
+        ts=START,
+        source="Diagnostic",
+        incident_id=incident,
+        diagnosis=diagnosis,
+        correlation_id="incident-1",
+    )
+
+
+async def test_a_slow_query_incident_is_analysed_at_once_in_the_incident_s_story() -> None:
+    slow = Finding(kind="slow_query", fingerprint="f2", mean_ms=300.0, calls=4)
+    performance = agent([Round([MISSING, UNUSED, slow], window())])
+    events = await performance.handle(diagnosed("slow_query"))
+    assert [(e.kind, e.correlation_id) for e in events if isinstance(e, OptimizationFound)] == [
+        ("missing_index", "incident-1"),
+        ("slow_query", "incident-1"),
+    ]
+    assert await performance.handle(diagnosed("slow_query")) == []  # a later revision
+
+
+async def test_other_causes_and_unwatched_databases_are_not_analysed() -> None:
+    performance = agent([Round([MISSING], window())])
+    assert await performance.handle(diagnosed("db_unreachable")) == []
+    assert await performance.handle(diagnosed("slow_query", component="other-db")) == []

@@ -184,9 +184,10 @@ def measure_agent_overhead(
     extensions: tuple[str, ...],
     sample_s: float = 2.0,
 ) -> AgentOverhead:
-    """Run ``rounds`` agent rounds ``round_gap_s`` apart on a planted workload, as the agent
-    does (its default 2 s sampling burst), and count their queries."""
-    plan = PlantPlan.from_seed(seed)
+    """Run ``rounds`` agent rounds ``round_gap_s`` apart on the seed's workload
+    (:func:`plan_for_seed`: clean for seeds divisible by 5), as the agent does (a 2 s sampling
+    burst while sampling is wanted), and count their queries."""
+    plan = plan_for_seed(seed)
     queries, samples = [], []
     with create_database(admin_dsn, f"overhead{seed}") as dsn:
         plant(dsn, plan, extensions)

@@ -8,8 +8,9 @@ For a query whose filter no index serves, :func:`try_index` asks the planner twi
    (``$1``) can be planned on PostgreSQL 15, which has no ``EXPLAIN (GENERIC_PLAN)``. The
    sequential scan's estimated rows over the table's rows is the filter's selectivity.
 2. **What-if** (only when the HypoPG extension is installed in the database): a hypothetical
-   index on the candidate's columns (``hypopg_create_index``, private to this session, no
-   lock, nothing written) and the plan again; its cost against the first plan's.
+   index on the candidate's columns (``hypopg_create_index``: private to this session, nothing
+   written, the table opened with ``ACCESS SHARE`` like any plan) and the plan again; its cost
+   against the first plan's.
 
 Nothing runs the query (no ``ANALYZE``); prepared statements and hypothetical indexes are
 dropped before returning. A query the server cannot prepare gives ``None``.

@@ -180,7 +180,9 @@ class PostgresAnalyser:
         self.name = name
         self.trial_ttl_s = trial_ttl_s
         self._previous: Reading | None = None
-        self._sampling_wanted = True
+        # the first round (at start-up) only takes the baseline reading: a connection held for
+        # a sampling burst then would take one of the application role's slots for seconds
+        self._sampling_wanted = False
         self._trial_cache: dict[
             tuple[str, str, str, tuple[str, ...]], tuple[float, IndexTrial | None]
         ] = {}

@@ -8,6 +8,7 @@
     selfheal-ml security replay FILE [--format auto|sshd|pam|combined|jsonl] [--json]
                      [--year YEAR] [--dry-run] [--config FILE]
     selfheal-ml config show [--config FILE]
+    selfheal-ml analyze postgres --dsn DSN [--seconds N] [--json] [--redis URL]
     selfheal-ml version
 
 A bad setting stops start-up with exit code 2 and one line naming the setting.
@@ -135,6 +136,49 @@ def _config_show(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _analyze_postgres(args: argparse.Namespace, settings: Settings | None) -> int:
+    """Watch the database for ``--seconds`` and print its performance findings (read-only)."""
+    import asyncio
+
+    import psycopg
+    from redis.exceptions import RedisError
+
+    from selfheal_ml.collectors.postgres_analysis import PostgresAnalyser
+
+    if not args.seconds > 0:
+        print(f"selfheal-ml: --seconds: expected > 0, got {args.seconds}", file=sys.stderr)
+        return EXIT_CONFIG
+    analyser = PostgresAnalyser(
+        args.dsn, sample_interval_s=args.sample_interval, redis_url=args.redis
+    )
+    try:
+        result = asyncio.run(analyser.watch(args.seconds))
+    except (psycopg.Error, OSError, RedisError) as error:
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        print(f"selfheal-ml: cannot analyse the database: {reason}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.json:
+        print(json.dumps([finding.as_record() for finding in result.findings], indent=2))
+        return 0
+    print(
+        f"Watched {args.seconds:g} s (statistics: {result.statements_source}; HypoPG:"
+        f" {'yes' if result.hypopg else 'no'}; {result.queries} queries and"
+        f" {result.samples} pg_stat_activity samples)"
+    )
+    for number, finding in enumerate(result.findings, start=1):
+        where = ", ".join(filter(None, (finding.table, finding.index)))
+        print(f"{number}. {finding.kind}{f' [{where}]' if where else ''}: {finding.summary}")
+        if finding.query:
+            print(f"   query: {finding.query[:200]}")
+        facts = ", ".join(f"{name}={value}" for name, value in finding.evidence.items())
+        print(f"   evidence: {facts}")
+        if finding.recommendation:
+            print(f"   recommendation: {finding.recommendation}")
+    if not result.findings:
+        print("No performance problem found.")
+    return 0
+
+
 def _version(args: argparse.Namespace, settings: Settings | None) -> int:
     print(f"selfheal-ml {__version__}")
     return 0
@@ -223,6 +267,25 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--config", help="TOML file with settings and targets")
     show.set_defaults(handler=_config_show)
 
+    analyze = commands.add_parser("analyze", help="analyse a live system, changing nothing")
+    analyze_commands = analyze.add_subparsers(dest="analyze_command", required=True)
+    postgres = analyze_commands.add_parser(
+        "postgres", help="watch a PostgreSQL database and report its performance problems"
+    )
+    postgres.add_argument("--dsn", required=True, help="libpq connection string or URL")
+    postgres.add_argument(
+        "--seconds", type=float, default=60.0, help="how long to watch (default 60)"
+    )
+    postgres.add_argument(
+        "--sample-interval",
+        type=float,
+        default=0.1,
+        help="seconds between looks at pg_stat_activity (default 0.1)",
+    )
+    postgres.add_argument("--redis", help="also read this Redis' INFO (redis://...)")
+    postgres.add_argument("--json", action="store_true", help="print the findings as JSON")
+    postgres.set_defaults(handler=_analyze_postgres, needs_settings=False)
+
     version = commands.add_parser("version", help="print the version")
     version.set_defaults(handler=_version, needs_settings=False)
     return parser
@@ -240,7 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.pipeline_args = unknown
     handler: Callable[[argparse.Namespace, Settings], int] = args.handler
     if not getattr(args, "needs_settings", True):
-        return _version(args, None)
+        plain: Callable[[argparse.Namespace, Settings | None], int] = args.handler
+        return plain(args, None)
     try:
         settings = load_settings(getattr(args, "config", None))
         return handler(args, settings)

@@ -124,6 +124,16 @@ class RepairToggle(AgentToggle):
     approval_timeout_s: PositiveFloat = 900.0
 
 
+class PerformanceToggle(AgentToggle):
+    """The Performance agent also has its sampling burst (seconds of ``pg_stat_activity``
+    looks per round while a problem is open) and whether it proposes the missing indexes it
+    finds through the guard itself (off: the Diagnostic -> Repair path already proposes the
+    index of a slow-query incident; on, both could ask a human for the same index)."""
+
+    sample_s: NonNegativeFloat = 2.0
+    propose_indexes: bool = False
+
+
 class Agents(Section):
     """One toggle per agent."""
 
@@ -133,7 +143,16 @@ class Agents(Section):
     repair: RepairToggle = RepairToggle()
     learning: AgentToggle = AgentToggle()
     predictive: AgentToggle = AgentToggle()
-    performance: AgentToggle = AgentToggle()
+    performance: PerformanceToggle = PerformanceToggle()
+
+    @field_validator("performance", mode="before")
+    @classmethod
+    def _plain_toggle(cls, value: object) -> object:
+        """A plain :class:`AgentToggle` (as for every other agent) keeps the defaults of the
+        Performance agent's other settings."""
+        if isinstance(value, AgentToggle) and not isinstance(value, PerformanceToggle):
+            return value.model_dump()
+        return value
 
     def enabled(self, agent: str) -> bool:
         """Whether the agent called ``agent`` (e.g. ``"Repair"``) is enabled."""
@@ -269,6 +288,7 @@ ENVIRONMENT_PATHS: dict[str, tuple[str, ...]] = {
     "SELFHEAL_SIMULATOR_URL": ("simulator_url",),
     "SELFHEAL_SETTLE_S": ("agents", "diagnostic", "settle_s"),
     "SELFHEAL_VERIFY_S": ("agents", "repair", "verify_s"),
+    "SELFHEAL_PERFORMANCE_PROPOSE_INDEXES": ("agents", "performance", "propose_indexes"),
     "SELFHEAL_PLAN_WAIT_S": ("agents", "repair", "plan_wait_s"),
     "SELFHEAL_RETRY_FOR_S": ("agents", "repair", "retry_for_s"),
     "SELFHEAL_REPAIR_COOLDOWN_S": ("agents", "repair", "cooldown_s"),

@@ -271,10 +271,25 @@ class ModelPromoted(Event):
 
 
 class OptimizationFound(Event):
-    """The Performance agent found something worth changing."""
+    """The Performance agent found something worth changing.
+
+    ``finding`` is the sentence for a person, ``suggestion`` the recommendation; ``kind``
+    (``slow_query``, ``missing_index``, ...) and the located fields (``table``, ``columns``,
+    ``index``, ``fingerprint``, ``query``, ``mean_ms``, ``calls``) say where, for machines;
+    ``evidence`` holds the measured figures the finding rests on.
+    """
 
     channel: Literal[Channel.OPTIMIZATION] = Channel.OPTIMIZATION
     target: str
     finding: str
     suggestion: str
     impact: str = ""
+    kind: str = ""
+    table: str | None = None
+    columns: tuple[str, ...] | None = None
+    index: str | None = None
+    fingerprint: str | None = None
+    query: str | None = None
+    mean_ms: float | None = None
+    calls: int | None = None
+    evidence: dict[str, float | int | str | None] = Field(default_factory=dict)

@@ -31,6 +31,7 @@ from selfheal_ml.collectors import (
 )
 from selfheal_ml.collectors.log_source import LogSource, LogSourceSpec, offsets_file
 from selfheal_ml.collectors.log_tail import JsonOffsetStore
+from selfheal_ml.collectors.postgres_analysis import PostgresAnalyser
 from selfheal_ml.config import Settings
 from selfheal_ml.diagnosis.investigation import Finding, Investigator
 from selfheal_ml.security.ban_policy import BanPolicy
@@ -161,6 +162,10 @@ def loop_timing(settings: Settings) -> dict[str, dict[str, float]]:
     repair = settings.agents.repair
     return {
         "diagnosis": {"settle_s": settings.agents.diagnostic.settle_s},
+        "performance": {
+            "sample_s": settings.agents.performance.sample_s,
+            "propose_indexes": settings.agents.performance.propose_indexes,
+        },
         "repair": {
             "verify_s": repair.verify_s,
             "plan_wait_s": repair.plan_wait_s,
@@ -231,5 +236,12 @@ def agent_ports(
             if target.kind == "postgres"
         ]
         ports["investigators"] = investigators
+    if "performance_analysers" not in overrides:
+        # the Performance agent analyses each database on the optimisation interval
+        ports["performance_analysers"] = {
+            target.name: PostgresAnalyser(target.url, name=target.name)
+            for target in settings.targets
+            if target.kind == "postgres"
+        }
     ports.update(overrides)
     return ports

@@ -37,6 +37,7 @@ from selfheal_ml.events import (
     SecurityThreatDetected,
     Tick,
 )
+from selfheal_ml.performance import FindingBoard
 from selfheal_ml.ports import (
     agent_ports,
     build_repair_service,
@@ -113,6 +114,7 @@ class Runtime:
     health: HealthBoard
     agents: dict[str, SupervisedAgent]
     scheduler: Scheduler
+    optimizations: FindingBoard = field(default_factory=FindingBoard)
     started_monotonic: float = field(default_factory=time.monotonic)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -230,6 +232,7 @@ def build_runtime(
     tracker = Tracker(settings.mlflow_tracking_uri)
     recommender = RepairRecommender(tracker)
     overrides = dict(extras or {})
+    optimizations = FindingBoard()
     repairs = RepairAuditStore(database)
     platforms = monitor_platforms(settings, overrides)
     repair_service = build_repair_service(
@@ -253,6 +256,7 @@ def build_runtime(
                 "repair_service": repair_service,
                 "security_store": SecurityStore(database),
                 **security_ports(settings, clock.now(), tracker),
+                "optimization_board": optimizations,
             },
             overrides,
         ),
@@ -284,6 +288,7 @@ def build_runtime(
         health=HealthBoard(),
         agents=agents,
         scheduler=scheduler,
+        optimizations=optimizations,
     )
 
 

@@ -1,21 +1,136 @@
-"""The Performance agent.
+"""The Performance agent: the database's performance findings, on the optimisation interval.
 
-Looks for optimisation opportunities (slow endpoints, cache misses, hot queries).
+On each ``optimize`` tick it runs one round of every configured analyser
+(:class:`~selfheal_ml.collectors.postgres_analysis.PostgresAnalyser`, one per PostgreSQL
+target: one reading of the statistics views plus a short ``pg_stat_activity`` sampling burst,
+the window running from the previous round), puts the findings on the board the API reads
+(``GET /v1/optimizations``), and publishes the *new* ones as ``OptimizationFound`` events on
+``system.optimization``. A missing index may be proposed through the safety guard and verified
+afterwards (:mod:`.index_application`); everything else stays a recommendation.
 
-For now it counts the optimisation ticks it receives.
+Scenario 2: when the Diagnostic agent diagnoses a ``slow_query`` on a watched database, the
+agent watches that database for ``incident_watch_s`` at once and publishes its query and index
+findings under the incident's correlation id, so the incident's story says which query and
+which missing index (the Repair agent acts on the diagnosis' own parameters).
+
+Ports (``AgentContext.extras``): ``performance_analysers`` (target name -> analyser),
+``optimization_board`` (:class:`~selfheal_ml.performance.FindingBoard`), ``repair_service``,
+``performance`` (``{"sample_s": ..., "propose_indexes": ...}``: missing indexes are proposed
+only when ``propose_indexes`` is on and a repair service is there; off by default, since the
+Diagnostic -> Repair path proposes the index of a slow-query incident).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections import deque
+from datetime import datetime
+from typing import Any, ClassVar
 
-from selfheal_ml.agents.base import Selector
-from selfheal_ml.agents.counting import CountingAgent
-from selfheal_ml.events import Tick
+from selfheal_ml.agents.base import Agent, AgentContext, Selector
+from selfheal_ml.agents.index_application import IndexApplication
+from selfheal_ml.events import Event, IncidentDiagnosed, OptimizationFound, Tick
+from selfheal_ml.performance import Finding, FindingBoard
+
+DEFAULT_SAMPLE_S = 2.0
+DEFAULT_INCIDENT_WATCH_S = 3.0
+INCIDENT_KINDS = ("missing_index", "slow_query", "n_plus_one")
 
 
-class PerformanceAgent(CountingAgent):
-    """Performance agent: handles its events and reports how many it has seen."""
+def optimization_event(
+    target: str, finding: Finding, now: datetime, correlation_id: str | None = None
+) -> OptimizationFound:
+    """The event announcing ``finding`` on ``target`` (in an incident's story when
+    ``correlation_id`` is given)."""
+    evidence = {
+        name: value if isinstance(value, (int, float, str)) or value is None else str(value)
+        for name, value in finding.evidence.items()
+    }
+    return OptimizationFound(
+        ts=now,
+        source="Performance",
+        target=target,
+        finding=finding.summary or finding.kind,
+        suggestion=finding.recommendation or "",
+        impact=f"mean {finding.mean_ms:.1f} ms over {finding.calls} calls"
+        if finding.mean_ms is not None and finding.calls is not None
+        else "",
+        kind=finding.kind,
+        table=finding.table,
+        columns=finding.columns,
+        index=finding.index,
+        fingerprint=finding.fingerprint,
+        query=finding.query,
+        mean_ms=finding.mean_ms,
+        calls=finding.calls,
+        evidence=evidence,
+        **({"correlation_id": correlation_id} if correlation_id else {}),
+    )
+
+
+class PerformanceAgent(Agent):
+    """Runs the analysers on ``optimize`` ticks and publishes new findings (see module doc)."""
 
     name: ClassVar[str] = "Performance"
-    subscriptions: ClassVar[tuple[Selector, ...]] = (Tick,)
+    subscriptions: ClassVar[tuple[Selector, ...]] = (Tick, IncidentDiagnosed)
+
+    def __init__(self, context: AgentContext) -> None:
+        super().__init__(context)
+        extras = context.extras
+        self.analysers: dict[str, Any] = dict(extras.get("performance_analysers") or {})
+        self.board: FindingBoard = extras.get("optimization_board") or FindingBoard()
+        options = extras.get("performance") or {}
+        self.sample_s = float(options.get("sample_s", DEFAULT_SAMPLE_S))
+        self.incident_watch_s = float(options.get("incident_watch_s", DEFAULT_INCIDENT_WATCH_S))
+        self.analysed: deque[str] = deque(maxlen=256)  # incidents already analysed
+        service = extras.get("repair_service")
+        proposing = bool(options.get("propose_indexes", False)) and service is not None
+        self.indexes = IndexApplication(service) if proposing else None
+        self.rounds = 0
+
+    async def handle(self, event: Event) -> list[Event]:
+        if isinstance(event, IncidentDiagnosed):
+            return await self._analyse_incident(event)
+        if not isinstance(event, Tick) or event.kind != "optimize":
+            return []
+        self.rounds += 1
+        published: list[Event] = []
+        for target, analyser in self.analysers.items():
+            result = await analyser.try_round(self.sample_s)
+            if result is None:
+                continue  # unreachable: the board keeps the last findings
+            new = self.board.replace(target, result.findings)
+            if self.indexes is not None:
+                await self.indexes.verify(target, result.snapshot.statements)
+                for finding in new:
+                    await self.indexes.propose(target, finding)
+            now = self.context.clock.now()
+            published.extend(optimization_event(target, finding, now) for finding in new)
+            self.log.info(
+                "%s: %d findings (%d new), %d queries",
+                target,
+                len(result.findings),
+                len(new),
+                result.queries,
+            )
+        return published
+
+    async def _analyse_incident(self, event: IncidentDiagnosed) -> list[Event]:
+        """Watch the database of a slow-query incident once; its query findings join the
+        incident's story."""
+        diagnosis = event.diagnosis
+        analyser = self.analysers.get(diagnosis.component or "")
+        if diagnosis.root_cause != "slow_query" or analyser is None:
+            return []
+        if event.incident_id in self.analysed:
+            return []  # a later revision of an incident already analysed
+        self.analysed.append(event.incident_id)
+        result = await analyser.try_watch(self.incident_watch_s)
+        if result is None:
+            return []
+        now = self.context.clock.now()
+        target = str(diagnosis.component)
+        return [
+            optimization_event(target, finding, now, event.correlation_id)
+            for finding in result.findings
+            if finding.kind in INCIDENT_KINDS
+        ]

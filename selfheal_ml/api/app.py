@@ -19,6 +19,7 @@ from selfheal_ml.api.routes import (
     health,
     incidents,
     metrics,
+    optimizations,
     repair,
     repairs,
     series,
@@ -106,6 +107,7 @@ def create_app(
         repairs,
         incidents,
         metrics,
+        optimizations,
     )
     for module in routers:
         app.include_router(module.router)

@@ -49,6 +49,8 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import psycopg
 
+from selfheal_ml.performance.normalise import fingerprint as query_fingerprint
+
 log = logging.getLogger("selfheal_ml.collectors.query_trace")
 
 FindingT = TypeVar("FindingT")
@@ -92,7 +94,6 @@ _COMPARISON = re.compile(
     rf"^{_COLUMN}\s*(?P<operator>=|<=|>=|<|>)\s*(?:ANY\s*\(\s*{_CONSTANT}\s*\)|{_CONSTANT})$"
 )
 _PLACEHOLDER = re.compile(r"\$\d+")
-_LITERAL = re.compile(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b")
 
 
 @dataclass(frozen=True)
@@ -126,12 +127,14 @@ class SampledQuery:
 
 
 def fingerprint(query: str) -> str:
-    """The query with its literals replaced and its whitespace collapsed.
+    """libpg_query's fingerprint of the query (:func:`selfheal_ml.performance.fingerprint`):
+    the same for queries that differ only in literals, comments or whitespace.
 
-    >>> fingerprint("SELECT * FROM t WHERE a = 42 AND  b = 'x'")
-    'SELECT * FROM t WHERE a = ? AND b = ?'
+    >>> fingerprint("SELECT * FROM t WHERE a = 42 AND  b = 'x'") == fingerprint(
+    ...     "select * from t where a = 7 and b = 'y' /* traceparent='00-ab-cd-01' */")
+    True
     """
-    return " ".join(_LITERAL.sub("?", query).split())
+    return query_fingerprint(query)
 
 
 def explainable(query: str) -> bool:

@@ -10,6 +10,8 @@ Repair, Learning; virtual time, real I/O) watches the API (an HTTP probe) and th
 1. the alerts fire (``HighResponseTime`` on the API, ``SlowQueries`` on the database);
 2. the incident is diagnosed as ``slow_query@<database>``, and the index investigator traced
    it to the table and column (the diagnosis' ``findings`` and ``parameters``);
+   the Performance agent watched the database for the incident and found the same missing
+   index (``OptimizationFound`` under the incident's correlation id);
 3. the repair (``pg_create_index_concurrently``, high risk) waits for approval, audited, and
    nothing ran;
 4. a person approves it through the real route ``POST /admin/repairs/{id}/approve``;
@@ -23,6 +25,7 @@ time and count and stop by themselves.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import queue
@@ -51,6 +54,7 @@ from selfheal_ml.events import (
     Event,
     IncidentDiagnosed,
     MetricsCollected,
+    OptimizationFound,
     RepairEscalated,
     RepairExecuted,
 )
@@ -336,7 +340,7 @@ def scenario_settings(tmp_path: Path, api_url: str, dsn: str) -> Settings:
         mlflow_tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",  # no champion: the runbook
         intervals=Intervals(health_check_s=HEALTH_S, metrics_s=60.0),
         thresholds=Thresholds(response_time_ms=RESPONSE_TIME_MS),
-        agents=Agents(security=off, predictive=off, performance=off),
+        agents=Agents(security=off, predictive=off),
         targets=(
             Target(kind="http", name=API_TARGET, url=api_url, platform="shop", timeout_s=10.0),
             Target(
@@ -372,6 +376,17 @@ async def run_rounds(
     pytest.fail(f"{what}: not within {max_rounds} health checks / {max_s} s.\n{recorder.story()}")
 
 
+async def until(
+    done: Callable[[], bool], what: str, recorder: Recorder, max_s: float = 20.0
+) -> None:
+    """Let the agents work (real time) until ``done`` holds, at most ``max_s``."""
+    deadline = time.monotonic() + max_s
+    while not done():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {max_s} s.\n{recorder.story()}")
+        await asyncio.sleep(0.1)
+
+
 async def test_slow_api_from_a_missing_index_is_traced_fixed_after_approval_and_verified(
     tmp_path: Path, scenario_dsn: str, shop_api: str
 ) -> None:
@@ -388,7 +403,8 @@ async def _story(tmp_path: Path, base_url: str, dsn: str, table: str) -> None:
     clock = SimClock(datetime.now(UTC).replace(microsecond=0))
     runtime = build_runtime(settings, clock=clock, extras={"diagnosis": {"settle_s": 0}})
     recorder = Recorder()
-    for kind in (AlertRaised, IncidentDiagnosed, MetricsCollected, RepairExecuted, RepairEscalated):
+    stories = (AlertRaised, IncidentDiagnosed, MetricsCollected, OptimizationFound)
+    for kind in (*stories, RepairExecuted, RepairEscalated):
         runtime.bus.subscribe(kind, recorder.record, name=f"scenario:{kind.__name__}")
     await start_runtime(runtime, run_scheduler=False)
     try:
@@ -429,6 +445,26 @@ async def _detect_diagnose_wait(
     assert f"an index on {table}(customer_id)" in finding
     params = {"table": table, "columns": ["customer_id"], "schema": "public"}
     assert diagnosis.diagnosis.parameters["add_index"] == params
+
+    # 2b. the Performance agent analysed the incident's database: the same index, in the
+    # incident's story (it proposes nothing itself: the repair below is the only one)
+    await until(
+        lambda: any(
+            event.kind == "missing_index" and event.table == table
+            for event in recorder.of(OptimizationFound)
+            if event.correlation_id == diagnosis.correlation_id
+        ),
+        "the Performance agent's missing_index finding on the incident's table",
+        recorder,
+    )
+    [analysed] = [
+        e
+        for e in recorder.of(OptimizationFound)
+        if e.kind == "missing_index"
+        and e.table == table
+        and e.correlation_id == diagnosis.correlation_id
+    ]
+    assert analysed.columns == ("customer_id",) and analysed.target == DB_TARGET
 
     # 3. the high-risk repair waits for a person; nothing ran
     assert pending.request.action == "pg_create_index_concurrently"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from selfheal_ml.config import AGENT_NAMES, Settings, load_settings
+from selfheal_ml.config import AGENT_NAMES, Agents, AgentToggle, Settings, load_settings
 from selfheal_ml.errors import ConfigError
 
 
@@ -263,3 +263,12 @@ def test_bad_security_setting_is_named(tmp_path: Path, toml: str, setting: str) 
 def test_security_dry_run_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SELFHEAL_SECURITY_DRY_RUN", "true")
     assert load_settings().security.dry_run is True
+
+
+def test_the_performance_agent_accepts_a_plain_toggle_and_its_own_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plain = Agents(performance=AgentToggle(enabled=False)).performance
+    assert (plain.enabled, plain.propose_indexes, plain.sample_s) == (False, False, 2.0)
+    monkeypatch.setenv("SELFHEAL_PERFORMANCE_PROPOSE_INDEXES", "true")
+    assert load_settings().agents.performance.propose_indexes is True

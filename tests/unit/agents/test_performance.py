@@ -1,0 +1,187 @@
+"""The Performance agent: findings on optimise ticks, announced once, indexes via the guard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from selfheal_ml.agents.base import AgentContext
+from selfheal_ml.agents.performance import PerformanceAgent
+from selfheal_ml.bus import InMemoryEventBus
+from selfheal_ml.clock import SimClock
+from selfheal_ml.events import IncidentDiagnosed, OptimizationFound, Tick
+from selfheal_ml.lifecycle import Diagnosis
+from selfheal_ml.performance import Finding, FindingBoard, Snapshot, StatementStats
+
+START = datetime(2026, 1, 5, tzinfo=UTC)
+MISSING = Finding(
+    kind="missing_index",
+    table="events",
+    columns=("account_id",),
+    fingerprint="f1",
+    mean_ms=40.0,
+    calls=100,
+)
+UNUSED = Finding(kind="unused_index", table="events", index="events_note_idx")
+
+
+@dataclass
+class Round:
+    findings: list[Finding]
+    snapshot: Snapshot
+    queries: int = 4
+
+
+class ScriptedAnalyser:
+    """Answers each round with the next scripted result (``None``: the server is down)."""
+
+    def __init__(self, rounds: list[Round | None]) -> None:
+        self.rounds = rounds
+
+    async def try_round(self, sample_seconds: float) -> Round | None:
+        return self.rounds.pop(0)
+
+    async def try_watch(self, seconds: float) -> Round | None:
+        self.watched = seconds
+        return self.rounds.pop(0)
+
+
+@dataclass
+class Attempt:
+    attempt_id: str
+    decision: str
+    reason: str = ""
+    approval_id: str | None = None
+    result: Any = None
+
+    @property
+    def executed(self) -> bool:
+        return self.result is not None
+
+
+@dataclass
+class ApprovingService:
+    """Holds every proposal for approval; ``approve`` makes it executed."""
+
+    proposed: list[Any] = field(default_factory=list)
+    answers: dict[str, Attempt] = field(default_factory=dict)
+    outcomes: list[tuple[str, bool]] = field(default_factory=list)
+
+    async def propose(self, request: Any) -> Attempt:
+        self.proposed.append(request)
+        return Attempt("a1", "pending_approval", approval_id="a1")
+
+    def approve(self) -> None:
+        self.answers["a1"] = Attempt("a2", "executed", approval_id="a1", result=object())
+
+    def answer(self, approval_id: str) -> Attempt | None:
+        return self.answers.get(approval_id)
+
+    async def record_outcome(self, attempt_id: str, worked: bool) -> None:
+        self.outcomes.append((attempt_id, worked))
+
+
+def agent(rounds: list[Round | None], service: Any = None) -> PerformanceAgent:
+    extras: dict[str, Any] = {
+        "performance_analysers": {"main-db": ScriptedAnalyser(rounds)},
+        "optimization_board": FindingBoard(),
+        "performance": {"sample_s": 0.0, "propose_indexes": True},
+    }
+    if service is not None:
+        extras["repair_service"] = service
+    return PerformanceAgent(
+        AgentContext(bus=InMemoryEventBus(), clock=SimClock(START), extras=extras)
+    )
+
+
+def tick(kind: str = "optimize") -> Tick:
+    return Tick(ts=START, source="scheduler", kind=kind)
+
+
+def window(mean_ms: float | None = None) -> Snapshot:
+    statements = () if mean_ms is None else (StatementStats("f1", "SELECT", 50, mean_ms),)
+    return Snapshot(window_s=300.0, statements=statements)
+
+
+async def test_new_findings_become_events_once_and_stay_on_the_board() -> None:
+    performance = agent([Round([MISSING, UNUSED], window()), Round([MISSING, UNUSED], window())])
+    first = await performance.handle(tick())
+    assert [(e.kind, e.table) for e in first if isinstance(e, OptimizationFound)] == [
+        ("missing_index", "events"),
+        ("unused_index", "events"),
+    ]
+    assert first[0].channel == "system.optimization"
+    assert first[0].suggestion == "" and first[0].columns == ("account_id",)
+    assert await performance.handle(tick()) == []
+    assert [f.kind for _, f in performance.board.current()] == ["missing_index", "unused_index"]
+
+
+async def test_other_ticks_and_an_unreachable_server_change_nothing() -> None:
+    performance = agent([None])
+    assert await performance.handle(tick("health")) == []
+    assert await performance.handle(tick()) == []
+    assert performance.board.current() == []
+
+
+async def test_a_missing_index_waits_for_approval_then_is_verified_by_its_mean() -> None:
+    service = ApprovingService()
+    performance = agent(
+        [Round([MISSING], window(40.0)), Round([MISSING], window(35.0)), Round([], window(3.0))],
+        service,
+    )
+    await performance.handle(tick())
+    [request] = service.proposed
+    assert (request.action, request.risk) == ("pg_create_index_concurrently", "high")
+    assert request.params == {"table": "events", "columns": ["account_id"], "schema": None}
+    await performance.handle(tick())  # still waiting: nothing verified
+    assert service.outcomes == []
+    service.approve()
+    await performance.handle(tick())
+    assert service.outcomes == [("a2", True)]  # 40 ms -> 3 ms
+
+
+async def test_nothing_is_proposed_unless_the_setting_asks_for_it() -> None:
+    service = ApprovingService()
+    performance = agent([Round([MISSING], window())], service)
+    performance.indexes = None  # what propose_indexes = false (the default) builds
+    await performance.handle(tick())
+    assert service.proposed == []
+    context = AgentContext(
+        bus=InMemoryEventBus(), clock=SimClock(START), extras={"repair_service": service}
+    )
+    assert PerformanceAgent(context).indexes is None
+
+
+async def test_dropping_an_index_is_never_proposed() -> None:
+    service = ApprovingService()
+    await agent([Round([UNUSED], window())], service).handle(tick())
+    assert service.proposed == []
+
+
+def diagnosed(cause: str, component: str = "main-db", incident: str = "i1") -> IncidentDiagnosed:
+    diagnosis = Diagnosis(revision=1, opened_at=START, root_cause=cause, component=component)
+    return IncidentDiagnosed(
+        ts=START,
+        source="Diagnostic",
+        incident_id=incident,
+        diagnosis=diagnosis,
+        correlation_id="incident-1",
+    )
+
+
+async def test_a_slow_query_incident_is_analysed_at_once_in_the_incident_s_story() -> None:
+    slow = Finding(kind="slow_query", fingerprint="f2", mean_ms=300.0, calls=4)
+    performance = agent([Round([MISSING, UNUSED, slow], window())])
+    events = await performance.handle(diagnosed("slow_query"))
+    assert [(e.kind, e.correlation_id) for e in events if isinstance(e, OptimizationFound)] == [
+        ("missing_index", "incident-1"),
+        ("slow_query", "incident-1"),
+    ]
+    assert await performance.handle(diagnosed("slow_query")) == []  # a later revision
+
+
+async def test_other_causes_and_unwatched_databases_are_not_analysed() -> None:
+    performance = agent([Round([MISSING], window())])
+    assert await performance.handle(diagnosed("db_unreachable")) == []
+    assert await performance.handle(diagnosed("slow_query", component="other-db")) == []

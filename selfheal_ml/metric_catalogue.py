@@ -112,8 +112,8 @@ METRICS: dict[str, MetricSpec] = {spec.name: spec for spec in _SPECS}
 
 #: Metrics where only a rise is trouble: fewer errors, faster answers, fewer failed logins or
 #: fresher jobs than usual are never an incident. The Predictive agent does not report their
-#: drops (on the chaos benchmark's development seed, 5xx rates falling back to zero an hour
-#: after a fault had been the same hour the day before made most of its unmatched alerts).
+#: drops (on the chaos benchmark's development seed, a 5xx rate back at zero in an hour whose
+#: daily profile remembered yesterday's fault made many of the alerts that matched no fault).
 ONLY_RISES_MATTER: frozenset[str] = frozenset(
     {
         HTTP_LATENCY_P50_MS, HTTP_LATENCY_P95_MS, HTTP_LATENCY_P99_MS, HTTP_ERROR_RATIO,

@@ -31,6 +31,7 @@ decision is dated by its log records, which can be older than the pull that shou
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -60,6 +61,24 @@ def go_duration(seconds: float) -> str:
     if minutes:
         return f"{sign}{minutes}m{secs}s"
     return f"{sign}{secs}s"
+
+
+_GO_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+_GO_PART = re.compile(r"(\d+(?:\.\d*)?)(h|ms|us|µs|ns|m|s)")
+
+
+def parse_go_duration(text: str) -> float:
+    """Seconds in a Go duration string (what the LAPI sends: ``3h59m55.756182786s``).
+
+    >>> parse_go_duration("3h59m55.5s"), parse_go_duration("-1m5s"), parse_go_duration("0s")
+    (14395.5, -65.0, 0.0)
+    """
+    sign = -1.0 if text.startswith("-") else 1.0
+    body = text.lstrip("+-")
+    parts = _GO_PART.findall(body)
+    if not parts or "".join(number + unit for number, unit in parts) != body:
+        raise ValueError(f"expected a Go duration such as 3h59m50s, got {text!r}")
+    return sign * sum(float(number) * _GO_UNITS[unit] for number, unit in parts)
 
 
 def decision_id(decision: BanDecision) -> int:

@@ -31,7 +31,8 @@ from selfheal_ml.live.stack import LiveStack, StackError
 
 pytestmark = pytest.mark.integration
 
-KEY = "live-bouncer-key-0123456789abcdef"
+KEY = "live-bouncer-key-0123456789abcdef"  # the simulator's
+CHECK_KEY = "test-bouncer-key-0123456789abcdef"  # this test's: one key per bouncer (cursors)
 BLOCK_WITHIN_S = 30.0
 PLATFORM = "leadsite.ai"
 T = TypeVar("T")
@@ -43,7 +44,7 @@ def config(workdir: Path, access_log: Path) -> Path:
         "[intervals]\nsecurity_s = 1.0\n\n"
         "[security]\n"
         'never_ban = ["192.0.2.10", "192.0.2.11"]  # the simulator\'s health checkers\n'
-        f'bouncer_api_keys = ["{KEY}"]\n\n'
+        f'bouncer_api_keys = ["{KEY}", "{CHECK_KEY}"]\n\n'
         f'[[security.sources]]\npath = "{access_log}"\nformat = "jsonl"\n'
     )
     return path
@@ -79,7 +80,7 @@ def wait_for(what: str, probe: Callable[[], T | None], deadline: float, stack: L
 def test_a_live_brute_force_is_blocked_within_30_s(stack: LiveStack) -> None:
     assert stack.sim is not None and stack.service is not None
     admin = httpx.Client(base_url=stack.service.url, timeout=5.0)
-    bouncer = {"X-Api-Key": KEY}
+    bouncer = {"X-Api-Key": CHECK_KEY}
     with LiveClient(stack.sim.url, stack.service.url) as client:
         truth = client.sim.get("/sim/traffic").json()
         wait_for(

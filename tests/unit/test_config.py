@@ -263,3 +263,16 @@ def test_bad_security_setting_is_named(tmp_path: Path, toml: str, setting: str) 
 def test_security_dry_run_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SELFHEAL_SECURITY_DRY_RUN", "true")
     assert load_settings().security.dry_run is True
+
+
+def test_bouncer_keys_are_validated_and_masked(tmp_path: Path) -> None:
+    short = tmp_path / "short.toml"
+    short.write_text('[security]\nbouncer_api_keys = ["abc"]\n')
+    with pytest.raises(ConfigError) as error:
+        load_settings(short)
+    assert "security.bouncer_api_keys" in str(error.value)
+    good = tmp_path / "good.toml"
+    good.write_text('[security]\nbouncer_api_keys = ["0123456789abcdef0123"]\n')
+    settings = load_settings(good)
+    assert settings.security.bouncer_api_keys[0].get_secret_value() == "0123456789abcdef0123"
+    assert settings.masked()["security"]["bouncer_api_keys"] == ["********"]

@@ -3,8 +3,6 @@ refreshed after its TTL, a failing source never takes the app down (unless asked
 
 from __future__ import annotations
 
-import json
-
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -13,7 +11,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from selfheal_ml.enforcement import BanMiddleware, DecisionUpdate, StreamDecisionSource
+from selfheal_ml.enforcement import BanMiddleware, DecisionUpdate
 
 BANNED = "203.0.113.5"
 GOOD = "198.51.100.20"
@@ -99,27 +97,3 @@ def test_before_any_pull_works_fail_open_decides(fail_open: bool, status: int) -
     source.failing = True
     app = app_with(source, FakeClock(), fail_open=fail_open)
     assert get(app, GOOD).status_code == status
-
-
-async def test_the_stream_source_reads_the_lapi_answer_startup_first_then_deltas() -> None:
-    asked: list[tuple[str, str | None]] = []
-    answers = [
-        {"new": [{"type": "ban", "scope": "Ip", "value": BANNED, "duration": "3h59m55.7s"}],
-         "deleted": None},
-        {"new": None, "deleted": [{"type": "ban", "scope": "Ip", "value": BANNED,
-                                   "duration": "-1s"}]},
-    ]  # fmt: skip
-
-    def lapi(request: httpx.Request) -> httpx.Response:
-        asked.append((request.url.params["startup"], request.headers.get("x-api-key")))
-        return httpx.Response(200, content=json.dumps(answers[len(asked) - 1]))
-
-    client = httpx.AsyncClient(transport=httpx.MockTransport(lapi))
-    source = StreamDecisionSource("http://lapi", "k" * 32, client=client)
-    first = await source.pull()
-    second = await source.pull()
-    await source.close()
-
-    assert asked == [("true", "k" * 32), ("false", "k" * 32)]
-    assert first.full and first.new == {BANNED: pytest.approx(14395.7)}
-    assert not second.full and second.deleted == frozenset({BANNED}) and second.new == {}

@@ -131,3 +131,13 @@ def test_stream_sends_everything_at_startup_then_only_changes_per_bouncer(
     ]
     assert pull(startup=False) == {"new": [], "deleted": []}
     assert app_client.get("/v1/decisions?ip=198.51.100.7", headers=BOUNCER).json() is None
+
+
+def test_head_checks_the_key_without_moving_the_cursor(
+    app_client: TestClient, sim_clock: SimClock
+) -> None:
+    assert app_client.head("/v1/decisions").status_code == 403
+    ban(app_client, "198.51.100.7", sim_clock)
+    assert app_client.head("/v1/decisions/stream", headers=BOUNCER).status_code == 200
+    first = app_client.get("/v1/decisions/stream", headers=BOUNCER).json()
+    assert [d["value"] for d in first["new"]] == ["198.51.100.7"]

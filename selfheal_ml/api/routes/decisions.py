@@ -95,3 +95,10 @@ async def decisions(
     if type is not None and type != "ban":
         chosen = []
     return [crowdsec_decision(d, now) for d in chosen] or None
+
+
+@router.head("/v1/decisions/stream")
+@router.head("/v1/decisions")
+async def check_key(_: BouncerDep) -> None:
+    """HEAD, as bouncers use it to check their key: 200 or 403, no body; the stream's
+    cursor does not move (CrowdSec's HEAD does not update the last pull either)."""

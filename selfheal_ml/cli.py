@@ -3,7 +3,8 @@
     selfheal-ml demo [--days N] [--seed S] [--faults N] [--report FILE] [--db FILE]
                      [--approve-after S] [--scoring-workers N]
     selfheal-ml serve [--host H] [--port P] [--config FILE] [--dev]
-    selfheal-ml sim serve [--host H] [--port P] [--seed S]
+    selfheal-ml sim serve [--host H] [--port P] [--seed S] [--access-log FILE]
+                          [--decisions-url URL]
     selfheal-ml train repair [pipeline arguments]
     selfheal-ml security replay FILE [--format auto|sshd|pam|combined|jsonl] [--json]
                      [--year YEAR] [--dry-run] [--config FILE]
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -87,7 +89,14 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 def _sim_serve(args: argparse.Namespace, settings: Settings) -> int:
     from selfheal_ml.sim.server import serve_simulator
 
-    serve_simulator(host=args.host, port=args.port, seed=args.seed)
+    serve_simulator(
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        access_log=args.access_log,
+        decisions_url=args.decisions_url,
+        decisions_key=os.environ.get("SELFHEAL_SIM_DECISIONS_KEY"),
+    )
     return 0
 
 
@@ -231,6 +240,14 @@ def build_parser() -> argparse.ArgumentParser:
     sim_serve.add_argument("--host", default="127.0.0.1")
     sim_serve.add_argument("--port", type=int, default=8700)
     sim_serve.add_argument("--seed", type=int, default=0)
+    sim_serve.add_argument(
+        "--access-log", default=None, help="write the platforms' access/auth log (JSON lines)"
+    )
+    sim_serve.add_argument(
+        "--decisions-url",
+        default=None,
+        help="honour this selfheal-ml service's bans (key in SELFHEAL_SIM_DECISIONS_KEY)",
+    )
     sim_serve.set_defaults(handler=_sim_serve)
 
     train = commands.add_parser("train", help="train models")

@@ -236,6 +236,19 @@ class SecuritySettings(Section):
     api_key_misuse: BucketSetting = _bucket_setting(_RULES.api_key_misuse)
     injection: BucketSetting = _bucket_setting(_RULES.injection)
     novelty_threshold: float = Field(default=_RULES.novelty.threshold, gt=0, le=1)
+    # keys CrowdSec bouncers send as X-Api-Key to /v1/decisions (none: that API refuses all)
+    bouncer_api_keys: tuple[SecretStr, ...] = ()
+    # POST /v1/security/events: larger batches are refused with 413
+    max_event_batch: PositiveInt = 5000
+    max_event_batch_bytes: PositiveInt = 4 * 1024 * 1024
+
+    @field_validator("bouncer_api_keys")
+    @classmethod
+    def _long_keys(cls, keys: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        for key in keys:
+            if len(key.get_secret_value()) < 16:
+                raise ValueError("API keys of at least 16 characters (e.g. openssl rand -hex 16)")
+        return keys
 
     @field_validator("never_ban")
     @classmethod
@@ -373,6 +386,7 @@ class Settings(BaseSettings):
         """The configuration as plain data with secrets masked, for ``config show``."""
         data = self.model_dump(mode="json")
         data["admin_token"] = "********" if self.admin_token else None
+        data["security"]["bouncer_api_keys"] = ["********"] * len(self.security.bouncer_api_keys)
         return data
 
 

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from selfheal_ml import __version__
 from selfheal_ml.actions import RepairService
 from selfheal_ml.agents import AGENT_CLASSES, AgentContext, AgentStatus, Thresholds
+from selfheal_ml.agents.security import SecurityAgent
 from selfheal_ml.agents.supervisor import SupervisedAgent
 from selfheal_ml.alerting import AlertManager, LogNotifier, Notifier
 from selfheal_ml.bus import InMemoryEventBus
@@ -45,6 +47,7 @@ from selfheal_ml.ports import (
     security_ports,
 )
 from selfheal_ml.scheduler import Scheduler
+from selfheal_ml.security.records import LogRecord
 from selfheal_ml.storage import Database
 from selfheal_ml.storage.alerts import AlertStore
 from selfheal_ml.storage.anomalies import AnomalyStore
@@ -57,6 +60,15 @@ from selfheal_ml.tracking import Tracker, tracking_store_exists
 from selfheal_ml.training import RepairRecommender
 
 log = logging.getLogger("selfheal_ml")
+
+
+class AgentUnavailableError(RuntimeError):
+    """The agent a request needs is disabled or not running."""
+
+    def __init__(self, agent: str) -> None:
+        self.agent = agent
+        super().__init__(f"the {agent} agent is not running")
+
 
 ALERT_HISTORY_DAYS = 30
 # the events the AlertManager turns into alerts
@@ -114,6 +126,7 @@ class Runtime:
     health: HealthBoard
     agents: dict[str, SupervisedAgent]
     scheduler: Scheduler
+    security: SecurityStore
     optimizations: FindingBoard = field(default_factory=FindingBoard)
     started_monotonic: float = field(default_factory=time.monotonic)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -166,6 +179,18 @@ class Runtime:
                 "active": repairs.active,
             },
         }
+
+    async def observe_security(self, records: Sequence[LogRecord]) -> int:
+        """Hand pushed records (``POST /v1/security/events``) to the Security agent, publish
+        what it concludes; how many events it published. ``AgentUnavailableError`` without one."""
+        supervised = self.agents.get("Security")
+        if supervised is None or not supervised.status.running:
+            raise AgentUnavailableError("Security")
+        assert isinstance(supervised.agent, SecurityAgent)
+        emitted = await supervised.agent.observe(records)
+        for event in emitted:
+            await self.bus.publish(event)
+        return len(emitted)
 
     async def stop(self) -> None:
         """Stop the scheduler, the agents and the bus, then close the database."""
@@ -234,6 +259,7 @@ def build_runtime(
     overrides = dict(extras or {})
     optimizations = FindingBoard()
     repairs = RepairAuditStore(database)
+    security = SecurityStore(database)
     platforms = monitor_platforms(settings, overrides)
     repair_service = build_repair_service(
         settings, repairs, clock, len(platforms), overrides.pop("repair_executors", None)
@@ -254,7 +280,7 @@ def build_runtime(
                 "tracker": tracker,
                 "repair_model": recommender,
                 "repair_service": repair_service,
-                "security_store": SecurityStore(database),
+                "security_store": security,
                 **security_ports(settings, clock.now(), tracker),
                 "optimization_board": optimizations,
             },
@@ -288,6 +314,7 @@ def build_runtime(
         health=HealthBoard(),
         agents=agents,
         scheduler=scheduler,
+        security=security,
         optimizations=optimizations,
     )
 

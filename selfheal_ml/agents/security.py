@@ -16,6 +16,7 @@ survive a restart. Ports (``context.extras``): ``security_sources``, ``security_
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -46,6 +47,8 @@ class SecurityAgent(Agent):
         self.policy: BanPolicy = extras.get("ban_policy") or BanPolicy()
         self.store: Any = extras.get("security_store")
         self.seen: Counter[str] = Counter()
+        # ticks and pushed batches (the API) both count: one at a time through the detector
+        self._counting = asyncio.Lock()
 
     async def start(self) -> None:
         if self.store is not None:
@@ -69,8 +72,9 @@ class SecurityAgent(Agent):
         """Detect, decide, store; the events to publish."""
         if not records:
             return []
-        findings, decisions = await run_blocking(self.context.clock, self._decide, records)
-        return self._events(findings, decisions)
+        async with self._counting:
+            found = await run_blocking(self.context.clock, self._decide, records)
+        return self._events(*found)
 
     def _read_sources(self) -> list[LogRecord]:
         records: list[LogRecord] = []

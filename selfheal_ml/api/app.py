@@ -15,6 +15,7 @@ from selfheal_ml.api.routes import (
     admin,
     alerts,
     anomalies,
+    decisions,
     forecasts,
     health,
     incidents,
@@ -22,12 +23,14 @@ from selfheal_ml.api.routes import (
     optimizations,
     repair,
     repairs,
+    security,
     series,
 )
 from selfheal_ml.clock import Clock
 from selfheal_ml.config import Settings
 from selfheal_ml.errors import ConfigError, ValidationError
 from selfheal_ml.runtime import build_runtime, start_runtime
+from selfheal_ml.security.bouncer_stream import BouncerStream
 from selfheal_ml.telemetry import build_registry
 
 log = logging.getLogger("selfheal_ml.api")
@@ -92,10 +95,12 @@ def create_app(
     app.state.dev = dev
     app.state.runtime = None
     app.state.registry = build_registry(lambda: app.state.runtime)
+    app.state.bouncer_stream = BouncerStream()
     if settings.admin_token is None:
         log.warning("--dev without SELFHEAL_ADMIN_TOKEN: admin routes are OPEN")
     app.add_exception_handler(RequestValidationError, _validation_failed)
     app.add_exception_handler(ValidationError, _domain_validation_failed)
+    app.add_exception_handler(decisions.BouncerRefusedError, decisions.bouncer_refused)
     routers = (
         health,
         admin,
@@ -107,6 +112,8 @@ def create_app(
         repairs,
         incidents,
         metrics,
+        decisions,
+        security,
         optimizations,
     )
     for module in routers:

@@ -138,6 +138,12 @@ class LiveStack:
     seed: int = 0
     timing: Mapping[str, str] = field(default_factory=lambda: dict(LIVE_TIMING))
     start_timeout_s: float = 90.0
+    #: the service's TOML file (``serve --config``), e.g. with ``[[security.sources]]``
+    service_config: Path | None = None
+    #: the simulator writes its access/auth log here (``sim serve --access-log``)
+    access_log: Path | None = None
+    #: with ``access_log``: the simulator honours the service's bans with this bouncer key
+    bouncer_key: str | None = None
     sim: ServerProcess | None = None
     service: ServerProcess | None = None
 
@@ -158,13 +164,25 @@ class LiveStack:
         )
         return env
 
+    def service_args(self) -> list[str]:
+        """``serve --dev`` plus ``--config`` when a configuration file is given."""
+        config = [] if self.service_config is None else ["--config", str(self.service_config)]
+        return ["serve", "--dev", *config]
+
     def launch(self) -> None:
         """Start both processes without waiting (several stacks can then start together)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
+        service_port = free_port()
         sim_args = ["sim", "serve", "--seed", str(self.seed)]
-        self.sim = spawn("sim", sim_args, free_port(), self.workdir, self.base_env())
+        sim_env = self.base_env()
+        if self.access_log is not None:
+            sim_args += ["--access-log", str(self.access_log)]
+            if self.bouncer_key is not None:
+                sim_args += ["--decisions-url", f"http://127.0.0.1:{service_port}"]
+                sim_env["SELFHEAL_SIM_DECISIONS_KEY"] = self.bouncer_key
+        self.sim = spawn("sim", sim_args, free_port(), self.workdir, sim_env)
         env = self.service_env(self.sim.url)
-        self.service = spawn("service", ["serve", "--dev"], free_port(), self.workdir, env)
+        self.service = spawn("service", self.service_args(), service_port, self.workdir, env)
 
     def wait_ready(self) -> None:
         """Wait for the simulator's ``/health`` and the service's ``/ready``."""
@@ -179,7 +197,7 @@ class LiveStack:
         port = int(self.service.url.rsplit(":", 1)[1])
         self.service.stop()
         env = self.service_env(self.sim.url)
-        self.service = spawn("service", ["serve", "--dev"], port, self.workdir, env)
+        self.service = spawn("service", self.service_args(), port, self.workdir, env)
         wait_until_ready(self.service, "/ready", self.start_timeout_s)
 
     def logs(self, chars: int = 6000) -> str:

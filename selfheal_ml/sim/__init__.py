@@ -6,7 +6,9 @@ share one PostgreSQL and one Redis. Traffic has daily and weekly seasonality, no
 growth and benign marketing-campaign spikes. Faults from :data:`CATALOGUE` can be injected;
 repair actions end the faults they fix and cost something whether or not they fix anything.
 The same model serves virtual time (tests, benchmarks, training data, the demo) and the live
-HTTP mode in :mod:`selfheal_ml.sim.server` (the only module here that does I/O).
+HTTP mode in :mod:`selfheal_ml.sim.server` (with :mod:`selfheal_ml.sim.access_log`, the only
+modules here that do I/O). :mod:`selfheal_ml.sim.traffic` adds request and login traffic with
+attacks and ground truth, written as an access log in live mode (docs/security.md).
 
 Public API::
 

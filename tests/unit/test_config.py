@@ -272,3 +272,16 @@ def test_the_performance_agent_accepts_a_plain_toggle_and_its_own_settings(
     assert (plain.enabled, plain.propose_indexes, plain.sample_s) == (False, False, 2.0)
     monkeypatch.setenv("SELFHEAL_PERFORMANCE_PROPOSE_INDEXES", "true")
     assert load_settings().agents.performance.propose_indexes is True
+
+
+def test_bouncer_keys_are_validated_and_masked(tmp_path: Path) -> None:
+    short = tmp_path / "short.toml"
+    short.write_text('[security]\nbouncer_api_keys = ["abc"]\n')
+    with pytest.raises(ConfigError) as error:
+        load_settings(short)
+    assert "security.bouncer_api_keys" in str(error.value)
+    good = tmp_path / "good.toml"
+    good.write_text('[security]\nbouncer_api_keys = ["0123456789abcdef0123"]\n')
+    settings = load_settings(good)
+    assert settings.security.bouncer_api_keys[0].get_secret_value() == "0123456789abcdef0123"
+    assert settings.masked()["security"]["bouncer_api_keys"] == ["********"]

@@ -110,6 +110,15 @@ _SPECS: tuple[MetricSpec, ...] = (
 #: Every canonical metric by name.
 METRICS: dict[str, MetricSpec] = {spec.name: spec for spec in _SPECS}
 
+#: Per-endpoint (and probe) request metrics: many series, each noisy; their anomalies need a
+#: higher score to alert (:data:`selfheal_ml.anomaly.alert_policy.WARNING_SCORE`).
+PER_REQUEST_METRICS: frozenset[str] = frozenset(
+    {
+        HTTP_REQUESTS_PER_S, HTTP_LATENCY_P50_MS, HTTP_LATENCY_P95_MS, HTTP_LATENCY_P99_MS,
+        HTTP_ERROR_RATIO, HTTP_5XX_PER_S, PROBE_LATENCY_MS,
+    }
+)  # fmt: skip
+
 #: Metrics where only a rise is trouble: fewer errors, faster answers, fewer failed logins or
 #: fresher jobs than usual are never an incident. The Predictive agent does not report their
 #: drops (on the chaos benchmark's development seed, a 5xx rate back at zero in an hour whose

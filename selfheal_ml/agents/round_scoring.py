@@ -81,7 +81,9 @@ def _anomaly(point: MetricPoint, verdict: PointScore, source: str) -> AnomalyDet
         expected_low=_finite_or(verdict.expected_low, float("-1e308")),
         expected_high=_finite_or(verdict.expected_high, float("1e308")),
         detector=verdict.component,
-        severity=anomaly_severity(verdict.calibrated),
+        severity=anomaly_severity(
+            verdict.calibrated, point.series.split("{", 1)[0] in mc.PER_REQUEST_METRICS
+        ),
         labels=dict(point.labels),
         explanation=explain(point.series, point.value, verdict),
     )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from selfheal_ml.agents.round_scoring import is_good_news
+from selfheal_ml.agents.round_scoring import anomalies, is_good_news
 from selfheal_ml.anomaly import PointScore
 from selfheal_ml.events import MetricPoint
 
@@ -33,3 +33,14 @@ def test_drops_matter_only_where_a_fall_can_be_trouble(
     series: str, value: float, good: bool
 ) -> None:
     assert is_good_news(*_flagged(series, value, 2.0, 5.0)) is good
+
+
+def test_a_resource_anomaly_alerts_from_the_base_threshold_a_per_request_one_from_twelve() -> None:
+    """Per-endpoint latency just over the threshold is a record (info); memory just over it
+    is a warning: a leak often shows nowhere else before it ends."""
+    flagged = []
+    for series in ('http_latency_p95_ms{platform="a"}', 'host_memory_percent{platform="a"}'):
+        point = MetricPoint(series=series, ts=TS, value=90.0, labels={"platform": "a"})
+        flagged.append((point, PointScore(9.0, 9.0, True, 10.0, 50.0, "median")))
+    events, _ = anomalies(flagged, "predictive")
+    assert [event.severity for event in events] == ["info", "warning"]

@@ -30,12 +30,14 @@ import httpx
 from selfheal_ml.errors import SelfHealError
 
 #: A loop that runs an incident in about a minute: checks every 2 s, diagnosis after 6 s,
-#: a 30 s verification window, approvals that expire after 60 s.
+#: a 45 s verification window (longer than the simulator's 30 s of 5xx after a restart: at
+#: 30 s a restart's own blip raced its verification, and the crash scenario failed under load),
+#: approvals that expire after 60 s.
 LIVE_TIMING: Mapping[str, str] = {
     "SELFHEAL_HEALTH_CHECK_INTERVAL_S": "2",
     "SELFHEAL_METRICS_INTERVAL_S": "2",
     "SELFHEAL_SETTLE_S": "6",
-    "SELFHEAL_VERIFY_S": "30",
+    "SELFHEAL_VERIFY_S": "45",
     "SELFHEAL_PLAN_WAIT_S": "20",
     "SELFHEAL_RETRY_FOR_S": "60",
     "SELFHEAL_REPAIR_COOLDOWN_S": "5",

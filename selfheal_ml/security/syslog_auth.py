@@ -27,6 +27,7 @@ no syslog header is malformed.
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from datetime import datetime
 
 from selfheal_ml.security.outcomes import Skip
@@ -92,8 +93,8 @@ def _pam_failure(time: datetime, message: str, line: str, kind: EventKind) -> Ou
     )
 
 
-class SshdParser:
-    """Parses sshd's messages (and PAM's echoes of them) from a syslog file."""
+class SyslogParser(ABC):
+    """A syslog file's lines: the stamp (year inferred) and message, then :meth:`record`."""
 
     def __init__(self, reference: datetime) -> None:
         self.clock = SyslogTime(reference)
@@ -103,7 +104,19 @@ class SshdParser:
         header = _time_and_message(line, self.clock)
         if header is None:
             return Skip.MALFORMED
-        return self._message(header[0], header[1], line, 1)
+        return self.record(header[0], header[1], line)
+
+    @abstractmethod
+    def record(self, time: datetime, message: str, line: str) -> Outcome:
+        """The record of one message (each syslog format says which messages count)."""
+
+
+class SshdParser(SyslogParser):
+    """Parses sshd's messages (and PAM's echoes of them) from a syslog file."""
+
+    def record(self, time: datetime, message: str, line: str) -> Outcome:
+        """A failed, invalid or accepted login (``message repeated N times`` counts N)."""
+        return self._message(time, message, line, 1)
 
     def _message(self, time: datetime, message: str, line: str, occurrences: int) -> Outcome:
         first = message[:1]
@@ -154,15 +167,9 @@ class SshdParser:
         return Skip.IGNORED
 
 
-class PamParser:
+class PamParser(SyslogParser):
     """Parses only PAM authentication failures (any service: sshd, su, login, vsftpd ...)."""
 
-    def __init__(self, reference: datetime) -> None:
-        self.clock = SyslogTime(reference)
-
-    def parse(self, line: str) -> Outcome:
-        """One line: a failed-login record, or why there is none."""
-        header = _time_and_message(line, self.clock)
-        if header is None:
-            return Skip.MALFORMED
-        return _pam_failure(header[0], header[1], line, EventKind.LOGIN_FAILED)
+    def record(self, time: datetime, message: str, line: str) -> Outcome:
+        """A failed-login record, or why there is none."""
+        return _pam_failure(time, message, line, EventKind.LOGIN_FAILED)

@@ -18,7 +18,9 @@ The AlertManager's notification log records a payload as delivered once it is qu
 >>> delivered = []
 >>> notifier = QueuedNotifier("demo", delivered.append, RetryPolicy(), counters)
 >>> notifier.send("payload")  # any object: the deliver function decides
->>> notifier.flush(); notifier.close()
+>>> notifier.flush()
+True
+>>> notifier.close()
 >>> delivered, counters.snapshot()["demo"].delivered
 (['payload'], 1)
 """

@@ -100,25 +100,25 @@ class RemoteWriteDecoder:
         keys: list[str] = []
         timestamps: list[int] = []
         values: list[float] = []
-        labels: dict[str, dict[str, str]] = {}
+        add_key, add_timestamp, add_value = keys.append, timestamps.append, values.append
+        seen: dict[str, dict[str, str]] = {}
         dropped = 0
         lookup = self._keys.get
         isfinite = math.isfinite
         for series in request.timeseries:
             raw_labels = tuple(series.labels)
-            known = lookup(raw_labels)
-            if known is None:
-                known = self._remember(raw_labels)
+            known = lookup(raw_labels) or self._remember(raw_labels)
             key = known[0]
-            labels[key] = known[1]
+            seen[key] = known[1]
             for sample in series.samples:
                 value = sample.value
                 if isfinite(value):
-                    keys.append(key)
-                    timestamps.append(sample.timestamp)
-                    values.append(value)
+                    add_key(key)
+                    add_timestamp(sample.timestamp)
+                    add_value(value)
                 else:
                     dropped += 1
+        labels = seen
         table = pa.table(
             {
                 "series": pa.array(keys, pa.large_string()),

@@ -141,9 +141,8 @@ def test_remote_write_ingest_speed(tmp_path: Path) -> None:
         f"\nremote write, {samples:,} samples in {len(bodies)} requests "
         f"({compressed / len(bodies) / 1024:.0f} KiB snappy each), {SERIES:,} series, core {core}"
     )
-    print(
-        f"  cold interval (new series): {PER_REQUEST * len(cold_bodies) / cold_cpu:,.0f} samples/CPU-s"
-    )
+    cold_rate = PER_REQUEST * len(cold_bodies) / cold_cpu
+    print(f"  cold interval (new series): {cold_rate:,.0f} samples/CPU-s")
     print(f"  ingest: {rate_cpu:,.0f} samples/CPU-s, {rate_wall:,.0f} samples/s wall")
     print(
         f"  append_batch alone: {samples / base_cpu:,.0f} samples/CPU-s, "

@@ -3,10 +3,13 @@ and the model output (scores, forecasts, breach ETAs) and delivery counts are on
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from selfheal_ml.clock import SimClock
 from selfheal_ml.storage.anomalies import ScoredPoint
 
+DASHBOARD = Path(__file__).parents[2] / "docs" / "grafana" / "selfheal-ml-scores.json"
 SERIES = 'host_cpu_percent{host="a",platform="p"}'
 
 
@@ -105,6 +109,23 @@ def test_the_page_has_unique_series_and_passes_promtool(
         [promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_the_grafana_dashboard_reads_only_metrics_the_page_exposes(
+    client: TestClient, sim_clock: SimClock
+) -> None:
+    _seed_model_output(client, sim_clock)
+    families = list(text_string_to_metric_families(client.get("/metrics").text))
+    names = {sample.name for family in families for sample in family.samples}
+    names |= {family.name + ("_total" if family.type == "counter" else "") for family in families}
+    dashboard = json.loads(DASHBOARD.read_text("utf-8"))
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"selfheal_[a-z_]+", target["expr"])
+    }
+    assert used and used <= names, sorted(used - names)
 
 
 def test_top_n_bounds_the_exported_series(client: TestClient, sim_clock: SimClock) -> None:

@@ -383,3 +383,21 @@ def test_prometheus_scrapes_our_scores_and_forecasts(stack: Stack) -> None:
     )
     assert float(forecast[0]["value"][1]) == 16.0
     assert forecast[0]["metric"]["series"] == series
+
+
+DASHBOARD = Path(__file__).parents[2] / "docs" / "grafana" / "selfheal-ml-scores.json"
+
+
+def test_every_dashboard_query_runs_on_prometheus(stack: Stack) -> None:
+    _wait_for(
+        "our metrics in Prometheus", lambda: _prometheus_vector(stack, "selfheal_alerts_active")
+    )
+    dashboard = json.loads(DASHBOARD.read_text("utf-8"))
+    expressions = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    assert expressions
+    for expression in expressions:
+        query = expression.replace("$series", ".*").replace("$horizon", "6")
+        response = httpx.get(
+            f"{stack.prometheus_url}/api/v1/query", params={"query": query}, timeout=10
+        )
+        assert response.json()["status"] == "success", (expression, response.text)

@@ -29,7 +29,6 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
-from selfheal_ml.bus.base import EventBus
 from selfheal_ml.collectors.remote_write import DecodedWrite, RemoteWriteDecoder
 from selfheal_ml.events import MetricPoint, MetricsCollected
 from selfheal_ml.storage.metrics import MetricsStore
@@ -159,17 +158,8 @@ class RemoteWriteIngest:
     @staticmethod
     def collected_event(decoded: DecodedWrite) -> MetricsCollected | None:
         """The newest point of each series of ``decoded`` as one ``MetricsCollected``."""
-        if not decoded.samples:
+        if not decoded.newest:
             return None
-        table = decoded.table
-        newest: dict[str, tuple[int, float]] = {}
-        series = table.column("series").to_pylist()
-        stamps = table.column("ts").cast("int64").to_pylist()
-        values = table.column("value").to_pylist()
-        for key, stamp, value in zip(series, stamps, values, strict=True):
-            held = newest.get(key)
-            if held is None or stamp >= held[0]:
-                newest[key] = (stamp, value)
         points = tuple(
             MetricPoint.model_construct(
                 series=key,
@@ -177,13 +167,15 @@ class RemoteWriteIngest:
                 value=value,
                 labels=dict(decoded.labels.get(key, {})),
             )
-            for key, (stamp, value) in newest.items()
+            for key, (stamp, value) in decoded.newest.items()
         )
         last = max(point.ts for point in points)
         return MetricsCollected(ts=last, source=SOURCE, points=points)
 
-    async def publish(self, decoded: DecodedWrite, bus: EventBus) -> None:
-        """Publish :meth:`collected_event` of ``decoded`` (nothing for an empty body)."""
-        event = self.collected_event(decoded)
-        if event is not None:
-            await bus.publish(event)
+    def store_for_scoring(
+        self, body: bytes, metrics: MetricsStore
+    ) -> tuple[DecodedWrite, MetricsCollected | None]:
+        """:meth:`store`, then the event for scoring: both in the caller's worker thread,
+        so building thousands of points never holds up the event loop."""
+        decoded = self.store(body, metrics)
+        return decoded, self.collected_event(decoded)

@@ -72,12 +72,14 @@ class PayloadTooLargeError(RemoteWriteError):
 
 @dataclass(frozen=True)
 class DecodedWrite:
-    """One decoded body: the batch, labels of each series in it, and counts."""
+    """One decoded body: the batch, labels of each series in it, counts, and the newest
+    ``(timestamp_ms, value)`` of each series (what scoring gets)."""
 
     table: pa.Table
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     samples: int = 0
     dropped: int = 0
+    newest: dict[str, tuple[int, float]] = field(default_factory=dict)
 
 
 class RemoteWriteDecoder:
@@ -102,6 +104,7 @@ class RemoteWriteDecoder:
         values: list[float] = []
         add_key, add_timestamp, add_value = keys.append, timestamps.append, values.append
         seen: dict[str, dict[str, str]] = {}
+        newest: dict[str, tuple[int, float]] = {}
         dropped = 0
         lookup = self._keys.get
         isfinite = math.isfinite
@@ -113,12 +116,15 @@ class RemoteWriteDecoder:
             for sample in series.samples:
                 value = sample.value
                 if isfinite(value):
+                    stamp = sample.timestamp
                     add_key(key)
-                    add_timestamp(sample.timestamp)
+                    add_timestamp(stamp)
                     add_value(value)
+                    held = newest.get(key)
+                    if held is None or stamp >= held[0]:
+                        newest[key] = (stamp, value)
                 else:
                     dropped += 1
-        labels = seen
         table = pa.table(
             {
                 "series": pa.array(keys, pa.large_string()),
@@ -126,7 +132,7 @@ class RemoteWriteDecoder:
                 "value": pa.array(values, pa.float64()),
             }
         )
-        return DecodedWrite(table, labels, len(keys), dropped)
+        return DecodedWrite(table, seen, len(keys), dropped, newest)
 
     def _decompress(self, body: bytes) -> bytes:
         if len(body) > self.max_body_bytes:

@@ -62,11 +62,12 @@ async def remote_write(request: Request, runtime: RuntimeDep, _: AdminDep) -> Re
         raise _refuse(ingest, error)
     try:
         body = await _read_body(request, ingest.decoder.max_body_bytes)
-        decoded = await asyncio.to_thread(ingest.store, body, runtime.metrics)
+        decoded, event = await asyncio.to_thread(ingest.store_for_scoring, body, runtime.metrics)
     except RemoteWriteError as error:
         raise _refuse(ingest, error) from error
     except ValidationError as error:  # the store refused a value (e.g. a timestamp)
         raise _refuse(ingest, MalformedWriteError(str(error))) from error
     ingest.counters.record("ok", decoded.samples, decoded.dropped)
-    await ingest.publish(decoded, runtime.bus)
+    if event is not None:
+        await runtime.bus.publish(event)
     return Response(status_code=204)

@@ -114,6 +114,7 @@ class QueuedNotifier:
         periodic: Callable[[], None] | None = None,
         period_s: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         self._name = name
         self.deliver = deliver
@@ -122,6 +123,7 @@ class QueuedNotifier:
         self.periodic = periodic
         self.period_s = period_s
         self._sleep = sleep
+        self._on_close = on_close
         self._queue: queue.Queue[Any] = queue.Queue(queue_size)
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -150,11 +152,14 @@ class QueuedNotifier:
         return True
 
     def close(self) -> None:
-        """Stop the thread after the payloads already queued."""
+        """Stop the thread after the payloads already queued, then ``on_close`` (release the
+        receiver's connections)."""
         thread = self._thread
         if thread is not None and thread.is_alive():
             self._queue.put(_STOP)
             thread.join(timeout=5.0)
+        if self._on_close is not None:
+            self._on_close()
 
     def _ensure_thread(self) -> None:
         with self._start_lock:

@@ -94,6 +94,7 @@ def build_notifier(
         queue_size=spec.queue_size,
         periodic=client.resend_firing,
         period_s=spec.resend_s,
+        on_close=client.close,
     )
 
 

@@ -161,11 +161,11 @@ class RemoteWriteIngest:
         if not decoded.newest:
             return None
         points = tuple(
-            MetricPoint.model_construct(
+            MetricPoint(
                 series=key,
                 ts=datetime.fromtimestamp(stamp / 1000.0, UTC),
                 value=value,
-                labels=dict(decoded.labels.get(key, {})),
+                labels=decoded.labels.get(key, {}),
             )
             for key, (stamp, value) in decoded.newest.items()
         )

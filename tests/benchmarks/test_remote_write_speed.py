@@ -123,6 +123,14 @@ def timed_shards(
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def reference_loop_cpu_s() -> float:
+    """CPU seconds of 10**6 pure-Python additions: how fast this core is right now."""
+    started, total = time.process_time(), 0
+    for number in range(1_000_000):
+        total += number
+    return time.process_time() - started
+
+
 def test_remote_write_ingest_speed(tmp_path: Path) -> None:
     intervals = [interval_bodies(interval) for interval in range(INTERVALS + 1)]
     cold_bodies, bodies = intervals[0], [body for bodies in intervals[1:] for body in bodies]
@@ -132,6 +140,7 @@ def test_remote_write_ingest_speed(tmp_path: Path) -> None:
         store = MetricsStore(Database(tmp_path / "ingest.duckdb"), SimClock())
         ingest = RemoteWriteIngest(RemoteWriteDecoder(), RemoteWriteCounters())
         _, cold_cpu, _ = timed_ingest(ingest, store, cold_bodies)
+        reference_s = reference_loop_cpu_s()
         wall, cpu, decoded = timed_ingest(ingest, store, bodies)
         sharded_store = MetricsStore(Database(tmp_path / "sharded.duckdb"), SimClock())
         sharded = RemoteWriteIngest(RemoteWriteDecoder(), RemoteWriteCounters())
@@ -170,6 +179,7 @@ def test_remote_write_ingest_speed(tmp_path: Path) -> None:
         f"\nremote write, {samples:,} samples in {len(bodies)} requests "
         f"({compressed / len(bodies) / 1024:.0f} KiB snappy each), {SERIES:,} series, core {core}"
     )
+    print(f"  reference loop (10**6 Python additions): {reference_s:.3f} CPU-s")
     cold_rate = PER_REQUEST * len(cold_bodies) / cold_cpu
     print(f"  cold interval (new series): {cold_rate:,.0f} samples/CPU-s")
     print(f"  ingest, 1 sender: {rate_cpu:,.0f} samples/CPU-s, {rate_wall:,.0f} samples/s wall")

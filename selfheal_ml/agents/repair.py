@@ -17,7 +17,9 @@ classifier, runbook; least risk first) and works the plan step by step on a ``Re
    ``verify_s`` (longer for slow strategies, :data:`VERIFY_FACTOR`) = worked, else the next step.
 
 Events: ``RepairExecuted`` per verified attempt, one ``RepairEscalated`` per incident given
-up, an ``IncidentStatusChanged`` per move in the lifecycle.
+up, an ``IncidentStatusChanged`` per move in the lifecycle. Cases are kept in DuckDB after
+every event (``repair_cases`` port) and open ones resume after a restart
+(:mod:`selfheal_ml.agents.repair_memory`).
 
 Ports (``AgentContext.extras``): ``repair_service``, ``incidents`` (for playbooks),
 ``strategy_actions`` (strategy -> executor action; default the strategy itself or
@@ -34,6 +36,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
+from selfheal_ml.agents.repair_memory import CaseMemory, reconcile
 from selfheal_ml.agents.repair_plan import RepairPlanner
 from selfheal_ml.agents.repair_steps import RepairSteps
 from selfheal_ml.clock import run_blocking
@@ -82,10 +85,26 @@ class RepairAgent(Agent):
             self.name, self.service, self.planner.action_for, self.numbers, VERIFY_FACTOR,
             extras.get("strategy_params") or {}, self.log,
         )  # fmt: skip
+        self.memory, self._resumed = CaseMemory(extras.get("repair_cases"), context.clock), False
+
+    async def start(self) -> None:
+        """Resume the open cases kept before the process restarted (once per process)."""
+        if self._resumed:
+            return
+        self._resumed, now = True, self.context.clock.now()
+        for case in await self.memory.load():
+            self.cases.setdefault(case.incident_id, case)
+        if self.service is not None:
+            moved = await reconcile(
+                self.cases, self.service, self.planner.action_for, self.steps.window_s, now
+            )
+            self.log.info("resumed %d open case(s); adopted, abandoned: %s", len(self.cases), moved)
+        await self.memory.save_changed(self.cases, now)
 
     async def handle(self, event: Event) -> list[Event]:
         before = {key: case.state for key, case in self.cases.items()}
         produced = await self._dispatch(event)
+        await self.memory.save_changed(self.cases, event.ts)
         return produced + status_changes(self.cases, before, self.name, event.ts)
 
     async def _dispatch(self, event: Event) -> list[Event]:

@@ -108,8 +108,7 @@ class RepairSteps:
         if attempt.decision == "executed" and attempt.result is not None and attempt.result.ok:
             case.state, case.attempt_id = "verifying", attempt.attempt_id
             case.started_at, case.recovered_streak = now, 0
-            factor = max(1.0, self.verify_factor.get(step.strategy, 1.0))
-            case.deadline = now + timedelta(seconds=factor * self.numbers["verify_s"])
+            case.deadline = now + timedelta(seconds=self.window_s(step.strategy))
             case.tried.append(step.strategy)
             case.note = f"{step.strategy} ran on {case.target}; verifying"
             return []
@@ -153,6 +152,10 @@ class RepairSteps:
         return self.after_attempt(case, answer, now)
 
     # ---- verifying -----------------------------------------------------------------------
+    def window_s(self, strategy: str) -> float:
+        """How long a repair by ``strategy`` is given to show recovery."""
+        return max(1.0, self.verify_factor.get(strategy, 1.0)) * self.numbers["verify_s"]
+
     async def verify_all(self, cases: Iterable[RepairCase], now: datetime) -> list[Event]:
         """Judge every repair under verification on the collection that just arrived, and
         watch the cases nothing was tried on yet."""

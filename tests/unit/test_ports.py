@@ -37,7 +37,8 @@ def test_a_targets_restart_command_serves_restart_process(tmp_path: Path) -> Non
         f"restart_command = [{sys.executable!r}, '-c', {script!r}]\n"
     )
     executors = repair_executors(load_settings(config))
-    restart = executors["restart_process"]
+    restart = executors.resolve(_request("shop-web"))
+    assert restart is not None
     by_name = asyncio.run(restart.execute(_request("shop-web")))
     by_platform = asyncio.run(restart.execute(_request("shop")))
     unknown = asyncio.run(restart.execute(_request("other")))

@@ -1,0 +1,122 @@
+"""The Repair agent's memory across restarts: its cases kept in DuckDB, and resumed.
+
+:class:`CaseMemory` writes every case whose content changed after each event the agent
+handles (one transaction, off the event loop), finished cases included, so that a restart
+resumes exactly the open ones (``ready``, ``retry``, ``approval``, ``verifying``). On the
+process's first start it also reconciles the cases with the repair service's executed but
+unverified repairs:
+
+- a case under verification gets at least one full verification window from the restart
+  (its signals were not watched while the service was down);
+- an unverified repair of an open case that had not yet recorded it (the crash came while the
+  executor ran) is adopted: the case verifies it;
+- an unverified repair that no case owns can no longer be verified: it is closed as
+  ``unknown`` (:meth:`~selfheal_ml.actions.RepairService.abandon`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from selfheal_ml.actions import RepairRequest, RepairService
+from selfheal_ml.clock import Clock, run_blocking
+from selfheal_ml.repair.case import RepairCase
+from selfheal_ml.repair.case_record import case_from_json, case_to_json
+from selfheal_ml.repair.strategy import PlannedStep
+from selfheal_ml.storage.repair_state import RepairStateStore
+
+Row = tuple[str, str, bool, dict[str, Any]]
+
+
+class CaseMemory:
+    """Keeps cases in a :class:`RepairStateStore` (nothing is kept without one)."""
+
+    def __init__(self, store: RepairStateStore | None, clock: Clock) -> None:
+        self.store, self.clock = store, clock
+        self._saved: dict[str, str] = {}
+
+    async def load(self) -> list[RepairCase]:
+        """The open cases kept before the restart."""
+        if self.store is None:
+            return []
+        bodies = await run_blocking(self.clock, self.store.open_cases)
+        for body in bodies:
+            self._saved[str(body["incident_id"])] = json.dumps(body, sort_keys=True)
+        return [case_from_json(body) for body in bodies]
+
+    async def save_changed(self, cases: Mapping[str, RepairCase], now: datetime) -> None:
+        """Write the cases whose content changed since they were last written."""
+        if self.store is None:
+            return
+        rows: list[Row] = []
+        for incident_id, case in cases.items():
+            body = case_to_json(case)
+            text = json.dumps(body, sort_keys=True)
+            if self._saved.get(incident_id) != text:
+                rows.append((incident_id, case.state, case.finished, body))
+                self._saved[incident_id] = text
+        for gone in set(self._saved) - set(cases):
+            del self._saved[gone]
+        if rows:
+            await run_blocking(self.clock, self._write, rows, now)
+
+    def _write(self, rows: list[Row], now: datetime) -> None:
+        assert self.store is not None
+        for incident_id, state, finished, body in rows:
+            self.store.save_case(incident_id, state, finished, body, now)
+
+
+async def reconcile(
+    cases: Mapping[str, RepairCase],
+    service: RepairService,
+    action_for: Callable[[str], str],
+    window_s: Callable[[str], float],
+    now: datetime,
+) -> tuple[int, int]:
+    """Reconcile resumed cases with unverified repairs (see module doc); ``window_s(strategy)``
+    is a strategy's verification window. Returns ``(adopted, abandoned)``."""
+    owned = {case.attempt_id for case in cases.values() if case.attempt_id}
+    adopted = abandoned = 0
+    for attempt_id, request in service.awaiting_requests().items():
+        if attempt_id in owned:
+            continue
+        case = cases.get(request.incident_id)
+        if case is None or case.finished or case.state == "verifying":
+            await service.abandon(attempt_id)
+            abandoned += 1
+            continue
+        _adopt(case, attempt_id, request, action_for, now)
+        adopted += 1
+    for case in cases.values():
+        if case.state == "verifying" and case.step is not None:
+            fresh = now + timedelta(seconds=window_s(case.step.strategy))
+            case.deadline = max(case.deadline or fresh, fresh)
+    return adopted, abandoned
+
+
+def _adopt(
+    case: RepairCase,
+    attempt_id: str,
+    request: RepairRequest,
+    action_for: Callable[[str], str],
+    now: datetime,
+) -> None:
+    """Put ``case`` under verification of a repair it ran but had not recorded."""
+    steps = ([case.step] if case.step else []) + case.plan
+    step = next((s for s in steps if action_for(s.strategy) == request.action), None)
+    if step is None:
+        step = PlannedStep(request.action, "runbook", "executed before a restart")
+    elif step in case.plan:
+        case.plan.remove(step)
+    case.step, case.attempt_id, case.state = step, attempt_id, "verifying"
+    case.started_at, case.recovered_streak = now, 0
+    if step.strategy not in case.tried:
+        case.tried.append(step.strategy)
+    case.note = f"{step.strategy} ran on {case.target} before a restart; verifying"
+    logging.getLogger("selfheal_ml.agents.repair").info(
+        "incident %s: adopted unverified repair %s", case.incident_id, attempt_id
+    )

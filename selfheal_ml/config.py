@@ -122,6 +122,8 @@ class RepairToggle(AgentToggle):
     retry_for_s: PositiveFloat = 900.0
     cooldown_s: NonNegativeFloat = 60.0
     approval_timeout_s: PositiveFloat = 900.0
+    # ineffective attempts on one target before its circuit breaker opens
+    breaker_threshold: PositiveInt = 3
 
 
 class PerformanceToggle(AgentToggle):
@@ -306,6 +308,7 @@ ENVIRONMENT_PATHS: dict[str, tuple[str, ...]] = {
     "SELFHEAL_RETRY_FOR_S": ("agents", "repair", "retry_for_s"),
     "SELFHEAL_REPAIR_COOLDOWN_S": ("agents", "repair", "cooldown_s"),
     "SELFHEAL_APPROVAL_TIMEOUT_S": ("agents", "repair", "approval_timeout_s"),
+    "SELFHEAL_REPAIR_BREAKER_THRESHOLD": ("agents", "repair", "breaker_threshold"),
     "SELFHEAL_SECURITY_DRY_RUN": ("security", "dry_run"),
     **{
         f"AGENT_{name.upper()}_ENABLED": ("agents", name.lower(), "enabled") for name in AGENT_NAMES

@@ -168,6 +168,7 @@ def build_repair_service(
         platform_count=max(1, platform_count),
         cooldown_s=repair.cooldown_s,
         approval_timeout_s=repair.approval_timeout_s,
+        breaker_threshold=repair.breaker_threshold,
     )
     chosen = repair_executors(settings) if executors is None else executors
     journal = RepairJournal(RepairStateStore(audit.database))

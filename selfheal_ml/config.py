@@ -124,6 +124,8 @@ class RepairToggle(AgentToggle):
     approval_timeout_s: PositiveFloat = 900.0
     # ineffective attempts on one target before its circuit breaker opens
     breaker_threshold: PositiveInt = 3
+    # actions that always wait for a person's approval (on top of the high-risk tier)
+    approval_actions: tuple[Annotated[str, Field(min_length=1)], ...] = ()
 
 
 class PerformanceToggle(AgentToggle):

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from selfheal_ml.actions import (
+    DEFAULT_RISK_TIERS,
     Executor,
     ExecutorRoutes,
     GuardPolicy,
@@ -169,6 +170,7 @@ def build_repair_service(
         cooldown_s=repair.cooldown_s,
         approval_timeout_s=repair.approval_timeout_s,
         breaker_threshold=repair.breaker_threshold,
+        risk_tiers={**DEFAULT_RISK_TIERS, **dict.fromkeys(repair.approval_actions, "high")},
     )
     chosen = repair_executors(settings) if executors is None else executors
     journal = RepairJournal(RepairStateStore(audit.database))

@@ -36,7 +36,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
-from selfheal_ml.agents.repair_memory import CaseMemory, reconcile
+from selfheal_ml.agents.repair_memory import CaseMemory
 from selfheal_ml.agents.repair_plan import RepairPlanner
 from selfheal_ml.agents.repair_steps import RepairSteps
 from selfheal_ml.clock import run_blocking
@@ -65,11 +65,8 @@ class RepairAgent(Agent):
 
     name: ClassVar[str] = "Repair"
     subscriptions: ClassVar[tuple[Selector, ...]] = (
-        IncidentDiagnosed,
-        MetricsCollected,
-        AlertRaised,
-        Tick,
-    )
+        IncidentDiagnosed, MetricsCollected, AlertRaised, Tick,
+    )  # fmt: skip
 
     def __init__(self, context: AgentContext) -> None:
         super().__init__(context)
@@ -85,21 +82,13 @@ class RepairAgent(Agent):
             self.name, self.service, self.planner.action_for, self.numbers, VERIFY_FACTOR,
             extras.get("strategy_params") or {}, self.log,
         )  # fmt: skip
-        self.memory, self._resumed = CaseMemory(extras.get("repair_cases"), context.clock), False
+        self.memory = CaseMemory(extras.get("repair_cases"), context.clock)
 
     async def start(self) -> None:
         """Resume the open cases kept before the process restarted (once per process)."""
-        if self._resumed:
-            return
-        self._resumed, now = True, self.context.clock.now()
-        for case in await self.memory.load():
-            self.cases.setdefault(case.incident_id, case)
-        if self.service is not None:
-            moved = await reconcile(
-                self.cases, self.service, self.planner.action_for, self.steps.window_s, now
-            )
-            self.log.info("resumed %d open case(s); adopted, abandoned: %s", len(self.cases), moved)
-        await self.memory.save_changed(self.cases, now)
+        await self.memory.resume(
+            self.cases, self.service, self.planner.action_for, self.steps.window_s
+        )
 
     async def handle(self, event: Event) -> list[Event]:
         before = {key: case.state for key, case in self.cases.items()}

@@ -30,6 +30,7 @@ from selfheal_ml.repair.strategy import PlannedStep
 from selfheal_ml.storage.repair_state import RepairStateStore
 
 Row = tuple[str, str, bool, dict[str, Any]]
+log = logging.getLogger("selfheal_ml.agents.repair")
 
 
 class CaseMemory:
@@ -38,6 +39,7 @@ class CaseMemory:
     def __init__(self, store: RepairStateStore | None, clock: Clock) -> None:
         self.store, self.clock = store, clock
         self._saved: dict[str, str] = {}
+        self._resumed = False  # the agent's start() also runs after a supervised restart
 
     async def load(self) -> list[RepairCase]:
         """The open cases kept before the restart."""
@@ -47,6 +49,25 @@ class CaseMemory:
         for body in bodies:
             self._saved[str(body["incident_id"])] = json.dumps(body, sort_keys=True)
         return [case_from_json(body) for body in bodies]
+
+    async def resume(
+        self,
+        cases: dict[str, RepairCase],
+        service: RepairService | None,
+        action_for: Callable[[str], str],
+        window_s: Callable[[str], float],
+    ) -> None:
+        """Load the open cases into ``cases`` and :func:`reconcile` them with the service
+        (on the process's first start only)."""
+        if self._resumed:
+            return
+        self._resumed, now = True, self.clock.now()
+        for case in await self.load():
+            cases.setdefault(case.incident_id, case)
+        if service is not None:
+            moved = await reconcile(cases, service, action_for, window_s, now)
+            log.info("resumed %d open case(s); adopted, abandoned: %s", len(cases), moved)
+        await self.save_changed(cases, now)
 
     async def save_changed(self, cases: Mapping[str, RepairCase], now: datetime) -> None:
         """Write the cases whose content changed since they were last written."""
@@ -117,6 +138,4 @@ def _adopt(
     if step.strategy not in case.tried:
         case.tried.append(step.strategy)
     case.note = f"{step.strategy} ran on {case.target} before a restart; verifying"
-    logging.getLogger("selfheal_ml.agents.repair").info(
-        "incident %s: adopted unverified repair %s", case.incident_id, attempt_id
-    )
+    log.info("incident %s: adopted unverified repair %s", case.incident_id, attempt_id)

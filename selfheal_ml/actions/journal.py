@@ -163,6 +163,10 @@ class RepairJournal:
         """The breaker of ``target`` moved."""
         self.store.save_breaker(target, failures, opened_at, now)
 
+    def close_unjournalled(self, now: datetime) -> int:
+        """Close executed audit rows the journal never saw as ``unknown``; how many."""
+        return self.store.close_unjournalled(now)
+
     def load(self, now: datetime, window_s: float) -> SavedRepairState:
         """What was kept: approvals, executions of the last ``window_s`` and every unverified
         one, and the breakers."""

@@ -202,6 +202,7 @@ class RepairService:
         now = self.clock.now()
         window_s = max(self.guard.policy.rate_window_s, self.guard.policy.cooldown_s)
         saved = await run_blocking(self.clock, self.journal.load, now, window_s)
+        await run_blocking(self.clock, self.journal.close_unjournalled, now)
         self._restore_guard(saved)
         for entry, answer in saved.resolved:
             self.approvals.restore(entry)

@@ -137,6 +137,19 @@ class RepairStateStore:
             ).fetchall()
         return [ExecutionRow(a, t, p, s, _loads(q) or {}, f, o) for a, t, p, s, q, f, o in rows]
 
+    def close_unjournalled(self, finished_at: datetime) -> int:
+        """Close executed audit rows with no execution row (the crash came between the two
+        writes, before the executor ran; or they predate this table) as ``unknown``: nobody
+        can verify them. Returns how many."""
+        with self.database.transaction() as conn:
+            rows = conn.execute(
+                "UPDATE repair_audit SET outcome = 'unknown', finished_at = ?"
+                " WHERE decision = 'executed' AND outcome IS NULL AND attempt_id NOT IN"
+                " (SELECT attempt_id FROM repair_executions) RETURNING attempt_id",
+                [finished_at],
+            ).fetchall()
+        return len(rows)
+
     # ---- breakers -------------------------------------------------------------------------
     def save_breaker(
         self, target: str, failures: int, opened_at: datetime | None, ts: datetime

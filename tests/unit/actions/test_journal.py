@@ -187,3 +187,18 @@ async def test_an_approval_answered_but_unreported_before_the_crash_is_not_run_a
     assert answer is not None and answer.decision == "refused" and answer.escalated
     assert "restarted before the repair reported" in answer.reason
     assert second.executor.calls == []
+
+
+async def test_an_executed_row_the_journal_never_saw_is_closed_as_unknown(
+    lives: list[Process], db_path: Path, sim_clock: SimClock
+) -> None:
+    first = start(lives, db_path, sim_clock)
+    # the crash came after the audit row and before the journal's execution row
+    attempt_id = first.audit.record(
+        ts=sim_clock.now(), correlation_id="c", action="restart_service", target="p1",
+        decision="executed",
+    )  # fmt: skip
+    second = start(lives, db_path, sim_clock)
+    assert (await second.service.resume()).unverified == 0
+    [row] = second.audit.attempts()
+    assert (row.attempt_id, row.outcome) == (attempt_id, "unknown")

@@ -148,9 +148,9 @@ class RepairService:
         await self.expire_pending(now)
         entry = self.approvals.approve(approval_id, by, now)
         await self._close_pending(entry, now)
-        decision = self.guard.check(entry.request, now, approved=True)
-        decision = replace(decision, reason=f"approved by {by}; {decision.reason}")
         await self._write(self._journal_approval, entry, None)  # approved before it runs
+        decision = self.guard.check(entry.request, now, approved=True)  # no await until run
+        decision = replace(decision, reason=f"approved by {by}; {decision.reason}")
         attempt = await self._act(entry.request, decision, now, approval_id=approval_id)
         await self._answer(entry, attempt)
         return attempt

@@ -31,6 +31,7 @@ executor parameters per strategy; the diagnosis' ``parameters`` win), ``repair``
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import datetime
 from typing import ClassVar
@@ -83,6 +84,7 @@ class RepairAgent(Agent):
             extras.get("strategy_params") or {}, self.log,
         )  # fmt: skip
         self.memory = CaseMemory(extras.get("repair_cases"), context.clock)
+        self._one_at_a_time = asyncio.Lock()
 
     async def start(self) -> None:
         """Resume the open cases kept before the process restarted (once per process)."""
@@ -91,10 +93,13 @@ class RepairAgent(Agent):
         )
 
     async def handle(self, event: Event) -> list[Event]:
-        before = {key: case.state for key, case in self.cases.items()}
-        produced = await self._dispatch(event)
-        await self.memory.save_changed(self.cases, event.ts)
-        return produced + status_changes(self.cases, before, self.name, event.ts)
+        # one event at a time: the bus runs one worker per subscription, and a Tick handled
+        # while a diagnosis' repair runs would take the plan's next step on the same case
+        async with self._one_at_a_time:
+            before = {key: case.state for key, case in self.cases.items()}
+            produced = await self._dispatch(event)
+            await self.memory.save_changed(self.cases, event.ts)
+            return produced + status_changes(self.cases, before, self.name, event.ts)
 
     async def _dispatch(self, event: Event) -> list[Event]:
         if isinstance(event, MetricsCollected):

@@ -75,7 +75,8 @@ def stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, LiveS
 
 def connect(stack: LiveStack) -> LiveClient:
     assert stack.sim is not None and stack.service is not None
-    return LiveClient(stack.sim.url, stack.service.url)
+    # a restarted service warms up from its history: give an approval a minute to answer
+    return LiveClient(stack.sim.url, stack.service.url, timeout_s=60.0)
 
 
 def wait_for(

@@ -59,9 +59,13 @@ class ApprovalBook:
 
     def add(self, approval_id: str, request: RepairRequest, now: datetime) -> PendingApproval:
         """Start waiting for a human's answer on ``request``."""
-        entry = PendingApproval(approval_id, request, now, now + timedelta(seconds=self.timeout_s))
+        entry = self.entry_for(approval_id, request, now)
         self._entries[approval_id] = entry
         return entry
+
+    def entry_for(self, approval_id: str, request: RepairRequest, now: datetime) -> PendingApproval:
+        """The entry :meth:`add` would make, without adding it (to store it durably first)."""
+        return PendingApproval(approval_id, request, now, now + timedelta(seconds=self.timeout_s))
 
     def restore(self, entry: PendingApproval) -> None:
         """Take back an entry kept before a restart, in whatever state, deadline unchanged."""

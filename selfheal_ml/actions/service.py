@@ -275,8 +275,9 @@ class RepairService:
             decision = Decision(False, "refused", reason, True, Refusal.NO_EXECUTOR)
         elif waits:
             attempt_id = await self._record(request, decision, now, finish=False)
-            entry = self.approvals.add(attempt_id, request, now)
-            await self._write(self._journal_approval, entry, None)
+            entry = self.approvals.entry_for(attempt_id, request, now)
+            await self._write(self._journal_approval, entry, None)  # durable, then visible
+            self.approvals.restore(entry)
             return _attempt(attempt_id, request, decision, approval_id=attempt_id)
         if executor is None or not decision.allowed:
             attempt_id = await self._record(request, decision, now, finish=True)

@@ -79,11 +79,11 @@ class RepairAgent(Agent):
             extras.get("strategy_actions"),
         )  # fmt: skip
         self.cases: dict[str, RepairCase] = {}
+        self.memory = CaseMemory(extras.get("repair_cases"), context.clock)
         self.steps = RepairSteps(
             self.name, self.service, self.planner.action_for, self.numbers, VERIFY_FACTOR,
-            extras.get("strategy_params") or {}, self.log,
+            extras.get("strategy_params") or {}, self.log, self.memory.save_case,
         )  # fmt: skip
-        self.memory = CaseMemory(extras.get("repair_cases"), context.clock)
         self._one_at_a_time = asyncio.Lock()
 
     async def start(self) -> None:

@@ -9,7 +9,9 @@ unverified repairs:
 - a case under verification gets at least one full verification window from the restart
   (its signals were not watched while the service was down);
 - an unverified repair of an open case that had not yet recorded it (the crash came while the
-  executor ran) is adopted: the case verifies it;
+  executor ran) is adopted: the case verifies it; likewise a pending approval its case had
+  not recorded becomes the case's approval; a step saved but never proposed goes back on the
+  plan (the case is saved just before each proposal, :meth:`CaseMemory.save_case`);
 - an unverified repair that no case owns can no longer be verified: it is closed as
   ``unknown`` (:meth:`~selfheal_ml.actions.RepairService.abandon`).
 """
@@ -69,7 +71,9 @@ class CaseMemory:
             log.info("resumed %d open case(s); adopted, abandoned: %s", len(cases), moved)
         await self.save_changed(cases, now)
 
-    async def save_changed(self, cases: Mapping[str, RepairCase], now: datetime) -> None:
+    async def save_changed(
+        self, cases: Mapping[str, RepairCase], now: datetime, *, forget_others: bool = True
+    ) -> None:
         """Write the cases whose content changed since they were last written."""
         if self.store is None:
             return
@@ -80,10 +84,15 @@ class CaseMemory:
             if self._saved.get(incident_id) != text:
                 rows.append((incident_id, case.state, case.finished, body))
                 self._saved[incident_id] = text
-        for gone in set(self._saved) - set(cases):
+        for gone in set(self._saved) - set(cases) if forget_others else ():
             del self._saved[gone]
         if rows:
             await run_blocking(self.clock, self._write, rows, now)
+
+    async def save_case(self, case: RepairCase, now: datetime) -> None:
+        """Write one case now (before its step is proposed: a crash during the proposal
+        then finds the case and :func:`reconcile` links it to what the service kept)."""
+        await self.save_changed({case.incident_id: case}, now, forget_others=False)
 
     def _write(self, rows: list[Row], now: datetime) -> None:
         assert self.store is not None
@@ -110,8 +119,21 @@ async def reconcile(
             await service.abandon(attempt_id)
             abandoned += 1
             continue
-        _adopt(case, attempt_id, request, action_for, now)
+        _adopt(case, request, action_for, now)
+        case.state, case.attempt_id = "verifying", attempt_id
+        case.tried.append(case.step.strategy if case.step else request.action)
+        case.note = f"{request.action} ran on {case.target} before a restart; verifying"
         adopted += 1
+    waiting = {entry.request.incident_id: entry for entry in service.pending()}
+    for case in cases.values():
+        entry = waiting.get(case.incident_id)
+        if case.state in ("ready", "retry") and entry is not None:
+            _adopt(case, entry.request, action_for, now)  # proposed, then the crash
+            case.state, case.approval_id, case.attempt_id = "approval", entry.approval_id, None
+            case.note = f"{case.step.strategy if case.step else '?'} waits for approval"
+        elif case.state == "ready" and case.step and case.step.strategy not in case.tried:
+            case.plan.insert(0, case.step)  # the crash came before the step was proposed
+            case.step = None
     for case in cases.values():
         if case.state == "verifying" and case.step is not None:
             fresh = now + timedelta(seconds=window_s(case.step.strategy))
@@ -120,22 +142,15 @@ async def reconcile(
 
 
 def _adopt(
-    case: RepairCase,
-    attempt_id: str,
-    request: RepairRequest,
-    action_for: Callable[[str], str],
-    now: datetime,
+    case: RepairCase, request: RepairRequest, action_for: Callable[[str], str], now: datetime
 ) -> None:
-    """Put ``case`` under verification of a repair it ran but had not recorded."""
+    """Make the step behind ``request`` the case's current one (it was proposed or ran, but
+    the case had not recorded it before the crash); the caller sets the state."""
     steps = ([case.step] if case.step else []) + case.plan
     step = next((s for s in steps if action_for(s.strategy) == request.action), None)
     if step is None:
-        step = PlannedStep(request.action, "runbook", "executed before a restart")
+        step = PlannedStep(request.action, "runbook", "proposed before a restart")
     elif step in case.plan:
         case.plan.remove(step)
-    case.step, case.attempt_id, case.state = step, attempt_id, "verifying"
-    case.started_at, case.recovered_streak = now, 0
-    if step.strategy not in case.tried:
-        case.tried.append(step.strategy)
-    case.note = f"{step.strategy} ran on {case.target} before a restart; verifying"
-    log.info("incident %s: adopted unverified repair %s", case.incident_id, attempt_id)
+    case.step, case.started_at, case.recovered_streak = step, now, 0
+    log.info("incident %s: adopted %s of %s", case.incident_id, request.action, case.target)

@@ -9,7 +9,7 @@ the events its step produced (``RepairExecuted``, ``RepairEscalated``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -32,11 +32,13 @@ class RepairSteps:
         verify_factor: Mapping[str, float],
         strategy_params: Mapping[str, Mapping[str, Any]],
         log: logging.Logger,
+        checkpoint: Callable[[RepairCase, datetime], Awaitable[None]] | None = None,
     ) -> None:
         self.source, self.service, self.action_for = source, service, action_for
         self.numbers, self.verify_factor = numbers, verify_factor
         self.strategy_params = strategy_params
         self.log = log
+        self.checkpoint = checkpoint  # keeps the case durable before its step is proposed
         self.values: dict[str, tuple[datetime, float]] = {}
         self.firing: set[str] = set()
         self.escalated: set[str] = set()
@@ -85,6 +87,8 @@ class RepairSteps:
             params={**self.strategy_params.get(step.strategy, {}),
                     **case.params.get(step.strategy, {})},
         )  # fmt: skip
+        if self.checkpoint is not None:
+            await self.checkpoint(case, now)
         return self.after_attempt(case, await self.service.propose(request), now)
 
     def _without_plan(self, case: RepairCase, now: datetime) -> list[Event]:

@@ -180,3 +180,22 @@ async def test_an_execution_the_case_had_not_recorded_is_adopted_and_verified(
     assert (case.state, case.attempt_id, case.plan) == ("verifying", attempt.attempt_id, [])
     produced = await rounds(second, sim_clock, 0.0, 2)
     assert executed(produced) == [("restart_service", "worked")]
+
+
+async def test_an_approval_the_case_had_not_recorded_is_adopted(
+    lives: list[Life], db_path: Path, sim_clock: SimClock
+) -> None:
+    first = await begin(lives, db_path, sim_clock)
+    await first.agent.handle(diagnosed(sim_clock, strategy="add_index"))
+    [pending] = first.service.pending()
+    case = first.agent.cases["i1"]
+    # as saved just before the proposal: the step taken, the approval not yet recorded
+    case.state, case.approval_id, case.note = "ready", None, ""
+    await first.agent.memory.save_case(case, sim_clock.now())
+    second = await begin(lives, db_path, sim_clock)
+    resumed = second.agent.cases["i1"]
+    assert (resumed.state, resumed.approval_id) == ("approval", pending.approval_id)
+    assert resumed.step is not None and resumed.step.strategy == "add_index"
+    await second.service.approve(pending.approval_id, by="on-call")
+    produced = await rounds(second, sim_clock, 0.0, 3)
+    assert executed(produced) == [("add_index", "worked")]

@@ -244,6 +244,12 @@ class RepairService:
         """Ids of executed attempts whose outcome has not been recorded yet."""
         return list(self._awaiting_outcome)
 
+    async def recorded_outcome(self, attempt_id: str) -> str | None:
+        """The outcome recorded for an executed attempt before a restart, if any."""
+        if self.journal is None:
+            return None
+        return await run_blocking(self.clock, self.journal.store.execution_outcome, attempt_id)
+
     def awaiting_requests(self) -> dict[str, RepairRequest]:
         """The requests of executed attempts awaiting their outcome, by attempt id."""
         return {key: request for key, (request, _) in self._awaiting_outcome.items()}
@@ -327,12 +333,12 @@ class RepairService:
         now = self.clock.now()
         opened = self.guard.record_outcome(ticket, worked, now)
         outcome = "worked" if worked else "did_not_work"
+        if self.journal is not None:  # the breaker is durable before the audit shows why
+            await run_blocking(self.clock, self._journal_breaker, request.target, now)
+            await run_blocking(self.clock, self.journal.finished, attempt_id, outcome, now)
         await run_blocking(
             self.clock, self.audit.finish, attempt_id, outcome=outcome, finished_at=now
         )
-        if self.journal is not None:
-            await run_blocking(self.clock, self.journal.finished, attempt_id, outcome, now)
-            await run_blocking(self.clock, self._journal_breaker, request.target, now)
         if opened:
             log.warning("circuit breaker opened for %s: escalate", request.target)
         return OutcomeRecorded(attempt_id, request, worked, opened)

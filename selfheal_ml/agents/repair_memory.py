@@ -111,7 +111,8 @@ async def reconcile(
     is a strategy's verification window. Returns ``(adopted, abandoned)``."""
     owned = {case.attempt_id for case in cases.values() if case.attempt_id}
     adopted = abandoned = 0
-    for attempt_id, request in service.awaiting_requests().items():
+    awaiting = service.awaiting_requests()
+    for attempt_id, request in awaiting.items():
         if attempt_id in owned:
             continue
         case = cases.get(request.incident_id)
@@ -124,6 +125,9 @@ async def reconcile(
         case.tried.append(case.step.strategy if case.step else request.action)
         case.note = f"{request.action} ran on {case.target} before a restart; verifying"
         adopted += 1
+    for case in cases.values():
+        if case.state == "verifying" and case.attempt_id and case.attempt_id not in awaiting:
+            _settled(case, await service.recorded_outcome(case.attempt_id))
     waiting = {entry.request.incident_id: entry for entry in service.pending()}
     for case in cases.values():
         entry = waiting.get(case.incident_id)
@@ -139,6 +143,17 @@ async def reconcile(
             fresh = now + timedelta(seconds=window_s(case.step.strategy))
             case.deadline = max(case.deadline or fresh, fresh)
     return adopted, abandoned
+
+
+def _settled(case: RepairCase, outcome: str | None) -> None:
+    """A case still verifying an attempt whose outcome was recorded before the crash (the
+    case was not saved after it): resolved if it worked, else on to the next step."""
+    step = case.step.strategy if case.step else "the repair"
+    case.attempt_id = None
+    if outcome == "worked":
+        case.state, case.note = "resolved", f"{step} worked (verified before a restart)"
+    else:
+        case.state, case.note = "ready", f"{step}: {outcome or 'unknown'} before a restart"
 
 
 def _adopt(

@@ -150,6 +150,14 @@ class RepairStateStore:
             ).fetchall()
         return len(rows)
 
+    def execution_outcome(self, attempt_id: str) -> str | None:
+        """The recorded outcome of an executed repair (``None``: unknown id or unverified)."""
+        with self.database.read() as conn:
+            row = conn.execute(
+                "SELECT outcome FROM repair_executions WHERE attempt_id = ?", [attempt_id]
+            ).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
     # ---- breakers -------------------------------------------------------------------------
     def save_breaker(
         self, target: str, failures: int, opened_at: datetime | None, ts: datetime

@@ -199,3 +199,18 @@ async def test_an_approval_the_case_had_not_recorded_is_adopted(
     await second.service.approve(pending.approval_id, by="on-call")
     produced = await rounds(second, sim_clock, 0.0, 3)
     assert executed(produced) == [("add_index", "worked")]
+
+
+@pytest.mark.parametrize(("worked", "state"), [(True, "resolved"), (False, "ready")])
+async def test_an_outcome_recorded_before_the_crash_settles_the_resumed_case(
+    lives: list[Life], db_path: Path, sim_clock: SimClock, worked: bool, state: str
+) -> None:
+    first = await begin(lives, db_path, sim_clock)
+    await first.agent.handle(diagnosed(sim_clock))
+    attempt_id = first.agent.cases["i1"].attempt_id
+    assert attempt_id is not None
+    await first.service.record_outcome(attempt_id, worked)  # the case was not saved after it
+    second = await begin(lives, db_path, sim_clock)
+    case = second.agent.cases["i1"]
+    assert (case.state, case.attempt_id) == (state, None)
+    await rounds(second, sim_clock, 0.5, 1)  # no "no executed repair awaiting" failure

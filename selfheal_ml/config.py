@@ -124,6 +124,10 @@ class RepairToggle(AgentToggle):
     retry_for_s: PositiveFloat = 900.0
     cooldown_s: NonNegativeFloat = 60.0
     approval_timeout_s: PositiveFloat = 900.0
+    # ineffective attempts on one target before its circuit breaker opens
+    breaker_threshold: PositiveInt = 3
+    # actions that always wait for a person's approval (on top of the high-risk tier)
+    approval_actions: tuple[Annotated[str, Field(min_length=1)], ...] = ()
 
 
 class PerformanceToggle(AgentToggle):
@@ -367,6 +371,7 @@ ENVIRONMENT_PATHS: dict[str, tuple[str, ...]] = {
     "SELFHEAL_RETRY_FOR_S": ("agents", "repair", "retry_for_s"),
     "SELFHEAL_REPAIR_COOLDOWN_S": ("agents", "repair", "cooldown_s"),
     "SELFHEAL_APPROVAL_TIMEOUT_S": ("agents", "repair", "approval_timeout_s"),
+    "SELFHEAL_REPAIR_BREAKER_THRESHOLD": ("agents", "repair", "breaker_threshold"),
     "SELFHEAL_SECURITY_DRY_RUN": ("security", "dry_run"),
     "SELFHEAL_EXTERNAL_URL": ("external_url",),
     **{

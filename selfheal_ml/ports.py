@@ -11,11 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from selfheal_ml.actions import (
+    DEFAULT_RISK_TIERS,
     Executor,
+    ExecutorRoutes,
     GuardPolicy,
     PostgresExecutor,
     ProcessRestartExecutor,
     RedisExecutor,
+    RepairJournal,
     RepairService,
     SafetyGuard,
     SimulatorExecutor,
@@ -41,6 +44,7 @@ from selfheal_ml.security.formats import LogFormat
 from selfheal_ml.security.request_classifier import RequestScorer
 from selfheal_ml.sim import PlatformSimulator
 from selfheal_ml.sim.transport import SimulatorTransport
+from selfheal_ml.storage.repair_state import RepairStateStore
 from selfheal_ml.storage.repairs import RepairAuditStore
 from selfheal_ml.tracking import Tracker
 from selfheal_ml.training import load_request_scorer
@@ -131,23 +135,36 @@ SIMULATOR_ACTIONS = (
 )  # fmt: skip
 
 
-def repair_executors(settings: Settings) -> dict[str, Executor]:
-    """Executors by action name: the simulator's actions when watching it, else per target
-    (PostgreSQL and Redis actions from their URLs, ``restart_process`` from the targets'
-    ``restart_command``)."""
-    executors: dict[str, Executor] = {}
+POSTGRES_ACTIONS = (
+    "pg_terminate_idle", "pg_terminate_stuck", "pg_reindex", "pg_create_index_concurrently",
+)  # fmt: skip
+REDIS_ACTIONS = ("redis_delete_pattern", "redis_memory_purge")
+
+
+def repair_executors(settings: Settings) -> ExecutorRoutes:
+    """Executors by action and target: the simulator's actions when watching it, else one
+    PostgreSQL or Redis executor per database or cache target (a repair runs on the target its
+    incident names, or is refused), and ``restart_process`` from the targets'
+    ``restart_command``."""
+    routes = ExecutorRoutes()
     if not settings.targets:
         simulator = SimulatorExecutor(settings.simulator_url)
-        executors.update(dict.fromkeys(SIMULATOR_ACTIONS, simulator))
+        for action in SIMULATOR_ACTIONS:
+            routes.add(action, simulator)
     for target in settings.targets:
+        executor: Executor
+        actions: tuple[str, ...]
         if target.kind == "postgres":
-            postgres = PostgresExecutor(f"postgres:{target.name}", target.url)
-            for action in ("pg_terminate_idle", "pg_terminate_stuck", "pg_reindex",
-                           "pg_create_index_concurrently"):  # fmt: skip
-                executors[action] = postgres
+            executor, actions = (
+                PostgresExecutor(f"postgres:{target.name}", target.url),
+                POSTGRES_ACTIONS,
+            )
         elif target.kind == "redis":
-            redis = RedisExecutor(f"redis:{target.name}", target.url)
-            executors["redis_delete_pattern"] = executors["redis_memory_purge"] = redis
+            executor, actions = RedisExecutor(f"redis:{target.name}", target.url), REDIS_ACTIONS
+        else:
+            continue
+        for action in actions:
+            routes.add(action, executor, target=target.name, platform=target.platform)
     restarts: dict[str, tuple[str, ...]] = {}
     for target in settings.targets:
         if target.restart_command:  # addressed by the target's name or by its platform
@@ -155,8 +172,8 @@ def repair_executors(settings: Settings) -> dict[str, Executor]:
             if target.platform:
                 restarts.setdefault(target.platform, target.restart_command)
     if restarts:
-        executors["restart_process"] = ProcessRestartExecutor(restarts)
-    return executors
+        routes.add("restart_process", ProcessRestartExecutor(restarts))
+    return routes
 
 
 def build_repair_service(
@@ -164,10 +181,11 @@ def build_repair_service(
     audit: RepairAuditStore,
     clock: Clock,
     platform_count: int,
-    executors: Mapping[str, Executor] | None = None,
+    executors: Mapping[str, Executor] | ExecutorRoutes | None = None,
 ) -> RepairService:
     """The one safety guard and the executors every repair goes through (``executors``
-    replaces the configured ones, e.g. the demo's in-process simulator)."""
+    replaces the configured ones, e.g. the demo's in-process simulator); its state is kept
+    in the audit log's database (:class:`RepairJournal`), so it survives a crash."""
     repair = settings.agents.repair
     policy = GuardPolicy(
         enabled=settings.enable_self_healing and settings.agent_enabled("Repair"),
@@ -175,9 +193,12 @@ def build_repair_service(
         platform_count=max(1, platform_count),
         cooldown_s=repair.cooldown_s,
         approval_timeout_s=repair.approval_timeout_s,
+        breaker_threshold=repair.breaker_threshold,
+        risk_tiers={**DEFAULT_RISK_TIERS, **dict.fromkeys(repair.approval_actions, "high")},
     )
     chosen = repair_executors(settings) if executors is None else executors
-    return RepairService(SafetyGuard(policy), chosen, audit, clock)
+    journal = RepairJournal(RepairStateStore(audit.database))
+    return RepairService(SafetyGuard(policy), chosen, audit, clock, journal)
 
 
 def loop_timing(settings: Settings) -> dict[str, dict[str, float]]:

@@ -57,6 +57,7 @@ from selfheal_ml.storage.anomalies import AnomalyStore
 from selfheal_ml.storage.forecasts import ForecastStore
 from selfheal_ml.storage.incidents import IncidentStore
 from selfheal_ml.storage.metrics import MetricsStore
+from selfheal_ml.storage.repair_state import RepairStateStore
 from selfheal_ml.storage.repairs import RepairAuditStore
 from selfheal_ml.storage.security import SecurityStore
 from selfheal_ml.tracking import Tracker, tracking_store_exists
@@ -296,6 +297,7 @@ def build_runtime(
                 "tracker": tracker,
                 "repair_model": recommender,
                 "repair_service": repair_service,
+                "repair_cases": RepairStateStore(database),
                 "security_store": security,
                 **security_ports(settings, clock.now(), tracker),
                 "optimization_board": optimizations,
@@ -394,6 +396,7 @@ async def start_runtime(runtime: Runtime, *, run_scheduler: bool = True) -> Runt
     bus.subscribe(HealthChecked, runtime.health.record, name="HealthBoard")
     bus.subscribe(Tick, lambda event: _housekeeping(runtime, event), name="Housekeeping")
     await bus.start()
+    await runtime.repair_service.resume()  # approvals, guard state, unverified repairs
     if not runtime.settings.enable_self_healing:
         log.info("Self-healing disabled (ENABLE_SELF_HEALING=false): API only, no agents")
     for name, supervised in runtime.agents.items():

@@ -3,9 +3,11 @@
 The family's API in prose. A :class:`RepairRequest` names an action on a target for an
 incident. The :class:`RepairService` passes it through the one :class:`SafetyGuard` (global
 switch and dry run, allow-list and risk tier, cooldown and rate limit, circuit breaker,
-blast-radius cap, in that order), runs it on the :class:`Executor` configured for its action,
-and writes every decision to the audit log. High-risk actions wait in an
-:class:`ApprovalBook` until a human approves or denies them, or their timeout escalates them.
+blast-radius cap, in that order), runs it on the :class:`Executor` its
+:class:`ExecutorRoutes` name for the action *on the request's target*, and writes every
+decision to the audit log. High-risk actions wait in an :class:`ApprovalBook` until a human
+approves or denies them, or their timeout escalates them. A :class:`RepairJournal` keeps all
+of that state in DuckDB, so :meth:`RepairService.resume` picks it up after a crash.
 
 Executors, one small module each, all behind ``name`` + ``async execute(request)``:
 :class:`WebhookExecutor` (HTTP), :class:`ShellExecutor` and :class:`ProcessRestartExecutor`
@@ -15,6 +17,7 @@ Executors, one small module each, all behind ``name`` + ``async execute(request)
 """
 
 from selfheal_ml.actions.approvals import ApprovalBook, PendingApproval
+from selfheal_ml.actions.attempt import Attempt
 from selfheal_ml.actions.base import (
     ApprovalNotFoundError,
     ApprovalNotPendingError,
@@ -32,10 +35,12 @@ from selfheal_ml.actions.guard import (
     Refusal,
     SafetyGuard,
 )
+from selfheal_ml.actions.journal import RepairJournal
 from selfheal_ml.actions.postgres import PostgresExecutor
 from selfheal_ml.actions.recording import RecordingExecutor
 from selfheal_ml.actions.redis_operations import RedisExecutor
-from selfheal_ml.actions.service import Attempt, OutcomeRecorded, RepairService
+from selfheal_ml.actions.routes import ExecutorRoutes
+from selfheal_ml.actions.service import OutcomeRecorded, RepairService, Resumed
 from selfheal_ml.actions.shell import ProcessRestartExecutor, ShellExecutor
 from selfheal_ml.actions.simulator import InProcessSimulatorExecutor, SimulatorExecutor
 from selfheal_ml.actions.webhook import WebhookExecutor
@@ -51,6 +56,7 @@ __all__ = [
     "Decision",
     "ExecutionResult",
     "Executor",
+    "ExecutorRoutes",
     "GuardPolicy",
     "InProcessSimulatorExecutor",
     "OutcomeRecorded",
@@ -60,8 +66,10 @@ __all__ = [
     "RecordingExecutor",
     "RedisExecutor",
     "Refusal",
+    "RepairJournal",
     "RepairRequest",
     "RepairService",
+    "Resumed",
     "Risk",
     "SafetyGuard",
     "ShellExecutor",

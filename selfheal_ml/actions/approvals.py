@@ -48,7 +48,8 @@ class PendingApproval:
 
 
 class ApprovalBook:
-    """The requests awaiting approval, in memory, with their resolutions."""
+    """The requests awaiting approval, in memory, with their resolutions (the repair service
+    keeps a durable copy and restores it after a restart)."""
 
     def __init__(self, timeout_s: float) -> None:
         if not timeout_s > 0:
@@ -58,9 +59,17 @@ class ApprovalBook:
 
     def add(self, approval_id: str, request: RepairRequest, now: datetime) -> PendingApproval:
         """Start waiting for a human's answer on ``request``."""
-        entry = PendingApproval(approval_id, request, now, now + timedelta(seconds=self.timeout_s))
+        entry = self.entry_for(approval_id, request, now)
         self._entries[approval_id] = entry
         return entry
+
+    def entry_for(self, approval_id: str, request: RepairRequest, now: datetime) -> PendingApproval:
+        """The entry :meth:`add` would make, without adding it (to store it durably first)."""
+        return PendingApproval(approval_id, request, now, now + timedelta(seconds=self.timeout_s))
+
+    def restore(self, entry: PendingApproval) -> None:
+        """Take back an entry kept before a restart, in whatever state, deadline unchanged."""
+        self._entries[entry.approval_id] = entry
 
     def get(self, approval_id: str) -> PendingApproval:
         """The entry under ``approval_id``, in whatever state."""

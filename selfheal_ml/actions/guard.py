@@ -177,7 +177,8 @@ def _refused(refusal: Refusal, reason: str, escalate: bool = False) -> Decision:
 
 
 class SafetyGuard:
-    """Decides whether a repair may run now (see module doc); state lives in memory."""
+    """Decides whether a repair may run now (see module doc); state lives in memory, and the
+    repair service keeps a durable copy (:meth:`breaker_state`, ``restore_*``)."""
 
     def __init__(self, policy: GuardPolicy) -> None:
         self.policy = policy
@@ -226,9 +227,33 @@ class SafetyGuard:
             return not was_open
         return False
 
+    def drop_ticket(self, ticket: str) -> None:
+        """Forget an execution whose outcome nobody can verify any more (not a failure: the
+        breaker is not fed)."""
+        self._in_flight.pop(ticket, None)
+
     def reset_breaker(self, target: str) -> None:
         """Close the breaker of ``target`` (a human fixed the cause)."""
         self._state(target).breaker = _Breaker()
+
+    def breaker_state(self, target: str) -> tuple[int, datetime | None]:
+        """``(failures, opened_at)`` of the breaker of ``target``: what is kept durable."""
+        breaker = self._state(target).breaker
+        return breaker.failures, breaker.opened_at
+
+    # ---- after a restart: the state kept durable comes back (oldest execution first) ------
+    def restore_breaker(self, target: str, failures: int, opened_at: datetime | None) -> None:
+        """Set the breaker of ``target`` as it was before the restart."""
+        self._state(target).breaker = _Breaker(failures, opened_at)
+
+    def restore_execution(
+        self, request: RepairRequest, started_at: datetime, ticket: str | None
+    ) -> None:
+        """Count an execution started before the restart in the cooldown and rate window;
+        with a ``ticket`` it is still in flight (executed, outcome not yet recorded)."""
+        self._state(request.target).executions.append(started_at)
+        if ticket is not None:
+            self._in_flight[ticket] = _InFlight(request.target, request.platform, started_at)
 
     def breaker_open(self, target: str, now: datetime) -> bool:
         """Whether the breaker of ``target`` refuses actions at ``now``."""

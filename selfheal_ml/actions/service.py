@@ -23,16 +23,29 @@ An approved request is checked again (cooldown, breaker and blast radius may hav
 its ``executed`` or ``refused`` row's reason names the approver. Audit writes run in a worker
 thread (DuckDB is synchronous); the guard's check and its bookkeeping happen without an
 ``await`` in between, so concurrent proposals cannot both slip under a limit.
+
+**Executors by target.** The :class:`~selfheal_ml.actions.routes.ExecutorRoutes` pick the
+executor of the request's action *on its target*; a request whose target has none is refused
+(``no_executor``) and escalated, never run on another server.
+
+**Durable.** With a :class:`~selfheal_ml.actions.journal.RepairJournal`, every change is
+written through to DuckDB as it happens (approvals added and resolved, repairs executed and
+verified, breakers), and :meth:`RepairService.resume` reads it all back at start-up: pending
+approvals are re-armed with their original deadline (or expired, audited and escalated when
+it passed while the service was down), answered ones keep their answer, executed repairs
+still await their verified outcome, and cooldowns, rate windows and breakers hold.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from selfheal_ml.actions.approvals import ApprovalBook, PendingApproval
+from selfheal_ml.actions.attempt import Attempt
 from selfheal_ml.actions.base import (
     AttemptNotFoundError,
     ExecutionResult,
@@ -40,29 +53,12 @@ from selfheal_ml.actions.base import (
     RepairRequest,
 )
 from selfheal_ml.actions.guard import Decision, Refusal, SafetyGuard
+from selfheal_ml.actions.journal import RepairJournal, SavedRepairState
+from selfheal_ml.actions.routes import ExecutorRoutes
 from selfheal_ml.clock import Clock, run_blocking
 from selfheal_ml.storage.repairs import RepairAuditStore
 
 log = logging.getLogger("selfheal_ml.actions")
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One audited decision on a request; ``result`` is set when an executor ran."""
-
-    attempt_id: str
-    request: RepairRequest
-    decision: str
-    reason: str
-    escalated: bool = False
-    result: ExecutionResult | None = None
-    approval_id: str | None = None
-    refusal: Refusal | None = None
-
-    @property
-    def executed(self) -> bool:
-        """Whether an executor ran (successfully or not)."""
-        return self.result is not None
 
 
 @dataclass(frozen=True)
@@ -73,6 +69,27 @@ class OutcomeRecorded:
     request: RepairRequest
     worked: bool
     breaker_opened: bool
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """What :meth:`RepairService.resume` brought back after a restart."""
+
+    pending: int = 0
+    expired: int = 0
+    unverified: int = 0
+    breakers: int = 0
+    executions: int = 0
+
+
+def _interrupted(entry: PendingApproval) -> Attempt:
+    """The answer of a request approved just before a crash, whose repair never reported: it
+    is not run again behind the approver's back; a person must propose it again."""
+    reason = (
+        f"approved by {entry.resolved_by}, but the service restarted before the repair"
+        " reported; not run again: propose it again if still needed"
+    )
+    return Attempt(entry.approval_id, entry.request, "refused", reason, escalated=True)
 
 
 def _attempt(
@@ -102,14 +119,20 @@ class RepairService:
     def __init__(
         self,
         guard: SafetyGuard,
-        executors: Mapping[str, Executor],
+        executors: Mapping[str, Executor] | ExecutorRoutes,
         audit: RepairAuditStore,
         clock: Clock,
+        journal: RepairJournal | None = None,
     ) -> None:
         self.guard = guard
-        self.executors = dict(executors)
+        self.executors = (
+            executors
+            if isinstance(executors, ExecutorRoutes)
+            else ExecutorRoutes.for_any_target(executors)
+        )
         self.audit = audit
         self.clock = clock
+        self.journal = journal
         self.approvals = ApprovalBook(guard.policy.approval_timeout_s)
         self._awaiting_outcome: dict[str, tuple[RepairRequest, str]] = {}
         self._answered: dict[str, Attempt] = {}
@@ -125,10 +148,11 @@ class RepairService:
         await self.expire_pending(now)
         entry = self.approvals.approve(approval_id, by, now)
         await self._close_pending(entry, now)
-        decision = self.guard.check(entry.request, now, approved=True)
+        await self._write(self._journal_approval, entry, None)  # approved before it runs
+        decision = self.guard.check(entry.request, now, approved=True)  # no await until run
         decision = replace(decision, reason=f"approved by {by}; {decision.reason}")
         attempt = await self._act(entry.request, decision, now, approval_id=approval_id)
-        self._answered[approval_id] = attempt
+        await self._answer(entry, attempt)
         return attempt
 
     async def deny(self, approval_id: str, by: str) -> Attempt:
@@ -140,7 +164,7 @@ class RepairService:
         decision = Decision(False, "denied", f"denied by {by}")
         attempt_id = await self._record(entry.request, decision, now, finish=True)
         attempt = _attempt(attempt_id, entry.request, decision, approval_id)
-        self._answered[approval_id] = attempt
+        await self._answer(entry, attempt)
         return attempt
 
     async def expire_pending(self, now: datetime | None = None) -> list[Attempt]:
@@ -153,7 +177,7 @@ class RepairService:
             decision = Decision(False, "expired", reason, escalate=True)
             attempt_id = await self._record(entry.request, decision, now, finish=True)
             attempt = _attempt(attempt_id, entry.request, decision, entry.approval_id)
-            self._answered[entry.approval_id] = attempt
+            await self._answer(entry, attempt)
             expired.append(attempt)
         return expired
 
@@ -164,6 +188,48 @@ class RepairService:
         except KeyError:
             raise AttemptNotFoundError(attempt_id) from None
         return await self._finish_execution(attempt_id, request, ticket, worked)
+
+    async def reset_breaker(self, target: str) -> None:
+        """A person closes the breaker of ``target`` (kept durable)."""
+        self.guard.reset_breaker(target)
+        await self._write(self._journal_breaker, target, self.clock.now())
+
+    async def resume(self) -> Resumed:
+        """Read back the state kept before a restart (see the module doc); call once, before
+        the agents start. Without a journal there is nothing to resume."""
+        if self.journal is None:
+            return Resumed()
+        now = self.clock.now()
+        window_s = max(self.guard.policy.rate_window_s, self.guard.policy.cooldown_s)
+        saved = await run_blocking(self.clock, self.journal.load, now, window_s)
+        await run_blocking(self.clock, self.journal.close_unjournalled, now)
+        self._restore_guard(saved)
+        for entry, answer in saved.resolved:
+            self.approvals.restore(entry)
+            if answer is None and entry.state == "approved":
+                answer = _interrupted(entry)
+                await self._write(self._journal_approval, entry, answer)
+            if answer is not None:
+                self._answered[entry.approval_id] = answer
+        for entry in saved.pending:
+            self.approvals.restore(entry)
+        expired = await self.expire_pending(now)
+        resumed = Resumed(
+            pending=len(saved.pending) - len(expired), expired=len(expired),
+            unverified=len(self._awaiting_outcome), breakers=len(saved.breakers),
+            executions=len(saved.executions),
+        )  # fmt: skip
+        log.info("repair state resumed: %s", resumed)
+        return resumed
+
+    def _restore_guard(self, saved: SavedRepairState) -> None:
+        for breaker in saved.breakers:
+            self.guard.restore_breaker(breaker.target, breaker.failures, breaker.opened_at)
+        for execution in saved.executions:
+            ticket = execution.attempt_id if execution.unverified else None
+            self.guard.restore_execution(execution.request, execution.started_at, ticket)
+            if ticket is not None:
+                self._awaiting_outcome[execution.attempt_id] = (execution.request, ticket)
 
     def answer(self, approval_id: str) -> Attempt | None:
         """What became of a request that waited for approval: the attempt made when it was
@@ -178,6 +244,29 @@ class RepairService:
         """Ids of executed attempts whose outcome has not been recorded yet."""
         return list(self._awaiting_outcome)
 
+    async def recorded_outcome(self, attempt_id: str) -> str | None:
+        """The outcome recorded for an executed attempt before a restart, if any."""
+        if self.journal is None:
+            return None
+        return await run_blocking(self.clock, self.journal.store.execution_outcome, attempt_id)
+
+    def awaiting_requests(self) -> dict[str, RepairRequest]:
+        """The requests of executed attempts awaiting their outcome, by attempt id."""
+        return {key: request for key, (request, _) in self._awaiting_outcome.items()}
+
+    async def abandon(self, attempt_id: str) -> None:
+        """Close an executed attempt nobody can verify any more (its owner did not survive a
+        restart): outcome ``unknown``, the breaker is not fed, the guard forgets it."""
+        request, ticket = self._awaiting_outcome.pop(attempt_id)
+        self.guard.drop_ticket(ticket)
+        now = self.clock.now()
+        await run_blocking(
+            self.clock, self.audit.finish, attempt_id, outcome="unknown", finished_at=now
+        )
+        if self.journal is not None:
+            await run_blocking(self.clock, self.journal.finished, attempt_id, "unknown", now)
+        log.warning("unverifiable repair %s on %s closed as unknown", attempt_id, request.target)
+
     async def _act(
         self,
         request: RepairRequest,
@@ -186,15 +275,17 @@ class RepairService:
         approval_id: str | None = None,
     ) -> Attempt:
         waits = decision.decision == "pending_approval"
-        if (decision.allowed or waits) and request.action not in self.executors:
-            reason = f"no executor configured for action {request.action}"
+        executor = self.executors.resolve(request) if decision.allowed or waits else None
+        if (decision.allowed or waits) and executor is None:
+            reason = self.executors.missing(request)
             decision = Decision(False, "refused", reason, True, Refusal.NO_EXECUTOR)
         elif waits:
             attempt_id = await self._record(request, decision, now, finish=False)
-            self.approvals.add(attempt_id, request, now)
+            entry = self.approvals.entry_for(attempt_id, request, now)
+            await self._write(self._journal_approval, entry, None)  # durable, then visible
+            self.approvals.restore(entry)
             return _attempt(attempt_id, request, decision, approval_id=attempt_id)
-        executor = self.executors.get(request.action) if decision.allowed else None
-        if executor is None:
+        if executor is None or not decision.allowed:
             attempt_id = await self._record(request, decision, now, finish=True)
             return _attempt(attempt_id, request, decision, approval_id)
         return await self._execute(executor, request, decision, now, approval_id)
@@ -209,6 +300,8 @@ class RepairService:
     ) -> Attempt:
         ticket = self.guard.record_start(request, now)  # no await since the guard's check
         attempt_id = await self._record(request, decision, now, finish=False)
+        if self.journal is not None:  # durable before the executor touches anything
+            await run_blocking(self.clock, self.journal.executed, attempt_id, request, now)
         result = await self._run(executor, request)
         escalated = False
         if result.ok:
@@ -240,12 +333,33 @@ class RepairService:
         now = self.clock.now()
         opened = self.guard.record_outcome(ticket, worked, now)
         outcome = "worked" if worked else "did_not_work"
+        if self.journal is not None:  # the breaker is durable before the audit shows why
+            await run_blocking(self.clock, self._journal_breaker, request.target, now)
+            await run_blocking(self.clock, self.journal.finished, attempt_id, outcome, now)
         await run_blocking(
             self.clock, self.audit.finish, attempt_id, outcome=outcome, finished_at=now
         )
         if opened:
             log.warning("circuit breaker opened for %s: escalate", request.target)
         return OutcomeRecorded(attempt_id, request, worked, opened)
+
+    async def _answer(self, entry: PendingApproval, attempt: Attempt) -> None:
+        self._answered[entry.approval_id] = attempt
+        await self._write(self._journal_approval, self.approvals.get(entry.approval_id), attempt)
+
+    async def _write(self, write: Callable[..., None], *args: Any) -> None:
+        """Run a journal write off the event loop (nothing to do without a journal)."""
+        if self.journal is not None:
+            await run_blocking(self.clock, write, *args)
+
+    def _journal_approval(self, entry: PendingApproval, answer: Attempt | None) -> None:
+        assert self.journal is not None
+        self.journal.approval(entry, answer)
+
+    def _journal_breaker(self, target: str, now: datetime) -> None:
+        assert self.journal is not None
+        failures, opened_at = self.guard.breaker_state(target)
+        self.journal.breaker(target, failures, opened_at, now)
 
     async def _close_pending(self, entry: PendingApproval, now: datetime) -> None:
         await run_blocking(

@@ -17,7 +17,9 @@ classifier, runbook; least risk first) and works the plan step by step on a ``Re
    ``verify_s`` (longer for slow strategies, :data:`VERIFY_FACTOR`) = worked, else the next step.
 
 Events: ``RepairExecuted`` per verified attempt, one ``RepairEscalated`` per incident given
-up, an ``IncidentStatusChanged`` per move in the lifecycle.
+up, an ``IncidentStatusChanged`` per move in the lifecycle. Cases are kept in DuckDB after
+every event (``repair_cases`` port) and open ones resume after a restart
+(:mod:`selfheal_ml.agents.repair_memory`).
 
 Ports (``AgentContext.extras``): ``repair_service``, ``incidents`` (for playbooks),
 ``strategy_actions`` (strategy -> executor action; default the strategy itself or
@@ -29,11 +31,13 @@ executor parameters per strategy; the diagnosis' ``parameters`` win), ``repair``
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import datetime
 from typing import ClassVar
 
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
+from selfheal_ml.agents.repair_memory import CaseMemory
 from selfheal_ml.agents.repair_plan import RepairPlanner
 from selfheal_ml.agents.repair_steps import RepairSteps
 from selfheal_ml.clock import run_blocking
@@ -62,11 +66,8 @@ class RepairAgent(Agent):
 
     name: ClassVar[str] = "Repair"
     subscriptions: ClassVar[tuple[Selector, ...]] = (
-        IncidentDiagnosed,
-        MetricsCollected,
-        AlertRaised,
-        Tick,
-    )
+        IncidentDiagnosed, MetricsCollected, AlertRaised, Tick,
+    )  # fmt: skip
 
     def __init__(self, context: AgentContext) -> None:
         super().__init__(context)
@@ -78,15 +79,27 @@ class RepairAgent(Agent):
             extras.get("strategy_actions"),
         )  # fmt: skip
         self.cases: dict[str, RepairCase] = {}
+        self.memory = CaseMemory(extras.get("repair_cases"), context.clock)
         self.steps = RepairSteps(
             self.name, self.service, self.planner.action_for, self.numbers, VERIFY_FACTOR,
-            extras.get("strategy_params") or {}, self.log,
+            extras.get("strategy_params") or {}, self.log, self.memory.save_case,
         )  # fmt: skip
+        self._one_at_a_time = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Resume the open cases kept before the process restarted (once per process)."""
+        await self.memory.resume(
+            self.cases, self.service, self.planner.action_for, self.steps.window_s
+        )
 
     async def handle(self, event: Event) -> list[Event]:
-        before = {key: case.state for key, case in self.cases.items()}
-        produced = await self._dispatch(event)
-        return produced + status_changes(self.cases, before, self.name, event.ts)
+        # one event at a time: the bus runs one worker per subscription, and a Tick handled
+        # while a diagnosis' repair runs would take the plan's next step on the same case
+        async with self._one_at_a_time:
+            before = {key: case.state for key, case in self.cases.items()}
+            produced = await self._dispatch(event)
+            await self.memory.save_changed(self.cases, event.ts)
+            return produced + status_changes(self.cases, before, self.name, event.ts)
 
     async def _dispatch(self, event: Event) -> list[Event]:
         if isinstance(event, MetricsCollected):

@@ -69,8 +69,8 @@ class RepairPlanner:
         """The executor action that carries ``strategy`` out here."""
         if self.strategy_actions is not None and strategy in self.strategy_actions:
             return self.strategy_actions[strategy]
-        executors = self.service.executors if self.service is not None else {}
-        if strategy not in executors and strategy in STRATEGY_ACTIONS:
+        served = self.service is not None and strategy in self.service.executors
+        if not served and strategy in STRATEGY_ACTIONS:
             return STRATEGY_ACTIONS[strategy]
         return strategy
 

@@ -9,7 +9,7 @@ the events its step produced (``RepairExecuted``, ``RepairEscalated``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -32,11 +32,13 @@ class RepairSteps:
         verify_factor: Mapping[str, float],
         strategy_params: Mapping[str, Mapping[str, Any]],
         log: logging.Logger,
+        checkpoint: Callable[[RepairCase, datetime], Awaitable[None]] | None = None,
     ) -> None:
         self.source, self.service, self.action_for = source, service, action_for
         self.numbers, self.verify_factor = numbers, verify_factor
         self.strategy_params = strategy_params
         self.log = log
+        self.checkpoint = checkpoint  # keeps the case durable before its step is proposed
         self.values: dict[str, tuple[datetime, float]] = {}
         self.firing: set[str] = set()
         self.escalated: set[str] = set()
@@ -85,6 +87,8 @@ class RepairSteps:
             params={**self.strategy_params.get(step.strategy, {}),
                     **case.params.get(step.strategy, {})},
         )  # fmt: skip
+        if self.checkpoint is not None:
+            await self.checkpoint(case, now)
         return self.after_attempt(case, await self.service.propose(request), now)
 
     def _without_plan(self, case: RepairCase, now: datetime) -> list[Event]:
@@ -108,8 +112,7 @@ class RepairSteps:
         if attempt.decision == "executed" and attempt.result is not None and attempt.result.ok:
             case.state, case.attempt_id = "verifying", attempt.attempt_id
             case.started_at, case.recovered_streak = now, 0
-            factor = max(1.0, self.verify_factor.get(step.strategy, 1.0))
-            case.deadline = now + timedelta(seconds=factor * self.numbers["verify_s"])
+            case.deadline = now + timedelta(seconds=self.window_s(step.strategy))
             case.tried.append(step.strategy)
             case.note = f"{step.strategy} ran on {case.target}; verifying"
             return []
@@ -153,6 +156,10 @@ class RepairSteps:
         return self.after_attempt(case, answer, now)
 
     # ---- verifying -----------------------------------------------------------------------
+    def window_s(self, strategy: str) -> float:
+        """How long a repair by ``strategy`` is given to show recovery."""
+        return max(1.0, self.verify_factor.get(strategy, 1.0)) * self.numbers["verify_s"]
+
     async def verify_all(self, cases: Iterable[RepairCase], now: datetime) -> list[Event]:
         """Judge every repair under verification on the collection that just arrived, and
         watch the cases nothing was tried on yet."""

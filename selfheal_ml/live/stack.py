@@ -82,6 +82,11 @@ class ServerProcess:
         kept = [line for line in lines if not any(noise in line for noise in REQUEST_NOISE)]
         return "\n".join(kept)[-chars:]
 
+    def kill(self) -> int | None:
+        """SIGKILL the process's session at once and wait for it; its code (``-9``)."""
+        _signal_session(self.process, signal.SIGKILL)
+        return self.process.wait(STOP_TIMEOUT_S)
+
     def stop(self) -> int | None:
         """Terminate the process's session, kill it after :data:`STOP_TIMEOUT_S`; its code."""
         if self.process.poll() is None:
@@ -192,11 +197,14 @@ class LiveStack:
         wait_until_ready(self.sim, "/health", self.start_timeout_s)
         wait_until_ready(self.service, "/ready", self.start_timeout_s)
 
-    def restart_service(self) -> None:
+    def restart_service(self, *, crash: bool = False) -> None:
         """Stop the service and start it again on the same port, store and simulator (what
-        an operator's restart or a deploy does); waits until it is ready."""
+        an operator's restart or a deploy does); waits until it is ready. ``crash`` kills it
+        with SIGKILL instead (``kill -9``: no shutdown, no checkpoint)."""
         assert self.sim is not None and self.service is not None, "launch() first"
         port = int(self.service.url.rsplit(":", 1)[1])
+        if crash:
+            self.service.kill()
         self.service.stop()
         env = self.service_env(self.sim.url)
         self.service = spawn("service", self.service_args(), port, self.workdir, env)

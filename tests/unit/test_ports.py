@@ -37,7 +37,8 @@ def test_a_targets_restart_command_serves_restart_process(tmp_path: Path) -> Non
         f"restart_command = [{sys.executable!r}, '-c', {script!r}]\n"
     )
     executors = repair_executors(load_settings(config))
-    restart = executors["restart_process"]
+    restart = executors.resolve(_request("shop-web"))
+    assert restart is not None
     by_name = asyncio.run(restart.execute(_request("shop-web")))
     by_platform = asyncio.run(restart.execute(_request("shop")))
     unknown = asyncio.run(restart.execute(_request("other")))
@@ -137,3 +138,43 @@ def test_with_sources_the_detector_scores_requests_for_injection(tmp_path: Path)
     assert scorer is not None
     attack, benign = scorer.score(["/search?q=1' OR '1'='1' --", "/search?q=red+shoes"])
     assert attack >= scorer.threshold > benign
+
+
+def test_breaker_threshold_and_approval_actions_reach_the_guard(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SELFHEAL_REPAIR_BREAKER_THRESHOLD", "1")
+    config = tmp_path / "selfheal.toml"
+    config.write_text('[agents.repair]\napproval_actions = ["reindex"]\n')
+    audit = RepairAuditStore(Database(str(tmp_path / "audit.duckdb")))
+    service = build_repair_service(load_settings(config), audit, RealClock(), 5, {})
+    policy = service.guard.policy
+    assert policy.breaker_threshold == 1
+    assert (policy.risk_tiers["reindex"], policy.risk_tiers["restart_service"]) == ("high", "low")
+    assert service.journal is not None  # its state is kept in the audit log's database
+
+
+def test_two_databases_and_two_caches_each_get_their_own_executor(tmp_path: Path) -> None:
+    config = tmp_path / "selfheal.toml"
+    config.write_text(
+        "".join(
+            f'[[targets]]\nkind = "{kind}"\nname = "{name}"\nurl = "{url}"\n'
+            for kind, name, url in (
+                ("postgres", "db-a", "postgresql://a/x"),
+                ("postgres", "db-b", "postgresql://b/x"),
+                ("redis", "cache-a", "redis://a/0"),
+                ("redis", "cache-b", "redis://b/1"),
+            )
+        )
+    )
+    routes = repair_executors(load_settings(config))
+
+    def name(action: str, target: str) -> str | None:
+        found = routes.resolve(RepairRequest("i", "c", action, target))
+        return None if found is None else found.name
+
+    assert name("pg_reindex", "db-a") == "postgres:db-a"
+    assert name("pg_reindex", "db-b") == "postgres:db-b"
+    assert name("redis_memory_purge", "cache-a") == "redis:cache-a"
+    assert name("redis_memory_purge", "cache-b") == "redis:cache-b"
+    assert name("pg_reindex", "cache-a") is None

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from selfheal_ml.actions import (
+    ExecutionResult,
     GuardPolicy,
     RecordingExecutor,
+    RepairRequest,
     RepairService,
     SafetyGuard,
 )
@@ -477,3 +480,28 @@ async def test_every_move_in_the_lifecycle_is_published(
     produced += await _rounds_with_status(agent, sim_clock, 3)
     statuses = [e.status for e in produced if isinstance(e, IncidentStatusChanged)]
     assert statuses == [IncidentStatus.VERIFYING, IncidentStatus.RESOLVED]
+
+
+async def test_a_tick_during_a_running_repair_waits_instead_of_taking_the_next_step(
+    database: Database, sim_clock: SimClock
+) -> None:
+    """The bus runs one worker per subscription: a Tick arriving while the diagnosis' repair
+    runs must not propose the plan's next step on the same case."""
+    release = asyncio.Event()
+
+    class SlowExecutor(RecordingExecutor):
+        async def execute(self, action: RepairRequest) -> ExecutionResult:
+            self.calls.append(action)
+            await release.wait()
+            return ExecutionResult(ok=True, detail="done")
+
+    executor = SlowExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor, cooldown_s=0))
+    diagnosis = asyncio.create_task(agent.handle(_diagnosis(sim_clock)))
+    await asyncio.sleep(0.05)
+    tick = asyncio.create_task(agent.handle(Tick(ts=sim_clock.now(), source="s", kind="health")))
+    await asyncio.sleep(0.05)
+    release.set()
+    await asyncio.gather(diagnosis, tick)
+    assert [call.action for call in executor.calls] == ["restart_service"]
+    assert agent.cases["i1"].state == "verifying"

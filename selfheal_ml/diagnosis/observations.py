@@ -50,6 +50,7 @@ ALERT_METRICS: dict[str, tuple[str, int]] = {
     "AuthFailureSpike": ("auth_failures_per_s", 1),
     "SlowQueries": ("db_slow_queries", 1),
     "DatabaseConnectionsExhausted": ("db_connections_exhausted", 1),
+    "DatabaseConnectionsHigh": ("db_connections_in_use", 1),
 }
 _DEPENDENCY_PREFIXES: tuple[tuple[str, Kind], ...] = (
     ("db_", "database"),

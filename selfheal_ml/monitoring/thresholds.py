@@ -138,12 +138,17 @@ def _auth_spikes(points: Iterable[MetricPoint], limits: ThresholdLimits) -> list
 
 #: Connections in use at or above this share of the server's maximum: the pool is exhausted.
 CONNECTION_SATURATION = 0.9
+#: At or above this share, a warning: most of the pool is held (the community Prometheus rule
+#: ``PostgresqlTooManyConnections`` warns at 80 % of ``max_connections``). A leak that holds
+#: three quarters of the slots already fails the requests that wait for one, before 90 %.
+CONNECTION_WARNING = 0.8
 
 
 def _connection_saturation(points: Iterable[MetricPoint]) -> list[Finding]:
-    """``DatabaseConnectionsExhausted`` where ``db_connections_in_use`` reaches
-    :data:`CONNECTION_SATURATION` of ``db_connections_max`` for the same labels (what a
-    Prometheus rule on ``pg_stat_activity`` against ``max_connections`` alerts on).
+    """``DatabaseConnectionsExhausted`` (critical) where ``db_connections_in_use`` reaches
+    :data:`CONNECTION_SATURATION` of ``db_connections_max`` for the same labels, and
+    ``DatabaseConnectionsHigh`` (warning) from :data:`CONNECTION_WARNING` (what Prometheus
+    rules on ``pg_stat_activity`` against ``max_connections`` alert on).
 
     >>> from datetime import UTC, datetime
     >>> t, labels = datetime(2026, 1, 5, tzinfo=UTC), {"dependency": "postgres"}
@@ -152,6 +157,10 @@ def _connection_saturation(points: Iterable[MetricPoint]) -> list[Finding]:
     ...     MetricPoint(series="db_connections_max", ts=t, value=100.0, labels=labels)])
     >>> [(f.alertname, f.severity, f.value) for f in found]
     [('DatabaseConnectionsExhausted', 'critical', 95.0)]
+    >>> [(f.alertname, f.severity) for f in _connection_saturation([
+    ...     MetricPoint(series="db_connections_in_use", ts=t, value=81.0, labels=labels),
+    ...     MetricPoint(series="db_connections_max", ts=t, value=100.0, labels=labels)])]
+    [('DatabaseConnectionsHigh', 'warning')]
     """
     in_use: dict[tuple[tuple[str, str], ...], tuple[float, dict[str, str]]] = {}
     maximum: dict[tuple[tuple[str, str], ...], float] = {}
@@ -164,16 +173,20 @@ def _connection_saturation(points: Iterable[MetricPoint]) -> list[Finding]:
     findings = []
     for key, (used, labels) in in_use.items():
         limit = maximum.get(key)
-        if limit and used >= CONNECTION_SATURATION * limit:
-            findings.append(
-                Finding(
-                    alertname="DatabaseConnectionsExhausted",
-                    severity="critical",
-                    labels=labels,
-                    summary=f"{used:.0f} of {limit:.0f} database connections in use",
-                    value=used,
-                )
+        if not limit or used < CONNECTION_WARNING * limit:
+            continue
+        exhausted = used >= CONNECTION_SATURATION * limit
+        findings.append(
+            Finding(
+                alertname="DatabaseConnectionsExhausted"
+                if exhausted
+                else "DatabaseConnectionsHigh",
+                severity="critical" if exhausted else "warning",
+                labels=labels,
+                summary=f"{used:.0f} of {limit:.0f} database connections in use",
+                value=used,
             )
+        )
     return findings
 
 

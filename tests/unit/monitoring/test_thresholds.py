@@ -46,7 +46,7 @@ def test_it_clears_when_the_slow_queries_are_gone() -> None:
     assert [t.finding.alertname for t in cleared.cleared] == ["SlowQueries"]
 
 
-def test_connections_near_the_maximum_are_an_exhausted_pool() -> None:
+def test_connections_near_the_maximum_are_a_warning_then_an_exhausted_pool() -> None:
     from datetime import UTC, datetime
 
     from selfheal_ml.events import MetricPoint
@@ -62,5 +62,6 @@ def test_connections_near_the_maximum_are_an_exhausted_pool() -> None:
         ]
         return [f.alertname for f in evaluate_thresholds(points, ThresholdLimits())]
 
-    assert round_with(89.0) == []
+    assert round_with(79.0) == []
+    assert round_with(80.0) == round_with(89.0) == ["DatabaseConnectionsHigh"]
     assert round_with(90.0) == ["DatabaseConnectionsExhausted"]

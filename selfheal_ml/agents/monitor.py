@@ -10,11 +10,18 @@ Ports (from ``AgentContext.extras``): ``collectors`` (a list of collectors), ``p
 (names to report health for even before they send data), ``collection_timeout_s``,
 ``alert_resend_s`` (how often a condition that keeps holding is re-sent, default 60 s) and
 ``store_every_s`` (0, the default: every round is written at once; virtual-time replays set it
-higher to write fewer, larger batches).
+higher to write fewer, larger batches) and ``collection_concurrency`` (collectors running at
+once, default 64).
+
+Back-pressure: a tick stamped after the previous round's tick but before that round ended was
+emitted while the round was still running (it overran its interval); it is coalesced into the
+next tick, not run late, so an overrunning round never builds a queue of stale rounds
+(``coalesced`` counts them).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
@@ -48,6 +55,9 @@ class MonitorAgent(Agent):
         self.collectors: list[Collector] = list(context.extras.get("collectors", []))
         self.platforms: set[str] = set(context.extras.get("platforms", []))
         self.timeout_s = float(context.extras.get("collection_timeout_s", 5.0))
+        self.concurrency = int(context.extras.get("collection_concurrency", 64))
+        self.coalesced = 0
+        self._last_round: tuple[datetime, datetime] | None = None  # (tick ts, clock at end)
         thresholds = context.thresholds
         self.limits = ThresholdLimits(
             response_time_ms=thresholds.response_time_ms,
@@ -65,11 +75,20 @@ class MonitorAgent(Agent):
     async def stop(self) -> None:
         if self.writer is not None:
             await self.writer.flush()
+        for collector in self.collectors:  # pooled HTTP connections, kept between rounds
+            close = getattr(collector, "aclose", None)
+            if close is not None:
+                await close()
 
     async def handle(self, event: Event) -> list[Event]:
         if not isinstance(event, Tick) or event.kind != "health" or not self.collectors:
             return []
-        result = await collect_all(self.collectors, event.ts, self.timeout_s)
+        if self._overran_by(event.ts):
+            self.coalesced += 1
+            self.log.warning("round overran: tick at %s coalesced into the next", event.ts)
+            return []
+        started = self.context.clock.now()
+        result = await collect_all(self.collectors, event.ts, self.timeout_s, self.concurrency)
         self.last_result = result
         if self.writer is not None:
             await self.writer.add(result.points, event.ts)
@@ -92,7 +111,15 @@ class MonitorAgent(Agent):
                     ts=event.ts, source=self.name, target=platform, status=status, detail=detail
                 )
             )
+        self._last_round = (event.ts, event.ts + (self.context.clock.now() - started))
         return produced
+
+    def _overran_by(self, tick_ts: datetime) -> bool:
+        """Whether ``tick_ts`` fell inside the previous round (emitted while it ran)."""
+        if self._last_round is None:
+            return False
+        previous_ts, previous_end = self._last_round
+        return previous_ts < tick_ts < previous_end
 
     def _alert(self, tick: Tick, tracked: Tracked, *, firing: bool) -> AlertRaised:
         finding = tracked.first or tracked.finding  # stable while the condition holds

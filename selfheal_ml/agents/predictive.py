@@ -33,7 +33,7 @@ from selfheal_ml.agents.forecasting import ForecastRound
 from selfheal_ml.agents.round_scoring import anomalies, score_round
 from selfheal_ml.anomaly import DetectorBank, ScoringConfig
 from selfheal_ml.clock import run_blocking
-from selfheal_ml.events import Event, MetricsCollected, Tick
+from selfheal_ml.events import AnomalyDetected, Event, MetricPoint, MetricsCollected, Tick
 from selfheal_ml.scoring import ShardedBank
 from selfheal_ml.storage.anomalies import AnomalyStore, ScoreRow
 
@@ -100,17 +100,34 @@ class PredictiveAgent(Agent):
             return []
         score_filter = self.score_filter
         points = [point for point in event.points if score_filter(point.series)]
-        flagged, rows = await run_blocking(
-            self.context.clock, score_round, self.bank, points, self.log
-        )
-        produced, records = anomalies(flagged, self.name)
-        if self.writer is not None and self.store is not None:
-            await self.writer.add(rows, event.ts)
-            if records:
-                await run_blocking(self.context.clock, self.store.record_anomalies, records)
-        self.scored += len(rows)
-        self.anomalies += len(records)
+        writer = self.writer
+        if writer is not None and writer.every_s == 0.0 and not writer.pending:
+            # rows written at once: score and write in one worker-thread hop, not three
+            produced, scored, raised = await run_blocking(self.context.clock, self._round, points)
+            writer.last_written = event.ts
+        else:
+            flagged, rows = await run_blocking(
+                self.context.clock, score_round, self.bank, points, self.log
+            )
+            produced, records = anomalies(flagged, self.name)
+            if writer is not None and self.store is not None:
+                await writer.add(rows, event.ts)
+                if records:
+                    await run_blocking(self.context.clock, self.store.record_anomalies, records)
+            scored, raised = len(rows), len(records)
+        self.scored += scored
+        self.anomalies += raised
         return list(produced)
+
+    def _round(self, points: list[MetricPoint]) -> tuple[list[AnomalyDetected], int, int]:
+        """Score a round, store its rows and anomalies; the events, rows and anomalies."""
+        assert self.store is not None  # a writer implies a store
+        flagged, rows = score_round(self.bank, points, self.log)
+        produced, records = anomalies(flagged, self.name)
+        self.store.append_score_rows(rows)
+        if records:
+            self.store.record_anomalies(records)
+        return produced, len(rows), len(records)
 
     async def _scheduled(self, tick: Tick) -> list[Event]:
         if self.forecasting is None:

@@ -21,6 +21,7 @@ only once the detector is warmed up, so warm-up zeros do not shrink the referenc
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Mapping
 
 import numpy as np
@@ -34,7 +35,9 @@ class LikelihoodCalibrator:
 
     Both windows are ring buffers with running sums (re-summed exactly every ``8 long_window``
     updates); the history's mean and spread are refreshed on ``learn``, so ``score`` is a few
-    arithmetic operations.
+    arithmetic operations. The buffers are ``array("d")``: 8 bytes a value where a list of
+    Python floats took 32 (the calibrators were 60 % of a series' memory), the same float64
+    values, so the same scores.
     """
 
     def __init__(
@@ -51,10 +54,10 @@ class LikelihoodCalibrator:
         self.long_window = long_window
         self.min_history = min_history
         self.min_std = min_std
-        self._recent: list[float] = []
+        self._recent = array("d")
         self._recent_index = 0
         self._recent_sum = 0.0
-        self._history: list[float] = []
+        self._history = array("d")
         self._history_index = 0
         self._history_sum = 0.0
         self._history_squares = 0.0

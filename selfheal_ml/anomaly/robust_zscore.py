@@ -9,7 +9,7 @@ fast for windows of a few hundred values).
 from __future__ import annotations
 
 import bisect
-from collections import deque
+from array import array
 from collections.abc import Mapping
 
 import numpy as np
@@ -48,8 +48,10 @@ class RollingMedianScore(Detector):
         self.width = width
         self.relative_floor = relative_floor
         self.feature = feature
-        self._arrival: deque[float] = deque()
-        self._sorted: list[float] = []
+        # array("d"), not a deque and a list of boxed floats: 16 bytes a value instead of
+        # about 40, the same float64 values (popping the oldest moves 2 KB: nothing)
+        self._arrival = array("d")
+        self._sorted = array("d")
         self._stats: tuple[float, float] | None = None  # (median, scale) until the next learn
 
     def _median_and_scale(self) -> tuple[float, float]:
@@ -87,7 +89,7 @@ class RollingMedianScore(Detector):
         self._arrival.append(value)
         bisect.insort(self._sorted, value)
         if len(self._arrival) > self.window:
-            old = self._arrival.popleft()
+            old = self._arrival.pop(0)
             del self._sorted[bisect.bisect_left(self._sorted, old)]
 
     def learn_many(
@@ -99,8 +101,8 @@ class RollingMedianScore(Detector):
             return
         kept = self.window if values.size >= self.window else values.size
         recent = [*self._arrival, *values[values.size - kept :].tolist()][-self.window :]
-        self._arrival = deque(recent)
-        self._sorted = sorted(recent)
+        self._arrival = array("d", recent)
+        self._sorted = array("d", sorted(recent))
         self._stats = None
 
     def expected_range(self) -> tuple[float, float] | None:

@@ -20,6 +20,7 @@ day's ordinary drift would look anomalous. The detector reports itself warmed up
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Mapping
 from typing import Literal
 
@@ -73,16 +74,17 @@ class SeasonalResidual(Detector):
         self.feature = feature
         self.decay = decay
         self.min_visits = min_visits
-        self._means = [0.0] * buckets
-        self._deviations = [0.0] * buckets
-        self._counts = [0] * buckets
+        # compact arrays (8 bytes a bucket, not a pointer plus a boxed number): same values
+        self._means = array("d", bytes(8 * buckets))
+        self._deviations = array("d", bytes(8 * buckets))
+        self._counts = array("q", bytes(8 * buckets))
         self._scale = 0.0
         self._last_bucket: int | None = None
         self._first_learned_s: float | None = None
         self._last_learned_s: float | None = None
         self._rate_cache = (-1.0, 0.0)  # (dt_s, rate) of the last learned point
-        self._visits = [0] * buckets  # distinct periods learned per bucket
-        self._visit_periods = [-1] * buckets  # the period of each bucket's last learned visit
+        self._visits = array("q", bytes(8 * buckets))  # distinct periods learned per bucket
+        self._visit_periods = array("q", [-1]) * buckets  # each bucket's last learned period
         self._bucket_cache = (float("nan"), 0, 0)  # (ts_s, bucket, period) of the last point
 
     def _bucket(self, ts_s: float) -> int:
@@ -283,7 +285,7 @@ class SeasonalResidual(Detector):
         previous = np.concatenate([[0], periods[:-1]])
         previous[firsts] = np.asarray(self._visit_periods)[buckets[firsts]]
         added = np.bincount(buckets[periods != previous], minlength=self.buckets)
-        self._visits = [int(v) for v in np.asarray(self._visits) + added]
+        self._visits = array("q", (np.asarray(self._visits) + added).tolist())
         lasts = np.concatenate([starts - 1, [buckets.size - 1]])
         for bucket, period in zip(buckets[lasts].tolist(), periods[lasts].tolist(), strict=True):
             self._visit_periods[bucket] = period

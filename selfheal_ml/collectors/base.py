@@ -118,7 +118,12 @@ class _Outcome:
     failed: bool = False
 
 
-async def _run_one(collector: Collector, now: datetime) -> _Outcome:
+async def _run_one(
+    collector: Collector, now: datetime, slots: asyncio.Semaphore | None = None
+) -> _Outcome:
+    if slots is not None:
+        async with slots:  # the collector's own timeout starts once it holds a slot
+            return await _run_one(collector, now)
     started = time.perf_counter()
     try:
         points = await collector.collect(now)
@@ -167,19 +172,29 @@ async def _wait_round(
 
 
 async def collect_all(
-    collectors: Sequence[Collector], now: datetime, timeout_s: float
+    collectors: Sequence[Collector],
+    now: datetime,
+    timeout_s: float,
+    max_concurrency: int | None = None,
 ) -> CollectionResult:
     """Run every collector concurrently, each failing alone within ``timeout_s``.
 
     Give ``timeout_s`` a little more than the largest collector's own timeout, so targets that
     time out are reported by their collector (``*_up 0``) rather than cut off here.
+    ``max_concurrency`` (if given) bounds how many collectors run at once: hundreds of
+    targets then do not open hundreds of sockets and parse hundreds of pages in one burst,
+    and a slow target holds one slot for at most its own timeout, never the others' turn.
+    ``timeout_s`` stays the round's deadline: collectors still waiting then are cut off.
     """
     if not timeout_s > 0:
         raise ValidationError("timeout_s", f"expected a positive duration, got {timeout_s!r}")
+    if max_concurrency is not None and max_concurrency < 1:
+        raise ValidationError("max_concurrency", f"expected >= 1, got {max_concurrency!r}")
     _check_names(collectors)
     started = time.perf_counter()
+    slots = asyncio.Semaphore(max_concurrency) if max_concurrency is not None else None
     tasks = [
-        asyncio.create_task(_run_one(collector, now), name=collector.name)
+        asyncio.create_task(_run_one(collector, now, slots), name=collector.name)
         for collector in collectors
     ]
     pending = await _wait_round(tasks, timeout_s)

@@ -4,8 +4,11 @@ The probe is the black-box view of a platform (what a user would see), in the sp
 Prometheus blackbox exporter. A refused connection, a DNS failure or a timeout is an answer
 too: ``probe_up 0`` and ``last_error`` set, never an exception out of ``collect``.
 
-A fresh client per probe keeps no connection open between rounds, and the measured latency
-includes connecting, as a real visitor would pay it. Under virtual time a transport that stands
+Each probe keeps one pooled client (:class:`~selfheal_ml.collectors.http_client.PooledClient`)
+for its whole life: a fresh client per probe cost an SSL context per round, tens of ms of CPU on
+the event loop. The measured latency therefore includes connecting only when the kept-alive
+connection was closed (first probe, target restart); :meth:`HttpProbe.aclose` closes it at
+shutdown. Under virtual time a transport that stands
 in for the network (the simulator's in-process transport) reports how long the target took in
 the response extension :data:`selfheal_ml.clock.SIMULATED_ELAPSED_S`; the probe reports that
 instead of the wall time, which there measures only this process (noise, not reproducible).
@@ -21,6 +24,7 @@ import httpx
 
 from selfheal_ml.clock import SIMULATED_ELAPSED_S
 from selfheal_ml.collectors.base import describe_failure, metric_point, target_labels
+from selfheal_ml.collectors.http_client import PooledClient
 from selfheal_ml.events import MetricPoint
 
 #: Sent with every probe and scrape, so target logs can tell monitoring from users.
@@ -80,20 +84,22 @@ class HttpProbe:
         self.transport = transport
         self.name = f"http:{target}"
         self.last_error: str | None = None
+        self._http = PooledClient(transport)
+
+    async def aclose(self) -> None:
+        """Close the kept-alive connection (at shutdown)."""
+        await self._http.aclose()
 
     async def collect(self, now: datetime) -> list[MetricPoint]:
         """Probe once; never raises for an unreachable or failing target."""
         labels = target_labels(self.target, self.platform)
         try:
-            async with (
-                asyncio.timeout(self.timeout_s),
-                httpx.AsyncClient(transport=self.transport, timeout=self.timeout_s) as client,
-            ):
-                # timed from here: building the client (an SSL context, CPU-bound, tens of ms
-                # and more on a busy host, times every collector of the round) is not the
-                # target's latency, and counting it raised HighResponseTime on healthy targets
+            async with asyncio.timeout(self.timeout_s):
+                client = self._http.client()  # built outside the timed part on first use
                 started = time.perf_counter()
-                response = await client.get(self.url, headers={"User-Agent": USER_AGENT})
+                response = await client.get(
+                    self.url, headers={"User-Agent": USER_AGENT}, timeout=self.timeout_s
+                )
         except UNREACHABLE_ERRORS as error:
             self.last_error = describe_failure(error, self.timeout_s)
             return [metric_point("probe_up", labels, 0.0, now)]

@@ -47,6 +47,7 @@ from selfheal_ml.collectors.base import describe_failure, metric_point, target_l
 from selfheal_ml.collectors.canonical import derive_canonical
 from selfheal_ml.collectors.counters import CounterTracker, HistogramTracker
 from selfheal_ml.collectors.exposition_parser import parse_exposition
+from selfheal_ml.collectors.http_client import PooledClient
 from selfheal_ml.collectors.http_probe import (
     UNREACHABLE_ERRORS,
     USER_AGENT,
@@ -244,6 +245,11 @@ class PrometheusScrape:
         self.name = f"prometheus:{target}"
         self.last_error: str | None = None
         self._converter = ExpositionConverter(target_labels(target, platform))
+        self._http = PooledClient(transport)  # one pooled client for the scrape's whole life
+
+    async def aclose(self) -> None:
+        """Close the kept-alive connection (at shutdown)."""
+        await self._http.aclose()
 
     async def collect(self, now: datetime) -> list[MetricPoint]:
         """Scrape once; an unreachable target or unparsable page yields ``scrape_up 0``."""
@@ -270,12 +276,9 @@ class PrometheusScrape:
 
     async def _fetch(self) -> tuple[str, float | None]:
         """The page, and the fetch time a simulated transport reported (else ``None``)."""
-        async with (
-            asyncio.timeout(self.timeout_s),
-            httpx.AsyncClient(transport=self.transport, timeout=self.timeout_s) as client,
-        ):
-            response = await client.get(
-                self.url, headers={"Accept": ACCEPT_HEADER, "User-Agent": USER_AGENT}
+        async with asyncio.timeout(self.timeout_s):
+            response = await self._http.get(
+                self.url, {"Accept": ACCEPT_HEADER, "User-Agent": USER_AGENT}, self.timeout_s
             )
             response.raise_for_status()
             return response.text, simulated_elapsed_s(response)

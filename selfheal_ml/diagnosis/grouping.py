@@ -12,6 +12,14 @@ An observation joins the most recently active open incident it relates to (last 
 ``window_s``); otherwise it opens a new one. An incident closes after ``quiet_s`` without new
 observations, unless it is *held* (the Repair agent is still working on it).
 
+Adding is linear in the storm, not quadratic: whether an observation relates to an incident
+depends only on the incident's components (which of them are dependencies, which platforms
+showed a request symptom), so each :class:`OpenIncident` keeps those three sets up to date
+(:class:`RelationIndex`) and the grouper indexes open incidents by component. An observation
+is compared with the incidents sharing its component, holding a dependency, or holding a
+request symptom, once per incident, never with each observation (5,004 anomalies in one round
+cost 58 CPU s that way).
+
 >>> from datetime import UTC, datetime, timedelta
 >>> from selfheal_ml.diagnosis.observations import Observation
 >>> t0 = datetime(2026, 1, 5, tzinfo=UTC)
@@ -81,6 +89,40 @@ class Topology:
 
 
 @dataclass
+class RelationIndex:
+    """What :meth:`Topology.related` needs to know of a whole incident, kept as it grows."""
+
+    components: set[str] = field(default_factory=set)
+    dependencies: set[str] = field(default_factory=set)
+    """Components seen through a dependency's series."""
+    symptomatic: set[str] = field(default_factory=set)
+    """Platforms seen through a request symptom (:data:`DEPENDENCY_EFFECTS`)."""
+
+    def add(self, observation: Observation) -> None:
+        """Index one more observation."""
+        self.components.add(observation.component)
+        if observation.dependency is not None:
+            self.dependencies.add(observation.component)
+        elif observation.metric in DEPENDENCY_EFFECTS:
+            self.symptomatic.add(observation.component)
+
+    def relates(self, observation: Observation, topology: Topology) -> bool:
+        """Whether ``observation`` relates to any observation indexed (as ``related`` says)."""
+        component = observation.component
+        if component in self.components:
+            return True
+        if observation.dependency is not None:
+            if self.dependencies:
+                return True  # shared infrastructure
+            return any(
+                topology.uses_dependency(platform, component) for platform in self.symptomatic
+            )
+        if observation.metric not in DEPENDENCY_EFFECTS:
+            return False
+        return any(topology.uses_dependency(component, dep) for dep in self.dependencies)
+
+
+@dataclass
 class OpenIncident:
     """A group of related observations (mutable while the incident is open)."""
 
@@ -91,16 +133,23 @@ class OpenIncident:
     observations: list[Observation] = field(default_factory=list)
     diagnosed_at: datetime | None = None
     held: bool = False
+    index: RelationIndex = field(default_factory=RelationIndex, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for observation in self.observations:  # built with observations already (tests, merges)
+            self.index.add(observation)
 
     @property
     def components(self) -> set[str]:
         """Every component with at least one observation."""
-        return {observation.component for observation in self.observations}
+        return set(self.index.components)
 
     def add(self, observation: Observation) -> None:
         """One more observation (times may arrive slightly out of order)."""
         self.observations.append(observation)
-        self.last_seen = max(self.last_seen, observation.ts)
+        self.index.add(observation)
+        if observation.ts > self.last_seen:
+            self.last_seen = observation.ts
 
 
 class IncidentGrouper:
@@ -111,25 +160,68 @@ class IncidentGrouper:
         self.window = timedelta(seconds=window_s)
         self.quiet = timedelta(seconds=quiet_s)
         self.open: dict[str, OpenIncident] = {}
+        # open incident ids by component, and those holding a dependency / a request symptom
+        self._by_component: dict[str, set[str]] = {}
+        self._with_dependency: set[str] = set()
+        self._with_symptom: set[str] = set()
+        self._rank: dict[str, int] = {}  # opening order: candidates are tried in it
 
     def add(self, observation: Observation) -> OpenIncident:
         """Join ``observation`` to its incident, opening one if none relates.
 
         When it relates to several open incidents (a database anomaly arriving after two
         platforms' latency anomalies), the ones not yet diagnosed merge into the oldest."""
+        earliest = observation.ts - self.window
         candidates = [
             incident
-            for incident in self.open.values()
-            if incident.last_seen >= observation.ts - self.window
-            and any(self.topology.related(observation, seen) for seen in incident.observations)
+            for incident_id in self._possible(observation)
+            if (incident := self.open.get(incident_id)) is not None
+            and incident.last_seen >= earliest
+            and incident.index.relates(observation, self.topology)
         ]
         if not candidates:
             incident = OpenIncident(new_id(), new_id(), observation.ts, observation.ts)
             self.open[incident.incident_id] = incident
+            self._rank[incident.incident_id] = len(self._rank)
         else:
             incident = self._join(candidates)
-        incident.add(observation)
+        self._add_to(incident, observation)
         return incident
+
+    def _possible(self, observation: Observation) -> list[str]:
+        """Open incidents ``observation`` may relate to (a superset), in opening order."""
+        possible = set(self._by_component.get(observation.component, ()))
+        if observation.dependency is not None:
+            possible |= self._with_dependency | self._with_symptom
+        elif observation.metric in DEPENDENCY_EFFECTS:
+            possible |= self._with_dependency
+        if len(possible) <= 1:
+            return list(possible)
+        rank = self._rank
+        if all(incident_id in rank for incident_id in possible):
+            return sorted(possible, key=rank.__getitem__)
+        return [incident_id for incident_id in self.open if incident_id in possible]
+
+    def _add_to(self, incident: OpenIncident, observation: Observation) -> None:
+        incident.add(observation)
+        incident_id = incident.incident_id
+        self._by_component.setdefault(observation.component, set()).add(incident_id)
+        if observation.dependency is not None:
+            self._with_dependency.add(incident_id)
+        elif observation.metric in DEPENDENCY_EFFECTS:
+            self._with_symptom.add(incident_id)
+
+    def _unindex(self, incident: OpenIncident) -> None:
+        incident_id = incident.incident_id
+        for component in incident.index.components:
+            holders = self._by_component.get(component)
+            if holders is not None:
+                holders.discard(incident_id)
+                if not holders:
+                    del self._by_component[component]
+        self._with_dependency.discard(incident_id)
+        self._with_symptom.discard(incident_id)
+        self._rank.pop(incident_id, None)
 
     def _join(self, candidates: list[OpenIncident]) -> OpenIncident:
         undiagnosed = [item for item in candidates if item.diagnosed_at is None]
@@ -141,9 +233,10 @@ class IncidentGrouper:
         """Merge ``incidents`` into the oldest of them (which keeps its ids); returns it."""
         keeper, *others = sorted(incidents, key=lambda item: item.opened_at)
         for other in others:
+            if self.open.pop(other.incident_id, None) is not None:
+                self._unindex(other)
             for seen in other.observations:
-                keeper.add(seen)
-            self.open.pop(other.incident_id, None)
+                self._add_to(keeper, seen)
         return keeper
 
     def close_quiet(self, now: datetime) -> list[OpenIncident]:
@@ -155,12 +248,16 @@ class IncidentGrouper:
         ]
         for incident in closed:
             del self.open[incident.incident_id]
+            self._unindex(incident)
         return closed
 
     def close(self, incident_id: str) -> OpenIncident | None:
         """Close an incident now (it resolved, recovered or was escalated): later
         observations open a new incident instead of joining it. Returns it if it was open."""
-        return self.open.pop(incident_id, None)
+        incident = self.open.pop(incident_id, None)
+        if incident is not None:
+            self._unindex(incident)
+        return incident
 
     def get(self, incident_id: str) -> OpenIncident | None:
         """The open incident with this id, if it is still open."""

@@ -22,6 +22,7 @@ its ``target`` label (a configured PostgreSQL or Redis target); else its ``platf
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -112,22 +113,28 @@ class Observation:
 
     @property
     def label_map(self) -> dict[str, str]:
-        """The labels as a dict."""
+        """The labels as a dict (a fresh one: callers may change it)."""
         return dict(self.labels)
 
-    @property
+    # The derived properties below are computed once per observation (cached_property on a
+    # frozen dataclass stores them in the instance dict): grouping and diagnosis read them for
+    # every pair and every round, and rebuilding the label dict each time was most of a storm.
+
+    @functools.cached_property
     def platform(self) -> str | None:
         """The platform label, if any."""
-        return self.label_map.get("platform")
+        return next((value for key, value in self.labels if key == "platform"), None)
 
-    @property
+    @functools.cached_property
     def dependency(self) -> str | None:
         """The dependency this series belongs to, if it is a dependency's series."""
-        if dependency_kind(self.metric) is None and "dependency" not in self.label_map:
+        if dependency_kind(self.metric) is None and all(
+            key != "dependency" for key, _ in self.labels
+        ):
             return None
         return self.component
 
-    @property
+    @functools.cached_property
     def kind(self) -> Kind:
         """What sort of component this is: ``platform``, ``database`` or ``cache``."""
         return dependency_kind(self.metric) or "platform"

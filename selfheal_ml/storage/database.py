@@ -1,9 +1,15 @@
 """The DuckDB file and its numbered migrations.
 
-One :class:`Database` per process owns one DuckDB connection. DuckDB connections are not
-thread-safe, so every use goes through :meth:`Database.transaction`, which holds a lock and
-wraps the block in ``BEGIN``/``COMMIT`` (``ROLLBACK`` on error). DuckDB writes its WAL on
-commit, so data is durable once the block returns: a crash afterwards loses nothing.
+One :class:`Database` per process owns one DuckDB connection for writes. DuckDB connections
+are not thread-safe, so every write goes through :meth:`Database.transaction`, which holds a
+lock and wraps the block in ``BEGIN``/``COMMIT`` (``ROLLBACK`` on error). DuckDB writes its WAL
+on commit, so data is durable once the block returns: a crash afterwards loses nothing.
+
+Reads (:meth:`Database.read`) do not take that lock: each thread reads through its own cursor
+(a DuckDB connection to the same database, built once per thread), which sees every committed
+write. So an API request never queues behind the agents' writes (with one lock for everything
+the forecast route topped out at 125-150 requests/s). A read inside a transaction on the same
+thread uses the transaction's connection, so it still sees the block's own uncommitted writes.
 
 Migrations are the files ``NNN_name.sql`` in ``storage/migrations``; each is applied once, in
 number order, and recorded in ``schema_migrations``.
@@ -69,6 +75,13 @@ class Database:
             raise StorageError(f"cannot open DuckDB file {self.path}: {exc}") from exc
         self._conn.execute("SET TimeZone = 'UTC'")
         self._lock = threading.RLock()
+        self._local = threading.local()  # per thread: its cursor, and its transaction depth
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._closed = False
+        # readers' cursors are made from a connection of their own, under a lock of their
+        # own: a reader's first read does not wait for a write transaction to end
+        self._cursor_lock = threading.Lock()
+        self._cursor_parent = self._conn.cursor()
         if not read_only:
             self.migrate()
 
@@ -102,21 +115,44 @@ class Database:
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Run a block in one transaction under the connection lock."""
         with self._lock:
-            self._conn.execute("BEGIN TRANSACTION")
+            self._local.depth = getattr(self._local, "depth", 0) + 1
             try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+                self._conn.execute("BEGIN TRANSACTION")
+                try:
+                    yield self._conn
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+            finally:
+                self._local.depth -= 1
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Use the connection for reads (no transaction) under the lock."""
-        with self._lock:
+        """A connection for reads (no transaction): this thread's own cursor, no lock."""
+        if getattr(self._local, "depth", 0) > 0:  # inside this thread's transaction
             yield self._conn
+            return
+        yield self._cursor()
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cursor is None:
+            with self._cursor_lock:  # the parent connection is not thread-safe
+                if self._closed:
+                    raise StorageError(f"DuckDB file {self.path} is closed")
+                cursor = self._cursor_parent.cursor()
+                cursor.execute("SET TimeZone = 'UTC'")
+                self._cursors.append(cursor)
+            self._local.cursor = cursor
+        return cursor
 
     def close(self) -> None:
-        """Checkpoint and close the file."""
-        with self._lock:
+        """Checkpoint and close the file (the readers' cursors first)."""
+        with self._lock, self._cursor_lock:
+            self._closed = True
+            for cursor in self._cursors:
+                cursor.close()
+            self._cursors.clear()
+            self._cursor_parent.close()
             self._conn.close()

@@ -2,6 +2,9 @@
 
 One forecast per series is kept (the newest replaces the previous one), with the 80 % and
 95 % interval bounds per step, so the API can answer from here without fitting anything.
+Loaded forecasts are cached (:class:`~selfheal_ml.storage.read_cache.ReadCache`) until this
+store saves that series again: the route's query and pandas conversion per request capped it
+at 125-150 requests/s. Readers must not modify a loaded forecast's frame.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from datetime import datetime
 import pandas as pd
 
 from selfheal_ml.storage.database import Database
+from selfheal_ml.storage.read_cache import ReadCache
 
 LEVELS = (80, 95)
 
@@ -32,6 +36,8 @@ class ForecastStore:
 
     def __init__(self, database: Database) -> None:
         self.database = database
+        self._loaded: ReadCache[str, CachedForecast | None] = ReadCache(max_entries=4096)
+        self._names: ReadCache[str, list[str]] = ReadCache(max_entries=1)
 
     def save(
         self,
@@ -51,9 +57,14 @@ class ForecastStore:
             conn.register("forecast_rows", rows)
             conn.execute("INSERT INTO forecasts SELECT * FROM forecast_rows")
             conn.unregister("forecast_rows")
+        self._loaded.invalidate(series)
+        self._names.invalidate()
 
     def load(self, series: str) -> CachedForecast | None:
-        """The cached forecast of ``series``, if any."""
+        """The cached forecast of ``series``, if any (from memory until it is saved again)."""
+        return self._loaded.get(series, self._load)
+
+    def _load(self, series: str) -> CachedForecast | None:
         with self.database.read() as conn:
             frame = conn.execute(
                 "SELECT created_at, model, fallback_used, step, ts, mean, lo_80, hi_80, lo_95,"
@@ -73,6 +84,9 @@ class ForecastStore:
 
     def series(self) -> list[str]:
         """Series with a cached forecast."""
+        return list(self._names.get("all", self._series))
+
+    def _series(self, _: str) -> list[str]:
         with self.database.read() as conn:
             rows = conn.execute("SELECT DISTINCT series FROM forecasts ORDER BY 1").fetchall()
         return [str(row[0]) for row in rows]

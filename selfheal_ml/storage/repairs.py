@@ -3,7 +3,9 @@
 The dashboard's ``repairs {total, successRate, active}`` is computed here from the log, so the
 figures are always the recorded truth: ``total`` counts executed attempts, ``successRate`` is
 the share of finished executed attempts verified as worked (``None`` before the first one), and
-``active`` counts executed attempts still awaiting verification.
+``active`` counts executed attempts still awaiting verification. The summary is cached until
+this store writes again (the dashboard asked for it on every refresh, behind the agents'
+writes).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import datetime
 
 from selfheal_ml.events import new_id
 from selfheal_ml.storage.database import Database
+from selfheal_ml.storage.read_cache import ReadCache
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class RepairAuditStore:
 
     def __init__(self, database: Database) -> None:
         self.database = database
+        self._summary: ReadCache[str, RepairSummary] = ReadCache(max_entries=1)
 
     def record(
         self,
@@ -65,6 +69,7 @@ class RepairAuditStore:
                 " target, decision, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [attempt_id, ts, correlation_id, incident_id, action, target, decision, reason],
             )
+        self._summary.invalidate()
         return attempt_id
 
     def finish(self, attempt_id: str, *, outcome: str, finished_at: datetime) -> None:
@@ -74,6 +79,7 @@ class RepairAuditStore:
                 "UPDATE repair_audit SET outcome = ?, finished_at = ? WHERE attempt_id = ?",
                 [outcome, finished_at, attempt_id],
             )
+        self._summary.invalidate()
 
     def attempts(self, limit: int = 100) -> list[RepairAttempt]:
         """The newest attempts first."""
@@ -94,7 +100,11 @@ class RepairAuditStore:
         return {str(decision): int(count) for decision, count in rows}
 
     def summary(self) -> RepairSummary:
-        """``total``, ``success_rate`` and ``active`` over executed attempts."""
+        """``total``, ``success_rate`` and ``active`` over executed attempts (cached until the
+        next write through this store)."""
+        return self._summary.get("all", self._summarise)
+
+    def _summarise(self, _: str) -> RepairSummary:
         with self.database.read() as conn:
             row = conn.execute(
                 "SELECT count(*),"

@@ -96,3 +96,34 @@ async def test_other_ticks_and_no_collectors_do_nothing(sim_clock: SimClock) -> 
         AgentContext(bus=InMemoryEventBus(), clock=sim_clock, extras={"collectors": [Scripted()]})
     )
     assert await scripted_agent.handle(Tick(ts=sim_clock.now(), source="t", kind="optimize")) == []
+
+
+class Slow:
+    """A collector whose round takes ``seconds`` of virtual time."""
+
+    name = "slow"
+
+    def __init__(self, clock: SimClock, seconds: float) -> None:
+        self.clock = clock
+        self.seconds = seconds
+
+    async def collect(self, now: datetime) -> list[MetricPoint]:
+        self.clock.advance(self.seconds)
+        return [metric_point("probe_up", {"target": "slow"}, 1.0, now)]
+
+
+async def test_a_tick_emitted_during_an_overrunning_round_is_coalesced(sim_clock: SimClock) -> None:
+    agent = MonitorAgent(
+        AgentContext(
+            bus=InMemoryEventBus(), clock=sim_clock, extras={"collectors": [Slow(sim_clock, 45.0)]}
+        )
+    )
+    start = sim_clock.now()
+    rounds = []
+    for offset_s in (0, 30, 60):  # the first round ends at 45 s: the 30 s tick came meanwhile
+        produced = await agent.handle(
+            Tick(ts=start + timedelta(seconds=offset_s), source="t", kind="health")
+        )
+        rounds.append(any(isinstance(event, MetricsCollected) for event in produced))
+    assert rounds == [True, False, True]
+    assert agent.coalesced == 1

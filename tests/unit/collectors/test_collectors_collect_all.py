@@ -143,3 +143,44 @@ async def test_cancelling_the_round_cancels_its_collectors() -> None:
         await round_task
     await asyncio.sleep(0)  # let the collector's task run its cancellation
     assert hanging.cancelled
+
+
+class Counting:
+    """Answers after ``delay_s``; records how many of its kind run at once."""
+
+    running = 0
+    peak = 0
+
+    def __init__(self, name: str, delay_s: float = 0.01) -> None:
+        self.name = name
+        self.delay_s = delay_s
+
+    async def collect(self, now: datetime) -> list[MetricPoint]:
+        Counting.running += 1
+        Counting.peak = max(Counting.peak, Counting.running)
+        try:
+            await asyncio.sleep(self.delay_s)
+        finally:
+            Counting.running -= 1
+        return [metric_point("steady_value", {"collector": self.name}, 1.0, now)]
+
+
+async def test_concurrency_limit_bounds_collectors_running_at_once() -> None:
+    Counting.running = Counting.peak = 0
+    collectors = [Counting(f"c{index}") for index in range(12)]
+    result = await collect_all(collectors, NOW, 2.0, max_concurrency=3)
+    assert Counting.peak == 3
+    assert not result.errors and len(result.points) == 24
+
+
+async def test_a_hanging_target_does_not_starve_the_others_under_a_limit() -> None:
+    collectors: list[Collector] = [Hanging(), *(Steady(f"s{index}", 0.01) for index in range(8))]
+    result = await collect_all(collectors, NOW, 0.5, max_concurrency=2)
+    assert set(result.errors) == {"hanging"}
+    ups = {p.labels["collector"]: p.value for p in result.points if p.series.startswith("coll")}
+    assert sum(ups.values()) == 8.0 and ups["hanging"] == 0.0
+
+
+async def test_concurrency_limit_must_be_positive() -> None:
+    with pytest.raises(ValidationError, match="max_concurrency"):
+        await collect_all([Steady("s")], NOW, 1.0, max_concurrency=0)

@@ -1,0 +1,72 @@
+"""Sparse integer counts in two sorted ``array("q")`` columns: 16 bytes an entry.
+
+A ``dict`` of Python ints costs about 80 bytes an entry (its slot, a boxed key and a boxed
+count); the sequence-surprise tables of a series hold several hundred entries, so a dict made
+them the largest part of a series' state after the calibrators. :class:`SparseCounts` keeps
+the keys sorted in one array and the counts beside them in another, and finds a key by binary
+search (``bisect``, in C). Keys that do not fit 64 bits (bins of absurdly far values) go to a
+small dict, so every integer key is exact.
+
+>>> counts = SparseCounts()
+>>> counts.add(7, 2); counts.add(3, 1); counts.add(7, 1); counts.add(2**80, 5)
+>>> counts.get(7), counts.get(3), counts.get(4), counts.get(2**80), len(counts)
+(3, 1, 0, 5, 3)
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+class SparseCounts:
+    """A map from integer keys to non-negative counts (0 for a key never added)."""
+
+    __slots__ = ("_counts", "_keys", "_large")
+
+    def __init__(self) -> None:
+        self._keys = array("q")
+        self._counts = array("q")
+        self._large: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._keys) + len(self._large)
+
+    def __getstate__(self) -> tuple[bytes, bytes, dict[int, int]]:
+        return self._keys.tobytes(), self._counts.tobytes(), self._large
+
+    def __setstate__(self, state: tuple[bytes, bytes, dict[int, int]]) -> None:
+        keys, counts, self._large = state
+        self._keys, self._counts = array("q"), array("q")
+        self._keys.frombytes(keys)
+        self._counts.frombytes(counts)
+
+    def get(self, key: int) -> int:
+        """The count of ``key`` (0 if never added)."""
+        keys = self._keys
+        if _INT64_MIN <= key <= _INT64_MAX:
+            index = bisect_left(keys, key)
+            return self._counts[index] if index < len(keys) and keys[index] == key else 0
+        return self._large.get(key, 0)
+
+    def add(self, key: int, count: int) -> None:
+        """Add ``count`` to the count of ``key``."""
+        if not _INT64_MIN <= key <= _INT64_MAX:
+            self._large[key] = self._large.get(key, 0) + count
+            return
+        keys = self._keys
+        index = bisect_left(keys, key)
+        if index < len(keys) and keys[index] == key:
+            self._counts[index] += count
+        else:
+            keys.insert(index, key)
+            self._counts.insert(index, count)
+
+    def contains(self, key: int) -> bool:
+        """Whether ``key`` was ever added."""
+        if _INT64_MIN <= key <= _INT64_MAX:
+            index = bisect_left(self._keys, key)
+            return index < len(self._keys) and self._keys[index] == key
+        return key in self._large

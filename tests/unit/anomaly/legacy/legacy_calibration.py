@@ -1,0 +1,198 @@
+"""Calibration: map any detector's raw score online to one z-like scale (the Merlion idea).
+
+:class:`LikelihoodCalibrator` is Numenta's "anomaly likelihood" post-processing: the mean of the
+last ``short_window`` raw scores is compared with the distribution (mean, standard deviation) of
+such short means over the last ``long_window`` points; the calibrated score is how many standard
+deviations above normal the recent raw scores sit (0 when below, or during warm-up). A score of
+4 then means roughly the same tail probability whichever detector and series it comes from, so
+one alert threshold serves all of them.
+
+:class:`Calibrated` wraps a raw detector with its own calibrator, so it obeys the detector
+contract and outputs calibrated scores (the calibrator learns only when the detector does, and
+only once the detector is warmed up, so warm-up zeros do not shrink the reference spread).
+
+>>> calibrator = LikelihoodCalibrator(short_window=1, long_window=100, min_history=10)
+>>> for step in range(100):
+...     calibrator.learn(0.1 + 0.01 * (step % 5))
+>>> calibrator.score(0.11) == 0.0, calibrator.score(1.0) > 20
+(True, True)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+from selfheal_ml.anomaly.base import Detector, finite_or_zero
+
+
+class LikelihoodCalibrator:
+    """Raw score -> z-like score against the recent distribution of short-window mean scores.
+
+    Both windows are ring buffers with running sums (re-summed exactly every ``8 long_window``
+    updates); the history's mean and spread are refreshed on ``learn``, so ``score`` is a few
+    arithmetic operations.
+    """
+
+    def __init__(
+        self,
+        short_window: int = 10,
+        long_window: int = 2000,
+        min_history: int = 50,
+        min_std: float = 1e-3,
+    ) -> None:
+        for name, value in (("short_window", short_window), ("long_window", long_window)):
+            if value < 1:
+                raise ValueError(f"{name}: expected >= 1, got {value}")
+        self.short_window = short_window
+        self.long_window = long_window
+        self.min_history = min_history
+        self.min_std = min_std
+        self._recent: list[float] = []
+        self._recent_index = 0
+        self._recent_sum = 0.0
+        self._history: list[float] = []
+        self._history_index = 0
+        self._history_sum = 0.0
+        self._history_squares = 0.0
+        self._updates = 0
+        self._mean = 0.0
+        self._spread = min_std
+
+    def _short_mean(self, raw: float) -> float:
+        count = len(self._recent)
+        return (self._recent_sum + raw) / (count + 1) if count else raw
+
+    def ready(self) -> bool:
+        """Whether enough history was seen to calibrate."""
+        return len(self._history) >= self.min_history
+
+    def score(self, raw: float) -> float:
+        """Calibrated score of ``raw`` given the history (does not learn it)."""
+        if len(self._history) < self.min_history:
+            return 0.0
+        count = len(self._recent)
+        short = (self._recent_sum + raw) / (count + 1) if count else raw
+        return finite_or_zero((short - self._mean) / self._spread)
+
+    def learn(self, raw: float) -> None:
+        """Add ``raw`` to the history."""
+        count = len(self._recent)
+        short = (self._recent_sum + raw) / (count + 1) if count else raw
+        history = self._history
+        size = len(history)
+        if size < self.long_window:
+            history.append(short)
+            size += 1
+        else:
+            index = self._history_index
+            old = history[index]
+            history[index] = short
+            self._history_index = index + 1 if index + 1 < size else 0
+            self._history_sum -= old
+            self._history_squares -= old * old
+        self._history_sum += short
+        self._history_squares += short * short
+        self._updates += 1
+        if self._updates >= 8 * self.long_window:
+            self._updates = 0
+            self._history_sum = math.fsum(history)
+            self._history_squares = math.fsum(v * v for v in history)
+        mean = self._history_sum / size
+        variance = self._history_squares / size - mean * mean
+        spread = math.sqrt(variance) if variance > 0.0 else 0.0
+        self._mean = mean
+        self._spread = spread if spread > self.min_std else self.min_std
+        if self.short_window > 1:  # _remember_recent, inlined (once per learned point)
+            recent = self._recent
+            if len(recent) < self.short_window - 1:
+                recent.append(raw)
+            else:
+                index = self._recent_index
+                self._recent_sum -= recent[index]
+                recent[index] = raw
+                self._recent_index = (index + 1) % (self.short_window - 1)
+            self._recent_sum += raw
+
+
+class Calibrated(Detector):
+    """A raw detector followed by its own :class:`LikelihoodCalibrator`.
+
+    >>> from selfheal_ml.anomaly.robust_zscore import RollingMedianScore
+    >>> detector = Calibrated(RollingMedianScore(window=20), long_window=50, min_history=20)
+    >>> for step in range(80):
+    ...     detector.learn_one({"value": float(step % 3)})
+    >>> detector.score_one({"value": 1.0}) < detector.score_one({"value": 40.0})
+    True
+    """
+
+    output_is_calibrated = True
+
+    def __init__(
+        self,
+        detector: Detector,
+        short_window: int = 10,
+        long_window: int = 2000,
+        min_history: int = 50,
+        min_std: float = 1e-3,
+    ) -> None:
+        self.detector = detector
+        self.short_window = short_window
+        self.long_window = long_window
+        self.min_history = min_history
+        self.min_std = min_std
+        self._calibrator = LikelihoodCalibrator(short_window, long_window, min_history, min_std)
+        self._pending: tuple[Mapping[str, float], float] | None = None
+        self._detector_warm = False  # detectors stay warmed up once they are
+
+    def clone(self) -> Calibrated:
+        return Calibrated(
+            self.detector.clone(),
+            self.short_window,
+            self.long_window,
+            self.min_history,
+            self.min_std,
+        )
+
+    def score_one(self, x: Mapping[str, float]) -> float:
+        raw = self.detector.score_one(x)
+        self._pending = (x, raw)
+        calibrator = self._calibrator  # LikelihoodCalibrator.score, inlined (hot path)
+        if len(calibrator._history) < calibrator.min_history:
+            return 0.0
+        count = len(calibrator._recent)
+        short = (calibrator._recent_sum + raw) / (count + 1) if count else raw
+        return finite_or_zero((short - calibrator._mean) / calibrator._spread)
+
+    def learn_one(self, x: Mapping[str, float]) -> None:
+        pending = self._pending
+        detector = self.detector
+        raw = pending[1] if pending is not None and pending[0] is x else detector.score_one(x)
+        self._pending = None  # never keep a reference to the caller's dict
+        if self._detector_warm or detector.warmed_up():
+            self._detector_warm = True
+            self._calibrator.learn(raw)
+        detector.learn_one(x)
+
+    def learn_many(
+        self, values: npt.NDArray[np.float64], timestamps_s: npt.NDArray[np.float64]
+    ) -> None:
+        """The detector learns the batch in bulk except the last points the calibrator can
+        still remember (``long_window + short_window``), which go through ``learn_one``."""
+        tail = self.long_window + self.short_window
+        split = max(0, values.size - tail)
+        if split:
+            self.detector.learn_many(values[:split], timestamps_s[:split])
+        Detector.learn_many(self, values[split:], timestamps_s[split:])
+
+    def expected_range(self) -> tuple[float, float] | None:
+        return self.detector.expected_range()
+
+    def component(self) -> str:
+        return self.detector.component()
+
+    def warmed_up(self) -> bool:
+        return self.detector.warmed_up() and self._calibrator.ready()

@@ -1,0 +1,324 @@
+"""Seasonal residual: distance from the usual value at this time of day (or week).
+
+The period (a day by default) is cut into ``buckets``; each bucket keeps an exponentially
+weighted mean and mean absolute deviation of the values that fell in it. The raw score is the
+residual against the bucket's mean in units of its deviation, so a busy hour at 9 am is normal
+while the same load at 3 am is not. Needs the point's time (``x[TIME_KEY]``, epoch seconds).
+
+The profile forgets per *period*, not per point (``decay="visit"``, the default): ``smoothing``
+is the weight of one whole visit of a bucket (one bucket length of data), and a point that
+follows the previous one by ``dt_s`` is learned with rate ``1 - (1 - smoothing) ** (dt_s /
+bucket_s)`` (``dt_s`` capped at ``bucket_s``). So a bucket remembers the same number of days
+whether the series is sampled every 30 s or every 5 min, and its deviation measures day-to-day
+variation instead of the last minutes of noise. ``decay="point"`` is the former per-point rate.
+
+A bucket scores only once it has seen ``min_visits`` earlier periods (distinct days for a daily
+profile): with a single visit learned, its deviation only knows within-visit noise, and the next
+day's ordinary drift would look anomalous. The detector reports itself warmed up only after
+``min_visits`` whole periods, so a calibrator does not learn the zeros of the silent buckets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+from scipy.signal import lfilter
+
+from selfheal_ml.anomaly.base import TIME_KEY, VALUE_KEY, Detector, finite_or_zero
+
+SCALE_RATE = 0.01  # EWMA rate of the series-wide residual scale (the deviation floor)
+
+
+def visit_rate(smoothing: float, dt_s: float, bucket_s: float) -> float:
+    """Per-point EWMA rate that gives one full bucket visit the weight ``smoothing``.
+
+    >>> round(visit_rate(0.25, 900.0, 1800.0), 4), visit_rate(0.25, 7200.0, 1800.0)
+    (0.134, 0.25)
+    """
+    share = min(max(dt_s, 0.0), bucket_s) / bucket_s
+    return float(1.0 - (1.0 - smoothing) ** share)
+
+
+class SeasonalResidual(Detector):
+    """``|x - profile[bucket]| / deviation[bucket]`` with EWMA bucket statistics.
+
+    >>> detector = SeasonalResidual(period_s=4.0, buckets=4, min_count=2)
+    >>> for t in range(40):
+    ...     detector.learn_one({"value": float(t % 4), "timestamp_s": float(t)})
+    >>> detector.score_one({"value": 2.0, "timestamp_s": 42.0})
+    0.0
+    >>> detector.score_one({"value": 0.0, "timestamp_s": 42.0}) > 10
+    True
+    """
+
+    def __init__(
+        self,
+        period_s: float = 86_400.0,
+        buckets: int = 48,
+        smoothing: float = 0.1,
+        min_count: int = 3,
+        width: float = 3.0,
+        feature: str = VALUE_KEY,
+        decay: Literal["visit", "point"] = "visit",
+        min_visits: int = 0,
+    ) -> None:
+        self.period_s = period_s
+        self.buckets = buckets
+        self.smoothing = smoothing
+        self.min_count = min_count
+        self.width = width
+        self.feature = feature
+        self.decay = decay
+        self.min_visits = min_visits
+        self._means = [0.0] * buckets
+        self._deviations = [0.0] * buckets
+        self._counts = [0] * buckets
+        self._scale = 0.0
+        self._last_bucket: int | None = None
+        self._first_learned_s: float | None = None
+        self._last_learned_s: float | None = None
+        self._rate_cache = (-1.0, 0.0)  # (dt_s, rate) of the last learned point
+        self._visits = [0] * buckets  # distinct periods learned per bucket
+        self._visit_periods = [-1] * buckets  # the period of each bucket's last learned visit
+        self._bucket_cache = (float("nan"), 0, 0)  # (ts_s, bucket, period) of the last point
+
+    def _bucket(self, ts_s: float) -> int:
+        return int((ts_s % self.period_s) / self.period_s * self.buckets) % self.buckets
+
+    def _floor(self, mean: float) -> float:
+        return max(1e-3 * abs(mean), 1e-9, 0.05 * self._scale)
+
+    def _rate(self, ts_s: float) -> float:
+        """The settled per-point learning rate of a point at ``ts_s``."""
+        if self.decay == "point":
+            return self.smoothing
+        bucket_s = self.period_s / self.buckets
+        previous = self._last_learned_s
+        dt_s = bucket_s if previous is None else ts_s - previous
+        if dt_s != self._rate_cache[0]:  # regular sampling: the same rate point after point
+            self._rate_cache = (dt_s, visit_rate(self.smoothing, dt_s, bucket_s))
+        return self._rate_cache[1]
+
+    def _bucket_of(self, ts_s: float) -> tuple[float, int, int]:
+        """(ts_s, :meth:`_bucket`, period index) of ``ts_s``, remembered for the last time
+        asked: scoring and then learning one point computes them once."""
+        cached = self._bucket_cache
+        if cached[0] == ts_s:
+            return cached
+        period_s = self.period_s
+        bucket = int((ts_s % period_s) / period_s * self.buckets) % self.buckets
+        cached = self._bucket_cache = (ts_s, bucket, int(ts_s // period_s))
+        return cached
+
+    def score_one(self, x: Mapping[str, float]) -> float:
+        # the hot path of the Predictive agent: read_value and _visited inlined
+        value = x.get(self.feature)
+        ts_s = x.get(TIME_KEY)
+        if value is None or value - value != 0.0 or ts_s is None or ts_s - ts_s != 0.0:
+            return 0.0
+        value, ts_s = float(value), float(ts_s)
+        _, bucket, period = self._bucket_of(ts_s)
+        self._last_bucket = bucket
+        if self._counts[bucket] < self.min_count:
+            return 0.0
+        earlier = self._visits[bucket]
+        if self._visit_periods[bucket] == period:
+            earlier -= 1
+        if earlier < self.min_visits:
+            return 0.0
+        mean = self._means[bucket]
+        spread = max(self._deviations[bucket], self._floor(mean))
+        return finite_or_zero(abs(value - mean) / spread)
+
+    def _visited(self, bucket: int, ts_s: float) -> bool:
+        """Whether ``bucket`` has learned ``min_visits`` periods before the one of ``ts_s``."""
+        earlier = self._visits[bucket]
+        if self._visit_periods[bucket] == int(ts_s // self.period_s):
+            earlier -= 1
+        return earlier >= self.min_visits
+
+    def learn_one(self, x: Mapping[str, float]) -> None:
+        value = x.get(self.feature)
+        ts_s = x.get(TIME_KEY)
+        if value is None or value - value != 0.0 or ts_s is None or ts_s - ts_s != 0.0:
+            return
+        value, ts_s = float(value), float(ts_s)
+        _, bucket, period = self._bucket_of(ts_s)
+        count = self._counts[bucket]
+        previous = self._last_learned_s
+        rate_cache = self._rate_cache  # _rate's cache hit, inlined (regular sampling)
+        if self.decay == "visit" and previous is not None and ts_s - previous == rate_cache[0]:
+            settled = rate_cache[1]
+        else:
+            settled = self._rate(ts_s)
+        rate = max(settled, 1.0 / (count + 1))
+        residual = value - self._means[bucket]
+        self._means[bucket] += rate * residual
+        if count:
+            self._deviations[bucket] += rate * (abs(residual) - self._deviations[bucket])
+        self._counts[bucket] = count + 1
+        self._scale += SCALE_RATE * (abs(residual) - self._scale)
+        if self._first_learned_s is None:
+            self._first_learned_s = ts_s
+        self._last_learned_s = ts_s
+        if period != self._visit_periods[bucket]:
+            self._visits[bucket] += 1
+            self._visit_periods[bucket] = period
+
+    def _rates(self, timestamps_s: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The settled per-point rates of a batch (what :meth:`_rate` gives point by point)."""
+        if self.decay == "point":
+            return np.full(timestamps_s.size, self.smoothing)
+        bucket_s = self.period_s / self.buckets
+        previous = bucket_s if self._last_learned_s is None else self._last_learned_s
+        dts_s = np.diff(timestamps_s, prepend=previous)
+        if self._last_learned_s is None and dts_s.size:
+            dts_s[0] = bucket_s
+        shares = np.clip(dts_s, 0.0, bucket_s) / bucket_s
+        if shares.size and shares.min() == shares.max():  # regular sampling: one rate
+            return np.full(shares.size, visit_rate(self.smoothing, dts_s[0], bucket_s))
+        return np.asarray(1.0 - (1.0 - self.smoothing) ** shares, dtype=np.float64)
+
+    def learn_many(
+        self, values: npt.NDArray[np.float64], timestamps_s: npt.NDArray[np.float64]
+    ) -> None:
+        """Exact and vectorised: per bucket, the EWMA recursions run as linear filters
+        (``scipy.signal.lfilter``) over each run of equal rates once warm-up is over (until
+        ``1 / (count + 1)`` is below every rate of the bucket, points are learned one by one)."""
+        if self.feature != VALUE_KEY or not 0.0 < self.smoothing < 1.0:
+            super().learn_many(values, timestamps_s)
+            return
+        rates = self._rates(timestamps_s)
+        buckets = ((timestamps_s % self.period_s) / self.period_s * self.buckets).astype(np.int64)
+        buckets %= self.buckets
+        order = np.argsort(buckets, kind="stable")
+        starts = np.flatnonzero(np.diff(buckets[order])) + 1
+        residuals = np.empty(values.size)
+        for positions in np.split(order, starts):
+            if positions.size:
+                bucket = int(buckets[positions[0]])
+                residuals[positions] = self._learn_bucket(
+                    bucket, values[positions], rates[positions]
+                )
+        periods = (timestamps_s // self.period_s).astype(np.int64)
+        self._count_visits(buckets[order], periods[order], starts)
+        decay = 1.0 - SCALE_RATE
+        if values.size:
+            scales, _ = lfilter(
+                [SCALE_RATE], [1.0, -decay], np.abs(residuals), zi=[decay * self._scale]
+            )
+            self._scale = float(scales[-1])
+            if self._first_learned_s is None:
+                self._first_learned_s = float(timestamps_s[0])
+            self._last_learned_s = float(timestamps_s[-1])
+
+    def _learn_bucket(
+        self, bucket: int, values: npt.NDArray[np.float64], rates: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float64]:
+        """Learn one bucket's values in order; returns each value's residual before learning."""
+        mean, deviation, count = self._means[bucket], self._deviations[bucket], self._counts[bucket]
+        residuals = np.empty(values.size)
+        index, mean, deviation = self._running_means(
+            values, rates, count, mean, deviation, residuals
+        )
+        count += index
+        settled = float(rates.min()) if rates.size else 0.0
+        while index < values.size and (count == 0 or 1.0 / (count + 1) > settled):
+            step = max(float(rates[index]), 1.0 / (count + 1))
+            residual = float(values[index]) - mean
+            mean += step * residual
+            if count:
+                deviation += step * (abs(residual) - deviation)
+            residuals[index], count, index = residual, count + 1, index + 1
+        uniform = settled == rates.max()
+        changes = [] if uniform else (np.flatnonzero(np.diff(rates[index:])) + index + 1).tolist()
+        for begin, end in zip([index, *changes], [*changes, values.size], strict=True):
+            if begin < end:
+                mean, deviation = self._filter_run(
+                    values[begin:end], float(rates[begin]), mean, deviation, residuals[begin:end]
+                )
+        self._means[bucket], self._deviations[bucket] = mean, deviation
+        self._counts[bucket] = count + values.size - index
+        return residuals
+
+    @staticmethod
+    def _running_means(
+        values: npt.NDArray[np.float64],
+        rates: npt.NDArray[np.float64],
+        count: int,
+        mean: float,
+        deviation: float,
+        residuals: npt.NDArray[np.float64],
+    ) -> tuple[int, float, float]:
+        """The leading points learned at rate ``1 / (count + 1)`` (warm-up: plain running means
+        of the values and absolute residuals), vectorised; returns (points, mean, deviation)."""
+        if not values.size or (count > 0 and rates[0] > 1.0 / (count + 1)):
+            return 0, mean, deviation
+        before = count + np.arange(values.size)
+        slow = (before > 0) & (rates > 1.0 / (before + 1))
+        size = int(np.argmax(slow)) if slow.any() else values.size
+        if size == 0:
+            return 0, mean, deviation
+        head, after = values[:size], before[:size] + 1.0
+        means = (count * mean + np.cumsum(head)) / after
+        residuals[:size] = head - np.concatenate([[mean], means[:-1]])
+        spread = np.abs(residuals[:size]) * (before[:size] > 0)
+        deviations = (count * deviation + np.cumsum(spread)) / after
+        return size, float(means[-1]), float(deviations[-1])
+
+    def _count_visits(
+        self,
+        buckets: npt.NDArray[np.int64],
+        periods: npt.NDArray[np.int64],
+        starts: npt.NDArray[np.intp],
+    ) -> None:
+        """Count the distinct periods a batch adds to each bucket (points sorted by bucket,
+        then time; ``starts`` where each bucket's points begin after the first)."""
+        if not buckets.size:
+            return
+        firsts = np.concatenate([[0], starts])
+        previous = np.concatenate([[0], periods[:-1]])
+        previous[firsts] = np.asarray(self._visit_periods)[buckets[firsts]]
+        added = np.bincount(buckets[periods != previous], minlength=self.buckets)
+        self._visits = [int(v) for v in np.asarray(self._visits) + added]
+        lasts = np.concatenate([starts - 1, [buckets.size - 1]])
+        for bucket, period in zip(buckets[lasts].tolist(), periods[lasts].tolist(), strict=True):
+            self._visit_periods[bucket] = period
+
+    @staticmethod
+    def _filter_run(
+        values: npt.NDArray[np.float64],
+        rate: float,
+        mean: float,
+        deviation: float,
+        residuals: npt.NDArray[np.float64],
+    ) -> tuple[float, float]:
+        """EWMA mean and deviation over a run with one rate; fills ``residuals`` in place."""
+        decay = 1.0 - rate
+        means, _ = lfilter([rate], [1.0, -decay], values, zi=[decay * mean])
+        residuals[:] = values - np.concatenate([[mean], means[:-1]])
+        deviations, _ = lfilter([rate], [1.0, -decay], np.abs(residuals), zi=[decay * deviation])
+        return float(means[-1]), float(deviations[-1])
+
+    def warmed_up(self) -> bool:
+        """Whether ``min_visits`` whole periods were learned (so a calibrator does not learn
+        the zeros of buckets that cannot score yet)."""
+        first, last = self._first_learned_s, self._last_learned_s
+        if self.min_visits <= 0:
+            return True
+        return (
+            first is not None
+            and last is not None
+            and last - first >= self.min_visits * self.period_s
+        )
+
+    def expected_range(self) -> tuple[float, float] | None:
+        bucket = self._last_bucket
+        if bucket is None or self._counts[bucket] < self.min_count:
+            return None  # expected ranges do not wait for min_visits
+        mean = self._means[bucket]
+        spread = max(self._deviations[bucket], self._floor(mean))
+        return mean - self.width * spread, mean + self.width * spread

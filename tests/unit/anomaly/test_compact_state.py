@@ -1,0 +1,166 @@
+"""Compact per-series state gives the scores the list- and dict-based state gave (issue 20).
+
+The reference is the legacy copy of each class (``legacy/``): the same points go through both,
+online and through the batch warm-up, and every score, expected range and the snapshot of the
+new state round trip must match exactly, not approximately.
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from selfheal_ml.anomaly.base import TIME_KEY, VALUE_KEY, Detector
+from selfheal_ml.anomaly.calibration import LikelihoodCalibrator
+from selfheal_ml.anomaly.registry import default_detector
+from selfheal_ml.anomaly.robust_zscore import RollingMedianScore
+from selfheal_ml.anomaly.scoring import ScoringConfig, SeriesScorer
+from selfheal_ml.anomaly.seasonal_profile import SeasonalResidual
+from selfheal_ml.anomaly.sequence_surprise import SequenceSurprise
+from selfheal_ml.anomaly.sparse_counts import SparseCounts
+
+LEGACY_PATH = Path(__file__).parent / "legacy" / "legacy_ensemble.py"
+
+
+def _legacy() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("legacy_ensemble", LEGACY_PATH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+LEGACY = _legacy()
+
+values_strategy = st.lists(
+    st.one_of(
+        st.floats(-1e6, 1e6, allow_nan=False),
+        st.sampled_from([0.0, 1.0, 5.0, 5.5, 100.0]),
+    ),
+    min_size=1,
+    max_size=400,
+)
+
+
+def _run(detector: Detector, points: list[float], step_s: float) -> list[tuple[float, Any]]:
+    trace: list[tuple[float, Any]] = []
+    for index, value in enumerate(points):
+        x = {VALUE_KEY: value, TIME_KEY: 1.7e9 + step_s * index}
+        trace.append((detector.score_one(x), detector.expected_range()))
+        detector.learn_one(x)
+    return trace
+
+
+@settings(max_examples=60, deadline=None)
+@given(values_strategy, st.integers(1, 12), st.integers(1, 60), st.integers(0, 20))
+def test_calibrator_matches_the_list_based_one(
+    raws: list[float], short: int, long: int, min_history: int
+) -> None:
+    new = LikelihoodCalibrator(short, long, min_history)
+    old = LEGACY.load_legacy("calibration").LikelihoodCalibrator(short, long, min_history)
+    for raw in raws:
+        assert new.score(raw) == old.score(raw)
+        new.learn(raw)
+        old.learn(raw)
+
+
+@settings(max_examples=40, deadline=None)
+@given(values_strategy, st.integers(1, 4), st.integers(1, 3), st.integers(2, 40))
+def test_sequence_surprise_matches_the_nested_table(
+    values: list[float], levels: int, order: int, warmup: int
+) -> None:
+    new = SequenceSurprise(levels=levels, order=order, warmup=warmup)
+    old = LEGACY.load_legacy("sequence_surprise").SequenceSurprise(levels, order, warmup)
+    assert _run(new, values, 60.0) == _run(old, values, 60.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(values_strategy, st.integers(2, 48), st.sampled_from([30.0, 300.0, 1800.0]))
+def test_seasonal_profile_matches_the_list_based_one(
+    values: list[float], buckets: int, step_s: float
+) -> None:
+    new = SeasonalResidual(3600.0, buckets, smoothing=0.25, min_visits=1)
+    old = LEGACY.load_legacy("seasonal_profile").SeasonalResidual(
+        3600.0, buckets, smoothing=0.25, min_visits=1
+    )
+    assert _run(new, values, step_s) == _run(old, values, step_s)
+
+
+@settings(max_examples=40, deadline=None)
+@given(values_strategy, st.integers(1, 50), st.integers(1, 20))
+def test_rolling_median_matches_the_deque_based_one(
+    values: list[float], window: int, warmup: int
+) -> None:
+    new = RollingMedianScore(window=window, warmup=warmup)
+    old = LEGACY.load_legacy("robust_zscore").RollingMedianScore(window=window, warmup=warmup)
+    assert _run(new, values, 60.0) == _run(old, values, 60.0)
+
+
+def _series(seed: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    times = 1.7e9 + np.arange(size) * 30.0
+    daily = 10.0 * np.sin(times / 86_400.0 * 2 * np.pi)
+    values = np.round(100.0 + daily + rng.normal(0.0, 2.0, size), 1)
+    values[rng.integers(0, size, 5)] *= 4.0  # a few spikes in the history
+    values[-300::60] *= 4.0  # and a few online, to flag
+    return times, values
+
+
+def _verdicts(detector: Detector, times: np.ndarray, values: np.ndarray, split: int) -> list[Any]:
+    scorer = SeriesScorer(detector, ScoringConfig(cold_start_points=300, young_points=2000))
+    scorer.replay(times[:split], values[:split])  # warm-up through the batch path
+    return [
+        scorer.process(ts, value) for ts, value in zip(times[split:], values[split:], strict=True)
+    ]
+
+
+def test_default_ensemble_verdicts_match_after_warm_up_and_online() -> None:
+    times, values = _series(7, 3 * 2880 + 600)
+    new = _verdicts(default_detector(), times, values, 3 * 2880)
+    old = _verdicts(LEGACY.legacy_default_detector(), times, values, 3 * 2880)
+    assert new == old
+    assert any(verdict.is_anomaly for verdict in new)
+
+
+def test_a_pickled_scorer_scores_like_the_original() -> None:
+    times, values = _series(3, 1500)
+    scorer = SeriesScorer(default_detector())
+    scorer.replay(times[:1000], values[:1000])
+    copy = pickle.loads(pickle.dumps(scorer))
+    for ts, value in zip(times[1000:].tolist(), values[1000:].tolist(), strict=True):
+        assert copy.process(ts, value) == scorer.process(ts, value)
+
+
+def test_a_snapshot_with_the_nested_table_is_converted() -> None:
+    old = LEGACY.load_legacy("sequence_surprise").SequenceSurprise(levels=3, order=2, warmup=20)
+    new = SequenceSurprise(levels=3, order=2, warmup=20)
+    values = [float(index % 7) for index in range(200)]
+    for detector in (old, new):
+        _run(detector, values, 60.0)
+    state = dict(vars(old))
+    revived = SequenceSurprise.__new__(SequenceSurprise)
+    revived.__setstate__(state)
+    probes = [float(value) for value in range(-2, 10)]
+    assert [revived.score_one({VALUE_KEY: v}) for v in probes] == [
+        new.score_one({VALUE_KEY: v}) for v in probes
+    ]
+
+
+@given(st.lists(st.tuples(st.integers(-(2**70), 2**70), st.integers(1, 5)), max_size=80))
+def test_sparse_counts_match_a_dict(additions: list[tuple[int, int]]) -> None:
+    counts, reference = SparseCounts(), {}
+    for key, count in additions:
+        counts.add(key, count)
+        reference[key] = reference.get(key, 0) + count
+    assert len(counts) == len(reference)
+    revived = pickle.loads(pickle.dumps(counts))
+    for key in [*reference, 0, 1, -1, 2**64]:
+        assert counts.get(key) == reference.get(key, 0) == revived.get(key)
+        assert counts.contains(key) == (key in reference)

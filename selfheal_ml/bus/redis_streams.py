@@ -6,10 +6,10 @@ selector (plus the process's ``group_tag``, if any): every group sees every even
 streams, and the processes that share a group share its events (competing consumers, the way
 to scale one agent out). A subscription's worker reads its group (``XREADGROUP``), runs the
 handler, then acknowledges (``XACK``, once per batch read): an event is acknowledged only once
-handled, so a process killed mid-event gets it again. On start a worker first re-reads its own consumer's pending
-entries (a restart under the same consumer name resumes where it died), and every
-``claim_every_s`` it takes over entries another consumer of its group left pending for longer
-than ``claim_idle_ms`` (``XAUTOCLAIM``: that consumer is presumed dead).
+handled, so a process killed mid-event gets it again. On start a worker first re-reads its own
+consumer's pending entries (a restart under the same consumer name resumes where it died), and
+every ``claim_every_s`` it takes over entries another consumer of its group left pending for
+longer than ``claim_idle_ms`` (``XAUTOCLAIM``: that consumer is presumed dead).
 
 Delivery is at least once: an event may arrive twice (a crash between handler and ack).
 Each subscription remembers the last ``remembered`` event ids it handled and skips repeats;

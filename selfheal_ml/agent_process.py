@@ -8,7 +8,9 @@ whatever runs it (systemd, a Procfile runner: ``docs/cluster.md``).
 
 ``--partition K/N`` makes the process one of ``N`` Predictive scorers: it scores the series of
 partition ``K``, in consumer groups of that partition, and checkpoints its detector state in
-Redis after every round (``agents/checkpointed_scoring.py``).
+Redis after every round (``agents/checkpointed_scoring.py``). A partition has one live owner at
+a time (``scoring/lease.py``): a second process started for it waits as a warm standby and
+takes over within the lease time when the owner dies.
 """
 
 from __future__ import annotations
@@ -17,17 +19,19 @@ import asyncio
 import contextlib
 import logging
 import signal
-import socket
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from selfheal_ml.agents.checkpointed_scoring import CheckpointedPredictiveAgent, PartitionFilter
 from selfheal_ml.agents.supervisor import SupervisedAgent
 from selfheal_ml.bus import build_bus
+from selfheal_ml.bus.redis_streams import default_consumer
 from selfheal_ml.bus.selection import is_redis_address
 from selfheal_ml.config import AGENT_NAMES, Settings
 from selfheal_ml.errors import ConfigError
 from selfheal_ml.runtime import Runtime, build_runtime, start_runtime
 from selfheal_ml.scoring.checkpoint import RedisCheckpoint
+from selfheal_ml.scoring.lease import LeaseLostError, PartitionLease
 
 log = logging.getLogger("selfheal_ml.agent_process")
 
@@ -85,9 +89,10 @@ def build_agent_runtime(
     """The runtime of an agent process: only ``names``, on the shared bus of ``settings``."""
     if not is_redis_address(settings.bus):
         raise ConfigError("--bus", "a redis:// URL shared with the API process", settings.bus)
-    tag = f"p{partition.index}of{partition.count}" if partition else ""
-    # a scorer keeps its consumer name across restarts: it re-reads its own pending entries
-    consumer = f"{socket.gethostname()}-{tag}" if partition else None
+    tag = partition_tag(partition)
+    # the consumer name belongs to the partition (one owner at a time, by lease): whichever
+    # process owns it next re-reads the entries the last owner left pending, at once
+    consumer = f"Predictive-{tag}" if partition else None
     bus = build_bus(settings.bus, prefix=settings.bus_prefix, consumer=consumer, group_tag=tag)
     extras = {"score_filter": partition} if partition else None
     runtime = build_runtime(with_agents(settings, names), bus=bus, extras=extras)
@@ -106,23 +111,65 @@ def build_agent_runtime(
     return runtime
 
 
+def partition_tag(partition: PartitionFilter | None) -> str:
+    """``pKofN`` (empty without a partition): names the partition's groups, lease, checkpoint."""
+    return f"p{partition.index}of{partition.count}" if partition else ""
+
+
+async def _until_stopped(work: Coroutine[Any, Any, None], stopping: asyncio.Event) -> bool:
+    """Run ``work`` until it ends or ``stopping`` is set; whether ``work`` ended first (its
+    exception, if it raised, propagates)."""
+    task = asyncio.ensure_future(work)
+    waiter = asyncio.ensure_future(stopping.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    for pending in (task, waiter):
+        if not pending.done():
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pending
+    if task.cancelled():
+        return False
+    task.result()
+    return True
+
+
 async def run_agent_process(
     settings: Settings,
     names: Sequence[str],
     *,
     partition: PartitionFilter | None = None,
     scheduler: bool = False,
-) -> None:
-    """Run ``names`` until SIGTERM or SIGINT, then stop cleanly (checkpoints flushed)."""
+) -> int:
+    """Run ``names`` until SIGTERM or SIGINT, then stop cleanly (checkpoints flushed); the exit
+    code: 0, or 1 when a scorer lost its partition's lease (its supervisor restarts it)."""
     runtime = build_agent_runtime(settings, names, partition)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
+    lease = None
+    if partition is not None:
+        key = f"{settings.bus_prefix}:lease:Predictive:{partition_tag(partition)}"
+        lease = PartitionLease(settings.bus, key, default_consumer())
+        log.info("waiting for the lease of partition %s", partition_tag(partition))
+        if not await _until_stopped(lease.acquire(), stopping):
+            await runtime.stop()  # built, never started
+            return 0
     await start_runtime(runtime, run_scheduler=scheduler, host_services=False)
     log.info("agent process running %s on %s", ", ".join(names), settings.bus)
+    code = 0
     try:
-        await stopping.wait()
+        if lease is None:
+            await stopping.wait()
+        else:
+            await _until_stopped(lease.keep(), stopping)  # keep() ends only by raising
+    except LeaseLostError as exc:
+        log.error("%s: stopping, another process may own the partition now", exc)
+        code = 1
     finally:
         with contextlib.suppress(Exception):
             await runtime.stop()
+        if lease is not None:
+            with contextlib.suppress(Exception):
+                await lease.release()
+    return code

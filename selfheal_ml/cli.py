@@ -68,8 +68,9 @@ def _agent_run(args: argparse.Namespace, settings: Settings) -> int:
     partition = parse_partition(args.partition) if args.partition else None
     if partition is not None and names != ("Predictive",):
         raise ConfigError("--partition", "only with the Predictive agent alone", args.names)
-    asyncio.run(run_agent_process(settings, names, partition=partition, scheduler=args.scheduler))
-    return 0
+    return asyncio.run(
+        run_agent_process(settings, names, partition=partition, scheduler=args.scheduler)
+    )
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:

@@ -3,10 +3,12 @@
 :class:`LiveCluster` is a :class:`~selfheal_ml.live.stack.LiveStack` whose service runs only
 the agents that share its DuckDB store (``serve --agents ...``), on a Redis bus under a stream
 prefix of its own, beside agent processes (``selfheal-ml agent run ...``, each with its own
-store) and ``N`` Predictive scorers (``agent run Predictive --partition K/N``). The scorers
-start first, so their consumer groups exist before the first metric is published (a group
-starts at the stream's end). A scorer can be killed (``SIGKILL``) and restarted the way a
-process supervisor would (:meth:`LiveCluster.kill_scorer`, :meth:`LiveCluster.restart_scorer`).
+store) and ``N`` Predictive scorers (``agent run Predictive --partition K/N``), plus warm
+standbys for the partitions named in ``standbys`` (a second process for the same partition,
+waiting for its lease). The scorers start first, so their consumer groups exist before the
+first metric is published (a group starts at the stream's end). A scorer can be killed
+(``SIGKILL``) and restarted the way a process supervisor would
+(:meth:`LiveCluster.kill_scorer`, :meth:`LiveCluster.restart_scorer`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class LiveCluster(LiveStack):
     bus_url: str = "redis://127.0.0.1:6379/0"
     bus_prefix: str = "selfheal-live"
     scorers: int = 2
+    standbys: tuple[int, ...] = ()
     agent_processes: dict[str, ServerProcess] = field(default_factory=dict)
 
     def cluster_env(self, store: str) -> dict[str, str]:
@@ -76,6 +79,11 @@ class LiveCluster(LiveStack):
         for index in range(self.scorers):
             self.restart_scorer(index)
 
+    def start_standbys(self) -> None:
+        """Start the standbys (after the scorers own their partitions' leases)."""
+        for index in self.standbys:
+            self.restart_scorer(index, standby=True)
+
     def launch(self) -> None:
         if not self.agent_processes:
             self.start_scorers()
@@ -89,9 +97,10 @@ class LiveCluster(LiveStack):
         os.kill(process.pid, signal.SIGKILL)
         process.wait(10)
 
-    def restart_scorer(self, index: int) -> None:
-        """Start scorer ``index`` (again), as systemd's ``Restart=always`` would."""
-        name = self.scorer_name(index)
+    def restart_scorer(self, index: int, *, standby: bool = False) -> None:
+        """Start scorer ``index`` (again), as systemd's ``Restart=always`` would; ``standby``:
+        a second process for the partition (it waits for the partition's lease)."""
+        name = self.scorer_name(index) + ("-standby" if standby else "")
         previous = self.agent_processes.get(name)
         if previous is not None:
             previous.stop()

@@ -67,7 +67,10 @@ def wait(condition: object, timeout_s: float, processes: list[ServerProcess]) ->
     started = time.monotonic()
     while time.monotonic() - started < timeout_s:
         if any(process.process.poll() is not None for process in processes):
-            pytest.fail("a scorer exited:\n" + "\n".join(p.log_tail(2000) for p in processes))
+            codes = [process.process.returncode for process in processes]
+            pytest.fail(
+                f"a scorer exited {codes}:\n" + "\n".join(p.log_tail(2000) for p in processes)
+            )
         if condition():  # type: ignore[operator]
             return
         time.sleep(0.05)

@@ -39,7 +39,7 @@ from typing import Any
 
 import pydantic
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from selfheal_ml.bus.base import BusStats, Handler, Selector, SubscriberStats, describe, matches
 from selfheal_ml.bus.codec import UnknownEventTypeError, channels_of, decode_event, encode_event
@@ -158,7 +158,11 @@ class RedisStreamsEventBus:
             for stream, fields in batch:
                 entry: Any = fields
                 pipeline.xadd(stream, entry, maxlen=self.maxlen, approximate=True)
-            await pipeline.execute()
+            try:
+                await pipeline.execute()
+            except RedisError:
+                self._outbox[:0] = batch  # kept, in order, for the next flush
+                raise
 
     async def drain(self) -> None:
         # idle twice in a row: a handler may publish (a cascade) just before it acknowledges
@@ -235,16 +239,16 @@ class RedisStreamsEventBus:
                     count=self.batch,
                     block=self.block_ms,
                 )
-            except ResponseError as exc:  # the stream or group was deleted under us
+                for stream, entries in response or []:
+                    await self._deliver(subscription, _text(stream), entries)
+                if time.monotonic() - claimed_at >= self.claim_every_s:
+                    await self._claim_abandoned(subscription)
+                    claimed_at = time.monotonic()
+            except RedisError as exc:  # Redis restarting, or the stream/group deleted under us
                 log.warning("bus: %s cannot read: %s", subscription.group, exc)
-                await asyncio.sleep(self.block_ms / 1000)
-                await self._create_groups(subscription)
-                continue
-            for stream, entries in response or []:
-                await self._deliver(subscription, _text(stream), entries)
-            if time.monotonic() - claimed_at >= self.claim_every_s:
-                await self._claim_abandoned(subscription)
-                claimed_at = time.monotonic()
+                await asyncio.sleep(max(self.block_ms / 1000, 0.5))
+                with contextlib.suppress(RedisError):
+                    await self._create_groups(subscription)
 
     async def _read_own_pending(self, subscription: _Subscription) -> None:
         """Entries this consumer read but never acknowledged (it died mid-event)."""

@@ -145,3 +145,29 @@ async def test_group_tags_give_each_partition_every_event(redis_prefix: str) -> 
         await bus.drain()
         await bus.stop()
     assert kinds(recorders[0]) == kinds(recorders[1]) == [f"k{n}" for n in range(20)]
+
+
+async def test_a_subscriber_survives_its_stream_being_deleted(redis_prefix: str) -> None:
+    bus = RedisStreamsEventBus(REDIS_URL, prefix=redis_prefix, block_ms=20)
+    seen = Recorder()
+    bus.subscribe(Tick, seen, name="agent")
+    stream, group = bus.stream_key(Channel.SCHEDULE), bus.group_name("agent", Tick)
+    client = redis.Redis.from_url(REDIS_URL)
+
+    def group_exists() -> bool:
+        groups = client.xinfo_groups(stream) if client.exists(stream) else []
+        return any(entry["name"].decode() == group for entry in groups)
+
+    await bus.start()
+    try:
+        await bus.publish(tick(1))
+        await until(lambda: len(seen.seen) == 1)
+        client.delete(stream)  # an operator's FLUSHALL, a Redis restarted without AOF
+        # the worker notices (NOGROUP) and creates its group again, at the stream's end
+        await until(group_exists)
+        await bus.publish(tick(2))
+        await until(lambda: len(seen.seen) == 2)
+    finally:
+        await bus.stop()
+        client.close()
+    assert kinds(seen) == ["k1", "k2"]

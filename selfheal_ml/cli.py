@@ -3,6 +3,8 @@
     selfheal-ml demo [--days N] [--seed S] [--faults N] [--report FILE] [--db FILE]
                      [--approve-after S] [--scoring-workers N]
     selfheal-ml serve [--host H] [--port P] [--config FILE] [--dev]
+                      [--agents none|all|NAME,...] [--bus URL]
+    selfheal-ml agent run NAME... [--bus URL] [--partition K/N] [--scheduler] [--config FILE]
     selfheal-ml sim serve [--host H] [--port P] [--seed S] [--access-log FILE]
                           [--decisions-url URL]
     selfheal-ml train repair [pipeline arguments]
@@ -38,10 +40,37 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from selfheal_ml.api import create_app
 
+    settings = _cluster_settings(args, settings)
     app = create_app(settings, dev=args.dev)
     with long_lived_heap_frozen():  # the imported libraries stay off the collector's scans
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
+
+
+def _cluster_settings(args: argparse.Namespace, settings: Settings) -> Settings:
+    """``settings`` with ``--bus`` and ``--agents`` applied (both optional)."""
+    from selfheal_ml.agent_process import parse_agents, with_agents
+
+    if getattr(args, "bus", None):
+        settings = settings.model_copy(update={"bus": args.bus})
+    if getattr(args, "agents", None):
+        settings = with_agents(settings, parse_agents(args.agents))
+    return settings
+
+
+def _agent_run(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from selfheal_ml.agent_process import agent_names, parse_partition, run_agent_process
+
+    settings = _cluster_settings(args, settings)
+    names = agent_names(args.names)
+    partition = parse_partition(args.partition) if args.partition else None
+    if partition is not None and names != ("Predictive",):
+        raise ConfigError("--partition", "only with the Predictive agent alone", args.names)
+    return asyncio.run(
+        run_agent_process(settings, names, partition=partition, scheduler=args.scheduler)
+    )
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -203,7 +232,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--config", help="TOML file with settings and targets")
     serve.add_argument("--dev", action="store_true", help="allow running without an admin token")
+    serve.add_argument(
+        "--agents", help="agents in this process: none, all (default) or NAME,NAME,..."
+    )
+    serve.add_argument("--bus", help="memory (default) or redis://host:port/db (SELFHEAL_BUS)")
     serve.set_defaults(handler=_serve)
+
+    agent = commands.add_parser("agent", help="agents as processes on a shared bus")
+    agent_commands = agent.add_subparsers(dest="agent_command", required=True)
+    agent_run = agent_commands.add_parser("run", help="run these agents in this process")
+    agent_run.add_argument("names", nargs="+", help="agent names, e.g. Diagnostic Repair")
+    agent_run.add_argument("--bus", help="redis://host:port/db (default: SELFHEAL_BUS)")
+    agent_run.add_argument(
+        "--partition", help="K/N: score partition K of N series shares (Predictive only)"
+    )
+    agent_run.add_argument(
+        "--scheduler", action="store_true", help="publish the ticks here (one process only)"
+    )
+    agent_run.add_argument("--config", help="TOML file with settings and targets")
+    agent_run.set_defaults(handler=_agent_run)
 
     demo = commands.add_parser("demo", help="run the system against the simulator, virtual time")
     demo.add_argument("--days", type=float, default=7.0, help="simulated days (default 7)")

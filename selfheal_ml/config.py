@@ -23,6 +23,8 @@ The environment variables (names from the original design):
 ``SELFHEAL_APPROVAL_TIMEOUT_S``    guard: approval expires after (900)
 ``SELFHEAL_SECURITY_DRY_RUN``      true: bans are recorded as "would ban" only
 ``SELFHEAL_EXTERNAL_URL``          the service's URL in notifications
+``SELFHEAL_BUS``                   ``memory`` (default) or ``redis://...``
+``SELFHEAL_BUS_PREFIX``            Redis stream key prefix (``selfheal``)
 =================================  ==========================================
 
 The loop's timing numbers default to the seed's; a test or a laptop shortens them to watch a
@@ -374,6 +376,8 @@ ENVIRONMENT_PATHS: dict[str, tuple[str, ...]] = {
     "SELFHEAL_REPAIR_BREAKER_THRESHOLD": ("agents", "repair", "breaker_threshold"),
     "SELFHEAL_SECURITY_DRY_RUN": ("security", "dry_run"),
     "SELFHEAL_EXTERNAL_URL": ("external_url",),
+    "SELFHEAL_BUS": ("bus",),
+    "SELFHEAL_BUS_PREFIX": ("bus_prefix",),
     **{
         f"AGENT_{name.upper()}_ENABLED": ("agents", name.lower(), "enabled") for name in AGENT_NAMES
     },
@@ -428,6 +432,9 @@ class Settings(BaseSettings):
     # with no targets configured, the Monitor watches the live simulator (selfheal-ml sim serve)
     simulator_url: str = Field(default="http://127.0.0.1:8700", pattern=r"^https?://\S+$")
     bus_queue_size: int = Field(default=10_000, gt=0)
+    # ``memory`` (one process) or a Redis URL shared by every process of a cluster (bus/)
+    bus: str = Field(default="memory", pattern=r"^(memory|(rediss?|unix)://\S+)$")
+    bus_prefix: str = Field(default="selfheal", pattern=r"^[A-Za-z0-9_.:-]+$")
     # processes that score a share of the series beside the main one (scoring/shards.py);
     # 0 keeps all scoring in the service's process
     scoring_workers: int = Field(default=0, ge=0, le=32)

@@ -116,6 +116,22 @@ class AgentFailed(Event):
     failures: int
 
 
+class AgentHeartbeat(Event):
+    """An agent is alive in some process (``process``: host and pid), with its counters.
+
+    Processes that host agents on a shared bus publish one every few seconds, so the API
+    reports agents wherever they run (``agents/heartbeats.py``)."""
+
+    channel: Literal[Channel.HEALTH] = Channel.HEALTH
+    agent: str
+    process: str
+    running: bool
+    failed: bool = False
+    handled: int = 0
+    errors: int = 0
+    restarts: int = 0
+
+
 class AlertRaised(Event):
     """A condition is firing (``firing=True``) or has cleared (``firing=False``).
 

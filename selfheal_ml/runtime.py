@@ -19,16 +19,19 @@ from typing import Any
 from selfheal_ml import __version__
 from selfheal_ml.actions import RepairService
 from selfheal_ml.agents import AGENT_CLASSES, AgentContext, AgentStatus, Thresholds
+from selfheal_ml.agents.heartbeats import AgentBoard, beat_forever
 from selfheal_ml.agents.security import SecurityAgent
 from selfheal_ml.agents.supervisor import SupervisedAgent
 from selfheal_ml.alerting import AlertManager, LogNotifier, Notifier
 from selfheal_ml.alerting.delivery import DeliveryCounters
 from selfheal_ml.alerting.outbound import build_notifiers
-from selfheal_ml.bus import InMemoryEventBus
+from selfheal_ml.bus import EventBus, InMemoryEventBus, build_bus
+from selfheal_ml.bus.redis_streams import default_consumer
 from selfheal_ml.clock import Clock, RealClock, SimClock, run_blocking
 from selfheal_ml.config import AGENT_NAMES, Settings, Target
 from selfheal_ml.events import (
     AgentFailed,
+    AgentHeartbeat,
     AlertRaised,
     AnomalyDetected,
     BreachPredicted,
@@ -117,7 +120,7 @@ class Runtime:
     settings: Settings
     clock: Clock
     database: Database
-    bus: InMemoryEventBus
+    bus: EventBus
     metrics: MetricsStore
     alerts: AlertManager
     alert_store: AlertStore
@@ -134,6 +137,8 @@ class Runtime:
     optimizations: FindingBoard = field(default_factory=FindingBoard)
     # outcomes of the configured [[notifiers]] (delivered, retries, failed, dropped)
     deliveries: DeliveryCounters = field(default_factory=DeliveryCounters)
+    # agents heard from over a shared bus (they run in other processes); None on the memory bus
+    agent_board: AgentBoard | None = None
     started_monotonic: float = field(default_factory=time.monotonic)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -142,10 +147,13 @@ class Runtime:
         statuses: dict[str, AgentStatus] = {}
         for name in AGENT_NAMES:
             supervised = self.agents.get(name)
-            if supervised is None:
-                statuses[name] = AgentStatus(name=name, enabled=False)
-            else:
+            remote = self.agent_board.status(name) if self.agent_board is not None else None
+            if supervised is not None:
                 statuses[name] = supervised.status
+            elif remote is not None:
+                statuses[name] = remote
+            else:
+                statuses[name] = AgentStatus(name=name, enabled=False)
         return statuses
 
     def uptime_s(self) -> float:
@@ -249,13 +257,20 @@ def build_runtime(
     clock: Clock | None = None,
     notifiers: list[Notifier] | None = None,
     extras: dict[str, Any] | None = None,
+    bus: EventBus | None = None,
 ) -> Runtime:
-    """Build (but do not start) every component; ``start_agents`` starts them."""
+    """Build (but do not start) every component; ``start_agents`` starts them.
+
+    The bus is ``settings.bus`` (memory by default) unless ``bus`` is given (an agent process
+    that tags its consumer groups: ``agent_process.py``)."""
     clock = clock or RealClock()
     log.info("Initializing Self-Healing System...")
     database = Database(settings.db_path)
-    bus = InMemoryEventBus(queue_size=settings.bus_queue_size)
-    log.info("✓ Event Bus initialized")
+    if bus is None:
+        bus = build_bus(
+            settings.bus, queue_size=settings.bus_queue_size, prefix=settings.bus_prefix
+        )
+    log.info("✓ Event Bus initialized (%s)", type(bus).__name__)
     metrics = MetricsStore(database, clock)
     log.info("✓ Metrics Store initialized (%s)", settings.db_path)
     alert_store = AlertStore(database)
@@ -335,6 +350,7 @@ def build_runtime(
         security=security,
         optimizations=optimizations,
         deliveries=deliveries,
+        agent_board=None if isinstance(bus, InMemoryEventBus) else AgentBoard(clock),
     )
 
 
@@ -384,8 +400,8 @@ async def start_agents(
     return await start_runtime(runtime, run_scheduler=run_scheduler)
 
 
-async def start_runtime(runtime: Runtime, *, run_scheduler: bool = True) -> Runtime:
-    """Start the bus, wire the AlertManager, start the enabled agents in order, then ticks."""
+def _subscribe_services(runtime: Runtime) -> None:
+    """The API process's own subscribers: AlertManager, health board, chores, agent board."""
     bus = runtime.bus
     for event_type in ALERTING_EVENTS:
         bus.subscribe(
@@ -395,8 +411,23 @@ async def start_runtime(runtime: Runtime, *, run_scheduler: bool = True) -> Runt
         )
     bus.subscribe(HealthChecked, runtime.health.record, name="HealthBoard")
     bus.subscribe(Tick, lambda event: _housekeeping(runtime, event), name="Housekeeping")
+    if runtime.agent_board is not None:
+        bus.subscribe(AgentHeartbeat, runtime.agent_board.record, name="AgentBoard")
+
+
+async def start_runtime(
+    runtime: Runtime, *, run_scheduler: bool = True, host_services: bool = True
+) -> Runtime:
+    """Start the bus, wire the AlertManager, start the enabled agents in order, then ticks.
+
+    An agent process (``host_services=False``) leaves the AlertManager, the boards and the
+    chores to the API process: on a shared bus they would compete for its events."""
+    bus = runtime.bus
+    if host_services:
+        _subscribe_services(runtime)
     await bus.start()
-    await runtime.repair_service.resume()  # approvals, guard state, unverified repairs
+    if host_services:  # the process that holds the store and the Repair agent
+        await runtime.repair_service.resume()  # approvals, guard state, unverified repairs
     if not runtime.settings.enable_self_healing:
         log.info("Self-healing disabled (ENABLE_SELF_HEALING=false): API only, no agents")
     for name, supervised in runtime.agents.items():
@@ -410,5 +441,8 @@ async def start_runtime(runtime: Runtime, *, run_scheduler: bool = True) -> Runt
         runtime._tasks.append(asyncio.create_task(_load_champion(runtime)))
     if run_scheduler:
         runtime._tasks.append(asyncio.create_task(runtime.scheduler.run_forever()))
+    if runtime.agent_board is not None and runtime.agents:
+        beats = beat_forever(bus, runtime.agents, runtime.clock, default_consumer())
+        runtime._tasks.append(asyncio.create_task(beats))
     log.info("✅ All agents started")
     return runtime

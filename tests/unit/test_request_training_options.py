@@ -16,7 +16,7 @@ def test_defaults_match_the_package() -> None:
         DEFAULT_TARGET_FPR,
     )
 
-    assert options.CANDIDATES == tuple(sorted(CANDIDATES))
+    assert tuple(sorted(CANDIDATES)) == options.CANDIDATES
     assert (options.DATA_DIR, options.TRACKING_URI) == (DEFAULT_DATA_DIR, DEFAULT_TRACKING_URI)
     assert (options.FP_BOUND, options.MARGIN) == (DEFAULT_FP_BOUND, DEFAULT_MARGIN)
     assert (options.TARGET_FPR, options.FP_WEIGHT, options.FP_LIST_TARGET) == (

@@ -70,11 +70,6 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    print(
-        f"selfheal-ml demo: loading, then {args.warmup_days:g} simulated days of fault-free"
-        f" history and {args.days:g} days of faults (progress below)",
-        flush=True,
-    )
     import asyncio
 
     from selfheal_ml.demo import DemoOptions, log_demo_run, run_demo, summary_table
@@ -114,6 +109,15 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     print(f"DuckDB file left for the notebook: {options.db_path}")
     print(f"MLflow run {run_id} in experiment 'selfheal-demo' ({settings.mlflow_tracking_uri})")
     return 0
+
+
+def _announce_demo(args: argparse.Namespace) -> None:
+    """The demo's first line, printed before anything heavy is imported."""
+    print(
+        f"selfheal-ml demo: loading, then {args.warmup_days:g} simulated days of fault-free"
+        f" history and {args.days:g} days of faults (progress below)",
+        flush=True,
+    )
 
 
 def _sim_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -285,7 +289,7 @@ def _add_demo(commands: Any) -> None:
         " what was trained on this machine)",
     )
     _add_config(demo, "settings")
-    demo.set_defaults(handler=_demo)
+    demo.set_defaults(handler=_demo, announce=_announce_demo)
 
 
 def _add_sim(commands: Any) -> None:
@@ -408,6 +412,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "needs_settings", True):
         plain: Callable[[argparse.Namespace, Settings | None], int] = args.handler
         return plain(args, None)
+    announce: Callable[[argparse.Namespace], None] | None = getattr(args, "announce", None)
+    if announce is not None:
+        announce(args)
     from selfheal_ml.config import load_settings
 
     try:

@@ -1,4 +1,4 @@
-"""Start and restart ``serve`` against a healthy ``sim serve``: no alert, incident or anomaly.
+"""Start and restart serve against a healthy sim serve: no alert, incident or anomaly.
 
 Starts both as real processes (health checks and metrics every ``--interval`` s, the service's
 other defaults), watches the first ``--watch`` seconds after the start and after each of
@@ -40,7 +40,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--restarts", type=int, default=1, help="service restarts watched (1)")
     parser.add_argument("--interval", type=float, default=5.0, help="health check interval, s")
     parser.add_argument("--seed", type=int, default=0, help="the simulator's seed")
-    parser.add_argument("--out", type=Path, default=Path("results/live_quiet_start.json"))
+    parser.add_argument(
+        "--out", type=Path, default=Path("results/live_quiet_start.json"), help="JSON report"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--keep",

@@ -1,4 +1,4 @@
-"""A live soak: N faults through ``POST /sim/faults`` against the real processes, scored.
+"""A live soak: N faults through POST /sim/faults against the real processes, scored.
 
 Usage::
 

@@ -1,4 +1,4 @@
-"""Recall and precision of ``analyze postgres`` on planted PostgreSQL workloads, and its cost.
+"""Recall and precision of analyze postgres on planted PostgreSQL workloads, and its cost.
 
 Each seed gets a fresh ``perf_`` database with its own table names, sizes and problems
 (seeds divisible by 5: a clean workload), dropped afterwards. ``--extensions`` are created in

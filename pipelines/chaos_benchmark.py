@@ -43,7 +43,12 @@ HEADLINE = (
 
 
 #: the package's names for the arguments, so an error from below names the argument
-ARGUMENT_OF = {"n_faults": "--faults", "days": "--days", "chunk_s": "--interval"}
+ARGUMENT_OF = {
+    "n_faults": "--faults",
+    "days": "--days",
+    "chunk_s": "--interval",
+    "kinds": "--kinds",
+}
 EXIT_USAGE = 2
 
 
@@ -78,6 +83,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--db", type=Path, default=None, help="default: a temporary file")
     parser.add_argument("--no-tracking", action="store_true", help="log nothing to MLflow")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--kinds",
+        default=None,
+        help="comma-separated fault kinds to inject (default: the whole catalogue), "
+        "for studying one kind of fault",
+    )
     args = parser.parse_args(argv)
     for name in ("days", "faults", "interval", "approve_after"):
         if getattr(args, name) <= 0:
@@ -124,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             # the run's own registry above: the Learning agent trains and promotes there and
             # the Repair agent asks that @champion, as in the service
             use_champion=True,
+            kinds=None if args.kinds is None else tuple(args.kinds.split(",")),
         )
         try:
             result = asyncio.run(run_demo(run_settings, options))

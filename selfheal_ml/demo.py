@@ -48,7 +48,7 @@ from selfheal_ml.heap import long_lived_heap_frozen
 from selfheal_ml.ports import SIMULATOR_ACTIONS, simulator_collectors
 from selfheal_ml.runtime import Runtime, build_runtime, start_runtime
 from selfheal_ml.sim import CATALOGUE, PlatformSimulator
-from selfheal_ml.sim.catalogue import FaultRecord
+from selfheal_ml.sim.catalogue import FaultKind, FaultRecord
 from selfheal_ml.sim.platforms import DEFAULT_PLATFORMS
 from selfheal_ml.sim.schedule import FaultSchedule
 from selfheal_ml.tracking import Tracker
@@ -75,6 +75,7 @@ class DemoOptions:
     # records without training, so the figures do not depend on the local MLflow store;
     # True: the store's repair-strategy @champion advises, as in the service
     use_champion: bool = False
+    kinds: tuple[str, ...] | None = None  # fault kinds to draw from; default: the whole catalogue
 
     @property
     def fault_count(self) -> int:
@@ -325,7 +326,8 @@ async def build_simulation(
     warmup_s = options.warmup_days * 86400.0
     simulator = PlatformSimulator(seed=options.seed, start=DEMO_START - timedelta(seconds=warmup_s))
     if schedule is None:
-        schedule = FaultSchedule.random(options.seed, options.days, options.fault_count)
+        kinds = options.kinds if options.kinds is not None else tuple(FaultKind)
+        schedule = FaultSchedule.random(options.seed, options.days, options.fault_count, kinds)
     executor = InProcessSimulatorExecutor(simulator)
     # the service's own probes and scrapes, through an in-process transport
     collectors = simulator_collectors(simulator)

@@ -150,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(summary_table(result))
     width = max(len(key) for key in HEADLINE)
-    print("\n" + "\n".join(f"{key:<{width}}  {report[key]}" for key in HEADLINE))
+    shown = {key: "-" if report[key] is None else report[key] for key in HEADLINE}
+    print("\n" + "\n".join(f"{key:<{width}}  {shown[key]}" for key in HEADLINE))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=str) + "\n", "utf-8")
     print(f"report written to {args.out}")

@@ -424,7 +424,7 @@ def _advisor(result: DemoResult) -> str:
     if result.repair_model_version is not None:
         return f"repair-strategy v{result.repair_model_version} from the local MLflow store"
     if result.options.use_champion:
-        return "the rules: no @champion in the local MLflow store"
+        return "the rules: no repair-strategy @champion in the run's MLflow store"
     return "the shipped rules and playbooks; --use-champion asks the local @champion"
 
 

@@ -1,6 +1,6 @@
 """Forecast every M4 Hourly series, score the forecasts against the test values, log to MLflow.
 
-Usage::
+Usage:
 
     python pipelines/backtest_m4.py --train ../shared/datasets/m4_hourly/Hourly-train-dev.csv \\
         --test ../shared/datasets/m4_hourly/Hourly-test-dev.csv --horizon 48 \\
@@ -23,15 +23,17 @@ import argparse
 import sys
 import time
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
-from tqdm import tqdm
+from typing import TYPE_CHECKING
 
 from selfheal_ml.errors import ValidationError
-from selfheal_ml.evaluation.m4 import AccuracyReport, evaluate_m4
-from selfheal_ml.forecast import FORECASTERS, BatchForecast, iter_forecasts, stack_forecasts
-from selfheal_ml.tracking import DEFAULT_TRACKING_URI, Tracker
+
+if TYPE_CHECKING:  # numpy, pandas, statsmodels and MLflow load after argparse: --help is instant
+    import numpy as np
+
+    from selfheal_ml.evaluation.m4 import AccuracyReport
+    from selfheal_ml.forecast import BatchForecast
+
+DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"  # = selfheal_ml.tracking's
 
 EXPERIMENT = "forecast-m4-hourly"
 LEVELS = (80, 95)
@@ -39,13 +41,20 @@ LEVELS = (80, 95)
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--train", type=Path, required=True)
+    parser.add_argument("--train", type=Path, required=True, help="M4 training CSV")
     parser.add_argument("--test", type=Path, help="test values (not needed with --holdout)")
-    parser.add_argument("--horizon", type=int, default=48)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--model", action="append", choices=sorted(FORECASTERS))
-    parser.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--horizon", type=int, default=48, help="steps to forecast (48)")
+    parser.add_argument("--out", type=Path, required=True, help="forecasts CSV (M4 layout)")
+    parser.add_argument(
+        "--model",
+        action="append",
+        help="a forecaster of selfheal_ml.forecast.FORECASTERS, repeatable (default ensemble;"
+        " an unknown name lists them)",
+    )
+    parser.add_argument(
+        "--tracking-uri", default=DEFAULT_TRACKING_URI, help="MLflow tracking store"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="processes fitting (2)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N series")
     parser.add_argument(
         "--holdout",
@@ -56,11 +65,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.test is None and not args.holdout:
         parser.error("--test is required unless --holdout is given")
+    from selfheal_ml.forecast import FORECASTERS
+
+    unknown = sorted(set(args.model or ()) - set(FORECASTERS))
+    if unknown:
+        parser.error(f"--model: unknown {unknown}; expected one of {sorted(FORECASTERS)}")
     return args
 
 
 def read_m4(path: Path, limit: int | None) -> dict[str, np.ndarray]:
     """``id -> values`` from an M4 CSV (first column the id, padded rows trimmed)."""
+    import numpy as np
+    import pandas as pd
+
     frame = pd.read_csv(path, index_col=0, nrows=limit)
     return {
         str(series_id): row[~np.isnan(row)]
@@ -70,6 +87,8 @@ def read_m4(path: Path, limit: int | None) -> dict[str, np.ndarray]:
 
 def write_forecasts(out: Path, ids: list[str], batch: BatchForecast) -> list[Path]:
     """The mean in M4 layout at ``out``, one file per interval bound next to it."""
+    import pandas as pd
+
     out.parent.mkdir(parents=True, exist_ok=True)
     tables = {out: batch.mean}
     for level in sorted(batch.lower):
@@ -92,6 +111,8 @@ def print_report(model: str, report: AccuracyReport, wall_s: float, cpu_s: float
 
 def split(args: argparse.Namespace) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Training histories by id and the actuals to score (test file or holdout cut)."""
+    import numpy as np
+
     train = read_m4(args.train, args.limit)
     if args.holdout:
         actuals = np.vstack([values[-args.horizon :] for values in train.values()])
@@ -107,6 +128,12 @@ def run_model(
     actuals: np.ndarray,
     out: Path,
 ) -> None:
+    from tqdm import tqdm
+
+    from selfheal_ml.evaluation.m4 import evaluate_m4
+    from selfheal_ml.forecast import iter_forecasts, stack_forecasts
+    from selfheal_ml.tracking import Tracker
+
     histories = list(train.values())
     started = time.perf_counter()
     progress = tqdm(

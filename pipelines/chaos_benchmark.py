@@ -1,6 +1,6 @@
 """The fault-injection benchmark: the whole closed loop against the simulator's ground truth.
 
-Usage::
+Usage:
 
     python pipelines/chaos_benchmark.py [--days 21] [--faults 200] [--seed 1001]
         [--out results/chaos.json] [--interval 60] [--approve-after 300 | --no-approver]
@@ -9,10 +9,10 @@ Runs the five simulated platforms in virtual time with every agent on (Monitor, 
 Diagnostic, Repair with the one safety guard, Learning, ...) and a reproducible schedule of
 injected faults of every kind, with fault-free stretches between them (the first day is always
 fault-free). High-risk repairs wait for approval; a simulated on-call approves them after
-``--approve-after`` simulated seconds (``--no-approver``: nobody does, they expire and escalate).
+"--approve-after" simulated seconds ("--no-approver": nobody does, they expire and escalate).
 
-Writes a JSON report (the figures of :mod:`selfheal_ml.evaluation.chaos`, then one entry per
-fault), prints a table, and logs the figures to MLflow (experiment ``self-healing``). Rates are
+Writes a JSON report (the figures of selfheal_ml.evaluation.chaos, then one entry per
+fault), prints a table, and logs the figures to MLflow (experiment "self-healing"). Rates are
 fractions of all injected faults; times are simulated seconds. Seeds used by the test suite are
 below 1000; benchmark seeds are 1000 and above.
 """
@@ -27,10 +27,10 @@ import tempfile
 from pathlib import Path
 from typing import NoReturn
 
-from selfheal_ml.config import load_settings
-from selfheal_ml.demo import DemoOptions, log_demo_run, run_demo, summary_table
 from selfheal_ml.errors import ConfigError, ValidationError
-from selfheal_ml.tracking import Tracker
+
+# the package's heavy modules (the runtime, MLflow) load in main(), after argparse: --help is
+# instant
 
 EXPERIMENT = "self-healing"
 HEADLINE = (
@@ -61,16 +61,27 @@ class OneLineParser(argparse.ArgumentParser):
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = OneLineParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=float, default=21.0)
-    parser.add_argument("--faults", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=1001)
-    parser.add_argument("--out", type=Path, default=Path("results/chaos.json"))
+    parser.add_argument("--days", type=float, default=21.0, help="simulated days (21)")
+    parser.add_argument("--faults", type=int, default=200, help="faults injected (200)")
+    parser.add_argument("--seed", type=int, default=1001, help="seed (1000 and up)")
+    parser.add_argument(
+        "--out", type=Path, default=Path("results/chaos.json"), help="JSON report file"
+    )
     parser.add_argument("--interval", type=float, default=60.0, help="health check, sim. s")
-    parser.add_argument("--warmup-days", type=float, default=2.0)
-    parser.add_argument("--approve-after", type=float, default=300.0)
-    parser.add_argument("--no-approver", action="store_true")
+    parser.add_argument(
+        "--warmup-days", type=float, default=2.0, help="fault-free history first (2)"
+    )
+    parser.add_argument(
+        "--approve-after",
+        type=float,
+        default=300.0,
+        help="simulated s before the simulated on-call approves a high-risk repair (300)",
+    )
+    parser.add_argument(
+        "--no-approver", action="store_true", help="nobody approves: they expire, escalate"
+    )
     parser.add_argument("--db", type=Path, default=None, help="default: a temporary file")
-    parser.add_argument("--no-tracking", action="store_true")
+    parser.add_argument("--no-tracking", action="store_true", help="log nothing to MLflow")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--kinds",
@@ -97,6 +108,10 @@ def _named(error: ValidationError | ConfigError) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    from selfheal_ml.config import load_settings
+    from selfheal_ml.demo import DemoOptions, log_demo_run, run_demo, summary_table
+    from selfheal_ml.tracking import Tracker
+
     try:
         settings = load_settings()
     except ConfigError as error:
@@ -117,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
             warmup_days=args.warmup_days,
             check_interval_s=args.interval,
             approve_after_s=None if args.no_approver else args.approve_after,
+            # the run's own registry above: the Learning agent trains and promotes there and
+            # the Repair agent asks that @champion, as in the service
+            use_champion=True,
             kinds=None if args.kinds is None else tuple(args.kinds.split(",")),
         )
         try:
@@ -132,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(summary_table(result))
     width = max(len(key) for key in HEADLINE)
-    print("\n" + "\n".join(f"{key:<{width}}  {report[key]}" for key in HEADLINE))
+    shown = {key: "-" if report[key] is None else report[key] for key in HEADLINE}
+    print("\n" + "\n".join(f"{key:<{width}}  {shown[key]}" for key in HEADLINE))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=str) + "\n", "utf-8")
     print(f"report written to {args.out}")

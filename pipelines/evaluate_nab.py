@@ -1,6 +1,6 @@
 """Run anomaly detectors over NAB data strictly online, score them, and log to MLflow.
 
-Usage::
+Usage:
 
     python pipelines/evaluate_nab.py --data-dir ../shared/datasets/nab/data \\
         --windows ../shared/datasets/nab/combined_windows.json --out results/nab \\
@@ -21,42 +21,65 @@ import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-from tqdm import tqdm
+if TYPE_CHECKING:  # numpy, pandas, river and MLflow load after argparse: --help is instant
+    import numpy as np
 
-from selfheal_ml.anomaly.alert_policy import DEFAULT_THRESHOLD
-from selfheal_ml.anomaly.batch import score_series, to_unit_interval
-from selfheal_ml.anomaly.registry import BASELINES, DETECTORS
-from selfheal_ml.anomaly.tuning import TUNING_GRID
-from selfheal_ml.evaluation import nab
-from selfheal_ml.tracking import DEFAULT_TRACKING_URI, Tracker
+    from selfheal_ml.evaluation import nab
+
+DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"  # = selfheal_ml.tracking's
 
 EXPERIMENT = "anomaly-nab"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--windows", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--detector", action="append", choices=[*DETECTORS, *TUNING_GRID])
+    parser.add_argument("--data-dir", type=Path, required=True, help="NAB's data/ folder")
+    parser.add_argument(
+        "--windows", type=Path, required=True, help="NAB's combined_windows.json (labels)"
+    )
+    parser.add_argument("--out", type=Path, required=True, help="folder for the results files")
+    parser.add_argument(
+        "--detector",
+        action="append",
+        metavar="NAME",
+        help="a detector of selfheal_ml.anomaly.registry or a tuning-grid name, repeatable"
+        " (default: default and river-hst; an unknown name lists them all)",
+    )
     parser.add_argument("--grid", action="store_true", help="add every tuning-grid candidate")
     parser.add_argument("--profiles", type=Path, default=None, help="default: next to --windows")
-    parser.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI)
-    parser.add_argument("--no-tracking", action="store_true")
-    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--tracking-uri", default=DEFAULT_TRACKING_URI, help="MLflow tracking store"
+    )
+    parser.add_argument("--no-tracking", action="store_true", help="log nothing to MLflow")
+    parser.add_argument(
+        "--processes", type=int, default=os.cpu_count() or 1, help="files scored in parallel"
+    )
     parser.add_argument(
         "--cross-validate",
         action="store_true",
         help="also estimate, leaving one category out, the score of choosing among --detector",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    from selfheal_ml.anomaly.registry import DETECTORS
+    from selfheal_ml.anomaly.tuning import TUNING_GRID
+
+    unknown = sorted(set(args.detector or ()) - {*DETECTORS, *TUNING_GRID})
+    if unknown:
+        parser.error(f"--detector: unknown {unknown}; expected one of {[*DETECTORS, *TUNING_GRID]}")
+    return args
 
 
 def run_file(job: tuple[str, Path, Path, Path]) -> tuple[str, np.ndarray, list[str]]:
     """Score one CSV with one detector and write the NAB results file."""
+    import numpy as np
+    import pandas as pd
+
+    from selfheal_ml.anomaly.alert_policy import DEFAULT_THRESHOLD
+    from selfheal_ml.anomaly.batch import score_series, to_unit_interval
+    from selfheal_ml.anomaly.registry import BASELINES
+
     name, data_dir, csv_path, out = job
     frame = pd.read_csv(csv_path, dtype={"timestamp": str})
     seconds = pd.to_datetime(frame["timestamp"]).to_numpy("datetime64[s]").astype(np.int64)
@@ -76,6 +99,11 @@ def evaluate(
     profiles: list[nab.Profile],
 ) -> tuple[dict[str, float], dict[str, nab.LabelledFile]]:
     """Run one detector over the corpus; its normalised scores by profile and labelled files."""
+    from tqdm import tqdm
+
+    from selfheal_ml.anomaly.registry import BASELINES
+    from selfheal_ml.evaluation import nab
+
     files = sorted(args.data_dir.rglob("*.csv"))
     jobs = [(name, args.data_dir, path, args.out) for path in files]
     by_key = {}
@@ -95,6 +123,9 @@ def evaluate(
 
 def describe(name: str) -> str:
     """What a detector name stands for, for the MLflow run's parameters."""
+    from selfheal_ml.anomaly.registry import DETECTORS
+    from selfheal_ml.anomaly.tuning import TUNING_GRID
+
     candidate = TUNING_GRID.get(name)
     text = repr(candidate) if candidate is not None else repr(DETECTORS[name]())
     return text[:6000]
@@ -102,6 +133,11 @@ def describe(name: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    from selfheal_ml.anomaly.alert_policy import DEFAULT_THRESHOLD
+    from selfheal_ml.anomaly.tuning import TUNING_GRID
+    from selfheal_ml.evaluation import nab
+    from selfheal_ml.tracking import Tracker
+
     windows = json.loads(args.windows.read_text())
     profiles_path = args.profiles or args.windows.with_name("profiles.json")
     profiles = (

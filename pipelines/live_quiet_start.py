@@ -1,4 +1,4 @@
-"""Start and restart ``serve`` against a healthy ``sim serve``: no alert, incident or anomaly.
+"""Start and restart serve against a healthy sim serve: no alert, incident or anomaly.
 
 Starts both as real processes (health checks and metrics every ``--interval`` s, the service's
 other defaults), watches the first ``--watch`` seconds after the start and after each of
@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from selfheal_ml.errors import SelfHealError
-from selfheal_ml.live.quiet import quiet_starts
-from selfheal_ml.live.stack import LiveStack
+
+# the live stack loads after argparse: --help is instant
 
 EXIT_USAGE = 2
 
@@ -37,10 +37,12 @@ class OneLineParser(argparse.ArgumentParser):
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = OneLineParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--watch", type=float, default=300.0, help="seconds watched per phase")
-    parser.add_argument("--restarts", type=int, default=1)
+    parser.add_argument("--restarts", type=int, default=1, help="service restarts watched (1)")
     parser.add_argument("--interval", type=float, default=5.0, help="health check interval, s")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=Path("results/live_quiet_start.json"))
+    parser.add_argument("--seed", type=int, default=0, help="the simulator's seed")
+    parser.add_argument(
+        "--out", type=Path, default=Path("results/live_quiet_start.json"), help="JSON report"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--keep",
@@ -68,6 +70,9 @@ def _workdir(keep: Path | None, cleanup: contextlib.ExitStack) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    from selfheal_ml.live.quiet import quiet_starts
+    from selfheal_ml.live.stack import LiveStack
+
     interval = str(args.interval)
     timing = {"SELFHEAL_HEALTH_CHECK_INTERVAL_S": interval, "SELFHEAL_METRICS_INTERVAL_S": interval}
     since = datetime.now(UTC)

@@ -1,4 +1,4 @@
-"""A live soak: N faults through ``POST /sim/faults`` against the real processes, scored.
+"""A live soak: N faults through POST /sim/faults against the real processes, scored.
 
 Usage::
 
@@ -23,14 +23,12 @@ import json
 import sys
 import tempfile
 from pathlib import Path
-from typing import NoReturn
-
-import httpx
+from typing import TYPE_CHECKING, NoReturn
 
 from selfheal_ml.errors import SelfHealError, ValidationError
-from selfheal_ml.live.client import LiveClient
-from selfheal_ml.live.soak import SoakOptions, run_soak
-from selfheal_ml.live.stack import LIVE_TIMING, LiveStack
+
+if TYPE_CHECKING:  # the live stack and its clients load after argparse: --help is instant
+    from selfheal_ml.live.soak import SoakOptions
 
 EXIT_USAGE = 2
 HEADLINE = (
@@ -49,16 +47,18 @@ class OneLineParser(argparse.ArgumentParser):
 
 def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, SoakOptions]:
     parser = OneLineParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--faults", type=int, default=11)
+    parser.add_argument("--faults", type=int, default=11, help="faults to inject (11)")
     parser.add_argument("--interval", type=float, default=10.0, help="pause between faults, s")
     parser.add_argument("--timeout", type=float, default=300.0, help="wait per fault, s")
     parser.add_argument("--approve-after", type=float, default=None, help="approve after S s")
     parser.add_argument("--kinds", default="", help="comma-separated kinds (default: all)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--sim-url")
-    parser.add_argument("--service-url")
-    parser.add_argument("--admin-token")
-    parser.add_argument("--out", type=Path, default=Path("results/live_soak.json"))
+    parser.add_argument("--seed", type=int, default=0, help="seed of the faults' order")
+    parser.add_argument("--sim-url", help="attach to this running simulator (with --service-url)")
+    parser.add_argument("--service-url", help="attach to this running service (with --sim-url)")
+    parser.add_argument("--admin-token", help="the attached service's admin token")
+    parser.add_argument(
+        "--out", type=Path, default=Path("results/live_soak.json"), help="JSON report file"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--check-interval",
@@ -73,6 +73,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, SoakO
     if (args.sim_url is None) != (args.service_url is None):
         parser.error("--sim-url and --service-url: give both (attach) or neither (start)")
     kinds = tuple(kind.strip() for kind in args.kinds.split(",") if kind.strip())
+    from selfheal_ml.live.soak import SoakOptions
+
     try:
         options = SoakOptions(
             faults=args.faults,
@@ -89,6 +91,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, SoakO
 
 def _timing(args: argparse.Namespace) -> dict[str, str]:
     """The stack's timing: ``--check-interval`` with the service's defaults, else the test's."""
+    from selfheal_ml.live.stack import LIVE_TIMING
+
     if args.check_interval is None:
         return dict(LIVE_TIMING)
     names = ("SELFHEAL_HEALTH_CHECK_INTERVAL_S", "SELFHEAL_METRICS_INTERVAL_S")
@@ -96,6 +100,10 @@ def _timing(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _soak(args: argparse.Namespace, options: SoakOptions) -> dict[str, object]:
+    from selfheal_ml.live.client import LiveClient
+    from selfheal_ml.live.soak import run_soak
+    from selfheal_ml.live.stack import LiveStack
+
     if args.sim_url:
         with LiveClient(args.sim_url, args.service_url, args.admin_token) as client:
             return run_soak(client, options, not args.quiet).as_dict(options)
@@ -110,6 +118,8 @@ def _soak(args: argparse.Namespace, options: SoakOptions) -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> int:
     args, options = parse_args(argv)
+    import httpx
+
     try:
         report = _soak(args, options)
     except (SelfHealError, httpx.HTTPError) as error:

@@ -1,4 +1,4 @@
-"""Recall and precision of ``analyze postgres`` on planted PostgreSQL workloads, and its cost.
+"""Recall and precision of analyze postgres on planted PostgreSQL workloads, and its cost.
 
 Each seed gets a fresh ``perf_`` database with its own table names, sizes and problems
 (seeds divisible by 5: a clean workload), dropped afterwards. ``--extensions`` are created in
@@ -18,11 +18,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from selfheal_ml.live.postgres_measure import (
-    measure_agent_overhead,
-    measure_workload,
-    summarise,
-)
+# the measuring code (psycopg, the analyser) loads after argparse: --help is instant
 
 EXIT_USAGE = 2
 
@@ -45,11 +41,15 @@ def seeds(text: str) -> list[int]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = OneLineParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--dsn", required=True, help="a DSN allowed to CREATE DATABASE")
-    parser.add_argument("--seeds", type=seeds, default=seeds("101-110"))
+    parser.add_argument(
+        "--seeds", type=seeds, default=seeds("101-110"), help="workload seeds, e.g. 101-120"
+    )
     parser.add_argument("--seconds", type=float, default=5.0, help="watch per workload")
     parser.add_argument("--extensions", default="", help="comma-separated, e.g. hypopg")
-    parser.add_argument("--target", type=float, default=0.9)
-    parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--target", type=float, default=0.9, help="recall and precision to pass (0.9)"
+    )
+    parser.add_argument("--out", type=Path, help="also write the summary as JSON here")
     parser.add_argument(
         "--agent-rounds",
         type=int,
@@ -68,6 +68,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    from selfheal_ml.live.postgres_measure import measure_workload, summarise
+
     extensions = tuple(name for name in args.extensions.split(",") if name)
     if args.agent_rounds > 0:
         return overhead(args, extensions)
@@ -108,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def overhead(args: argparse.Namespace, extensions: tuple[str, ...]) -> int:
     """The ``--agent-rounds`` mode: queries per agent round and per minute at ``--interval``."""
+    from selfheal_ml.live.postgres_measure import measure_agent_overhead
+
     for seed in args.seeds:
         measured = measure_agent_overhead(
             args.dsn, seed, args.agent_rounds, args.round_gap, extensions

@@ -19,7 +19,7 @@ import sys
 import time
 from typing import NoReturn
 
-from selfheal_ml.live.postgres_problems import PlantPlan, create_database, plant, run_workload
+# psycopg and the planted problems load after argparse: --help is instant
 
 EXIT_USAGE = 2
 
@@ -34,14 +34,23 @@ class OneLineParser(argparse.ArgumentParser):
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--dsn", required=True, help="a DSN allowed to CREATE DATABASE")
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seed", type=int, default=7, help="which problems to plant")
     parser.add_argument("--clean", action="store_true", help="plant no problem")
     parser.add_argument("--extensions", default="", help="comma-separated, e.g. hypopg")
-    parser.add_argument("--warm-up", type=float, default=1.5)
+    parser.add_argument(
+        "--warm-up", type=float, default=1.5, help="s of workload before the command runs"
+    )
     parser.add_argument("--command", required=True, help="run with {dsn} replaced")
     args = parser.parse_args(argv)
     if "{dsn}" not in args.command:
         parser.error("--command: expected a {dsn} placeholder")
+    from selfheal_ml.live.postgres_problems import (
+        PlantPlan,
+        create_database,
+        plant,
+        run_workload,
+    )
+
     plan = PlantPlan.from_seed(args.seed, kinds=frozenset() if args.clean else None)
     extensions = tuple(name for name in args.extensions.split(",") if name)
     with create_database(args.dsn, "plant") as dsn:

@@ -19,15 +19,14 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import NoReturn
-
-import pandas as pd
+from typing import TYPE_CHECKING, NoReturn
 
 from selfheal_ml.errors import ValidationError
-from selfheal_ml.security.request_classifier import RequestScorer
-from selfheal_ml.security.request_frame import texts_from_frame
-from selfheal_ml.tracking import DEFAULT_TRACKING_URI, Tracker, tracking_store_exists
-from selfheal_ml.training.request_scorer_loading import load_request_scorer
+
+if TYPE_CHECKING:  # scikit-learn, pandas and MLflow load after argparse: --help is instant
+    from selfheal_ml.security.request_classifier import RequestScorer
+
+DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"  # = selfheal_ml.tracking's
 
 EXIT_USAGE = 2
 
@@ -43,7 +42,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = OneLineParser(prog="score_requests.py", description=__doc__.splitlines()[0])
     parser.add_argument("--in", dest="source", type=Path, required=True, help="input CSV")
     parser.add_argument("--out", dest="target", type=Path, required=True, help="output CSV")
-    parser.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI)
+    parser.add_argument(
+        "--tracking-uri",
+        default=DEFAULT_TRACKING_URI,
+        help="MLflow store whose request-classifier @champion scores",
+    )
     parser.add_argument(
         "--signatures", action="store_true", help="score with the signature baseline"
     )
@@ -51,6 +54,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _scorer(args: argparse.Namespace) -> RequestScorer:
+    from selfheal_ml.security.request_classifier import RequestScorer
+    from selfheal_ml.tracking import Tracker, tracking_store_exists
+    from selfheal_ml.training.request_scorer_loading import load_request_scorer
+
     if args.signatures:
         return RequestScorer.signature_baseline()
     exists = tracking_store_exists(args.tracking_uri)
@@ -59,6 +66,10 @@ def _scorer(args: argparse.Namespace) -> RequestScorer:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    import pandas as pd
+
+    from selfheal_ml.security.request_frame import texts_from_frame
+
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
         frame = pd.read_csv(args.source, dtype=str, keep_default_na=False)

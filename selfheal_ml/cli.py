@@ -1,18 +1,20 @@
 """The ``selfheal-ml`` command line.
 
     selfheal-ml demo [--days N] [--seed S] [--faults N] [--report FILE] [--db FILE]
-                     [--approve-after S] [--scoring-workers N]
+                     [--approve-after S] [--scoring-workers N] [--use-champion]
     selfheal-ml serve [--host H] [--port P] [--config FILE] [--dev]
                       [--agents none|all|NAME,...] [--bus URL]
     selfheal-ml agent run NAME... [--bus URL] [--partition K/N] [--scheduler] [--config FILE]
     selfheal-ml sim serve [--host H] [--port P] [--seed S] [--access-log FILE]
                           [--decisions-url URL]
-    selfheal-ml train repair [pipeline arguments]
+    selfheal-ml train repair [--write-card] [--incidents N] ... (see --help)
     selfheal-ml security replay FILE [--format auto|sshd|pam|combined|jsonl] [--json]
                      [--year YEAR] [--dry-run] [--config FILE]
     selfheal-ml config show [--config FILE]
     selfheal-ml analyze postgres --dsn DSN [--seconds N] [--json] [--redis URL]
     selfheal-ml version
+
+Every command takes --log-level before it (selfheal-ml --log-level DEBUG serve ...).
 
 A bad setting stops start-up with exit code 2 and one line naming the setting.
 """
@@ -26,24 +28,47 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from selfheal_ml import __version__
-from selfheal_ml.config import Settings, load_settings
 from selfheal_ml.errors import ConfigError
-from selfheal_ml.heap import long_lived_heap_frozen
+from selfheal_ml.repair_training_options import add_arguments as add_training_arguments
+
+if TYPE_CHECKING:  # the package's heavy modules load after argparse, so --help is instant
+    from selfheal_ml.config import Settings
 
 EXIT_CONFIG = 2
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# loggers that speak once per request: every probe, scrape and dashboard poll (DEBUG shows them)
+CHATTY_LOGGERS = ("httpx", "httpcore", "uvicorn.access")
+
+
+def configure_logging(level: str) -> None:
+    """The service's own INFO lines (agents starting, incidents, repairs) without the
+    per-request lines of the HTTP client and server, which only ``--log-level DEBUG`` shows."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    chatty = logging.DEBUG if level == "DEBUG" else logging.WARNING
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(chatty)
+
+
+def listening(what: str, host: str, port: int, extra: str = "") -> None:
+    """One line saying where a server listens, printed before it starts accepting."""
+    shown = f"[{host}]" if ":" in host else host
+    print(f"{what} listening on http://{shown}:{port}{extra} (Ctrl-C stops it)", flush=True)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from selfheal_ml.api import create_app
+    from selfheal_ml.heap import long_lived_heap_frozen
 
     settings = _cluster_settings(args, settings)
     app = create_app(settings, dev=args.dev)
+    listening("selfheal-ml serve:", args.host, args.port, ", dashboard at /admin/")
     with long_lived_heap_frozen():  # the imported libraries stay off the collector's scans
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level.lower())
     return 0
 
 
@@ -98,10 +123,10 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         check_interval_s=args.interval,
         approve_after_s=args.approve_after or None,
         scoring_workers=args.scoring_workers,
+        use_champion=args.use_champion,
     )
-    # the Monitor's requests go to the in-process simulator, a dozen per simulated minute:
-    # logged one by one, as httpx does at INFO, they would flood the terminal
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # (the Monitor's requests to the in-process simulator, a dozen per simulated minute, are
+    # logged only at --log-level DEBUG: configure_logging)
     result = asyncio.run(run_demo(settings, options))
     run_id = log_demo_run(Tracker(settings.mlflow_tracking_uri), result)
     print(summary_table(result))
@@ -115,9 +140,19 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _announce_demo(args: argparse.Namespace) -> None:
+    """The demo's first line, printed before anything heavy is imported."""
+    print(
+        f"selfheal-ml demo: loading, then {args.warmup_days:g} simulated days of fault-free"
+        f" history and {args.days:g} days of faults (progress below)",
+        flush=True,
+    )
+
+
 def _sim_serve(args: argparse.Namespace, settings: Settings) -> int:
     from selfheal_ml.sim.server import serve_simulator
 
+    listening("selfheal-ml sim serve: five simulated platforms", args.host, args.port)
     serve_simulator(
         host=args.host,
         port=args.port,
@@ -130,12 +165,11 @@ def _sim_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _train(args: argparse.Namespace, settings: Settings) -> int:
-    from selfheal_ml.training import main as train_main
+    from selfheal_ml.training.pipeline import options_from_args, run_main
 
-    extra = list(args.pipeline_args)  # everything selfheal-ml itself does not know
-    if "--tracking-uri" not in extra:
-        extra += ["--tracking-uri", settings.mlflow_tracking_uri]
-    return train_main(extra)
+    if args.tracking_uri is None:
+        args.tracking_uri = settings.mlflow_tracking_uri
+    return run_main(options_from_args(args))
 
 
 def _security_replay(args: argparse.Namespace, settings: Settings) -> int:
@@ -222,22 +256,36 @@ def _version(args: argparse.Namespace, settings: Settings | None) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (exposed for tests and ``--help``)."""
-    parser = argparse.ArgumentParser(prog="selfheal-ml", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+def _add_config(parser: argparse.ArgumentParser, what: str = "settings and targets") -> None:
+    parser.add_argument("--config", metavar="FILE", help=f"TOML file with {what}")
+    _add_log_level(parser, argparse.SUPPRESS)
 
-    serve = commands.add_parser("serve", help="run the API and the agents")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--config", help="TOML file with settings and targets")
-    serve.add_argument("--dev", action="store_true", help="allow running without an admin token")
+
+def _add_log_level(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default=default,
+        help="INFO (default): what the agents do; DEBUG adds every probe, scrape and request",
+    )
+
+
+def _add_serve(commands: Any) -> None:
+    serve = commands.add_parser("serve", help="run the API, the dashboard and the agents")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    _add_config(serve)
+    serve.add_argument(
+        "--dev", action="store_true", help="allow running without an admin token (admin open)"
+    )
     serve.add_argument(
         "--agents", help="agents in this process: none, all (default) or NAME,NAME,..."
     )
     serve.add_argument("--bus", help="memory (default) or redis://host:port/db (SELFHEAL_BUS)")
     serve.set_defaults(handler=_serve)
 
+
+def _add_agent(commands: Any) -> None:
     agent = commands.add_parser("agent", help="agents as processes on a shared bus")
     agent_commands = agent.add_subparsers(dest="agent_command", required=True)
     agent_run = agent_commands.add_parser("run", help="run these agents in this process")
@@ -249,20 +297,24 @@ def build_parser() -> argparse.ArgumentParser:
     agent_run.add_argument(
         "--scheduler", action="store_true", help="publish the ticks here (one process only)"
     )
-    agent_run.add_argument("--config", help="TOML file with settings and targets")
+    _add_config(agent_run)
     agent_run.set_defaults(handler=_agent_run)
 
+
+def _add_demo(commands: Any) -> None:
     demo = commands.add_parser("demo", help="run the system against the simulator, virtual time")
     demo.add_argument("--days", type=float, default=7.0, help="simulated days (default 7)")
-    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--seed", type=int, default=42, help="seed of the faults and platforms")
     demo.add_argument("--faults", type=int, default=None, help="faults to inject (default 2/day)")
-    demo.add_argument("--report", help="write the summary as JSON to this file")
-    demo.add_argument("--db", default="data/demo.duckdb", help="DuckDB file (recreated)")
+    demo.add_argument("--report", metavar="FILE", help="write the summary as JSON to this file")
     demo.add_argument(
-        "--warmup-days", type=float, default=2.0, help="fault-free history before the run"
+        "--db", default="data/demo.duckdb", help="DuckDB file, recreated (data/demo.duckdb)"
     )
     demo.add_argument(
-        "--interval", type=float, default=60.0, help="seconds between health checks (default 60)"
+        "--warmup-days", type=float, default=2.0, help="fault-free history before the run (2)"
+    )
+    demo.add_argument(
+        "--interval", type=float, default=60.0, help="simulated s between health checks (60)"
     )
     demo.add_argument(
         "--approve-after",
@@ -278,34 +330,56 @@ def build_parser() -> argparse.ArgumentParser:
         help="extra processes that score a share of the series in parallel (default 1: two"
         " cores; 0: everything in one process)",
     )
-    demo.add_argument("--config", help="TOML file with settings")
-    demo.set_defaults(handler=_demo)
+    demo.add_argument(
+        "--use-champion",
+        action="store_true",
+        help="let the local MLflow store's repair-strategy @champion advise the repairs"
+        " (default: the shipped rules and playbooks only, so the figures do not depend on"
+        " what was trained on this machine)",
+    )
+    _add_config(demo, "settings")
+    demo.set_defaults(handler=_demo, announce=_announce_demo)
 
+
+def _add_sim(commands: Any) -> None:
     sim = commands.add_parser("sim", help="the platform simulator")
     sim_commands = sim.add_subparsers(dest="sim_command", required=True)
     sim_serve = sim_commands.add_parser("serve", help="run the five platforms over HTTP")
-    sim_serve.add_argument("--host", default="127.0.0.1")
-    sim_serve.add_argument("--port", type=int, default=8700)
-    sim_serve.add_argument("--seed", type=int, default=0)
+    sim_serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    sim_serve.add_argument("--port", type=int, default=8700, help="port to listen on (8700)")
+    sim_serve.add_argument("--seed", type=int, default=0, help="seed of the platforms' noise")
     sim_serve.add_argument(
-        "--access-log", default=None, help="write the platforms' access/auth log (JSON lines)"
+        "--access-log",
+        metavar="FILE",
+        default=None,
+        help="write the platforms' access/auth log (JSON lines)",
     )
     sim_serve.add_argument(
         "--decisions-url",
+        metavar="URL",
         default=None,
         help="honour this selfheal-ml service's bans (key in SELFHEAL_SIM_DECISIONS_KEY)",
     )
+    _add_log_level(sim_serve, argparse.SUPPRESS)
     sim_serve.set_defaults(handler=_sim_serve)
 
+
+def _add_train(commands: Any) -> None:
     train = commands.add_parser("train", help="train models")
     train_commands = train.add_subparsers(dest="train_command", required=True)
     train_repair = train_commands.add_parser(
         "repair",
-        help="train the repair-strategy classifier (same arguments as the pipeline script)",
+        help="train the repair-strategy classifier (as pipelines/train_repair_classifier.py)",
+        description="Simulate incident histories, train and log the candidates to MLflow,"
+        " register the best and promote it to @champion when it beats the current one."
+        " Tracked files are left alone unless --write-card or --card asks for the model card.",
     )
-    train_repair.add_argument("--config", help="TOML file with settings")
+    add_training_arguments(train_repair)
+    _add_config(train_repair, "settings (the MLflow store)")
     train_repair.set_defaults(handler=_train)
 
+
+def _add_security(commands: Any) -> None:
     security = commands.add_parser("security", help="log-based attack detection")
     security_commands = security.add_subparsers(dest="security_command", required=True)
     replay = security_commands.add_parser(
@@ -315,22 +389,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("file", help="the log file")
     replay.add_argument(
-        "--format", choices=["auto", "sshd", "pam", "combined", "jsonl"], default="auto"
+        "--format",
+        choices=["auto", "sshd", "pam", "combined", "jsonl"],
+        default="auto",
+        help="the log's format (default auto: guessed from its lines)",
     )
     replay.add_argument("--json", action="store_true", help="print the report as JSON")
     replay.add_argument(
         "--year", type=int, help="year of syslog stamps (default: from the file's mtime)"
     )
     replay.add_argument("--dry-run", action="store_true", help="record bans as would-ban")
-    replay.add_argument("--config", help="TOML file with [security] settings")
+    _add_config(replay, "[security] settings")
     replay.set_defaults(handler=_security_replay)
 
+
+def _add_config_show(commands: Any) -> None:
     config = commands.add_parser("config", help="inspect the configuration")
     config_commands = config.add_subparsers(dest="config_command", required=True)
     show = config_commands.add_parser("show", help="print the effective configuration")
-    show.add_argument("--config", help="TOML file with settings and targets")
+    _add_config(show)
     show.set_defaults(handler=_config_show)
 
+
+def _add_analyze(commands: Any) -> None:
     analyze = commands.add_parser("analyze", help="analyse a live system, changing nothing")
     analyze_commands = analyze.add_subparsers(dest="analyze_command", required=True)
     postgres = analyze_commands.add_parser(
@@ -346,10 +427,27 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.1,
         help="seconds between looks at pg_stat_activity (default 0.1)",
     )
-    postgres.add_argument("--redis", help="also read this Redis' INFO (redis://...)")
+    postgres.add_argument("--redis", metavar="URL", help="also read this Redis' INFO")
     postgres.add_argument("--json", action="store_true", help="print the findings as JSON")
+    _add_log_level(postgres, argparse.SUPPRESS)
     postgres.set_defaults(handler=_analyze_postgres, needs_settings=False)
 
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and ``--help``)."""
+    parser = argparse.ArgumentParser(
+        prog="selfheal-ml",
+        description="A self-healing service for web backends: seven agents watch HTTP"
+        " services, their PostgreSQL, Redis and logs, diagnose, repair and learn.",
+        epilog="A bad setting stops start-up with exit code 2 and one line naming it."
+        " Each command has its own --help.",
+    )
+    _add_log_level(parser, "INFO")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_serve, _add_agent, _add_demo, _add_sim, _add_train, _add_security):
+        add(commands)
+    _add_config_show(commands)
+    _add_analyze(commands)
     version = commands.add_parser("version", help="print the version")
     version.set_defaults(handler=_version, needs_settings=False)
     return parser
@@ -357,18 +455,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    parser = build_parser()
-    args, unknown = parser.parse_known_args(argv)
-    if unknown and args.command != "train":
-        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-    args.pipeline_args = unknown
+    args = build_parser().parse_args(argv)
+    configure_logging(args.log_level)
     handler: Callable[[argparse.Namespace, Settings], int] = args.handler
     if not getattr(args, "needs_settings", True):
         plain: Callable[[argparse.Namespace, Settings | None], int] = args.handler
         return plain(args, None)
+    announce: Callable[[argparse.Namespace], None] | None = getattr(args, "announce", None)
+    if announce is not None:
+        announce(args)
+    from selfheal_ml.config import load_settings
+
     try:
         settings = load_settings(getattr(args, "config", None))
         return handler(args, settings)

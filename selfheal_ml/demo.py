@@ -52,6 +52,7 @@ from selfheal_ml.sim.catalogue import FaultKind, FaultRecord
 from selfheal_ml.sim.platforms import DEFAULT_PLATFORMS
 from selfheal_ml.sim.schedule import FaultSchedule
 from selfheal_ml.tracking import Tracker
+from selfheal_ml.training.recommender import RepairRecommender
 
 DEMO_START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 HISTORY_BATCH_POINTS = 200_000  # warm-up points held in memory before a DuckDB append
@@ -70,6 +71,10 @@ class DemoOptions:
     check_interval_s: float = 60.0  # the seed's metrics interval; the service default is 30 s
     approve_after_s: float | None = 300.0  # a simulated on-call approves high-risk repairs
     scoring_workers: int = 1  # processes scoring a share of the series beside this one
+    # False: repairs are planned by the shipped rules and playbooks, and the Learning agent
+    # records without training, so the figures do not depend on the local MLflow store;
+    # True: the store's repair-strategy @champion advises, as in the service
+    use_champion: bool = False
     kinds: tuple[str, ...] | None = None  # fault kinds to draw from; default: the whole catalogue
 
     @property
@@ -240,7 +245,9 @@ class Simulation:
         """Start the agents and replay ``days`` of virtual time; returns the end time."""
         await start_runtime(self.runtime, run_scheduler=False)
         end = DEMO_START + timedelta(days=days)
-        bar = tqdm(total=round(days * 24), unit="sim h", disable=not progress)
+        bar = tqdm(
+            total=round(days * 24), desc="faults and repairs", unit="sim h", disable=not progress
+        )
         with bar, long_lived_heap_frozen():
 
             def show(now: datetime) -> None:
@@ -324,7 +331,7 @@ async def build_simulation(
     executor = InProcessSimulatorExecutor(simulator)
     # the service's own probes and scrapes, through an in-process transport
     collectors = simulator_collectors(simulator)
-    extras = {
+    extras: dict[str, Any] = {
         "collectors": collectors,
         "repair_executors": dict.fromkeys(SIMULATOR_ACTIONS, executor),
         "change_log": simulator.config_changes,
@@ -334,13 +341,18 @@ async def build_simulation(
         "rewarm_s": warmup_s,
         "forecast_filter": is_resource_series,
     }
+    if not options.use_champion:
+        extras["repair_model"] = RepairRecommender(tracker=None)
+        extras["tracker"] = None
     # notifications are counted in memory: a week of them would flood the terminal
     notifier = RecordingNotifier("demo")
     runtime = build_runtime(
         demo_settings, clock=SimClock(DEMO_START), notifiers=[notifier], extras=extras
     )
     if warmup_s > 0:
-        await _record_history(runtime, simulator, collectors, warmup_s, options.check_interval_s)
+        await _record_history(
+            runtime, simulator, collectors, warmup_s, options.check_interval_s, options.progress
+        )
     driver = FaultDriver(simulator, schedule, DEMO_START)
     runtime.scheduler.before_ticks = driver
     log = AlertLog()
@@ -364,19 +376,23 @@ async def _record_history(
     collectors: Sequence[Collector],
     duration_s: float,
     interval_s: float,
+    progress: bool = False,
 ) -> None:
     """Fault-free history before the run, stored as metrics: what the Monitor's collectors
     would have recorded had the service been watching (same series, same derivations), and
     it leaves their counters primed, so the first round of the run has rates already."""
     rounds = int(duration_s // interval_s)
     batch: list[MetricPoint] = []
-    for done in range(1, rounds + 1):
-        simulator.advance(interval_s)
-        result = await collect_all(collectors, simulator.now(), timeout_s=5.0)
-        batch += result.points
-        if len(batch) >= HISTORY_BATCH_POINTS or done == rounds:
-            runtime.metrics.append_points(batch)
-            batch = []
+    bar = tqdm(total=rounds, desc="fault-free history", unit="check", disable=not progress)
+    with bar:
+        for done in range(1, rounds + 1):
+            simulator.advance(interval_s)
+            result = await collect_all(collectors, simulator.now(), timeout_s=5.0)
+            batch += result.points
+            if len(batch) >= HISTORY_BATCH_POINTS or done == rounds:
+                runtime.metrics.append_points(batch)
+                batch = []
+            bar.update(1)
     runtime.metrics.rollup()
 
 
@@ -404,10 +420,25 @@ def _seconds_between(later: datetime | None, earlier: datetime) -> str:
     return "-" if later is None else f"{(later - earlier).total_seconds():.0f} s"
 
 
+def _advisor(result: DemoResult) -> str:
+    if result.repair_model_version is not None:
+        return f"repair-strategy v{result.repair_model_version} from the local MLflow store"
+    if result.options.use_champion:
+        return "the rules: no repair-strategy @champion in the run's MLflow store"
+    return "the shipped rules and playbooks; --use-champion asks the local @champion"
+
+
 def summary_table(result: DemoResult) -> str:
     """A readable summary: one line per fault, then the headline figures."""
     report = result.report()
-    lines = [f"{'fault':<22} {'platform':<18} {'injected':<12} {'detected':>9} {'resolved':>9}  by"]
+    lines = [
+        "Every time below is simulated. injected: when the fault began (simulated UTC);"
+        " detected / resolved: simulated seconds after the injection until the first alert"
+        " that matched the fault (missed: none did) / until the repair that ended it"
+        " (-: no repair ended it); by: the action that ended it.",
+        "",
+        f"{'fault':<22} {'platform':<18} {'injected':<12} {'detected':>9} {'resolved':>9}  by",
+    ]
     for outcome in result.detection.outcomes:
         injected = outcome.injected_at.isoformat()[5:16].replace("T", " ")
         detected = _seconds_between(outcome.detected_at, outcome.injected_at)
@@ -443,9 +474,14 @@ def summary_table(result: DemoResult) -> str:
         f" {report['repairs_on_healthy']}); escalations {report['escalations']}"
         f" (circuit breaker: {report['loops_stopped']});"
         f" false alarms {report['false_alarms_per_platform_day']} per platform-day",
-        f"alerts by severity: {json.dumps(report['alerts_by_severity'], sort_keys=True)};"
-        f" alerts matching no fault: {report['alerts_matching_no_fault']}",
-        f"wall time {report['wall_time_s']} s for {result.options.days:g} simulated days",
+        f"alerts raised by the AlertManager: {result.dashboard['alerts']['total']} (the"
+        f" dashboard's alerts.total); signs of trouble scored against the faults (first"
+        f" firing of each alert, warning or critical anomalies, each incident's first"
+        f" diagnosis per platform, predicted breaches): {sum(result.alerts_by_severity.values())}"
+        f" by severity {json.dumps(report['alerts_by_severity'], sort_keys=True)}, of which"
+        f" {report['alerts_matching_no_fault']} matched no fault",
+        f"wall time {report['wall_time_s']} s for {result.options.days:g} simulated days"
+        f" (repairs advised by {_advisor(result)})",
     ]
     return "\n".join(lines)
 

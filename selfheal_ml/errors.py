@@ -26,7 +26,8 @@ class ConfigError(SelfHealError):
         self.setting = setting
         self.expected = expected
         self.given = given
-        super().__init__(f"invalid setting {setting}: expected {expected}, got {given!r}")
+        shown = "nothing (it is not set)" if given is None else repr(given)
+        super().__init__(f"invalid setting {setting}: expected {expected}, got {shown}")
 
 
 class StorageError(SelfHealError):

@@ -168,14 +168,21 @@ class Runtime:
         return "running"
 
     def dashboard(self) -> dict[str, Any]:
-        """The seed's dashboard shape, every value read live."""
+        """The seed's dashboard shape, every value read live: ``uptime`` in milliseconds and
+        ``successRate`` as the seed's percentage string (``"93%"``; ``null`` before the first
+        repair); the raw figures ride alongside (``uptimeSeconds``, ``successRatio``,
+        ``pendingApprovals``) for callers that compute with them."""
         counts = self.alerts.counts()
         repairs = self.repairs.summary()
+        uptime_s = self.uptime_s()
+        ratio = repairs.success_rate
+        service = getattr(self, "repair_service", None)
         return {
             "system": {
                 "status": self.system_status(),
-                "uptime": round(self.uptime_s(), 3),
+                "uptime": round(uptime_s * 1000),
                 "version": __version__,
+                "uptimeSeconds": round(uptime_s, 3),
             },
             "agents": {
                 name: {"running": status.running, "enabled": status.enabled}
@@ -189,8 +196,10 @@ class Runtime:
             },
             "repairs": {
                 "total": repairs.total,
-                "successRate": repairs.success_rate,
+                "successRate": None if ratio is None else f"{round(100 * ratio)}%",
                 "active": repairs.active,
+                "successRatio": ratio,
+                "pendingApprovals": 0 if service is None else len(service.pending()),
             },
         }
 
@@ -287,8 +296,9 @@ def build_runtime(
     forecasts = ForecastStore(database)
     incidents = IncidentStore(database)
     tracker = Tracker(settings.mlflow_tracking_uri)
-    recommender = RepairRecommender(tracker)
     overrides = dict(extras or {})
+    # the demo passes a rules-only recommender unless asked to use the local @champion
+    recommender = overrides.pop("repair_model", None) or RepairRecommender(tracker)
     optimizations = FindingBoard()
     repairs = RepairAuditStore(database)
     security = SecurityStore(database)

@@ -19,6 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from selfheal_ml.repair.promotion import DEFAULT_MARGIN
+from selfheal_ml.repair_training_options import add_arguments, card_path
 from selfheal_ml.storage.database import Database
 from selfheal_ml.storage.incidents import HistoryIncident, IncidentStore
 from selfheal_ml.tracking import DEFAULT_TRACKING_URI, Tracker
@@ -41,7 +42,7 @@ class PipelineOptions:
     holdout_seed: int = 12
     start: datetime = DEFAULT_START
     tracking_uri: str = DEFAULT_TRACKING_URI
-    card_path: Path | None = Path("models/repair-strategy.md")
+    card_path: Path | None = None  # the model card is written only when asked
     db_path: Path | None = None
     workers: int = 2
     margin: float = DEFAULT_MARGIN
@@ -137,27 +138,24 @@ def run_pipeline(options: PipelineOptions) -> PipelineResult:
 
 
 def parse_options(argv: Sequence[str] | None = None) -> PipelineOptions:
-    """Command-line arguments to :class:`PipelineOptions`."""
+    """Command-line arguments (:mod:`selfheal_ml.repair_training_options`) to
+    :class:`PipelineOptions`."""
     parser = argparse.ArgumentParser(description="Train the repair-strategy classifier.")
-    parser.add_argument("--incidents", type=int, default=5000)
-    parser.add_argument("--holdout-incidents", type=int, default=1000)
-    parser.add_argument("--days", type=float, default=180.0)
-    parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--holdout-seed", type=int, default=12)
-    parser.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI)
-    parser.add_argument("--card", default="models/repair-strategy.md")
-    parser.add_argument("--db", default=None, help="also store the histories in this DuckDB")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--margin", type=float, default=DEFAULT_MARGIN)
-    args = parser.parse_args(argv)
+    add_arguments(parser)
+    return options_from_args(parser.parse_args(argv))
+
+
+def options_from_args(args: argparse.Namespace) -> PipelineOptions:
+    """Parsed options to :class:`PipelineOptions` (no model card unless asked)."""
+    card = card_path(args)
     return PipelineOptions(
         incidents=args.incidents,
         holdout_incidents=args.holdout_incidents,
         days=args.days,
         seed=args.seed,
         holdout_seed=args.holdout_seed,
-        tracking_uri=args.tracking_uri,
-        card_path=Path(args.card) if args.card else None,
+        tracking_uri=args.tracking_uri or DEFAULT_TRACKING_URI,
+        card_path=Path(card) if card else None,
         db_path=Path(args.db) if args.db else None,
         workers=args.workers,
         margin=args.margin,
@@ -187,11 +185,18 @@ def summary(result: PipelineResult) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: 0 on success, 1 when training could not run."""
-    options = parse_options(argv)
+    return run_main(parse_options(argv))
+
+
+def run_main(options: PipelineOptions) -> int:
+    """Train with ``options`` and print the summary: 0 on success, 1 when training could not
+    run."""
     try:
         result = run_pipeline(options)
     except ValueError as exc:
         print(f"error: {exc}")
         return 1
     print(summary(result))
+    if options.card_path is not None:
+        print(f"model card written to {options.card_path}")
     return 0

@@ -14,71 +14,17 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
 from selfheal_ml.errors import ValidationError
-from selfheal_ml.security.promotion import DEFAULT_FP_BOUND, DEFAULT_MARGIN
+from selfheal_ml.request_training_options import EXIT_USAGE, parse_args
 from selfheal_ml.security.request_classifier import CANDIDATES
-from selfheal_ml.tracking import DEFAULT_TRACKING_URI, Tracker
+from selfheal_ml.tracking import Tracker
 from selfheal_ml.training.request_card import request_model_card
-from selfheal_ml.training.request_data import DEFAULT_DATA_DIR, load_security_texts
+from selfheal_ml.training.request_data import load_security_texts
 from selfheal_ml.training.request_training import (
-    DEFAULT_FP_LIST_TARGET,
-    DEFAULT_FP_WEIGHT,
-    DEFAULT_TARGET_FPR,
     RequestTrainingReport,
     train_request_classifier,
 )
-
-EXIT_USAGE = 2
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """Errors are one line on stderr (no usage block), exit code 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text}")
-    return value
-
-
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Command-line arguments."""
-    parser = OneLineParser(
-        prog="train_request_classifier.py", description="Train the request classifier."
-    )
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
-    parser.add_argument("--tracking-uri", default=DEFAULT_TRACKING_URI)
-    parser.add_argument("--card", default="models/request-classifier.md", help="'' to skip")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--candidate", action="append", choices=sorted(CANDIDATES), help="default: all"
-    )
-    parser.add_argument("--target-fpr", type=_fraction, default=DEFAULT_TARGET_FPR)
-    parser.add_argument("--fp-bound", type=_fraction, default=DEFAULT_FP_BOUND)
-    parser.add_argument("--margin", type=_fraction, default=DEFAULT_MARGIN)
-    parser.add_argument(
-        "--fp-weight",
-        type=float,
-        default=DEFAULT_FP_WEIGHT,
-        help="training weight of a false_positives.txt row (default 30)",
-    )
-    parser.add_argument(
-        "--csic-anomalous",
-        choices=("learn", "evaluate"),
-        default="evaluate",
-        help="only evaluate on CSIC's anomalous requests (default), or also learn them",
-    )
-    parser.add_argument("--fp-list-target", type=_fraction, default=DEFAULT_FP_LIST_TARGET)
-    parser.add_argument(
-        "--sample", type=int, default=None, help="train on a random sample of N texts (tests)"
-    )
-    return parser.parse_args(argv)
 
 
 def _progress(message: str) -> None:
@@ -112,7 +58,11 @@ def summary(report: RequestTrainingReport) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: 0 on success, 2 on bad arguments or missing data."""
-    args = parse_args(argv)
+    return run(parse_args(argv), argv)
+
+
+def run(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
+    """Train with parsed ``args`` (``argv`` as given, for the model card's command line)."""
     command = "python pipelines/train_request_classifier.py " + shlex.join(
         list(sys.argv[1:] if argv is None else argv)
     )

@@ -31,7 +31,8 @@ def test_dashboard_has_the_seed_shape(client: TestClient) -> None:
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"system", "agents", "health", "alerts", "repairs"}
-    assert set(body["system"]) == {"status", "uptime", "version"}
+    assert {"status", "uptime", "version"} <= set(body["system"])
+    assert isinstance(body["system"]["uptime"], int)  # milliseconds, as the seed's
     assert body["system"]["status"] == "running"
     assert set(body["agents"]) == set(AGENT_NAMES)
     for state in body["agents"].values():
@@ -39,7 +40,13 @@ def test_dashboard_has_the_seed_shape(client: TestClient) -> None:
     assert set(body["health"]) == {"overall", "platforms"}
     assert body["health"]["overall"] == "unknown"  # no health check has run yet
     assert body["alerts"] == {"active": 0, "total": 0, "autoResolved": 0}
-    assert body["repairs"] == {"total": 0, "successRate": None, "active": 0}
+    assert body["repairs"] == {
+        "total": 0,
+        "successRate": None,
+        "active": 0,
+        "successRatio": None,
+        "pendingApprovals": 0,
+    }
 
 
 @pytest.mark.parametrize(
@@ -94,10 +101,23 @@ def test_prometheus_metrics(client: TestClient) -> None:
     assert "selfheal_bus_published_total" in response.text
 
 
-def test_dashboard_page_is_served(client: TestClient) -> None:
-    response = client.get("/admin/")
-    assert response.status_code == 200
-    assert "/admin/system/dashboard" in response.text
+def test_dashboard_page_is_served_with_its_files(client: TestClient) -> None:
+    page = client.get("/admin/")
+    assert page.status_code == 200
+    sources = re.findall(r'(?:src|href)="(/admin/static/[^"]+)"', page.text)
+    assert "/admin/static/vendor/uplot/uPlot.iife.min.js" in sources
+    for source in sources:
+        response = client.get(source)
+        assert response.status_code == 200, source
+        assert response.headers["content-type"].startswith(("text/javascript", "text/css"))
+    assert "/admin/system/dashboard" in client.get("/admin/static/dashboard.js").text
+
+
+@pytest.mark.parametrize(
+    "path", ["dashboard.html", "../routes/admin.py", "vendor/uplot/LICENSE", "nothing.js"]
+)
+def test_only_the_pages_own_files_are_served(client: TestClient, path: str) -> None:
+    assert client.get(f"/admin/static/{path}").status_code == 404
 
 
 def test_series_routes_return_values_and_scores(client: TestClient, sim_clock: SimClock) -> None:
@@ -121,18 +141,33 @@ def test_series_routes_return_values_and_scores(client: TestClient, sim_clock: S
     assert client.get(f"/v1/series/{name}", params={"hours": 0}).status_code == 422
 
 
-def test_dashboard_page_shows_incidents_and_repair_success(client: TestClient) -> None:
-    page = client.get("/admin/").text
-    assert "<h2>Incidents</h2>" in page and '<table id="incidents">' in page
-    assert "<h2>Repair success by strategy</h2>" in page and '<svg id="strategies"' in page
-    assert 'getJson("/v1/incidents?limit=10")' in page
-    assert 'getJson("/v1/repairs/stats")' in page
-    refresh = page[page.index("async function refresh()") : page.index("const seriesSelect")]
-    assert "await drawIncidents();" in refresh and "await drawStrategies();" in refresh
-    # every interpolated piece of stored text goes through esc() (status only through cls()'s map)
-    drawing = page[page.index("async function drawIncidents") : page.index("const seriesSelect")]
-    unescaped = re.findall(r"\$\{(?!esc\()([^}]*)\}", drawing)
-    for field in ("root_cause", "platforms", "resolved_by", "opened_at", "strategy", "kind"):
+def test_dashboard_script_escapes_what_it_shows(client: TestClient) -> None:
+    script = client.get("/admin/static/dashboard.js").text
+    for route in (
+        "/admin/repairs/pending",
+        "/v1/incidents?limit=10",
+        "/v1/repairs/stats",
+        "/v1/alerts?status=firing",
+        "/v1/security/decisions",
+        "/v1/optimizations",
+    ):
+        assert route in script, route
+    # every interpolated piece of stored text goes through esc() (status only through cls()'s
+    # map; numbers only through toFixed(); parameters() escapes each name and value itself)
+    drawing = script[script.index("// ---- pending approvals") : script.index("// ---- the loop")]
+    unescaped = re.findall(r"\$\{(?!esc\(|cls\(|parameters\(|escalations\()([^}]*)\}", drawing)
+    for field in (
+        "root_cause",
+        "platforms",
+        "resolved_by",
+        "opened_at",
+        "strategy",
+        "kind",
+        "action",
+        "target",
+        "incidentId",
+        "summary",
+        "ip",
+        "reason",
+    ):
         assert not [text for text in unescaped if field in text], field
-    for field in ("root_cause", "platforms", "resolved_by", "opened_at", "strategy", "kind"):
-        assert field in drawing

@@ -44,6 +44,14 @@ def test_short_demo_writes_report_and_database(
     ):
         assert key in report, key  # fmt: skip
     assert "root cause right" in printed and "repairs executed" in printed
+    # the table says what its columns mean; its alert total is the dashboard's
+    assert "Every time below is simulated" in printed and "after the injection" in printed
+    total = report["dashboard"]["alerts"]["total"]
+    assert f"alerts raised by the AlertManager: {total} (the dashboard's alerts.total)" in printed
+    assert "shipped rules and playbooks" in printed  # not the local @champion: not asked
+    assert report["repair_model_version"] is None
+    rate = report["dashboard"]["repairs"]["successRate"]
+    assert rate is None or (rate.endswith("%") and rate[:-1].isdigit())
     with duckdb.connect(str(db_path), read_only=True) as conn:
         stored = conn.execute("SELECT count(*) FROM metric_points").fetchone()
     assert stored is not None and stored[0] > 0

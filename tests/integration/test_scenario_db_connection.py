@@ -174,7 +174,8 @@ async def test_scenario_1_detect_diagnose_reconnect_learn(
             "worked",
         )
         assert attempt.correlation_id == diagnosis.correlation_id
-        assert runtime.dashboard()["repairs"] == {"total": 1, "successRate": 1.0, "active": 0}
+        repairs = runtime.dashboard()["repairs"]
+        assert (repairs["total"], repairs["successRate"], repairs["active"]) == (1, "100%", 0)
     finally:
         runtime.database.close()
 

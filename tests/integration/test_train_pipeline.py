@@ -37,6 +37,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         "30",
         "--workers",
         "1",
+        "--write-card",
     ]
     result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -61,12 +61,19 @@ def attempt_json(attempt: Attempt) -> dict[str, Any]:
     }
 
 
+def _plain(value: Any) -> Any:
+    """A parameter value as JSON: scalars as they are, anything else as its text."""
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
+
+
 def _pending_json(entry: PendingApproval) -> dict[str, Any]:
     return {
         "id": entry.approval_id,
         "action": entry.request.action,
         "target": entry.request.target,
         "platform": entry.request.platform,
+        "risk": entry.request.risk,
+        "parameters": {name: _plain(value) for name, value in entry.request.params.items()},
         "incidentId": entry.request.incident_id,
         "correlationId": entry.request.correlation_id,
         "requestedAt": entry.requested_at.isoformat(),

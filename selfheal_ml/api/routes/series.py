@@ -33,7 +33,8 @@ def series_history(
     runtime: RuntimeDep,
     hours: float = Query(default=6.0, gt=0, le=24 * 7),
 ) -> dict[str, Any]:
-    """The last ``hours`` of ``series`` (up to its newest point): values, scores, anomalies."""
+    """The last ``hours`` of ``series`` (up to its newest point): values, scores, anomalies,
+    and ``has_forecast`` (whether ``GET /v1/forecast/{series}`` has one to show)."""
     latest = runtime.metrics.latest(series)
     end = runtime.clock.now() if latest is None else latest[0] + timedelta(seconds=1)
     start = end - timedelta(hours=hours)
@@ -41,6 +42,7 @@ def series_history(
     scores = runtime.anomalies.scores(series, start, end)
     return {
         "series": series,
+        "has_forecast": series in runtime.forecasts.series(),
         "ts": [ts.isoformat() for ts in points["ts"]],
         "value": [float(value) for value in points["value"]],
         "scores": {

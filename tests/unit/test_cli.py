@@ -34,7 +34,7 @@ LEAVES = leaf_parsers(cli.build_parser())
 def test_every_command_is_listed() -> None:
     names = {" ".join(path) for path, _ in LEAVES}
     assert {"serve", "demo", "sim serve", "train repair", "security replay", "config show",
-            "analyze postgres", "version"} == names  # fmt: skip
+            "analyze postgres", "version", "agent run"} == names  # fmt: skip
 
 
 @pytest.mark.parametrize("path", [path for path, _ in LEAVES], ids=" ".join)

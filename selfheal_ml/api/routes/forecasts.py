@@ -7,7 +7,6 @@ in a worker thread, after checking the history is long enough, regular and finit
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import numpy as np
@@ -15,7 +14,7 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from selfheal_ml.api.deps import RuntimeDep
+from selfheal_ml.api.deps import ComputeDep, RuntimeDep
 from selfheal_ml.api.schemas import TimedValue
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.forecast import Forecast, default_forecaster
@@ -123,7 +122,7 @@ def _fit(history: pd.Series, horizon: int, levels: list[int]) -> dict[str, Any]:
 
 
 @router.post("/v1/forecast")
-async def adhoc_forecast(request: ForecastRequest) -> dict[str, Any]:
+async def adhoc_forecast(request: ForecastRequest, pool: ComputeDep) -> dict[str, Any]:
     """Forecast a history sent in the request (fitted in a worker thread)."""
     history = history_series(request.history)
-    return await asyncio.to_thread(_fit, history, request.horizon, request.levels)
+    return await pool.run(_fit, history, request.horizon, request.levels)

@@ -9,8 +9,8 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health")
-def health() -> dict[str, str]:
-    """Liveness: the process answers."""
+async def health() -> dict[str, str]:
+    """Liveness: the process answers (on the event loop, never queued behind a thread)."""
     return {"status": "ok"}
 
 

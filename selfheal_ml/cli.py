@@ -37,10 +37,17 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from selfheal_ml.api import create_app
+    from selfheal_ml.api.server_limits import server_limits
 
     app = create_app(settings, dev=args.dev)
     with long_lived_heap_frozen():  # the imported libraries stay off the collector's scans
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level="info",
+            **server_limits(settings.limits),  # slow or idle clients cannot hold connections
+        )
     return 0
 
 

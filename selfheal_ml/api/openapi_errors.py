@@ -33,14 +33,24 @@ _FIELD_ERROR = {
     },
 }
 _HTTP_ERROR = {"type": "object", "required": ["detail"], "properties": {"detail": _ANY}}
-SCHEMAS = {"FieldError": _FIELD_ERROR, "HTTPError": _HTTP_ERROR}
+# routes answer either shape: our handlers ``{"error", "field", "detail"}``, an HTTPException
+# ``{"detail": ...}`` (whose detail is often ``{"error", "field"}``)
+_ERROR = {
+    "anyOf": [
+        {"$ref": "#/components/schemas/FieldError"},
+        {"$ref": "#/components/schemas/HTTPError"},
+    ]
+}
+SCHEMAS = {"FieldError": _FIELD_ERROR, "HTTPError": _HTTP_ERROR, "Error": _ERROR}
 SECURITY_SCHEMES = {
     "bearerAuth": {"type": "http", "scheme": "bearer", "description": "SELFHEAL_ADMIN_TOKEN"},
     "bouncerKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
 }
 
 
-def _response(description: str, schema: str, headers: dict[str, Any] | None = None) -> Any:
+def _response(
+    description: str, schema: str = "Error", headers: dict[str, Any] | None = None
+) -> Any:
     answer: dict[str, Any] = {
         "description": description,
         "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
@@ -50,16 +60,23 @@ def _response(description: str, schema: str, headers: dict[str, Any] | None = No
     return answer
 
 
-UNAUTHORIZED = _response("Missing or invalid bearer token", "HTTPError")
+UNAUTHORIZED = _response("Missing or invalid bearer token")
+FORBIDDEN = _response("Missing or unknown X-Api-Key (CrowdSec's answer)", "HTTPError")
 TOO_MANY = _response(
     "Too many requests from this client",
-    "FieldError",
-    {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+    headers={"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
 )
-TOO_LARGE = _response("Request body too large", "FieldError")
-TOO_SLOW = _response("Request body not received in time", "FieldError")
-INVALID = _response("A field is invalid; `field` names it", "FieldError")
-NOT_STARTED = _response("The runtime is not started", "HTTPError")
+TOO_LARGE = _response("Request body too large")
+TOO_SLOW = _response("Request body not received in time")
+UNREADABLE = _response("The body is not readable (e.g. not UTF-8)")
+INVALID = _response("A field is invalid; `field` names it")
+NOT_STARTED = _response("The runtime is not started")
+#: for a route's ``responses=``: the ones that answer 404 naming the missing thing, or 409
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _response("Not found; `field` names it")}
+NOT_PENDING: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
+    409: _response("No longer pending; `field` names it"),
+}
 
 
 def _needs_runtime(route: APIRoute) -> bool:
@@ -84,6 +101,8 @@ def _operation_errors(
         errors["422"] = INVALID
     if method in {"post", "put", "patch"}:
         errors["413"], errors["408"] = TOO_LARGE, TOO_SLOW
+        if route.dependant.body_params:
+            errors["400"] = UNREADABLE
     is_guarded = route in guarded.routes
     if is_guarded:
         errors["401"] = UNAUTHORIZED
@@ -92,6 +111,8 @@ def _operation_errors(
     if _needs_runtime(route):
         errors["503"] = NOT_STARTED
     is_bouncer = route.path.startswith("/v1/decisions")
+    if is_bouncer:
+        errors["403"] = FORBIDDEN
     return errors, is_guarded, is_bouncer
 
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from selfheal_ml.api.deps import ComputeDep, RuntimeDep
+from selfheal_ml.api.openapi_errors import NOT_FOUND
 from selfheal_ml.api.schemas import TimedValue
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.forecast import Forecast, default_forecaster
@@ -38,7 +39,7 @@ def _levels(text: str) -> tuple[int, ...]:
     return levels
 
 
-@router.get("/v1/forecast/{series:path}")
+@router.get("/v1/forecast/{series:path}", responses=NOT_FOUND)
 def cached_forecast(
     series: str,
     runtime: RuntimeDep,

@@ -8,9 +8,11 @@ platform, rolled up to healthy / degraded / down.
 
 Ports (from ``AgentContext.extras``): ``collectors`` (a list of collectors), ``platforms``
 (names to report health for even before they send data), ``collection_timeout_s``,
-``alert_resend_s`` (how often a condition that keeps holding is re-sent, default 60 s) and
+``alert_resend_s`` (how often a condition that keeps holding is re-sent, default 60 s),
 ``store_every_s`` (0, the default: every round is written at once; virtual-time replays set it
-higher to write fewer, larger batches).
+higher to write fewer, larger batches) and ``max_series_per_target`` (a
+:class:`~selfheal_ml.collectors.series_budget.SeriesBudget`: series past it are dropped and
+counted; default 5,000).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, ClassVar
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
 from selfheal_ml.agents.batching import BatchWriter
 from selfheal_ml.collectors.base import CollectionResult, Collector, collect_all
+from selfheal_ml.collectors.series_budget import SeriesBudget
 from selfheal_ml.events import (
     AlertRaised,
     Event,
@@ -61,6 +64,7 @@ class MonitorAgent(Agent):
         if context.metrics is not None:
             self.writer = BatchWriter(context.metrics.append_points, context.clock, store_every_s)
         self.last_result: CollectionResult | None = None
+        self.series_budget = SeriesBudget(int(context.extras.get("max_series_per_target", 5_000)))
 
     async def stop(self) -> None:
         if self.writer is not None:
@@ -69,7 +73,9 @@ class MonitorAgent(Agent):
     async def handle(self, event: Event) -> list[Event]:
         if not isinstance(event, Tick) or event.kind != "health" or not self.collectors:
             return []
-        result = await collect_all(self.collectors, event.ts, self.timeout_s)
+        result = await collect_all(
+            self.collectors, event.ts, self.timeout_s, self.series_budget.admit
+        )
         self.last_result = result
         if self.writer is not None:
             await self.writer.add(result.points, event.ts)

@@ -41,7 +41,18 @@ _ERROR = {
         {"$ref": "#/components/schemas/HTTPError"},
     ]
 }
-SCHEMAS = {"FieldError": _FIELD_ERROR, "HTTPError": _HTTP_ERROR, "Error": _ERROR}
+# CrowdSec's LAPI answer to a bouncer without a valid key
+_BOUNCER_REFUSAL = {
+    "type": "object",
+    "required": ["message"],
+    "properties": {"message": {"type": "string"}},
+}
+SCHEMAS = {
+    "FieldError": _FIELD_ERROR,
+    "HTTPError": _HTTP_ERROR,
+    "Error": _ERROR,
+    "BouncerRefusal": _BOUNCER_REFUSAL,
+}
 SECURITY_SCHEMES = {
     "bearerAuth": {"type": "http", "scheme": "bearer", "description": "SELFHEAL_ADMIN_TOKEN"},
     "bouncerKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
@@ -61,7 +72,7 @@ def _response(
 
 
 UNAUTHORIZED = _response("Missing or invalid bearer token")
-FORBIDDEN = _response("Missing or unknown X-Api-Key (CrowdSec's answer)", "HTTPError")
+FORBIDDEN = _response("Missing or unknown X-Api-Key (CrowdSec's answer)", "BouncerRefusal")
 TOO_MANY = _response(
     "Too many requests from this client",
     headers={"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},

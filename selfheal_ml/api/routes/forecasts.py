@@ -7,6 +7,8 @@ in a worker thread, after checking the history is long enough, regular and finit
 
 from __future__ import annotations
 
+import math
+from datetime import UTC
 from typing import Any
 
 import numpy as np
@@ -89,7 +91,12 @@ class ForecastRequest(BaseModel):
 
 def history_series(points: list[TimedValue]) -> pd.Series:
     """The history as a regular series; raises ValidationError if irregular or unsorted."""
-    index = pd.DatetimeIndex([point.ts for point in points]).tz_convert("UTC")
+    try:  # each time in UTC first: pandas refuses mixed offsets and years past 2262
+        index = pd.DatetimeIndex([pd.Timestamp(point.ts.astimezone(UTC)) for point in points])
+    except (ValueError, OverflowError) as exc:  # OutOfBoundsDatetime is a ValueError
+        raise ValidationError(
+            "body.history", f"expected times between 1677 and 2262 (pandas' range): {exc}"
+        ) from exc
     steps = index[1:] - index[:-1]
     step = steps[0]
     for position, delta in enumerate(steps, start=1):
@@ -119,7 +126,15 @@ def _as_json(forecast: Forecast, levels: list[int]) -> dict[str, Any]:
 
 def _fit(history: pd.Series, horizon: int, levels: list[int]) -> dict[str, Any]:
     forecast = default_forecaster().fit(history).forecast(horizon, tuple(levels))
-    return _as_json(forecast, levels)
+    answer = _as_json(forecast, levels)
+    numbers = [
+        *answer["mean"],
+        *(v for side in ("lower", "upper") for s in answer[side].values() for v in s),
+    ]
+    if not all(math.isfinite(number) for number in numbers):
+        # values near the float limit overflow the model: say so instead of failing to encode
+        raise ValidationError("body.history", "values too large to forecast (result not finite)")
+    return answer
 
 
 @router.post("/v1/forecast")

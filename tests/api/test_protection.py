@@ -100,8 +100,10 @@ def test_catastrophic_regex_silence_answers_quickly(
     client.get("/v1/alerts")  # warm the compiled-pattern cache and the worker thread
     started = time.perf_counter()
     response = client.get("/v1/alerts")
+    elapsed_ms = (time.perf_counter() - started) * 1000.0
+    print(f"\nGET /v1/alerts with a (a|a)*c silence and a 25-character label: {elapsed_ms:.1f} ms")
     assert response.status_code == 200
-    assert time.perf_counter() - started < 0.05
+    assert elapsed_ms < 50.0
 
 
 def test_regex_re2_cannot_run_is_a_422_naming_the_matcher(

@@ -43,7 +43,12 @@ HEADLINE = (
 
 
 #: the package's names for the arguments, so an error from below names the argument
-ARGUMENT_OF = {"n_faults": "--faults", "days": "--days", "chunk_s": "--interval"}
+ARGUMENT_OF = {
+    "n_faults": "--faults",
+    "days": "--days",
+    "chunk_s": "--interval",
+    "kinds": "--kinds",
+}
 EXIT_USAGE = 2
 
 
@@ -67,6 +72,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--db", type=Path, default=None, help="default: a temporary file")
     parser.add_argument("--no-tracking", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--kinds",
+        default=None,
+        help="comma-separated fault kinds to inject (default: the whole catalogue), "
+        "for studying one kind of fault",
+    )
     args = parser.parse_args(argv)
     for name in ("days", "faults", "interval", "approve_after"):
         if getattr(args, name) <= 0:
@@ -106,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             warmup_days=args.warmup_days,
             check_interval_s=args.interval,
             approve_after_s=None if args.no_approver else args.approve_after,
+            kinds=None if args.kinds is None else tuple(args.kinds.split(",")),
         )
         try:
             result = asyncio.run(run_demo(run_settings, options))

@@ -22,6 +22,7 @@ The environment variables (names from the original design):
 ``SELFHEAL_REPAIR_COOLDOWN_S``     guard: per-target cooldown (60)
 ``SELFHEAL_APPROVAL_TIMEOUT_S``    guard: approval expires after (900)
 ``SELFHEAL_SECURITY_DRY_RUN``      true: bans are recorded as "would ban" only
+``SELFHEAL_EXTERNAL_URL``          the service's URL in notifications
 =================================  ==========================================
 
 The loop's timing numbers default to the seed's; a test or a laptop shortens them to watch a
@@ -51,6 +52,7 @@ from pydantic import (
     PositiveInt,
     SecretStr,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -165,7 +167,7 @@ class Agents(Section):
 class Target(Section):
     """Something the Monitor watches."""
 
-    kind: Literal["http", "prometheus", "postgres", "redis", "host"]
+    kind: Literal["http", "prometheus", "prometheus_query", "postgres", "redis", "host"]
     name: str = Field(min_length=1)
     url: str = ""
     platform: str = ""
@@ -176,6 +178,16 @@ class Target(Section):
     # the argv (no shell) that restarts this target's process, e.g. ["systemctl", "restart",
     # "shop"]: the Repair agent's restart_service runs it through the guard (empty: no restart)
     restart_command: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+    # prometheus_query: PromQL expressions evaluated against the base URL ``url`` each round
+    queries: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+
+    @model_validator(mode="after")
+    def _queries_for_prometheus_query(self) -> Target:
+        if self.kind == "prometheus_query" and not self.queries:
+            raise ValueError("a prometheus_query target lists its PromQL expressions in queries")
+        if self.kind != "prometheus_query" and self.queries:
+            raise ValueError(f"queries apply to prometheus_query targets only, not {self.kind}")
+        return self
 
 
 class LogSourceSetting(Section):
@@ -320,6 +332,55 @@ class Limits(Section):
     min_free_disk_bytes: NonNegativeInt = 512 * 1024 * 1024
 
 
+class NotifierSetting(Section):
+    """Where alert notifications go (``[[notifiers]]``, docs/prometheus.md).
+
+    ``webhook`` POSTs Alertmanager's webhook v4 JSON to ``url``; ``alertmanager`` posts to an
+    Alertmanager's API v2 (``url`` is its base, e.g. ``http://alertmanager:9093``) and
+    re-sends firing alerts every ``resend_s``. Failed deliveries are retried ``retries``
+    times, ``backoff_s`` doubling up to ``max_backoff_s``, on the notifier's own thread.
+    """
+
+    kind: Literal["webhook", "alertmanager"]
+    name: str = ""
+    url: str = Field(pattern=r"^https?://\S+$")
+    bearer_token: SecretStr | None = None
+    send_resolved: bool = True
+    timeout_s: PositiveFloat = 5.0
+    retries: int = Field(default=3, ge=0, le=20)
+    backoff_s: NonNegativeFloat = 1.0
+    max_backoff_s: PositiveFloat = 30.0
+    max_alerts: int = Field(default=0, ge=0)
+    resend_s: PositiveFloat = 60.0
+
+    @model_validator(mode="after")
+    def _backoff_within_cap(self) -> NotifierSetting:
+        if self.backoff_s > self.max_backoff_s:
+            raise ValueError(f"backoff_s at most max_backoff_s ({self.max_backoff_s})")
+        return self
+
+    def display_name(self) -> str:
+        """``name``, else ``<kind>:<url>``."""
+        return self.name or f"{self.kind}:{self.url}"
+
+
+class RemoteWriteSettings(Section):
+    """``POST /api/v1/write`` (Prometheus remote write 1.0): bodies above these sizes get 413."""
+
+    max_body_bytes: PositiveInt = 16 * 1024 * 1024
+    max_decoded_bytes: PositiveInt = 64 * 1024 * 1024
+
+
+class ScoreExportSettings(Section):
+    """Which series' anomaly scores and forecasts ``/metrics`` exposes (bounded cardinality):
+    the listed ``series`` keys, else the ``top_n`` most anomalous of the last ``window_s``."""
+
+    series: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+    top_n: int = Field(default=20, ge=0, le=1000)
+    window_s: PositiveFloat = 3600.0
+    horizons_h: tuple[PositiveFloat, ...] = (1.0, 6.0, 24.0)
+
+
 # environment variable -> path in the settings tree
 ENVIRONMENT_PATHS: dict[str, tuple[str, ...]] = {
     "ENABLE_SELF_HEALING": ("enable_self_healing",),
@@ -342,6 +403,7 @@ ENVIRONMENT_PATHS: dict[str, tuple[str, ...]] = {
     "SELFHEAL_SECURITY_DRY_RUN": ("security", "dry_run"),
     "SELFHEAL_MAX_BODY_BYTES": ("limits", "max_body_bytes"),
     "SELFHEAL_MIN_FREE_DISK_BYTES": ("limits", "min_free_disk_bytes"),
+    "SELFHEAL_EXTERNAL_URL": ("external_url",),
     **{
         f"AGENT_{name.upper()}_ENABLED": ("agents", name.lower(), "enabled") for name in AGENT_NAMES
     },
@@ -401,6 +463,22 @@ class Settings(BaseSettings):
     # 0 keeps all scoring in the service's process
     scoring_workers: int = Field(default=0, ge=0, le=32)
     supervisor_max_failures: int = Field(default=5, gt=0)
+    # the service's URL as users reach it: externalURL and generatorURL of notifications
+    external_url: str = Field(default="http://localhost:8000", pattern=r"^https?://\S+$")
+    notifiers: tuple[NotifierSetting, ...] = ()
+    remote_write: RemoteWriteSettings = RemoteWriteSettings()
+    score_export: ScoreExportSettings = ScoreExportSettings()
+
+    @field_validator("notifiers")
+    @classmethod
+    def _distinct_notifier_names(
+        cls, notifiers: tuple[NotifierSetting, ...]
+    ) -> tuple[NotifierSetting, ...]:
+        names = [notifier.display_name() for notifier in notifiers]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"notifiers with distinct names (duplicates: {duplicates})")
+        return notifiers
 
     @classmethod
     def settings_customise_sources(
@@ -435,6 +513,9 @@ class Settings(BaseSettings):
         data["simulator_url"] = mask_url_secrets(self.simulator_url)
         for target in data["targets"]:
             target["url"] = mask_url_secrets(target["url"])
+        for notifier in data["notifiers"]:
+            notifier["bearer_token"] = "********" if notifier["bearer_token"] else None
+            notifier["url"] = mask_url_secrets(notifier["url"])
         return data
 
 

@@ -48,7 +48,7 @@ from selfheal_ml.heap import long_lived_heap_frozen
 from selfheal_ml.ports import SIMULATOR_ACTIONS, simulator_collectors
 from selfheal_ml.runtime import Runtime, build_runtime, start_runtime
 from selfheal_ml.sim import CATALOGUE, PlatformSimulator
-from selfheal_ml.sim.catalogue import FaultRecord
+from selfheal_ml.sim.catalogue import FaultKind, FaultRecord
 from selfheal_ml.sim.platforms import DEFAULT_PLATFORMS
 from selfheal_ml.sim.schedule import FaultSchedule
 from selfheal_ml.tracking import Tracker
@@ -70,6 +70,7 @@ class DemoOptions:
     check_interval_s: float = 60.0  # the seed's metrics interval; the service default is 30 s
     approve_after_s: float | None = 300.0  # a simulated on-call approves high-risk repairs
     scoring_workers: int = 1  # processes scoring a share of the series beside this one
+    kinds: tuple[str, ...] | None = None  # fault kinds to draw from; default: the whole catalogue
 
     @property
     def fault_count(self) -> int:
@@ -318,7 +319,8 @@ async def build_simulation(
     warmup_s = options.warmup_days * 86400.0
     simulator = PlatformSimulator(seed=options.seed, start=DEMO_START - timedelta(seconds=warmup_s))
     if schedule is None:
-        schedule = FaultSchedule.random(options.seed, options.days, options.fault_count)
+        kinds = options.kinds if options.kinds is not None else tuple(FaultKind)
+        schedule = FaultSchedule.random(options.seed, options.days, options.fault_count, kinds)
     executor = InProcessSimulatorExecutor(simulator)
     # the service's own probes and scrapes, through an in-process transport
     collectors = simulator_collectors(simulator)

@@ -20,6 +20,7 @@ from selfheal_ml.actions import (
     SafetyGuard,
     SimulatorExecutor,
 )
+from selfheal_ml.alerting.outbound import NotifierSpec
 from selfheal_ml.clock import Clock
 from selfheal_ml.collectors import (
     Collector,
@@ -53,6 +54,28 @@ SIMULATED_PLATFORMS = (
 )
 
 
+def notifier_specs(settings: Settings) -> list[NotifierSpec]:
+    """The ``[[notifiers]]`` of ``settings`` as plain specs for the alerting package."""
+    return [
+        NotifierSpec(
+            kind=notifier.kind,
+            name=notifier.display_name(),
+            url=notifier.url,
+            bearer_token=(
+                notifier.bearer_token.get_secret_value() if notifier.bearer_token else None
+            ),
+            send_resolved=notifier.send_resolved,
+            timeout_s=notifier.timeout_s,
+            retries=notifier.retries,
+            backoff_s=notifier.backoff_s,
+            max_backoff_s=notifier.max_backoff_s,
+            max_alerts=notifier.max_alerts,
+            resend_s=notifier.resend_s,
+        )
+        for notifier in settings.notifiers
+    ]
+
+
 def target_specs(settings: Settings) -> list[TargetSpec]:
     """The Monitor's targets: the configured ones, else the live simulator's platforms."""
     if not settings.targets:
@@ -66,6 +89,7 @@ def target_specs(settings: Settings) -> list[TargetSpec]:
             timeout_s=target.timeout_s,
             disk_path=target.disk_path,
             slow_query_ms=target.slow_query_ms,
+            queries=target.queries,
         )
         for target in settings.targets
     ]

@@ -22,6 +22,8 @@ from selfheal_ml.agents import AGENT_CLASSES, AgentContext, AgentStatus, Thresho
 from selfheal_ml.agents.security import SecurityAgent
 from selfheal_ml.agents.supervisor import SupervisedAgent
 from selfheal_ml.alerting import AlertManager, LogNotifier, Notifier
+from selfheal_ml.alerting.delivery import DeliveryCounters
+from selfheal_ml.alerting.outbound import build_notifiers
 from selfheal_ml.bus import InMemoryEventBus
 from selfheal_ml.clock import Clock, RealClock, SimClock, run_blocking
 from selfheal_ml.config import AGENT_NAMES, Settings, Target
@@ -44,6 +46,7 @@ from selfheal_ml.ports import (
     agent_ports,
     build_repair_service,
     monitor_platforms,
+    notifier_specs,
     security_ports,
 )
 from selfheal_ml.scheduler import Scheduler
@@ -128,6 +131,8 @@ class Runtime:
     scheduler: Scheduler
     security: SecurityStore
     optimizations: FindingBoard = field(default_factory=FindingBoard)
+    # outcomes of the configured [[notifiers]] (delivered, retries, failed, dropped)
+    deliveries: DeliveryCounters = field(default_factory=DeliveryCounters)
     started_monotonic: float = field(default_factory=time.monotonic)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -203,6 +208,10 @@ class Runtime:
             await supervised.stop()
         await self.bus.stop()
         self.alerts.close()
+        for notifier in self.alerts.notifiers:
+            close = getattr(notifier, "close", None)
+            if close is not None:
+                await asyncio.to_thread(close)
         self.database.close()
         log.info("Self-Healing System stopped")
 
@@ -249,7 +258,14 @@ def build_runtime(
     metrics = MetricsStore(database, clock)
     log.info("✓ Metrics Store initialized (%s)", settings.db_path)
     alert_store = AlertStore(database)
-    alerts = AlertManager(alert_store, clock, notifiers or [LogNotifier()])
+    deliveries = DeliveryCounters()
+    configured = build_notifiers(notifier_specs(settings), clock=clock, counters=deliveries)
+    alerts = AlertManager(
+        alert_store,
+        clock,
+        notifiers or [LogNotifier(), *configured],
+        external_url=settings.external_url,
+    )
     log.info("✓ Alert Manager initialized")
     anomalies = AnomalyStore(database)
     forecasts = ForecastStore(database)
@@ -316,6 +332,7 @@ def build_runtime(
         scheduler=scheduler,
         security=security,
         optimizations=optimizations,
+        deliveries=deliveries,
     )
 
 

@@ -29,6 +29,7 @@ class RuntimeCollector:
             return
         yield from self._bus_metrics(runtime)
         yield from self._agent_metrics(runtime)
+        yield from self._delivery_metrics(runtime)
         counts = runtime.alerts.counts()
         active = GaugeMetricFamily("selfheal_alerts_active", "Alerts currently firing")
         active.add_metric([], counts.active)
@@ -49,10 +50,18 @@ class RuntimeCollector:
         yield published
         for kind in ("delivered", "dropped", "failed"):
             family = CounterMetricFamily(
-                f"selfheal_bus_{kind}", f"Events {kind} per subscriber", labels=["subscriber"]
+                f"selfheal_bus_{kind}",
+                f"Events {kind} per subscriber and event type",
+                labels=["subscriber", "event_type"],
             )
+            # one subscriber name subscribes once per event type: sum per (name, selector),
+            # so each series appears once (a repeated series is silently collapsed upstream)
+            totals: dict[tuple[str, str], int] = {}
             for subscriber in stats.subscribers:
-                family.add_metric([subscriber.name], getattr(subscriber, kind))
+                key = (subscriber.name, subscriber.selector)
+                totals[key] = totals.get(key, 0) + getattr(subscriber, kind)
+            for (name, selector), total in sorted(totals.items()):
+                family.add_metric([name, selector], total)
             yield family
 
     def _agent_metrics(self, runtime: Any) -> Iterator[Metric]:
@@ -68,6 +77,25 @@ class RuntimeCollector:
         yield running
         yield handled
         yield errors
+
+    def _delivery_metrics(self, runtime: Any) -> Iterator[Metric]:
+        """Outcomes of the configured notifiers (``[[notifiers]]``)."""
+        counts = runtime.deliveries.snapshot()
+        outcomes = CounterMetricFamily(
+            "selfheal_notifications",
+            "Notification deliveries per notifier by outcome (failed = retries exhausted)",
+            labels=["notifier", "outcome"],
+        )
+        retries = CounterMetricFamily(
+            "selfheal_notification_retries", "Delivery retries per notifier", labels=["notifier"]
+        )
+        for name in sorted(counts):
+            count = counts[name]
+            for outcome in ("delivered", "failed", "dropped"):
+                outcomes.add_metric([name, outcome], getattr(count, outcome))
+            retries.add_metric([name], count.retries)
+        yield outcomes
+        yield retries
 
 
 def build_registry(runtime_source: Callable[[], Any]) -> CollectorRegistry:

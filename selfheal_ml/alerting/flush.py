@@ -19,7 +19,7 @@ from typing import Any
 from selfheal_ml.alerting.dispatch import LogEntry, needs_update
 from selfheal_ml.alerting.model import Alert
 from selfheal_ml.alerting.notifiers import Notifier
-from selfheal_ml.alerting.payload import WebhookPayload, build_payload
+from selfheal_ml.alerting.payload import WebhookPayload, build_payload, one_state_per_alert
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def plan_flush(
     external_url: str,
 ) -> FlushPlan:
     """Decide one flush of group ``key`` for each notifier."""
-    visible = visible_alerts(members, log)
+    visible = one_state_per_alert(visible_alerts(members, log))
     firing = frozenset(a.fingerprint for a in visible if a.status == "firing")
     resolved = frozenset(a.fingerprint for a in visible if a.status == "resolved")
     due = tuple(

@@ -65,7 +65,9 @@ class WebhookNotifier:
     """POST the v4 JSON to ``url``; non-2xx answers and transport errors raise.
 
     ``max_alerts`` (0 = unlimited) truncates long groups like Alertmanager's option of the same
-    name, reporting the rest in ``truncatedAlerts``.
+    name, reporting the rest in ``truncatedAlerts``. ``bearer_token`` is sent as
+    ``Authorization: Bearer``. With ``send_resolved=False`` resolved alerts are left out, and
+    a notification with nothing firing is not sent (Alertmanager's option of that name).
     """
 
     def __init__(
@@ -76,22 +78,31 @@ class WebhookNotifier:
         *,
         max_alerts: int = 0,
         name: str | None = None,
+        bearer_token: str | None = None,
+        send_resolved: bool = True,
     ) -> None:
         self.url = url
         self.timeout_s = timeout_s
         self.max_alerts = max_alerts
+        self.send_resolved = send_resolved
         self._name = name if name is not None else f"webhook:{url}"
-        self._client = httpx.Client(timeout=timeout_s, transport=transport)
+        headers = {"User-Agent": "selfheal-ml-alertmanager"}
+        if bearer_token:
+            headers["Authorization"] = f"Bearer {bearer_token}"
+        self._client = httpx.Client(timeout=timeout_s, transport=transport, headers=headers)
 
     @property
     def name(self) -> str:
         return self._name
 
     def send(self, payload: WebhookPayload) -> None:
+        if not self.send_resolved:
+            firing = tuple(alert for alert in payload.alerts if alert.status == "firing")
+            if not firing:
+                return
+            payload = payload.model_copy(update={"alerts": firing})
         body = payload.truncated(self.max_alerts).to_json()
-        response = self._client.post(
-            self.url, json=body, headers={"User-Agent": "selfheal-ml-alertmanager"}
-        )
+        response = self._client.post(self.url, json=body)
         response.raise_for_status()
 
     def close(self) -> None:

@@ -89,16 +89,53 @@ class Notification(BaseModel):
     failed: tuple[str, ...] = ()
 
 
-def webhook_alert(alert: Alert) -> WebhookAlert:
-    """One alert in webhook form; a firing alert's end is hidden (Go zero time)."""
+def dashboard_link(external_url: str, alert_fingerprint: str) -> str:
+    """The ``generatorURL`` of an alert that has none: the dashboard, at that alert.
+
+    >>> dashboard_link("https://selfheal.example.com/", "0a1b")
+    'https://selfheal.example.com/admin/#alert=0a1b'
+    """
+    return f"{external_url.rstrip('/')}/admin/#alert={alert_fingerprint}"
+
+
+def one_state_per_alert(alerts: Sequence[Alert]) -> list[Alert]:
+    """Keep one entry per fingerprint: the newest (an alert that resolved and fired again
+    before the group was flushed is in the group twice; a receiver must see it once).
+
+    >>> from datetime import datetime, timedelta, UTC
+    >>> t = datetime(2026, 1, 5, tzinfo=UTC)
+    >>> def alert(status, start):
+    ...     return Alert(alert_id=status, fingerprint="f", labels={"alertname": "X"},
+    ...         severity="info", status=status, starts_at=start, ends_at=start, updated_at=start)
+    >>> [a.status for a in one_state_per_alert([alert("resolved", t),
+    ...     alert("firing", t + timedelta(minutes=1))])]
+    ['firing']
+    """
+    newest: dict[str, Alert] = {}
+    for alert in alerts:
+        kept = newest.get(alert.fingerprint)
+        if kept is None or (alert.starts_at, alert.status == "firing") > (
+            kept.starts_at,
+            kept.status == "firing",
+        ):
+            newest[alert.fingerprint] = alert
+    return [alert for alert in alerts if newest[alert.fingerprint] is alert]
+
+
+def webhook_alert(alert: Alert, external_url: str = "") -> WebhookAlert:
+    """One alert in webhook form; a firing alert's end is hidden (Go zero time); without a
+    ``generator_url`` of its own, the alert links the dashboard under ``external_url``."""
     ends_at = alert.ends_at if alert.status == "resolved" else None
+    generator_url = alert.generator_url
+    if not generator_url and external_url:
+        generator_url = dashboard_link(external_url, alert.fingerprint)
     return WebhookAlert(
         status=alert.status,
         labels=dict(alert.labels),
         annotations=dict(alert.annotations),
         starts_at=format_rfc3339(alert.starts_at),
         ends_at=format_rfc3339(ends_at),
-        generator_url=alert.generator_url,
+        generator_url=generator_url,
         fingerprint=alert.fingerprint,
     )
 
@@ -129,8 +166,12 @@ def build_payload(
     receiver: str,
     external_url: str,
 ) -> WebhookPayload:
-    """The webhook body for ``alerts`` of one group: firing first, each part by start time."""
-    ordered = sorted(alerts, key=lambda a: (a.status != "firing", a.starts_at, a.fingerprint))
+    """The webhook body for ``alerts`` of one group: one state per alert (the newest), firing
+    first, each part by start time."""
+    ordered = sorted(
+        one_state_per_alert(alerts),
+        key=lambda a: (a.status != "firing", a.starts_at, a.fingerprint),
+    )
     status: AlertStatus = "firing" if any(a.status == "firing" for a in ordered) else "resolved"
     return WebhookPayload(
         group_key=group_key,
@@ -140,5 +181,5 @@ def build_payload(
         common_labels=common_pairs([a.labels for a in ordered]),
         common_annotations=common_pairs([a.annotations for a in ordered]),
         external_url=external_url,
-        alerts=tuple(webhook_alert(a) for a in ordered),
+        alerts=tuple(webhook_alert(a, external_url) for a in ordered),
     )

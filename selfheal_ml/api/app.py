@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from selfheal_ml import __version__
 from selfheal_ml.api.protection import add_protection
+from selfheal_ml.api.remote_write_ingest import RemoteWriteCounters, RemoteWriteIngest
 from selfheal_ml.api.routes import (
     admin,
     alerts,
@@ -22,12 +23,15 @@ from selfheal_ml.api.routes import (
     incidents,
     metrics,
     optimizations,
+    remote_write,
     repair,
     repairs,
     security,
     series,
 )
+from selfheal_ml.api.score_metrics import RemoteWriteMetricsCollector, ScoreMetricsCollector
 from selfheal_ml.clock import Clock
+from selfheal_ml.collectors.remote_write import RemoteWriteDecoder
 from selfheal_ml.config import Settings
 from selfheal_ml.errors import ConfigError, ValidationError
 from selfheal_ml.runtime import build_runtime, start_runtime
@@ -96,6 +100,16 @@ def create_app(
     app.state.dev = dev
     app.state.runtime = None
     app.state.registry = build_registry(lambda: app.state.runtime)
+    app.state.remote_write = RemoteWriteIngest(
+        RemoteWriteDecoder(
+            settings.remote_write.max_body_bytes, settings.remote_write.max_decoded_bytes
+        ),
+        RemoteWriteCounters(),
+    )
+    app.state.registry.register(
+        ScoreMetricsCollector(lambda: app.state.runtime, settings.score_export)
+    )
+    app.state.registry.register(RemoteWriteMetricsCollector(app.state.remote_write.counters))
     app.state.bouncer_stream = BouncerStream()
     if settings.admin_token is None:
         log.warning("--dev without SELFHEAL_ADMIN_TOKEN: admin routes are OPEN")
@@ -116,6 +130,7 @@ def create_app(
         decisions,
         security,
         optimizations,
+        remote_write,
     )
     for module in routers:
         app.include_router(module.router)

@@ -18,6 +18,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _END = {"type": "http.request", "body": b"", "more_body": False}
+_UNLIMITED = 2**62  # for routes with a streamed limit of their own
 
 
 async def send_json(send: Send, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
@@ -72,20 +73,29 @@ class _Guard:
 class BodyLimitMiddleware:
     """Enforces the body size and arrival-time limits on every HTTP request."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        timeout_s: float,
+        own_limit_paths: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.timeout_s = timeout_s
+        # routes that stream-check a limit of their own (and count refusals): only the deadline
+        self.own_limit_paths = own_limit_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        own_limit = scope["path"] in self.own_limit_paths
         declared = dict(scope["headers"]).get(b"content-length", b"").decode("latin-1")
-        if declared.isdigit() and int(declared) > self.max_bytes:
+        if not own_limit and declared.isdigit() and int(declared) > self.max_bytes:
             await send_json(send, 413, too_large(self.max_bytes, declared), {})
             return
-        guard = _Guard(receive, self.max_bytes, self.timeout_s)
+        guard = _Guard(receive, _UNLIMITED if own_limit else self.max_bytes, self.timeout_s)
         replaced = False
 
         async def guarded_send(message: Message) -> None:

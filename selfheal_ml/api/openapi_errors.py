@@ -79,7 +79,7 @@ TOO_MANY = _response(
 )
 TOO_LARGE = _response("Request body too large")
 TOO_SLOW = _response("Request body not received in time")
-UNREADABLE = _response("The body is not readable (e.g. not UTF-8)")
+UNREADABLE = _response("The body cannot be decoded (not UTF-8, not the expected encoding)")
 INVALID = _response("A field is invalid; `field` names it")
 NOT_STARTED = _response("The runtime is not started")
 #: for a route's ``responses=``: the ones that answer 404 naming the missing thing, or 409
@@ -112,8 +112,7 @@ def _operation_errors(
         errors["422"] = INVALID
     if method in {"post", "put", "patch"}:
         errors["413"], errors["408"] = TOO_LARGE, TOO_SLOW
-        if route.dependant.body_params:
-            errors["400"] = UNREADABLE
+        errors["400"] = UNREADABLE  # FastAPI's for a body it cannot decode, and raw-body routes
     is_guarded = route in guarded.routes
     if is_guarded:
         errors["401"] = UNAUTHORIZED

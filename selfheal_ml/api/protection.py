@@ -24,6 +24,9 @@ from selfheal_ml.api.openapi_errors import document_errors
 from selfheal_ml.api.route_marks import MarkedRoutes
 from selfheal_ml.config import Settings
 
+#: routes that read their body with a streamed size limit of their own and count refusals
+OWN_LIMIT_PATHS = frozenset({"/api/v1/write"})
+
 
 def add_protection(app: FastAPI, settings: Settings, routes: Sequence[BaseRoute]) -> None:
     """Install the limits of ``settings.limits`` on ``app``, whose ``routes`` are those of the
@@ -38,7 +41,10 @@ def add_protection(app: FastAPI, settings: Settings, routes: Sequence[BaseRoute]
     guarded = MarkedRoutes(routes, require_admin)
     # add_middleware puts each one outside the previous: the last added runs first
     app.add_middleware(
-        BodyLimitMiddleware, max_bytes=limits.max_body_bytes, timeout_s=limits.body_timeout_s
+        BodyLimitMiddleware,
+        max_bytes=limits.max_body_bytes,
+        timeout_s=limits.body_timeout_s,
+        own_limit_paths=OWN_LIMIT_PATHS,  # remote write: remote_write.max_body_bytes, streamed
     )
     app.add_middleware(
         ClientLimitMiddleware, limiter=app.state.client_limiter, compute=compute, token=token

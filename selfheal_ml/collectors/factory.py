@@ -26,16 +26,18 @@ from selfheal_ml.collectors.base import Collector
 from selfheal_ml.collectors.host import HostCollector
 from selfheal_ml.collectors.http_probe import HttpProbe
 from selfheal_ml.collectors.postgres import PostgresCollector
+from selfheal_ml.collectors.prometheus_query import PrometheusQuery
 from selfheal_ml.collectors.prometheus_scrape import PrometheusScrape
 from selfheal_ml.collectors.redis_cache import RedisCollector
 from selfheal_ml.errors import ValidationError
 
-TargetKind = Literal["http", "prometheus", "postgres", "redis", "host"]
+TargetKind = Literal["http", "prometheus", "prometheus_query", "postgres", "redis", "host"]
 
 #: URL schemes each kind accepts (``host`` takes no URL).
 URL_SCHEMES: dict[TargetKind, tuple[str, ...]] = {
     "http": ("http://", "https://"),
     "prometheus": ("http://", "https://"),
+    "prometheus_query": ("http://", "https://"),
     "postgres": ("postgresql://", "postgres://"),
     "redis": ("redis://", "rediss://", "unix://"),
     "host": (),
@@ -50,6 +52,8 @@ class TargetSpec:
     ``host`` it is unused and ``disk_path`` names the filesystem whose usage is reported.
     ``platform`` ties the target to a platform (it becomes a label). ``slow_query_ms``
     (``postgres`` only) is how long an active query may run before it counts as slow.
+    ``queries`` (``prometheus_query`` only, required there) are the PromQL expressions
+    evaluated against the Prometheus-compatible base URL ``url`` each round.
 
     For ``host`` targets, ``name`` is the value of the ``host`` label.
 
@@ -66,6 +70,7 @@ class TargetSpec:
     timeout_s: float = 5.0
     disk_path: str = "/"
     slow_query_ms: float = 1000.0
+    queries: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in get_args(TargetKind):
@@ -80,6 +85,11 @@ class TargetSpec:
         if not 0 < self.slow_query_ms < math.inf:
             raise ValidationError(
                 "slow_query_ms", f"expected a positive duration, got {self.slow_query_ms!r}"
+            )
+        if self.kind == "prometheus_query" and not all(q.strip() for q in self.queries or ("",)):
+            raise ValidationError(
+                "queries",
+                f"expected one or more non-empty PromQL expressions, got {list(self.queries)!r}",
             )
         schemes = URL_SCHEMES[self.kind]
         if schemes and not self.url.startswith(schemes):
@@ -101,6 +111,12 @@ def _prometheus(spec: TargetSpec, transport: Transport) -> Collector:
     return PrometheusScrape(spec.name, spec.url, spec.timeout_s, spec.platform, transport=transport)
 
 
+def _prometheus_query(spec: TargetSpec, transport: Transport) -> Collector:
+    return PrometheusQuery(
+        spec.name, spec.url, spec.queries, spec.timeout_s, spec.platform, transport=transport
+    )
+
+
 def _postgres(spec: TargetSpec, transport: Transport) -> Collector:
     return PostgresCollector(
         spec.name, spec.url, spec.timeout_s, spec.platform, slow_query_ms=spec.slow_query_ms
@@ -119,6 +135,7 @@ def _host(spec: TargetSpec, transport: Transport) -> Collector:
 BUILDERS: dict[TargetKind, Callable[[TargetSpec, Transport], Collector]] = {
     "http": _http,
     "prometheus": _prometheus,
+    "prometheus_query": _prometheus_query,
     "postgres": _postgres,
     "redis": _redis,
     "host": _host,

@@ -24,10 +24,10 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.forecast.base import FloatArray
+from selfheal_ml.forecast.trend import TrendFit, fit_trend
 
 MIN_POINTS = 12
 DAY_S = 86_400.0
@@ -59,6 +59,32 @@ def _times_s(y: pd.Series) -> FloatArray:
     return np.asarray((index - index[0]).total_seconds(), dtype=np.float64)
 
 
+def extrapolate_crossing(
+    hours: FloatArray,
+    values: FloatArray,
+    limit: float,
+    horizon_s: float,
+    step_s: float,
+    significance: float,
+    min_probability: float,
+) -> tuple[float, float, TrendFit] | None:
+    """Seconds until the trend line of rising ``values`` crosses ``limit``, the probability of
+    being past it within ``horizon_s``, and the fit; None unless the three conditions of the
+    module docstring hold. ``hours`` are the points' times, ``step_s`` the forecast step."""
+    fit = fit_trend(hours, values)
+    if not (fit.slope > 0 and fit.slope_p_value < significance):
+        return None
+    future_hours = hours[-1] + np.arange(step_s, horizon_s + step_s / 2, step_s) / 3600.0
+    crossed = np.flatnonzero(fit.mean(future_hours) >= limit)
+    if crossed.size == 0:
+        return None
+    z_scores = (fit.mean(future_hours) - limit) / np.sqrt(fit.predictive_variance(future_hours))
+    probability = float(NormalDist().cdf(float(np.max(z_scores))))
+    if probability < min_probability:
+        return None
+    return float(future_hours[crossed[0]] - hours[-1]) * 3600.0, probability, fit
+
+
 def predict_breach(
     y: pd.Series,
     limit: float,
@@ -84,34 +110,26 @@ def predict_breach(
         raise ValidationError("horizon_s", f"expected a positive duration, got {horizon_s!r}")
     times_s = _times_s(y)
     sign = 1.0 if direction == "above" else -1.0
-    values = sign * y.to_numpy(dtype=np.float64)
-    hours = times_s / 3600.0
-    design = np.column_stack([np.ones_like(hours), hours])
-    lags = max(1, int(4 * (hours.size / 100.0) ** (2.0 / 9.0)))
-    fit = sm.OLS(values, design).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
-    slope, p_value = float(fit.params[1]), float(fit.pvalues[1])
-    if not (slope > 0 and p_value < significance):
-        return None
     step_s = float(np.median(np.diff(times_s)))
-    future_hours = hours[-1] + np.arange(step_s, horizon_s + step_s / 2, step_s) / 3600.0
-    future = np.column_stack([np.ones_like(future_hours), future_hours])
-    mean = future @ fit.params
-    crossed = np.flatnonzero(mean >= sign * limit)
-    if crossed.size == 0:
+    crossing = extrapolate_crossing(
+        times_s / 3600.0,
+        sign * y.to_numpy(dtype=np.float64),
+        sign * limit,
+        horizon_s,
+        step_s,
+        significance,
+        min_probability,
+    )
+    if crossing is None:
         return None
-    variance = np.einsum("ij,jk,ik->i", future, fit.cov_params(), future) + fit.scale
-    z_scores = (mean - sign * limit) / np.sqrt(variance)
-    probability = float(max(NormalDist().cdf(float(z)) for z in z_scores))
-    if probability < min_probability:
-        return None
+    ahead_s, probability, fit = crossing
     last: datetime = y.index[-1].to_pydatetime()
-    ahead_s = float(future_hours[crossed[0]] - hours[-1]) * 3600.0
     return BreachPrediction(
         series=series,
         limit=limit,
         eta=last + timedelta(seconds=ahead_s),
         time_to_breach_s=ahead_s,
         probability=probability,
-        slope_per_hour=sign * slope,
-        p_value=p_value,
+        slope_per_hour=sign * fit.slope,
+        p_value=fit.slope_p_value,
     )

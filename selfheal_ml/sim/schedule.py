@@ -63,6 +63,13 @@ class FaultSchedule:
         recur_probability: float = 0.25,
     ) -> FaultSchedule:
         """A reproducible schedule for ``seed`` (see the module docstring)."""
+        known = {kind.value for kind in FaultKind}
+        unknown = sorted(str(kind) for kind in kinds if str(kind) not in known)
+        if unknown:
+            raise ValidationError(
+                "kinds",
+                f"unknown fault kind(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}",
+            )
         chosen = [FaultKind(kind) for kind in kinds]
         if days <= 0:
             raise ValidationError("days", f"expected > 0, got {days!r}")

@@ -94,3 +94,13 @@ def test_recorded_run_matches_stepping_by_hand() -> None:
         sim.advance(30.0)
         rows.append(sim.values())
     np.testing.assert_allclose(bulk.values, np.vstack(rows), rtol=1e-9)
+
+
+def test_schedule_draws_only_the_kinds_asked_for() -> None:
+    schedule = FaultSchedule.random(7, 3.0, 20, ["memory_leak", "disk_filling"])
+    assert {fault.kind for fault in schedule.faults} == {"memory_leak", "disk_filling"}
+
+
+def test_unknown_kind_names_the_setting_and_the_known_kinds() -> None:
+    with pytest.raises(ValidationError, match=r"kinds: unknown fault kind.*memory_leak"):
+        FaultSchedule.random(7, 3.0, 20, ["memroy_leak"])

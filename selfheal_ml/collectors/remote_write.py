@@ -1,0 +1,200 @@
+"""Decode a Prometheus remote write 1.0 body into a MetricsStore batch.
+
+A body is a snappy block (``cramjam``) holding a ``prometheus.WriteRequest`` (``protobuf``,
+see :mod:`selfheal_ml.collectors.remote_write_schema`). :class:`RemoteWriteDecoder` turns it
+into an Arrow table with the store's columns ``series, ts, value``: ``series`` is the
+canonical key (:func:`~selfheal_ml.events.series_key`) of ``__name__`` and the other labels,
+so a remote-written series and the same series scraped by us are one series.
+
+Limits come first, so a hostile body costs nothing: a body longer than
+``max_body_bytes`` or one whose snappy header announces more than ``max_decoded_bytes`` is
+refused (:class:`PayloadTooLargeError`, HTTP 413) before it is decompressed. A body that is
+not snappy, not a ``WriteRequest``, or has a series without ``__name__`` is refused
+(:class:`MalformedWriteError`, HTTP 400) as a whole: nothing of it is stored.
+
+Non-finite samples are dropped and counted: ``NaN`` is how Prometheus marks a series gone
+stale, and the store keeps finite numbers only.
+
+Series keys are cached by the raw bytes of their labels (bounded, cleared when full), so the
+series Prometheus sends every scrape interval cost one dictionary look-up per sample.
+
+>>> decoder = RemoteWriteDecoder()
+>>> body = encode_write_request([({"__name__": "up", "job": "api"}, [(1_700_000_000_000, 1.0)])])
+>>> decoded = decoder.decode(body)
+>>> decoded.table.column("series").to_pylist(), decoded.samples, decoded.dropped
+(['up{job="api"}'], 1, 0)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import cramjam
+import pyarrow as pa
+from google.protobuf.message import DecodeError
+
+from selfheal_ml.collectors.remote_write_schema import (
+    indexed_write_request_class,
+    label_class,
+    write_request_class,
+)
+from selfheal_ml.events import series_key
+
+#: Default refusal limits: Prometheus sends at most a few MiB (2000 samples by default).
+MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_DECODED_BYTES = 64 * 1024 * 1024
+#: Distinct label sets whose series key is remembered before the cache starts over.
+KEY_CACHE_SIZE = 200_000
+
+_TIMESTAMP_MS = pa.timestamp("ms", tz="UTC")
+
+
+class RemoteWriteError(ValueError):
+    """A refused remote write body; ``status`` is the HTTP status to answer."""
+
+    status = 400
+
+
+class MalformedWriteError(RemoteWriteError):
+    """Not a snappy-compressed ``WriteRequest`` we can store (HTTP 400)."""
+
+    status = 400
+
+
+class PayloadTooLargeError(RemoteWriteError):
+    """Compressed or announced decompressed size above the limit (HTTP 413)."""
+
+    status = 413
+
+
+@dataclass(frozen=True)
+class DecodedWrite:
+    """One decoded body: the batch, labels of each series in it, counts, and the newest
+    ``(timestamp_ms, value)`` of each series (what scoring gets)."""
+
+    table: pa.Table
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    samples: int = 0
+    dropped: int = 0
+    newest: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+
+class RemoteWriteDecoder:
+    """Snappy + protobuf body -> Arrow batch, with size limits (see the module doc)."""
+
+    def __init__(
+        self,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        max_decoded_bytes: int = MAX_DECODED_BYTES,
+        key_cache_size: int = KEY_CACHE_SIZE,
+    ) -> None:
+        self.max_body_bytes = max_body_bytes
+        self.max_decoded_bytes = max_decoded_bytes
+        self.key_cache_size = key_cache_size
+        self._keys: dict[tuple[bytes, ...], tuple[str, dict[str, str]]] = {}
+
+    def decode(self, body: bytes) -> DecodedWrite:
+        """The batch of ``body``; raises :class:`RemoteWriteError` (nothing half-decoded)."""
+        request = self._parse(self._decompress(body))
+        keys: list[str] = []
+        timestamps: list[int] = []
+        values: list[float] = []
+        add_key, add_timestamp, add_value = keys.append, timestamps.append, values.append
+        seen: dict[str, dict[str, str]] = {}
+        newest: dict[str, tuple[int, float]] = {}
+        dropped = 0
+        lookup = self._keys.get
+        isfinite = math.isfinite
+        for series in request.timeseries:
+            raw_labels = tuple(series.labels)
+            known = lookup(raw_labels) or self._remember(raw_labels)
+            key = known[0]
+            seen[key] = known[1]
+            for sample in series.samples:
+                value = sample.value
+                if isfinite(value):
+                    stamp = sample.timestamp
+                    add_key(key)
+                    add_timestamp(stamp)
+                    add_value(value)
+                    held = newest.get(key)
+                    if held is None or stamp >= held[0]:
+                        newest[key] = (stamp, value)
+                else:
+                    dropped += 1
+        table = pa.table(
+            {
+                "series": pa.array(keys, pa.large_string()),
+                "ts": pa.array(timestamps, pa.int64()).cast(_TIMESTAMP_MS),
+                "value": pa.array(values, pa.float64()),
+            }
+        )
+        return DecodedWrite(table, seen, len(keys), dropped, newest)
+
+    def _decompress(self, body: bytes) -> bytes:
+        if len(body) > self.max_body_bytes:
+            raise PayloadTooLargeError(
+                f"body: {len(body)} bytes, more than the limit of {self.max_body_bytes}"
+            )
+        try:
+            announced = int(cramjam.snappy.decompress_raw_len(body))
+        except cramjam.DecompressionError as exc:
+            raise MalformedWriteError(f"body: not snappy block data ({exc})") from exc
+        if announced > self.max_decoded_bytes:
+            raise PayloadTooLargeError(
+                f"body: decompresses to {announced} bytes, more than the limit of "
+                f"{self.max_decoded_bytes}"
+            )
+        try:
+            return bytes(cramjam.snappy.decompress_raw(body))
+        except cramjam.DecompressionError as exc:
+            raise MalformedWriteError(f"body: corrupt snappy data ({exc})") from exc
+
+    @staticmethod
+    def _parse(raw: bytes) -> Any:
+        try:
+            return indexed_write_request_class().FromString(raw)
+        except DecodeError as exc:
+            raise MalformedWriteError(f"body: not a prometheus.WriteRequest ({exc})") from exc
+
+    def _remember(self, raw_labels: tuple[bytes, ...]) -> tuple[str, dict[str, str]]:
+        """Decode one label set, check it and cache its key."""
+        decoded: dict[str, str] = {}
+        label = label_class()
+        try:
+            for raw in raw_labels:
+                pair = label.FromString(raw)
+                decoded[pair.name] = pair.value
+        except DecodeError as exc:
+            raise MalformedWriteError(f"timeseries.labels: not a Label ({exc})") from exc
+        name = decoded.pop("__name__", "")
+        if not name:
+            raise MalformedWriteError(
+                f"timeseries.labels: a series without __name__ (labels {sorted(decoded)})"
+            )
+        if len(self._keys) >= self.key_cache_size:
+            self._keys.clear()
+        known = (series_key(name, decoded), decoded)
+        self._keys[raw_labels] = known
+        return known
+
+
+def encode_write_request(
+    series: Iterable[tuple[dict[str, str], Sequence[tuple[int, float]]]],
+) -> bytes:
+    """A snappy-compressed ``WriteRequest`` of ``(labels, [(timestamp_ms, value), ...])``.
+
+    The sender's side, for tests, benchmarks and tools; labels are sent sorted by name, as
+    Prometheus does.
+    """
+    request = write_request_class()()
+    for labels, samples in series:
+        entry = request.timeseries.add()
+        for name in sorted(labels):
+            entry.labels.add(name=name, value=labels[name])
+        for timestamp_ms, value in samples:
+            entry.samples.add(value=value, timestamp=timestamp_ms)
+    return bytes(cramjam.snappy.compress_raw(request.SerializeToString()))

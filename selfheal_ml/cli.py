@@ -62,13 +62,20 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from selfheal_ml.api import create_app
+    from selfheal_ml.api.server_limits import server_limits
     from selfheal_ml.heap import long_lived_heap_frozen
 
     settings = _cluster_settings(args, settings)
     app = create_app(settings, dev=args.dev)
     listening("selfheal-ml serve:", args.host, args.port, ", dashboard at /admin/")
     with long_lived_heap_frozen():  # the imported libraries stay off the collector's scans
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level.lower())
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level.lower(),
+            **server_limits(settings.limits),  # slow or idle clients cannot hold connections
+        )
     return 0
 
 

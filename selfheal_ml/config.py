@@ -37,6 +37,7 @@ environment variable, or the TOML key), what was expected and what was given.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,6 +49,7 @@ from pydantic import (
     ConfigDict,
     Field,
     NonNegativeFloat,
+    NonNegativeInt,
     PositiveFloat,
     PositiveInt,
     SecretStr,
@@ -305,6 +307,37 @@ class SecuritySettings(Section):
         return NeverBanList(self.never_ban)
 
 
+class Limits(Section):
+    """What one request, client or target may cost (docs/hardening.md); safe defaults.
+
+    Bodies larger than ``max_body_bytes`` get 413 while they stream in; a body still arriving
+    after ``body_timeout_s`` gets 408. Requests without the admin token to the compute routes
+    are limited per client address to ``client_rate_per_s`` (bursts of ``client_burst``) and
+    ``client_concurrency`` at once (429 with ``Retry-After``); the compute itself runs in at
+    most ``compute_threads`` worker threads so ``/health`` stays fast.
+    """
+
+    max_body_bytes: PositiveInt = 10_000_000
+    body_timeout_s: PositiveFloat = 30.0
+    max_label_name_length: PositiveInt = 128
+    max_label_value_length: PositiveInt = 1024
+    max_labels: PositiveInt = 64
+    max_annotation_length: PositiveInt = 16_384
+    max_series_name_length: PositiveInt = 500
+    max_points_per_request: PositiveInt = 10_000
+    max_series_per_target: PositiveInt = 5_000
+    max_pattern_length: PositiveInt = 1_024
+    client_rate_per_s: PositiveFloat = 20.0
+    client_burst: PositiveInt = 40
+    client_concurrency: PositiveInt = 4
+    compute_threads: PositiveInt = 2
+    # uvicorn: idle keep-alive connections closed after, at most this many connections open
+    keep_alive_timeout_s: PositiveInt = 5
+    max_connections: PositiveInt = 1_000
+    # /ready: the data directory's file system must keep at least this much free space
+    min_free_disk_bytes: NonNegativeInt = 512 * 1024 * 1024
+
+
 class NotifierSetting(Section):
     """Where alert notifications go (``[[notifiers]]``, docs/prometheus.md).
 
@@ -375,6 +408,8 @@ ENVIRONMENT_PATHS: dict[str, tuple[str, ...]] = {
     "SELFHEAL_APPROVAL_TIMEOUT_S": ("agents", "repair", "approval_timeout_s"),
     "SELFHEAL_REPAIR_BREAKER_THRESHOLD": ("agents", "repair", "breaker_threshold"),
     "SELFHEAL_SECURITY_DRY_RUN": ("security", "dry_run"),
+    "SELFHEAL_MAX_BODY_BYTES": ("limits", "max_body_bytes"),
+    "SELFHEAL_MIN_FREE_DISK_BYTES": ("limits", "min_free_disk_bytes"),
     "SELFHEAL_EXTERNAL_URL": ("external_url",),
     "SELFHEAL_BUS": ("bus",),
     "SELFHEAL_BUS_PREFIX": ("bus_prefix",),
@@ -429,6 +464,7 @@ class Settings(BaseSettings):
     agents: Agents = Agents()
     targets: tuple[Target, ...] = ()
     security: SecuritySettings = SecuritySettings()
+    limits: Limits = Limits()
     # with no targets configured, the Monitor watches the live simulator (selfheal-ml sim serve)
     simulator_url: str = Field(default="http://127.0.0.1:8700", pattern=r"^https?://\S+$")
     bus_queue_size: int = Field(default=10_000, gt=0)
@@ -468,6 +504,14 @@ class Settings(BaseSettings):
         # environment first (wins), then the TOML file passed as init kwargs
         return (NamedEnvironmentSource(settings_cls), init_settings)
 
+    @field_validator("admin_token")
+    @classmethod
+    def _token_not_blank(cls, token: SecretStr | None) -> SecretStr | None:
+        """An empty token would start a service nobody can administer: refuse it."""
+        if token is not None and not token.get_secret_value().strip():
+            raise ValueError("a non-empty bearer token (unset it and use --dev for none)")
+        return token
+
     def agent_enabled(self, agent: str) -> bool:
         """Whether ``agent`` starts: the global switch and its own toggle."""
         return self.enable_self_healing and self.agents.enabled(agent)
@@ -477,9 +521,37 @@ class Settings(BaseSettings):
         data = self.model_dump(mode="json")
         data["admin_token"] = "********" if self.admin_token else None
         data["security"]["bouncer_api_keys"] = ["********"] * len(self.security.bouncer_api_keys)
+        data["mlflow_tracking_uri"] = mask_url_secrets(self.mlflow_tracking_uri)
+        data["simulator_url"] = mask_url_secrets(self.simulator_url)
+        for target in data["targets"]:
+            target["url"] = mask_url_secrets(target["url"])
         for notifier in data["notifiers"]:
             notifier["bearer_token"] = "********" if notifier["bearer_token"] else None
+            notifier["url"] = mask_url_secrets(notifier["url"])
         return data
+
+
+def mask_url_secrets(url: str) -> str:
+    """``url`` with the password of its userinfo and of any password-like query or
+    connection-string parameter replaced by ``********``.
+
+    >>> mask_url_secrets("postgresql://shop:s3cret@db:5432/shop?sslmode=require")
+    'postgresql://shop:********@db:5432/shop?sslmode=require'
+    >>> mask_url_secrets("redis://:pw@cache:6379/0")
+    'redis://:********@cache:6379/0'
+    >>> mask_url_secrets("host=db user=shop password=s3cret dbname=shop")
+    'host=db user=shop password=******** dbname=shop'
+    >>> mask_url_secrets("postgresql://db/shop?password=x&user=u")
+    'postgresql://db/shop?password=********&user=u'
+    """
+    masked = _USERINFO_PASSWORD.sub(r"\1********\2", url)
+    return _PASSWORD_PARAMETER.sub(r"\1********", masked)
+
+
+_USERINFO_PASSWORD = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@?#]*:)[^@/?#]*(@)")
+_PASSWORD_PARAMETER = re.compile(
+    r"(?i)((?:^|[?&;\s])(?:password|passwd|pwd|secret|token)=)[^&;\s]*"
+)
 
 
 def _setting_name(location: tuple[int | str, ...], environ: Mapping[str, str]) -> str:

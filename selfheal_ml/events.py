@@ -67,17 +67,51 @@ class Tick(Event):
 
 
 def series_key(name: str, labels: dict[str, str] | None = None) -> str:
-    """The canonical series id: Prometheus style, labels sorted by name.
+    r"""The canonical series id: Prometheus style, labels sorted by name, values escaped as in
+    the exposition format (``\\``, ``\"``, ``\n``), so two label sets never share a key.
 
     >>> series_key("http_latency_p95_ms", {"platform": "leadsite.ai", "endpoint": "/api"})
     'http_latency_p95_ms{endpoint="/api",platform="leadsite.ai"}'
     >>> series_key("host_cpu_percent")
     'host_cpu_percent'
+    >>> series_key("m", {"a": 'x",b="y'}) != series_key("m", {"a": "x", "b": "y"})
+    True
     """
     if not labels:
         return name
-    inner = ",".join(f'{key}="{labels[key]}"' for key in sorted(labels))
+    inner = ",".join(f'{key}="{escape_label_value(labels[key])}"' for key in sorted(labels))
     return f"{name}{{{inner}}}"
+
+
+def escape_label_value(value: str) -> str:
+    r"""A label value escaped as in Prometheus' text exposition.
+
+    >>> print(escape_label_value('C:\\temp "x"'))
+    C:\\temp \"x\"
+    """
+    if "\\" not in value and '"' not in value and "\n" not in value:
+        return value  # the common case: nothing to escape, no copies
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def unescape_label_value(text: str) -> str:
+    r"""The inverse of :func:`escape_label_value`.
+
+    >>> value = 'a\\b "c"\nd'
+    >>> unescape_label_value(escape_label_value(value)) == value
+    True
+    """
+    if "\\" not in text:
+        return text
+    out: list[str] = []
+    characters = iter(text)
+    for character in characters:
+        if character == "\\":
+            following = next(characters, "")
+            out.append("\n" if following == "n" else following)
+        else:
+            out.append(character)
+    return "".join(out)
 
 
 class MetricPoint(BaseModel):

@@ -269,6 +269,7 @@ def agent_ports(
         "retrain_min_new": 50,
         "retrain_min_total": 30,
         "scoring_workers": settings.scoring_workers,
+        "max_series_per_target": settings.limits.max_series_per_target,
         **loop_timing(settings),
     }
     if "collectors" not in overrides:

@@ -37,6 +37,11 @@ class RuntimeCollector:
         total = CounterMetricFamily("selfheal_alerts", "Alerts ever created")
         total.add_metric([], counts.total)
         yield total
+        failed_writes = CounterMetricFamily(
+            "selfheal_store_failed_writes", "Store transactions DuckDB refused"
+        )
+        failed_writes.add_metric([], runtime.database.failed_writes)
+        yield failed_writes
 
     def _bus_metrics(self, runtime: Any) -> Iterator[Metric]:
         stats = runtime.bus.stats()

@@ -34,6 +34,7 @@ from psycopg import sql
 
 from selfheal_ml.actions.base import ExecutionResult, RepairRequest
 from selfheal_ml.actions.operations import OperationsExecutor
+from selfheal_ml.performance.index_names import index_name
 
 _TERMINATE = """
 SELECT pid, pg_terminate_backend(pid) AS terminated
@@ -87,7 +88,7 @@ def build_create_index(params: Mapping[str, Any]) -> tuple[sql.Composed, str]:
     if isinstance(columns, str) or not columns or not all(isinstance(c, str) for c in columns):
         raise ValueError(f"params.columns: expected a list of column names, got {columns!r}")
     table = _name(params, "table")
-    index = params.get("index") or f"{table}_{'_'.join(columns)}_idx"[:63]
+    index = params.get("index") or index_name(table, columns, str(params.get("schema") or ""))
     statement = sql.SQL("CREATE INDEX CONCURRENTLY IF NOT EXISTS {} ON {} ({})").format(
         sql.Identifier(_name({"index": index}, "index")),
         _qualified(params, "table"),

@@ -8,10 +8,12 @@ platform, rolled up to healthy / degraded / down.
 
 Ports (from ``AgentContext.extras``): ``collectors`` (a list of collectors), ``platforms``
 (names to report health for even before they send data), ``collection_timeout_s``,
-``alert_resend_s`` (how often a condition that keeps holding is re-sent, default 60 s) and
+``alert_resend_s`` (how often a condition that keeps holding is re-sent, default 60 s),
 ``store_every_s`` (0, the default: every round is written at once; virtual-time replays set it
-higher to write fewer, larger batches) and ``collection_concurrency`` (collectors running at
-once, default 64).
+higher to write fewer, larger batches), ``collection_concurrency`` (collectors running at
+once, default 64) and ``max_series_per_target`` (a
+:class:`~selfheal_ml.collectors.series_budget.SeriesBudget`: series past it are dropped and
+counted; default 5,000).
 
 Back-pressure: a tick stamped after the previous round's tick but before that round ended was
 emitted while the round was still running (it overran its interval); it is coalesced into the
@@ -27,6 +29,7 @@ from typing import Any, ClassVar
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
 from selfheal_ml.agents.batching import BatchWriter
 from selfheal_ml.collectors.base import CollectionResult, Collector, collect_all
+from selfheal_ml.collectors.series_budget import SeriesBudget
 from selfheal_ml.events import (
     AlertRaised,
     Event,
@@ -71,6 +74,7 @@ class MonitorAgent(Agent):
         if context.metrics is not None:
             self.writer = BatchWriter(context.metrics.append_points, context.clock, store_every_s)
         self.last_result: CollectionResult | None = None
+        self.series_budget = SeriesBudget(int(context.extras.get("max_series_per_target", 5_000)))
 
     async def stop(self) -> None:
         if self.writer is not None:
@@ -88,7 +92,9 @@ class MonitorAgent(Agent):
             self.log.warning("round overran: tick at %s coalesced into the next", event.ts)
             return []
         started = self.context.clock.now()
-        result = await collect_all(self.collectors, event.ts, self.timeout_s, self.concurrency)
+        result = await collect_all(
+            self.collectors, event.ts, self.timeout_s, self.concurrency, self.series_budget.admit
+        )
         self.last_result = result
         if self.writer is not None:
             await self.writer.add(result.points, event.ts)

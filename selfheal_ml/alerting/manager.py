@@ -43,6 +43,7 @@ from pydantic import ValidationError as PydanticValidationError
 from selfheal_ml.alerting.dispatch import new_group_row
 from selfheal_ml.alerting.from_events import signal_from_event
 from selfheal_ml.alerting.group_flusher import GroupFlusher
+from selfheal_ml.alerting.ingest_batch import IngestBatch
 from selfheal_ml.alerting.model import (
     SEVERITIES,
     Alert,
@@ -53,7 +54,7 @@ from selfheal_ml.alerting.model import (
 )
 from selfheal_ml.alerting.notifiers import Notifier
 from selfheal_ml.alerting.payload import Notification
-from selfheal_ml.alerting.ports import AlertStateStore, TimeSource
+from selfheal_ml.alerting.ports import AlertStateStore, AlertWriter, TimeSource
 from selfheal_ml.alerting.silence_book import SilenceBook
 from selfheal_ml.alerting.silences import Matcher, Silence
 from selfheal_ml.alerting.state import AlertState, alert_from_row
@@ -164,11 +165,13 @@ class AlertManager:
         ends_at: datetime,
         now: datetime,
         generator_url: str,
+        writer: AlertWriter | None = None,
     ) -> dict[str, Any]:
+        write = writer or self.store
         alert_fingerprint = fingerprint(labels)
         existing = self._state.firing_row(alert_fingerprint)
         if existing is not None:
-            self._refresh(existing, annotations, ends_at, now, generator_url)
+            self._refresh(existing, annotations, ends_at, now, generator_url, write)
             return existing
         row = {
             "alert_id": uuid.uuid4().hex,
@@ -185,7 +188,7 @@ class AlertManager:
             "in_group": True,
         }
         group = new_group_row(labels, self.group_by, now, starts_at, self.group_wait_s)
-        self.store.insert_alert(row, group)
+        write.insert_alert(row, group)
         self._state.add_alert(row, group)
         return row
 
@@ -196,6 +199,7 @@ class AlertManager:
         ends_at: datetime,
         now: datetime,
         generator_url: str,
+        writer: AlertWriter,
     ) -> None:
         """A repeat fire: only a real change is written now, the extension may wait."""
         alert_id = existing["alert_id"]
@@ -206,7 +210,7 @@ class AlertManager:
         if generator_url and generator_url != existing["generator_url"]:
             changes["generator_url"] = generator_url
         if changes:
-            self.store.update_alert(alert_id, {**extension, **changes})
+            writer.update_alert(alert_id, {**extension, **changes})
             self._state.update(alert_id, {**extension, **changes}, lazy=False)
             return
         self._state.update(alert_id, extension, lazy=True)
@@ -239,38 +243,87 @@ class AlertManager:
             else [{**labels, "severity": severity} for severity in SEVERITIES]
         )
         with self._state_lock:
-            rows = [self._state.firing_row(fingerprint(c)) for c in candidates]
-            found = [row for row in rows if row is not None]
+            found = self._resolve_rows(candidates, now, auto, self.store)
             if not found:
                 return None
-            alert_ids = [row["alert_id"] for row in found]
-            self._state.take_pending(alert_ids)  # the resolution overwrites the extension
-            changed = self.store.resolve_alerts(alert_ids, now, now, auto=auto)
-            self._state.mark_resolved(alert_ids, now, now, auto=auto)
-            if auto:
-                self._state.count("auto_resolved", changed)
             most_severe = min(found, key=lambda row: _SEVERITY_RANK[row["severity"]])
             return alert_from_row(most_severe, self._silences(), now)
 
+    def _resolve_rows(
+        self, candidates: list[dict[str, str]], now: datetime, auto: bool, writer: AlertWriter
+    ) -> list[dict[str, Any]]:
+        """Resolve the firing alerts with these label sets (state lock held); their rows."""
+        rows = [self._state.firing_row(fingerprint(c)) for c in candidates]
+        found = [row for row in rows if row is not None]
+        if not found:
+            return []
+        alert_ids = [row["alert_id"] for row in found]
+        self._state.take_pending(alert_ids)  # the resolution overwrites the extension
+        changed = writer.resolve_alerts(alert_ids, now, now, auto=auto)
+        self._state.mark_resolved(alert_ids, now, now, auto=auto)
+        if auto:
+            self._state.count("auto_resolved", changed)
+        return found
+
     def ingest(self, alerts: list[PostableAlert]) -> int:
-        """Take alerts in Alertmanager's ``POST /api/v2/alerts`` shape; returns how many."""
+        """Take alerts in Alertmanager's ``POST /api/v2/alerts`` shape; returns how many.
+
+        All or nothing, in one transaction: every alert is checked first (a bad one raises
+        ``ValidationError`` naming it and nothing is stored), then the batch is applied to
+        the in-memory state and written in one commit. Should that commit fail, the state
+        is reloaded from the store, so memory never holds what the store refused.
+        """
         now = self.clock.now()
-        for posted in alerts:
-            labels = dict(posted.labels)
-            severity: Severity = labels.pop("severity", "warning")  # type: ignore[assignment]
-            ends_at = posted.ends_at or now + timedelta(seconds=self.resolve_timeout_s)
-            if ends_at <= now:
-                self.resolve({**labels, "severity": severity}, auto=True)
-            else:
-                self.fire(
-                    labels,
-                    posted.annotations,
+        checked = [self._checked(index, posted) for index, posted in enumerate(alerts)]
+        batch = IngestBatch()
+        with self._state_lock:
+            for posted, labels, severity in checked:
+                ends_at = posted.ends_at or now + timedelta(seconds=self.resolve_timeout_s)
+                full = {**labels, "severity": severity}
+                if ends_at <= now:
+                    self._resolve_rows([full], now, True, batch)
+                    continue
+                annotations = dict(posted.annotations)
+                starts_at = posted.starts_at or now
+                self._upsert(
+                    full,
+                    annotations,
                     severity,
-                    posted.starts_at,
+                    starts_at,
                     ends_at,
+                    now,
                     posted.generator_url,
+                    batch,
                 )
+            try:
+                batch.write(self.store)
+            except Exception:
+                self._reload_state()
+                raise
         return len(alerts)
+
+    @staticmethod
+    def _checked(index: int, posted: PostableAlert) -> tuple[PostableAlert, dict[str, str], Any]:
+        """An ingested alert's labels without ``severity``, and its severity, checked."""
+        labels = dict(posted.labels)
+        severity = labels.pop("severity", "warning")
+        if severity not in SEVERITIES:
+            raise ValidationError(
+                f"alerts[{index}].labels.severity",
+                f"expected one of {SEVERITIES}, got {severity!r}",
+            )
+        try:
+            check_labels({**labels, "severity": severity})
+        except ValueError as exc:
+            raise ValidationError(f"alerts[{index}].labels", str(exc)) from exc
+        return posted, labels, severity
+
+    def _reload_state(self) -> None:
+        """Rebuild the in-memory mirror from the store (after a failed batch write)."""
+        self._persist_at = None
+        self._state = AlertState(self.group_by)
+        self._state.load(self.store.grouped_alerts(), self.store.groups(), self.store.counters())
+        self._flusher.state = self._state
 
     def ingest_json(self, body: list[dict[str, Any]]) -> int:
         """:meth:`ingest` for a raw JSON body; malformed entries raise ``ValidationError``."""

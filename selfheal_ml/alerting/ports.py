@@ -20,12 +20,38 @@ class TimeSource(Protocol):
     def now(self) -> datetime: ...
 
 
+class AlertWriter(Protocol):
+    """The writes of the manager's alert path: the store, or an ingest batch gathering them
+    for one transaction (:class:`~selfheal_ml.alerting.ingest_batch.IngestBatch`)."""
+
+    def insert_alert(self, row: Mapping[str, Any], group: Mapping[str, Any]) -> None: ...
+
+    def update_alert(self, alert_id: str, changes: Mapping[str, Any]) -> None: ...
+
+    def resolve_alerts(
+        self,
+        alert_ids: Sequence[str],
+        ends_at: datetime | None,
+        updated_at: datetime,
+        *,
+        auto: bool,
+    ) -> int: ...
+
+
 class AlertStateStore(Protocol):
     """Persistence of alerts, groups, the notification log, silences and counters."""
 
     def insert_alert(self, row: Mapping[str, Any], group: Mapping[str, Any]) -> None: ...
 
     def update_alert(self, alert_id: str, changes: Mapping[str, Any]) -> None: ...
+
+    def write_batch(
+        self,
+        inserts: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
+        changes_by_id: Mapping[str, Mapping[str, Any]],
+        resolved_ids: Sequence[str],
+        resolved_at: datetime | None,
+    ) -> int: ...
 
     def update_alerts(self, changes_by_id: Mapping[str, Mapping[str, Any]]) -> None: ...
 

@@ -1,9 +1,11 @@
 """Silences: time-bounded label matchers that mute notifications, as in Alertmanager.
 
 A :class:`Matcher` compares one label: ``=`` (equal), ``!=``, ``=~`` (regex) or ``!~``.
-Regexes are anchored at both ends and a missing label reads as the empty string, exactly like
-Alertmanager. A silence mutes an alert when every matcher matches and ``starts_at <= now <
-ends_at``. A silenced alert is still stored and counted; it is only left out of notifications.
+Regexes have RE2 semantics (:mod:`~selfheal_ml.alerting.label_regex`: linear time, no
+back-references), are anchored at both ends and a missing label reads as the empty string,
+exactly like Alertmanager. A silence mutes an alert when every matcher matches and
+``starts_at <= now < ends_at``. A silenced alert is still stored and counted; it is only left
+out of notifications.
 
 >>> matcher = Matcher(name="service", value="api|web", is_regex=True)
 >>> matcher.matches({"service": "api"}), matcher.matches({"service": "api2"})
@@ -14,12 +16,16 @@ ends_at``. A silenced alert is still stored and counted; it is only left out of 
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from functools import lru_cache
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator
+
+from selfheal_ml.alerting.label_regex import (
+    DEFAULT_MAX_PATTERN_LENGTH,
+    check_pattern,
+    full_match,
+)
 
 SilenceState = Literal["pending", "active", "expired"]
 
@@ -48,9 +54,7 @@ class Matcher(BaseModel):
     def matches(self, labels: dict[str, str]) -> bool:
         """Does this matcher accept ``labels`` (a missing label reads as "")?"""
         actual = labels.get(self.name, "")
-        hit = (
-            bool(_compiled(self.value).fullmatch(actual)) if self.is_regex else actual == self.value
-        )
+        hit = full_match(self.value, actual) if self.is_regex else actual == self.value
         return hit == self.is_equal
 
     def __str__(self) -> str:
@@ -58,20 +62,6 @@ class Matcher(BaseModel):
         if operator == "!":
             operator = "!="
         return f'{self.name}{operator}"{self.value}"'
-
-
-@lru_cache(maxsize=1024)
-def _compiled(value: str) -> re.Pattern[str]:
-    return re.compile(value_pattern(value))
-
-
-def value_pattern(value: str) -> str:
-    """The anchored form of a matcher regex.
-
-    >>> value_pattern("a|b")
-    '^(?:a|b)$'
-    """
-    return f"^(?:{value})$"
 
 
 class Silence(BaseModel):
@@ -102,11 +92,17 @@ class Silence(BaseModel):
         return all(matcher.matches(labels) for matcher in self.matchers)
 
 
-def check_silence(matchers: list[Matcher], starts_at: datetime, ends_at: datetime) -> None:
+def check_silence(
+    matchers: list[Matcher],
+    starts_at: datetime,
+    ends_at: datetime,
+    max_pattern_length: int = DEFAULT_MAX_PATTERN_LENGTH,
+) -> None:
     """Refuse silences Alertmanager refuses; raises ``ValueError`` naming the problem.
 
-    At least one matcher, an end after the start, and at least one matcher that does not
-    match the empty label (so a silence cannot mute everything by accident).
+    At least one matcher, regexes RE2 compiles of at most ``max_pattern_length`` characters,
+    an end after the start, and at least one matcher that does not match the empty label (so
+    a silence cannot mute everything by accident).
 
     >>> check_silence([Matcher(name="a", value=".*", is_regex=True)],
     ...               datetime(2026, 1, 1).astimezone(), datetime(2026, 1, 2).astimezone())
@@ -116,12 +112,12 @@ def check_silence(matchers: list[Matcher], starts_at: datetime, ends_at: datetim
     """
     if not matchers:
         raise ValueError("matchers: expected at least one matcher, got none")
-    for matcher in matchers:
+    for index, matcher in enumerate(matchers):
         if matcher.is_regex:
             try:
-                _compiled(matcher.value)
-            except re.error as exc:
-                raise ValueError(f"matchers: invalid regex {matcher.value!r}: {exc}") from exc
+                check_pattern(matcher.value, max_pattern_length)
+            except ValueError as exc:
+                raise ValueError(f"matchers[{index}].value: {exc}") from exc
     if ends_at <= starts_at:
         raise ValueError(f"ends_at: expected after starts_at {starts_at}, got {ends_at}")
     if all(matcher.matches({}) for matcher in matchers):

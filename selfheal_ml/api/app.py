@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from selfheal_ml import __version__
+from selfheal_ml.api.protection import add_protection
 from selfheal_ml.api.remote_write_ingest import RemoteWriteCounters, RemoteWriteIngest
 from selfheal_ml.api.routes import (
     admin,
@@ -133,4 +134,5 @@ def create_app(
     )
     for module in routers:
         app.include_router(module.router)
+    add_protection(app, settings, [route for module in routers for route in module.router.routes])
     return app

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -45,6 +45,10 @@ class Collector(Protocol):
     async def collect(self, now: datetime) -> list[MetricPoint]:
         """The points observed now; must not leave connections open."""
         ...
+
+
+#: ``(collector name, its points, now) -> the points kept``
+Admission = Callable[[str, Sequence[MetricPoint], datetime], list[MetricPoint]]
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,7 @@ async def collect_all(
     now: datetime,
     timeout_s: float,
     max_concurrency: int | None = None,
+    admit: Admission | None = None,
 ) -> CollectionResult:
     """Run every collector concurrently, each failing alone within ``timeout_s``.
 
@@ -185,6 +190,7 @@ async def collect_all(
     targets then do not open hundreds of sockets and parse hundreds of pages in one burst,
     and a slow target holds one slot for at most its own timeout, never the others' turn.
     ``timeout_s`` stays the round's deadline: collectors still waiting then are cut off.
+    ``admit`` (e.g. a ``SeriesBudget``'s) filters each collector's points.
     """
     if not timeout_s > 0:
         raise ValidationError("timeout_s", f"expected a positive duration, got {timeout_s!r}")
@@ -204,7 +210,8 @@ async def collect_all(
     result = CollectionResult(points=[])
     for collector, task in zip(collectors, tasks, strict=True):
         outcome = timed_out if task in pending else task.result()
-        result.points.extend(outcome.points)
+        points = outcome.points if admit is None else admit(collector.name, outcome.points, now)
+        result.points.extend(points)
         if outcome.error is not None:
             result.errors[collector.name] = outcome.error
         result.durations_s[collector.name] = outcome.duration_s

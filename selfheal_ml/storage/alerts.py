@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import pyarrow as pa
+
 from selfheal_ml.storage.database import Database
 
 _ALERT_COLUMNS = (
@@ -35,6 +37,14 @@ _ALERT_COLUMNS = (
 _JSON_COLUMNS = frozenset(
     {"labels", "annotations", "group_labels", "matchers", "firing", "resolved"}
 )
+_TIMESTAMP = pa.timestamp("us", tz="UTC")
+_ARROW_TYPES = {
+    "starts_at": _TIMESTAMP,
+    "ends_at": _TIMESTAMP,
+    "updated_at": _TIMESTAMP,
+    "auto_resolved": pa.bool_(),
+    "in_group": pa.bool_(),
+}
 _UPDATABLE = frozenset({"annotations", "ends_at", "updated_at", "generator_url", "status"})
 _SILENCE_COLUMNS = (
     "silence_id",
@@ -92,6 +102,75 @@ class AlertStore:
             self._insert_group(conn, group)
             self._add(conn, "total", 1)
 
+    def write_batch(
+        self,
+        inserts: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
+        changes_by_id: Mapping[str, Mapping[str, Any]],
+        resolved_ids: Sequence[str],
+        resolved_at: datetime | None,
+    ) -> int:
+        """A whole ingest in one transaction (one commit, however many alerts).
+
+        In order: insert the new alerts (Arrow scan, not a statement per row) with their
+        groups and the ``total`` count; apply ``changes_by_id`` (as :meth:`update_alerts`);
+        resolve ``resolved_ids`` at ``resolved_at`` as auto-resolved. Returns how many
+        alerts were resolved.
+        """
+        with self.db.transaction() as conn:
+            if inserts:
+                self._insert_alert_rows(conn, [row for row, _ in inserts])
+                groups = {group["group_key"]: group for _, group in inserts}
+                self._insert_group_rows(conn, list(groups.values()))
+                self._add(conn, "total", len(inserts))
+            for alert_id, changes in changes_by_id.items():
+                self._update(conn, alert_id, changes)
+            resolved = 0
+            if resolved_ids and resolved_at is not None:
+                resolved = len(
+                    conn.execute(
+                        "UPDATE alerts SET status = 'resolved', ends_at = ?, updated_at = ?,"
+                        " auto_resolved = true WHERE alert_id IN (SELECT unnest(?))"
+                        " AND status = 'firing' RETURNING alert_id",
+                        [resolved_at, resolved_at, list(resolved_ids)],
+                    ).fetchall()
+                )
+                if resolved:
+                    self._add(conn, "auto_resolved", resolved)
+        return resolved
+
+    @staticmethod
+    def _insert_alert_rows(conn: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        columns = {
+            column: [_encode(column, row[column]) for row in rows] for column in _ALERT_COLUMNS
+        }
+        table = pa.table(
+            {
+                column: pa.array(values, type=_ARROW_TYPES.get(column, pa.string()))
+                for column, values in columns.items()
+            }
+        )
+        conn.register("selfheal_new_alerts", table)
+        try:
+            names = ", ".join(_ALERT_COLUMNS)
+            conn.execute(f"INSERT INTO alerts ({names}) SELECT {names} FROM selfheal_new_alerts")
+        finally:
+            conn.unregister("selfheal_new_alerts")
+
+    @staticmethod
+    def _insert_group_rows(conn: Any, groups: Sequence[Mapping[str, Any]]) -> None:
+        conn.executemany(
+            "INSERT INTO alert_groups VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [
+                [
+                    group["group_key"],
+                    _encode("group_labels", group["group_labels"]),
+                    group["created_at"],
+                    group["next_flush_at"],
+                ]
+                for group in groups
+            ],
+        )
+
     def update_alert(self, alert_id: str, changes: Mapping[str, Any]) -> None:
         """Change some of annotations, ends_at, updated_at, generator_url, status."""
         self.update_alerts({alert_id: changes})
@@ -109,11 +188,18 @@ class AlertStore:
             return
         with self.db.transaction() as conn:
             for alert_id, changes in work:
-                assignments = ", ".join(f"{column} = ?" for column in changes)
-                values = [_encode(column, value) for column, value in changes.items()]
-                conn.execute(
-                    f"UPDATE alerts SET {assignments} WHERE alert_id = ?", [*values, alert_id]
-                )
+                self._update(conn, alert_id, changes)
+
+    @staticmethod
+    def _update(conn: Any, alert_id: str, changes: Mapping[str, Any]) -> None:
+        unknown = set(changes) - _UPDATABLE
+        if unknown:
+            raise ValueError(f"changes: expected columns from {sorted(_UPDATABLE)}, got {unknown}")
+        if not changes:
+            return
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        values = [_encode(column, value) for column, value in changes.items()]
+        conn.execute(f"UPDATE alerts SET {assignments} WHERE alert_id = ?", [*values, alert_id])
 
     def resolve_alerts(
         self,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -82,6 +82,7 @@ class Database:
         # own: a reader's first read does not wait for a write transaction to end
         self._cursor_lock = threading.Lock()
         self._cursor_parent = self._conn.cursor()
+        self.failed_writes = 0  # transactions DuckDB refused (full disk, unwritable file...)
         if not read_only:
             self.migrate()
 
@@ -113,19 +114,50 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Run a block in one transaction under the connection lock."""
+        """Run a block in one transaction under the connection lock.
+
+        A DuckDB error anywhere in it (the block, or the commit, e.g. on a full disk) counts
+        in ``failed_writes``; the transaction is rolled back and the error raised.
+        """
         with self._lock:
             self._local.depth = getattr(self._local, "depth", 0) + 1
             try:
-                self._conn.execute("BEGIN TRANSACTION")
+                try:
+                    self._conn.execute("BEGIN TRANSACTION")
+                except duckdb.Error:
+                    self.failed_writes += 1
+                    raise
                 try:
                     yield self._conn
-                except BaseException:
-                    self._conn.execute("ROLLBACK")
+                    self._conn.execute("COMMIT")
+                except BaseException as exc:
+                    if isinstance(exc, duckdb.Error):
+                        self.failed_writes += 1
+                    self._roll_back()
                     raise
-                self._conn.execute("COMMIT")
             finally:
                 self._local.depth -= 1
+
+    def _roll_back(self) -> None:
+        """Roll back; a failed commit may already have ended the transaction."""
+        with suppress(duckdb.Error):
+            self._conn.execute("ROLLBACK")
+
+    def probe_write(self) -> None:
+        """Write and commit one row, as every store does: raises ``StorageError`` when the
+        file no longer accepts writes (read-only, unwritable directory, full disk).
+
+        The probe table is made here, not by a migration: it holds one row and no data.
+        """
+        try:
+            with self.transaction() as conn:
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS readiness_probe"
+                    " (id INTEGER PRIMARY KEY, written_at TIMESTAMPTZ)"
+                )
+                conn.execute("INSERT OR REPLACE INTO readiness_probe VALUES (1, current_timestamp)")
+        except duckdb.Error as exc:
+            raise StorageError(f"write refused: {exc}") from exc
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 
 from selfheal_ml.clock import Clock
 from selfheal_ml.errors import ValidationError
-from selfheal_ml.events import MetricPoint
+from selfheal_ml.events import MetricPoint, unescape_label_value
 from selfheal_ml.storage.database import Database
 
 Resolution = Literal["raw", "minute", "hour"]
@@ -47,7 +47,7 @@ _BUCKET_WIDTH_S = {"minute": 60, "hour": 3_600}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _OLDEST = datetime(1, 1, 2, tzinfo=UTC)
 _TICK = timedelta(microseconds=1)
-_LABEL = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)="(.*?)"(?:,|$)')
+_LABEL = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)')
 _STAT_COLUMNS = ["count", "mean", "min", "max", "p50", "p95", "p99"]
 
 
@@ -58,11 +58,16 @@ def parse_series_key(key: str) -> tuple[str, dict[str, str]]:
     ('http_latency_p95_ms', {'endpoint': '/api', 'platform': 'leadsite.ai'})
     >>> parse_series_key("host_cpu_percent")
     ('host_cpu_percent', {})
+    >>> from selfheal_ml.events import series_key
+    >>> parse_series_key(series_key("m", {"a": 'x",b="y', "c": "\\\\"}))
+    ('m', {'a': 'x",b="y', 'c': '\\\\'})
     """
     if not key.endswith("}") or "{" not in key:
         return key, {}
     name, _, inner = key[:-1].partition("{")
-    return name, {match.group(1): match.group(2) for match in _LABEL.finditer(inner)}
+    return name, {
+        match.group(1): unescape_label_value(match.group(2)) for match in _LABEL.finditer(inner)
+    }
 
 
 def floor_to_bucket(moment: datetime, width_s: int) -> datetime:

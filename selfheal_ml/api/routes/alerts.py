@@ -10,7 +10,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from selfheal_ml.alerting.model import PostableAlert
 from selfheal_ml.alerting.silences import Matcher
-from selfheal_ml.api.deps import AdminDep, RuntimeDep
+from selfheal_ml.api.deps import AdminDep, ComputeDep, LimitsDep, RuntimeDep
+from selfheal_ml.api.request_limits import check_alerts, check_matcher_patterns
+from selfheal_ml.runtime import Runtime
 
 router = APIRouter(tags=["alerts"])
 
@@ -44,20 +46,28 @@ class SilenceIn(BaseModel):
         return self
 
 
+def _alerts_json(runtime: Runtime, status: str | None, limit: int) -> list[dict[str, Any]]:
+    return [alert.model_dump(mode="json") for alert in runtime.alerts.alerts(status, limit)]
+
+
 @router.get("/v1/alerts")
-def list_alerts(
+async def list_alerts(
     runtime: RuntimeDep,
+    pool: ComputeDep,
     status: Literal["firing", "resolved", "all"] = "all",
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> list[dict[str, Any]]:
-    """Recent alerts, newest first."""
-    chosen = None if status == "all" else status
-    return [alert.model_dump(mode="json") for alert in runtime.alerts.alerts(chosen, limit)]
+    """Recent alerts, newest first, each with the silences muting it (matched in a worker)."""
+    return await pool.run(_alerts_json, runtime, None if status == "all" else status, limit)
 
 
 @router.post("/v1/silences")
-async def create_silence(body: SilenceIn, runtime: RuntimeDep, _: AdminDep) -> dict[str, str]:
-    """Silence matching alerts between ``startsAt`` and ``endsAt``."""
+async def create_silence(
+    body: SilenceIn, runtime: RuntimeDep, limits: LimitsDep, _: AdminDep
+) -> dict[str, str]:
+    """Silence matching alerts between ``startsAt`` and ``endsAt`` (regexes: RE2 syntax)."""
+    regexes = [(index, m.value) for index, m in enumerate(body.matchers) if m.isRegex]
+    check_matcher_patterns(regexes, limits)
     matchers = [
         Matcher(name=m.name, value=m.value, is_regex=m.isRegex, is_equal=m.isEqual)
         for m in body.matchers
@@ -80,8 +90,10 @@ def list_silences(runtime: RuntimeDep) -> list[dict[str, Any]]:
 
 @router.post("/api/v2/alerts")
 async def ingest_alerts(
-    body: list[PostableAlert], runtime: RuntimeDep, _: AdminDep
+    body: list[PostableAlert], runtime: RuntimeDep, limits: LimitsDep, _: AdminDep
 ) -> dict[str, int]:
-    """Alertmanager's ingest shape: a JSON array of alerts, e.g. from Prometheus."""
+    """Alertmanager's ingest shape: a JSON array of alerts, e.g. from Prometheus, stored in
+    one transaction."""
+    check_alerts(body, limits)
     accepted = await asyncio.to_thread(runtime.alerts.ingest, body)
     return {"accepted": accepted}

@@ -8,14 +8,14 @@ fresh detector, which scores 0 until it has warmed up.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from selfheal_ml.anomaly import DetectorBank
-from selfheal_ml.api.deps import RuntimeDep
+from selfheal_ml.api.deps import ComputeDep, LimitsDep, RuntimeDep
+from selfheal_ml.api.request_limits import check_point_count, check_series_name
 from selfheal_ml.api.schemas import TimedValue
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.runtime import Runtime
@@ -86,20 +86,29 @@ def _score(runtime: Runtime, request: ScoreRequest) -> list[PointScoreOut]:
 
 
 @router.post("/v1/anomaly/score")
-async def score(request: ScoreRequest, runtime: RuntimeDep) -> dict[str, Any]:
+async def score(
+    request: ScoreRequest, runtime: RuntimeDep, pool: ComputeDep, limits: LimitsDep
+) -> dict[str, Any]:
     """Score each point (calibrated score, anomaly flag, expected range)."""
+    check_series_name(request.series, limits, "body.series")
+    check_point_count(len(request.points), limits, "body.points")
     _check_order(request.points)
-    scored = await asyncio.to_thread(_score, runtime, request)
+    scored = await pool.run(_score, runtime, request)
     return {"series": request.series, "points": [point.model_dump(mode="json") for point in scored]}
 
 
 @router.get("/v1/anomalies")
-def recent_anomalies(
+async def recent_anomalies(
     runtime: RuntimeDep,
+    pool: ComputeDep,
     limit: int = Query(default=100, ge=1, le=1000),
     series: str | None = None,
 ) -> list[dict[str, Any]]:
     """Recent anomalies, newest first, with their explanation fields."""
+    return await pool.run(_recent, runtime, limit, series)
+
+
+def _recent(runtime: Runtime, limit: int, series: str | None) -> list[dict[str, Any]]:
     return [
         {
             "event_id": record.event_id,

@@ -7,7 +7,8 @@ in a worker thread, after checking the history is long enough, regular and finit
 
 from __future__ import annotations
 
-import asyncio
+import math
+from datetime import UTC
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,8 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from selfheal_ml.api.deps import RuntimeDep
+from selfheal_ml.api.deps import ComputeDep, RuntimeDep
+from selfheal_ml.api.openapi_errors import NOT_FOUND
 from selfheal_ml.api.schemas import TimedValue
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.forecast import Forecast, default_forecaster
@@ -39,7 +41,7 @@ def _levels(text: str) -> tuple[int, ...]:
     return levels
 
 
-@router.get("/v1/forecast/{series:path}")
+@router.get("/v1/forecast/{series:path}", responses=NOT_FOUND)
 def cached_forecast(
     series: str,
     runtime: RuntimeDep,
@@ -89,7 +91,12 @@ class ForecastRequest(BaseModel):
 
 def history_series(points: list[TimedValue]) -> pd.Series:
     """The history as a regular series; raises ValidationError if irregular or unsorted."""
-    index = pd.DatetimeIndex([point.ts for point in points]).tz_convert("UTC")
+    try:  # each time in UTC first: pandas refuses mixed offsets and years past 2262
+        index = pd.DatetimeIndex([pd.Timestamp(point.ts.astimezone(UTC)) for point in points])
+    except (ValueError, OverflowError) as exc:  # OutOfBoundsDatetime is a ValueError
+        raise ValidationError(
+            "body.history", f"expected times between 1677 and 2262 (pandas' range): {exc}"
+        ) from exc
     steps = index[1:] - index[:-1]
     step = steps[0]
     for position, delta in enumerate(steps, start=1):
@@ -119,11 +126,19 @@ def _as_json(forecast: Forecast, levels: list[int]) -> dict[str, Any]:
 
 def _fit(history: pd.Series, horizon: int, levels: list[int]) -> dict[str, Any]:
     forecast = default_forecaster().fit(history).forecast(horizon, tuple(levels))
-    return _as_json(forecast, levels)
+    answer = _as_json(forecast, levels)
+    numbers = [
+        *answer["mean"],
+        *(v for side in ("lower", "upper") for s in answer[side].values() for v in s),
+    ]
+    if not all(math.isfinite(number) for number in numbers):
+        # values near the float limit overflow the model: say so instead of failing to encode
+        raise ValidationError("body.history", "values too large to forecast (result not finite)")
+    return answer
 
 
 @router.post("/v1/forecast")
-async def adhoc_forecast(request: ForecastRequest) -> dict[str, Any]:
+async def adhoc_forecast(request: ForecastRequest, pool: ComputeDep) -> dict[str, Any]:
     """Forecast a history sent in the request (fitted in a worker thread)."""
     history = history_series(request.history)
-    return await asyncio.to_thread(_fit, history, request.horizon, request.levels)
+    return await pool.run(_fit, history, request.horizon, request.levels)

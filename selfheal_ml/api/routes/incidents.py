@@ -28,6 +28,7 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Query
 
 from selfheal_ml.api.deps import RuntimeDep
+from selfheal_ml.api.openapi_errors import NOT_FOUND
 from selfheal_ml.lifecycle import Diagnosis, IncidentStatus
 from selfheal_ml.repair import wilson_interval
 
@@ -138,7 +139,7 @@ def list_incidents(
     return [incident_json(row, attempts[str(row["incident_id"])]) for row in rows]
 
 
-@router.get("/v1/incidents/{id}")
+@router.get("/v1/incidents/{id}", responses=NOT_FOUND)
 def get_incident(id: str, runtime: RuntimeDep) -> dict[str, Any]:
     """One incident with its repair attempts."""
     row = runtime.incidents.incident(id)

@@ -8,6 +8,8 @@ an unknown id, 409 when it is no longer pending. They reach the runtime's
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -22,6 +24,7 @@ from selfheal_ml.actions import (
     RepairService,
 )
 from selfheal_ml.api.deps import AdminDep, RuntimeDep
+from selfheal_ml.api.openapi_errors import NOT_PENDING
 from selfheal_ml.runtime import Runtime
 
 router = APIRouter(prefix="/admin/repairs", tags=["repairs"])
@@ -42,6 +45,16 @@ def _service(runtime: Runtime) -> RepairService:
     return service
 
 
+def params_json(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A repair's parameters as JSON-ready data, so the approver sees exactly what will run
+    (which index on which columns, which key pattern); values JSON cannot hold become text.
+
+    >>> params_json({"table": "orders", "columns": ("customer_id",), "at": object()})["columns"]
+    ['customer_id']
+    """
+    return {str(name): json.loads(json.dumps(value, default=str)) for name, value in params.items()}
+
+
 def attempt_json(attempt: Attempt) -> dict[str, Any]:
     """An attempt as JSON-ready data."""
     result = attempt.result
@@ -53,17 +66,13 @@ def attempt_json(attempt: Attempt) -> dict[str, Any]:
         "escalated": attempt.escalated,
         "action": attempt.request.action,
         "target": attempt.request.target,
+        "params": params_json(attempt.request.params),
         "incidentId": attempt.request.incident_id,
         "correlationId": attempt.request.correlation_id,
         "result": None
         if result is None
         else {"ok": result.ok, "detail": result.detail, "durationS": result.duration_s},
     }
-
-
-def _plain(value: Any) -> Any:
-    """A parameter value as JSON: scalars as they are, anything else as its text."""
-    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
 
 
 def _pending_json(entry: PendingApproval) -> dict[str, Any]:
@@ -73,7 +82,7 @@ def _pending_json(entry: PendingApproval) -> dict[str, Any]:
         "target": entry.request.target,
         "platform": entry.request.platform,
         "risk": entry.request.risk,
-        "parameters": {name: _plain(value) for name, value in entry.request.params.items()},
+        "params": params_json(entry.request.params),
         "incidentId": entry.request.incident_id,
         "correlationId": entry.request.correlation_id,
         "requestedAt": entry.requested_at.isoformat(),
@@ -97,7 +106,7 @@ def list_repairs(
 
 @router.get("/pending")
 def list_pending(runtime: RuntimeDep, _: AdminDep) -> list[dict[str, Any]]:
-    """High-risk repairs waiting for approval, oldest first."""
+    """High-risk repairs waiting for approval, oldest first: action, target and parameters."""
     return [_pending_json(entry) for entry in _service(runtime).pending()]
 
 
@@ -119,7 +128,7 @@ async def _resolve(runtime: Runtime, repair_id: str, approve: bool, by: str) -> 
     return attempt_json(attempt)
 
 
-@router.post("/{id}/approve")
+@router.post("/{id}/approve", responses=NOT_PENDING)
 async def approve_repair(
     id: str,
     runtime: RuntimeDep,
@@ -130,7 +139,7 @@ async def approve_repair(
     return await _resolve(runtime, id, True, (body or ResolutionIn()).by)
 
 
-@router.post("/{id}/deny")
+@router.post("/{id}/deny", responses=NOT_PENDING)
 async def deny_repair(
     id: str,
     runtime: RuntimeDep,

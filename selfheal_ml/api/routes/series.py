@@ -11,30 +11,41 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from selfheal_ml.api.deps import RuntimeDep
+from selfheal_ml.api.deps import ComputeDep, RuntimeDep
+from selfheal_ml.runtime import Runtime
 
 router = APIRouter(tags=["series"])
 
 
 @router.get("/v1/series")
-def list_series(
+async def list_series(
     runtime: RuntimeDep,
+    pool: ComputeDep,
     prefix: str = "",
     limit: int = Query(default=500, ge=1, le=5000),
 ) -> list[str]:
     """Series names in the catalogue, optionally those starting with ``prefix``."""
+    return await pool.run(_names, runtime, prefix, limit)
+
+
+def _names(runtime: Runtime, prefix: str, limit: int) -> list[str]:
     names = sorted(str(name) for name in runtime.metrics.catalogue()["series"])
     return [name for name in names if name.startswith(prefix)][:limit]
 
 
 @router.get("/v1/series/{series:path}")
-def series_history(
+async def series_history(
     series: str,
     runtime: RuntimeDep,
+    pool: ComputeDep,
     hours: float = Query(default=6.0, gt=0, le=24 * 7),
 ) -> dict[str, Any]:
     """The last ``hours`` of ``series`` (up to its newest point): values, scores, anomalies,
     and ``has_forecast`` (whether ``GET /v1/forecast/{series}`` has one to show)."""
+    return await pool.run(_history, runtime, series, hours)
+
+
+def _history(runtime: Runtime, series: str, hours: float) -> dict[str, Any]:
     latest = runtime.metrics.latest(series)
     end = runtime.clock.now() if latest is None else latest[0] + timedelta(seconds=1)
     start = end - timedelta(hours=hours)

@@ -88,7 +88,7 @@ async function drawApprovals() {
   byId("approvals").innerHTML = head + (pending.map(p => {
     const left = (Date.parse(p.expiresAt) - Date.now()) / 1000;
     return `<tr><td><strong>${esc(p.action)}</strong></td><td>${esc(p.target)}</td>` +
-      `<td class="params">${parameters(p.parameters)}</td><td><code>${esc(p.incidentId)}</code></td>` +
+      `<td class="params">${parameters(p.params)}</td><td><code>${esc(p.incidentId)}</code></td>` +
       `<td>${esc(when(p.requestedAt))}</td><td title="${esc(p.expiresAt)}">${esc(when(p.expiresAt))}` +
       `${left > 0 && left < 86400 ? ` (in ${esc(duration(left))})` : ""}</td>` +
       `<td><button class="approve" data-id="${esc(p.id)}" data-verb="approve">approve</button> ` +

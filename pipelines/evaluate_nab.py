@@ -11,6 +11,13 @@ look-ahead), written to ``OUT/<detector>/<category>/<detector>_<file>.csv`` with
 ``timestamp,value,anomaly_score``, then the corpus is scored with the three NAB profiles (best
 threshold over the corpus) and at the product's default alert threshold (no tuning on labels).
 Files are processed in parallel, one per core.
+
+Each detector's MLflow run (experiment ``anomaly-nab``) is tagged ``split=in-sample`` and also
+carries its leave-one-category-out figures (``*_held_out``: threshold fitted on the other
+categories). With ``--cross-validate`` the pipeline also *selects* among the detectors by that
+held-out score (:mod:`selfheal_ml.evaluation.model_selection`), prints the nested estimate of the
+selection (outer leave-one-category-out around the whole selection), and logs it as a run
+``selection`` tagged ``split=held-out``.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from selfheal_ml.anomaly.alert_policy import DEFAULT_THRESHOLD
 from selfheal_ml.anomaly.batch import score_series, to_unit_interval
 from selfheal_ml.anomaly.registry import BASELINES, DETECTORS
 from selfheal_ml.anomaly.tuning import TUNING_GRID
-from selfheal_ml.evaluation import nab
+from selfheal_ml.evaluation import model_selection, nab
 from selfheal_ml.tracking import DEFAULT_TRACKING_URI, Tracker
 
 EXPERIMENT = "anomaly-nab"
@@ -90,6 +97,7 @@ def evaluate(
         metrics[f"threshold_{profile.name}"] = result.threshold
         if name not in BASELINES:
             metrics[f"nab_{profile.name}_at_default"] = nab.corpus_score(labelled, 0.5, profile)
+        metrics[f"nab_{profile.name}_held_out"] = model_selection.held_out_score(by_key, profile)
     return metrics, by_key
 
 
@@ -128,14 +136,37 @@ def main(argv: list[str] | None = None) -> int:
                 "definition": describe(name),
                 "files": len(windows),
             }
-            Tracker(args.tracking_uri).log_run(EXPERIMENT, name, params, metrics)
+            tags = {"split": "in-sample"}
+            Tracker(args.tracking_uri).log_run(EXPERIMENT, name, params, metrics, tags=tags)
     if args.cross_validate:
-        for profile in profiles:
-            estimate = nab.cross_validate(results, profile)
-            print(f"cross-validated choice, {profile.name}: {estimate.normalised_score:.1f}")
-            for category, (name, threshold) in estimate.choices.items():
-                print(f"  held out {category}: chose {name} at threshold {threshold:.3f}")
+        cross_validate(args, results, profiles)
     return 0
+
+
+def cross_validate(
+    args: argparse.Namespace,
+    results: dict[str, dict[str, nab.LabelledFile]],
+    profiles: list[nab.Profile],
+) -> None:
+    """Select by held-out score, print and log the nested estimate of that selection."""
+    metrics: dict[str, float] = {}
+    params: dict[str, object] = {"candidates": len(results)}
+    for profile in profiles:
+        estimate = nab.cross_validate(results, profile)
+        print(f"cross-validated choice, {profile.name}: {estimate.normalised_score:.1f}")
+        for category, (name, threshold) in estimate.choices.items():
+            print(f"  held out {category}: chose {name} at threshold {threshold:.3f}")
+        chosen = model_selection.select(results, profile)
+        nested = model_selection.nested_cross_validate(results, profile)
+        print(f"selected by held-out score, {profile.name}: {chosen}")
+        print(f"nested cross-validated estimate, {profile.name}: {nested.score:.1f}")
+        for category, (name, threshold) in nested.choices.items():
+            print(f"  outer fold {category}: selected {name} at threshold {threshold:.3f}")
+        metrics[f"nab_{profile.name}_nested"] = nested.score
+        params[f"selected_{profile.name}"] = chosen
+    if not args.no_tracking:
+        tags = {"split": "held-out"}
+        Tracker(args.tracking_uri).log_run(EXPERIMENT, "selection", params, metrics, tags=tags)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,152 @@
+"""Adaptive resonance: does the recent shape resonate with a category learned so far?
+
+The idea behind ARTime (Hampton, "ARTime", NAB entry and repository markNZed/ARTime, 2022), which
+builds on Fuzzy ART (Carpenter, Grossberg & Rosen, "Fuzzy ART: fast stable learning and
+categorization of analog patterns by an adaptive resonance system", Neural Networks 4, 1991):
+the stream is downsampled into block means (:mod:`.block_windows`), each window of the last
+``dimension`` block means is scaled to [0, 1] and complement coded ``I = (a, 1 - a)``, and
+presented to a set of categories (weight vectors ``w``). The categories compete by the choice
+function ``T = |I ^ w| / (alpha + |w|)`` (``^`` is the element-wise minimum, ``|.|`` the sum);
+the winner *resonates* when its match ``|I ^ w| / |a|`` reaches the ``vigilance`` and then
+learns ``w <- rate (I ^ w) + (1 - rate) w``; when no category resonates, the window founds a new
+category. So normal shapes end up inside a few categories' hyper-boxes and a shape that fits none
+is novel.
+
+The raw score is ``1 - best match``: 0 inside a learned category, growing with the distance to the
+nearest one (ARTime flags the creation of a new category; the graded score keeps the
+information how far off the window is and suits the likelihood calibration in front of the alert
+policy, :class:`~.calibration.Calibrated`). The [0, 1] scaling is fixed at the end of the warm-up
+(the warm-up's block-mean range widened by ``margin`` on each side; values beyond are clipped),
+as ARTime fixes its scaling on the probationary period. Once ``capacity`` categories exist, a
+new one replaces the least recently resonating one. Between completed blocks the last block's
+score is held, so the cost is one small matrix operation per block.
+
+>>> detector = AdaptiveResonance(block=1, dimension=4, warmup=40)
+>>> for step in range(300):
+...     detector.learn_one({"value": float(step % 6)})
+>>> detector.score_one({"value": 0.0}), detector.score_one({"value": 5.0}) > 0.1
+(0.0, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+from selfheal_ml.anomaly.base import VALUE_KEY, Detector
+from selfheal_ml.anomaly.block_windows import BlockWindows
+
+CHOICE_ALPHA = 1e-3  # Fuzzy ART's choice parameter: small favours the most specific category
+
+
+class AdaptiveResonance(Detector):
+    """Fuzzy ART categories over windows of block means; raw score ``1 - best match``."""
+
+    def __init__(
+        self,
+        block: int = 4,
+        dimension: int = 8,
+        vigilance: float = 0.9,
+        rate: float = 0.1,
+        capacity: int = 128,
+        warmup: int = 300,
+        margin: float = 0.1,
+        feature: str = VALUE_KEY,
+    ) -> None:
+        self.block = block
+        self.dimension = dimension
+        self.vigilance = vigilance
+        self.rate = rate
+        self.capacity = capacity
+        self.warmup = warmup
+        self.margin = margin
+        self.feature = feature
+        self._blocks = BlockWindows(block, dimension)
+        self._weights = np.zeros((capacity, 2 * dimension))
+        self._last_used = np.zeros(capacity)
+        self._categories = 0
+        self._seen = 0
+        self._low = 0.0
+        self._span = 0.0  # 0 until the scaling is fixed
+        self._warmup_means: list[float] = []
+        self._held = 0.0
+        self._pending: tuple[float, float] | None = None
+
+    def warmed_up(self) -> bool:
+        return self._span > 0.0 and self._categories > 0
+
+    def _code(self, window: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        scaled = np.clip((window - self._low) / self._span, 0.0, 1.0)
+        return np.concatenate((scaled, 1.0 - scaled))
+
+    def _matches(self, code: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        overlap: npt.NDArray[np.float64] = np.minimum(self._weights[: self._categories], code)
+        matches: npt.NDArray[np.float64] = overlap.sum(axis=1) / float(self.dimension)
+        return matches
+
+    def _raw(self, value: float) -> float:
+        if not self.warmed_up():
+            return 0.0
+        window = self._blocks.pending(value)
+        if window is None:
+            return self._held
+        return 1.0 - float(self._matches(self._code(window)).max())
+
+    def score_one(self, x: Mapping[str, float]) -> float:
+        value = x.get(self.feature)
+        if value is None or value - value != 0.0:
+            return 0.0
+        raw = self._raw(float(value))
+        self._pending = (float(value), raw)
+        return raw
+
+    def learn_one(self, x: Mapping[str, float]) -> None:
+        value = x.get(self.feature)
+        if value is None or value - value != 0.0:
+            return
+        value = float(value)
+        pending = self._pending
+        raw = pending[1] if pending is not None and pending[0] == value else self._raw(value)
+        self._pending = None
+        self._seen += 1
+        if not self._blocks.add(value):
+            return
+        if self._span == 0.0:
+            self._collect_warmup()
+        if self._span > 0.0 and self._blocks.full():
+            self._held = raw
+            self._resonate(self._code(self._blocks.window()))
+
+    def _collect_warmup(self) -> None:
+        self._warmup_means.append(float(self._blocks.window()[-1]))
+        if self._seen < self.warmup:
+            return
+        low, high = min(self._warmup_means), max(self._warmup_means)
+        spread = high - low if high > low else max(abs(high), 1.0)
+        self._low = low - self.margin * spread
+        self._span = spread * (1.0 + 2.0 * self.margin)
+        self._warmup_means = []
+
+    def _resonate(self, code: npt.NDArray[np.float64]) -> None:
+        count = self._categories
+        clock = float(self._blocks.completed)
+        if count:
+            weights = self._weights[:count]
+            overlap = np.minimum(weights, code)
+            match = overlap.sum(axis=1) / self.dimension
+            choice = np.where(
+                match >= self.vigilance,
+                overlap.sum(axis=1) / (CHOICE_ALPHA + weights.sum(axis=1)),
+                -1.0,
+            )
+            winner = int(choice.argmax())
+            if choice[winner] >= 0.0:
+                weights[winner] += self.rate * (overlap[winner] - weights[winner])
+                self._last_used[winner] = clock
+                return
+        slot = count if count < self.capacity else int(self._last_used.argmin())
+        self._weights[slot] = code
+        self._last_used[slot] = clock
+        self._categories = min(count + 1, self.capacity)

@@ -38,6 +38,8 @@ import numpy.typing as npt
 from selfheal_ml.anomaly.base import VALUE_KEY, Detector
 from selfheal_ml.anomaly.block_windows import BlockWindows
 
+REPLAY_POINTS = 4000  # history points replayed one by one by learn_many (the rest is skipped)
+Presentation = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]
 CHOICE_ALPHA = 1e-3  # Fuzzy ART's choice parameter: small favours the most specific category
 
 
@@ -65,6 +67,7 @@ class AdaptiveResonance(Detector):
         self.feature = feature
         self._blocks = BlockWindows(block, dimension)
         self._weights = np.zeros((capacity, 2 * dimension))
+        self._norms = np.zeros(capacity)  # |w| of each category
         self._last_used = np.zeros(capacity)
         self._categories = 0
         self._seen = 0
@@ -72,34 +75,45 @@ class AdaptiveResonance(Detector):
         self._span = 0.0  # 0 until the scaling is fixed
         self._warmup_means: list[float] = []
         self._held = 0.0
-        self._pending: tuple[float, float] | None = None
+        self._pending: tuple[float, float, Presentation | None] | None = None
 
     def warmed_up(self) -> bool:
         return self._span > 0.0 and self._categories > 0
 
     def _code(self, window: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        scaled = np.clip((window - self._low) / self._span, 0.0, 1.0)
-        return np.concatenate((scaled, 1.0 - scaled))
+        code = np.empty(2 * self.dimension)
+        scaled = code[: self.dimension]
+        np.subtract(window, self._low, out=scaled)
+        scaled /= self._span
+        np.maximum(scaled, 0.0, out=scaled)
+        np.minimum(scaled, 1.0, out=scaled)
+        np.subtract(1.0, scaled, out=code[self.dimension :])
+        return code
 
-    def _matches(self, code: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    def _present(self, window: npt.NDArray[np.float64]) -> Presentation:
+        """The window's code, its overlap with every category and the overlaps' sizes."""
+        code = self._code(window)
         overlap: npt.NDArray[np.float64] = np.minimum(self._weights[: self._categories], code)
-        matches: npt.NDArray[np.float64] = overlap.sum(axis=1) / float(self.dimension)
-        return matches
+        sizes: npt.NDArray[np.float64] = overlap.sum(axis=1)
+        return code, overlap, sizes
 
-    def _raw(self, value: float) -> float:
-        if not self.warmed_up():
-            return 0.0
+    def _evaluate(self, value: float) -> tuple[float, Presentation | None]:
+        if self._categories == 0 or self._span == 0.0:  # warmed_up(), inlined (hot path)
+            return 0.0, None
+        if self._blocks.filled + 1 < self.block:  # the point does not complete a block
+            return self._held, None
         window = self._blocks.pending(value)
         if window is None:
-            return self._held
-        return 1.0 - float(self._matches(self._code(window)).max())
+            return self._held, None
+        presented = self._present(window)
+        return 1.0 - float(presented[2].max()) / self.dimension, presented
 
     def score_one(self, x: Mapping[str, float]) -> float:
         value = x.get(self.feature)
         if value is None or value - value != 0.0:
             return 0.0
-        raw = self._raw(float(value))
-        self._pending = (float(value), raw)
+        raw, presented = self._evaluate(float(value))
+        self._pending = (float(value), raw, presented)
         return raw
 
     def learn_one(self, x: Mapping[str, float]) -> None:
@@ -108,7 +122,10 @@ class AdaptiveResonance(Detector):
             return
         value = float(value)
         pending = self._pending
-        raw = pending[1] if pending is not None and pending[0] == value else self._raw(value)
+        if pending is not None and pending[0] == value:
+            raw, presented = pending[1], pending[2]
+        else:
+            raw, presented = self._evaluate(value)
         self._pending = None
         self._seen += 1
         if not self._blocks.add(value):
@@ -117,7 +134,28 @@ class AdaptiveResonance(Detector):
             self._collect_warmup()
         if self._span > 0.0 and self._blocks.full():
             self._held = raw
-            self._resonate(self._code(self._blocks.window()))
+            if presented is None or self._categories == 0:
+                presented = self._present(self._blocks.window())
+            self._resonate(*presented)
+
+    def learn_many(
+        self, values: npt.NDArray[np.float64], timestamps_s: npt.NDArray[np.float64]
+    ) -> None:
+        """Re-warm from history in bounded time: the scaling from the first ``warmup`` values
+        (as online), the categories from the last ``REPLAY_POINTS`` values only (online learning
+        would also have seen the ones between; categories learned from them and not used since
+        are the ones ``capacity`` would evict first)."""
+        if self.feature != VALUE_KEY or values.size <= REPLAY_POINTS:
+            super().learn_many(values, timestamps_s)
+            return
+        head = max(0, min(self.warmup - self._seen, values.size - REPLAY_POINTS))
+        super().learn_many(values[:head], timestamps_s[:head])
+        skipped = values.size - REPLAY_POINTS - head
+        if skipped > 0:
+            self._seen += skipped
+            self._blocks = BlockWindows(self.block, self.dimension)
+        tail = values.size - REPLAY_POINTS
+        super().learn_many(values[tail:], timestamps_s[tail:])
 
     def _collect_warmup(self) -> None:
         self._warmup_means.append(float(self._blocks.window()[-1]))
@@ -129,24 +167,26 @@ class AdaptiveResonance(Detector):
         self._span = spread * (1.0 + 2.0 * self.margin)
         self._warmup_means = []
 
-    def _resonate(self, code: npt.NDArray[np.float64]) -> None:
+    def _resonate(
+        self,
+        code: npt.NDArray[np.float64],
+        overlap: npt.NDArray[np.float64],
+        sizes: npt.NDArray[np.float64],
+    ) -> None:
         count = self._categories
         clock = float(self._blocks.completed)
         if count:
-            weights = self._weights[:count]
-            overlap = np.minimum(weights, code)
-            match = overlap.sum(axis=1) / self.dimension
-            choice = np.where(
-                match >= self.vigilance,
-                overlap.sum(axis=1) / (CHOICE_ALPHA + weights.sum(axis=1)),
-                -1.0,
-            )
+            choice = sizes / (CHOICE_ALPHA + self._norms[:count])
+            choice[sizes < self.vigilance * self.dimension] = -1.0
             winner = int(choice.argmax())
             if choice[winner] >= 0.0:
-                weights[winner] += self.rate * (overlap[winner] - weights[winner])
+                row = self._weights[winner]
+                row += self.rate * (overlap[winner] - row)
+                self._norms[winner] = row.sum()
                 self._last_used[winner] = clock
                 return
         slot = count if count < self.capacity else int(self._last_used.argmin())
         self._weights[slot] = code
+        self._norms[slot] = code.sum()
         self._last_used[slot] = clock
         self._categories = min(count + 1, self.capacity)

@@ -32,19 +32,19 @@ class BlockWindows:
         self.block = block
         self.dimension = dimension
         self._sum = 0.0
-        self._filled = 0
+        self.filled = 0  # values in the current, incomplete block
         self._means: deque[float] = deque(maxlen=dimension)
         self.completed = 0  # blocks completed so far
 
     def add(self, value: float) -> bool:
         """Add one value; True when it completes a block."""
         self._sum += value
-        self._filled += 1
-        if self._filled < self.block:
+        self.filled += 1
+        if self.filled < self.block:
             return False
         self._means.append(self._sum / self.block)
         self._sum = 0.0
-        self._filled = 0
+        self.filled = 0
         self.completed += 1
         return True
 
@@ -55,7 +55,7 @@ class BlockWindows:
     def pending(self, value: float) -> npt.NDArray[np.float64] | None:
         """The window that would end with the block ``value`` completes, or None if it does not
         complete one (so a value can be scored before it is learned)."""
-        if self._filled + 1 < self.block or len(self._means) + 1 < self.dimension:
+        if self.filled + 1 < self.block or len(self._means) + 1 < self.dimension:
             return None
         latest = (self._sum + value) / self.block
         return np.array([*list(self._means)[1 - self.dimension :], latest][-self.dimension :])

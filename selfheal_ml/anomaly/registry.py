@@ -1,17 +1,19 @@
 """The detectors by name: an explicit, typed registry (no string-keyed dynamic import).
 
-``default_detector()`` is the product default: the maximum of five calibrated views of a
+``default_detector()`` is the product default: the maximum of six calibrated views of a
 series, each catching a different kind of NAB-style anomaly:
 
 - ``extreme``: a value well beyond the range of the last 20 000 points (spikes, breaches);
 - ``surprise``: an unusual transition between quantised values (pattern changes);
 - ``median``: a robust z-score against the rolling median (level shifts, outliers in noise);
+- ``resonance``: a window shape that resonates with no learned category (adaptive resonance,
+  the idea behind ARTime; :mod:`.adaptive_resonance`);
 - ``daily`` and ``weekly``: the residual against the usual value at this time of day / of the
   week (the right value at the wrong hour, a weekday load on a Sunday).
 
 Its global parameters and how they were chosen are in ``models/anomaly-detector.md``.
 
->>> sorted(DETECTORS)[:3]
+>>> sorted(DETECTORS)[2:5]
 ['default', 'default-univariate', 'hst-scaled']
 >>> default_detector().output_is_calibrated
 True
@@ -75,7 +77,9 @@ class EnsembleSettings:
     calibration_clip: float | None = None
 
 
-DEFAULT_SETTINGS: Final = EnsembleSettings()
+DEFAULT_SETTINGS: Final = EnsembleSettings(resonance=True)
+"""The grid candidate ``grid-a1-n0-w1-k0-g400-e0``, selected by held-out NAB score
+(``selfheal_ml/anomaly/tuning.py``, figures in ``models/anomaly-detector.md``)."""
 
 
 def profile(settings: EnsembleSettings, period_s: float, buckets: int) -> SeasonalResidual:

@@ -43,3 +43,17 @@ def test_silent_before_the_scaling_is_fixed() -> None:
         assert detector.score_one({"value": value}) == 0.0
         detector.learn_one({"value": value})
     assert not detector.warmed_up()
+
+
+def test_replaying_a_long_history_keeps_the_learned_categories() -> None:
+    history = np.array(square_wave(6, 12_000))
+    times = 60.0 * np.arange(history.size, dtype=np.float64)
+    replayed = AdaptiveResonance(block=4, dimension=6, warmup=200)
+    replayed.learn_many(history, times)
+    online = AdaptiveResonance(block=4, dimension=6, warmup=200)
+    for value in history.tolist():
+        online.learn_one({"value": value})
+    assert replayed.warmed_up() and replayed._span == online._span
+    for detector in (replayed, online):
+        ordinary = [detector.score_one({"value": v}) for v in (2.0, 2.0, 2.0, 2.0)]
+        assert max(ordinary) < 0.2

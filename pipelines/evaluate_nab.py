@@ -55,6 +55,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-tracking", action="store_true")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     parser.add_argument(
+        "--reuse-scores",
+        action="store_true",
+        help="read results files already in --out instead of scoring again (same code only)",
+    )
+    parser.add_argument(
         "--cross-validate",
         action="store_true",
         help="also estimate, leaving one category out, the score of choosing among --detector",
@@ -62,15 +67,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run_file(job: tuple[str, Path, Path, Path]) -> tuple[str, np.ndarray, list[str]]:
-    """Score one CSV with one detector and write the NAB results file."""
-    name, data_dir, csv_path, out = job
+def run_file(job: tuple[str, Path, Path, Path, bool]) -> tuple[str, np.ndarray, list[str]]:
+    """Score one CSV with one detector and write the NAB results file (or, with ``reuse``,
+    read the results file an earlier run of the same code wrote)."""
+    name, data_dir, csv_path, out, reuse = job
+    relative = csv_path.relative_to(data_dir)
+    target = out / name / relative.parent / f"{name}_{relative.name}"
+    if reuse and target.exists():
+        written = pd.read_csv(target, dtype={"timestamp": str})
+        return (
+            relative.as_posix(),
+            written["anomaly_score"].to_numpy(float),
+            written["timestamp"].tolist(),
+        )
     frame = pd.read_csv(csv_path, dtype={"timestamp": str})
     seconds = pd.to_datetime(frame["timestamp"]).to_numpy("datetime64[s]").astype(np.int64)
     scores = score_series(name, seconds.astype(np.float64), frame["value"].to_numpy(float))
     unit = scores if name in BASELINES else to_unit_interval(scores, DEFAULT_THRESHOLD)
-    relative = csv_path.relative_to(data_dir)
-    target = out / name / relative.parent / f"{name}_{relative.name}"
     target.parent.mkdir(parents=True, exist_ok=True)
     frame.assign(anomaly_score=unit).to_csv(target, index=False)
     return relative.as_posix(), unit, frame["timestamp"].tolist()
@@ -84,7 +97,7 @@ def evaluate(
 ) -> tuple[dict[str, float], dict[str, nab.LabelledFile]]:
     """Run one detector over the corpus; its normalised scores by profile and labelled files."""
     files = sorted(args.data_dir.rglob("*.csv"))
-    jobs = [(name, args.data_dir, path, args.out) for path in files]
+    jobs = [(name, args.data_dir, path, args.out, args.reuse_scores) for path in files]
     by_key = {}
     with ProcessPoolExecutor(max_workers=args.processes) as pool:
         for key, unit, stamps in tqdm(pool.map(run_file, jobs), total=len(jobs), desc=name):

@@ -80,17 +80,12 @@ class AdaptiveResonance(Detector):
     def warmed_up(self) -> bool:
         return self._span > 0.0 and self._categories > 0
 
-    def _code(self, window: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        code = np.empty(2 * self.dimension)
-        scaled = code[: self.dimension]
-        np.subtract(window, self._low, out=scaled)
-        scaled /= self._span
-        np.maximum(scaled, 0.0, out=scaled)
-        np.minimum(scaled, 1.0, out=scaled)
-        np.subtract(1.0, scaled, out=code[self.dimension :])
-        return code
+    def _code(self, window: list[float]) -> npt.NDArray[np.float64]:
+        low, span = self._low, self._span
+        scaled = [min(max((mean - low) / span, 0.0), 1.0) for mean in window]
+        return np.array(scaled + [1.0 - unit for unit in scaled])
 
-    def _present(self, window: npt.NDArray[np.float64]) -> Presentation:
+    def _present(self, window: list[float]) -> Presentation:
         """The window's code, its overlap with every category and the overlaps' sizes."""
         code = self._code(window)
         overlap: npt.NDArray[np.float64] = np.minimum(self._weights[: self._categories], code)
@@ -102,7 +97,7 @@ class AdaptiveResonance(Detector):
             return 0.0, None
         if self._blocks.filled + 1 < self.block:  # the point does not complete a block
             return self._held, None
-        window = self._blocks.pending(value)
+        window = self._blocks.pending_values(value)
         if window is None:
             return self._held, None
         presented = self._present(window)
@@ -135,7 +130,7 @@ class AdaptiveResonance(Detector):
         if self._span > 0.0 and self._blocks.full():
             self._held = raw
             if presented is None or self._categories == 0:
-                presented = self._present(self._blocks.window())
+                presented = self._present(self._blocks.window_values())
             self._resonate(*presented)
 
     def learn_many(
@@ -158,7 +153,7 @@ class AdaptiveResonance(Detector):
         super().learn_many(values[tail:], timestamps_s[tail:])
 
     def _collect_warmup(self) -> None:
-        self._warmup_means.append(float(self._blocks.window()[-1]))
+        self._warmup_means.append(self._blocks.window_values()[-1])
         if self._seen < self.warmup:
             return
         low, high = min(self._warmup_means), max(self._warmup_means)

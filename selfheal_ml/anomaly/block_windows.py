@@ -55,10 +55,19 @@ class BlockWindows:
     def pending(self, value: float) -> npt.NDArray[np.float64] | None:
         """The window that would end with the block ``value`` completes, or None if it does not
         complete one (so a value can be scored before it is learned)."""
+        values = self.pending_values(value)
+        return None if values is None else np.array(values)
+
+    def pending_values(self, value: float) -> list[float] | None:
+        """:meth:`pending` as a list of floats (cheaper for small windows)."""
         if self.filled + 1 < self.block or len(self._means) + 1 < self.dimension:
             return None
         latest = (self._sum + value) / self.block
-        return np.array([*list(self._means)[1 - self.dimension :], latest][-self.dimension :])
+        return [*list(self._means)[1 - self.dimension :], latest][-self.dimension :]
+
+    def window_values(self) -> list[float]:
+        """:meth:`window` as a list of floats."""
+        return list(self._means)
 
     def window(self) -> npt.NDArray[np.float64]:
         """The last ``dimension`` block means, oldest first."""

@@ -11,6 +11,13 @@ look-ahead), written to ``OUT/<detector>/<category>/<detector>_<file>.csv`` with
 ``timestamp,value,anomaly_score``, then the corpus is scored with the three NAB profiles (best
 threshold over the corpus) and at the product's default alert threshold (no tuning on labels).
 Files are processed in parallel, one per core.
+
+Each detector's MLflow run (experiment ``anomaly-nab``) is tagged ``split=in-sample`` and also
+carries its leave-one-category-out figures (``*_held_out``: threshold fitted on the other
+categories). With ``--cross-validate`` the pipeline also *selects* among the detectors by that
+held-out score (:mod:`selfheal_ml.evaluation.model_selection`), prints the nested estimate of the
+selection (outer leave-one-category-out around the whole selection), and logs it as a run
+``selection`` tagged ``split=held-out``.
 """
 
 from __future__ import annotations
@@ -57,6 +64,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--processes", type=int, default=os.cpu_count() or 1, help="files scored in parallel"
     )
     parser.add_argument(
+        "--reuse-scores",
+        action="store_true",
+        help="read results files already in --out instead of scoring again (same code only)",
+    )
+    parser.add_argument(
         "--cross-validate",
         action="store_true",
         help="also estimate, leaving one category out, the score of choosing among --detector",
@@ -71,8 +83,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def run_file(job: tuple[str, Path, Path, Path]) -> tuple[str, np.ndarray, list[str]]:
-    """Score one CSV with one detector and write the NAB results file."""
+def run_file(job: tuple[str, Path, Path, Path, bool]) -> tuple[str, np.ndarray, list[str]]:
+    """Score one CSV with one detector and write the NAB results file (or, with ``reuse``,
+    read the results file an earlier run of the same code wrote)."""
     import numpy as np
     import pandas as pd
 
@@ -80,13 +93,20 @@ def run_file(job: tuple[str, Path, Path, Path]) -> tuple[str, np.ndarray, list[s
     from selfheal_ml.anomaly.batch import score_series, to_unit_interval
     from selfheal_ml.anomaly.registry import BASELINES
 
-    name, data_dir, csv_path, out = job
+    name, data_dir, csv_path, out, reuse = job
+    relative = csv_path.relative_to(data_dir)
+    target = out / name / relative.parent / f"{name}_{relative.name}"
+    if reuse and target.exists():
+        written = pd.read_csv(target, dtype={"timestamp": str})
+        return (
+            relative.as_posix(),
+            written["anomaly_score"].to_numpy(float),
+            written["timestamp"].tolist(),
+        )
     frame = pd.read_csv(csv_path, dtype={"timestamp": str})
     seconds = pd.to_datetime(frame["timestamp"]).to_numpy("datetime64[s]").astype(np.int64)
     scores = score_series(name, seconds.astype(np.float64), frame["value"].to_numpy(float))
     unit = scores if name in BASELINES else to_unit_interval(scores, DEFAULT_THRESHOLD)
-    relative = csv_path.relative_to(data_dir)
-    target = out / name / relative.parent / f"{name}_{relative.name}"
     target.parent.mkdir(parents=True, exist_ok=True)
     frame.assign(anomaly_score=unit).to_csv(target, index=False)
     return relative.as_posix(), unit, frame["timestamp"].tolist()
@@ -102,10 +122,10 @@ def evaluate(
     from tqdm import tqdm
 
     from selfheal_ml.anomaly.registry import BASELINES
-    from selfheal_ml.evaluation import nab
+    from selfheal_ml.evaluation import model_selection, nab
 
     files = sorted(args.data_dir.rglob("*.csv"))
-    jobs = [(name, args.data_dir, path, args.out) for path in files]
+    jobs = [(name, args.data_dir, path, args.out, args.reuse_scores) for path in files]
     by_key = {}
     with ProcessPoolExecutor(max_workers=args.processes) as pool:
         for key, unit, stamps in tqdm(pool.map(run_file, jobs), total=len(jobs), desc=name):
@@ -118,6 +138,7 @@ def evaluate(
         metrics[f"threshold_{profile.name}"] = result.threshold
         if name not in BASELINES:
             metrics[f"nab_{profile.name}_at_default"] = nab.corpus_score(labelled, 0.5, profile)
+        metrics[f"nab_{profile.name}_held_out"] = model_selection.held_out_score(by_key, profile)
     return metrics, by_key
 
 
@@ -164,14 +185,40 @@ def main(argv: list[str] | None = None) -> int:
                 "definition": describe(name),
                 "files": len(windows),
             }
-            Tracker(args.tracking_uri).log_run(EXPERIMENT, name, params, metrics)
+            tags = {"split": "in-sample"}
+            Tracker(args.tracking_uri).log_run(EXPERIMENT, name, params, metrics, tags=tags)
     if args.cross_validate:
-        for profile in profiles:
-            estimate = nab.cross_validate(results, profile)
-            print(f"cross-validated choice, {profile.name}: {estimate.normalised_score:.1f}")
-            for category, (name, threshold) in estimate.choices.items():
-                print(f"  held out {category}: chose {name} at threshold {threshold:.3f}")
+        cross_validate(args, results, profiles)
     return 0
+
+
+def cross_validate(
+    args: argparse.Namespace,
+    results: dict[str, dict[str, nab.LabelledFile]],
+    profiles: list[nab.Profile],
+) -> None:
+    """Select by held-out score, print and log the nested estimate of that selection."""
+    from selfheal_ml.evaluation import model_selection, nab
+    from selfheal_ml.tracking import Tracker
+
+    metrics: dict[str, float] = {}
+    params: dict[str, object] = {"candidates": len(results)}
+    for profile in profiles:
+        estimate = nab.cross_validate(results, profile)
+        print(f"cross-validated choice, {profile.name}: {estimate.normalised_score:.1f}")
+        for category, (name, threshold) in estimate.choices.items():
+            print(f"  held out {category}: chose {name} at threshold {threshold:.3f}")
+        chosen = model_selection.select(results, profile)
+        nested = model_selection.nested_cross_validate(results, profile)
+        print(f"selected by held-out score, {profile.name}: {chosen}")
+        print(f"nested cross-validated estimate, {profile.name}: {nested.score:.1f}")
+        for category, (name, threshold) in nested.choices.items():
+            print(f"  outer fold {category}: selected {name} at threshold {threshold:.3f}")
+        metrics[f"nab_{profile.name}_nested"] = nested.score
+        params[f"selected_{profile.name}"] = chosen
+    if not args.no_tracking:
+        tags = {"split": "held-out"}
+        Tracker(args.tracking_uri).log_run(EXPERIMENT, "selection", params, metrics, tags=tags)
 
 
 if __name__ == "__main__":

@@ -37,10 +37,10 @@ from selfheal_ml.anomaly.registry import default_detector
 from selfheal_ml.anomaly.scoring import PointScore, ScoringConfig, SeriesScorer
 from selfheal_ml.errors import ValidationError
 
-SNAPSHOT_VERSION = 4
+SNAPSHOT_VERSION = 5
 # 2: seasonal profiles that forget per bucket visit (new state); 3: hot-path caches in the
 # seasonal profile and rolling median state (older snapshots lack them: re-warm instead);
-# 4: the series scorer's cold-start stage
+# 4: the series scorer's cold-start stage; 5: the adaptive-resonance component (issue 15)
 
 TimestampLike = datetime | float | int | np.datetime64
 

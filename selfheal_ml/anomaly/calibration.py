@@ -7,6 +7,12 @@ deviations above normal the recent raw scores sit (0 when below, or during warm-
 4 then means roughly the same tail probability whichever detector and series it comes from, so
 one alert threshold serves all of them.
 
+With ``clip`` set, a short mean enters the history at most ``clip`` standard deviations above
+the history's mean (winsorised): a short burst of huge raw scores would otherwise inflate the
+reference spread for the next ``long_window`` points and divide every later score, silencing
+the series after one burst (issue 15). A lasting change still moves the history, ``clip``
+spreads at a time.
+
 :class:`Calibrated` wraps a raw detector with its own calibrator, so it obeys the detector
 contract and outputs calibrated scores (the calibrator learns only when the detector does, and
 only once the detector is warmed up, so warm-up zeros do not shrink the reference spread).
@@ -46,6 +52,7 @@ class LikelihoodCalibrator:
         long_window: int = 2000,
         min_history: int = 50,
         min_std: float = 1e-3,
+        clip: float | None = None,
     ) -> None:
         for name, value in (("short_window", short_window), ("long_window", long_window)):
             if value < 1:
@@ -54,6 +61,7 @@ class LikelihoodCalibrator:
         self.long_window = long_window
         self.min_history = min_history
         self.min_std = min_std
+        self.clip = clip
         self._recent = array("d")
         self._recent_index = 0
         self._recent_sum = 0.0
@@ -87,6 +95,8 @@ class LikelihoodCalibrator:
         short = (self._recent_sum + raw) / (count + 1) if count else raw
         history = self._history
         size = len(history)
+        if self.clip is not None and size >= self.min_history:  # one burst must not silence
+            short = min(short, self._mean + self.clip * self._spread)
         if size < self.long_window:
             history.append(short)
             size += 1
@@ -141,13 +151,17 @@ class Calibrated(Detector):
         long_window: int = 2000,
         min_history: int = 50,
         min_std: float = 1e-3,
+        clip: float | None = None,
     ) -> None:
         self.detector = detector
         self.short_window = short_window
         self.long_window = long_window
         self.min_history = min_history
         self.min_std = min_std
-        self._calibrator = LikelihoodCalibrator(short_window, long_window, min_history, min_std)
+        self.clip = clip
+        self._calibrator = LikelihoodCalibrator(
+            short_window, long_window, min_history, min_std, clip
+        )
         self._pending: tuple[Mapping[str, float], float] | None = None
         self._detector_warm = False  # detectors stay warmed up once they are
 
@@ -158,6 +172,7 @@ class Calibrated(Detector):
             self.long_window,
             self.min_history,
             self.min_std,
+            self.clip,
         )
 
     def score_one(self, x: Mapping[str, float]) -> float:

@@ -1,17 +1,19 @@
 """The detectors by name: an explicit, typed registry (no string-keyed dynamic import).
 
-``default_detector()`` is the product default: the maximum of five calibrated views of a
+``default_detector()`` is the product default: the maximum of six calibrated views of a
 series, each catching a different kind of NAB-style anomaly:
 
 - ``extreme``: a value well beyond the range of the last 20 000 points (spikes, breaches);
 - ``surprise``: an unusual transition between quantised values (pattern changes);
 - ``median``: a robust z-score against the rolling median (level shifts, outliers in noise);
+- ``resonance``: a window shape that resonates with no learned category (adaptive resonance,
+  the idea behind ARTime; :mod:`.adaptive_resonance`);
 - ``daily`` and ``weekly``: the residual against the usual value at this time of day / of the
   week (the right value at the wrong hour, a weekday load on a Sunday).
 
 Its global parameters and how they were chosen are in ``models/anomaly-detector.md``.
 
->>> sorted(DETECTORS)[:3]
+>>> sorted(DETECTORS)[2:5]
 ['default', 'default-univariate', 'hst-scaled']
 >>> default_detector().output_is_calibrated
 True
@@ -24,13 +26,16 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Final, Literal
 
+from selfheal_ml.anomaly.adaptive_resonance import AdaptiveResonance
 from selfheal_ml.anomaly.base import Detector
 from selfheal_ml.anomaly.calibration import Calibrated
+from selfheal_ml.anomaly.contextual_neighbours import ContextualNeighbours
 from selfheal_ml.anomaly.ensemble import MaxEnsemble
 from selfheal_ml.anomaly.extreme_value import NewExtreme
 from selfheal_ml.anomaly.river_detectors import ScaledHalfSpaceTrees, river_baseline
 from selfheal_ml.anomaly.robust_zscore import RollingMedianScore
 from selfheal_ml.anomaly.seasonal_profile import SeasonalResidual
+from selfheal_ml.anomaly.selection import EvidenceEnsemble
 from selfheal_ml.anomaly.sequence_surprise import SequenceSurprise
 
 DetectorFactory = Callable[[], Detector]
@@ -47,7 +52,13 @@ class EnsembleSettings:
     weekly profile and ``time_aware=False`` drops both profiles (for series without usable
     timestamps).
     ``extreme_tolerance`` is how far (in ranges) past the recent range a value must go to count
-    as a new extreme.
+    as a new extreme. ``median_window`` is the rolling median's window (points).
+    ``neighbours`` adds the conformal nearest-neighbour component (:mod:`.contextual_neighbours`),
+    ``resonance`` the adaptive-resonance one (:mod:`.adaptive_resonance`), and
+    ``evidence_penalty > 0`` replaces the plain maximum by the evidence-weighted choice of
+    :mod:`.selection` (exceedances of ``evidence_level`` remembered with a half-life of
+    ``evidence_half_life`` points). ``calibration_clip`` winsorises what the calibrators learn (see
+    :class:`~.calibration.LikelihoodCalibrator`; None: off).
     """
 
     time_aware: bool = True
@@ -57,9 +68,18 @@ class EnsembleSettings:
     profile_decay: Literal["visit", "point"] = "visit"
     profile_min_visits: int = 2
     calibration_window: int = 2000
+    median_window: int = 240
+    neighbours: bool = False
+    resonance: bool = False
+    evidence_penalty: float = 0.0
+    evidence_half_life: float = 2000.0
+    evidence_level: float = 4.0
+    calibration_clip: float | None = None
 
 
-DEFAULT_SETTINGS: Final = EnsembleSettings()
+DEFAULT_SETTINGS: Final = EnsembleSettings(resonance=True)
+"""The grid candidate ``grid-a1-n0-w1-k0-g400-e0``, selected by held-out NAB score
+(``selfheal_ml/anomaly/tuning.py``, figures in ``models/anomaly-detector.md``)."""
 
 
 def profile(settings: EnsembleSettings, period_s: float, buckets: int) -> SeasonalResidual:
@@ -78,15 +98,41 @@ def build_ensemble(settings: EnsembleSettings = DEFAULT_SETTINGS) -> MaxEnsemble
     window = settings.calibration_window
     components: dict[str, Detector] = {
         "extreme": NewExtreme(memory=20_000, warmup=300, tolerance=settings.extreme_tolerance),
-        "surprise": Calibrated(SequenceSurprise(levels=5, order=2, warmup=300), long_window=window),
-        "median": Calibrated(RollingMedianScore(window=240), long_window=window),
+        "surprise": Calibrated(
+            SequenceSurprise(levels=5, order=2, warmup=300),
+            long_window=window,
+            clip=settings.calibration_clip,
+        ),
+        "median": Calibrated(
+            RollingMedianScore(window=settings.median_window),
+            long_window=window,
+            clip=settings.calibration_clip,
+        ),
     }
+    if settings.neighbours:
+        components["neighbours"] = Calibrated(
+            ContextualNeighbours(), long_window=window, clip=settings.calibration_clip
+        )
+    if settings.resonance:
+        components["resonance"] = Calibrated(
+            AdaptiveResonance(), long_window=window, clip=settings.calibration_clip
+        )
     if settings.time_aware:
         daily = profile(settings, 86_400.0, 48)
-        components["daily"] = Calibrated(daily, long_window=window)
+        components["daily"] = Calibrated(daily, long_window=window, clip=settings.calibration_clip)
     if settings.time_aware and settings.weekly:
         weekly = profile(settings, 7 * 86_400.0, 7 * 24)
-        components["weekly"] = Calibrated(weekly, long_window=window)
+        components["weekly"] = Calibrated(
+            weekly, long_window=window, clip=settings.calibration_clip
+        )
+    if settings.evidence_penalty > 0.0:
+        return EvidenceEnsemble(
+            components,
+            range_from="median",
+            penalty=settings.evidence_penalty,
+            half_life=settings.evidence_half_life,
+            level=settings.evidence_level,
+        )
     return MaxEnsemble(components, range_from="median")
 
 
@@ -109,6 +155,8 @@ DETECTORS: Final[Mapping[str, DetectorFactory]] = MappingProxyType(
         "new-extreme": NewExtreme,
         "seasonal-residual": lambda: Calibrated(SeasonalResidual(smoothing=0.25)),
         "hst-scaled": lambda: Calibrated(ScaledHalfSpaceTrees()),
+        "contextual-neighbours": lambda: Calibrated(ContextualNeighbours()),
+        "adaptive-resonance": lambda: Calibrated(AdaptiveResonance()),
         "river-hst": river_baseline,
     }
 )

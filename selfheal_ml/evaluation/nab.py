@@ -201,33 +201,50 @@ class SweepResult:
 
 
 def sweep(files: Sequence[LabelledFile], profile: Profile) -> SweepResult:
-    """Exact threshold sweep: tries every distinct score (and 'never fire') over the corpus."""
+    """Exact threshold sweep: tries every distinct score (and 'never fire') over the corpus.
+
+    Vectorised: rows sorted by decreasing score; each row's change of the raw total when the
+    threshold drops to its score is its false-positive cost outside windows, and inside a
+    window the rise of the window's best true-positive value (plus ``A_FN`` at its first
+    detection); the total at each distinct score is the running sum at its last row.
+    """
     scores, window_keys, tp_unit, fp_unit = _stack(files)
+    null = null_score(files, profile)
+    if scores.size == 0:
+        return SweepResult(profile.name, math.inf, null, normalise(null, files, profile))
     order = np.argsort(-scores, kind="stable")
-    best_threshold = math.inf
-    best_raw = current = null_score(files, profile)
-    window_best: dict[int, float] = {}
-    index = 0
-    while index < len(order):
-        level = scores[order[index]]
-        while index < len(order) and scores[order[index]] == level:
-            row = order[index]
-            key = int(window_keys[row])
-            if key < 0:
-                current += profile.fp_weight * float(fp_unit[row])
-            else:
-                before = window_best.get(key)
-                value = profile.tp_weight * float(tp_unit[row])
-                if before is None:
-                    current += profile.fn_weight + value
-                    window_best[key] = value
-                elif value > before:
-                    current += value - before
-                    window_best[key] = value
-            index += 1
-        if current > best_raw:
-            best_raw, best_threshold = current, float(level)
-    return SweepResult(profile.name, best_threshold, best_raw, normalise(best_raw, files, profile))
+    ranked_keys = window_keys[order]
+    change = np.where(ranked_keys < 0, profile.fp_weight * fp_unit[order], 0.0)
+    inside = np.flatnonzero(ranked_keys >= 0)
+    if inside.size:
+        keys = ranked_keys[inside]
+        values = profile.tp_weight * tp_unit[order][inside]
+        by_window = np.lexsort((inside, keys))  # per window, in ranked order
+        grouped_keys, grouped_values = keys[by_window], values[by_window]
+        starts = np.r_[True, grouped_keys[1:] != grouped_keys[:-1]]
+        best = _running_max_by_group(grouped_values, starts)
+        previous = np.where(starts, 0.0, np.r_[0.0, best[:-1]])
+        gain = best - previous + np.where(starts, profile.fn_weight, 0.0)
+        change[inside[by_window]] = gain
+    totals = null + np.cumsum(change)
+    ranked_scores = scores[order]
+    last_of_level = np.r_[ranked_scores[1:] != ranked_scores[:-1], True]
+    level_totals = totals[last_of_level]
+    best_index = int(np.argmax(level_totals))
+    if level_totals[best_index] <= null:
+        return SweepResult(profile.name, math.inf, null, normalise(null, files, profile))
+    best_raw = float(level_totals[best_index])
+    threshold = float(ranked_scores[last_of_level][best_index])
+    return SweepResult(profile.name, threshold, best_raw, normalise(best_raw, files, profile))
+
+
+def _running_max_by_group(
+    values: npt.NDArray[np.float64], starts: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.float64]:
+    """Running maximum of ``values`` restarting where ``starts`` is True (values >= 0)."""
+    group = np.cumsum(starts)
+    offset = group.astype(np.float64) * (float(values.max(initial=0.0)) + 1.0)
+    return np.maximum.accumulate(values + offset) - offset
 
 
 def _stack(

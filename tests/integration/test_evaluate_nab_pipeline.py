@@ -74,6 +74,8 @@ def test_pipeline_writes_nab_results_and_logs_runs(
     assert "default: nab_standard=93.4" in printed
     assert "nab_standard_at_default=" in printed and "river-hst: nab_standard=" in printed
     assert "cross-validated choice, standard:" in printed
+    assert "nested cross-validated estimate, standard:" in printed
+    assert "selected by held-out score, standard:" in printed
 
     from selfheal_ml.tracking import Tracker
 
@@ -81,7 +83,12 @@ def test_pipeline_writes_nab_results_and_logs_runs(
     experiment = client.get_experiment_by_name("anomaly-nab")
     assert experiment is not None
     runs = client.search_runs([experiment.experiment_id])
-    assert {run.info.run_name for run in runs} == {"default", "river-hst"}
+    assert {run.info.run_name for run in runs} == {"default", "river-hst", "selection"}
     default_run = next(run for run in runs if run.info.run_name == "default")
     assert default_run.data.params["detector"] == "default"
+    assert default_run.data.tags["split"] == "in-sample"
     assert "nab_reward_low_FP_rate" in default_run.data.metrics
+    assert "nab_standard_held_out" in default_run.data.metrics
+    selection = next(run for run in runs if run.info.run_name == "selection")
+    assert selection.data.tags["split"] == "held-out"
+    assert "nab_standard_nested" in selection.data.metrics

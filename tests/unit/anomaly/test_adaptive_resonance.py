@@ -1,0 +1,59 @@
+"""The adaptive-resonance detector: learned categories resonate, novel shapes do not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from selfheal_ml.anomaly.adaptive_resonance import AdaptiveResonance
+
+
+def square_wave(seed: int, n_points: int = 1500) -> list[float]:
+    rng = np.random.default_rng(seed)
+    levels = np.where((np.arange(n_points) // 40) % 2 == 0, 2.0, 8.0)
+    return (levels + rng.normal(0.0, 0.05, n_points)).tolist()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_learned_pattern_resonates_and_a_new_one_does_not(seed: int) -> None:
+    detector = AdaptiveResonance(block=4, dimension=6, warmup=200)
+    scores = []
+    for value in square_wave(seed):
+        scores.append(detector.score_one({"value": value}))
+        detector.learn_one({"value": value})
+    ordinary = max(scores[-400:])
+    novel = []
+    for _ in range(40):  # a half-height plateau, never seen
+        novel.append(detector.score_one({"value": 5.0}))
+        detector.learn_one({"value": 5.0})
+    assert max(novel) > max(0.1, 3.0 * ordinary)
+
+
+def test_capacity_bounds_the_categories() -> None:
+    detector = AdaptiveResonance(block=1, dimension=3, warmup=20, capacity=5, vigilance=0.99)
+    rng = np.random.default_rng(0)
+    for value in rng.uniform(0.0, 100.0, 2000).tolist():
+        detector.learn_one({"value": value})
+    assert detector._categories == 5
+
+
+def test_silent_before_the_scaling_is_fixed() -> None:
+    detector = AdaptiveResonance(block=2, dimension=4, warmup=100)
+    for value in square_wave(5, 99):
+        assert detector.score_one({"value": value}) == 0.0
+        detector.learn_one({"value": value})
+    assert not detector.warmed_up()
+
+
+def test_replaying_a_long_history_keeps_the_learned_categories() -> None:
+    history = np.array(square_wave(6, 12_000))
+    times = 60.0 * np.arange(history.size, dtype=np.float64)
+    replayed = AdaptiveResonance(block=4, dimension=6, warmup=200)
+    replayed.learn_many(history, times)
+    online = AdaptiveResonance(block=4, dimension=6, warmup=200)
+    for value in history.tolist():
+        online.learn_one({"value": value})
+    assert replayed.warmed_up() and replayed._span == online._span
+    for detector in (replayed, online):
+        ordinary = [detector.score_one({"value": v}) for v in (2.0, 2.0, 2.0, 2.0)]
+        assert max(ordinary) < 0.2

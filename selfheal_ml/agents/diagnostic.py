@@ -114,8 +114,9 @@ class DiagnosticAgent(Agent):
         group = common_cause_group(self.grouper.open.values())
         if group:
             self.grouper.merge(group)
+        changed = self.gatherer.recently_changed(tick.ts)
         for incident in list(self.grouper.open.values()):
-            if self.readiness.ready(incident, tick.ts):
+            if self.readiness.ready(incident, tick.ts, changed):
                 diagnosis = await self.diagnose(incident, tick.ts)
                 produced += [diagnosis] if diagnosis is not None else []
         self.grouper.close_quiet(tick.ts)

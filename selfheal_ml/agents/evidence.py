@@ -26,6 +26,7 @@ from selfheal_ml.diagnosis import (
 )
 from selfheal_ml.diagnosis.investigation import Finding
 from selfheal_ml.diagnosis.report import Evidence, strongest_per_series
+from selfheal_ml.diagnosis.root_cause import RECENT_CHANGE_S
 from selfheal_ml.repair.features import incident_features
 from selfheal_ml.repair.incident import IncidentRecord, incident_signature
 from selfheal_ml.repair.recommend import Recommendation
@@ -107,6 +108,10 @@ class EvidenceGatherer:
                 default=None,
             ),
         )
+
+    def recently_changed(self, now: datetime) -> set[str]:
+        """Platforms with a configuration change in the last ``RECENT_CHANGE_S`` seconds."""
+        return {p for p, age in self.change_ages(now).items() if age <= RECENT_CHANGE_S}
 
     def change_ages(self, opened_at: datetime) -> dict[str, float]:
         """Age (s) of the latest configuration change per platform at ``opened_at``."""

@@ -11,6 +11,8 @@ Diagnostic agent takes on each health tick:
   until shown otherwise (their undiagnosed incidents become one);
 - :func:`awaits_shared_evidence`: before the first diagnosis, wait a few checks for the
   evidence that tells a shared cause from a local one;
+- :func:`awaits_cause_evidence`: likewise while one platform's requests fail or slow down and
+  nothing yet says why (traffic, memory, an idle CPU, a dependency, a recent change);
 - :class:`Readiness` keeps the counts these decisions read (collections a lone anomaly
   persisted, checks waited) and answers whether an incident is ready now.
 
@@ -44,6 +46,8 @@ LOAD_METRICS = frozenset(
 REQUEST_SYMPTOMS = frozenset(
     {"http_latency_p95_ms", "http_latency_p99_ms", "http_error_ratio", "http_5xx_per_s"}
 )
+#: What any fault does to requests: it says that requests suffer, not why.
+EFFECTS_ONLY = REQUEST_SYMPTOMS | {"http_latency_p50_ms", "probe_latency_ms"}
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,26 @@ def awaits_shared_evidence(incident: OpenIncident, checks_waited: int, limit: in
     return load_only and len(platforms) <= 1
 
 
+def awaits_cause_evidence(
+    incident: OpenIncident, checks_waited: int, limit: int, recently_changed: Container[str]
+) -> bool:
+    """Whether to wait another check before the first diagnosis because the only evidence is
+    failing or slow requests on (at most) one platform with no recent configuration change.
+
+    Every platform fault fails requests first; what names it (the traffic of a surge, the
+    memory of a leak, the idle CPU of a crash) is a resource series scored a check or two
+    later. Diagnosed on the errors alone, a surge was called a crash and restarted (the
+    development seed's surge-only run: 20 of 37 repairs were restarts that did not work).
+    """
+    if incident.diagnosed_at is not None or checks_waited > limit:
+        return False
+    observations = incident.observations
+    platforms = {o.platform for o in observations}
+    if len(platforms) > 1 or any(platform in recently_changed for platform in platforms):
+        return False
+    return all(o.metric in EFFECTS_ONLY and o.dependency is None for o in observations)
+
+
 class Readiness:
     """Whether an open incident is ready for a (new) diagnosis, with the counts that decide it.
 
@@ -158,9 +182,12 @@ class Readiness:
                     self.persisting.get(incident_id, 0) + 1 if outside else 0
                 )
 
-    def ready(self, incident: OpenIncident, now: datetime) -> bool:
-        """Settled, corroborated, not waiting for shared evidence, and something new (a check:
-        before the first diagnosis it counts as one more check waited)."""
+    def ready(
+        self, incident: OpenIncident, now: datetime, recently_changed: Container[str] = ()
+    ) -> bool:
+        """Settled, corroborated, not waiting for shared or cause evidence, and something new
+        (a check: before the first diagnosis it counts as one more check waited).
+        ``recently_changed``: platforms with a configuration change in the last 30 minutes."""
         settled = now >= incident.opened_at + timedelta(seconds=self.policy.settle_s)
         persisting = self.persisting.get(incident.incident_id, 0)
         if not settled or not qualifies(incident, self.policy, persisting):
@@ -169,7 +196,10 @@ class Readiness:
             waited = self.waited[incident.incident_id] = (
                 self.waited.get(incident.incident_id, 0) + 1
             )
-            if awaits_shared_evidence(incident, waited, self.policy.max_settle_checks):
+            limit = self.policy.max_settle_checks
+            if awaits_shared_evidence(incident, waited, limit) or awaits_cause_evidence(
+                incident, waited, limit, recently_changed
+            ):
                 return False
         return incident.diagnosed_at is None or incident.last_seen > incident.diagnosed_at
 

@@ -59,6 +59,18 @@ async def _tick(agent: DiagnosticAgent, clock: SimClock) -> list[IncidentDiagnos
     return [event for event in produced if isinstance(event, IncidentDiagnosed)]
 
 
+async def _tick_until_diagnosed(
+    agent: DiagnosticAgent, clock: SimClock, checks: int = 5
+) -> list[IncidentDiagnosed]:
+    """Health checks a minute apart until one diagnoses (a platform's request symptoms alone
+    wait up to ``max_settle_checks`` checks for evidence of their cause)."""
+    for _ in range(checks):
+        clock.advance(60)
+        if produced := await _tick(agent, clock):
+            return produced
+    return []
+
+
 async def _feed(agent: DiagnosticAgent, events: list[Event]) -> None:
     for event in events:
         assert await agent.handle(event) == []
@@ -102,8 +114,11 @@ async def test_the_signals_feed_the_learning_history(sim_clock: SimClock) -> Non
     agent = _agent(sim_clock)
     errors = _alert(sim_clock, "HighErrorRate", {"platform": "a"}, "critical")
     await _feed(agent, [_latency(sim_clock, "a"), errors])
-    sim_clock.advance(60)
-    (diagnosis,) = await _tick(agent, sim_clock)
+    produced: list[IncidentDiagnosed] = []
+    for _ in range(5):  # requests suffer and nothing says why: it waits for cause evidence
+        sim_clock.advance(60)
+        produced += await _tick(agent, sim_clock)
+    (diagnosis,) = produced
     row = diagnosed_incident(diagnosis)
     assert row.features is not None
     assert row.features["errors_5xx_up"] == 20.0 and row.features["latency_up"] == 30.0
@@ -178,8 +193,7 @@ class ConfidentModel:
 async def test_a_confident_champion_recommends(sim_clock: SimClock) -> None:
     agent = _agent(sim_clock, repair_model=ConfidentModel())
     await _feed(agent, [_alert(sim_clock, "HighErrorRate", {"platform": "a"}, "critical")])
-    sim_clock.advance(60)
-    (diagnosis,) = await _tick(agent, sim_clock)
+    (diagnosis,) = await _tick_until_diagnosed(agent, sim_clock)
     assert diagnosis.recommendation == "scale_out"
     assert diagnosis.diagnosis.advice is not None
     assert diagnosis.diagnosis.advice.model_version == "7"
@@ -220,14 +234,12 @@ async def test_similar_past_incidents_come_with_their_outcome(
 async def test_quiet_incidents_close_and_new_trouble_opens_a_new_one(sim_clock: SimClock) -> None:
     agent = _agent(sim_clock)
     await _feed(agent, [_alert(sim_clock, "HighErrorRate", {"platform": "a"}, "critical")])
-    sim_clock.advance(60)
-    (first,) = await _tick(agent, sim_clock)
+    (first,) = await _tick_until_diagnosed(agent, sim_clock)
     sim_clock.advance(3600)
     assert await _tick(agent, sim_clock) == []
     assert agent.grouper.open == {}
     await _feed(agent, [_alert(sim_clock, "HighErrorRate", {"platform": "a"}, "critical")])
-    sim_clock.advance(60)
-    (second,) = await _tick(agent, sim_clock)
+    (second,) = await _tick_until_diagnosed(agent, sim_clock)
     assert second.incident_id != first.incident_id
 
 
@@ -237,8 +249,7 @@ async def test_a_new_fault_never_joins_a_closed_or_recovered_incident(
 ) -> None:
     agent = _agent(sim_clock)
     await _feed(agent, [_alert(sim_clock, "HighErrorRate", {"platform": "a"}, "critical")])
-    sim_clock.advance(60)
-    (first,) = await _tick(agent, sim_clock)
+    (first,) = await _tick_until_diagnosed(agent, sim_clock)
     closed = IncidentStatusChanged(
         ts=sim_clock.now(), source="Repair", incident_id=first.incident_id, status=status
     )
@@ -246,8 +257,7 @@ async def test_a_new_fault_never_joins_a_closed_or_recovered_incident(
     assert agent.grouper.open == {}
     sim_clock.advance(30)  # well within the grouping window
     await _feed(agent, [_alert(sim_clock, "HighErrorRate", {"platform": "a"}, "critical")])
-    sim_clock.advance(60)
-    (second,) = await _tick(agent, sim_clock)
+    (second,) = await _tick_until_diagnosed(agent, sim_clock)
     assert second.incident_id != first.incident_id
     assert second.diagnosis.revision == 1
 

@@ -1,0 +1,44 @@
+"""Triage waits for the evidence that names a cause before diagnosing one platform's failing
+requests, and stops waiting when that evidence arrives, a recent change explains them, or it
+has waited its checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from selfheal_ml.diagnosis.grouping import OpenIncident
+from selfheal_ml.diagnosis.observations import Observation
+from selfheal_ml.diagnosis.triage import awaits_cause_evidence
+
+T0 = datetime(2026, 1, 5, tzinfo=UTC)
+ERRORS = Observation(
+    T0, "http_error_ratio", "a.io", "a.io", 20.0, "alert", labels=(("platform", "a.io"),)
+)
+
+
+def _incident(*observations: Observation) -> OpenIncident:
+    incident = OpenIncident(incident_id="i-1", correlation_id="c-1", opened_at=T0, last_seen=T0)
+    for observation in observations:
+        incident.add(observation)
+    return incident
+
+
+def test_request_symptoms_alone_wait_for_their_cause_then_diagnose() -> None:
+    incident = _incident(ERRORS)
+    assert awaits_cause_evidence(incident, 1, 3, recently_changed=())
+    assert not awaits_cause_evidence(incident, 4, 3, recently_changed=())  # waited enough
+    assert not awaits_cause_evidence(incident, 1, 3, recently_changed={"a.io"})  # a push
+
+
+def test_a_sign_of_the_cause_ends_the_wait() -> None:
+    traffic = Observation(
+        T0, "http_requests_per_s", "a.io", "a.io", 9.0, "anomaly", labels=(("platform", "a.io"),)
+    )
+    assert not awaits_cause_evidence(_incident(ERRORS, traffic), 1, 3, recently_changed=())
+
+
+def test_two_platforms_are_left_to_the_shared_evidence_rule() -> None:
+    other = Observation(
+        T0, "http_error_ratio", "b.io", "b.io", 20.0, "alert", labels=(("platform", "b.io"),)
+    )
+    assert not awaits_cause_evidence(_incident(ERRORS, other), 1, 3, recently_changed=())

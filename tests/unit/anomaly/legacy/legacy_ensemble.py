@@ -12,6 +12,7 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
+from selfheal_ml.anomaly.adaptive_resonance import AdaptiveResonance
 from selfheal_ml.anomaly.base import Detector
 from selfheal_ml.anomaly.ensemble import MaxEnsemble
 from selfheal_ml.anomaly.extreme_value import NewExtreme
@@ -29,7 +30,8 @@ def load_legacy(name: str) -> ModuleType:
 
 
 def legacy_default_detector(window: int = 2000) -> Detector:
-    """``registry.default_detector()``'s structure on the legacy state classes."""
+    """``registry.default_detector()``'s structure on the legacy state classes (the same
+    components in the same order: the order breaks ties between equal scores)."""
     calibration = load_legacy("calibration")
     seasonal = load_legacy("seasonal_profile")
     surprise = load_legacy("sequence_surprise")
@@ -47,6 +49,8 @@ def legacy_default_detector(window: int = 2000) -> Detector:
             surprise.SequenceSurprise(levels=5, order=2, warmup=300), long_window=window
         ),
         "median": calibration.Calibrated(median.RollingMedianScore(window=240), long_window=window),
+        # the adaptive-resonance component keeps its state as it came (not compacted)
+        "resonance": calibration.Calibrated(AdaptiveResonance(), long_window=window),
         "daily": profile(86_400.0, 48),
         "weekly": profile(7 * 86_400.0, 7 * 24),
     }

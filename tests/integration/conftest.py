@@ -16,6 +16,8 @@ import pytest
 import redis
 import uvicorn
 
+from selfheal_ml.events import AnomalyDetected, Event
+
 POSTGRES_DSNS = (
     os.environ.get("SELFHEAL_TEST_POSTGRES_DSN", ""),
     "postgresql://postgres@127.0.0.1:5432/postgres",
@@ -77,3 +79,20 @@ def _serve(app: Any) -> Iterator[str]:
 def serve_app() -> ServeApp:
     """``with serve_app(app) as base_url:`` runs ``app`` with uvicorn in a thread on loopback."""
     return _serve
+
+
+class AnomalyLog:
+    """Every ``AnomalyDetected`` a run publishes (subscribe ``record`` to the bus)."""
+
+    def __init__(self) -> None:
+        self.events: list[AnomalyDetected] = []
+
+    async def record(self, event: Event) -> None:
+        if isinstance(event, AnomalyDetected):
+            self.events.append(event)
+
+
+@pytest.fixture
+def seen() -> AnomalyLog:
+    """A fresh anomaly log for one test."""
+    return AnomalyLog()

@@ -24,8 +24,9 @@ import pytest
 from selfheal_ml.agents.predictive import PredictiveAgent
 from selfheal_ml.config import load_settings
 from selfheal_ml.demo import DEMO_START, DemoOptions, build_simulation
-from selfheal_ml.events import AnomalyDetected, Event
+from selfheal_ml.events import AnomalyDetected
 from selfheal_ml.sim import FaultKind, FaultSchedule, ScheduledFault
+from tests.integration.conftest import AnomalyLog
 
 pytestmark = pytest.mark.integration
 
@@ -33,17 +34,8 @@ INTERVAL_S = 30.0
 FAULT_AT_S = 600.0
 
 
-class Anomalies:
-    def __init__(self) -> None:
-        self.events: list[AnomalyDetected] = []
-
-    async def record(self, event: Event) -> None:
-        if isinstance(event, AnomalyDetected):
-            self.events.append(event)
-
-
 async def test_database_outage_shows_on_latency_and_errors_within_two_intervals(
-    tmp_path: Path,
+    tmp_path: Path, seen: AnomalyLog
 ) -> None:
     schedule = FaultSchedule(
         faults=(ScheduledFault(FAULT_AT_S, FaultKind.DB_UNREACHABLE, "leadsite.ai", 1.0, 900.0),)
@@ -57,7 +49,6 @@ async def test_database_outage_shows_on_latency_and_errors_within_two_intervals(
         check_interval_s=INTERVAL_S,
     )
     simulation = await build_simulation(load_settings(), options, schedule)
-    seen = Anomalies()
     simulation.runtime.bus.subscribe(AnomalyDetected, seen.record, name="test")
     await simulation.run(options.days)
     runtime = simulation.runtime

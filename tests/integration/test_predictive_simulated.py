@@ -15,22 +15,16 @@ import pytest
 
 from selfheal_ml.config import load_settings
 from selfheal_ml.demo import DEMO_START, DemoOptions, build_simulation
-from selfheal_ml.events import AnomalyDetected, Event
+from selfheal_ml.events import AnomalyDetected
 from selfheal_ml.sim import FaultKind, FaultSchedule, ScheduledFault
+from tests.integration.conftest import AnomalyLog
 
 INTERVAL_S = 30.0
 
 
-class Anomalies:
-    def __init__(self) -> None:
-        self.events: list[AnomalyDetected] = []
-
-    async def record(self, event: Event) -> None:
-        if isinstance(event, AnomalyDetected):
-            self.events.append(event)
-
-
-async def test_latency_fault_is_detected_within_two_intervals(tmp_path: Path) -> None:
+async def test_latency_fault_is_detected_within_two_intervals(
+    tmp_path: Path, seen: AnomalyLog
+) -> None:
     fault_at_s = 2 * 3600.0
     schedule = FaultSchedule(
         faults=(ScheduledFault(fault_at_s, FaultKind.SLOW_QUERY, "leadsite.ai", 1.0, 3600.0),)
@@ -44,7 +38,6 @@ async def test_latency_fault_is_detected_within_two_intervals(tmp_path: Path) ->
         check_interval_s=INTERVAL_S,
     )
     simulation = await build_simulation(load_settings(), options, schedule)
-    seen = Anomalies()
     simulation.runtime.bus.subscribe(AnomalyDetected, seen.record, name="test")
     await simulation.run(options.days)
     await simulation.runtime.stop()
@@ -61,7 +54,7 @@ async def test_latency_fault_is_detected_within_two_intervals(tmp_path: Path) ->
 
 
 @pytest.mark.slow
-async def test_fault_free_day_has_few_false_alarms(tmp_path: Path) -> None:
+async def test_fault_free_day_has_few_false_alarms(tmp_path: Path, seen: AnomalyLog) -> None:
     """After a week of history (a weekday and a weekend seen), count alarms on a quiet day.
 
     Benign marketing campaigns are real traffic deviations; alarms on the campaigning
@@ -76,7 +69,6 @@ async def test_fault_free_day_has_few_false_alarms(tmp_path: Path) -> None:
         check_interval_s=INTERVAL_S,
     )
     simulation = await build_simulation(load_settings(), options, FaultSchedule(faults=()))
-    seen = Anomalies()
     simulation.runtime.bus.subscribe(AnomalyDetected, seen.record, name="test")
     await simulation.run(options.days)
     await simulation.runtime.stop()

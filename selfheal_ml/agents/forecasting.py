@@ -158,7 +158,8 @@ class ForecastRound:
                 BreachPredicted(
                     ts=now, source="Predictive", series=series, limit=limits[series],
                     eta=breach.eta, probability=breach.probability,
-                    labels=parse_series_key(series)[1],
+                    labels=parse_series_key(series)[1], value=round(breach.level, 6),
+                    recovered_below=round(breach.level - 2.0 * breach.spread, 6),
                 )
             )  # fmt: skip
         return predictions

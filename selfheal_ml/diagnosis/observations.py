@@ -248,6 +248,8 @@ def from_breach(event: BreachPredicted) -> Observation:
         score=BREACH_STRENGTH,
         source="forecast",
         labels=_sorted_labels(event.labels),
+        value=event.value,
+        expected_high=event.recovered_below,
         detail=f"{event.series} predicted to reach {event.limit:g} by {event.eta:%Y-%m-%d %H:%M}"
         f" (probability {event.probability:.2f})",
     )

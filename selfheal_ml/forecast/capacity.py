@@ -44,6 +44,8 @@ class BreachPrediction:
     probability: float
     slope_per_hour: float
     p_value: float
+    level: float = float("nan")  # the trend line at the last point
+    spread: float = 0.0  # the residuals' standard deviation around the line
 
 
 def _times_s(y: pd.Series) -> FloatArray:
@@ -151,4 +153,6 @@ def predict_breach(
         probability=probability,
         slope_per_hour=sign * fit.slope,
         p_value=fit.slope_p_value,
+        level=sign * float(fit.mean(times_s[-1:] / 3600.0)[0]),
+        spread=float(np.sqrt(max(fit.scale, 0.0))),
     )

@@ -109,6 +109,11 @@ class FaultDriver:
             self.simulator.advance(delta)
 
 
+#: A capacity prediction repeated within this time of the last one for the same series is the
+#: same holding condition (the check runs every 5 min), like an alert's resend.
+PREDICTION_HOLDS = timedelta(minutes=15)
+
+
 @dataclass
 class AlertLog:
     """Every alert that started during the run (resends of a holding condition count once)."""
@@ -116,6 +121,7 @@ class AlertLog:
     observations: list[Observation] = field(default_factory=list)
     severities: Counter[str] = field(default_factory=Counter)
     seen: set[str] = field(default_factory=set)
+    predicted: dict[str, datetime] = field(default_factory=dict)  # series -> last prediction
 
     async def record(self, event: Event) -> None:
         if isinstance(event, AlertRaised):
@@ -133,7 +139,10 @@ class AlertLog:
                     labels = {"platform": platform, "incident_id": event.incident_id}
                     self._add(event.ts, "IncidentDiagnosed", labels, event.diagnosis.severity)
         elif isinstance(event, BreachPredicted):
-            self._add(event.ts, "CapacityBreachPredicted", event.labels, "warning")
+            last = self.predicted.get(event.series)
+            self.predicted[event.series] = event.ts
+            if last is None or event.ts - last > PREDICTION_HOLDS:
+                self._add(event.ts, "CapacityBreachPredicted", event.labels, "warning")
 
     def _add(self, ts: datetime, name: str, labels: dict[str, str], severity: str) -> None:
         self.observations.append(Observation(ts, name, dict(labels)))

@@ -1,0 +1,29 @@
+"""The demo's alert log: what counts as one sign of trouble when scoring against the faults."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from selfheal_ml.demo import AlertLog
+from selfheal_ml.events import BreachPredicted
+
+T0 = datetime(2026, 1, 5, tzinfo=UTC)
+SERIES = 'host_memory_percent{host="a-1",platform="a"}'
+
+
+def _prediction(minutes: float, series: str = SERIES) -> BreachPredicted:
+    at = T0 + timedelta(minutes=minutes)
+    return BreachPredicted(
+        ts=at, source="Predictive", series=series, limit=85.0, eta=at + timedelta(hours=3),
+        probability=0.9, labels={"platform": "a"},
+    )  # fmt: skip
+
+
+async def test_a_prediction_repeated_while_it_holds_counts_once() -> None:
+    log = AlertLog()
+    for minutes in (0, 5, 10, 15, 20):  # the capacity check repeats it every 5 min
+        await log.record(_prediction(minutes))
+    await log.record(_prediction(5, series='host_disk_percent{host="a-1",platform="a"}'))
+    await log.record(_prediction(60))  # after a gap: a new prediction
+    assert [(o.ts - T0).total_seconds() / 60 for o in log.observations] == [0, 5, 60]
+    assert log.severities["warning"] == 3

@@ -30,9 +30,11 @@ import tarfile
 import tempfile
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:  # NumPy and the package load after argparse: --help is instant
+    import numpy as np
+    import numpy.typing as npt
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 SCORE_FIELDS = ("online", "calibrated", "score", "low", "high")
@@ -49,6 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def trace_file(csv_path: Path) -> dict[str, npt.NDArray[np.generic]]:
     """The online and pipeline traces of the default detector on one CSV."""
+    import numpy as np
     import pandas as pd
 
     from selfheal_ml.anomaly import SeriesScorer, default_detector
@@ -79,6 +82,8 @@ def trace_file(csv_path: Path) -> dict[str, npt.NDArray[np.generic]]:
 
 def dump(data_dir: Path, target: Path) -> None:
     """Write the traces of every CSV under ``data_dir`` to one ``.npz`` (keys ``file|field``)."""
+    import numpy as np
+
     arrays: dict[str, npt.NDArray[np.generic]] = {}
     for csv_path in sorted(data_dir.rglob("*.csv")):
         name = csv_path.relative_to(data_dir).as_posix()
@@ -106,6 +111,8 @@ def baseline_traces(revision: str, data_dir: Path, workdir: Path) -> Path:
 
 def compare(current: Path, baseline: Path, tolerance: float) -> bool:
     """Print the differences file by file; True when everything agrees."""
+    import numpy as np
+
     with np.load(current) as new, np.load(baseline) as old:
         if sorted(new.files) != sorted(old.files):
             print("the two revisions traced different files or fields")
@@ -114,17 +121,18 @@ def compare(current: Path, baseline: Path, tolerance: float) -> bool:
         agree = True
         worst = dict.fromkeys(SCORE_FIELDS, 0.0)
         for name in files:
-            differences = []
+            differences, largest = [], 0.0
             for field in SCORE_FIELDS:
                 a, b = new[f"{name}|{field}"], old[f"{name}|{field}"]
                 both_nan = np.isnan(a) & np.isnan(b)
                 gap = float(np.max(np.where(both_nan, 0.0, np.abs(a - b)), initial=0.0))
                 gap = gap if np.array_equal(np.isnan(a), np.isnan(b)) else float("inf")
                 worst[field] = max(worst[field], gap)
+                largest = max(largest, gap)
                 differences.append(f"{field} {gap:.3g}")
             verdicts = int(np.sum(new[f"{name}|is_anomaly"] != old[f"{name}|is_anomaly"]))
             components = int(np.sum(new[f"{name}|component"] != old[f"{name}|component"]))
-            ok = max(worst.values()) <= tolerance and verdicts == 0 and components == 0
+            ok = largest <= tolerance and verdicts == 0 and components == 0
             agree = agree and ok
             print(f"{name}: {', '.join(differences)}; verdicts {verdicts}, components {components}")
         print(f"{len(files)} files; largest |difference|: {worst}; agree: {agree}")
@@ -137,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.dump is not None:
         dump(data_dir, args.dump)
         return 0
+    sys.path.insert(0, str(REPOSITORY))  # "this checkout": its package, whatever the cwd
     with tempfile.TemporaryDirectory() as scratch:
         workdir = Path(scratch)
         current = workdir / "current.npz"

@@ -82,7 +82,9 @@ class AdaptiveResonance(Detector):
 
     def _code(self, window: list[float]) -> npt.NDArray[np.float64]:
         low, span = self._low, self._span
-        scaled = [min(max((mean - low) / span, 0.0), 1.0) for mean in window]
+        scaled = [(mean - low) / span for mean in window]
+        # min(max(unit, 0.0), 1.0) without the two builtin calls per element (same values)
+        scaled = [0.0 if unit < 0.0 else 1.0 if unit > 1.0 else unit for unit in scaled]
         return np.array(scaled + [1.0 - unit for unit in scaled])
 
     def _present(self, window: list[float]) -> Presentation:
@@ -107,8 +109,13 @@ class AdaptiveResonance(Detector):
         value = x.get(self.feature)
         if value is None or value - value != 0.0:
             return 0.0
-        raw, presented = self._evaluate(float(value))
-        self._pending = (float(value), raw, presented)
+        value = float(value)
+        if self._blocks.filled + 1 < self.block:  # mid-block (3 points in 4): hold, no call
+            raw = self._held if self._categories and self._span != 0.0 else 0.0
+            self._pending = (value, raw, None)
+            return raw
+        raw, presented = self._evaluate(value)
+        self._pending = (value, raw, presented)
         return raw
 
     def learn_one(self, x: Mapping[str, float]) -> None:

@@ -90,9 +90,17 @@ class LikelihoodCalibrator:
         return finite_or_zero((short - self._mean) / self._spread)
 
     def learn(self, raw: float) -> None:
-        """Add ``raw`` to the history."""
-        count = len(self._recent)
-        short = (self._recent_sum + raw) / (count + 1) if count else raw
+        """Add ``raw`` to the history.
+
+        Called for every point of every calibrated component (five per point in the default),
+        so the state is read into locals and written back once; the arithmetic is the same
+        operations in the same order as the plain version (``sum -= old`` then ``sum +=
+        short``), so the scores are bit-identical.
+        """
+        recent = self._recent
+        count = len(recent)
+        recent_sum = self._recent_sum
+        short = (recent_sum + raw) / (count + 1) if count else raw
         history = self._history
         size = len(history)
         if self.clip is not None and size >= self.min_history:  # one burst must not silence
@@ -100,35 +108,39 @@ class LikelihoodCalibrator:
         if size < self.long_window:
             history.append(short)
             size += 1
+            total = self._history_sum + short
+            squares = self._history_squares + short * short
         else:
             index = self._history_index
             old = history[index]
             history[index] = short
             self._history_index = index + 1 if index + 1 < size else 0
-            self._history_sum -= old
-            self._history_squares -= old * old
-        self._history_sum += short
-        self._history_squares += short * short
-        self._updates += 1
-        if self._updates >= 8 * self.long_window:
-            self._updates = 0
-            self._history_sum = math.fsum(history)
-            self._history_squares = math.fsum(v * v for v in history)
-        mean = self._history_sum / size
-        variance = self._history_squares / size - mean * mean
+            total = self._history_sum - old + short
+            squares = self._history_squares - old * old + short * short
+        updates = self._updates + 1
+        if updates >= 8 * self.long_window:
+            updates = 0
+            total = math.fsum(history)
+            squares = math.fsum(v * v for v in history)
+        self._updates = updates
+        self._history_sum = total
+        self._history_squares = squares
+        mean = total / size
+        variance = squares / size - mean * mean
         spread = math.sqrt(variance) if variance > 0.0 else 0.0
         self._mean = mean
-        self._spread = spread if spread > self.min_std else self.min_std
-        if self.short_window > 1:  # _remember_recent, inlined (once per learned point)
-            recent = self._recent
-            if len(recent) < self.short_window - 1:
+        min_std = self.min_std
+        self._spread = spread if spread > min_std else min_std
+        slots = self.short_window - 1  # _remember_recent, inlined (once per learned point)
+        if slots > 0:
+            if count < slots:
                 recent.append(raw)
             else:
                 index = self._recent_index
-                self._recent_sum -= recent[index]
+                recent_sum -= recent[index]
                 recent[index] = raw
-                self._recent_index = (index + 1) % (self.short_window - 1)
-            self._recent_sum += raw
+                self._recent_index = index + 1 if index + 1 < slots else 0
+            self._recent_sum = recent_sum + raw
 
 
 class Calibrated(Detector):
@@ -181,16 +193,18 @@ class Calibrated(Detector):
         calibrator = self._calibrator  # LikelihoodCalibrator.score, inlined (hot path)
         if len(calibrator._history) < calibrator.min_history:
             return 0.0
-        count = len(calibrator._recent)
-        short = (calibrator._recent_sum + raw) / (count + 1) if count else raw
-        return finite_or_zero((short - calibrator._mean) / calibrator._spread)
+        short = (calibrator._recent_sum + raw) / (len(calibrator._recent) + 1)
+        score = (short - calibrator._mean) / calibrator._spread
+        return score if 0.0 < score < math.inf else 0.0  # finite_or_zero, inlined
 
     def learn_one(self, x: Mapping[str, float]) -> None:
         pending = self._pending
         detector = self.detector
         raw = pending[1] if pending is not None and pending[0] is x else detector.score_one(x)
         self._pending = None  # never keep a reference to the caller's dict
-        if self._detector_warm or detector.warmed_up():
+        if self._detector_warm:
+            self._calibrator.learn(raw)
+        elif detector.warmed_up():
             self._detector_warm = True
             self._calibrator.learn(raw)
         detector.learn_one(x)

@@ -49,12 +49,14 @@ class MaxEnsemble(Detector):
 
     def score_one(self, x: Mapping[str, float]) -> float:
         best_score = 0.0
-        best_name = self._last_component
+        best_name = None
         for name, detector in self.components.items():
             score = detector.score_one(x)
             if score > best_score:
-                best_score, best_name = score, name
-        self._last_component = best_name
+                best_score = score
+                best_name = name
+        if best_name is not None:
+            self._last_component = best_name
         return best_score
 
     def learn_one(self, x: Mapping[str, float]) -> None:

@@ -9,13 +9,14 @@ fast for windows of a few hundred values).
 from __future__ import annotations
 
 import bisect
+import math
 from array import array
 from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
 
-from selfheal_ml.anomaly.base import VALUE_KEY, Detector, finite_or_zero, read_value
+from selfheal_ml.anomaly.base import VALUE_KEY, Detector
 
 IQR_TO_STD = 1.349
 
@@ -78,13 +79,17 @@ class RollingMedianScore(Detector):
             return 0.0
         if len(self._sorted) < min(self.warmup, self.window):
             return 0.0
-        median, scale = self._median_and_scale()
-        return finite_or_zero(abs(float(value) - median) / scale)
+        stats = self._stats  # _median_and_scale, inlined
+        if stats is None:
+            stats = self._stats = self._compute_median_and_scale()
+        score = abs(float(value) - stats[0]) / stats[1]
+        return score if 0.0 < score < math.inf else 0.0  # finite_or_zero, inlined
 
     def learn_one(self, x: Mapping[str, float]) -> None:
-        value = read_value(x, self.feature)
-        if value is None:
+        value = x.get(self.feature)  # read_value, inlined (hot path)
+        if value is None or value - value != 0.0:
             return
+        value = float(value)
         self._stats = None
         self._arrival.append(value)
         bisect.insort(self._sorted, value)

@@ -20,6 +20,7 @@ day's ordinary drift would look anomalous. The detector reports itself warmed up
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections.abc import Mapping
 from typing import Literal
@@ -28,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.signal import lfilter
 
-from selfheal_ml.anomaly.base import TIME_KEY, VALUE_KEY, Detector, finite_or_zero
+from selfheal_ml.anomaly.base import TIME_KEY, VALUE_KEY, Detector
 
 SCALE_RATE = 0.01  # EWMA rate of the series-wide residual scale (the deviation floor)
 
@@ -122,7 +123,14 @@ class SeasonalResidual(Detector):
         if value is None or value - value != 0.0 or ts_s is None or ts_s - ts_s != 0.0:
             return 0.0
         value, ts_s = float(value), float(ts_s)
-        _, bucket, period = self._bucket_of(ts_s)
+        cached = self._bucket_cache  # _bucket_of, inlined
+        if cached[0] == ts_s:
+            bucket, period = cached[1], cached[2]
+        else:
+            period_s = self.period_s
+            bucket = int((ts_s % period_s) / period_s * self.buckets) % self.buckets
+            period = int(ts_s // period_s)
+            self._bucket_cache = (ts_s, bucket, period)
         self._last_bucket = bucket
         if self._counts[bucket] < self.min_count:
             return 0.0
@@ -132,8 +140,10 @@ class SeasonalResidual(Detector):
         if earlier < self.min_visits:
             return 0.0
         mean = self._means[bucket]
-        spread = max(self._deviations[bucket], self._floor(mean))
-        return finite_or_zero(abs(value - mean) / spread)
+        deviation = self._deviations[bucket]
+        floor = max(1e-3 * abs(mean), 1e-9, 0.05 * self._scale)  # _floor, inlined
+        score = abs(value - mean) / (floor if floor > deviation else deviation)
+        return score if 0.0 < score < math.inf else 0.0  # finite_or_zero, inlined
 
     def _visited(self, bucket: int, ts_s: float) -> bool:
         """Whether ``bucket`` has learned ``min_visits`` periods before the one of ``ts_s``."""
@@ -148,7 +158,8 @@ class SeasonalResidual(Detector):
         if value is None or value - value != 0.0 or ts_s is None or ts_s - ts_s != 0.0:
             return
         value, ts_s = float(value), float(ts_s)
-        _, bucket, period = self._bucket_of(ts_s)
+        cached = self._bucket_cache  # _bucket_of, inlined: scoring the point filled the cache
+        _, bucket, period = cached if cached[0] == ts_s else self._bucket_of(ts_s)
         count = self._counts[bucket]
         previous = self._last_learned_s
         rate_cache = self._rate_cache  # _rate's cache hit, inlined (regular sampling)
@@ -156,11 +167,15 @@ class SeasonalResidual(Detector):
             settled = rate_cache[1]
         else:
             settled = self._rate(ts_s)
-        rate = max(settled, 1.0 / (count + 1))
-        residual = value - self._means[bucket]
-        self._means[bucket] += rate * residual
+        running = 1.0 / (count + 1)
+        rate = running if running > settled else settled  # max(settled, running), no call
+        means = self._means
+        mean = means[bucket]
+        residual = value - mean
+        means[bucket] = mean + rate * residual
         if count:
-            self._deviations[bucket] += rate * (abs(residual) - self._deviations[bucket])
+            deviation = self._deviations[bucket]
+            self._deviations[bucket] = deviation + rate * (abs(residual) - deviation)
         self._counts[bucket] = count + 1
         self._scale += SCALE_RATE * (abs(residual) - self._scale)
         if self._first_learned_s is None:

@@ -119,10 +119,12 @@ class SequenceSurprise(Detector):
         here = 2 * level if level >= 0 else -2 * level - 1
         below = 2 * level - 2 if level >= 1 else -2 * level + 1
         above = 2 * level + 2 if level >= -1 else -2 * level - 3
-        seen = counts.get((context + here) * (context + here + 1) // 2 + here) + 0.5 * (
-            counts.get((context + below) * (context + below + 1) // 2 + below)
-            + counts.get((context + above) * (context + above + 1) // 2 + above)
+        at, under, over = counts.get_three(
+            (context + here) * (context + here + 1) // 2 + here,
+            (context + below) * (context + below + 1) // 2 + below,
+            (context + above) * (context + above + 1) // 2 + above,
         )
+        seen = at + 0.5 * (under + over)
         return max(0.0, 1.0 - seen / total)
 
     def learn_one(self, x: Mapping[str, float]) -> None:
@@ -135,11 +137,16 @@ class SequenceSurprise(Detector):
             return
         level = math.floor((value - self._origin) / self._step)  # _bin, inlined
         context = self._context_key
-        self._counts.add(pair(context, natural(level)), 1)
+        here = 2 * level if level >= 0 else -2 * level - 1  # natural(level), inlined
+        self._counts.add((context + here) * (context + here + 1) // 2 + here, 1)  # pair
         self._totals.add(context, 1)
         if self.order:
-            self._context = (*self._context[1:], level)
-            self._context_key = context_key(self._context)
+            self._context = new_context = (*self._context[1:], level)
+            key = 0  # context_key(new_context), inlined (hot path)
+            for earlier in new_context:
+                step = 2 * earlier if earlier >= 0 else -2 * earlier - 1
+                key = (key + step) * (key + step + 1) // 2 + step
+            self._context_key = key
 
     def learn_many(
         self, values: npt.NDArray[np.float64], timestamps_s: npt.NDArray[np.float64]

@@ -51,6 +51,26 @@ class SparseCounts:
             return self._counts[index] if index < len(keys) and keys[index] == key else 0
         return self._large.get(key, 0)
 
+    def get_three(self, first: int, second: int, third: int) -> tuple[int, int, int]:
+        """The counts of three keys in one call (sequence surprise asks for a bin and its two
+        neighbours on every point; one call instead of three is a tenth of its cost).
+
+        >>> counts = SparseCounts()
+        >>> counts.add(4, 2); counts.add(9, 1)
+        >>> counts.get_three(4, 5, 9)
+        (2, 0, 1)
+        """
+        if self._large:  # some key beyond 64 bits exists: the general path
+            return self.get(first), self.get(second), self.get(third)
+        # otherwise every key is in the sorted column (a key beyond 64 bits is simply not found)
+        keys, counts, size = self._keys, self._counts, len(self._keys)
+        index = bisect_left(keys, first)
+        at_first = counts[index] if index < size and keys[index] == first else 0
+        index = bisect_left(keys, second)
+        at_second = counts[index] if index < size and keys[index] == second else 0
+        index = bisect_left(keys, third)
+        return at_first, at_second, counts[index] if index < size and keys[index] == third else 0
+
     def add(self, key: int, count: int) -> None:
         """Add ``count`` to the count of ``key``."""
         if not _INT64_MIN <= key <= _INT64_MAX:

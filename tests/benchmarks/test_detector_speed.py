@@ -12,6 +12,7 @@ machine), and the ratio to river.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 
@@ -63,6 +64,7 @@ def test_default_detector_throughput_against_river() -> None:
     print(f"default detector online:                 {default:>12,.0f} points/s")
     print(f"default pipeline online (SeriesScorer):  {pipeline:>12,.0f} points/s")
     print(f"default replay (DetectorBank.replay):    {replay:>12,.0f} points/s")
-    print(f"ratios to river: detector {default / river:.1f}x, pipeline {pipeline / river:.1f}x")
+    print(f"ratios to river: detector {default / river:.2f}x, pipeline {pipeline / river:.2f}x")
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     assert default >= 50_000
     assert replay >= 500_000

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -57,3 +60,29 @@ def test_replaying_a_long_history_keeps_the_learned_categories() -> None:
     for detector in (replayed, online):
         ordinary = [detector.score_one({"value": v}) for v in (2.0, 2.0, 2.0, 2.0)]
         assert max(ordinary) < 0.2
+
+
+RESONANCE_BEFORE_SPEED_WORK = Path(__file__).parent / "legacy" / "legacy_adaptive_resonance.py"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_scores_match_the_implementation_before_the_speed_work(seed: int) -> None:
+    """The faster hot path (held score without a call, clamping without min/max) gives the
+    old scores exactly, on noisy cycles with level shifts, flat stretches and spikes."""
+    spec = importlib.util.spec_from_file_location("legacy_resonance", RESONANCE_BEFORE_SPEED_WORK)
+    assert spec is not None and spec.loader is not None
+    legacy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(legacy)
+    rng = np.random.default_rng(seed)
+    steps = np.arange(6000)
+    values = 10.0 * np.sin(steps / 40.0) + rng.normal(0.0, 1.0, steps.size)
+    values[2000:2600] += 25.0  # a level shift
+    values[3500:3900] = 3.0  # a flat stretch
+    values[rng.choice(steps.size, 30, replace=False)] *= 6.0  # spikes
+    old, new = legacy.AdaptiveResonance(capacity=32), AdaptiveResonance(capacity=32)
+    for value in values.tolist():
+        point = {"value": value}
+        assert new.score_one(point) == old.score_one(point)
+        if value < 60.0:  # some points are never learned (as the protection skips them)
+            old.learn_one(point)
+            new.learn_one(point)

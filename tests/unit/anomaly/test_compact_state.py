@@ -164,3 +164,8 @@ def test_sparse_counts_match_a_dict(additions: list[tuple[int, int]]) -> None:
     for key in [*reference, 0, 1, -1, 2**64]:
         assert counts.get(key) == reference.get(key, 0) == revived.get(key)
         assert counts.contains(key) == (key in reference)
+    probes = [*reference, 0, 1, -1, 2**64, -(2**70)]
+    rotated = zip(probes, probes[1:] + probes[:1], probes[2:] + probes[:2], strict=True)
+    for first, second, third in rotated:
+        expected = tuple(reference.get(key, 0) for key in (first, second, third))
+        assert counts.get_three(first, second, third) == expected

@@ -1,7 +1,9 @@
 """The default ensemble built from the per-series state classes as they were before issue 20.
 
 ``legacy_*.py`` beside this file are verbatim copies of ``calibration``, ``seasonal_profile``,
-``sequence_surprise`` and ``robust_zscore`` from before their state became compact arrays.
+``sequence_surprise`` and ``robust_zscore`` from before their state became compact arrays,
+and of ``adaptive_resonance`` from before the issue-15 speed work (its hot path was rewritten,
+its arithmetic was not).
 They are the reference the property tests compare scores with, and the baseline the memory
 benchmark measures bytes per series against. Load this file with :func:`load_legacy`.
 """
@@ -12,7 +14,6 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-from selfheal_ml.anomaly.adaptive_resonance import AdaptiveResonance
 from selfheal_ml.anomaly.base import Detector
 from selfheal_ml.anomaly.ensemble import MaxEnsemble
 from selfheal_ml.anomaly.extreme_value import NewExtreme
@@ -36,6 +37,7 @@ def legacy_default_detector(window: int = 2000) -> Detector:
     seasonal = load_legacy("seasonal_profile")
     surprise = load_legacy("sequence_surprise")
     median = load_legacy("robust_zscore")
+    resonance = load_legacy("adaptive_resonance")
 
     def profile(period_s: float, buckets: int) -> Detector:
         residual = seasonal.SeasonalResidual(
@@ -49,8 +51,9 @@ def legacy_default_detector(window: int = 2000) -> Detector:
             surprise.SequenceSurprise(levels=5, order=2, warmup=300), long_window=window
         ),
         "median": calibration.Calibrated(median.RollingMedianScore(window=240), long_window=window),
-        # the adaptive-resonance component keeps its state as it came (not compacted)
-        "resonance": calibration.Calibrated(AdaptiveResonance(), long_window=window),
+        # the adaptive-resonance component as before the issue-15 speed work (its state
+        # was never compacted)
+        "resonance": calibration.Calibrated(resonance.AdaptiveResonance(), long_window=window),
         "daily": profile(86_400.0, 48),
         "weekly": profile(7 * 86_400.0, 7 * 24),
     }

@@ -1,0 +1,191 @@
+"""Verbatim copy of ``selfheal_ml/anomaly/adaptive_resonance.py`` before the issue-15 speed
+work (main at 0cea632): the reference the hot-path tests compare scores with. Its docstring
+follows.
+
+Adaptive resonance: does the recent shape resonate with a category learned so far?
+
+The idea behind ARTime (Hampton, "ARTime", NAB entry and repository markNZed/ARTime, 2022), which
+builds on Fuzzy ART (Carpenter, Grossberg & Rosen, "Fuzzy ART: fast stable learning and
+categorization of analog patterns by an adaptive resonance system", Neural Networks 4, 1991):
+the stream is downsampled into block means (:mod:`.block_windows`), each window of the last
+``dimension`` block means is scaled to [0, 1] and complement coded ``I = (a, 1 - a)``, and
+presented to a set of categories (weight vectors ``w``). The categories compete by the choice
+function ``T = |I ^ w| / (alpha + |w|)`` (``^`` is the element-wise minimum, ``|.|`` the sum);
+the winner *resonates* when its match ``|I ^ w| / |a|`` reaches the ``vigilance`` and then
+learns ``w <- rate (I ^ w) + (1 - rate) w``; when no category resonates, the window founds a new
+category. So normal shapes end up inside a few categories' hyper-boxes and a shape that fits none
+is novel.
+
+The raw score is ``1 - best match``: 0 inside a learned category, growing with the distance to the
+nearest one (ARTime flags the creation of a new category; the graded score keeps the
+information how far off the window is and suits the likelihood calibration in front of the alert
+policy, :class:`~.calibration.Calibrated`). The [0, 1] scaling is fixed at the end of the warm-up
+(the warm-up's block-mean range widened by ``margin`` on each side; values beyond are clipped),
+as ARTime fixes its scaling on the probationary period. Once ``capacity`` categories exist, a
+new one replaces the least recently resonating one. Between completed blocks the last block's
+score is held, so the cost is one small matrix operation per block.
+
+>>> detector = AdaptiveResonance(block=1, dimension=4, warmup=40)
+>>> for step in range(300):
+...     detector.learn_one({"value": float(step % 6)})
+>>> detector.score_one({"value": 0.0}), detector.score_one({"value": 5.0}) > 0.1
+(0.0, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+from selfheal_ml.anomaly.base import VALUE_KEY, Detector
+from selfheal_ml.anomaly.block_windows import BlockWindows
+
+REPLAY_POINTS = 4000  # history points replayed one by one by learn_many (the rest is skipped)
+Presentation = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]
+CHOICE_ALPHA = 1e-3  # Fuzzy ART's choice parameter: small favours the most specific category
+
+
+class AdaptiveResonance(Detector):
+    """Fuzzy ART categories over windows of block means; raw score ``1 - best match``."""
+
+    def __init__(
+        self,
+        block: int = 4,
+        dimension: int = 8,
+        vigilance: float = 0.9,
+        rate: float = 0.1,
+        capacity: int = 128,
+        warmup: int = 300,
+        margin: float = 0.1,
+        feature: str = VALUE_KEY,
+    ) -> None:
+        self.block = block
+        self.dimension = dimension
+        self.vigilance = vigilance
+        self.rate = rate
+        self.capacity = capacity
+        self.warmup = warmup
+        self.margin = margin
+        self.feature = feature
+        self._blocks = BlockWindows(block, dimension)
+        self._weights = np.zeros((capacity, 2 * dimension))
+        self._norms = np.zeros(capacity)  # |w| of each category
+        self._last_used = np.zeros(capacity)
+        self._categories = 0
+        self._seen = 0
+        self._low = 0.0
+        self._span = 0.0  # 0 until the scaling is fixed
+        self._warmup_means: list[float] = []
+        self._held = 0.0
+        self._pending: tuple[float, float, Presentation | None] | None = None
+
+    def warmed_up(self) -> bool:
+        return self._span > 0.0 and self._categories > 0
+
+    def _code(self, window: list[float]) -> npt.NDArray[np.float64]:
+        low, span = self._low, self._span
+        scaled = [min(max((mean - low) / span, 0.0), 1.0) for mean in window]
+        return np.array(scaled + [1.0 - unit for unit in scaled])
+
+    def _present(self, window: list[float]) -> Presentation:
+        """The window's code, its overlap with every category and the overlaps' sizes."""
+        code = self._code(window)
+        overlap: npt.NDArray[np.float64] = np.minimum(self._weights[: self._categories], code)
+        sizes: npt.NDArray[np.float64] = overlap.sum(axis=1)
+        return code, overlap, sizes
+
+    def _evaluate(self, value: float) -> tuple[float, Presentation | None]:
+        if self._categories == 0 or self._span == 0.0:  # warmed_up(), inlined (hot path)
+            return 0.0, None
+        if self._blocks.filled + 1 < self.block:  # the point does not complete a block
+            return self._held, None
+        window = self._blocks.pending_values(value)
+        if window is None:
+            return self._held, None
+        presented = self._present(window)
+        return 1.0 - float(presented[2].max()) / self.dimension, presented
+
+    def score_one(self, x: Mapping[str, float]) -> float:
+        value = x.get(self.feature)
+        if value is None or value - value != 0.0:
+            return 0.0
+        raw, presented = self._evaluate(float(value))
+        self._pending = (float(value), raw, presented)
+        return raw
+
+    def learn_one(self, x: Mapping[str, float]) -> None:
+        value = x.get(self.feature)
+        if value is None or value - value != 0.0:
+            return
+        value = float(value)
+        pending = self._pending
+        if pending is not None and pending[0] == value:
+            raw, presented = pending[1], pending[2]
+        else:
+            raw, presented = self._evaluate(value)
+        self._pending = None
+        self._seen += 1
+        if not self._blocks.add(value):
+            return
+        if self._span == 0.0:
+            self._collect_warmup()
+        if self._span > 0.0 and self._blocks.full():
+            self._held = raw
+            if presented is None or self._categories == 0:
+                presented = self._present(self._blocks.window_values())
+            self._resonate(*presented)
+
+    def learn_many(
+        self, values: npt.NDArray[np.float64], timestamps_s: npt.NDArray[np.float64]
+    ) -> None:
+        """Re-warm from history in bounded time: the scaling from the first ``warmup`` values
+        (as online), the categories from the last ``REPLAY_POINTS`` values only (online learning
+        would also have seen the ones between; categories learned from them and not used since
+        are the ones ``capacity`` would evict first)."""
+        if self.feature != VALUE_KEY or values.size <= REPLAY_POINTS:
+            super().learn_many(values, timestamps_s)
+            return
+        head = max(0, min(self.warmup - self._seen, values.size - REPLAY_POINTS))
+        super().learn_many(values[:head], timestamps_s[:head])
+        skipped = values.size - REPLAY_POINTS - head
+        if skipped > 0:
+            self._seen += skipped
+            self._blocks = BlockWindows(self.block, self.dimension)
+        tail = values.size - REPLAY_POINTS
+        super().learn_many(values[tail:], timestamps_s[tail:])
+
+    def _collect_warmup(self) -> None:
+        self._warmup_means.append(self._blocks.window_values()[-1])
+        if self._seen < self.warmup:
+            return
+        low, high = min(self._warmup_means), max(self._warmup_means)
+        spread = high - low if high > low else max(abs(high), 1.0)
+        self._low = low - self.margin * spread
+        self._span = spread * (1.0 + 2.0 * self.margin)
+        self._warmup_means = []
+
+    def _resonate(
+        self,
+        code: npt.NDArray[np.float64],
+        overlap: npt.NDArray[np.float64],
+        sizes: npt.NDArray[np.float64],
+    ) -> None:
+        count = self._categories
+        clock = float(self._blocks.completed)
+        if count:
+            choice = sizes / (CHOICE_ALPHA + self._norms[:count])
+            choice[sizes < self.vigilance * self.dimension] = -1.0
+            winner = int(choice.argmax())
+            if choice[winner] >= 0.0:
+                row = self._weights[winner]
+                row += self.rate * (overlap[winner] - row)
+                self._norms[winner] = row.sum()
+                self._last_used[winner] = clock
+                return
+        slot = count if count < self.capacity else int(self._last_used.argmin())
+        self._weights[slot] = code
+        self._norms[slot] = code.sum()
+        self._last_used[slot] = clock
+        self._categories = min(count + 1, self.capacity)

@@ -282,10 +282,13 @@ def agent_ports(
             if target.kind == "postgres"
         ]
         ports["investigators"] = investigators
-    if "performance_analysers" not in overrides:
-        # the Performance agent analyses each database on the optimisation interval
+    if "performance_analysers" not in overrides and settings.agent_enabled("Performance"):
+        # the Performance agent analyses each database on the optimisation interval (and the
+        # Repair agent waits for its analysis of a slow-query incident on these databases)
         ports["performance_analysers"] = {
-            target.name: PostgresAnalyser(target.url, name=target.name)
+            target.name: PostgresAnalyser(
+                target.url, name=target.name, platform=target.platform or None
+            )
             for target in settings.targets
             if target.kind == "postgres"
         }

@@ -2,8 +2,11 @@
 
 On each ``optimize`` tick it runs one round of every configured analyser
 (:class:`~selfheal_ml.collectors.postgres_analysis.PostgresAnalyser`, one per PostgreSQL
-target: one reading of the statistics views plus a short ``pg_stat_activity`` sampling burst,
-the window running from the previous round), puts the findings on the board the API reads
+target: one reading of the statistics views, the window running from the previous round; a
+short ``pg_stat_activity`` sampling burst only while a problem is open on the database or a
+platform using it (:class:`~selfheal_ml.agents.open_problems.OpenProblems`: latency and
+slow-query alerts and anomalies, slow-query diagnoses) or the analyser has a pending
+candidate), puts the findings on the board the API reads
 (``GET /v1/optimizations``), and publishes the *new* ones as ``OptimizationFound`` events on
 ``system.optimization``. A missing index may be proposed through the safety guard and verified
 afterwards (:mod:`.index_application`); everything else stays a recommendation.
@@ -28,7 +31,15 @@ from typing import Any, ClassVar
 
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
 from selfheal_ml.agents.index_application import IndexApplication
-from selfheal_ml.events import Event, IncidentDiagnosed, OptimizationFound, Tick
+from selfheal_ml.agents.open_problems import DEFAULT_HOLD_S, OpenProblems
+from selfheal_ml.events import (
+    AlertRaised,
+    AnomalyDetected,
+    Event,
+    IncidentDiagnosed,
+    OptimizationFound,
+    Tick,
+)
 from selfheal_ml.performance import Finding, FindingBoard
 
 DEFAULT_SAMPLE_S = 2.0
@@ -71,7 +82,9 @@ class PerformanceAgent(Agent):
     """Runs the analysers on ``optimize`` ticks and publishes new findings (see module doc)."""
 
     name: ClassVar[str] = "Performance"
-    subscriptions: ClassVar[tuple[Selector, ...]] = (Tick, IncidentDiagnosed)
+    subscriptions: ClassVar[tuple[Selector, ...]] = (
+        Tick, IncidentDiagnosed, AlertRaised, AnomalyDetected,
+    )  # fmt: skip
 
     def __init__(self, context: AgentContext) -> None:
         super().__init__(context)
@@ -82,12 +95,14 @@ class PerformanceAgent(Agent):
         self.sample_s = float(options.get("sample_s", DEFAULT_SAMPLE_S))
         self.incident_watch_s = float(options.get("incident_watch_s", DEFAULT_INCIDENT_WATCH_S))
         self.analysed: deque[str] = deque(maxlen=256)  # incidents already analysed
+        self.problems = OpenProblems(float(options.get("problem_hold_s", DEFAULT_HOLD_S)))
         service = extras.get("repair_service")
         proposing = bool(options.get("propose_indexes", False)) and service is not None
         self.indexes = IndexApplication(service) if proposing else None
         self.rounds = 0
 
     async def handle(self, event: Event) -> list[Event]:
+        self.problems.observe(event)
         if isinstance(event, IncidentDiagnosed):
             return await self._analyse_incident(event)
         if not isinstance(event, Tick) or event.kind != "optimize":
@@ -95,7 +110,9 @@ class PerformanceAgent(Agent):
         self.rounds += 1
         published: list[Event] = []
         for target, analyser in self.analysers.items():
-            result = await analyser.try_round(self.sample_s)
+            places = (target, *([analyser.platform] if getattr(analyser, "platform", None) else []))
+            problem_open = self.problems.is_open(places, event.ts)
+            result = await analyser.try_round(self.sample_s, problem_open)
             if result is None:
                 continue  # unreachable: the board keeps the last findings
             new = self.board.replace(target, result.findings)
@@ -106,11 +123,13 @@ class PerformanceAgent(Agent):
             now = self.context.clock.now()
             published.extend(optimization_event(target, finding, now) for finding in new)
             self.log.info(
-                "%s: %d findings (%d new), %d queries",
+                "%s: %d findings (%d new), %d queries, %d samples%s",
                 target,
                 len(result.findings),
                 len(new),
                 result.queries,
+                result.samples,
+                " (problem open)" if problem_open else "",
             )
         return published
 

@@ -12,12 +12,14 @@ Repair, Learning; virtual time, real I/O) watches the API (an HTTP probe) and th
    it to the table and column (the diagnosis' ``findings`` and ``parameters``);
    the Performance agent watched the database for the incident and found the same missing
    index (``OptimizationFound`` under the incident's correlation id);
-3. the repair (``pg_create_index_concurrently``, high risk) waits for approval, audited, and
-   nothing ran;
+3. the Repair agent waited for that analysis and took its table and columns as the repair's
+   parameters: the repair (``pg_create_index_concurrently``, high risk) waits for approval,
+   audited, and nothing ran;
 4. a person approves it through the real route ``POST /admin/repairs/{id}/approve``;
 5. the index exists and is valid, latency recovers, the Repair agent publishes
-   ``RepairExecuted(outcome="worked")``, and the audit log holds the executed row with the
-   approver.
+   ``RepairExecuted(outcome="worked")``, the audit log holds the executed row with the
+   approver, and the Learning agent recorded the worked attempt in the incident history (and
+   the signature's playbook).
 
 Skipped, with the reason, when no PostgreSQL answers on loopback. The load loops are bounded in
 time and count and stop by themselves.
@@ -417,13 +419,15 @@ async def _story(tmp_path: Path, base_url: str, dsn: str, table: str) -> None:
 async def _detect_diagnose_wait(
     runtime: Runtime, clock: SimClock, recorder: Recorder, table: str
 ) -> None:
-    # 1. detect: the API is slow, the database has slow queries
+    # 1. detect: the API is slow, the database has slow queries (the repair also waits for
+    # the Performance agent's few seconds of analysis: a deadline, not a sleep)
     await run_rounds(
         runtime,
         clock,
         lambda: bool(recorder.of(IncidentDiagnosed)) and bool(runtime.repair_service.pending()),
         recorder,
         "a diagnosis and a repair waiting for approval",
+        max_s=45.0,
     )
     slow = recorder.alerts("SlowQueries", firing=True)
     assert slow, recorder.story()
@@ -447,7 +451,8 @@ async def _detect_diagnose_wait(
     assert diagnosis.diagnosis.parameters["add_index"] == params
 
     # 2b. the Performance agent analysed the incident's database: the same index, in the
-    # incident's story (it proposes nothing itself: the repair below is the only one)
+    # incident's story (it proposes nothing itself: the repair below is the only one, and
+    # the Repair agent took its parameters from this finding)
     await until(
         lambda: any(
             event.kind == "missing_index" and event.table == table
@@ -465,6 +470,11 @@ async def _detect_diagnose_wait(
         and e.correlation_id == diagnosis.correlation_id
     ]
     assert analysed.columns == ("customer_id",) and analysed.target == DB_TARGET
+    case = runtime.agents["Repair"].agent.cases[diagnosis.incident_id]  # type: ignore[attr-defined]
+    assert case.step is not None and case.step.strategy == "add_index"
+    assert case.step.reason.startswith("the Performance agent found the index missing"), (
+        case.step.reason
+    )
 
     # 3. the high-risk repair waits for a person; nothing ran
     assert pending.request.action == "pg_create_index_concurrently"
@@ -540,6 +550,17 @@ async def _approve_and_verify(
     assert done.reason is not None and f"approved by {APPROVER}" in done.reason
     assert done.finished_at is not None
     assert by_decision["pending_approval"].outcome == "unknown"
+
+    # 6. the Learning agent remembers: the worked attempt in the incident history
+    def learned() -> bool:
+        history = runtime.incidents.attempts_of([executed.incident_id])
+        return bool((history["outcome"] == "worked").any()) if len(history) else False
+
+    await until(learned, "the Learning agent's record of the worked repair", recorder)
+    history = runtime.incidents.attempts_of([executed.incident_id])
+    worked = history[history["outcome"] == "worked"].iloc[0]
+    assert (worked["action"], worked["target"]) == ("add_index", DB_TARGET)
+    assert runtime.incidents.signature_of(executed.incident_id) is not None
 
 
 def hold_query(dsn: str, table: str, cursor: type[psycopg.Cursor[Any]]) -> threading.Thread:

@@ -36,6 +36,7 @@ from selfheal_ml.collectors import (
 from selfheal_ml.collectors.log_source import LogSource, LogSourceSpec, offsets_file
 from selfheal_ml.collectors.log_tail import JsonOffsetStore
 from selfheal_ml.collectors.postgres_analysis import PostgresAnalyser
+from selfheal_ml.collectors.redis_analysis import RedisAnalyser
 from selfheal_ml.config import Settings
 from selfheal_ml.diagnosis.investigation import Finding, Investigator
 from selfheal_ml.security.ban_policy import BanPolicy
@@ -285,12 +286,18 @@ def agent_ports(
     if "performance_analysers" not in overrides and settings.agent_enabled("Performance"):
         # the Performance agent analyses each database on the optimisation interval (and the
         # Repair agent waits for its analysis of a slow-query incident on these databases)
-        ports["performance_analysers"] = {
+        analysers: dict[str, PostgresAnalyser | RedisAnalyser] = {
             target.name: PostgresAnalyser(
                 target.url, name=target.name, platform=target.platform or None
             )
             for target in settings.targets
             if target.kind == "postgres"
         }
+        for target in settings.targets:
+            if target.kind == "redis":
+                analysers[target.name] = RedisAnalyser(
+                    target.url, name=target.name, platform=target.platform or None
+                )
+        ports["performance_analysers"] = analysers
     ports.update(overrides)
     return ports

@@ -1,20 +1,25 @@
-"""The Performance agent: the database's performance findings, on the optimisation interval.
+"""The Performance agent: database, cache and endpoint findings, on the optimisation interval.
 
-On each ``optimize`` tick it runs one round of every configured analyser
-(:class:`~selfheal_ml.collectors.postgres_analysis.PostgresAnalyser`, one per PostgreSQL
-target: one reading of the statistics views, the window running from the previous round; a
-short ``pg_stat_activity`` sampling burst only while a problem is open on the database or a
-platform using it (:class:`~selfheal_ml.agents.open_problems.OpenProblems`: latency and
-slow-query alerts and anomalies, slow-query diagnoses) or the analyser has a pending
-candidate), puts the findings on the board the API reads
-(``GET /v1/optimizations``), and publishes the *new* ones as ``OptimizationFound`` events on
-``system.optimization``. A missing index may be proposed through the safety guard and verified
-afterwards (:mod:`.index_application`); everything else stays a recommendation.
+On each ``optimize`` tick it runs one round of every configured analyser (one per PostgreSQL
+target, :class:`~selfheal_ml.collectors.postgres_analysis.PostgresAnalyser`: one reading of
+the statistics views, the window running from the previous round, a short
+``pg_stat_activity`` sampling burst only while a problem is open on the database or a platform
+using it (:class:`~selfheal_ml.agents.open_problems.OpenProblems`: latency and slow-query
+alerts and anomalies, slow-query diagnoses) or the analyser has a pending candidate; one per
+Redis target, :class:`~selfheal_ml.collectors.redis_analysis.RedisAnalyser`: ``INFO``), judges
+the window's endpoints from the Monitor's per-endpoint series and keeps the memory leaks the
+Predictive agent's forecasts point at (:class:`~selfheal_ml.agents.service_findings.
+ServiceFindings`; a platform's request count also gives its database's calls per request, for
+N+1 loops), puts the findings on the board the API reads (``GET /v1/optimizations``), and
+publishes the *new* ones as ``OptimizationFound`` events on ``system.optimization``. A missing
+index may be proposed through the safety guard and verified afterwards
+(:mod:`.index_application`); everything else stays a recommendation.
 
 Scenario 2: when the Diagnostic agent diagnoses a ``slow_query`` on a watched database, the
 agent watches that database for ``incident_watch_s`` at once and publishes its query and index
 findings under the incident's correlation id, so the incident's story says which query and
-which missing index (the Repair agent acts on the diagnosis' own parameters).
+which missing index; the Repair agent waits for that analysis and takes the missing index
+(table, columns) as its ``add_index`` parameters (:mod:`.analysis_handoff`).
 
 Ports (``AgentContext.extras``): ``performance_analysers`` (target name -> analyser),
 ``optimization_board`` (:class:`~selfheal_ml.performance.FindingBoard`), ``repair_service``,
@@ -32,11 +37,14 @@ from typing import Any, ClassVar
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
 from selfheal_ml.agents.index_application import IndexApplication
 from selfheal_ml.agents.open_problems import DEFAULT_HOLD_S, OpenProblems
+from selfheal_ml.agents.service_findings import ServiceFindings
 from selfheal_ml.events import (
     AlertRaised,
     AnomalyDetected,
+    BreachPredicted,
     Event,
     IncidentDiagnosed,
+    MetricsCollected,
     OptimizationFound,
     Tick,
 )
@@ -56,6 +64,8 @@ def optimization_event(
         name: value if isinstance(value, (int, float, str)) or value is None else str(value)
         for name, value in finding.evidence.items()
     }
+    if finding.endpoint is not None:
+        evidence["endpoint"] = finding.endpoint
     return OptimizationFound(
         ts=now,
         source="Performance",
@@ -83,7 +93,7 @@ class PerformanceAgent(Agent):
 
     name: ClassVar[str] = "Performance"
     subscriptions: ClassVar[tuple[Selector, ...]] = (
-        Tick, IncidentDiagnosed, AlertRaised, AnomalyDetected,
+        Tick, IncidentDiagnosed, AlertRaised, AnomalyDetected, MetricsCollected, BreachPredicted,
     )  # fmt: skip
 
     def __init__(self, context: AgentContext) -> None:
@@ -96,6 +106,7 @@ class PerformanceAgent(Agent):
         self.incident_watch_s = float(options.get("incident_watch_s", DEFAULT_INCIDENT_WATCH_S))
         self.analysed: deque[str] = deque(maxlen=256)  # incidents already analysed
         self.problems = OpenProblems(float(options.get("problem_hold_s", DEFAULT_HOLD_S)))
+        self.service_findings = ServiceFindings(context.clock.now())
         service = extras.get("repair_service")
         proposing = bool(options.get("propose_indexes", False)) and service is not None
         self.indexes = IndexApplication(service) if proposing else None
@@ -103,34 +114,42 @@ class PerformanceAgent(Agent):
 
     async def handle(self, event: Event) -> list[Event]:
         self.problems.observe(event)
+        self.service_findings.observe(event)
         if isinstance(event, IncidentDiagnosed):
             return await self._analyse_incident(event)
         if not isinstance(event, Tick) or event.kind != "optimize":
             return []
         self.rounds += 1
-        published: list[Event] = []
+        found: dict[str, list[Finding]] = {}
         for target, analyser in self.analysers.items():
-            places = (target, *([analyser.platform] if getattr(analyser, "platform", None) else []))
-            problem_open = self.problems.is_open(places, event.ts)
-            result = await analyser.try_round(self.sample_s, problem_open)
+            platform = getattr(analyser, "platform", None)
+            problem_open = self.problems.is_open((target, *([platform] if platform else [])),
+                                                 event.ts)  # fmt: skip
+            requests = self.service_findings.requests(platform, event.ts)
+            result = await analyser.try_round(self.sample_s, problem_open, requests)
             if result is None:
                 continue  # unreachable: the board keeps the last findings
-            new = self.board.replace(target, result.findings)
+            found[target] = list(result.findings)
             if self.indexes is not None:
                 await self.indexes.verify(target, result.snapshot.statements)
+            self.log.info(
+                "%s: %d findings, %d queries, %d samples%s", target, len(result.findings),
+                result.queries, result.samples, " (problem open)" if problem_open else "",
+            )  # fmt: skip
+        for place, findings in self.service_findings.close_window(event.ts).items():
+            found.setdefault(place, []).extend(findings)
+        return await self._publish(found)
+
+    async def _publish(self, found: dict[str, list[Finding]]) -> list[Event]:
+        """Put each target's findings on the board; propose and announce the new ones."""
+        published: list[Event] = []
+        now = self.context.clock.now()
+        for target, findings in found.items():
+            new = self.board.replace(target, findings)
+            if self.indexes is not None:
                 for finding in new:
                     await self.indexes.propose(target, finding)
-            now = self.context.clock.now()
             published.extend(optimization_event(target, finding, now) for finding in new)
-            self.log.info(
-                "%s: %d findings (%d new), %d queries, %d samples%s",
-                target,
-                len(result.findings),
-                len(new),
-                result.queries,
-                result.samples,
-                " (problem open)" if problem_open else "",
-            )
         return published
 
     async def _analyse_incident(self, event: IncidentDiagnosed) -> list[Event]:

@@ -272,14 +272,16 @@ class PostgresAnalyser:
             return await self._analyse(reader, first, last, sampler)
 
     async def round(
-        self, sample_seconds: float = 0.0, problem_open: bool = False
+        self, sample_seconds: float = 0.0, problem_open: bool = False, requests: int | None = None
     ) -> AnalysisResult:
         """One agent round: a sampling burst of ``sample_seconds`` when ``problem_open`` (the
         agent knows of a latency or slow-query problem on the database's platform) or the
         previous round left a pending candidate (:meth:`_wants_burst`); else, without
         ``pg_stat_statements``, one background look. Then read and analyse the window since
         the previous round's reading (the first round, at start-up, only reads: a connection
-        held for a burst then would take one of a connection-limited role's slots)."""
+        held for a burst then would take one of a connection-limited role's slots).
+        ``requests``: the requests the database's platform answered in the window, when
+        known (calls per request reveal N+1 loops without trace comments)."""
         started = datetime.now(UTC)
         connection = await self._connect()
         async with connection:
@@ -292,7 +294,7 @@ class PostgresAnalyser:
             elif self._previous is not None and self._previous.statements is None:
                 sampler.observe(await reader.activity())  # the background look
             last = await self._read(reader)
-            result = await self._analyse(reader, self._previous, last, sampler)
+            result = await self._analyse(reader, self._previous, last, sampler, requests)
         self._previous, self._previous_wall = last, started
         self._sampling_wanted = self._wants_burst(result, examined=burst)
         return result
@@ -320,12 +322,12 @@ class PostgresAnalyser:
             return None
 
     async def try_round(
-        self, sample_seconds: float = 0.0, problem_open: bool = False
+        self, sample_seconds: float = 0.0, problem_open: bool = False, requests: int | None = None
     ) -> AnalysisResult | None:
         """:meth:`round`, or ``None`` and a log line when the server cannot be reached or a
         query fails (the agent keeps its last findings)."""
         try:
-            return await self.round(sample_seconds, problem_open)
+            return await self.round(sample_seconds, problem_open, requests)
         except (psycopg.Error, OSError, TimeoutError) as error:
             log.warning("performance round on %s failed: %s", self.name, error)
             return None
@@ -336,6 +338,7 @@ class PostgresAnalyser:
         first: Reading | None,
         last: Reading,
         sampler: ActivitySampler,
+        requests: int | None = None,
     ) -> AnalysisResult:
         with_statements = last.statements is not None
         statements = (
@@ -353,6 +356,7 @@ class PostgresAnalyser:
             redis=redis_window(first.redis, last.redis)
             if first and first.redis is not None and last.redis is not None
             else None,
+            requests=requests if first is not None else None,
         )
         trials = await self._trials(reader, snapshot, last.server.hypopg)
         snapshot = replace(snapshot, trials=tuple(trials))

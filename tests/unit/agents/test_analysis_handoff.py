@@ -84,7 +84,7 @@ def slow_query(
                     strategy="reindex",
                     alternatives=("add_index",),
                 ),
-            ),  # fmt: skip
+            ),
             triggers=(Trigger.model_validate(latency),),
             parameters=parameters or {},
         ),

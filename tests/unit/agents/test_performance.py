@@ -13,7 +13,10 @@ from selfheal_ml.clock import SimClock
 from selfheal_ml.events import (
     AlertRaised,
     AnomalyDetected,
+    BreachPredicted,
     IncidentDiagnosed,
+    MetricPoint,
+    MetricsCollected,
     OptimizationFound,
     Tick,
 )
@@ -47,9 +50,13 @@ class ScriptedAnalyser:
         self.rounds = rounds
         self.platform = platform
         self.problem_open: list[bool] = []
+        self.requests: list[int | None] = []
 
-    async def try_round(self, sample_seconds: float, problem_open: bool = False) -> Round | None:
+    async def try_round(
+        self, sample_seconds: float, problem_open: bool = False, requests: int | None = None
+    ) -> Round | None:
         self.problem_open.append(problem_open)
+        self.requests.append(requests)
         return self.rounds.pop(0)
 
     async def try_watch(self, seconds: float) -> Round | None:
@@ -236,3 +243,57 @@ async def test_a_slow_query_diagnosis_keeps_its_database_s_rounds_sampling() -> 
     await performance.handle(diagnosed("db_unreachable", incident="i2"))
     await performance.handle(tick(at=START + timedelta(seconds=1000)))
     assert performance.analysers["main-db"].problem_open == [True, False]
+
+
+def endpoint_points(at: datetime, endpoint: str, rate: float, p95: float) -> MetricsCollected:
+    labels = {"platform": "shop", "endpoint": endpoint}
+    return MetricsCollected(
+        ts=at,
+        source="Monitor",
+        points=(
+            MetricPoint(series="http_requests_per_s", ts=at, value=rate, labels=labels),
+            MetricPoint(series="http_latency_p95_ms", ts=at, value=p95, labels=labels),
+        ),
+    )
+
+
+async def test_endpoints_of_the_window_are_judged_and_their_requests_feed_calls_per_request() -> (
+    None
+):
+    performance = agent([Round([], window()), Round([], window())])
+    for minute in range(1, 6):
+        at = START + timedelta(minutes=minute)
+        await performance.handle(endpoint_points(at, "/search", 30.0, 350.0))  # 75 % of traffic
+        await performance.handle(endpoint_points(at, "/report", 2.0, 2500.0))
+        await performance.handle(endpoint_points(at, "/health", 8.0, 4.0))
+    events = await performance.handle(tick(at=START + timedelta(seconds=300)))
+    found = [(e.target, e.kind, e.evidence.get("endpoint")) for e in events]
+    assert found == [
+        ("shop", "slow_endpoint", "shop /report"),
+        ("shop", "hot_endpoint", "shop /search"),
+    ]
+    # the platform's 40 requests/s over the 300 s window: the database's calls per request
+    assert performance.analysers["main-db"].requests == [12_000]
+    # the next window has no traffic collected: no request count, and the findings close
+    assert await performance.handle(tick(at=START + timedelta(seconds=600))) == []
+    assert performance.analysers["main-db"].requests[-1] is None
+    assert [target for target, _ in performance.board.current()] == []
+
+
+async def test_a_forecast_memory_breach_is_a_memory_leak_until_its_time() -> None:
+    performance = agent([Round([], window()), Round([], window())])
+    breach = BreachPredicted(
+        ts=START, source="Predictive", series='host_memory_percent{host="web-1"}', limit=95.0,
+        eta=START + timedelta(hours=3), probability=0.9, labels={"platform": "shop"},
+    )  # fmt: skip
+    await performance.handle(breach)
+    other = breach.model_copy(update={"series": "http_requests_per_s"})
+    await performance.handle(other)  # not a memory series
+    [event] = await performance.handle(tick(at=START + timedelta(minutes=5)))
+    assert (event.target, event.kind, event.evidence["hours_to_limit"]) == (
+        "shop",
+        "memory_leak",
+        3.0,  # as forecast at the prediction
+    )
+    assert await performance.handle(tick(at=START + timedelta(hours=4))) == []
+    assert performance.board.current() == []

@@ -58,4 +58,4 @@ class ServiceFindings:
             places[place].append(finding)
         self.window.reset(now)
         reported, self._reported = self._reported, set(places)
-        return {**dict.fromkeys(reported, []), **places}
+        return {**{place: [] for place in reported}, **places}

@@ -86,7 +86,7 @@ def plan_for_seed(seed: int) -> PlantPlan:
     return PlantPlan.from_seed(seed, kinds=frozenset(rng.sample(KINDS, rng.randint(2, 4))))
 
 
-class _LockWatcher:
+class LockWatcher:
     """Polls the relation locks held by the analyser's sessions until stopped."""
 
     def __init__(self, dsn: str) -> None:
@@ -102,7 +102,7 @@ class _LockWatcher:
                 self.modes.update(str(row[0]) for row in rows)
                 self._stop.wait(0.005)
 
-    def __enter__(self) -> _LockWatcher:
+    def __enter__(self) -> LockWatcher:
         self._thread.start()
         return self
 
@@ -120,7 +120,7 @@ def measure_workload(
         plant(dsn, plan, extensions)
         with run_workload(dsn, plan):
             time.sleep(warm_up_s)
-            with _LockWatcher(dsn) as locks:
+            with LockWatcher(dsn) as locks:
                 result = asyncio.run(PostgresAnalyser(dsn).watch(seconds))
             agent = PostgresAnalyser(dsn)
             asyncio.run(agent.round())

@@ -211,10 +211,12 @@ def loop_timing(settings: Settings) -> dict[str, dict[str, float]]:
         "performance": {
             "sample_s": settings.agents.performance.sample_s,
             "propose_indexes": settings.agents.performance.propose_indexes,
+            "problem_hold_s": settings.agents.performance.problem_hold_s,
         },
         "repair": {
             "verify_s": repair.verify_s,
             "plan_wait_s": repair.plan_wait_s,
+            "analysis_wait_s": repair.analysis_wait_s,
             "retry_for_s": repair.retry_for_s,
         },
     }

@@ -84,7 +84,13 @@ def test_the_loop_timing_reaches_the_agents_and_the_guard(
     settings = load_settings()
     ports = agent_ports(settings, {}, {})
     assert ports["diagnosis"] == {"settle_s": 3.0}
-    assert ports["repair"] == {"verify_s": 20.0, "plan_wait_s": 10.0, "retry_for_s": 30.0}
+    assert ports["repair"] == {
+        "verify_s": 20.0,
+        "plan_wait_s": 10.0,
+        "analysis_wait_s": 60.0,
+        "retry_for_s": 30.0,
+    }
+    assert ports["performance"]["problem_hold_s"] == 900.0
     audit = RepairAuditStore(Database(str(tmp_path / "audit.duckdb")))
     service = build_repair_service(settings, audit, RealClock(), 5, {})
     assert service.guard.policy.cooldown_s == 0

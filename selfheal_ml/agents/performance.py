@@ -23,7 +23,8 @@ which missing index; the Repair agent waits for that analysis and takes the miss
 
 Ports (``AgentContext.extras``): ``performance_analysers`` (target name -> analyser),
 ``optimization_board`` (:class:`~selfheal_ml.performance.FindingBoard`), ``repair_service``,
-``performance`` (``{"sample_s": ..., "propose_indexes": ...}``: missing indexes are proposed
+``performance`` (``{"sample_s": ..., "propose_indexes": ..., "problem_hold_s": ...}``: the
+sampling burst, how long an anomaly or diagnosis keeps a problem open; missing indexes are proposed
 only when ``propose_indexes`` is on and a repair service is there; off by default, since the
 Diagnostic -> Repair path proposes the index of a slow-query incident).
 """
@@ -31,12 +32,12 @@ Diagnostic -> Repair path proposes the index of a slow-query incident).
 from __future__ import annotations
 
 from collections import deque
-from datetime import datetime
 from typing import Any, ClassVar
 
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
 from selfheal_ml.agents.index_application import IndexApplication
 from selfheal_ml.agents.open_problems import DEFAULT_HOLD_S, OpenProblems
+from selfheal_ml.agents.optimization_events import optimization_event
 from selfheal_ml.agents.service_findings import ServiceFindings
 from selfheal_ml.events import (
     AlertRaised,
@@ -45,7 +46,6 @@ from selfheal_ml.events import (
     Event,
     IncidentDiagnosed,
     MetricsCollected,
-    OptimizationFound,
     Tick,
 )
 from selfheal_ml.performance import Finding, FindingBoard
@@ -53,39 +53,6 @@ from selfheal_ml.performance import Finding, FindingBoard
 DEFAULT_SAMPLE_S = 2.0
 DEFAULT_INCIDENT_WATCH_S = 3.0
 INCIDENT_KINDS = ("missing_index", "slow_query", "n_plus_one")
-
-
-def optimization_event(
-    target: str, finding: Finding, now: datetime, correlation_id: str | None = None
-) -> OptimizationFound:
-    """The event announcing ``finding`` on ``target`` (in an incident's story when
-    ``correlation_id`` is given)."""
-    evidence = {
-        name: value if isinstance(value, (int, float, str)) or value is None else str(value)
-        for name, value in finding.evidence.items()
-    }
-    if finding.endpoint is not None:
-        evidence["endpoint"] = finding.endpoint
-    return OptimizationFound(
-        ts=now,
-        source="Performance",
-        target=target,
-        finding=finding.summary or finding.kind,
-        suggestion=finding.recommendation or "",
-        impact=f"mean {finding.mean_ms:.1f} ms over {finding.calls} calls"
-        if finding.mean_ms is not None and finding.calls is not None
-        else "",
-        kind=finding.kind,
-        table=finding.table,
-        columns=finding.columns,
-        index=finding.index,
-        fingerprint=finding.fingerprint,
-        query=finding.query,
-        mean_ms=finding.mean_ms,
-        calls=finding.calls,
-        evidence=evidence,
-        **({"correlation_id": correlation_id} if correlation_id else {}),
-    )
 
 
 class PerformanceAgent(Agent):

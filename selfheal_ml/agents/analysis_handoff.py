@@ -25,6 +25,7 @@ from selfheal_ml.repair.strategy import PlannedStep
 
 STRATEGY = "add_index"
 DEFAULT_WAIT_S = 60.0
+KEEP = 1024  # incidents remembered (held once, findings received)
 
 
 def finding_params(event: OptimizationFound) -> dict[str, ParameterValue]:
@@ -48,7 +49,7 @@ class AnalysisHandOff:
     watched: frozenset[str]
     wait_s: float = DEFAULT_WAIT_S
     holding: dict[str, datetime] = field(default_factory=dict)  # incident id -> deadline
-    waited: set[str] = field(default_factory=set)
+    waited: OrderedDict[str, None] = field(default_factory=OrderedDict)  # held once
     found: OrderedDict[str, dict[str, ParameterValue]] = field(default_factory=OrderedDict)
 
     def hold(self, case: RepairCase, diagnosis: Diagnosis, now: datetime) -> bool:
@@ -60,7 +61,9 @@ class AnalysisHandOff:
             return False
         if case.tried or case.incident_id in self.waited:
             return False
-        self.waited.add(case.incident_id)
+        self.waited[case.incident_id] = None
+        while len(self.waited) > KEEP:
+            self.waited.popitem(last=False)
         self.holding[case.incident_id] = now + timedelta(seconds=self.wait_s)
         return True
 
@@ -79,7 +82,7 @@ class AnalysisHandOff:
         if event.kind != "missing_index" or not event.table or not event.columns:
             return None
         self.found[event.correlation_id] = finding_params(event)
-        while len(self.found) > 256:
+        while len(self.found) > KEEP:
             self.found.popitem(last=False)
         for case in cases:
             if case.correlation_id == event.correlation_id and not case.finished:

@@ -58,6 +58,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--round-gap", type=float, default=10.0, help="s between agent rounds")
     parser.add_argument(
+        "--problem-open",
+        action="store_true",
+        help="agent rounds as while a latency problem is open on the database (they sample)",
+    )
+    parser.add_argument(
         "--interval", type=float, default=300.0, help="agent interval for queries/minute"
     )
     args = parser.parse_args(argv)
@@ -114,15 +119,31 @@ def overhead(args: argparse.Namespace, extensions: tuple[str, ...]) -> int:
 
     for seed in args.seeds:
         measured = measure_agent_overhead(
-            args.dsn, seed, args.agent_rounds, args.round_gap, extensions
+            args.dsn,
+            seed,
+            args.agent_rounds,
+            args.round_gap,
+            extensions,
+            problem_open=args.problem_open,
         )
+        server = measured.server_per_minute(args.interval)
         print(
             json.dumps(
                 {
                     "seed": seed,
+                    "problem_open": args.problem_open,
                     "queries_per_round": list(measured.queries_per_round),
                     "samples_per_round": list(measured.samples_per_round),
+                    "server_calls_per_round": None
+                    if measured.server_calls_per_round is None
+                    else list(measured.server_calls_per_round),
                     "queries_per_minute_at_interval": round(measured.per_minute(args.interval), 2),
+                    "with_samples_per_minute_at_interval": round(
+                        measured.per_minute(args.interval, with_samples=True), 2
+                    ),
+                    "server_calls_per_minute_at_interval": None
+                    if server is None
+                    else round(server, 2),
                     "interval_s": args.interval,
                 }
             ),

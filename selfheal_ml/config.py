@@ -125,6 +125,8 @@ class RepairToggle(AgentToggle):
     auto: bool = True
     verify_s: PositiveFloat = 300.0
     plan_wait_s: PositiveFloat = 180.0
+    # how long a slow-query case waits for the Performance agent's analysis (Scenario 2)
+    analysis_wait_s: PositiveFloat = 60.0
     retry_for_s: PositiveFloat = 900.0
     cooldown_s: NonNegativeFloat = 60.0
     approval_timeout_s: PositiveFloat = 900.0
@@ -142,6 +144,8 @@ class PerformanceToggle(AgentToggle):
 
     sample_s: NonNegativeFloat = 2.0
     propose_indexes: bool = False
+    # how long a latency anomaly or slow-query diagnosis keeps a database's rounds sampling
+    problem_hold_s: PositiveFloat = 900.0
 
 
 class Agents(Section):

@@ -36,6 +36,7 @@ from selfheal_ml.collectors import (
 from selfheal_ml.collectors.log_source import LogSource, LogSourceSpec, offsets_file
 from selfheal_ml.collectors.log_tail import JsonOffsetStore
 from selfheal_ml.collectors.postgres_analysis import PostgresAnalyser
+from selfheal_ml.collectors.redis_analysis import RedisAnalyser
 from selfheal_ml.config import Settings
 from selfheal_ml.diagnosis.investigation import Finding, Investigator
 from selfheal_ml.security.ban_policy import BanPolicy
@@ -210,10 +211,12 @@ def loop_timing(settings: Settings) -> dict[str, dict[str, float]]:
         "performance": {
             "sample_s": settings.agents.performance.sample_s,
             "propose_indexes": settings.agents.performance.propose_indexes,
+            "problem_hold_s": settings.agents.performance.problem_hold_s,
         },
         "repair": {
             "verify_s": repair.verify_s,
             "plan_wait_s": repair.plan_wait_s,
+            "analysis_wait_s": repair.analysis_wait_s,
             "retry_for_s": repair.retry_for_s,
         },
     }
@@ -282,12 +285,21 @@ def agent_ports(
             if target.kind == "postgres"
         ]
         ports["investigators"] = investigators
-    if "performance_analysers" not in overrides:
-        # the Performance agent analyses each database on the optimisation interval
-        ports["performance_analysers"] = {
-            target.name: PostgresAnalyser(target.url, name=target.name)
+    if "performance_analysers" not in overrides and settings.agent_enabled("Performance"):
+        # the Performance agent analyses each database on the optimisation interval (and the
+        # Repair agent waits for its analysis of a slow-query incident on these databases)
+        analysers: dict[str, PostgresAnalyser | RedisAnalyser] = {
+            target.name: PostgresAnalyser(
+                target.url, name=target.name, platform=target.platform or None
+            )
             for target in settings.targets
             if target.kind == "postgres"
         }
+        for target in settings.targets:
+            if target.kind == "redis":
+                analysers[target.name] = RedisAnalyser(
+                    target.url, name=target.name, platform=target.platform or None
+                )
+        ports["performance_analysers"] = analysers
     ports.update(overrides)
     return ports

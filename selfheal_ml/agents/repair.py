@@ -16,6 +16,10 @@ classifier, runbook; least risk first) and works the plan step by step on a ``Re
 3. **Verify**: the triggers recovered on ``recovery_checks`` consecutive collections within
    ``verify_s`` (longer for slow strategies, :data:`VERIFY_FACTOR`) = worked, else the next step.
 
+Scenario 2: a slow-query case on a database the Performance agent watches waits (at most
+``analysis_wait_s``, 60 s) for its analysis; the ``missing_index`` finding of the incident
+becomes the ``add_index`` step's parameters (:mod:`selfheal_ml.agents.analysis_handoff`).
+
 Events: ``RepairExecuted`` per verified attempt, one ``RepairEscalated`` per incident given
 up, an ``IncidentStatusChanged`` per move in the lifecycle. Cases are kept in DuckDB after
 every event (``repair_cases`` port) and open ones resume after a restart
@@ -25,8 +29,8 @@ Ports (``AgentContext.extras``): ``repair_service``, ``incidents`` (for playbook
 ``strategy_actions`` (strategy -> executor action; default the strategy itself or
 :data:`~selfheal_ml.agents.repair_plan.STRATEGY_ACTIONS`), ``strategy_params`` (default
 executor parameters per strategy; the diagnosis' ``parameters`` win), ``repair`` (numbers:
-``verify_s`` 300, ``recovery_checks`` 2, ``retry_for_s`` 900, ``plan_wait_s`` 180),
-``plan_policy``.
+``verify_s`` 300, ``recovery_checks`` 2, ``retry_for_s`` 900, ``plan_wait_s`` 180,
+``analysis_wait_s`` 60), ``plan_policy``, ``performance_analysers`` (the databases watched).
 """
 
 from __future__ import annotations
@@ -36,18 +40,27 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import ClassVar
 
+from selfheal_ml.agents.analysis_handoff import DEFAULT_WAIT_S, AnalysisHandOff
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
 from selfheal_ml.agents.repair_memory import CaseMemory
 from selfheal_ml.agents.repair_plan import RepairPlanner
 from selfheal_ml.agents.repair_steps import RepairSteps
 from selfheal_ml.clock import run_blocking
 from selfheal_ml.diagnosis.observations import alert_key
-from selfheal_ml.events import AlertRaised, Event, IncidentDiagnosed, MetricsCollected, Tick
+from selfheal_ml.events import (
+    AlertRaised,
+    Event,
+    IncidentDiagnosed,
+    MetricsCollected,
+    OptimizationFound,
+    Tick,
+)
 from selfheal_ml.repair.case import RepairCase, status_changes
 from selfheal_ml.repair.strategy import PlanPolicy
 
 DEFAULTS: dict[str, float] = {
-    "verify_s": 300.0, "recovery_checks": 2, "retry_for_s": 900.0, "plan_wait_s": 180.0
+    "verify_s": 300.0, "recovery_checks": 2, "retry_for_s": 900.0, "plan_wait_s": 180.0,
+    "analysis_wait_s": DEFAULT_WAIT_S,
 }  # fmt: skip
 #: Strategies whose own side effects outlast the default window, as multiples of ``verify_s``
 #: (at the default 300 s: a flushed cache is cold for about 10 min, a restore takes the
@@ -66,7 +79,7 @@ class RepairAgent(Agent):
 
     name: ClassVar[str] = "Repair"
     subscriptions: ClassVar[tuple[Selector, ...]] = (
-        IncidentDiagnosed, MetricsCollected, AlertRaised, Tick,
+        IncidentDiagnosed, MetricsCollected, AlertRaised, Tick, OptimizationFound,
     )  # fmt: skip
 
     def __init__(self, context: AgentContext) -> None:
@@ -85,6 +98,9 @@ class RepairAgent(Agent):
             extras.get("strategy_params") or {}, self.log, self.memory.save_case,
         )  # fmt: skip
         self._one_at_a_time = asyncio.Lock()
+        self.handoff = AnalysisHandOff(
+            frozenset(extras.get("performance_analysers") or {}), self.numbers["analysis_wait_s"]
+        )
 
     async def start(self) -> None:
         """Resume the open cases kept before the process restarted (once per process)."""
@@ -111,6 +127,11 @@ class RepairAgent(Agent):
             return []
         if isinstance(event, IncidentDiagnosed):
             return await self._on_diagnosis(event)
+        if isinstance(event, OptimizationFound):
+            released = self.handoff.take(event, self.cases.values())
+            if released is None or released.state != "ready":
+                return []
+            return await self.steps.advance(released, event.ts)
         if isinstance(event, Tick) and event.kind == "health":
             return await self._on_tick(event.ts)
         return []
@@ -132,6 +153,9 @@ class RepairAgent(Agent):
                 # nothing done yet: the revision may have moved the cause (the platform's
                 # latency first, then the database's slow queries behind it)
                 case.target, case.platform, case.params = target, platform, params
+                if self.handoff.hold(case, diagnosis, event.ts):
+                    case.state = "ready"
+                    return []
             if case.state == "escalated" and not case.tried and case.plan:
                 case.state = "ready"  # escalated for want of a plan; now there is one
                 return await self.steps.advance(case, event.ts)
@@ -142,6 +166,8 @@ class RepairAgent(Agent):
         )  # fmt: skip
         self.cases[event.incident_id] = case
         self.steps.forget_values(case)  # values kept from an earlier incident are stale
+        if self.handoff.hold(case, diagnosis, event.ts):
+            return []  # the Performance agent analyses the slow query first
         return await self.steps.advance(case, event.ts)
 
     async def _on_tick(self, now: datetime) -> list[Event]:
@@ -151,7 +177,7 @@ class RepairAgent(Agent):
         for case in list(self.cases.values()):
             if case.state == "approval":
                 produced += await self.steps.check_approval(case, now)
-            elif case.state in ("retry", "ready"):
+            elif case.state in ("retry", "ready") and not self.handoff.held(case, now):
                 produced += await self.steps.advance(case, now)
         self._forget_finished()
         return produced

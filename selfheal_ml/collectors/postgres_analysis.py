@@ -18,8 +18,13 @@ so even a bug cannot write), named ``selfheal-ml-performance``:
 
 ``watch(seconds)`` does the three steps once (``selfheal-ml analyze postgres``). The agent
 calls ``round()`` on its interval instead: one reading per round, the window running from the
-previous round's reading, so a round costs four queries, plus a short sampling burst only while
-a problem is open or sampling is the only source (:func:`wants_sampling`).
+previous round's reading, so a round costs four queries. A sampling burst is taken only while
+a problem is open: the agent says so (a latency or slow-query alert or anomaly on a platform
+using the database, a diagnosis), or the previous round left a pending candidate
+(:func:`wants_sampling`: a query finding, a suspected loop, a big table scanned sequentially
+that no burst examined within ``trial_ttl_s``). Otherwise, without ``pg_stat_statements``, a
+round adds one look at ``pg_stat_activity`` (the background budget: five queries per round);
+a slow query that look catches is a finding, which opens a problem for the next round.
 """
 
 from __future__ import annotations
@@ -141,15 +146,41 @@ def _server_window(first: ServerRow | None, last: ServerRow) -> ServerStats:
     )
 
 
+#: Findings about queries: sampling adds their evidence (durations, request traces).
+QUERY_KINDS = frozenset({"slow_query", "missing_index", "n_plus_one"})
+
+
 def wants_sampling(result: AnalysisResult, loop_ratio: float = 20.0) -> bool:
-    """Whether the next agent round should sample ``pg_stat_activity``: a problem is open, or
-    sampling is the only source of per-query figures (no ``pg_stat_statements``), or one
-    query ran ``loop_ratio`` times more often than the median query (a suspected N+1 loop,
-    whose requests only sampled trace comments can tell)."""
-    if result.findings or result.statements_source == "sampling":
+    """Whether the next agent round should sample ``pg_stat_activity`` by itself: a query
+    finding is open (slow query, missing index, N+1 loop), or one query ran ``loop_ratio``
+    times more often than the median query (a suspected N+1 loop, whose requests only sampled
+    trace comments can tell). Index, cache and connection findings need no sampling.
+
+    >>> from selfheal_ml.performance import Snapshot
+    >>> quiet = AnalysisResult([], Snapshot(window_s=300), "sampling", False, 4, 1)
+    >>> wants_sampling(quiet)
+    False
+    >>> wants_sampling(replace(quiet, findings=[Finding(kind="unused_index")]))
+    False
+    >>> wants_sampling(replace(quiet, findings=[Finding(kind="slow_query")]))
+    True
+    """
+    if any(finding.kind in QUERY_KINDS for finding in result.findings):
         return True
     calls = sorted(statement.calls for statement in result.snapshot.statements)
     return bool(calls) and calls[-1] >= loop_ratio * calls[len(calls) // 2]
+
+
+def scanned_tables(snapshot: Snapshot, thresholds: PerformanceThresholds) -> set[tuple[str, str]]:
+    """The tables big enough for an index (``min_table_rows``) scanned sequentially in the
+    window: candidates for a missing index, whose queries only sampling can name when
+    ``pg_stat_statements`` is absent."""
+    return {
+        (table.schema, table.table)
+        for table in snapshot.tables
+        if table.live_rows >= thresholds.min_table_rows
+        and table.sequential_scans >= thresholds.min_sequential_scans
+    }
 
 
 class PostgresAnalyser:
@@ -167,6 +198,7 @@ class PostgresAnalyser:
         redis_url: str | None = None,
         name: str = "postgres",
         trial_ttl_s: float = 3600.0,
+        platform: str | None = None,
     ) -> None:
         if not 0 < sample_interval_s < math.inf:
             raise ValueError(f"sample_interval_s: expected > 0, got {sample_interval_s!r}")
@@ -179,9 +211,11 @@ class PostgresAnalyser:
         self.redis_url = redis_url
         self.name = name
         self.trial_ttl_s = trial_ttl_s
+        self.platform = platform
         self._previous: Reading | None = None
-        # the first round (at start-up) only takes the baseline reading: a connection held for
-        # a sampling burst then would take one of the application role's slots for seconds
+        self._previous_wall: datetime | None = None
+        # when a burst last examined each big table scanned sequentially (monotonic seconds)
+        self._examined: dict[tuple[str, str], float] = {}
         self._sampling_wanted = False
         self._trial_cache: dict[
             tuple[str, str, str, tuple[str, ...]], tuple[float, IndexTrial | None]
@@ -237,21 +271,47 @@ class PostgresAnalyser:
             last = await self._read(reader)
             return await self._analyse(reader, first, last, sampler)
 
-    async def round(self, sample_seconds: float = 0.0) -> AnalysisResult:
-        """One agent round: sample for ``sample_seconds`` when sampling is wanted (see
-        :func:`wants_sampling`), read, analyse the window since the previous round's reading
-        (the first round judges only what needs no window)."""
+    async def round(
+        self, sample_seconds: float = 0.0, problem_open: bool = False, requests: int | None = None
+    ) -> AnalysisResult:
+        """One agent round: a sampling burst of ``sample_seconds`` when ``problem_open`` (the
+        agent knows of a latency or slow-query problem on the database's platform) or the
+        previous round left a pending candidate (:meth:`_wants_burst`); else, without
+        ``pg_stat_statements``, one background look. Then read and analyse the window since
+        the previous round's reading (the first round, at start-up, only reads: a connection
+        held for a burst then would take one of a connection-limited role's slots).
+        ``requests``: the requests the database's platform answered in the window, when
+        known (calls per request reveal N+1 loops without trace comments)."""
+        started = datetime.now(UTC)
         connection = await self._connect()
         async with connection:
             reader = StatisticsReader(connection)
-            sampler = ActivitySampler(datetime.now(UTC))
-            if sample_seconds > 0 and self._sampling_wanted:
+            sampler = ActivitySampler(self._previous_wall or started)
+            burst = sample_seconds > 0 and self._previous is not None
+            burst = burst and (problem_open or self._sampling_wanted)
+            if burst:
                 await self._sample(reader, sampler, sample_seconds)
+            elif self._previous is not None and self._previous.statements is None:
+                sampler.observe(await reader.activity())  # the background look
             last = await self._read(reader)
-            result = await self._analyse(reader, self._previous, last, sampler)
-        self._previous = last
-        self._sampling_wanted = wants_sampling(result)
+            result = await self._analyse(reader, self._previous, last, sampler, requests)
+        self._previous, self._previous_wall = last, started
+        self._sampling_wanted = self._wants_burst(result, examined=burst)
         return result
+
+    def _wants_burst(self, result: AnalysisResult, examined: bool) -> bool:
+        """Whether the next round samples by itself: :func:`wants_sampling`, or (without
+        ``pg_stat_statements``) a big table scanned sequentially that no burst examined
+        within ``trial_ttl_s`` (once examined, its queries' trials are cached that long)."""
+        now = time.monotonic()
+        scanned = scanned_tables(result.snapshot, self.thresholds)
+        if examined:
+            self._examined.update(dict.fromkeys(scanned, now))
+        self._examined = {
+            key: at for key, at in self._examined.items() if now - at < self.trial_ttl_s
+        }
+        unexamined = result.statements_source == "sampling" and bool(scanned - set(self._examined))
+        return wants_sampling(result) or unexamined
 
     async def try_watch(self, seconds: float) -> AnalysisResult | None:
         """:meth:`watch`, or ``None`` and a log line when the server fails us."""
@@ -261,11 +321,13 @@ class PostgresAnalyser:
             log.warning("performance analysis of %s failed: %s", self.name, error)
             return None
 
-    async def try_round(self, sample_seconds: float = 0.0) -> AnalysisResult | None:
+    async def try_round(
+        self, sample_seconds: float = 0.0, problem_open: bool = False, requests: int | None = None
+    ) -> AnalysisResult | None:
         """:meth:`round`, or ``None`` and a log line when the server cannot be reached or a
         query fails (the agent keeps its last findings)."""
         try:
-            return await self.round(sample_seconds)
+            return await self.round(sample_seconds, problem_open, requests)
         except (psycopg.Error, OSError, TimeoutError) as error:
             log.warning("performance round on %s failed: %s", self.name, error)
             return None
@@ -276,6 +338,7 @@ class PostgresAnalyser:
         first: Reading | None,
         last: Reading,
         sampler: ActivitySampler,
+        requests: int | None = None,
     ) -> AnalysisResult:
         with_statements = last.statements is not None
         statements = (
@@ -293,6 +356,7 @@ class PostgresAnalyser:
             redis=redis_window(first.redis, last.redis)
             if first and first.redis is not None and last.redis is not None
             else None,
+            requests=requests if first is not None else None,
         )
         trials = await self._trials(reader, snapshot, last.server.hypopg)
         snapshot = replace(snapshot, trials=tuple(trials))

@@ -86,7 +86,7 @@ def plan_for_seed(seed: int) -> PlantPlan:
     return PlantPlan.from_seed(seed, kinds=frozenset(rng.sample(KINDS, rng.randint(2, 4))))
 
 
-class _LockWatcher:
+class LockWatcher:
     """Polls the relation locks held by the analyser's sessions until stopped."""
 
     def __init__(self, dsn: str) -> None:
@@ -102,7 +102,7 @@ class _LockWatcher:
                 self.modes.update(str(row[0]) for row in rows)
                 self._stop.wait(0.005)
 
-    def __enter__(self) -> _LockWatcher:
+    def __enter__(self) -> LockWatcher:
         self._thread.start()
         return self
 
@@ -120,7 +120,7 @@ def measure_workload(
         plant(dsn, plan, extensions)
         with run_workload(dsn, plan):
             time.sleep(warm_up_s)
-            with _LockWatcher(dsn) as locks:
+            with LockWatcher(dsn) as locks:
                 result = asyncio.run(PostgresAnalyser(dsn).watch(seconds))
             agent = PostgresAnalyser(dsn)
             asyncio.run(agent.round())
@@ -160,20 +160,73 @@ def summarise(scores: list[WorkloadScore]) -> dict[str, Any]:
     }
 
 
+#: The login role the analyser uses in overhead measurements, so that
+#: ``pg_stat_statements`` can count its statements apart from the workload's.
+AGENT_ROLE = "selfheal_perf_agent"
+SERVER_CALLS_QUERY = """
+SELECT coalesce(sum(s.calls), 0) FROM pg_stat_statements AS s
+JOIN pg_roles AS r ON r.oid = s.userid JOIN pg_database AS d ON d.oid = s.dbid
+WHERE r.rolname = %s AND d.datname = %s
+"""
+
+
 @dataclass(frozen=True)
 class AgentOverhead:
-    """Queries of agent rounds (sampling looks excluded) on one planted workload."""
+    """Queries of agent rounds on one planted workload: the analyser's own count (readings,
+    trials, background looks) and sampling looks, and, when the server preloads
+    ``pg_stat_statements``, the server's count of the agent role's statements per round."""
 
     seed: int
     round_gap_s: float
     queries_per_round: tuple[int, ...]
     samples_per_round: tuple[int, ...]
+    problem_open: bool = False
+    server_calls_per_round: tuple[int, ...] | None = None
 
-    def per_minute(self, interval_s: float) -> float:
+    def per_minute(self, interval_s: float, with_samples: bool = False) -> float:
         """Average queries per minute with one round every ``interval_s``, over the rounds
-        after the first (which has no window yet)."""
-        later = self.queries_per_round[1:] or self.queries_per_round
+        after the first (which has no window yet); sampling looks too when asked."""
+        totals = [
+            queries + (samples if with_samples else 0)
+            for queries, samples in zip(self.queries_per_round, self.samples_per_round, strict=True)
+        ]
+        later = totals[1:] or totals
         return sum(later) / len(later) * 60.0 / interval_s
+
+    def server_per_minute(self, interval_s: float) -> float | None:
+        """The server's count (every statement, sampling looks included) per minute."""
+        if self.server_calls_per_round is None:
+            return None
+        later = self.server_calls_per_round[1:] or self.server_calls_per_round
+        return sum(later) / len(later) * 60.0 / interval_s
+
+
+def _counting(admin_dsn: str) -> bool:
+    """Whether the server preloads ``pg_stat_statements``: then the extension is created in
+    the admin database, whose view counts the statements of every database."""
+    with psycopg.connect(admin_dsn, autocommit=True) as connection:
+        row = connection.execute("SHOW shared_preload_libraries").fetchone()
+        if row is None or "pg_stat_statements" not in str(row[0]):
+            return False
+        connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    return True
+
+
+def _agent_dsn(dsn: str) -> str:
+    """The DSN of :data:`AGENT_ROLE` (created, allowed to read data and statistics)."""
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (AGENT_ROLE,))
+        if exists.fetchone() is None:
+            connection.execute(f"CREATE ROLE {AGENT_ROLE} LOGIN")
+        connection.execute(f"GRANT pg_read_all_data, pg_read_all_stats TO {AGENT_ROLE}")
+    return psycopg.conninfo.make_conninfo(dsn, user=AGENT_ROLE)
+
+
+def _server_calls(admin_dsn: str, dsn: str) -> int:
+    database = psycopg.conninfo.conninfo_to_dict(dsn).get("dbname")
+    with psycopg.connect(admin_dsn, autocommit=True) as connection:
+        row = connection.execute(SERVER_CALLS_QUERY, (AGENT_ROLE, database)).fetchone()
+    return int(row[0]) if row else 0
 
 
 def measure_agent_overhead(
@@ -183,20 +236,31 @@ def measure_agent_overhead(
     round_gap_s: float,
     extensions: tuple[str, ...],
     sample_s: float = 2.0,
+    problem_open: bool = False,
 ) -> AgentOverhead:
     """Run ``rounds`` agent rounds ``round_gap_s`` apart on the seed's workload
-    (:func:`plan_for_seed`: clean for seeds divisible by 5), as the agent does (a 2 s sampling
-    burst while sampling is wanted), and count their queries."""
+    (:func:`plan_for_seed`: clean for seeds divisible by 5), as the agent does (a
+    ``sample_s`` burst when ``problem_open`` or a candidate is pending), and count their
+    queries: the analyser's count, and the server's (``pg_stat_statements``) when there."""
     plan = plan_for_seed(seed)
-    queries, samples = [], []
+    queries, samples, server = [], [], []
+    counting = _counting(admin_dsn)
     with create_database(admin_dsn, f"overhead{seed}") as dsn:
         plant(dsn, plan, extensions)
-        analyser = PostgresAnalyser(dsn)
+        analyser = PostgresAnalyser(_agent_dsn(dsn) if counting else dsn)
         with run_workload(dsn, plan):
+            counted = _server_calls(admin_dsn, dsn) if counting else 0
             for number in range(rounds):
                 if number:
                     time.sleep(round_gap_s)
-                result = asyncio.run(analyser.round(sample_s))
+                result = asyncio.run(analyser.round(sample_s, problem_open))
                 queries.append(result.queries)
                 samples.append(result.samples)
-    return AgentOverhead(seed, round_gap_s, tuple(queries), tuple(samples))
+                if counting:
+                    total = _server_calls(admin_dsn, dsn)
+                    server.append(total - counted)
+                    counted = total
+    return AgentOverhead(
+        seed, round_gap_s, tuple(queries), tuple(samples), problem_open,
+        tuple(server) if counting else None,
+    )  # fmt: skip

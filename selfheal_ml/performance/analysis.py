@@ -5,6 +5,7 @@ from __future__ import annotations
 from selfheal_ml.performance.findings import Finding
 from selfheal_ml.performance.index_rules import duplicate_indexes, missing_indexes, unused_indexes
 from selfheal_ml.performance.query_rules import n_plus_one, slow_queries
+from selfheal_ml.performance.redis_rules import cache_evictions, memory_fragmentation
 from selfheal_ml.performance.resource_rules import (
     cache_inefficiency,
     long_transactions,
@@ -23,6 +24,11 @@ _ORDER = (
     "pool_saturation",
     "long_transaction",
     "lock_wait",
+    "cache_evictions",
+    "memory_fragmentation",
+    "slow_endpoint",
+    "hot_endpoint",
+    "memory_leak",
 )
 
 
@@ -47,6 +53,8 @@ def analyse(snapshot: Snapshot, thresholds: PerformanceThresholds | None = None)
         *cache_inefficiency(snapshot, limits),
         *pool_saturation(snapshot, limits),
         *long_transactions(snapshot, limits),
+        *cache_evictions(snapshot, limits),
+        *memory_fragmentation(snapshot, limits),
     ]
     return sorted(
         findings,

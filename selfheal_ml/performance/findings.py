@@ -16,6 +16,11 @@ FindingKind = Literal[
     "pool_saturation",
     "long_transaction",
     "lock_wait",
+    "cache_evictions",
+    "memory_fragmentation",
+    "slow_endpoint",
+    "hot_endpoint",
+    "memory_leak",
 ]
 
 #: Kinds whose remedy changes the schema: never applied without the guard's approval.
@@ -27,7 +32,9 @@ class Finding:
     """One performance problem: where it is, the figures that show it, and the remedy.
 
     Fields that do not apply to a kind stay ``None`` (an unused index has no query, a slow
-    query no index). ``evidence`` holds the measured figures the finding rests on, by name.
+    query no index); ``endpoint`` names the HTTP endpoint (``platform endpoint``) of the
+    endpoint kinds, or the series of a ``memory_leak``. ``evidence`` holds the measured
+    figures the finding rests on, by name.
 
     >>> finding = Finding(kind="unused_index", table="orders", index="orders_note_idx",
     ...                   evidence={"scans": 0}, recommendation="DROP INDEX ...")
@@ -46,11 +53,13 @@ class Finding:
     calls: int | None = None
     evidence: Mapping[str, Any] = field(default_factory=dict)
     recommendation: str | None = None
+    endpoint: str | None = None
 
     @property
-    def key(self) -> tuple[str, str | None, str | None, str | None]:
-        """What makes two findings the same problem: kind, table, index, fingerprint."""
-        return (self.kind, self.table, self.index, self.fingerprint)
+    def key(self) -> tuple[str, str | None, str | None, str | None, str | None]:
+        """What makes two findings the same problem: kind, table, index, fingerprint,
+        endpoint."""
+        return (self.kind, self.table, self.index, self.fingerprint, self.endpoint)
 
     def as_record(self) -> dict[str, Any]:
         """A JSON-ready dict (the ``analyze postgres --json`` and API shape)."""
@@ -66,4 +75,5 @@ class Finding:
             "calls": self.calls,
             "evidence": dict(self.evidence),
             "recommendation": self.recommendation,
+            "endpoint": self.endpoint,
         }

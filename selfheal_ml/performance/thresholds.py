@@ -14,6 +14,12 @@ class PerformanceThresholds:
     rows a filter keeps, above which an index would not be used anyway. ``min_cost_saving``:
     the what-if (HypoPG) plan must cost at most ``1 - min_cost_saving`` of today's plan (Dexter
     asks for 50 %). ``n_plus_one_per_request``: executions of one query inside one request.
+    Redis: ``min_evicted_keys`` evicted in a window is a full cache; ``fragmentation_ratio``
+    (RSS over used memory) counts only above ``min_fragmented_bytes`` used (small instances
+    show meaningless ratios). Endpoints: a median p95 of ``endpoint_p95_ms`` over the window
+    is slow; an endpoint serving ``hot_endpoint_share`` of its platform's requests with a p95
+    of ``hot_endpoint_p95_ms`` is where caching or tuning pays most; endpoints under
+    ``min_endpoint_requests_per_s`` are not judged.
     """
 
     slow_query_ms: float = 100.0
@@ -31,6 +37,13 @@ class PerformanceThresholds:
     connections_used_ratio: float = 0.80
     long_transaction_s: float = 300.0
     lock_wait_s: float = 5.0
+    min_evicted_keys: int = 100
+    fragmentation_ratio: float = 1.5
+    min_fragmented_bytes: int = 100 * 1024 * 1024
+    endpoint_p95_ms: float = 500.0
+    hot_endpoint_share: float = 0.3
+    hot_endpoint_p95_ms: float = 200.0
+    min_endpoint_requests_per_s: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("max_selectivity", "min_cost_saving", "buffer_hit_ratio", "redis_hit_ratio"):

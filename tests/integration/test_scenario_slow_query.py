@@ -12,12 +12,14 @@ Repair, Learning; virtual time, real I/O) watches the API (an HTTP probe) and th
    it to the table and column (the diagnosis' ``findings`` and ``parameters``);
    the Performance agent watched the database for the incident and found the same missing
    index (``OptimizationFound`` under the incident's correlation id);
-3. the repair (``pg_create_index_concurrently``, high risk) waits for approval, audited, and
-   nothing ran;
+3. the Repair agent waited for that analysis and took its table and columns as the repair's
+   parameters: the repair (``pg_create_index_concurrently``, high risk) waits for approval,
+   audited, and nothing ran;
 4. a person approves it through the real route ``POST /admin/repairs/{id}/approve``;
 5. the index exists and is valid, latency recovers, the Repair agent publishes
-   ``RepairExecuted(outcome="worked")``, and the audit log holds the executed row with the
-   approver.
+   ``RepairExecuted(outcome="worked")``, the audit log holds the executed row with the
+   approver, and the Learning agent recorded the worked attempt in the incident history (and
+   the signature's playbook).
 
 Skipped, with the reason, when no PostgreSQL answers on loopback. The load loops are bounded in
 time and count and stop by themselves.
@@ -124,14 +126,16 @@ def orders_table(scenario_dsn: str) -> Iterator[str]:
 class ConnectionPool:
     """A fixed set of literal-SQL connections shared by the API's worker threads."""
 
-    def __init__(self, dsn: str, size: int) -> None:
+    def __init__(self, dsn: str, size: int, literal: bool = True) -> None:
         self.idle: queue.Queue[psycopg.Connection[Any]] = queue.Queue()
         self.all: list[psycopg.Connection[Any]] = []
+        # literal SQL, as many ORMs send it, or server-side parameters ($1)
+        cursor = psycopg.ClientCursor if literal else psycopg.Cursor
         for _ in range(size):
             connection = psycopg.connect(
                 dsn,
                 autocommit=True,
-                cursor_factory=psycopg.ClientCursor,  # literal SQL, as many ORMs send it
+                cursor_factory=cursor,
                 application_name="scenario-shop",
                 # one core per query: the machine's 2 cores are shared
                 options="-c max_parallel_workers_per_gather=0",
@@ -151,15 +155,16 @@ class ConnectionPool:
             connection.close()
 
 
-def serve_shop(dsn: str, table: str) -> None:
-    """The shop API and its load, run as a child process (``python <this file> DSN TABLE``).
+def serve_shop(dsn: str, table: str, binding: str = "literal") -> None:
+    """The shop API and its load, run as a child process (``python <this file> DSN TABLE
+    BINDING``; ``BINDING``: ``literal`` SQL or ``server``-side parameters).
 
     A process of its own, as a real service is: in the test's process the load's threads would
     pause whenever the runtime's event loop holds the GIL, and the gaps would look like
     recoveries. It prints its base URL, serves until its standard input closes (the test ends
     or dies), then prints how many requests the load sent and how many failed.
     """
-    pool = ConnectionPool(dsn, POOL_SIZE)
+    pool = ConnectionPool(dsn, POOL_SIZE, literal=binding == "literal")
     query = sql.SQL("SELECT id, total FROM {} WHERE customer_id = %s").format(sql.Identifier(table))
 
     class Handler(BaseHTTPRequestHandler):
@@ -197,11 +202,16 @@ def serve_shop(dsn: str, table: str) -> None:
         print(f"{load.requests} {len(load.failures)} {load.failures[:3]}", flush=True)
 
 
-@pytest.fixture
-def shop_api(scenario_dsn: str, orders_table: str) -> Iterator[str]:
-    """The base URL of the shop API, under load, in a child process (see :func:`serve_shop`)."""
+@pytest.fixture(params=["literal", "server"])
+def shop_api(request: pytest.FixtureRequest, scenario_dsn: str, orders_table: str) -> Iterator[str]:
+    """The base URL of the shop API, under load, in a child process (see :func:`serve_shop`):
+    literal SQL (the Diagnostic agent's investigator explains it) or server-side parameters
+    (``$1``: only the Performance agent's generic plans explain it). The index an earlier
+    story built is dropped first: each story starts from the missing index."""
+    with psycopg.connect(scenario_dsn, autocommit=True) as connection:
+        connection.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(INDEX)))
     child = subprocess.Popen(
-        [sys.executable, __file__, scenario_dsn, orders_table],
+        [sys.executable, __file__, scenario_dsn, orders_table, request.param],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -388,13 +398,14 @@ async def until(
 
 
 async def test_slow_api_from_a_missing_index_is_traced_fixed_after_approval_and_verified(
-    tmp_path: Path, scenario_dsn: str, shop_api: str
+    tmp_path: Path, scenario_dsn: str, shop_api: str, request: pytest.FixtureRequest
 ) -> None:
     wait_for_slow_queries(scenario_dsn)
-    await _story(tmp_path, shop_api, scenario_dsn, TABLE)
+    literal = "literal" in request.node.callspec.id
+    await _story(tmp_path, shop_api, scenario_dsn, TABLE, literal)
 
 
-async def _story(tmp_path: Path, base_url: str, dsn: str, table: str) -> None:
+async def _story(tmp_path: Path, base_url: str, dsn: str, table: str, literal: bool) -> None:
     # the service is imported here, not at the top: the shop's child process (which runs this
     # file) needs none of it, and importing it all takes seconds on a busy machine
     from selfheal_ml.runtime import build_runtime, start_runtime
@@ -408,22 +419,24 @@ async def _story(tmp_path: Path, base_url: str, dsn: str, table: str) -> None:
         runtime.bus.subscribe(kind, recorder.record, name=f"scenario:{kind.__name__}")
     await start_runtime(runtime, run_scheduler=False)
     try:
-        await _detect_diagnose_wait(runtime, clock, recorder, table)
+        await _detect_diagnose_wait(runtime, clock, recorder, table, literal)
         await _approve_and_verify(runtime, clock, recorder, settings, dsn, table)
     finally:
         await runtime.stop()
 
 
 async def _detect_diagnose_wait(
-    runtime: Runtime, clock: SimClock, recorder: Recorder, table: str
+    runtime: Runtime, clock: SimClock, recorder: Recorder, table: str, literal: bool
 ) -> None:
-    # 1. detect: the API is slow, the database has slow queries
+    # 1. detect: the API is slow, the database has slow queries (the repair also waits for
+    # the Performance agent's few seconds of analysis: a deadline, not a sleep)
     await run_rounds(
         runtime,
         clock,
         lambda: bool(recorder.of(IncidentDiagnosed)) and bool(runtime.repair_service.pending()),
         recorder,
         "a diagnosis and a repair waiting for approval",
+        max_s=45.0,
     )
     slow = recorder.alerts("SlowQueries", firing=True)
     assert slow, recorder.story()
@@ -439,15 +452,22 @@ async def _detect_diagnose_wait(
         d for d in recorder.of(IncidentDiagnosed) if d.incident_id == pending.request.incident_id
     ][-1]
     assert diagnosis.root_causes[0] == f"slow_query@{DB_TARGET}", recorder.story()
-    assert diagnosis.diagnosis.known_fix == "add_index"
-    [finding] = diagnosis.diagnosis.findings
-    assert f"scans {table} sequentially filtering on customer_id" in finding
-    assert f"an index on {table}(customer_id)" in finding
     params = {"table": table, "columns": ["customer_id"], "schema": "public"}
-    assert diagnosis.diagnosis.parameters["add_index"] == params
+    if literal:
+        assert diagnosis.diagnosis.known_fix == "add_index"
+        [finding] = diagnosis.diagnosis.findings
+        assert f"scans {table} sequentially filtering on customer_id" in finding
+        assert f"an index on {table}(customer_id)" in finding
+        assert diagnosis.diagnosis.parameters["add_index"] == params
+    else:
+        # "$1" in pg_stat_activity: the investigator cannot EXPLAIN it, so the diagnosis alone
+        # would try a reindex; the Performance agent's analysis is what finds the index
+        assert "add_index" not in diagnosis.diagnosis.parameters
+        assert diagnosis.diagnosis.known_fix == "reindex"
 
     # 2b. the Performance agent analysed the incident's database: the same index, in the
-    # incident's story (it proposes nothing itself: the repair below is the only one)
+    # incident's story (it proposes nothing itself: the repair below is the only one, and
+    # the Repair agent took its parameters from this finding)
     await until(
         lambda: any(
             event.kind == "missing_index" and event.table == table
@@ -465,6 +485,11 @@ async def _detect_diagnose_wait(
         and e.correlation_id == diagnosis.correlation_id
     ]
     assert analysed.columns == ("customer_id",) and analysed.target == DB_TARGET
+    case = runtime.agents["Repair"].agent.cases[diagnosis.incident_id]  # type: ignore[attr-defined]
+    assert case.step is not None and case.step.strategy == "add_index"
+    assert case.step.reason.startswith("the Performance agent found the index missing"), (
+        case.step.reason
+    )
 
     # 3. the high-risk repair waits for a person; nothing ran
     assert pending.request.action == "pg_create_index_concurrently"
@@ -541,6 +566,17 @@ async def _approve_and_verify(
     assert done.finished_at is not None
     assert by_decision["pending_approval"].outcome == "unknown"
 
+    # 6. the Learning agent remembers: the worked attempt in the incident history
+    def learned() -> bool:
+        history = runtime.incidents.attempts_of([executed.incident_id])
+        return bool((history["outcome"] == "worked").any()) if len(history) else False
+
+    await until(learned, "the Learning agent's record of the worked repair", recorder)
+    history = runtime.incidents.attempts_of([executed.incident_id])
+    worked = history[history["outcome"] == "worked"].iloc[0]
+    assert (worked["action"], worked["target"]) == ("add_index", DB_TARGET)
+    assert runtime.incidents.signature_of(executed.incident_id) is not None
+
 
 def hold_query(dsn: str, table: str, cursor: type[psycopg.Cursor[Any]]) -> threading.Thread:
     """A session running a 2 s scan of ``table`` (server-side or literal parameters)."""
@@ -611,4 +647,4 @@ async def test_the_investigator_explains_literal_queries_and_skips_parameterised
 
 
 if __name__ == "__main__":
-    serve_shop(sys.argv[1], sys.argv[2])
+    serve_shop(*sys.argv[1:4])

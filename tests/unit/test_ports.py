@@ -84,7 +84,13 @@ def test_the_loop_timing_reaches_the_agents_and_the_guard(
     settings = load_settings()
     ports = agent_ports(settings, {}, {})
     assert ports["diagnosis"] == {"settle_s": 3.0}
-    assert ports["repair"] == {"verify_s": 20.0, "plan_wait_s": 10.0, "retry_for_s": 30.0}
+    assert ports["repair"] == {
+        "verify_s": 20.0,
+        "plan_wait_s": 10.0,
+        "analysis_wait_s": 60.0,
+        "retry_for_s": 30.0,
+    }
+    assert ports["performance"]["problem_hold_s"] == 900.0
     audit = RepairAuditStore(Database(str(tmp_path / "audit.duckdb")))
     service = build_repair_service(settings, audit, RealClock(), 5, {})
     assert service.guard.policy.cooldown_s == 0
@@ -178,3 +184,21 @@ def test_two_databases_and_two_caches_each_get_their_own_executor(tmp_path: Path
     assert name("redis_memory_purge", "cache-a") == "redis:cache-a"
     assert name("redis_memory_purge", "cache-b") == "redis:cache-b"
     assert name("pg_reindex", "cache-a") is None
+
+
+def test_each_database_and_cache_gets_an_analyser_with_its_platform(tmp_path: Path) -> None:
+    from selfheal_ml.collectors.postgres_analysis import PostgresAnalyser
+    from selfheal_ml.collectors.redis_analysis import RedisAnalyser
+
+    config = tmp_path / "selfheal.toml"
+    config.write_text(
+        '[[targets]]\nkind = "postgres"\nname = "shop-db"\nurl = "postgresql://a/x"\n'
+        'platform = "shop"\n'
+        '[[targets]]\nkind = "redis"\nname = "shop-cache"\nurl = "redis://a/0"\n'
+    )
+    analysers = agent_ports(load_settings(config), {}, {})["performance_analysers"]
+    assert isinstance(analysers["shop-db"], PostgresAnalyser)
+    assert isinstance(analysers["shop-cache"], RedisAnalyser)
+    assert (analysers["shop-db"].platform, analysers["shop-cache"].platform) == ("shop", None)
+    config.write_text(config.read_text() + "[agents.performance]\nenabled = false\n")
+    assert "performance_analysers" not in agent_ports(load_settings(config), {}, {})

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from selfheal_ml.agents.base import AgentContext
 from selfheal_ml.agents.performance import PerformanceAgent
 from selfheal_ml.bus import InMemoryEventBus
 from selfheal_ml.clock import SimClock
-from selfheal_ml.events import IncidentDiagnosed, OptimizationFound, Tick
+from selfheal_ml.events import (
+    AlertRaised,
+    AnomalyDetected,
+    BreachPredicted,
+    IncidentDiagnosed,
+    MetricPoint,
+    MetricsCollected,
+    OptimizationFound,
+    Tick,
+)
 from selfheal_ml.lifecycle import Diagnosis
 from selfheal_ml.performance import Finding, FindingBoard, Snapshot, StatementStats
 
@@ -31,15 +40,23 @@ class Round:
     findings: list[Finding]
     snapshot: Snapshot
     queries: int = 4
+    samples: int = 0
 
 
 class ScriptedAnalyser:
     """Answers each round with the next scripted result (``None``: the server is down)."""
 
-    def __init__(self, rounds: list[Round | None]) -> None:
+    def __init__(self, rounds: list[Round | None], platform: str | None = "shop") -> None:
         self.rounds = rounds
+        self.platform = platform
+        self.problem_open: list[bool] = []
+        self.requests: list[int | None] = []
 
-    async def try_round(self, sample_seconds: float) -> Round | None:
+    async def try_round(
+        self, sample_seconds: float, problem_open: bool = False, requests: int | None = None
+    ) -> Round | None:
+        self.problem_open.append(problem_open)
+        self.requests.append(requests)
         return self.rounds.pop(0)
 
     async def try_watch(self, seconds: float) -> Round | None:
@@ -95,8 +112,8 @@ def agent(rounds: list[Round | None], service: Any = None) -> PerformanceAgent:
     )
 
 
-def tick(kind: str = "optimize") -> Tick:
-    return Tick(ts=START, source="scheduler", kind=kind)
+def tick(kind: str = "optimize", at: datetime = START) -> Tick:
+    return Tick(ts=at, source="scheduler", kind=kind)
 
 
 def window(mean_ms: float | None = None) -> Snapshot:
@@ -185,3 +202,98 @@ async def test_other_causes_and_unwatched_databases_are_not_analysed() -> None:
     performance = agent([Round([MISSING], window())])
     assert await performance.handle(diagnosed("db_unreachable")) == []
     assert await performance.handle(diagnosed("slow_query", component="other-db")) == []
+
+
+def alert(name: str, labels: dict[str, str], firing: bool = True) -> AlertRaised:
+    return AlertRaised(
+        ts=START, source="Monitor", alertname=name, severity="warning", labels=labels,
+        firing=firing,
+    )  # fmt: skip
+
+
+async def test_rounds_sample_only_while_a_latency_problem_is_open_on_the_database_s_platform() -> (
+    None
+):
+    performance = agent([Round([], window()) for _ in range(6)])
+    analyser = performance.analysers["main-db"]
+    await performance.handle(tick())  # nothing wrong
+    await performance.handle(alert("HighResponseTime", {"target": "api", "platform": "shop"}))
+    await performance.handle(tick())  # the API of a platform using the database is slow
+    await performance.handle(
+        alert("HighResponseTime", {"target": "api", "platform": "shop"}, False)
+    )
+    await performance.handle(alert("HighCpu", {"target": "api", "platform": "shop"}))
+    await performance.handle(alert("SlowQueries", {"target": "other-db", "platform": "other"}))
+    await performance.handle(tick())  # resolved; other alerts and other databases do not count
+    anomaly = AnomalyDetected(
+        ts=START, source="Predictive", series="db_query_duration_ms{target=main-db}", value=90.0,
+        score=9.0, expected_low=1.0, expected_high=5.0, detector="bank",
+        labels={"target": "main-db"},
+    )  # fmt: skip
+    await performance.handle(anomaly)
+    await performance.handle(tick(at=START + timedelta(seconds=600)))  # held 900 s
+    await performance.handle(tick(at=START + timedelta(seconds=901)))
+    assert analyser.problem_open == [False, True, False, True, False]
+
+
+async def test_a_slow_query_diagnosis_keeps_its_database_s_rounds_sampling() -> None:
+    performance = agent([Round([], window()), Round([], window()), Round([], window())])
+    await performance.handle(diagnosed("slow_query"))
+    await performance.handle(tick(at=START + timedelta(seconds=300)))
+    await performance.handle(diagnosed("db_unreachable", incident="i2"))
+    await performance.handle(tick(at=START + timedelta(seconds=1000)))
+    assert performance.analysers["main-db"].problem_open == [True, False]
+
+
+def endpoint_points(at: datetime, endpoint: str, rate: float, p95: float) -> MetricsCollected:
+    labels = {"platform": "shop", "endpoint": endpoint}
+    return MetricsCollected(
+        ts=at,
+        source="Monitor",
+        points=(
+            MetricPoint(series="http_requests_per_s", ts=at, value=rate, labels=labels),
+            MetricPoint(series="http_latency_p95_ms", ts=at, value=p95, labels=labels),
+        ),
+    )
+
+
+async def test_endpoints_of_the_window_are_judged_and_their_requests_feed_calls_per_request() -> (
+    None
+):
+    performance = agent([Round([], window()), Round([], window())])
+    for minute in range(1, 6):
+        at = START + timedelta(minutes=minute)
+        await performance.handle(endpoint_points(at, "/search", 30.0, 350.0))  # 75 % of traffic
+        await performance.handle(endpoint_points(at, "/report", 2.0, 2500.0))
+        await performance.handle(endpoint_points(at, "/health", 8.0, 4.0))
+    events = await performance.handle(tick(at=START + timedelta(seconds=300)))
+    found = [(e.target, e.kind, e.evidence.get("endpoint")) for e in events]
+    assert found == [
+        ("shop", "slow_endpoint", "shop /report"),
+        ("shop", "hot_endpoint", "shop /search"),
+    ]
+    # the platform's 40 requests/s over the 300 s window: the database's calls per request
+    assert performance.analysers["main-db"].requests == [12_000]
+    # the next window has no traffic collected: no request count, and the findings close
+    assert await performance.handle(tick(at=START + timedelta(seconds=600))) == []
+    assert performance.analysers["main-db"].requests[-1] is None
+    assert [target for target, _ in performance.board.current()] == []
+
+
+async def test_a_forecast_memory_breach_is_a_memory_leak_until_its_time() -> None:
+    performance = agent([Round([], window()), Round([], window())])
+    breach = BreachPredicted(
+        ts=START, source="Predictive", series='host_memory_percent{host="web-1"}', limit=95.0,
+        eta=START + timedelta(hours=3), probability=0.9, labels={"platform": "shop"},
+    )  # fmt: skip
+    await performance.handle(breach)
+    other = breach.model_copy(update={"series": "http_requests_per_s"})
+    await performance.handle(other)  # not a memory series
+    [event] = await performance.handle(tick(at=START + timedelta(minutes=5)))
+    assert (event.target, event.kind, event.evidence["hours_to_limit"]) == (
+        "shop",
+        "memory_leak",
+        3.0,  # as forecast at the prediction
+    )
+    assert await performance.handle(tick(at=START + timedelta(hours=4))) == []
+    assert performance.board.current() == []

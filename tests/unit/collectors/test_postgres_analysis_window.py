@@ -7,9 +7,17 @@ from selfheal_ml.collectors.postgres_analysis import (
     AnalysisResult,
     _statement_window,
     _table_window,
+    scanned_tables,
     wants_sampling,
 )
-from selfheal_ml.performance import Finding, Snapshot, StatementStats, TableStats, fingerprint
+from selfheal_ml.performance import (
+    Finding,
+    PerformanceThresholds,
+    Snapshot,
+    StatementStats,
+    TableStats,
+    fingerprint,
+)
 
 
 def test_statement_window_subtracts_and_merges_one_fingerprint() -> None:
@@ -80,9 +88,25 @@ def result(findings: list[Finding], source: str, calls: tuple[int, ...]) -> Anal
     )
 
 
-def test_agent_rounds_sample_only_while_a_problem_is_open_or_suspected() -> None:
+def test_agent_rounds_sample_by_themselves_only_for_a_pending_query_problem() -> None:
     quiet = result([], "pg_stat_statements", (10, 12, 9, 11))
     assert not wants_sampling(quiet)
     assert wants_sampling(result([Finding(kind="slow_query")], "pg_stat_statements", (10,)))
-    assert wants_sampling(result([], "sampling", ()))  # the only source of query figures
+    assert wants_sampling(result([Finding(kind="n_plus_one")], "sampling", ()))
+    # sampling being the only source of query figures is no longer a reason by itself
+    assert not wants_sampling(result([], "sampling", ()))
+    # index, cache and connection findings stay open without any sampling
+    assert not wants_sampling(result([Finding(kind="unused_index")], "sampling", ()))
     assert wants_sampling(result([], "pg_stat_statements", (10, 12, 9, 2400)))  # a loop?
+
+
+def test_only_big_tables_scanned_sequentially_are_index_candidates_to_examine() -> None:
+    snapshot = Snapshot(
+        window_s=300,
+        tables=(
+            TableStats("public", "big", 50_000, 12, 600_000, 0),
+            TableStats("public", "big_by_index", 50_000, 0, 0, 400),
+            TableStats("public", "small", 900, 40, 36_000, 0),
+        ),
+    )
+    assert scanned_tables(snapshot, PerformanceThresholds()) == {("public", "big")}

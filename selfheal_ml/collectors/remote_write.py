@@ -16,7 +16,11 @@ Non-finite samples are dropped and counted: ``NaN`` is how Prometheus marks a se
 stale, and the store keeps finite numbers only.
 
 Series keys are cached by the raw bytes of their labels (bounded, cleared when full), so the
-series Prometheus sends every scrape interval cost one dictionary look-up per sample.
+series Prometheus sends every scrape interval cost one dictionary look-up per series.
+Samples are read as two columns by the protobuf parser
+(:mod:`selfheal_ml.collectors.remote_write_columns`), so there is no Python work per sample;
+a body whose samples are encoded unusually (fields out of order or repeated) is read one
+``Sample`` message at a time instead, with the same result.
 
 >>> decoder = RemoteWriteDecoder()
 >>> body = encode_write_request([({"__name__": "up", "job": "api"}, [(1_700_000_000_000, 1.0)])])
@@ -27,16 +31,21 @@ series Prometheus sends every scrape interval cost one dictionary look-up per sa
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import cramjam
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 from google.protobuf.message import DecodeError
 
+from selfheal_ml.collectors.remote_write_columns import SampleColumns, sample_columns
 from selfheal_ml.collectors.remote_write_schema import (
+    counted_write_request_class,
     indexed_write_request_class,
     label_class,
     write_request_class,
@@ -72,14 +81,33 @@ class PayloadTooLargeError(RemoteWriteError):
 
 @dataclass(frozen=True)
 class DecodedWrite:
-    """One decoded body: the batch, labels of each series in it, counts, and the newest
-    ``(timestamp_ms, value)`` of each series (what scoring gets)."""
+    """One decoded body: the batch, the labels of each series in it, and counts."""
 
     table: pa.Table
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     samples: int = 0
     dropped: int = 0
-    newest: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+    @functools.cached_property
+    def newest(self) -> dict[str, tuple[int, float]]:
+        """The newest ``(timestamp_ms, value)`` of each series (what scoring gets); of two
+        samples at the same time, the later in the body. Computed when first asked for, so
+        storing a body does not pay for it."""
+        if self.table.num_rows == 0:
+            return {}
+        encoded = self.table.column("series").combine_chunks().dictionary_encode()
+        codes = encoded.indices.to_numpy()
+        stamps = self.table.column("ts").cast(pa.int64()).to_numpy()
+        values = self.table.column("value").to_numpy()
+        order = np.lexsort((np.arange(len(codes)), stamps, codes))
+        last = order[np.r_[codes[order][1:] != codes[order][:-1], True]]
+        keys = encoded.dictionary.to_pylist()
+        return {
+            keys[code]: (stamp, value)
+            for code, stamp, value in zip(
+                codes[last].tolist(), stamps[last].tolist(), values[last].tolist(), strict=True
+            )
+        }
 
 
 class RemoteWriteDecoder:
@@ -98,41 +126,86 @@ class RemoteWriteDecoder:
 
     def decode(self, body: bytes) -> DecodedWrite:
         """The batch of ``body``; raises :class:`RemoteWriteError` (nothing half-decoded)."""
-        request = self._parse(self._decompress(body))
+        raw = self._decompress(body)
+        try:
+            request = counted_write_request_class().FromString(raw)
+            columns = sample_columns(raw)
+        except DecodeError as exc:
+            raise MalformedWriteError(f"body: not a prometheus.WriteRequest ({exc})") from exc
+        known: list[tuple[str, dict[str, str]]] = []
+        counts: list[int] = []
+        add_known, add_count = known.append, counts.append
+        lookup, remember = self._keys.get, self._remember
+        for series in request.timeseries:  # the one loop per series; none per sample
+            raw_labels = tuple(series.labels)
+            add_known(lookup(raw_labels) or remember(raw_labels))
+            add_count(len(series.samples))
+        if columns is None:
+            return self._decode_messages(raw)
+        return self._batch(known, np.array(counts, np.int64), columns)
+
+    def _batch(
+        self,
+        known: list[tuple[str, dict[str, str]]],
+        counts: npt.NDArray[np.int64],
+        columns: SampleColumns,
+    ) -> DecodedWrite:
+        """The Arrow batch of columns read at once (:mod:`.remote_write_columns`)."""
+        series_of_sample = np.repeat(np.arange(len(known)), counts)
+        values, stamps = columns.values, columns.stamps
+        finite = np.isfinite(values)
+        dropped = len(values) - int(finite.sum())
+        if dropped:
+            series_of_sample, values, stamps = (
+                series_of_sample[finite],
+                values[finite],
+                stamps[finite],
+            )
+        keys = pa.array([key for key, _ in known], pa.string())
+        table = pa.table(
+            {
+                "series": keys.take(pa.array(series_of_sample, pa.int64())),
+                "ts": pa.array(stamps, pa.int64()).cast(_TIMESTAMP_MS),
+                "value": pa.array(values, pa.float64()),
+            }
+        )
+        labels = {key: labels for key, labels in known}
+        return DecodedWrite(table, labels, len(values), dropped)
+
+    def _decode_messages(self, raw: bytes) -> DecodedWrite:
+        """The batch read one ``Sample`` message at a time: for samples whose encoding the
+        column read does not trust (fields out of order or repeated)."""
+        request = self._parse(raw)
         keys: list[str] = []
         timestamps: list[int] = []
         values: list[float] = []
         add_key, add_timestamp, add_value = keys.append, timestamps.append, values.append
         seen: dict[str, dict[str, str]] = {}
-        newest: dict[str, tuple[int, float]] = {}
         dropped = 0
-        lookup = self._keys.get
         isfinite = math.isfinite
         for series in request.timeseries:
-            raw_labels = tuple(series.labels)
-            known = lookup(raw_labels) or self._remember(raw_labels)
-            key = known[0]
-            seen[key] = known[1]
+            key, labels = self._key_of(tuple(series.labels))
+            seen[key] = labels
             for sample in series.samples:
                 value = sample.value
                 if isfinite(value):
-                    stamp = sample.timestamp
                     add_key(key)
-                    add_timestamp(stamp)
+                    add_timestamp(sample.timestamp)
                     add_value(value)
-                    held = newest.get(key)
-                    if held is None or stamp >= held[0]:
-                        newest[key] = (stamp, value)
                 else:
                     dropped += 1
         table = pa.table(
             {
-                "series": pa.array(keys, pa.large_string()),
+                "series": pa.array(keys, pa.string()),
                 "ts": pa.array(timestamps, pa.int64()).cast(_TIMESTAMP_MS),
                 "value": pa.array(values, pa.float64()),
             }
         )
-        return DecodedWrite(table, seen, len(keys), dropped, newest)
+        return DecodedWrite(table, seen, len(keys), dropped)
+
+    def _key_of(self, raw_labels: tuple[bytes, ...]) -> tuple[str, dict[str, str]]:
+        """The series key and labels of one label set, from the cache when seen before."""
+        return self._keys.get(raw_labels) or self._remember(raw_labels)
 
     def _decompress(self, body: bytes) -> bytes:
         if len(body) > self.max_body_bytes:

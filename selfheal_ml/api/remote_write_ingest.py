@@ -74,7 +74,7 @@ class _Pending:
 
 
 #: How long the committing request waits for requests still being decoded to join its append.
-GATHER_WINDOW_S = 0.02
+GATHER_WINDOW_S = 0.1
 
 
 @dataclass

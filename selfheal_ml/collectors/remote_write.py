@@ -15,8 +15,10 @@ not snappy, not a ``WriteRequest``, or has a series without ``__name__`` is refu
 Non-finite samples are dropped and counted: ``NaN`` is how Prometheus marks a series gone
 stale, and the store keeps finite numbers only.
 
-Series keys are cached by the raw bytes of their labels (bounded, cleared when full), so the
-series Prometheus sends every scrape interval cost one dictionary look-up per series.
+Series keys are cached by the shape of the series on the wire: its label bytes and one empty
+sample per sample (:func:`keyed_write_request_class`, re-serialized without the sample
+fields), bounded and cleared when full. So a series Prometheus sends every scrape interval
+costs one dictionary look-up, done for the whole request in C (``map``).
 Samples are read as two columns by the protobuf parser
 (:mod:`selfheal_ml.collectors.remote_write_columns`), so there is no Python work per sample;
 a body whose samples are encoded unusually (fields out of order or repeated) is read one
@@ -33,9 +35,10 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import cramjam
 import numpy as np
@@ -45,8 +48,9 @@ from google.protobuf.message import DecodeError
 
 from selfheal_ml.collectors.remote_write_columns import SampleColumns, sample_columns
 from selfheal_ml.collectors.remote_write_schema import (
-    counted_write_request_class,
     indexed_write_request_class,
+    keyed_time_series_class,
+    keyed_write_request_class,
     label_class,
     write_request_class,
 )
@@ -59,6 +63,10 @@ MAX_DECODED_BYTES = 64 * 1024 * 1024
 KEY_CACHE_SIZE = 200_000
 
 _TIMESTAMP_MS = pa.timestamp("ms", tz="UTC")
+#: A series shape's key, labels (without ``__name__``) and number of samples.
+_Shape = tuple[str, dict[str, str], int]
+_SERIALIZED = operator.methodcaller("SerializeToString")
+_COUNT = operator.itemgetter(2)
 
 
 class RemoteWriteError(ValueError):
@@ -122,31 +130,32 @@ class RemoteWriteDecoder:
         self.max_body_bytes = max_body_bytes
         self.max_decoded_bytes = max_decoded_bytes
         self.key_cache_size = key_cache_size
-        self._keys: dict[tuple[bytes, ...], tuple[str, dict[str, str]]] = {}
+        self._keys: dict[bytes, _Shape] = {}
 
     def decode(self, body: bytes) -> DecodedWrite:
         """The batch of ``body``; raises :class:`RemoteWriteError` (nothing half-decoded)."""
         raw = self._decompress(body)
         try:
-            request = counted_write_request_class().FromString(raw)
+            request = keyed_write_request_class().FromString(raw)
             columns = sample_columns(raw)
         except DecodeError as exc:
             raise MalformedWriteError(f"body: not a prometheus.WriteRequest ({exc})") from exc
-        known: list[tuple[str, dict[str, str]]] = []
-        counts: list[int] = []
-        add_known, add_count = known.append, counts.append
-        lookup, remember = self._keys.get, self._remember
-        for series in request.timeseries:  # the one loop per series; none per sample
-            raw_labels = tuple(series.labels)
-            add_known(lookup(raw_labels) or remember(raw_labels))
-            add_count(len(series.samples))
-        if columns is None:
+        request.DiscardUnknownFields()  # sample fields and anything else: not part of a key
+        shapes = list(map(_SERIALIZED, request.timeseries))
+        cached = list(map(self._keys.get, shapes))  # no Python code per known series
+        known: list[_Shape] = (
+            [entry or self._remember(shape) for entry, shape in zip(cached, shapes, strict=True)]
+            if None in cached
+            else cast("list[_Shape]", cached)
+        )
+        counts = np.fromiter(map(_COUNT, known), np.int64, len(known))
+        if columns is None or int(counts.sum()) != len(columns.values):
             return self._decode_messages(raw)
-        return self._batch(known, np.array(counts, np.int64), columns)
+        return self._batch(known, counts, columns)
 
     def _batch(
         self,
-        known: list[tuple[str, dict[str, str]]],
+        known: list[_Shape],
         counts: npt.NDArray[np.int64],
         columns: SampleColumns,
     ) -> DecodedWrite:
@@ -161,7 +170,7 @@ class RemoteWriteDecoder:
                 values[finite],
                 stamps[finite],
             )
-        keys = pa.array([key for key, _ in known], pa.string())
+        keys = pa.array([key for key, _, _ in known], pa.string())
         table = pa.table(
             {
                 "series": keys.take(pa.array(series_of_sample, pa.int64())),
@@ -169,7 +178,7 @@ class RemoteWriteDecoder:
                 "value": pa.array(values, pa.float64()),
             }
         )
-        labels = {key: labels for key, labels in known}
+        labels = {key: labels for key, labels, _ in known}
         return DecodedWrite(table, labels, len(values), dropped)
 
     def _decode_messages(self, raw: bytes) -> DecodedWrite:
@@ -184,7 +193,7 @@ class RemoteWriteDecoder:
         dropped = 0
         isfinite = math.isfinite
         for series in request.timeseries:
-            key, labels = self._key_of(tuple(series.labels))
+            key, labels = self._label_set(tuple(series.labels))
             seen[key] = labels
             for sample in series.samples:
                 value = sample.value
@@ -202,10 +211,6 @@ class RemoteWriteDecoder:
             }
         )
         return DecodedWrite(table, seen, len(keys), dropped)
-
-    def _key_of(self, raw_labels: tuple[bytes, ...]) -> tuple[str, dict[str, str]]:
-        """The series key and labels of one label set, from the cache when seen before."""
-        return self._keys.get(raw_labels) or self._remember(raw_labels)
 
     def _decompress(self, body: bytes) -> bytes:
         if len(body) > self.max_body_bytes:
@@ -233,8 +238,19 @@ class RemoteWriteDecoder:
         except DecodeError as exc:
             raise MalformedWriteError(f"body: not a prometheus.WriteRequest ({exc})") from exc
 
-    def _remember(self, raw_labels: tuple[bytes, ...]) -> tuple[str, dict[str, str]]:
-        """Decode one label set, check it and cache its key."""
+    def _remember(self, shape: bytes) -> _Shape:
+        """Key, labels and sample count of a series shape not seen before; cached."""
+        series = keyed_time_series_class().FromString(shape)
+        key, labels = self._label_set(tuple(series.labels))
+        if len(self._keys) >= self.key_cache_size:
+            self._keys.clear()
+        known = (key, labels, len(series.samples))
+        self._keys[shape] = known
+        return known
+
+    @staticmethod
+    def _label_set(raw_labels: tuple[bytes, ...]) -> tuple[str, dict[str, str]]:
+        """Decode and check one label set: its series key and labels without ``__name__``."""
         decoded: dict[str, str] = {}
         label = label_class()
         try:
@@ -248,11 +264,7 @@ class RemoteWriteDecoder:
             raise MalformedWriteError(
                 f"timeseries.labels: a series without __name__ (labels {sorted(decoded)})"
             )
-        if len(self._keys) >= self.key_cache_size:
-            self._keys.clear()
-        known = (series_key(name, decoded), decoded)
-        self._keys[raw_labels] = known
-        return known
+        return series_key(name, decoded), decoded
 
 
 def encode_write_request(

@@ -11,7 +11,9 @@ concurrent senders (Prometheus sends from several shards at once as its rate gro
 ingest then commits concurrent batches together). Then the same decoded batches are appended to
 another fresh file with ``MetricsStore.append_batch`` alone (the baseline: what storing costs
 without decoding). The process is pinned to one CPU (``os.sched_setaffinity``), so "per core"
-is what it says; both wall time and process CPU time are printed, since the machine is shared.
+is what it says, and the heap alive before the run is kept off the garbage collector's scans
+(``long_lived_heap_frozen``), as ``selfheal-ml serve`` does; both wall time and process CPU
+time are printed, since the machine is shared.
 The scoring hand-off (``MetricsCollected`` of the newest point per series, built in the same
 worker thread before the route answers, published after the commit) is timed apart and
 added to the ingest figures ("store + hand-off"). The number of appends (group commits)
@@ -46,6 +48,7 @@ from selfheal_ml.collectors.remote_write import (
     RemoteWriteError,
     encode_write_request,
 )
+from selfheal_ml.heap import long_lived_heap_frozen
 from selfheal_ml.storage.database import Database
 from selfheal_ml.storage.metrics import MetricsStore
 
@@ -137,7 +140,7 @@ def test_remote_write_ingest_speed(tmp_path: Path) -> None:
     cold_bodies, bodies = intervals[0], [body for bodies in intervals[1:] for body in bodies]
     samples = len(bodies) * PER_REQUEST
     compressed = sum(len(body) for body in bodies)
-    with one_core() as core:
+    with one_core() as core, long_lived_heap_frozen():  # as `selfheal-ml serve` runs
         store = MetricsStore(Database(tmp_path / "ingest.duckdb"), SimClock())
         ingest = RemoteWriteIngest(RemoteWriteDecoder(), RemoteWriteCounters())
         _, cold_cpu, _ = timed_ingest(ingest, store, cold_bodies)

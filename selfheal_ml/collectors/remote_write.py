@@ -66,7 +66,7 @@ _TIMESTAMP_MS = pa.timestamp("ms", tz="UTC")
 #: A series shape's key, labels (without ``__name__``) and number of samples.
 _Shape = tuple[str, dict[str, str], int]
 _SERIALIZED = operator.methodcaller("SerializeToString")
-_COUNT = operator.itemgetter(2)
+_KEY, _LABELS, _COUNT = operator.itemgetter(0), operator.itemgetter(1), operator.itemgetter(2)
 
 
 class RemoteWriteError(ValueError):
@@ -170,15 +170,18 @@ class RemoteWriteDecoder:
                 values[finite],
                 stamps[finite],
             )
-        keys = pa.array([key for key, _, _ in known], pa.string())
+        keys = pa.array(list(map(_KEY, known)), pa.string())
+        if dropped or not bool((counts == 1).all()):  # else one sample each: keys as they are
+            indices = pa.array(series_of_sample, pa.int32())
+            keys = pa.DictionaryArray.from_arrays(indices, keys).cast(pa.string())
         table = pa.table(
             {
-                "series": keys.take(pa.array(series_of_sample, pa.int64())),
+                "series": keys,
                 "ts": pa.array(stamps, pa.int64()).cast(_TIMESTAMP_MS),
                 "value": pa.array(values, pa.float64()),
             }
         )
-        labels = {key: labels for key, labels, _ in known}
+        labels = dict(zip(map(_KEY, known), map(_LABELS, known), strict=True))
         return DecodedWrite(table, labels, len(values), dropped)
 
     def _decode_messages(self, raw: bytes) -> DecodedWrite:

@@ -15,8 +15,14 @@ not snappy, not a ``WriteRequest``, or has a series without ``__name__`` is refu
 Non-finite samples are dropped and counted: ``NaN`` is how Prometheus marks a series gone
 stale, and the store keeps finite numbers only.
 
-Series keys are cached by the raw bytes of their labels (bounded, cleared when full), so the
-series Prometheus sends every scrape interval cost one dictionary look-up per sample.
+Series keys are cached by the shape of the series on the wire: its label bytes and one empty
+sample per sample (:func:`keyed_write_request_class`, re-serialized without the sample
+fields), bounded and cleared when full. So a series Prometheus sends every scrape interval
+costs one dictionary look-up, done for the whole request in C (``map``).
+Samples are read as two columns by the protobuf parser
+(:mod:`selfheal_ml.collectors.remote_write_columns`), so there is no Python work per sample;
+a body whose samples are encoded unusually (fields out of order or repeated) is read one
+``Sample`` message at a time instead, with the same result.
 
 >>> decoder = RemoteWriteDecoder()
 >>> body = encode_write_request([({"__name__": "up", "job": "api"}, [(1_700_000_000_000, 1.0)])])
@@ -27,17 +33,24 @@ series Prometheus sends every scrape interval cost one dictionary look-up per sa
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import cramjam
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 from google.protobuf.message import DecodeError
 
+from selfheal_ml.collectors.remote_write_columns import SampleColumns, sample_columns
 from selfheal_ml.collectors.remote_write_schema import (
     indexed_write_request_class,
+    keyed_time_series_class,
+    keyed_write_request_class,
     label_class,
     write_request_class,
 )
@@ -50,6 +63,10 @@ MAX_DECODED_BYTES = 64 * 1024 * 1024
 KEY_CACHE_SIZE = 200_000
 
 _TIMESTAMP_MS = pa.timestamp("ms", tz="UTC")
+#: A series shape's key, labels (without ``__name__``) and number of samples.
+_Shape = tuple[str, dict[str, str], int]
+_SERIALIZED = operator.methodcaller("SerializeToString")
+_KEY, _LABELS, _COUNT = operator.itemgetter(0), operator.itemgetter(1), operator.itemgetter(2)
 
 
 class RemoteWriteError(ValueError):
@@ -72,14 +89,33 @@ class PayloadTooLargeError(RemoteWriteError):
 
 @dataclass(frozen=True)
 class DecodedWrite:
-    """One decoded body: the batch, labels of each series in it, counts, and the newest
-    ``(timestamp_ms, value)`` of each series (what scoring gets)."""
+    """One decoded body: the batch, the labels of each series in it, and counts."""
 
     table: pa.Table
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     samples: int = 0
     dropped: int = 0
-    newest: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+    @functools.cached_property
+    def newest(self) -> dict[str, tuple[int, float]]:
+        """The newest ``(timestamp_ms, value)`` of each series (what scoring gets); of two
+        samples at the same time, the later in the body. Computed when first asked for, so
+        storing a body does not pay for it."""
+        if self.table.num_rows == 0:
+            return {}
+        encoded = self.table.column("series").combine_chunks().dictionary_encode()
+        codes = encoded.indices.to_numpy()
+        stamps = self.table.column("ts").cast(pa.int64()).to_numpy()
+        values = self.table.column("value").to_numpy()
+        order = np.lexsort((np.arange(len(codes)), stamps, codes))
+        last = order[np.r_[codes[order][1:] != codes[order][:-1], True]]
+        keys = encoded.dictionary.to_pylist()
+        return {
+            keys[code]: (stamp, value)
+            for code, stamp, value in zip(
+                codes[last].tolist(), stamps[last].tolist(), values[last].tolist(), strict=True
+            )
+        }
 
 
 class RemoteWriteDecoder:
@@ -94,45 +130,90 @@ class RemoteWriteDecoder:
         self.max_body_bytes = max_body_bytes
         self.max_decoded_bytes = max_decoded_bytes
         self.key_cache_size = key_cache_size
-        self._keys: dict[tuple[bytes, ...], tuple[str, dict[str, str]]] = {}
+        self._keys: dict[bytes, _Shape] = {}
 
     def decode(self, body: bytes) -> DecodedWrite:
         """The batch of ``body``; raises :class:`RemoteWriteError` (nothing half-decoded)."""
-        request = self._parse(self._decompress(body))
+        raw = self._decompress(body)
+        try:
+            request = keyed_write_request_class().FromString(raw)
+            columns = sample_columns(raw)
+        except DecodeError as exc:
+            raise MalformedWriteError(f"body: not a prometheus.WriteRequest ({exc})") from exc
+        request.DiscardUnknownFields()  # sample fields and anything else: not part of a key
+        shapes = list(map(_SERIALIZED, request.timeseries))
+        cached = list(map(self._keys.get, shapes))  # no Python code per known series
+        known: list[_Shape] = (
+            [entry or self._remember(shape) for entry, shape in zip(cached, shapes, strict=True)]
+            if None in cached
+            else cast("list[_Shape]", cached)
+        )
+        counts = np.fromiter(map(_COUNT, known), np.int64, len(known))
+        if columns is None or int(counts.sum()) != len(columns.values):
+            return self._decode_messages(raw)
+        return self._batch(known, counts, columns)
+
+    def _batch(
+        self,
+        known: list[_Shape],
+        counts: npt.NDArray[np.int64],
+        columns: SampleColumns,
+    ) -> DecodedWrite:
+        """The Arrow batch of columns read at once (:mod:`.remote_write_columns`)."""
+        series_of_sample = np.repeat(np.arange(len(known)), counts)
+        values, stamps = columns.values, columns.stamps
+        finite = np.isfinite(values)
+        dropped = len(values) - int(finite.sum())
+        if dropped:
+            series_of_sample, values, stamps = (
+                series_of_sample[finite],
+                values[finite],
+                stamps[finite],
+            )
+        keys = pa.array(list(map(_KEY, known)), pa.string())
+        if dropped or not bool((counts == 1).all()):  # else one sample each: keys as they are
+            indices = pa.array(series_of_sample, pa.int32())
+            keys = pa.DictionaryArray.from_arrays(indices, keys).cast(pa.string())
+        table = pa.table(
+            {
+                "series": keys,
+                "ts": pa.array(stamps, pa.int64()).cast(_TIMESTAMP_MS),
+                "value": pa.array(values, pa.float64()),
+            }
+        )
+        labels = dict(zip(map(_KEY, known), map(_LABELS, known), strict=True))
+        return DecodedWrite(table, labels, len(values), dropped)
+
+    def _decode_messages(self, raw: bytes) -> DecodedWrite:
+        """The batch read one ``Sample`` message at a time: for samples whose encoding the
+        column read does not trust (fields out of order or repeated)."""
+        request = self._parse(raw)
         keys: list[str] = []
         timestamps: list[int] = []
         values: list[float] = []
         add_key, add_timestamp, add_value = keys.append, timestamps.append, values.append
         seen: dict[str, dict[str, str]] = {}
-        newest: dict[str, tuple[int, float]] = {}
         dropped = 0
-        lookup = self._keys.get
         isfinite = math.isfinite
         for series in request.timeseries:
-            raw_labels = tuple(series.labels)
-            known = lookup(raw_labels) or self._remember(raw_labels)
-            key = known[0]
-            seen[key] = known[1]
+            key, labels = self._label_set(tuple(series.labels))
+            seen[key] = labels
             for sample in series.samples:
                 value = sample.value
                 if isfinite(value):
-                    stamp = sample.timestamp
                     add_key(key)
-                    add_timestamp(stamp)
+                    add_timestamp(sample.timestamp)
                     add_value(value)
-                    held = newest.get(key)
-                    if held is None or stamp >= held[0]:
-                        newest[key] = (stamp, value)
                 else:
                     dropped += 1
         table = pa.table(
             {
-                "series": pa.array(keys, pa.large_string()),
+                "series": pa.array(keys, pa.string()),
                 "ts": pa.array(timestamps, pa.int64()).cast(_TIMESTAMP_MS),
                 "value": pa.array(values, pa.float64()),
             }
         )
-        return DecodedWrite(table, seen, len(keys), dropped, newest)
+        return DecodedWrite(table, seen, len(keys), dropped)
 
     def _decompress(self, body: bytes) -> bytes:
         if len(body) > self.max_body_bytes:
@@ -160,8 +241,19 @@ class RemoteWriteDecoder:
         except DecodeError as exc:
             raise MalformedWriteError(f"body: not a prometheus.WriteRequest ({exc})") from exc
 
-    def _remember(self, raw_labels: tuple[bytes, ...]) -> tuple[str, dict[str, str]]:
-        """Decode one label set, check it and cache its key."""
+    def _remember(self, shape: bytes) -> _Shape:
+        """Key, labels and sample count of a series shape not seen before; cached."""
+        series = keyed_time_series_class().FromString(shape)
+        key, labels = self._label_set(tuple(series.labels))
+        if len(self._keys) >= self.key_cache_size:
+            self._keys.clear()
+        known = (key, labels, len(series.samples))
+        self._keys[shape] = known
+        return known
+
+    @staticmethod
+    def _label_set(raw_labels: tuple[bytes, ...]) -> tuple[str, dict[str, str]]:
+        """Decode and check one label set: its series key and labels without ``__name__``."""
         decoded: dict[str, str] = {}
         label = label_class()
         try:
@@ -175,11 +267,7 @@ class RemoteWriteDecoder:
             raise MalformedWriteError(
                 f"timeseries.labels: a series without __name__ (labels {sorted(decoded)})"
             )
-        if len(self._keys) >= self.key_cache_size:
-            self._keys.clear()
-        known = (series_key(name, decoded), decoded)
-        self._keys[raw_labels] = known
-        return known
+        return series_key(name, decoded), decoded
 
 
 def encode_write_request(

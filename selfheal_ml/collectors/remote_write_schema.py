@@ -16,6 +16,10 @@ Two shapes of ``WriteRequest`` share one wire format:
   ``Label`` messages (a length-delimited field parses as ``bytes`` just as well). The tuple of
   those bytes is a hashable key for the series, so a series seen before costs one dictionary
   look-up instead of one Python access per label: the decoder's hot path.
+- :func:`keyed_write_request_class`, :func:`column_write_request_class` and
+  :func:`sample_bytes_write_request_class` read a request as columns: the shape (label bytes
+  and sample count) of each series, and all samples' values and timestamps as two arrays
+  (:mod:`selfheal_ml.collectors.remote_write_columns`).
 
 >>> request = write_request_class()()
 >>> series = request.timeseries.add()
@@ -62,6 +66,32 @@ _MESSAGES: dict[str, tuple[tuple[str, int, int, int, str], ...]] = {
     "IndexedWriteRequest": (
         ("timeseries", 1, _FIELD.TYPE_MESSAGE, _REPEATED, ".prometheus.IndexedTimeSeries"),
     ),
+    # labels as bytes and each sample as a message without fields: once the unknown fields
+    # are discarded, a series serializes to its labels and its number of samples (its shape)
+    "Empty": (),
+    "KeyedTimeSeries": (
+        ("labels", 1, _FIELD.TYPE_BYTES, _REPEATED, ""),
+        ("samples", 2, _FIELD.TYPE_MESSAGE, _REPEATED, ".prometheus.Empty"),
+    ),
+    "KeyedWriteRequest": (
+        ("timeseries", 1, _FIELD.TYPE_MESSAGE, _REPEATED, ".prometheus.KeyedTimeSeries"),
+    ),
+    # the series as one merged message (a non-repeated message field seen again is merged):
+    # every sample's value and timestamp as two columns, every sample's bytes as one list
+    "SampleColumns": (
+        ("value", 1, _FIELD.TYPE_DOUBLE, _REPEATED, ""),
+        ("timestamp", 2, _FIELD.TYPE_INT64, _REPEATED, ""),
+    ),
+    "ColumnTimeSeries": (
+        ("samples", 2, _FIELD.TYPE_MESSAGE, _OPTIONAL, ".prometheus.SampleColumns"),
+    ),
+    "ColumnWriteRequest": (
+        ("timeseries", 1, _FIELD.TYPE_MESSAGE, _OPTIONAL, ".prometheus.ColumnTimeSeries"),
+    ),
+    "SampleBytesTimeSeries": (("samples", 2, _FIELD.TYPE_BYTES, _REPEATED, ""),),
+    "SampleBytesWriteRequest": (
+        ("timeseries", 1, _FIELD.TYPE_MESSAGE, _OPTIONAL, ".prometheus.SampleBytesTimeSeries"),
+    ),
 }
 
 
@@ -96,6 +126,34 @@ def write_request_class() -> Any:
 def indexed_write_request_class() -> Any:
     """``prometheus.WriteRequest`` with each label as its encoded bytes (see module doc)."""
     return _message_class("IndexedWriteRequest")
+
+
+@functools.cache
+def keyed_write_request_class() -> Any:
+    """``prometheus.WriteRequest`` with labels as bytes and samples as empty messages: after
+    ``DiscardUnknownFields()`` each series serializes to its shape (labels, sample count)."""
+    return _message_class("KeyedWriteRequest")
+
+
+@functools.cache
+def keyed_time_series_class() -> Any:
+    """One series of :func:`keyed_write_request_class`: reads a shape back."""
+    return _message_class("KeyedTimeSeries")
+
+
+@functools.cache
+def column_write_request_class() -> Any:
+    """All series of a ``WriteRequest`` merged into one: ``timeseries.samples.value`` and
+    ``.timestamp`` hold every sample's fields present on the wire, in order (see
+    :mod:`selfheal_ml.collectors.remote_write_columns` for the zero values proto3 leaves out)."""
+    return _message_class("ColumnWriteRequest")
+
+
+@functools.cache
+def sample_bytes_write_request_class() -> Any:
+    """All series of a ``WriteRequest`` merged into one: ``timeseries.samples`` is every
+    sample's encoded bytes, in order."""
+    return _message_class("SampleBytesWriteRequest")
 
 
 @functools.cache

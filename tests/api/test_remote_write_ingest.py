@@ -1,14 +1,19 @@
-"""Group commit of concurrent remote write batches: fewer appends, each request its own fate."""
+"""Group commit of concurrent remote write batches: fewer appends, each request its own fate;
+the points handed to scoring."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 import pyarrow as pa
 import pytest
+from pydantic import ValidationError
 
-from selfheal_ml.api.remote_write_ingest import GroupCommit
+from selfheal_ml.api.remote_write_ingest import GroupCommit, trusted_point
+from selfheal_ml.events import MetricPoint
 
 
 def _table(value: float) -> pa.Table:
@@ -86,3 +91,42 @@ def test_a_lone_refused_batch_raises_to_its_sender() -> None:
     store.first = False
     with pytest.raises(ValueError, match="negative"):
         GroupCommit(store.append).submit(_table(-1.0), {})
+
+
+def test_the_committer_waits_for_requests_still_decoding() -> None:
+    """Two requests announced: the first to submit waits for the second, one append."""
+    calls: list[int] = []
+    commit = GroupCommit(lambda table, labels: calls.append(table.num_rows) or 0, 5.0)
+    commit.arrive()
+    commit.arrive()
+    first = threading.Thread(target=commit.submit, args=(_table(1.0), {}))
+    first.start()
+    threading.Event().wait(0.05)  # the first is waiting: the second is still "decoding"
+    assert calls == []
+    commit.submit(_table(2.0), {})
+    first.join(timeout=10)
+    assert calls == [2]
+
+
+def test_a_request_that_leaves_does_not_hold_up_the_commit() -> None:
+    calls: list[int] = []
+    commit = GroupCommit(lambda table, labels: calls.append(table.num_rows) or 0, 5.0)
+    commit.arrive()
+    commit.arrive()
+    commit.leave()  # its body was refused
+    started = time.perf_counter()
+    commit.submit(_table(1.0), {})
+    assert time.perf_counter() - started < 1.0
+    assert calls == [1]
+
+
+def test_a_trusted_point_is_the_point_validation_builds() -> None:
+    ts = datetime(2026, 1, 5, tzinfo=UTC)
+    labels = {"job": "node"}
+    trusted = trusted_point('up{job="node"}', ts, 1.5, labels)
+    validated = MetricPoint(series='up{job="node"}', ts=ts, value=1.5, labels=labels)
+    assert trusted == validated
+    assert trusted.model_dump_json() == validated.model_dump_json()
+    assert trusted.model_fields_set == validated.model_fields_set
+    with pytest.raises(ValidationError):  # frozen, as a validated one
+        trusted.value = 2.0  # type: ignore[misc]

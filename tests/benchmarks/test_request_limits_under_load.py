@@ -6,7 +6,8 @@
   the default limits (most of the load is answered 429 by the per-client limiter), and with
   the per-client limits lifted (every request computes; only the compute pool guards the loop).
   Asserted: p99 under load < 50 ms.
-- 4 concurrent 51 MB bodies to ``POST /api/v2/alerts``, declared (``Content-Length``) and
+- 4 concurrent 51 MB bodies to ``POST /api/v2/alerts`` (the general limit) and to
+  ``POST /api/v1/write`` (remote write's own limit), declared (``Content-Length``) and
   streamed (chunked): every answer 413, and the server's RSS grows by < 50 MB.
 
 See docs/hardening.md. Run: .venv/bin/pytest tests/benchmarks/test_request_limits_under_load.py
@@ -144,8 +145,10 @@ def test_health_stays_fast_while_compute_routes_are_loaded(
         assert loaded_p99 < P99_BUDGET_MS
 
 
-def _post_body(url: str, chunked: bool) -> int:
+def _post_body(url: str, path: str, chunked: bool) -> int:
     headers = {"Authorization": "Bearer bench-token", "Content-Type": "application/json"}
+    if path == "/api/v1/write":
+        headers.update({"Content-Type": "application/x-protobuf", "Content-Encoding": "snappy"})
     piece = b" " * (1024 * 1024)
 
     def pieces() -> Iterator[bytes]:
@@ -154,7 +157,7 @@ def _post_body(url: str, chunked: bool) -> int:
 
     content = pieces() if chunked else b" " * BODY_BYTES
     try:
-        response = httpx.post(f"{url}/api/v2/alerts", content=content, headers=headers, timeout=60)
+        response = httpx.post(f"{url}{path}", content=content, headers=headers, timeout=60)
     except httpx.HTTPError:  # the server answered 413 and closed while we were still sending
         return 413
     return response.status_code
@@ -162,15 +165,16 @@ def _post_body(url: str, chunked: bool) -> int:
 
 @pytest.mark.benchmark
 @pytest.mark.parametrize("chunked", [False, True], ids=["declared", "chunked"])
+@pytest.mark.parametrize("path", ["/api/v2/alerts", "/api/v1/write"], ids=["alerts", "write"])
 def test_four_concurrent_51_mb_bodies_are_refused_without_growing(
-    tmp_path: Path, chunked: bool
+    tmp_path: Path, path: str, chunked: bool
 ) -> None:
     with _serve(tmp_path, "") as (url, process):
         _health_ms(url, 20)
         before = process.memory_info().rss
         peak = before
         with ThreadPoolExecutor(4) as pool:
-            sent = [pool.submit(_post_body, url, chunked) for _ in range(4)]
+            sent = [pool.submit(_post_body, url, path, chunked) for _ in range(4)]
             while not all(future.done() for future in sent):
                 peak = max(peak, process.memory_info().rss)
                 time.sleep(0.01)
@@ -179,8 +183,8 @@ def test_four_concurrent_51_mb_bodies_are_refused_without_growing(
         growth_mb = (peak - before) / 1024 / 1024
         kind = "chunked" if chunked else "declared"
         print(
-            f"\n4 x 51 MB {kind} bodies: answers {statuses}; RSS {before / 2**20:.0f} MB ->"
-            f" peak {peak / 2**20:.0f} MB (+{growth_mb:.1f} MB)"
+            f"\n4 x 51 MB {kind} bodies to {path}: answers {statuses};"
+            f" RSS {before / 2**20:.0f} MB -> peak {peak / 2**20:.0f} MB (+{growth_mb:.1f} MB)"
         )
         assert statuses == [413] * 4
         assert growth_mb < RSS_BUDGET_MB

@@ -6,7 +6,8 @@ Point Prometheus at it::
       - url: http://selfheal:8000/api/v1/write
         authorization: {credentials: <SELFHEAL_ADMIN_TOKEN>}
 
-The body is read up to ``remote_write.max_body_bytes`` (more: 413 without reading on), then
+The body is read up to ``remote_write.max_body_bytes`` (more: 413 without reading on; a
+chunked body is spooled to a temporary file past 1 MiB while it is counted), then
 decoded and stored in a worker thread (:mod:`selfheal_ml.api.remote_write_ingest`). Answers:
 204 stored, 400 malformed (snappy, protobuf, a series without ``__name__``, bad values),
 413 too large, 401 without the bearer token. A 4xx is final for Prometheus (it does not
@@ -19,6 +20,7 @@ import asyncio
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
+from selfheal_ml.api.body_limit import SPOOL_IN_MEMORY_BYTES, BodyTooLargeError, read_within
 from selfheal_ml.api.deps import AdminDep, RuntimeDep
 from selfheal_ml.api.remote_write_ingest import RemoteWriteIngest
 from selfheal_ml.collectors.remote_write import (
@@ -32,18 +34,20 @@ router = APIRouter(tags=["remote write"])
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    """The body, refusing (413) past ``limit`` bytes without reading the rest."""
+    """The body, refusing (413) past ``limit`` bytes without reading the rest.
+
+    A declared length within the limit is read into memory; a chunked body is spooled
+    (:func:`~selfheal_ml.api.body_limit.read_within`), so one refused at the limit has not
+    held the limit in memory.
+    """
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLargeError(f"body: {declared} bytes, more than the limit of {limit}")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLargeError(f"body: more than the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    in_memory = int(declared) + 1 if declared is not None and declared.isdigit() else 0
+    try:
+        return await read_within(request.stream(), limit, in_memory or SPOOL_IN_MEMORY_BYTES)
+    except BodyTooLargeError as error:
+        raise PayloadTooLargeError(str(error)) from error
 
 
 def _refuse(ingest: RemoteWriteIngest, error: RemoteWriteError) -> HTTPException:

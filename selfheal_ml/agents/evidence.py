@@ -78,7 +78,7 @@ class EvidenceGatherer:
         if not suspects:
             return []
         series = [name for platform in suspects for name in self._traffic_series(now, platform)]
-        latest = self.scores.latest_scores(series, now - TRAFFIC_LOOKBACK)
+        latest = self.scores.latest_scores(series, now - TRAFFIC_LOOKBACK, now)
         ratio = HYPOTHESES["traffic_surge"].primary_ratio
         found = [
             from_band_breach(

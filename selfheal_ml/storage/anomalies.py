@@ -147,15 +147,18 @@ class AnomalyStore:
             ).fetchall()
         return [ScoredPoint(*row) for row in rows]
 
-    def latest_scores(self, series_list: Sequence[str], since: datetime) -> dict[str, ScoredPoint]:
-        """The newest score since ``since`` of each of ``series_list`` that has one."""
+    def latest_scores(
+        self, series_list: Sequence[str], since: datetime, until: datetime
+    ) -> dict[str, ScoredPoint]:
+        """The newest score in ``[since, until]`` of each of ``series_list`` that has one."""
         if not series_list:
             return {}
         with self.database.read() as conn:
             rows = conn.execute(
                 "SELECT * FROM anomaly_scores WHERE list_contains(?::VARCHAR[], series)"
-                " AND ts >= ? QUALIFY row_number() OVER (PARTITION BY series ORDER BY ts DESC) = 1",
-                [list(series_list), since],
+                " AND ts >= ? AND ts <= ?"
+                " QUALIFY row_number() OVER (PARTITION BY series ORDER BY ts DESC) = 1",
+                [list(series_list), since, until],
             ).fetchall()
         return {str(row[0]): ScoredPoint(*row) for row in rows}
 

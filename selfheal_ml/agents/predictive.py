@@ -111,6 +111,7 @@ class PredictiveAgent(Agent):
             )
             produced, records = anomalies(flagged, self.name)
             if writer is not None and self.store is not None:
+                self.store.note_latest(rows)
                 await writer.add(rows, event.ts)
                 if records:
                     await run_blocking(self.context.clock, self.store.record_anomalies, records)
@@ -124,6 +125,7 @@ class PredictiveAgent(Agent):
         assert self.store is not None  # a writer implies a store
         flagged, rows = score_round(self.bank, points, self.log)
         produced, records = anomalies(flagged, self.name)
+        self.store.note_latest(rows)
         self.store.append_score_rows(rows)
         if records:
             self.store.record_anomalies(records)

@@ -79,10 +79,22 @@ class AnomalyRecord:
 
 
 class AnomalyStore:
-    """Reads and writes the anomaly tables."""
+    """Reads and writes the anomaly tables.
+
+    It also remembers the newest score of each series scored in this process
+    (:meth:`note_latest`), so that :meth:`latest_scores` sees a round that a batching writer
+    has not flushed yet (virtual-time replays write an hour at a time).
+    """
 
     def __init__(self, database: Database) -> None:
         self.database = database
+        self._latest: dict[str, ScoreRow] = {}
+
+    def note_latest(self, rows: Sequence[ScoreRow]) -> None:
+        """Remember each series' newest row of a scored round (before it is written)."""
+        latest = self._latest
+        for row in rows:
+            latest[row[0]] = row
 
     def append_scores(self, points: Sequence[ScoredPoint]) -> int:
         """Append scored points in one batch."""
@@ -150,17 +162,24 @@ class AnomalyStore:
     def latest_scores(
         self, series_list: Sequence[str], since: datetime, until: datetime
     ) -> dict[str, ScoredPoint]:
-        """The newest score in ``[since, until]`` of each of ``series_list`` that has one."""
-        if not series_list:
-            return {}
+        """The newest score in ``[since, until]`` of each of ``series_list`` that has one: the
+        round noted in this process if it is in the window, else the stored rows."""
+        found: dict[str, ScoredPoint] = {}
+        for series in series_list:
+            row = self._latest.get(series)
+            if row is not None and since <= row[1] <= until:
+                found[series] = ScoredPoint(*row)
+        missing = [series for series in series_list if series not in found]
+        if not missing:
+            return found
         with self.database.read() as conn:
             rows = conn.execute(
                 "SELECT * FROM anomaly_scores WHERE list_contains(?::VARCHAR[], series)"
                 " AND ts >= ? AND ts <= ?"
                 " QUALIFY row_number() OVER (PARTITION BY series ORDER BY ts DESC) = 1",
-                [list(series_list), since, until],
+                [missing, since, until],
             ).fetchall()
-        return {str(row[0]): ScoredPoint(*row) for row in rows}
+        return found | {str(row[0]): ScoredPoint(*row) for row in rows}
 
     def save_snapshot(self, name: str, version: int, saved_at: datetime, blob: bytes) -> None:
         """Replace the cached snapshot ``name``."""

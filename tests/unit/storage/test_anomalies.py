@@ -1,4 +1,5 @@
-"""AnomalyStore: score rows given as tuples land exactly like ScoredPoint objects."""
+"""AnomalyStore: score rows given as tuples land exactly like ScoredPoint objects; the newest
+scores are read from the noted round before the stored rows."""
 
 from __future__ import annotations
 
@@ -48,3 +49,20 @@ def test_no_rows_write_nothing(tmp_path: Path) -> None:
     store = AnomalyStore(Database(tmp_path / "empty.duckdb"))
     assert store.append_score_rows([]) == 0
     assert store.scores("api.latency_ms", START, START + timedelta(hours=1)) == []
+
+
+def test_latest_scores_see_a_noted_round_before_it_is_written(db_path: Path) -> None:
+    """A batching writer holds rows back; the round noted in this process is read first, the
+    stored rows fill in the rest, and nothing outside the window counts."""
+    database = Database(db_path)
+    store = AnomalyStore(database)
+    t0 = datetime(2026, 1, 5, tzinfo=UTC)
+    stored = ("a", t0, 1.0, 0.0, 0.5, False, 0.0, 2.0)
+    store.append_score_rows([stored, ("b", t0, 5.0, 0.0, 0.5, False, 0.0, 2.0)])
+    store.note_latest([("a", t0 + timedelta(minutes=1), 9.0, 0.1, 3.0, False, 0.0, 2.0)])
+    window = (t0 - timedelta(minutes=3), t0 + timedelta(minutes=1))
+    latest = store.latest_scores(["a", "b", "c"], *window)
+    assert {series: point.value for series, point in latest.items()} == {"a": 9.0, "b": 5.0}
+    before = store.latest_scores(["a"], t0 - timedelta(minutes=3), t0)  # noted row is later
+    assert before["a"].value == 1.0
+    database.close()

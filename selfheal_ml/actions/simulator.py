@@ -21,12 +21,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import httpx
 
 from selfheal_ml.actions.base import ExecutionResult, RepairRequest
 from selfheal_ml.errors import SelfHealError
-from selfheal_ml.sim import PlatformSimulator
+
+if TYPE_CHECKING:  # the simulator (pandas) is imported by whoever builds one
+    from selfheal_ml.sim import PlatformSimulator
 
 
 class SimulatorExecutor:
@@ -97,8 +100,7 @@ class InProcessSimulatorExecutor:
 
     >>> import asyncio
     >>> from datetime import UTC, datetime
-    >>> from selfheal_ml.sim import PlatformSimulator
-    >>> simulator = PlatformSimulator(seed=1, start=datetime(2026, 1, 5, tzinfo=UTC))
+    >>>     >>> simulator = PlatformSimulator(seed=1, start=datetime(2026, 1, 5, tzinfo=UTC))
     >>> executor = InProcessSimulatorExecutor(simulator)
     >>> request = RepairRequest("i", "c", "clear_cache", "redis", platform="tackle.io")
     >>> result = asyncio.run(executor.execute(request))

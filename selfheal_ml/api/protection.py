@@ -33,7 +33,7 @@ def add_protection(app: FastAPI, settings: Settings, routes: Sequence[BaseRoute]
     routers it includes (as declared: how FastAPI nests included routes varies by version)."""
     limits = settings.limits
     token = settings.admin_token
-    app.state.compute_pool = ComputePool(limits.compute_threads)
+    app.state.compute_pool = ComputePool(limits.compute_threads, limits.compute_processes)
     app.state.client_limiter = ClientLimiter(
         limits.client_rate_per_s, limits.client_burst, limits.client_concurrency
     )

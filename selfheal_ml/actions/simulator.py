@@ -100,7 +100,8 @@ class InProcessSimulatorExecutor:
 
     >>> import asyncio
     >>> from datetime import UTC, datetime
-    >>>     >>> simulator = PlatformSimulator(seed=1, start=datetime(2026, 1, 5, tzinfo=UTC))
+    >>> from selfheal_ml.sim import PlatformSimulator
+    >>> simulator = PlatformSimulator(seed=1, start=datetime(2026, 1, 5, tzinfo=UTC))
     >>> executor = InProcessSimulatorExecutor(simulator)
     >>> request = RepairRequest("i", "c", "clear_cache", "redis", platform="tackle.io")
     >>> result = asyncio.run(executor.execute(request))

@@ -127,6 +127,7 @@ def to_arrow_batch(batch: pd.DataFrame | pa.Table) -> pa.Table:
     Pandas columns are converted one by one (cheap, often zero-copy); extra columns are
     dropped. Raises :class:`ValidationError` naming the column and the problem.
 
+    >>> import pandas as pd
     >>> frame = pd.DataFrame({"series": ["a"], "ts": [pd.Timestamp("2026-01-01")], "value": [1.0]})
     >>> try:
     ...     to_arrow_batch(frame)
@@ -156,6 +157,7 @@ def to_arrow_batch(batch: pd.DataFrame | pa.Table) -> pa.Table:
 def check_batch_values(table: pa.Table) -> None:
     """Raise :class:`ValidationError` on null/empty series, null ts or non-finite values.
 
+    >>> import pyarrow as pa
     >>> table = pa.table({"series": ["a", "a"], "ts": [0, 1], "value": [1.0, float("inf")]})
     >>> try:
     ...     check_batch_values(table)

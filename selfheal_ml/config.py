@@ -332,6 +332,9 @@ class Limits(Section):
     client_rate_per_s: PositiveFloat = 20.0
     client_burst: PositiveInt = 40
     client_concurrency: PositiveInt = 4
+    # a 429 is sent after this delay (at most its Retry-After): clients that retry at once
+    # cost the event loop one refusal per delay per connection, not one per round trip
+    client_refusal_delay_s: NonNegativeFloat = 1.0
     compute_threads: PositiveInt = 2
     compute_processes: NonNegativeInt = 2
     # uvicorn: idle keep-alive connections closed after, at most this many connections open

@@ -47,7 +47,11 @@ def add_protection(app: FastAPI, settings: Settings, routes: Sequence[BaseRoute]
         own_limit_paths=OWN_LIMIT_PATHS,  # remote write: remote_write.max_body_bytes, streamed
     )
     app.add_middleware(
-        ClientLimitMiddleware, limiter=app.state.client_limiter, compute=compute, token=token
+        ClientLimitMiddleware,
+        limiter=app.state.client_limiter,
+        compute=compute,
+        token=token,
+        refusal_delay_s=limits.client_refusal_delay_s,
     )
     app.add_middleware(EarlyAuthMiddleware, token=token, guarded=guarded)
     document_errors(app, routes, compute=compute, guarded=guarded)

@@ -8,12 +8,16 @@ import os
 
 import pytest
 
-from selfheal_ml.api.compute import ComputePool, encoded
+from selfheal_ml.api.compute import WORKER_NICENESS, ComputePool, encoded
 from selfheal_ml.errors import ValidationError
 
 
 def process_id_and_total(values: list[float]) -> dict[str, object]:
     return {"pid": os.getpid(), "total": sum(values)}
+
+
+def niceness() -> int:
+    return os.nice(0)
 
 
 def refuse(field: str) -> dict[str, object]:
@@ -35,6 +39,15 @@ async def test_isolated_work_runs_in_another_process_and_returns_its_json_body()
         pool.close()
     assert body["total"] == 3.5
     assert body["pid"] != os.getpid()
+
+
+async def test_the_worker_runs_at_a_lower_cpu_priority_than_the_api() -> None:
+    pool = ComputePool(threads=1, processes=1)
+    try:
+        worker = json.loads(await pool.run_isolated(niceness))
+    finally:
+        pool.close()
+    assert worker >= min(19, os.nice(0) + WORKER_NICENESS)
 
 
 async def test_a_validation_error_in_the_worker_is_raised_with_its_field() -> None:

@@ -10,6 +10,7 @@ process (``api/compute.py``), which imports the detectors: the API process does 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Query, Response
@@ -73,19 +74,21 @@ def _live_copy(runtime: Runtime, series: str) -> DetectorBank | None:
     return bank.merged([series]) if isinstance(bank, ShardedBank) else None
 
 
-def score_points(bank: DetectorBank | None, request: ScoreRequest) -> dict[str, Any]:
-    """The answer to ``request``, scored with ``bank`` (a fresh one if ``None``); runs in a
-    compute worker process."""
+def score_points(
+    bank: DetectorBank | None, series: str, points: list[tuple[datetime, float]]
+) -> dict[str, Any]:
+    """The answer for ``points`` (time, value) of ``series``, scored with ``bank`` (a fresh
+    one if ``None``); runs in a compute worker process (plain tuples: they pickle quickly)."""
     from selfheal_ml.anomaly.bank import DetectorBank
 
     bank = DetectorBank() if bank is None else bank
     scored = []
-    for point in request.points:
-        verdict = bank.score(request.series, point.ts, point.value)
+    for ts, value in points:
+        verdict = bank.score(series, ts, value)
         scored.append(
             PointScoreOut(
-                ts=point.ts,
-                value=point.value,
+                ts=ts,
+                value=value,
                 score=verdict.calibrated,
                 is_anomaly=verdict.is_anomaly,
                 expected_low=verdict.expected_low,
@@ -93,7 +96,7 @@ def score_points(bank: DetectorBank | None, request: ScoreRequest) -> dict[str, 
                 component=verdict.component,
             )
         )
-    return {"series": request.series, "points": [point.model_dump(mode="json") for point in scored]}
+    return {"series": series, "points": [point.model_dump(mode="json") for point in scored]}
 
 
 @router.post("/v1/anomaly/score", response_model=dict[str, Any])
@@ -105,7 +108,8 @@ async def score(
     check_point_count(len(request.points), limits, "body.points")
     _check_order(request.points)
     bank = await pool.run(_live_copy, runtime, request.series)
-    body = await pool.run_isolated(score_points, bank, request)
+    points = [(point.ts, point.value) for point in request.points]
+    body = await pool.run_isolated(score_points, bank, request.series, points)
     return Response(body, media_type="application/json")
 
 

@@ -10,7 +10,7 @@ the API.
 from __future__ import annotations
 
 import math
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response
@@ -95,13 +95,13 @@ class ForecastRequest(BaseModel):
         return sorted(set(levels))
 
 
-def history_series(points: list[TimedValue]) -> pd.Series:
+def history_series(points: list[tuple[datetime, float]]) -> pd.Series:
     """The history as a regular series; raises ValidationError if irregular or unsorted."""
     import numpy as np
     import pandas as pd
 
     try:  # each time in UTC first: pandas refuses mixed offsets and years past 2262
-        index = pd.DatetimeIndex([pd.Timestamp(point.ts.astimezone(UTC)) for point in points])
+        index = pd.DatetimeIndex([pd.Timestamp(ts.astimezone(UTC)) for ts, _ in points])
     except (ValueError, OverflowError) as exc:  # OutOfBoundsDatetime is a ValueError
         raise ValidationError(
             "body.history", f"expected times between 1677 and 2262 (pandas' range): {exc}"
@@ -117,7 +117,7 @@ def history_series(points: list[TimedValue]) -> pd.Series:
             raise ValidationError(
                 f"body.history[{position}].ts", f"irregular spacing: expected every {step}"
             )
-    values = np.array([point.value for point in points], dtype=np.float64)
+    values = np.array([value for _, value in points], dtype=np.float64)
     regular = pd.date_range(index[0], periods=len(index), freq=step)
     return pd.Series(values, index=regular)
 
@@ -135,7 +135,9 @@ def _as_json(forecast: Forecast, levels: list[int]) -> dict[str, Any]:
     }
 
 
-def fit_forecast(points: list[TimedValue], horizon: int, levels: list[int]) -> dict[str, Any]:
+def fit_forecast(
+    points: list[tuple[datetime, float]], horizon: int, levels: list[int]
+) -> dict[str, Any]:
     """The answer to a forecast request; runs in a compute worker process."""
     from selfheal_ml.forecast.registry import default_forecaster
 
@@ -155,5 +157,6 @@ def fit_forecast(points: list[TimedValue], horizon: int, levels: list[int]) -> d
 @router.post("/v1/forecast", response_model=dict[str, Any])
 async def adhoc_forecast(request: ForecastRequest, pool: ComputeDep) -> Response:
     """Forecast a history sent in the request (checked and fitted in a compute process)."""
-    body = await pool.run_isolated(fit_forecast, request.history, request.horizon, request.levels)
+    points = [(point.ts, point.value) for point in request.history]  # tuples pickle quickly
+    body = await pool.run_isolated(fit_forecast, points, request.horizon, request.levels)
     return Response(body, media_type="application/json")

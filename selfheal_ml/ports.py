@@ -142,25 +142,27 @@ def repair_executors(settings: Settings) -> ExecutorRoutes:
     PostgreSQL or Redis executor per database or cache target (a repair runs on the target its
     incident names, or is refused), and ``restart_process`` from the targets'
     ``restart_command``."""
-    # each executor's driver (httpx, psycopg, redis) is imported when a target needs it
-    from selfheal_ml.actions.postgres import PostgresExecutor
-    from selfheal_ml.actions.redis_operations import RedisExecutor
-    from selfheal_ml.actions.simulator import SimulatorExecutor
-
     routes = ExecutorRoutes()
     if not settings.targets:
+        from selfheal_ml.actions.simulator import SimulatorExecutor
+
         simulator = SimulatorExecutor(settings.simulator_url)
         for action in SIMULATOR_ACTIONS:
             routes.add(action, simulator)
     for target in settings.targets:
         executor: Executor
         actions: tuple[str, ...]
+        # each executor's driver (psycopg, redis) is imported when a target needs it
         if target.kind == "postgres":
+            from selfheal_ml.actions.postgres import PostgresExecutor
+
             executor, actions = (
                 PostgresExecutor(f"postgres:{target.name}", target.url),
                 POSTGRES_ACTIONS,
             )
         elif target.kind == "redis":
+            from selfheal_ml.actions.redis_operations import RedisExecutor
+
             executor, actions = RedisExecutor(f"redis:{target.name}", target.url), REDIS_ACTIONS
         else:
             continue

@@ -42,7 +42,7 @@ from selfheal_ml.events import (
     SecurityThreatDetected,
     Tick,
 )
-from selfheal_ml.performance import FindingBoard
+from selfheal_ml.performance.board import FindingBoard
 from selfheal_ml.ports import (
     agent_ports,
     build_repair_service,

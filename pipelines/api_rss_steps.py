@@ -3,7 +3,8 @@
 Runs the steps of ``selfheal-ml serve --agents none`` (or ``--agents all``, or some agents) in
 this process (import the API, open and migrate the DuckDB store, build and start the runtime,
 idle 8 s) and prints ``VmRSS`` after each, beside a bare ``import fastapi, uvicorn`` measured
-first in the same process, and the top-level packages loaded at the end. See docs/benchmarks.md (issues 17, 18, 20).
+first in the same process, and the top-level packages loaded at the end. See
+docs/benchmarks.md (issues 17, 18, 20).
 
 Run: .venv/bin/python pipelines/api_rss_steps.py [--agents all] [--db /tmp/steps.duckdb]
 """

@@ -206,7 +206,11 @@ class ForecastProduced(Event):
 
 
 class BreachPredicted(Event):
-    """A resource series is forecast to cross its limit."""
+    """A resource series is forecast to cross its limit.
+
+    ``value`` is the series' level on its trend line now; below ``recovered_below`` (that level
+    less twice the noise around the line) the growth counts as undone, e.g. by a restart.
+    """
 
     channel: Literal[Channel.PREDICTION] = Channel.PREDICTION
     series: str
@@ -214,6 +218,8 @@ class BreachPredicted(Event):
     eta: datetime
     probability: float
     labels: dict[str, str] = Field(default_factory=dict)
+    value: float | None = None
+    recovered_below: float | None = None
 
 
 class SecurityThreatDetected(Event):

@@ -69,11 +69,17 @@ class DiagnosticAgent(Agent):
             recommender=extras.get("repair_model"),
             change_log=extras.get("change_log"),
             platform_names=sorted(extras.get("platforms") or []),
+            scores=extras.get("anomaly_store"),
+            catalogue=self._series_catalogue if context.metrics is not None else None,
         )
         self.investigations = Investigations(list(extras.get("investigators") or []), self.log)
         self.readiness = Readiness(self.policy)
         self.revision_book = RevisionBook()
         self.diagnosed = 0
+
+    def _series_catalogue(self) -> list[str]:
+        assert self.context.metrics is not None
+        return list(self.context.metrics.catalogue()["series"])
 
     @property
     def revisions(self) -> dict[str, int]:
@@ -116,6 +122,11 @@ class DiagnosticAgent(Agent):
             self.grouper.merge(group)
         changed = self.gatherer.recently_changed(tick.ts)
         for incident in list(self.grouper.open.values()):
+            outliers = await run_blocking(
+                self.context.clock, self.gatherer.traffic_outliers, incident, tick.ts
+            )
+            for observation in outliers:
+                self.grouper.add(observation)
             if self.readiness.ready(incident, tick.ts, changed):
                 diagnosis = await self.diagnose(incident, tick.ts)
                 produced += [diagnosis] if diagnosis is not None else []

@@ -2,9 +2,11 @@
 
 :class:`EvidenceGatherer` reads the configuration change log (for the candidates' ranking),
 the incident history (recurrence in the last seven days, similar past incidents) and asks the
-repair classifier; the pure assembly into a typed diagnosis is
-:func:`selfheal_ml.diagnosis.report.compose_diagnosis`. :meth:`EvidenceGatherer.gather`
-reads DuckDB: call it off the event loop (``run_blocking``).
+repair classifier; :meth:`EvidenceGatherer.traffic_outliers` looks at the request rates of
+platforms whose requests fail or slow down, before their own anomaly is confirmed; the pure
+assembly into a typed diagnosis is :func:`selfheal_ml.diagnosis.report.compose_diagnosis`.
+:meth:`EvidenceGatherer.gather` and :meth:`EvidenceGatherer.traffic_outliers` read DuckDB:
+call them off the event loop (``run_blocking``).
 """
 
 from __future__ import annotations
@@ -24,15 +26,23 @@ from selfheal_ml.diagnosis import (
     rank_causes,
     to_signal,
 )
+from selfheal_ml.diagnosis.hypotheses import HYPOTHESES, PRESENT_STRENGTH
 from selfheal_ml.diagnosis.investigation import Finding
+from selfheal_ml.diagnosis.observations import Observation, from_band_breach
 from selfheal_ml.diagnosis.report import Evidence, strongest_per_series
-from selfheal_ml.diagnosis.root_cause import RECENT_CHANGE_S
+from selfheal_ml.diagnosis.root_cause import RECENT_CHANGE_S, VICTIM_FAMILIES, symptom_strengths
+from selfheal_ml.metric_catalogue import HTTP_REQUESTS_PER_S
 from selfheal_ml.repair.features import incident_features
 from selfheal_ml.repair.incident import IncidentRecord, incident_signature
 from selfheal_ml.repair.recommend import Recommendation
+from selfheal_ml.storage.anomalies import AnomalyStore
 from selfheal_ml.storage.incidents import IncidentStore
+from selfheal_ml.storage.metrics import parse_series_key
 
 SIMILAR_WINDOW = timedelta(days=7)
+#: How old the newest score of a request-rate series may be to count as "now".
+TRAFFIC_LOOKBACK = timedelta(minutes=3)
+CATALOGUE_REFRESH = timedelta(minutes=10)
 
 
 @dataclass
@@ -43,6 +53,52 @@ class EvidenceGatherer:
     recommender: Any = None  # RepairRecommender: ``recommend(features) -> Recommendation``
     change_log: Callable[[], Sequence[Any]] | None = None
     platform_names: Sequence[str] = field(default_factory=list)
+    scores: AnomalyStore | None = None
+    catalogue: Callable[[], Sequence[str]] | None = None  # every stored series key
+    _traffic: dict[str, list[str]] = field(default_factory=dict)
+    _traffic_read_at: datetime | None = None
+
+    def traffic_outliers(self, incident: OpenIncident, now: datetime) -> list[Observation]:
+        """Request rates far above their expected band (``traffic_surge``'s ratio) now, on the
+        incident's platforms whose requests fail or slow down and whose traffic has not been
+        seen rising yet (reads DuckDB: call it off the event loop)."""
+        if self.scores is None or self.catalogue is None:
+            return []
+        by_platform: dict[str, list[Observation]] = {}
+        for observation in incident.observations:
+            if observation.platform and observation.kind == "platform":
+                by_platform.setdefault(observation.platform, []).append(observation)
+        suspects = [
+            platform
+            for platform, observations in by_platform.items()
+            if (strengths := symptom_strengths(observations))
+            and any(strengths.get(name, 0.0) >= PRESENT_STRENGTH for name in VICTIM_FAMILIES)
+            and strengths.get("requests_up", 0.0) < PRESENT_STRENGTH
+        ]
+        if not suspects:
+            return []
+        series = [name for platform in suspects for name in self._traffic_series(now, platform)]
+        latest = self.scores.latest_scores(series, now - TRAFFIC_LOOKBACK)
+        ratio = HYPOTHESES["traffic_surge"].primary_ratio
+        found = [
+            from_band_breach(
+                point.series, point.ts, point.value, point.expected_low, point.expected_high,
+                parse_series_key(point.series)[1], ratio,
+            )
+            for point in latest.values()
+        ]  # fmt: skip
+        return [observation for observation in found if observation is not None]
+
+    def _traffic_series(self, now: datetime, platform: str) -> list[str]:
+        stale = self._traffic_read_at is None or now - self._traffic_read_at >= CATALOGUE_REFRESH
+        if stale and self.catalogue is not None:
+            traffic: dict[str, list[str]] = {}
+            for series in self.catalogue():
+                name, labels = parse_series_key(series)
+                if name == HTTP_REQUESTS_PER_S and "platform" in labels:
+                    traffic.setdefault(labels["platform"], []).append(series)
+            self._traffic, self._traffic_read_at = traffic, now
+        return self._traffic.get(platform, [])
 
     def candidates(self, incident: OpenIncident) -> list[Candidate]:
         """The ranked root-cause candidates of the incident's observations so far."""

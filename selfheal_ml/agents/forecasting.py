@@ -17,13 +17,22 @@ import pandas as pd
 
 from selfheal_ml.agents.base import Thresholds
 from selfheal_ml.events import BreachPredicted, ForecastProduced
-from selfheal_ml.forecast import Forecaster, default_forecaster, predict_breach
+from selfheal_ml.forecast import (
+    BreachPrediction,
+    Forecaster,
+    default_forecaster,
+    predict_breach,
+)
+from selfheal_ml.metric_catalogue import HTTP_REQUESTS_PER_S
 from selfheal_ml.storage.forecasts import LEVELS, ForecastStore
 from selfheal_ml.storage.metrics import MetricsStore, parse_series_key
 
 log = logging.getLogger(__name__)
 
 MIN_HOURS = 48
+#: Resources that accumulate (a leak, a filling disk) rather than follow the load: they get the
+#: short-window check as well.
+CUMULATIVE_RESOURCES = frozenset({"host_memory_percent", "host_disk_percent"})
 
 
 def resource_limit(name: str, thresholds: Thresholds) -> float | None:
@@ -55,9 +64,12 @@ class ForecastRound:
     history_s: float = 14 * 86400.0
     horizon_h: int = 24
     capacity_window_s: float = 6 * 3600.0
+    leak_window_s: float = 45 * 60.0
+    leak_horizon_s: float = 6 * 3600.0
     catalogue_refresh_s: float = 3600.0
     _limits: dict[str, float] | None = None
     _limits_read_at: datetime | None = None
+    _traffic: dict[str, list[str]] | None = None
 
     def resource_limits(self, now: datetime) -> dict[str, float]:
         """Resource series and their limits, from the catalogue (re-read at most hourly)."""
@@ -66,12 +78,22 @@ class ForecastRound:
         )
         if self._limits is None or stale:
             limits: dict[str, float] = {}
+            traffic: dict[str, list[str]] = {}
             for series in self.metrics.catalogue()["series"]:
-                limit = resource_limit(parse_series_key(series)[0], self.thresholds)
+                name, labels = parse_series_key(series)
+                limit = resource_limit(name, self.thresholds)
                 if limit is not None:
                     limits[series] = limit
-            self._limits, self._limits_read_at = limits, now
+                if name == HTTP_REQUESTS_PER_S and "platform" in labels:
+                    traffic.setdefault(labels["platform"], []).append(series)
+            self._limits, self._traffic, self._limits_read_at = limits, traffic, now
         return self._limits
+
+    def traffic_of(self, series: str) -> list[str]:
+        """The request-rate series of the platform ``series`` belongs to (read with the
+        limits)."""
+        platform = parse_series_key(series)[1].get("platform")
+        return (self._traffic or {}).get(platform, []) if platform else []
 
     def forecast_all(self, now: datetime) -> list[ForecastProduced]:
         """Fit and cache a forecast for each selected series with enough hourly history."""
@@ -104,18 +126,29 @@ class ForecastRound:
         return produced
 
     def check_capacity(self, now: datetime) -> list[BreachPredicted]:
-        """A ``BreachPredicted`` for each resource series credibly heading over its limit."""
+        """A ``BreachPredicted`` for each resource series credibly heading over its limit.
+
+        Two looks per series: the trend of the last ``capacity_window_s`` (5-minute means)
+        extrapolated a day ahead, and, for resources that accumulate (memory, disk), the
+        trend of the last ``leak_window_s`` (minute means) that the platform's traffic does
+        not explain, extrapolated only ``leak_horizon_s`` ahead: a leak shows within the hour
+        as growth while the traffic is flat, and a short window must not predict far.
+        """
         limits = self.resource_limits(now)
         start = now - timedelta(seconds=self.capacity_window_s)
-        recent = self.metrics.rollups_many(limits, start, now, "minute")
+        traffic_series = {name for series in limits for name in self.traffic_of(series)}
+        recent = self.metrics.rollups_many([*limits, *traffic_series], start, now, "minute")
         predictions: list[BreachPredicted] = []
-        for series, frame in recent.items():
-            if len(frame) < 12:
+        for series in limits:
+            frame = recent.get(series)
+            if frame is None or len(frame) < 12:
                 continue
             values = pd.Series(
                 frame["value"].to_numpy(np.float64), index=pd.DatetimeIndex(frame["ts"])
             )
             breach = predict_breach(values.resample("5min").mean().dropna(), limits[series], series)
+            if breach is None and parse_series_key(series)[0] in CUMULATIVE_RESOURCES:
+                breach = self._fast_growth(series, values, limits[series], recent, now)
             if breach is None:
                 continue
             self.store.record_breach(
@@ -125,7 +158,34 @@ class ForecastRound:
                 BreachPredicted(
                     ts=now, source="Predictive", series=series, limit=limits[series],
                     eta=breach.eta, probability=breach.probability,
-                    labels=parse_series_key(series)[1],
+                    labels=parse_series_key(series)[1], value=round(breach.level, 6),
+                    recovered_below=round(breach.level - 2.0 * breach.spread, 6),
                 )
             )  # fmt: skip
         return predictions
+
+    def _fast_growth(
+        self,
+        series: str,
+        values: pd.Series,
+        limit: float,
+        recent: dict[str, pd.DataFrame],
+        now: datetime,
+    ) -> BreachPrediction | None:
+        """The short-window look of :meth:`check_capacity` (``None``: no credible breach)."""
+        window = values[values.index >= now - timedelta(seconds=self.leak_window_s)]
+        if len(window) < 12:
+            return None
+        columns = [recent[name] for name in self.traffic_of(series) if name in recent]
+        covariates = None
+        if columns:
+            traffic = pd.concat(
+                [pd.Series(c["value"].to_numpy(np.float64), index=pd.DatetimeIndex(c["ts"]))
+                 for c in columns], axis=1,
+            ).sum(axis=1, min_count=1).dropna()  # fmt: skip
+            traffic = traffic[traffic.index >= window.index[0]]
+            if len(traffic) >= 2:
+                covariates = traffic.to_frame("requests_per_s")
+        return predict_breach(
+            window, limit, series, horizon_s=self.leak_horizon_s, covariates=covariates
+        )

@@ -37,6 +37,8 @@ Kind = Literal["platform", "database", "cache"]
 ALERT_STRENGTH: dict[str, float] = {"critical": 20.0, "warning": 10.0, "info": 4.0}
 #: Strength given to a credible capacity-breach prediction.
 BREACH_STRENGTH = 8.0
+#: Strength of a value far outside its expected band, read at diagnosis time.
+BAND_BREACH_STRENGTH = 8.0
 SCORE_CAP = 50.0
 #: The Monitor's threshold alerts: which metric each one watches and which way is bad.
 ALERT_METRICS: dict[str, tuple[str, int]] = {
@@ -205,6 +207,50 @@ def from_anomaly(event: AnomalyDetected) -> Observation:
     )
 
 
+def from_band_breach(
+    series: str,
+    ts: datetime,
+    value: float,
+    expected_low: float | None,
+    expected_high: float | None,
+    labels: dict[str, str],
+    min_ratio: float,
+) -> Observation | None:
+    """A value at least ``min_ratio`` times its expected range's upper edge, read at diagnosis
+    time, as a full-strength rise (``None`` below that).
+
+    The detectors' calibrated scores climb over a few points after a level shift, so a
+    doubled request rate can stay below the alerting threshold for minutes while the errors it
+    causes alert at once; a diagnosis that asks "is the traffic far above its expected band
+    right now?" does not have to guess a crash from the errors alone.
+
+    >>> from datetime import UTC, datetime
+    >>> t = datetime(2026, 1, 5, tzinfo=UTC)
+    >>> seen = from_band_breach('r{platform="a"}', t, 53.0, 7.0, 12.0, {"platform": "a"}, 2.0)
+    >>> seen.score, round(seen.ratio, 2), seen.source
+    (8.0, 4.42, 'anomaly')
+    >>> from_band_breach('r{platform="a"}', t, 20.0, 7.0, 12.0, {"platform": "a"}, 2.0) is None
+    True
+    """
+    if expected_high is None or expected_high <= 0 or value < min_ratio * expected_high:
+        return None
+    metric = metric_name(series)
+    return Observation(
+        ts=ts,
+        metric=metric,
+        series=series,
+        component=component_of(metric, labels),
+        score=BAND_BREACH_STRENGTH,
+        source="anomaly",
+        labels=_sorted_labels(labels),
+        value=value,
+        expected_low=expected_low,
+        expected_high=expected_high,
+        detail=f"{series} at {value:.4g}, {value / expected_high:.1f}x its expected upper edge"
+        f" {expected_high:.4g} (read at diagnosis)",
+    )
+
+
 def alert_key(alertname: str, labels: dict[str, str]) -> str:
     """The identity of a threshold alert: its name and labels (what its resolution repeats).
 
@@ -248,6 +294,8 @@ def from_breach(event: BreachPredicted) -> Observation:
         score=BREACH_STRENGTH,
         source="forecast",
         labels=_sorted_labels(event.labels),
+        value=event.value,
+        expected_high=event.recovered_below,
         detail=f"{event.series} predicted to reach {event.limit:g} by {event.eta:%Y-%m-%d %H:%M}"
         f" (probability {event.probability:.2f})",
     )

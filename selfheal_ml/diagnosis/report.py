@@ -69,6 +69,15 @@ def trigger_of(observation: Observation) -> Trigger | None:
             high=observation.expected_high,
             value=observation.value,
         )
+    if observation.source == "forecast" and observation.expected_high is not None:
+        # a predicted breach is undone when the series falls back below its trend's level
+        return Trigger(
+            kind="range",
+            key=observation.series,
+            component=observation.component,
+            high=observation.expected_high,
+            value=observation.value,
+        )
     return None
 
 

@@ -44,6 +44,8 @@ class BreachPrediction:
     probability: float
     slope_per_hour: float
     p_value: float
+    level: float = float("nan")  # the trend line at the last point
+    spread: float = 0.0  # the residuals' standard deviation around the line
 
 
 def _times_s(y: pd.Series) -> FloatArray:
@@ -59,6 +61,17 @@ def _times_s(y: pd.Series) -> FloatArray:
     return np.asarray((index - index[0]).total_seconds(), dtype=np.float64)
 
 
+def _aligned(covariates: pd.DataFrame, index: pd.Index) -> FloatArray | None:
+    """``covariates`` at ``index``'s times (time interpolation, edges held); ``None`` when a
+    column has no finite value at all or the frame has no column."""
+    if covariates.shape[1] == 0:
+        return None
+    union = covariates.index.union(index)
+    filled = covariates.reindex(union).interpolate(method="time").ffill().bfill().reindex(index)
+    values = filled.to_numpy(dtype=np.float64)
+    return values if np.all(np.isfinite(values)) else None
+
+
 def extrapolate_crossing(
     hours: FloatArray,
     values: FloatArray,
@@ -67,11 +80,13 @@ def extrapolate_crossing(
     step_s: float,
     significance: float,
     min_probability: float,
+    covariates: FloatArray | None = None,
 ) -> tuple[float, float, TrendFit] | None:
     """Seconds until the trend line of rising ``values`` crosses ``limit``, the probability of
     being past it within ``horizon_s``, and the fit; None unless the three conditions of the
-    module docstring hold. ``hours`` are the points' times, ``step_s`` the forecast step."""
-    fit = fit_trend(hours, values)
+    module docstring hold. ``hours`` are the points' times, ``step_s`` the forecast step;
+    ``covariates`` (one column each) take their share of the movement out of the trend."""
+    fit = fit_trend(hours, values, covariates=covariates)
     if not (fit.slope > 0 and fit.slope_p_value < significance):
         return None
     future_hours = hours[-1] + np.arange(step_s, horizon_s + step_s / 2, step_s) / 3600.0
@@ -93,8 +108,13 @@ def predict_breach(
     direction: Literal["above", "below"] = "above",
     significance: float = 0.01,
     min_probability: float = 0.8,
+    covariates: pd.DataFrame | None = None,
 ) -> BreachPrediction | None:
     """Predict whether ``y`` crosses ``limit`` within ``horizon_s`` seconds after its end.
+
+    ``covariates`` (columns of series that may explain ``y``'s movement, e.g. the traffic of
+    the platform whose memory ``y`` is) are aligned to ``y``'s index (interpolated in time,
+    edges held); the trend is then the growth they do not explain.
 
     >>> index = pd.date_range("2026-01-01", periods=48, freq="h", tz="UTC")
     >>> noise = np.random.default_rng(0).normal(0, 0.5, 48)
@@ -119,6 +139,7 @@ def predict_breach(
         step_s,
         significance,
         min_probability,
+        None if covariates is None else _aligned(covariates, y.index),
     )
     if crossing is None:
         return None
@@ -132,4 +153,6 @@ def predict_breach(
         probability=probability,
         slope_per_hour=sign * fit.slope,
         p_value=fit.slope_p_value,
+        level=sign * float(fit.mean(times_s[-1:] / 3600.0)[0]),
+        spread=float(np.sqrt(max(fit.scale, 0.0))),
     )

@@ -165,6 +165,18 @@ class AnomalyStore:
             ).fetchall()
         return [ScoredPoint(*row) for row in rows]
 
+    def latest_scores(self, series_list: Sequence[str], since: datetime) -> dict[str, ScoredPoint]:
+        """The newest score since ``since`` of each of ``series_list`` that has one."""
+        if not series_list:
+            return {}
+        with self.database.read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM anomaly_scores WHERE list_contains(?::VARCHAR[], series)"
+                " AND ts >= ? QUALIFY row_number() OVER (PARTITION BY series ORDER BY ts DESC) = 1",
+                [list(series_list), since],
+            ).fetchall()
+        return {str(row[0]): ScoredPoint(*row) for row in rows}
+
     def save_snapshot(self, name: str, version: int, saved_at: datetime, blob: bytes) -> None:
         """Replace the cached snapshot ``name``."""
         with self.database.transaction() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +25,10 @@ from selfheal_ml.events import (
 from selfheal_ml.lifecycle import Diagnosis, IncidentStatus, ObservedSignal, Trigger
 from selfheal_ml.repair.recommend import RankedStrategy, Recommendation
 from selfheal_ml.sim.catalogue import ConfigChange
+from selfheal_ml.storage.anomalies import AnomalyStore, ScoredPoint
 from selfheal_ml.storage.database import Database
 from selfheal_ml.storage.incidents import IncidentStore
+from selfheal_ml.storage.metrics import MetricsStore
 from selfheal_ml.training.history import diagnosed_incident
 
 PLATFORMS = ("a", "b", "c", "d")
@@ -322,3 +325,65 @@ async def test_a_loaded_database_hurting_one_platform_waits_for_its_cause(
     (diagnosis,) = await _tick(agent, sim_clock)
     assert diagnosis.root_causes[0] == "traffic_surge@b"
     assert diagnosis.recommendation == "scale_out"
+
+
+async def test_a_surge_is_named_before_its_own_anomaly_is_confirmed(
+    sim_clock: SimClock, db_path: Path
+) -> None:
+    """Errors and a busy CPU on one platform, its request rate already 4x its expected band
+    but still below the anomaly threshold (the calibrated score climbs over a few points):
+    the diagnosis reads the request rate and names the surge, not a crash."""
+    database = Database(db_path)
+    metrics = MetricsStore(database, sim_clock)
+    scores = AnomalyStore(database)
+    context = AgentContext(
+        bus=InMemoryEventBus(), clock=sim_clock, metrics=metrics, database=database,
+        extras={"platforms": PLATFORMS, "anomaly_store": scores},
+    )  # fmt: skip
+    agent = DiagnosticAgent(context)
+    requests = 'http_requests_per_s{endpoint="/api/deals",platform="a"}'
+    metrics.append_points(
+        [MetricPoint(series=requests, ts=sim_clock.now(), value=53.0,
+                     labels={"endpoint": "/api/deals", "platform": "a"})]
+    )  # fmt: skip
+    scores.append_scores([ScoredPoint(requests, sim_clock.now(), 53.0, 0.4, 3.0, False, 7.0, 12.0)])
+    errors = _anomaly(sim_clock, 'http_error_ratio{platform="a",status_class="5xx"}',
+                      {"platform": "a", "status_class": "5xx"}, 0.4, 0.0, 0.01)  # fmt: skip
+    cpu = _anomaly(sim_clock, 'host_cpu_percent{host="a-1",platform="a"}',
+                   {"host": "a-1", "platform": "a"}, 78.0, 10.0, 40.0)  # fmt: skip
+    await _feed(agent, [errors, cpu, _alert(sim_clock, "HighErrorRate", {"platform": "a"},
+                                            "critical")])  # fmt: skip
+    sim_clock.advance(60)
+    (diagnosis,) = await _tick(agent, sim_clock)
+    assert diagnosis.root_causes[0] == "traffic_surge@a"
+    assert diagnosis.recommendation == "scale_out"
+    database.close()
+
+
+async def test_without_a_traffic_outlier_errors_alone_still_mean_a_crash(
+    sim_clock: SimClock, db_path: Path
+) -> None:
+    database = Database(db_path)
+    metrics = MetricsStore(database, sim_clock)
+    scores = AnomalyStore(database)
+    context = AgentContext(
+        bus=InMemoryEventBus(), clock=sim_clock, metrics=metrics, database=database,
+        extras={"platforms": PLATFORMS, "anomaly_store": scores},
+    )  # fmt: skip
+    agent = DiagnosticAgent(context)
+    requests = 'http_requests_per_s{endpoint="/api/deals",platform="a"}'
+    metrics.append_points(
+        [MetricPoint(series=requests, ts=sim_clock.now(), value=11.0,
+                     labels={"endpoint": "/api/deals", "platform": "a"})]
+    )  # fmt: skip
+    scores.append_scores([ScoredPoint(requests, sim_clock.now(), 11.0, 0.1, 0.5, False, 7.0, 12.0)])
+    errors = _anomaly(sim_clock, 'http_error_ratio{platform="a",status_class="5xx"}',
+                      {"platform": "a", "status_class": "5xx"}, 0.4, 0.0, 0.01)  # fmt: skip
+    await _feed(agent, [errors, _alert(sim_clock, "HighErrorRate", {"platform": "a"},
+                                       "critical")])  # fmt: skip
+    produced: list[IncidentDiagnosed] = []
+    for _ in range(4):  # it may wait a few checks for a cause
+        sim_clock.advance(60)
+        produced += await _tick(agent, sim_clock)
+    assert produced and produced[0].root_causes[0] == "service_crash@a"
+    database.close()

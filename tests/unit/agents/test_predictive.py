@@ -131,6 +131,50 @@ async def test_capacity_check_flags_a_leak_not_a_flat_disk(
     database.close()
 
 
+def _frame(series: str, timestamps: pd.DatetimeIndex, values: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({"series": series, "ts": timestamps, "value": values})
+
+
+async def test_capacity_check_sees_a_fast_leak_within_the_hour_but_not_a_busy_hour(
+    db_path: Path, sim_clock: SimClock
+) -> None:
+    """Two platforms after three quiet hours: on ``leaky`` memory rises 8 points an hour for
+    45 min while the traffic stays flat (a leak: predicted from the short window); on ``busy``
+    a campaign doubles the traffic over 15 min and memory follows the traffic by as much (the
+    load explains it: no prediction)."""
+    database = Database(db_path)
+    context = _context(database, sim_clock)
+    rng = np.random.default_rng(4)
+    minutes = np.arange(4 * 60)
+    timestamps = pd.date_range(sim_clock.now(), periods=minutes.size, freq="min")
+    leak_hours = np.clip(minutes - 195, 0, None) / 60.0
+    campaign = np.clip((minutes - 210) / 15.0, 0.0, 1.0)  # 0 -> 1 over 15 min, then holds
+    flat_traffic = 20.0 + rng.normal(0, 0.5, minutes.size)
+    busy_traffic = 20.0 * (1.0 + campaign) + rng.normal(0, 0.5, minutes.size)
+    series = {
+        "leaky": (55.0 + 8.0 * leak_hours + rng.normal(0, 0.3, minutes.size), flat_traffic),
+        "busy": (43.0 + 0.6 * busy_traffic + rng.normal(0, 0.3, minutes.size), busy_traffic),
+    }
+    frames = []
+    for platform, (memory, traffic) in series.items():
+        frames += [
+            _frame(f'host_memory_percent{{host="{platform}-1",platform="{platform}"}}',
+                   timestamps, memory),
+            _frame(f'http_requests_per_s{{endpoint="/",platform="{platform}"}}',
+                   timestamps, traffic),
+        ]  # fmt: skip
+    context.metrics.append_batch(pd.concat(frames))
+    sim_clock.advance(4 * 3600)
+    context.metrics.rollup()
+    agent = PredictiveAgent(context)
+    produced = await agent.handle(Tick(ts=sim_clock.now(), source="t", kind="capacity"))
+    breaches = [event for event in produced if isinstance(event, BreachPredicted)]
+    assert [event.labels["platform"] for event in breaches] == ["leaky"]
+    hours_to_breach = (breaches[0].eta - sim_clock.now()).total_seconds() / 3600
+    assert 2.0 < hours_to_breach < 6.0  # (85 - 61) % at 8 %/h: about 3 h
+    database.close()
+
+
 async def test_forecast_tick_caches_forecasts(db_path: Path, sim_clock: SimClock) -> None:
     database = Database(db_path)
     context = _context(database, sim_clock)

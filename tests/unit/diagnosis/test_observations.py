@@ -25,6 +25,7 @@ from selfheal_ml.diagnosis.observations import (
     from_breach,
     metric_name,
 )
+from selfheal_ml.diagnosis.report import trigger_of
 from selfheal_ml.events import AlertRaised, AnomalyDetected, BreachPredicted, Severity
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -253,6 +254,25 @@ def test_breach_is_a_positive_fixed_strength_observation() -> None:
         'host_disk_percent{platform="b"} predicted to reach 90 by 2026-01-05 18:30'
         " (probability 0.80)"
     )
+
+
+def test_breach_with_a_level_is_verified_by_the_series_falling_back() -> None:
+    """A predicted breach carries its trend's level: the Repair agent verifies a fix by the
+    series coming back below it (less the noise), e.g. memory after a restart."""
+    event = BreachPredicted(
+        ts=T0, source="Predictive", series='host_memory_percent{platform="b"}', limit=85.0,
+        eta=T0 + timedelta(hours=3), probability=0.95, labels={"platform": "b"},
+        value=63.0, recovered_below=61.0,
+    )  # fmt: skip
+    observation = from_breach(event)
+    assert (observation.value, observation.expected_high) == (63.0, 61.0)
+    trigger = trigger_of(observation)
+    assert trigger is not None
+    assert (trigger.kind, trigger.key, trigger.low, trigger.high) == (
+        "range", event.series, None, 61.0,
+    )  # fmt: skip
+    without_level = from_breach(event.model_copy(update={"value": None, "recovered_below": None}))
+    assert trigger_of(without_level) is None
 
 
 # --- component_of, metric_name, dependency_kind --------------------------------------------

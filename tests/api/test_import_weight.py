@@ -30,6 +30,13 @@ def _heavy_modules_after(statement: str) -> list[str]:
         "import selfheal_ml.cli, selfheal_ml.agent_process, selfheal_ml.heap",
         "from selfheal_ml.api import create_app; from selfheal_ml.config import Settings; "
         "create_app(Settings(), dev=True)",
+        # what serve --agents none builds when the app starts: the runtime without agents
+        "import tempfile; folder = tempfile.mkdtemp(); "
+        "from selfheal_ml.config import Settings; from selfheal_ml.runtime import build_runtime; "
+        "from selfheal_ml.agent_process import with_agents; "
+        "settings = Settings(db_path=folder + '/t.duckdb', "
+        "mlflow_tracking_uri='sqlite:///' + folder + '/mlflow.db'); "
+        "build_runtime(with_agents(settings, ())).database.close()",
     ],
 )
 def test_the_api_imports_no_heavy_library(statement: str) -> None:

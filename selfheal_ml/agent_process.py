@@ -20,9 +20,8 @@ import contextlib
 import logging
 import signal
 from collections.abc import Coroutine, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from selfheal_ml.agents.checkpointed_scoring import CheckpointedPredictiveAgent, PartitionFilter
 from selfheal_ml.agents.supervisor import SupervisedAgent
 from selfheal_ml.bus import build_bus
 from selfheal_ml.bus.redis_streams import default_consumer
@@ -32,6 +31,9 @@ from selfheal_ml.errors import ConfigError
 from selfheal_ml.runtime import Runtime, build_runtime, start_runtime
 from selfheal_ml.scoring.checkpoint import RedisCheckpoint
 from selfheal_ml.scoring.lease import LeaseLostError, PartitionLease
+
+if TYPE_CHECKING:  # the Predictive agent (river, statsmodels) loads only in a scorer
+    from selfheal_ml.agents.checkpointed_scoring import PartitionFilter
 
 log = logging.getLogger("selfheal_ml.agent_process")
 
@@ -65,6 +67,8 @@ def parse_partition(text: str) -> PartitionFilter:
     >>> parse_partition("1/2")
     PartitionFilter(index=1, count=2)
     """
+    from selfheal_ml.agents.checkpointed_scoring import PartitionFilter
+
     try:
         index, count = (int(part) for part in text.split("/"))
         return PartitionFilter(index, count)
@@ -98,6 +102,8 @@ def build_agent_runtime(
     runtime = build_runtime(with_agents(settings, names), bus=bus, extras=extras)
     predictive = runtime.agents.get("Predictive")
     if partition is not None and predictive is not None:
+        from selfheal_ml.agents.checkpointed_scoring import CheckpointedPredictiveAgent
+
         key = f"{settings.bus_prefix}:checkpoint:Predictive:{tag}"
         agent = CheckpointedPredictiveAgent(
             predictive.agent.context, RedisCheckpoint(settings.bus, key)

@@ -317,8 +317,10 @@ class Limits(Section):
     Bodies larger than ``max_body_bytes`` get 413 while they stream in; a body still arriving
     after ``body_timeout_s`` gets 408. Requests without the admin token to the compute routes
     are limited per client address to ``client_rate_per_s`` (bursts of ``client_burst``) and
-    ``client_concurrency`` at once (429 with ``Retry-After``); the compute itself runs in at
-    most ``compute_threads`` worker threads so ``/health`` stays fast.
+    ``client_concurrency`` at once (429 with ``Retry-After``); at most ``compute_threads``
+    compute requests run at once, off the event loop, the pure ones (scoring a batch, fitting
+    a forecast) in ``compute_processes`` worker processes (0: in threads) so they do not hold
+    the API's GIL and ``/health`` stays fast.
     """
 
     max_body_bytes: PositiveInt = 10_000_000
@@ -334,7 +336,11 @@ class Limits(Section):
     client_rate_per_s: PositiveFloat = 20.0
     client_burst: PositiveInt = 40
     client_concurrency: PositiveInt = 4
+    # a 429 is sent after this delay (at most its Retry-After): clients that retry at once
+    # cost the event loop one refusal per delay per connection, not one per round trip
+    client_refusal_delay_s: NonNegativeFloat = 1.0
     compute_threads: PositiveInt = 2
+    compute_processes: NonNegativeInt = 2
     # uvicorn: idle keep-alive connections closed after, at most this many connections open
     keep_alive_timeout_s: PositiveInt = 5
     max_connections: PositiveInt = 1_000

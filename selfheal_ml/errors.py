@@ -42,6 +42,10 @@ class ValidationError(SelfHealError):
         self.problem = problem
         super().__init__(f"{field}: {problem}")
 
+    def __reduce__(self) -> tuple[type[ValidationError], tuple[str, str]]:
+        # raised in a compute worker process (api/compute.py), it crosses back pickled
+        return (type(self), (self.field, self.problem))
+
 
 class NotFittedError(SelfHealError):
     """An estimator was used before ``fit`` (or before it saw enough data)."""

@@ -8,26 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from selfheal_ml.actions import (
     DEFAULT_RISK_TIERS,
     Executor,
     ExecutorRoutes,
     GuardPolicy,
-    PostgresExecutor,
     ProcessRestartExecutor,
-    RedisExecutor,
     RepairJournal,
     RepairService,
     SafetyGuard,
-    SimulatorExecutor,
 )
 from selfheal_ml.alerting.outbound import NotifierSpec
 from selfheal_ml.clock import Clock
 from selfheal_ml.collectors import (
     Collector,
-    PostgresIndexInvestigator,
     TargetSpec,
     build_collectors,
     collection_timeout_s,
@@ -35,20 +31,17 @@ from selfheal_ml.collectors import (
 )
 from selfheal_ml.collectors.log_source import LogSource, LogSourceSpec, offsets_file
 from selfheal_ml.collectors.log_tail import JsonOffsetStore
-from selfheal_ml.collectors.postgres_analysis import PostgresAnalyser
-from selfheal_ml.collectors.redis_analysis import RedisAnalyser
 from selfheal_ml.config import Settings
 from selfheal_ml.diagnosis.investigation import Finding, Investigator
 from selfheal_ml.security.ban_policy import BanPolicy
-from selfheal_ml.security.detector import AttackDetector
 from selfheal_ml.security.formats import LogFormat
-from selfheal_ml.security.request_classifier import RequestScorer
-from selfheal_ml.sim import PlatformSimulator
-from selfheal_ml.sim.transport import SimulatorTransport
 from selfheal_ml.storage.repair_state import RepairStateStore
 from selfheal_ml.storage.repairs import RepairAuditStore
-from selfheal_ml.tracking import Tracker
-from selfheal_ml.training import load_request_scorer
+
+if TYPE_CHECKING:
+    from selfheal_ml.security.request_classifier import RequestScorer
+    from selfheal_ml.sim import PlatformSimulator
+    from selfheal_ml.tracking import Tracker
 
 SIMULATED_PLATFORMS = (
     "leadsite.ai",
@@ -108,6 +101,8 @@ def simulator_collectors(simulator: PlatformSimulator) -> list[Collector]:
     """The collectors ``serve`` runs against ``sim serve`` (a probe and a scrape per platform,
     a scrape per shared dependency), reading ``simulator`` in process: the demo's and the
     chaos benchmark's Monitor. Only the transport differs from the service's."""
+    from selfheal_ml.sim.transport import SimulatorTransport
+
     specs = simulator_targets(IN_PROCESS_SIMULATOR_URL, simulator.platform_names)
     return build_collectors(specs, SimulatorTransport(simulator))
 
@@ -149,18 +144,25 @@ def repair_executors(settings: Settings) -> ExecutorRoutes:
     ``restart_command``."""
     routes = ExecutorRoutes()
     if not settings.targets:
+        from selfheal_ml.actions.simulator import SimulatorExecutor
+
         simulator = SimulatorExecutor(settings.simulator_url)
         for action in SIMULATOR_ACTIONS:
             routes.add(action, simulator)
     for target in settings.targets:
         executor: Executor
         actions: tuple[str, ...]
+        # each executor's driver (psycopg, redis) is imported when a target needs it
         if target.kind == "postgres":
+            from selfheal_ml.actions.postgres import PostgresExecutor
+
             executor, actions = (
                 PostgresExecutor(f"postgres:{target.name}", target.url),
                 POSTGRES_ACTIONS,
             )
         elif target.kind == "redis":
+            from selfheal_ml.actions.redis_operations import RedisExecutor
+
             executor, actions = RedisExecutor(f"redis:{target.name}", target.url), REDIS_ACTIONS
         else:
             continue
@@ -243,6 +245,10 @@ def security_ports(
     detector with the configured thresholds and the request classifier (the registry's
     ``request-classifier@champion``, else the signatures; loaded only when sources are
     configured) and the ban policy; ``now`` dates syslog stamps."""
+    # imported here: the detector brings river, the classifier scikit-learn and MLflow
+    from selfheal_ml.security.detector import AttackDetector
+    from selfheal_ml.training.request_scorer_loading import load_request_scorer
+
     security = settings.security
     offsets = JsonOffsetStore(offsets_file(settings.db_path)) if security.sources else None
     sources = [
@@ -277,6 +283,10 @@ def agent_ports(
     }
     if "collectors" not in overrides:
         ports.update(monitor_ports(settings))
+    from selfheal_ml.collectors.postgres_analysis import PostgresAnalyser
+    from selfheal_ml.collectors.query_trace import PostgresIndexInvestigator
+    from selfheal_ml.collectors.redis_analysis import RedisAnalyser
+
     if "investigators" not in overrides:
         # the Diagnostic agent asks these for the parameters of a fix (which index to add)
         investigators: list[Investigator] = [

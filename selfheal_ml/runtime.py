@@ -18,15 +18,13 @@ from typing import Any
 
 from selfheal_ml import __version__
 from selfheal_ml.actions import RepairService
-from selfheal_ml.agents import AGENT_CLASSES, AgentContext, AgentStatus, Thresholds
+from selfheal_ml.agents import AgentContext, AgentStatus, Thresholds, agent_class
 from selfheal_ml.agents.heartbeats import AgentBoard, beat_forever
-from selfheal_ml.agents.security import SecurityAgent
 from selfheal_ml.agents.supervisor import SupervisedAgent
 from selfheal_ml.alerting import AlertManager, LogNotifier, Notifier
 from selfheal_ml.alerting.delivery import DeliveryCounters
 from selfheal_ml.alerting.outbound import build_notifiers
 from selfheal_ml.bus import EventBus, InMemoryEventBus, build_bus
-from selfheal_ml.bus.redis_streams import default_consumer
 from selfheal_ml.clock import Clock, RealClock, SimClock, run_blocking
 from selfheal_ml.config import AGENT_NAMES, Settings, Target
 from selfheal_ml.events import (
@@ -44,7 +42,7 @@ from selfheal_ml.events import (
     SecurityThreatDetected,
     Tick,
 )
-from selfheal_ml.performance import FindingBoard
+from selfheal_ml.performance.board import FindingBoard
 from selfheal_ml.ports import (
     agent_ports,
     build_repair_service,
@@ -78,6 +76,8 @@ class AgentUnavailableError(RuntimeError):
 
 
 ALERT_HISTORY_DAYS = 30
+# the agents that consult the repair-strategy champion
+CHAMPION_USERS = frozenset({"Diagnostic", "Learning"})
 # the events the AlertManager turns into alerts
 ALERTING_EVENTS: tuple[type[Event], ...] = (
     AlertRaised,
@@ -209,6 +209,8 @@ class Runtime:
         supervised = self.agents.get("Security")
         if supervised is None or not supervised.status.running:
             raise AgentUnavailableError("Security")
+        from selfheal_ml.agents.security import SecurityAgent  # imported with the agent
+
         assert isinstance(supervised.agent, SecurityAgent)
         emitted = await supervised.agent.observe(records)
         for event in emitted:
@@ -306,6 +308,20 @@ def build_runtime(
     repair_service = build_repair_service(
         settings, repairs, clock, len(platforms), overrides.pop("repair_executors", None)
     )
+    stores: dict[str, Any] = {
+        "anomaly_store": anomalies,
+        "forecast_store": forecasts,
+        "incidents": incidents,
+        "tracker": tracker,
+        "repair_model": recommender,
+        "repair_service": repair_service,
+        "repair_cases": RepairStateStore(database),
+        "security_store": security,
+        "optimization_board": optimizations,
+    }
+    enabled = [name for name in AGENT_NAMES if settings.agent_enabled(name)]
+    if "Security" in enabled:  # its detector brings river, its classifier scikit-learn
+        stores.update(security_ports(settings, clock.now(), tracker))
     context = AgentContext(
         bus=bus,
         clock=clock,
@@ -313,32 +329,18 @@ def build_runtime(
         metrics=metrics,
         alerts=alerts,
         database=database,
-        extras=agent_ports(
-            settings,
-            {
-                "anomaly_store": anomalies,
-                "forecast_store": forecasts,
-                "incidents": incidents,
-                "tracker": tracker,
-                "repair_model": recommender,
-                "repair_service": repair_service,
-                "repair_cases": RepairStateStore(database),
-                "security_store": security,
-                **security_ports(settings, clock.now(), tracker),
-                "optimization_board": optimizations,
-            },
-            overrides,
-        ),
+        # without agents (serve --agents none) nobody reads the ports: none are built
+        extras=agent_ports(settings, stores, overrides) if enabled else {**stores, **overrides},
     )
-    agents: dict[str, SupervisedAgent] = {}
-    for agent_class in AGENT_CLASSES:
-        if settings.agent_enabled(agent_class.name):
-            agents[agent_class.name] = SupervisedAgent(
-                agent_class(context),
-                bus,
-                max_failures=settings.supervisor_max_failures,
-                backoff_base_s=0.01 if isinstance(clock, SimClock) else 0.5,
-            )
+    agents = {
+        name: SupervisedAgent(
+            agent_class(name)(context),
+            bus,
+            max_failures=settings.supervisor_max_failures,
+            backoff_base_s=0.01 if isinstance(clock, SimClock) else 0.5,
+        )
+        for name in enabled
+    }
     scheduler = Scheduler(clock, bus, _intervals(settings))
     return Runtime(
         settings=settings,
@@ -446,12 +448,17 @@ async def start_runtime(
     for name in AGENT_NAMES:
         if name not in runtime.agents and runtime.settings.enable_self_healing:
             log.info("- %s Agent disabled", name)
-    if tracking_store_exists(runtime.settings.mlflow_tracking_uri):
-        # the champion loads in the background; until it does, the rules answer
+    if CHAMPION_USERS & runtime.agents.keys() and tracking_store_exists(
+        runtime.settings.mlflow_tracking_uri
+    ):
+        # the champion loads in the background; until it does, the rules answer. Without
+        # these agents the first /v1/repair/recommend loads it (MLflow, scikit-learn)
         runtime._tasks.append(asyncio.create_task(_load_champion(runtime)))
     if run_scheduler:
         runtime._tasks.append(asyncio.create_task(runtime.scheduler.run_forever()))
     if runtime.agent_board is not None and runtime.agents:
+        from selfheal_ml.bus.redis_streams import default_consumer  # a shared bus: Redis
+
         beats = beat_forever(bus, runtime.agents, runtime.clock, default_consumer())
         runtime._tasks.append(asyncio.create_task(beats))
     log.info("✅ All agents started")

@@ -1,5 +1,9 @@
 """MLflow tracking: the only module in the package that imports mlflow.
 
+MLflow is imported by the first call that needs it (:func:`_mlflow`), not with this module:
+it costs about 100 MB and 2 CPU s, and the API process builds a :class:`Tracker` whether or
+not anything is ever tracked.
+
 Pipelines and agents log through :class:`Tracker`, which points MLflow at one tracking URI
 (default ``sqlite:///mlruns/mlflow.db``, artifacts under ``mlruns/artifacts``) for the duration
 of a call, so nothing global leaks between callers and tests can use a temporary store.
@@ -14,10 +18,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import mlflow
-from mlflow.tracking import MlflowClient
-
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
+
+
+def _mlflow() -> Any:
+    """The ``mlflow`` module, imported on first use."""
+    import mlflow
+
+    return mlflow
 
 
 def artifact_location_for(tracking_uri: str) -> str | None:
@@ -50,8 +58,10 @@ class Tracker:
         if tracking_uri.startswith("sqlite:///"):
             Path(tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
-    def client(self) -> MlflowClient:
-        """An MLflow client bound to this store."""
+    def client(self) -> Any:
+        """An MLflow client (``mlflow.tracking.MlflowClient``) bound to this store."""
+        from mlflow.tracking import MlflowClient
+
         return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
 
     def experiment_id(self, name: str) -> str:
@@ -69,17 +79,17 @@ class Tracker:
     ) -> Iterator[Any]:
         """Open an active MLflow run; inside it ``mlflow.log_*`` calls land in this store."""
         previous = os.environ.get("MLFLOW_TRACKING_URI")
-        mlflow.set_tracking_uri(self.tracking_uri)
-        mlflow.set_registry_uri(self.tracking_uri)
+        _mlflow().set_tracking_uri(self.tracking_uri)
+        _mlflow().set_registry_uri(self.tracking_uri)
         try:
             experiment_id = self.experiment_id(experiment)
-            with mlflow.start_run(
+            with _mlflow().start_run(
                 experiment_id=experiment_id, run_name=run_name, tags=dict(tags or {})
             ) as active:
                 yield active
         finally:
             if previous is not None:
-                mlflow.set_tracking_uri(previous)
+                _mlflow().set_tracking_uri(previous)
 
     def log_run(
         self,
@@ -92,36 +102,36 @@ class Tracker:
     ) -> str:
         """Log one finished run in a single call; returns the run id."""
         with self.run(experiment, run_name, tags) as active:
-            mlflow.log_params({key: str(value) for key, value in params.items()})
-            mlflow.log_metrics({key: float(value) for key, value in metrics.items()})
+            _mlflow().log_params({key: str(value) for key, value in params.items()})
+            _mlflow().log_metrics({key: float(value) for key, value in metrics.items()})
             for path in artifacts or []:
-                mlflow.log_artifact(str(path))
+                _mlflow().log_artifact(str(path))
             return str(active.info.run_id)
 
     # ---- logging inside an open run (``with tracker.run(...)``) -----------------------------
     def log_params(self, params: Mapping[str, Any]) -> None:
         """Log parameters to the active run (values as strings)."""
-        mlflow.log_params({key: str(value) for key, value in params.items()})
+        _mlflow().log_params({key: str(value) for key, value in params.items()})
 
     def log_metrics(self, metrics: Mapping[str, float]) -> None:
         """Log scalar metrics to the active run."""
-        mlflow.log_metrics({key: float(value) for key, value in metrics.items()})
+        _mlflow().log_metrics({key: float(value) for key, value in metrics.items()})
 
     def set_tags(self, tags: Mapping[str, str]) -> None:
         """Tag the active run."""
-        mlflow.set_tags(dict(tags))
+        _mlflow().set_tags(dict(tags))
 
     def log_dict(self, dictionary: Mapping[str, Any], artifact_file: str) -> None:
         """Log a JSON/YAML artifact to the active run."""
-        mlflow.log_dict(dict(dictionary), artifact_file)
+        _mlflow().log_dict(dict(dictionary), artifact_file)
 
     def log_text(self, text: str, artifact_file: str) -> None:
         """Log a text artifact to the active run."""
-        mlflow.log_text(text, artifact_file)
+        _mlflow().log_text(text, artifact_file)
 
     def log_figure(self, figure: Any, artifact_file: str) -> None:
         """Log a matplotlib figure to the active run."""
-        mlflow.log_figure(figure, artifact_file)
+        _mlflow().log_figure(figure, artifact_file)
 
     def log_sklearn_model(
         self, model: Any, name: str, input_example: Any, trusted_types: Sequence[str] = ()
@@ -136,7 +146,7 @@ class Tracker:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # mlflow's own type-hint chatter
             signature = infer_signature(input_example, model.predict(input_example))
-            info = mlflow.sklearn.log_model(
+            info = _mlflow().sklearn.log_model(
                 model,
                 name=name,
                 signature=signature,
@@ -155,7 +165,7 @@ class Tracker:
         client = self.client()
         try:
             client.get_registered_model(name)
-        except mlflow.exceptions.MlflowException:
+        except _mlflow().exceptions.MlflowException:
             client.create_registered_model(name)
         run_id = None
         if model_uri.startswith("runs:/"):
@@ -171,7 +181,7 @@ class Tracker:
         """The version ``name@alias`` points at, or ``None`` (no model or no alias)."""
         try:
             return str(self.client().get_model_version_by_alias(name, alias).version)
-        except mlflow.exceptions.MlflowException:
+        except _mlflow().exceptions.MlflowException:
             return None
 
     def set_version_tags(self, name: str, version: str, tags: Mapping[str, str]) -> None:
@@ -187,15 +197,15 @@ class Tracker:
     @contextmanager
     def _bound(self) -> Iterator[None]:
         """Point mlflow's global tracking and registry URIs here for one block."""
-        previous_tracking = mlflow.get_tracking_uri()
-        previous_registry = mlflow.get_registry_uri()
-        mlflow.set_tracking_uri(self.tracking_uri)
-        mlflow.set_registry_uri(self.tracking_uri)
+        previous_tracking = _mlflow().get_tracking_uri()
+        previous_registry = _mlflow().get_registry_uri()
+        _mlflow().set_tracking_uri(self.tracking_uri)
+        _mlflow().set_registry_uri(self.tracking_uri)
         try:
             yield
         finally:
-            mlflow.set_tracking_uri(previous_tracking)
-            mlflow.set_registry_uri(previous_registry)
+            _mlflow().set_tracking_uri(previous_tracking)
+            _mlflow().set_registry_uri(previous_registry)
 
     def load_sklearn_model(self, model_uri: str) -> Any:
         """Load a scikit-learn model, e.g. ``models:/repair-strategy@champion``.
@@ -210,7 +220,7 @@ class Tracker:
         try:
             with self._bound(), warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
-                return mlflow.sklearn.load_model(model_uri)
+                return _mlflow().sklearn.load_model(model_uri)
         finally:
             if previous is None:
                 os.environ.pop("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", None)
@@ -225,6 +235,6 @@ class Tracker:
         if existing is None:
             return pd.DataFrame()
         with self._bound():
-            return mlflow.search_runs(
+            return _mlflow().search_runs(
                 experiment_ids=[existing.experiment_id], output_format="pandas"
             )

@@ -21,12 +21,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import httpx
 
 from selfheal_ml.actions.base import ExecutionResult, RepairRequest
 from selfheal_ml.errors import SelfHealError
-from selfheal_ml.sim import PlatformSimulator
+
+if TYPE_CHECKING:  # the simulator (pandas) is imported by whoever builds one
+    from selfheal_ml.sim import PlatformSimulator
 
 
 class SimulatorExecutor:

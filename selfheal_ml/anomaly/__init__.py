@@ -20,27 +20,85 @@ points the policy flags. :class:`DetectorBank` keeps one such pipeline per serie
 (:data:`DETECTORS`) names every detector for pipelines and configuration.
 """
 
-from selfheal_ml.anomaly.alert_policy import DEFAULT_THRESHOLD, AlertPolicy
-from selfheal_ml.anomaly.bank import SNAPSHOT_VERSION, DetectorBank
-from selfheal_ml.anomaly.base import TIME_KEY, VALUE_KEY, Detector
-from selfheal_ml.anomaly.calibration import Calibrated, LikelihoodCalibrator
-from selfheal_ml.anomaly.cold_start import ColdStartScore
-from selfheal_ml.anomaly.ensemble import MaxEnsemble
-from selfheal_ml.anomaly.escalation_gate import EscalationGate
-from selfheal_ml.anomaly.extreme_value import NewExtreme
-from selfheal_ml.anomaly.registry import (
-    DETECTORS,
-    EnsembleSettings,
-    build_ensemble,
-    default_detector,
-    make_detector,
-    univariate_detector,
+from typing import TYPE_CHECKING
+
+from selfheal_ml.lazy_exports import LazyExports
+
+if TYPE_CHECKING:
+    from selfheal_ml.anomaly.alert_policy import DEFAULT_THRESHOLD, AlertPolicy
+    from selfheal_ml.anomaly.bank import SNAPSHOT_VERSION, DetectorBank
+    from selfheal_ml.anomaly.base import TIME_KEY, VALUE_KEY, Detector
+    from selfheal_ml.anomaly.calibration import Calibrated, LikelihoodCalibrator
+    from selfheal_ml.anomaly.cold_start import ColdStartScore
+    from selfheal_ml.anomaly.ensemble import MaxEnsemble
+    from selfheal_ml.anomaly.escalation_gate import EscalationGate
+    from selfheal_ml.anomaly.extreme_value import NewExtreme
+    from selfheal_ml.anomaly.registry import (
+        DETECTORS,
+        EnsembleSettings,
+        build_ensemble,
+        default_detector,
+        make_detector,
+        univariate_detector,
+    )
+    from selfheal_ml.anomaly.river_detectors import RiverModel, ScaledHalfSpaceTrees, river_baseline
+    from selfheal_ml.anomaly.robust_zscore import RollingMedianScore
+    from selfheal_ml.anomaly.scoring import PointScore, ScoringConfig, SeriesScorer
+    from selfheal_ml.anomaly.seasonal_profile import SeasonalResidual
+    from selfheal_ml.anomaly.sequence_surprise import SequenceSurprise
+
+_EXPORTS = LazyExports(
+    __name__,
+    {
+        "selfheal_ml.anomaly.alert_policy": (
+            "DEFAULT_THRESHOLD",
+            "AlertPolicy",
+        ),
+        "selfheal_ml.anomaly.bank": (
+            "SNAPSHOT_VERSION",
+            "DetectorBank",
+        ),
+        "selfheal_ml.anomaly.base": (
+            "TIME_KEY",
+            "VALUE_KEY",
+            "Detector",
+        ),
+        "selfheal_ml.anomaly.calibration": (
+            "Calibrated",
+            "LikelihoodCalibrator",
+        ),
+        "selfheal_ml.anomaly.cold_start": ("ColdStartScore",),
+        "selfheal_ml.anomaly.ensemble": ("MaxEnsemble",),
+        "selfheal_ml.anomaly.escalation_gate": ("EscalationGate",),
+        "selfheal_ml.anomaly.extreme_value": ("NewExtreme",),
+        "selfheal_ml.anomaly.registry": (
+            "DETECTORS",
+            "EnsembleSettings",
+            "build_ensemble",
+            "default_detector",
+            "make_detector",
+            "univariate_detector",
+        ),
+        "selfheal_ml.anomaly.river_detectors": (
+            "RiverModel",
+            "ScaledHalfSpaceTrees",
+            "river_baseline",
+        ),
+        "selfheal_ml.anomaly.robust_zscore": ("RollingMedianScore",),
+        "selfheal_ml.anomaly.scoring": (
+            "PointScore",
+            "ScoringConfig",
+            "SeriesScorer",
+        ),
+        "selfheal_ml.anomaly.seasonal_profile": ("SeasonalResidual",),
+        "selfheal_ml.anomaly.sequence_surprise": ("SequenceSurprise",),
+    },
 )
-from selfheal_ml.anomaly.river_detectors import RiverModel, ScaledHalfSpaceTrees, river_baseline
-from selfheal_ml.anomaly.robust_zscore import RollingMedianScore
-from selfheal_ml.anomaly.scoring import PointScore, ScoringConfig, SeriesScorer
-from selfheal_ml.anomaly.seasonal_profile import SeasonalResidual
-from selfheal_ml.anomaly.sequence_surprise import SequenceSurprise
+
+
+def __getattr__(name: str) -> object:
+    return _EXPORTS.attribute(name)
+
 
 __all__ = [
     "DEFAULT_THRESHOLD",

@@ -94,6 +94,7 @@ def create_app(
         finally:
             await runtime.stop()
             app.state.runtime = None
+            app.state.compute_pool.close()
 
     app = FastAPI(title="selfheal-ml", version=__version__, lifespan=lifespan)
     app.state.settings = settings

@@ -7,6 +7,13 @@ at most ``concurrency`` requests in flight; past either, the answer is 429 with 
 token are the operator's and are not limited. The buckets of idle clients are forgotten, so
 the table stays bounded however many addresses call.
 
+A refusal is sent after ``refusal_delay_s`` (at most the ``Retry-After`` it carries). Clients
+that ignore ``Retry-After`` and retry at once otherwise turn the limit into a loop of
+refusals: 8 such clients made 73 refusals a second, each a connection accepted, answered and
+closed on the event loop (the unread body ends the keep-alive), and that work, not the
+compute, was what ``/health`` then waited behind. Waiting costs the loop nothing and caps
+each connection at one refusal per delay.
+
 >>> limiter = ClientLimiter(rate_per_s=1.0, burst=2, concurrency=5)
 >>> [limiter.admit("10.0.0.1", now=0.0) for _ in range(3)]
 [None, None, 1]
@@ -16,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from dataclasses import dataclass
@@ -96,11 +104,13 @@ class ClientLimitMiddleware:
         limiter: ClientLimiter,
         compute: MarkedRoutes,
         token: SecretStr | None,
+        refusal_delay_s: float = 0.0,
     ) -> None:
         self.app = app
         self.limiter = limiter
         self.compute = compute
         self.token = token
+        self.refusal_delay_s = refusal_delay_s
 
     def _limited(self, scope: Scope) -> bool:
         if scope["type"] != "http" or not self.compute.matches(scope):
@@ -115,6 +125,8 @@ class ClientLimitMiddleware:
         wait_s = self.limiter.admit(client, time.monotonic())
         if wait_s is not None:
             problem = f"too many requests from {client}: retry after {wait_s} s"
+            if self.refusal_delay_s > 0:
+                await asyncio.sleep(min(float(wait_s), self.refusal_delay_s))
             await send_json(send, 429, {"error": problem}, {"Retry-After": str(wait_s)})
             return
         try:

@@ -33,7 +33,7 @@ def add_protection(app: FastAPI, settings: Settings, routes: Sequence[BaseRoute]
     routers it includes (as declared: how FastAPI nests included routes varies by version)."""
     limits = settings.limits
     token = settings.admin_token
-    app.state.compute_pool = ComputePool(limits.compute_threads)
+    app.state.compute_pool = ComputePool(limits.compute_threads, limits.compute_processes)
     app.state.client_limiter = ClientLimiter(
         limits.client_rate_per_s, limits.client_burst, limits.client_concurrency
     )
@@ -47,7 +47,11 @@ def add_protection(app: FastAPI, settings: Settings, routes: Sequence[BaseRoute]
         own_limit_paths=OWN_LIMIT_PATHS,  # remote write: remote_write.max_body_bytes, streamed
     )
     app.add_middleware(
-        ClientLimitMiddleware, limiter=app.state.client_limiter, compute=compute, token=token
+        ClientLimitMiddleware,
+        limiter=app.state.client_limiter,
+        compute=compute,
+        token=token,
+        refusal_delay_s=limits.client_refusal_delay_s,
     )
     app.add_middleware(EarlyAuthMiddleware, token=token, guarded=guarded)
     document_errors(app, routes, compute=compute, guarded=guarded)

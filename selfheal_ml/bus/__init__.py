@@ -7,10 +7,36 @@ failing subscriber never blocks or breaks the others. ``RedisStreamsEventBus``
 Streams; ``build_bus`` (``bus/selection.py``) picks one from ``SELFHEAL_BUS``.
 """
 
-from selfheal_ml.bus.base import BusStats, EventBus, Handler, Selector, SubscriberStats
-from selfheal_ml.bus.memory import InMemoryEventBus
-from selfheal_ml.bus.redis_streams import RedisStreamsEventBus
-from selfheal_ml.bus.selection import build_bus
+from typing import TYPE_CHECKING
+
+from selfheal_ml.lazy_exports import LazyExports
+
+if TYPE_CHECKING:
+    from selfheal_ml.bus.base import BusStats, EventBus, Handler, Selector, SubscriberStats
+    from selfheal_ml.bus.memory import InMemoryEventBus
+    from selfheal_ml.bus.redis_streams import RedisStreamsEventBus
+    from selfheal_ml.bus.selection import build_bus
+
+_EXPORTS = LazyExports(
+    __name__,
+    {
+        "selfheal_ml.bus.base": (
+            "BusStats",
+            "EventBus",
+            "Handler",
+            "Selector",
+            "SubscriberStats",
+        ),
+        "selfheal_ml.bus.memory": ("InMemoryEventBus",),
+        "selfheal_ml.bus.redis_streams": ("RedisStreamsEventBus",),
+        "selfheal_ml.bus.selection": ("build_bus",),
+    },
+)
+
+
+def __getattr__(name: str) -> object:
+    return _EXPORTS.attribute(name)
+
 
 __all__ = [
     "BusStats",

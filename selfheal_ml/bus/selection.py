@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from selfheal_ml.bus.base import EventBus
 from selfheal_ml.bus.memory import InMemoryEventBus
-from selfheal_ml.bus.redis_streams import RedisStreamsEventBus
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
@@ -35,5 +34,7 @@ def build_bus(
     if address == "memory":
         return InMemoryEventBus(queue_size=queue_size)
     if is_redis_address(address):
+        from selfheal_ml.bus.redis_streams import RedisStreamsEventBus  # the redis client
+
         return RedisStreamsEventBus(address, prefix=prefix, consumer=consumer, group_tag=group_tag)
     raise ValueError(f"bus: expected 'memory' or a redis:// URL, got {address!r}")

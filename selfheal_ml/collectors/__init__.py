@@ -57,26 +57,65 @@ Series catalogue (labels: ``target`` = target name, plus ``platform`` when confi
 Rates and interval ratios need two rounds: the first round of a series emits none.
 """
 
-from selfheal_ml.collectors.base import (
-    CollectionResult,
-    Collector,
-    collect_all,
-    metric_point,
-    target_labels,
+from typing import TYPE_CHECKING
+
+from selfheal_ml.lazy_exports import LazyExports
+
+if TYPE_CHECKING:
+    from selfheal_ml.collectors.base import (
+        CollectionResult,
+        Collector,
+        collect_all,
+        metric_point,
+        target_labels,
+    )
+    from selfheal_ml.collectors.factory import (
+        SIMULATED_DEPENDENCIES,
+        TargetSpec,
+        build_collectors,
+        collection_timeout_s,
+        simulator_targets,
+    )
+    from selfheal_ml.collectors.host import HostCollector
+    from selfheal_ml.collectors.http_probe import HttpProbe
+    from selfheal_ml.collectors.postgres import PostgresCollector
+    from selfheal_ml.collectors.prometheus_scrape import ExpositionConverter, PrometheusScrape
+    from selfheal_ml.collectors.query_trace import PostgresIndexInvestigator
+    from selfheal_ml.collectors.redis_cache import RedisCollector
+
+_EXPORTS = LazyExports(
+    __name__,
+    {
+        "selfheal_ml.collectors.base": (
+            "CollectionResult",
+            "Collector",
+            "collect_all",
+            "metric_point",
+            "target_labels",
+        ),
+        "selfheal_ml.collectors.factory": (
+            "SIMULATED_DEPENDENCIES",
+            "TargetSpec",
+            "build_collectors",
+            "collection_timeout_s",
+            "simulator_targets",
+        ),
+        "selfheal_ml.collectors.host": ("HostCollector",),
+        "selfheal_ml.collectors.http_probe": ("HttpProbe",),
+        "selfheal_ml.collectors.postgres": ("PostgresCollector",),
+        "selfheal_ml.collectors.prometheus_scrape": (
+            "ExpositionConverter",
+            "PrometheusScrape",
+        ),
+        "selfheal_ml.collectors.query_trace": ("PostgresIndexInvestigator",),
+        "selfheal_ml.collectors.redis_cache": ("RedisCollector",),
+    },
 )
-from selfheal_ml.collectors.factory import (
-    SIMULATED_DEPENDENCIES,
-    TargetSpec,
-    build_collectors,
-    collection_timeout_s,
-    simulator_targets,
-)
-from selfheal_ml.collectors.host import HostCollector
-from selfheal_ml.collectors.http_probe import HttpProbe
-from selfheal_ml.collectors.postgres import PostgresCollector
-from selfheal_ml.collectors.prometheus_scrape import ExpositionConverter, PrometheusScrape
-from selfheal_ml.collectors.query_trace import PostgresIndexInvestigator
-from selfheal_ml.collectors.redis_cache import RedisCollector
+
+
+def __getattr__(name: str) -> object:
+    return _EXPORTS.attribute(name)
+
 
 __all__ = [
     "SIMULATED_DEPENDENCIES",

@@ -25,10 +25,8 @@ import httpx
 from selfheal_ml.collectors.base import Collector
 from selfheal_ml.collectors.host import HostCollector
 from selfheal_ml.collectors.http_probe import HttpProbe
-from selfheal_ml.collectors.postgres import PostgresCollector
 from selfheal_ml.collectors.prometheus_query import PrometheusQuery
 from selfheal_ml.collectors.prometheus_scrape import PrometheusScrape
-from selfheal_ml.collectors.redis_cache import RedisCollector
 from selfheal_ml.errors import ValidationError
 
 TargetKind = Literal["http", "prometheus", "prometheus_query", "postgres", "redis", "host"]
@@ -118,12 +116,16 @@ def _prometheus_query(spec: TargetSpec, transport: Transport) -> Collector:
 
 
 def _postgres(spec: TargetSpec, transport: Transport) -> Collector:
+    from selfheal_ml.collectors.postgres import PostgresCollector  # psycopg: only when needed
+
     return PostgresCollector(
         spec.name, spec.url, spec.timeout_s, spec.platform, slow_query_ms=spec.slow_query_ms
     )
 
 
 def _redis(spec: TargetSpec, transport: Transport) -> Collector:
+    from selfheal_ml.collectors.redis_cache import RedisCollector  # the redis client: ditto
+
     return RedisCollector(spec.name, spec.url, spec.timeout_s, spec.platform)
 
 

@@ -9,24 +9,70 @@ hurt (:mod:`.root_cause`); :func:`most_similar` finds the nearest past incidents
 (:mod:`.similar`). Everything here is pure: the Diagnostic agent feeds it and publishes.
 """
 
-from selfheal_ml.diagnosis.grouping import IncidentGrouper, OpenIncident, Topology
-from selfheal_ml.diagnosis.hypotheses import HYPOTHESES, Hypothesis, fit
-from selfheal_ml.diagnosis.observations import (
-    Observation,
-    from_alert,
-    from_anomaly,
-    from_breach,
-    metric_name,
+from typing import TYPE_CHECKING
+
+from selfheal_ml.lazy_exports import LazyExports
+
+if TYPE_CHECKING:
+    from selfheal_ml.diagnosis.grouping import IncidentGrouper, OpenIncident, Topology
+    from selfheal_ml.diagnosis.hypotheses import HYPOTHESES, Hypothesis, fit
+    from selfheal_ml.diagnosis.observations import (
+        Observation,
+        from_alert,
+        from_anomaly,
+        from_breach,
+        metric_name,
+    )
+    from selfheal_ml.diagnosis.root_cause import (
+        Candidate,
+        Impact,
+        confidence_of,
+        impact_of,
+        rank_causes,
+        to_signal,
+    )
+    from selfheal_ml.diagnosis.similar import PastIncident, SimilarIncident, most_similar
+
+_EXPORTS = LazyExports(
+    __name__,
+    {
+        "selfheal_ml.diagnosis.grouping": (
+            "IncidentGrouper",
+            "OpenIncident",
+            "Topology",
+        ),
+        "selfheal_ml.diagnosis.hypotheses": (
+            "HYPOTHESES",
+            "Hypothesis",
+            "fit",
+        ),
+        "selfheal_ml.diagnosis.observations": (
+            "Observation",
+            "from_alert",
+            "from_anomaly",
+            "from_breach",
+            "metric_name",
+        ),
+        "selfheal_ml.diagnosis.root_cause": (
+            "Candidate",
+            "Impact",
+            "confidence_of",
+            "impact_of",
+            "rank_causes",
+            "to_signal",
+        ),
+        "selfheal_ml.diagnosis.similar": (
+            "PastIncident",
+            "SimilarIncident",
+            "most_similar",
+        ),
+    },
 )
-from selfheal_ml.diagnosis.root_cause import (
-    Candidate,
-    Impact,
-    confidence_of,
-    impact_of,
-    rank_causes,
-    to_signal,
-)
-from selfheal_ml.diagnosis.similar import PastIncident, SimilarIncident, most_similar
+
+
+def __getattr__(name: str) -> object:
+    return _EXPORTS.attribute(name)
+
 
 __all__ = [
     "HYPOTHESES",

@@ -18,21 +18,63 @@ resource series and its limit into a :class:`BreachPrediction` only when the tre
 significant and the crossing is likely.
 """
 
-from selfheal_ml.forecast.base import DEFAULT_LEVELS, Forecast, Forecaster
-from selfheal_ml.forecast.batch import BatchForecast, iter_forecasts, stack_forecasts
-from selfheal_ml.forecast.capacity import BreachPrediction, predict_breach
-from selfheal_ml.forecast.decomposition import MSTLForecaster
-from selfheal_ml.forecast.ensemble import BacktestEnsemble
-from selfheal_ml.forecast.holt_winters import HoltWinters
-from selfheal_ml.forecast.naive import SeasonalNaive
-from selfheal_ml.forecast.profile import SeasonalProfile
-from selfheal_ml.forecast.registry import (
-    DEFAULT_MODEL,
-    FORECASTERS,
-    default_forecaster,
-    make_forecaster,
+from typing import TYPE_CHECKING
+
+from selfheal_ml.lazy_exports import LazyExports
+
+if TYPE_CHECKING:
+    from selfheal_ml.forecast.base import DEFAULT_LEVELS, Forecast, Forecaster
+    from selfheal_ml.forecast.batch import BatchForecast, iter_forecasts, stack_forecasts
+    from selfheal_ml.forecast.capacity import BreachPrediction, predict_breach
+    from selfheal_ml.forecast.decomposition import MSTLForecaster
+    from selfheal_ml.forecast.ensemble import BacktestEnsemble
+    from selfheal_ml.forecast.holt_winters import HoltWinters
+    from selfheal_ml.forecast.naive import SeasonalNaive
+    from selfheal_ml.forecast.profile import SeasonalProfile
+    from selfheal_ml.forecast.registry import (
+        DEFAULT_MODEL,
+        FORECASTERS,
+        default_forecaster,
+        make_forecaster,
+    )
+    from selfheal_ml.forecast.sarimax import SeasonalArima
+
+_EXPORTS = LazyExports(
+    __name__,
+    {
+        "selfheal_ml.forecast.base": (
+            "DEFAULT_LEVELS",
+            "Forecast",
+            "Forecaster",
+        ),
+        "selfheal_ml.forecast.batch": (
+            "BatchForecast",
+            "iter_forecasts",
+            "stack_forecasts",
+        ),
+        "selfheal_ml.forecast.capacity": (
+            "BreachPrediction",
+            "predict_breach",
+        ),
+        "selfheal_ml.forecast.decomposition": ("MSTLForecaster",),
+        "selfheal_ml.forecast.ensemble": ("BacktestEnsemble",),
+        "selfheal_ml.forecast.holt_winters": ("HoltWinters",),
+        "selfheal_ml.forecast.naive": ("SeasonalNaive",),
+        "selfheal_ml.forecast.profile": ("SeasonalProfile",),
+        "selfheal_ml.forecast.registry": (
+            "DEFAULT_MODEL",
+            "FORECASTERS",
+            "default_forecaster",
+            "make_forecaster",
+        ),
+        "selfheal_ml.forecast.sarimax": ("SeasonalArima",),
+    },
 )
-from selfheal_ml.forecast.sarimax import SeasonalArima
+
+
+def __getattr__(name: str) -> object:
+    return _EXPORTS.attribute(name)
+
 
 __all__ = [
     "DEFAULT_LEVELS",

@@ -10,19 +10,79 @@ probabilities into a :class:`Recommendation`, falling back to the rules below a 
 floor; playbooks rank strategies per signature by their Wilson interval.
 """
 
-from selfheal_ml.repair.baselines import STRATEGIES, MajorityBaseline, RuleBaseline, rule_ranking
-from selfheal_ml.repair.classifier import CANDIDATES, build_candidate
-from selfheal_ml.repair.features import FEATURE_NAMES, feature_frame, incident_features
-from selfheal_ml.repair.incident import IncidentRecord, Signal, incident_signature
-from selfheal_ml.repair.metrics import Scores, score_probabilities, wilson_interval
-from selfheal_ml.repair.playbook import PlaybookEntry, rank_playbook
-from selfheal_ml.repair.promotion import PromotionDecision, promotion_decision
-from selfheal_ml.repair.recommend import (
-    DEFAULT_CONFIDENCE_FLOOR,
-    RankedStrategy,
-    Recommendation,
-    decide,
+from typing import TYPE_CHECKING
+
+from selfheal_ml.lazy_exports import LazyExports
+
+if TYPE_CHECKING:
+    from selfheal_ml.repair.baselines import (
+        STRATEGIES,
+        MajorityBaseline,
+        RuleBaseline,
+        rule_ranking,
+    )
+    from selfheal_ml.repair.classifier import CANDIDATES, build_candidate
+    from selfheal_ml.repair.features import FEATURE_NAMES, feature_frame, incident_features
+    from selfheal_ml.repair.incident import IncidentRecord, Signal, incident_signature
+    from selfheal_ml.repair.metrics import Scores, score_probabilities, wilson_interval
+    from selfheal_ml.repair.playbook import PlaybookEntry, rank_playbook
+    from selfheal_ml.repair.promotion import PromotionDecision, promotion_decision
+    from selfheal_ml.repair.recommend import (
+        DEFAULT_CONFIDENCE_FLOOR,
+        RankedStrategy,
+        Recommendation,
+        decide,
+    )
+
+_EXPORTS = LazyExports(
+    __name__,
+    {
+        "selfheal_ml.repair.baselines": (
+            "STRATEGIES",
+            "MajorityBaseline",
+            "RuleBaseline",
+            "rule_ranking",
+        ),
+        "selfheal_ml.repair.classifier": (
+            "CANDIDATES",
+            "build_candidate",
+        ),
+        "selfheal_ml.repair.features": (
+            "FEATURE_NAMES",
+            "feature_frame",
+            "incident_features",
+        ),
+        "selfheal_ml.repair.incident": (
+            "IncidentRecord",
+            "Signal",
+            "incident_signature",
+        ),
+        "selfheal_ml.repair.metrics": (
+            "Scores",
+            "score_probabilities",
+            "wilson_interval",
+        ),
+        "selfheal_ml.repair.playbook": (
+            "PlaybookEntry",
+            "rank_playbook",
+        ),
+        "selfheal_ml.repair.promotion": (
+            "PromotionDecision",
+            "promotion_decision",
+        ),
+        "selfheal_ml.repair.recommend": (
+            "DEFAULT_CONFIDENCE_FLOOR",
+            "RankedStrategy",
+            "Recommendation",
+            "decide",
+        ),
+    },
 )
+
+
+def __getattr__(name: str) -> object:
+    return _EXPORTS.attribute(name)
+
 
 __all__ = [
     "CANDIDATES",

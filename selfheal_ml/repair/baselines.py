@@ -29,10 +29,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # the features arrive as a frame; this module never builds one
+    import pandas as pd
 
 STRATEGIES: tuple[str, ...] = (
     "restart_service",

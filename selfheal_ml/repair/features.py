@@ -34,8 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from datetime import UTC
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from selfheal_ml.repair.incident import (
     ANOMALOUS_SCORE,
@@ -45,6 +44,9 @@ from selfheal_ml.repair.incident import (
     family_strengths,
     finite_score,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RECENT_CHANGE_S = 1800.0
 CHANGE_AGE_CAP_H = 24.0
@@ -113,5 +115,7 @@ def feature_frame(rows: Iterable[Mapping[str, float]]) -> pd.DataFrame:
     >>> feature_frame([{"cpu_up": 3.0}]).loc[0, ["cpu_up", "disk_up"]].tolist()
     [3.0, 0.0]
     """
+    import pandas as pd  # only the model's input needs a frame; the API reads the names
+
     frame = pd.DataFrame(list(rows), columns=list(FEATURE_NAMES))
     return frame.fillna(0.0).astype("float64")

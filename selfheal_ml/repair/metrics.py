@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import classification_report, confusion_matrix, f1_score
 
 
 @dataclass(frozen=True)
@@ -55,6 +54,9 @@ def score_probabilities(
     if not truth:
         return Scores(accuracy=0.0, macro_f1=0.0, top2_accuracy=0.0, brier=0.0, count=0)
     index = {name: column for column, name in enumerate(classes)}
+    # imported here: the playbook's Wilson interval (read by the API) needs no scikit-learn
+    from sklearn.metrics import classification_report, confusion_matrix, f1_score
+
     order = np.argsort(-probabilities, axis=1)
     predicted = [classes[row[0]] for row in order]
     top2 = [label in {classes[c] for c in row[:2]} for label, row in zip(truth, order, strict=True)]

@@ -4,12 +4,35 @@ Infrastructure around the pure :mod:`selfheal_ml.anomaly` package (which does no
 worker processes and their pipes live here. See :mod:`selfheal_ml.scoring.shards`.
 """
 
-from selfheal_ml.scoring.shards import (
-    Rejected,
-    RoundPoint,
-    ScoringWorkerLostError,
-    ShardedBank,
-    shard_of,
+from typing import TYPE_CHECKING
+
+from selfheal_ml.lazy_exports import LazyExports
+
+if TYPE_CHECKING:
+    from selfheal_ml.scoring.shards import (
+        Rejected,
+        RoundPoint,
+        ScoringWorkerLostError,
+        ShardedBank,
+        shard_of,
+    )
+
+_EXPORTS = LazyExports(
+    __name__,
+    {
+        "selfheal_ml.scoring.shards": (
+            "Rejected",
+            "RoundPoint",
+            "ScoringWorkerLostError",
+            "ShardedBank",
+            "shard_of",
+        ),
+    },
 )
+
+
+def __getattr__(name: str) -> object:
+    return _EXPORTS.attribute(name)
+
 
 __all__ = ["Rejected", "RoundPoint", "ScoringWorkerLostError", "ShardedBank", "shard_of"]

@@ -6,10 +6,35 @@ the ban policy turns findings into decisions. Tailing files, storing decisions a
 serving them live in the adapter layers above.
 """
 
-from selfheal_ml.security.request_classifier import RequestScorer
-from selfheal_ml.security.request_frame import texts_from_frame
+from typing import TYPE_CHECKING
+
+from selfheal_ml.lazy_exports import LazyExports
+
+# imported now (standard library only): the function ``request_text`` shares its module's
+# name, and a module imported later would otherwise shadow a lazily exported function
 from selfheal_ml.security.request_text import normalise_text, request_text
-from selfheal_ml.security.signatures import SIGNATURES, SignatureBaseline
+
+if TYPE_CHECKING:
+    from selfheal_ml.security.request_classifier import RequestScorer
+    from selfheal_ml.security.request_frame import texts_from_frame
+    from selfheal_ml.security.signatures import SIGNATURES, SignatureBaseline
+
+_EXPORTS = LazyExports(
+    __name__,
+    {
+        "selfheal_ml.security.request_classifier": ("RequestScorer",),
+        "selfheal_ml.security.request_frame": ("texts_from_frame",),
+        "selfheal_ml.security.signatures": (
+            "SIGNATURES",
+            "SignatureBaseline",
+        ),
+    },
+)
+
+
+def __getattr__(name: str) -> object:
+    return _EXPORTS.attribute(name)
+
 
 __all__ = [
     "SIGNATURES",

@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from selfheal_ml.storage.database import Database
+
+if TYPE_CHECKING:  # imported by the functions that use them: the API reads without them
+    pass
 
 _ALERT_COLUMNS = (
     "alert_id",
@@ -37,13 +38,13 @@ _ALERT_COLUMNS = (
 _JSON_COLUMNS = frozenset(
     {"labels", "annotations", "group_labels", "matchers", "firing", "resolved"}
 )
-_TIMESTAMP = pa.timestamp("us", tz="UTC")
+# the Arrow type of each alert column that is not a string (pyarrow is imported on first write)
 _ARROW_TYPES = {
-    "starts_at": _TIMESTAMP,
-    "ends_at": _TIMESTAMP,
-    "updated_at": _TIMESTAMP,
-    "auto_resolved": pa.bool_(),
-    "in_group": pa.bool_(),
+    "starts_at": "timestamp",
+    "ends_at": "timestamp",
+    "updated_at": "timestamp",
+    "auto_resolved": "bool",
+    "in_group": "bool",
 }
 _UPDATABLE = frozenset({"annotations", "ends_at", "updated_at", "generator_url", "status"})
 _SILENCE_COLUMNS = (
@@ -140,12 +141,19 @@ class AlertStore:
 
     @staticmethod
     def _insert_alert_rows(conn: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        import pyarrow as pa
+
         columns = {
             column: [_encode(column, row[column]) for row in rows] for column in _ALERT_COLUMNS
         }
+        arrow_types = {
+            "timestamp": pa.timestamp("us", tz="UTC"),
+            "bool": pa.bool_(),
+            "string": pa.string(),
+        }
         table = pa.table(
             {
-                column: pa.array(values, type=_ARROW_TYPES.get(column, pa.string()))
+                column: pa.array(values, type=arrow_types[_ARROW_TYPES.get(column, "string")])
                 for column, values in columns.items()
             }
         )

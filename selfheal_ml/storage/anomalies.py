@@ -8,41 +8,55 @@ stale is re-warmed from it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from selfheal_ml.storage.database import Database
 
-SCORE_SCHEMA = pa.schema(
-    [
-        ("series", pa.string()),
-        ("ts", pa.timestamp("us", tz="UTC")),
-        ("value", pa.float64()),
-        ("score", pa.float64()),
-        ("calibrated", pa.float64()),
-        ("is_anomaly", pa.bool_()),
-        ("expected_low", pa.float64()),
-        ("expected_high", pa.float64()),
-    ]
-)
+if TYPE_CHECKING:  # imported by the functions that use them: the API reads without them
+    import pyarrow as pa
 
-EVENT_SCHEMA = pa.schema(
-    [
-        ("event_id", pa.string()),
-        ("series", pa.string()),
-        ("ts", pa.timestamp("us", tz="UTC")),
-        ("value", pa.float64()),
-        ("calibrated", pa.float64()),
-        ("expected_low", pa.float64()),
-        ("expected_high", pa.float64()),
-        ("component", pa.string()),
-        ("correlation_id", pa.string()),
-    ]
-)
-"""The columns of ``anomaly_events``, in table order (one Arrow batch per round)."""
+
+@functools.cache
+def score_schema() -> pa.Schema:
+    """The columns of ``anomaly_scores``, in table order (pyarrow is imported on first use)."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("series", pa.string()),
+            ("ts", pa.timestamp("us", tz="UTC")),
+            ("value", pa.float64()),
+            ("score", pa.float64()),
+            ("calibrated", pa.float64()),
+            ("is_anomaly", pa.bool_()),
+            ("expected_low", pa.float64()),
+            ("expected_high", pa.float64()),
+        ]
+    )
+
+
+@functools.cache
+def event_schema() -> pa.Schema:
+    """The columns of ``anomaly_events``, in table order (one Arrow batch per round)."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("event_id", pa.string()),
+            ("series", pa.string()),
+            ("ts", pa.timestamp("us", tz="UTC")),
+            ("value", pa.float64()),
+            ("calibrated", pa.float64()),
+            ("expected_low", pa.float64()),
+            ("expected_high", pa.float64()),
+            ("component", pa.string()),
+            ("correlation_id", pa.string()),
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -60,7 +74,7 @@ class ScoredPoint:
 
 
 ScoreRow = tuple[str, datetime, float, float, float, bool, float | None, float | None]
-"""A :class:`ScoredPoint` as a plain tuple in ``SCORE_SCHEMA`` order (the hot path's form)."""
+"""A :class:`ScoredPoint` as a plain tuple in ``score_schema()`` order (the hot path's form)."""
 
 
 @dataclass(frozen=True)
@@ -112,10 +126,12 @@ class AnomalyStore:
         The Predictive agent's path: a tuple per point is much cheaper to build than a
         :class:`ScoredPoint`, and the columns come out of one ``zip``.
         """
+        import pyarrow as pa
+
         if not rows:
             return 0
-        columns = dict(zip(SCORE_SCHEMA.names, map(list, zip(*rows, strict=True)), strict=True))
-        table = pa.table(columns, schema=SCORE_SCHEMA)
+        columns = dict(zip(score_schema().names, map(list, zip(*rows, strict=True)), strict=True))
+        table = pa.table(columns, schema=score_schema())
         with self.database.transaction() as conn:
             conn.from_arrow(table).insert_into("anomaly_scores")
         return len(rows)
@@ -123,6 +139,8 @@ class AnomalyStore:
     def record_anomalies(self, anomalies: Sequence[AnomalyRecord]) -> None:
         """Store raised anomalies, in one Arrow batch (a storm round raises thousands: row by
         row, ``executemany`` took seconds)."""
+        import pyarrow as pa
+
         if not anomalies:
             return
         columns = {
@@ -136,7 +154,7 @@ class AnomalyStore:
             "component": [a.component for a in anomalies],
             "correlation_id": [a.correlation_id for a in anomalies],
         }
-        table = pa.table(columns, schema=EVENT_SCHEMA)
+        table = pa.table(columns, schema=event_schema())
         with self.database.transaction() as conn:
             conn.from_arrow(table).insert_into("anomaly_events")
 

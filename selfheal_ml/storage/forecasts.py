@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from selfheal_ml.storage.database import Database
 from selfheal_ml.storage.read_cache import ReadCache
+
+if TYPE_CHECKING:  # imported by the functions that use them: the API reads without them
+    import pandas as pd
 
 LEVELS = (80, 95)
 
@@ -65,6 +67,8 @@ class ForecastStore:
         return self._loaded.get(series, self._load)
 
     def _load(self, series: str) -> CachedForecast | None:
+        import pandas as pd
+
         with self.database.read() as conn:
             frame = conn.execute(
                 "SELECT created_at, model, fallback_used, step, ts, mean, lo_80, hi_80, lo_95,"

@@ -21,9 +21,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from selfheal_ml.events import new_id
 from selfheal_ml.lifecycle import Diagnosis, IncidentStatus
@@ -31,6 +29,9 @@ from selfheal_ml.repair.features import FEATURE_NAMES, feature_frame, incident_f
 from selfheal_ml.repair.incident import IncidentRecord, incident_signature
 from selfheal_ml.repair.playbook import PlaybookEntry
 from selfheal_ml.storage.database import Database
+
+if TYPE_CHECKING:  # imported by the functions that use them: the API reads without them
+    import pandas as pd
 
 _INCIDENT_COLUMNS = (
     "incident_id, opened_at, closed_at, platforms, severity, status, root_cause, details,"
@@ -104,6 +105,8 @@ _ATTEMPT_COLUMNS += ["approved_by", "outcome", "verified_at"]
 
 
 def _signals_frame(items: Sequence[HistoryIncident]) -> pd.DataFrame:
+    import pandas as pd
+
     rows = [
         (item.incident_id, "anomaly", s.metric, s.platform, s.dependency, s.status_class, s.score)
         for item in items
@@ -120,6 +123,8 @@ def _attempt_row(incident_id: str, a: RepairAttemptRecord) -> list[Any]:
 
 
 def _attempts_frame(items: Sequence[HistoryIncident]) -> pd.DataFrame:
+    import pandas as pd
+
     rows = [_attempt_row(item.incident_id, a) for item in items for a in item.attempts]
     return pd.DataFrame(rows, columns=_ATTEMPT_COLUMNS)
 
@@ -133,6 +138,8 @@ class IncidentStore:
     # ---- writes -------------------------------------------------------------------------
     def append_history(self, items: Sequence[HistoryIncident]) -> int:
         """Write whole incidents (rows, signals, attempts) in one transaction; replaces ids."""
+        import pandas as pd
+
         if not items:
             return 0
         incidents = pd.DataFrame([_incident_row(item) for item in items])

@@ -28,17 +28,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import duckdb
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from selfheal_ml.clock import Clock
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.events import MetricPoint, unescape_label_value
 from selfheal_ml.storage.database import Database
+
+if TYPE_CHECKING:  # imported by the functions that use them: the API reads without them
+    import pandas as pd
+    import pyarrow as pa
 
 Resolution = Literal["raw", "minute", "hour"]
 RAW_RETENTION_S = 30 * 86_400.0
@@ -87,12 +88,16 @@ def _require_aware(name: str, moment: datetime) -> datetime:
 
 
 def _to_utc(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    import pandas as pd
+
     for column in columns:
         frame[column] = pd.to_datetime(frame[column], utc=True)
     return frame
 
 
 def _check_pandas_types(batch: pd.DataFrame) -> None:
+    import pandas as pd
+
     series, ts, value = batch["series"].dtype, batch["ts"].dtype, batch["value"].dtype
     if not (pd.api.types.is_string_dtype(series) or pd.api.types.is_object_dtype(series)):
         raise ValidationError("series", f"expected string series keys, got dtype {series}")
@@ -104,6 +109,8 @@ def _check_pandas_types(batch: pd.DataFrame) -> None:
 
 
 def _check_arrow_types(batch: pa.Table) -> None:
+    import pyarrow as pa
+
     series, ts, value = (batch.schema.field(name).type for name in ("series", "ts", "value"))
     if not (pa.types.is_string(series) or pa.types.is_large_string(series)):
         raise ValidationError("series", f"expected string series keys, got type {series}")
@@ -120,6 +127,7 @@ def to_arrow_batch(batch: pd.DataFrame | pa.Table) -> pa.Table:
     Pandas columns are converted one by one (cheap, often zero-copy); extra columns are
     dropped. Raises :class:`ValidationError` naming the column and the problem.
 
+    >>> import pandas as pd
     >>> frame = pd.DataFrame({"series": ["a"], "ts": [pd.Timestamp("2026-01-01")], "value": [1.0]})
     >>> try:
     ...     to_arrow_batch(frame)
@@ -127,6 +135,9 @@ def to_arrow_batch(batch: pd.DataFrame | pa.Table) -> pa.Table:
     ...     print(error.field, "|", error.problem)
     ts | expected timezone-aware UTC timestamps, got naive timestamps
     """
+    import pandas as pd
+    import pyarrow as pa
+
     names = list(batch.columns) if isinstance(batch, pd.DataFrame) else batch.column_names
     for column in ("series", "ts", "value"):
         if column not in names:
@@ -146,6 +157,7 @@ def to_arrow_batch(batch: pd.DataFrame | pa.Table) -> pa.Table:
 def check_batch_values(table: pa.Table) -> None:
     """Raise :class:`ValidationError` on null/empty series, null ts or non-finite values.
 
+    >>> import pyarrow as pa
     >>> table = pa.table({"series": ["a", "a"], "ts": [0, 1], "value": [1.0, float("inf")]})
     >>> try:
     ...     check_batch_values(table)
@@ -153,6 +165,9 @@ def check_batch_values(table: pa.Table) -> None:
     ...     print(error.field, "|", error.problem)
     value | 1 null or non-finite (NaN/inf) values
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     series = table["series"]
     if series.null_count:
         raise ValidationError("series", f"{series.null_count} null series keys in the batch")
@@ -166,6 +181,8 @@ def check_batch_values(table: pa.Table) -> None:
 
 def _time_range(ts: pa.ChunkedArray) -> tuple[datetime, datetime]:
     """Smallest and largest timestamp of a non-empty Arrow timestamp column (microseconds)."""
+    import pyarrow.compute as pc
+
     per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[ts.type.unit]
     extremes = pc.min_max(ts)
     low, high = (
@@ -187,6 +204,8 @@ def _insert_catalogue(
     so the rows start with bounds (first_seen = batch max, last_seen = batch min) that reads
     and :meth:`MetricsStore.rollup` tighten from the raw points.
     """
+    import pyarrow as pa
+
     names: list[str] = []
     pairs: list[list[tuple[str, str]]] = []
     for series in new:
@@ -312,6 +331,8 @@ class MetricsStore:
         parsed from the series key. Extra columns are ignored. All or nothing: a bad batch
         raises :class:`ValidationError` and writes nothing; a good one is one transaction.
         """
+        import pyarrow.compute as pc
+
         table = to_arrow_batch(batch)
         if table.num_rows == 0:
             return 0
@@ -347,6 +368,8 @@ class MetricsStore:
 
     def append_points(self, points: Iterable[MetricPoint]) -> int:
         """Append :class:`MetricPoint` objects (a new series takes its labels from its point)."""
+        import pyarrow as pa
+
         listed = list(points)
         table = pa.table(
             {
@@ -494,6 +517,8 @@ class MetricsStore:
 
     def catalogue(self, name: str | None = None) -> pd.DataFrame:
         """Known series: ``series, name, labels (dict), first_seen, last_seen``, by series."""
+        import pandas as pd
+
         with self.db.read() as conn:
             frame = conn.execute(
                 "WITH fresh AS (SELECT series, min(ts) AS first_ts, max(ts) AS last_ts"

@@ -13,23 +13,65 @@ and model ``request-classifier``) and :func:`load_request_scorer`, which serves 
 ``@champion`` or, without one, the signature baseline.
 """
 
-from selfheal_ml.training.datasets import Dataset
-from selfheal_ml.training.generate import generate_history, plan_incidents, simulate_incident
-from selfheal_ml.training.pipeline import PipelineOptions, PipelineResult, main, run_pipeline
-from selfheal_ml.training.recommender import RepairRecommender
-from selfheal_ml.training.request_scorer_loading import load_request_scorer
-from selfheal_ml.training.request_training import (
-    RequestTrainingReport,
-    train_request_classifier,
+from typing import TYPE_CHECKING
+
+from selfheal_ml.lazy_exports import LazyExports
+
+if TYPE_CHECKING:
+    from selfheal_ml.training.datasets import Dataset
+    from selfheal_ml.training.generate import generate_history, plan_incidents, simulate_incident
+    from selfheal_ml.training.pipeline import PipelineOptions, PipelineResult, main, run_pipeline
+    from selfheal_ml.training.recommender import RepairRecommender
+    from selfheal_ml.training.request_scorer_loading import load_request_scorer
+    from selfheal_ml.training.request_training import (
+        RequestTrainingReport,
+        train_request_classifier,
+    )
+    from selfheal_ml.training.train import (
+        CHAMPION,
+        EXPERIMENT,
+        MODEL_NAME,
+        CandidateResult,
+        TrainingReport,
+        train_and_register,
+    )
+
+_EXPORTS = LazyExports(
+    __name__,
+    {
+        "selfheal_ml.training.datasets": ("Dataset",),
+        "selfheal_ml.training.generate": (
+            "generate_history",
+            "plan_incidents",
+            "simulate_incident",
+        ),
+        "selfheal_ml.training.pipeline": (
+            "PipelineOptions",
+            "PipelineResult",
+            "main",
+            "run_pipeline",
+        ),
+        "selfheal_ml.training.recommender": ("RepairRecommender",),
+        "selfheal_ml.training.request_scorer_loading": ("load_request_scorer",),
+        "selfheal_ml.training.request_training": (
+            "RequestTrainingReport",
+            "train_request_classifier",
+        ),
+        "selfheal_ml.training.train": (
+            "CHAMPION",
+            "EXPERIMENT",
+            "MODEL_NAME",
+            "CandidateResult",
+            "TrainingReport",
+            "train_and_register",
+        ),
+    },
 )
-from selfheal_ml.training.train import (
-    CHAMPION,
-    EXPERIMENT,
-    MODEL_NAME,
-    CandidateResult,
-    TrainingReport,
-    train_and_register,
-)
+
+
+def __getattr__(name: str) -> object:
+    return _EXPORTS.attribute(name)
+
 
 __all__ = [
     "CHAMPION",

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from selfheal_ml.repair.features import feature_frame
 from selfheal_ml.repair.recommend import DEFAULT_CONFIDENCE_FLOOR, Recommendation, decide
-from selfheal_ml.tracking import Tracker
-from selfheal_ml.training.train import CHAMPION, MODEL_NAME
+from selfheal_ml.tracking import tracking_store_exists
+from selfheal_ml.training.registry_names import CHAMPION, MODEL_NAME
+
+if TYPE_CHECKING:
+    from selfheal_ml.tracking import Tracker
 
 log = logging.getLogger("selfheal_ml.training.recommender")
 
@@ -41,6 +44,7 @@ class RepairRecommender:
         self.model_name = model_name
         self.floor = floor
         self._loaded: tuple[Any, str] | None = None
+        self._tried = False  # reload() ran at least once
 
     @property
     def model_version(self) -> str | None:
@@ -53,6 +57,7 @@ class RepairRecommender:
 
     def reload(self) -> bool:
         """Load the current champion if it changed; ``True`` if a champion is being served."""
+        self._tried = True
         if self.tracker is None:
             return self._loaded is not None
         try:
@@ -65,7 +70,13 @@ class RepairRecommender:
         return self._loaded is not None
 
     def recommend(self, features: Mapping[str, float]) -> Recommendation:
-        """Ranked strategies for one incident's features."""
+        """Ranked strategies for one incident's features. The first call loads the champion
+        if nobody asked for it yet (a process without the agents that use it loads MLflow and
+        scikit-learn only when a recommendation is asked for)."""
+        if not self._tried and self.tracker is not None:
+            self._tried = True
+            if tracking_store_exists(self.tracker.tracking_uri):  # else MLflow has none
+                self.reload()
         loaded = self._loaded
         if loaded is None:
             return decide(None, features, self.floor)

@@ -35,11 +35,11 @@ from selfheal_ml.repair.metrics import Scores, score_probabilities
 from selfheal_ml.repair.promotion import DEFAULT_MARGIN, PromotionDecision, promotion_decision
 from selfheal_ml.tracking import Tracker
 from selfheal_ml.training.datasets import Dataset
+from selfheal_ml.training.registry_names import CHAMPION as CHAMPION
+from selfheal_ml.training.registry_names import EXPERIMENT as EXPERIMENT
+from selfheal_ml.training.registry_names import MODEL_NAME as MODEL_NAME
 from selfheal_ml.training.report import confusion_figure
 
-MODEL_NAME = "repair-strategy"
-EXPERIMENT = "repair-strategy"
-CHAMPION = "champion"
 VALIDATION_FRACTION = 0.2
 log = logging.getLogger("selfheal_ml.training")
 

@@ -3,23 +3,27 @@
 ``POST /v1/anomaly/score`` scores a batch of points of one series with a private copy of the
 live detector for that series (so the answer reflects what the Predictive agent has learned,
 and the request changes nothing in the live state); a series the agent has not seen gets a
-fresh detector, which scores 0 until it has warmed up.
+fresh detector, which scores 0 until it has warmed up. The copy is taken in a worker thread
+(the live bank lives in this process) and scored, and the answer encoded, in a compute worker
+process (``api/compute.py``), which imports the detectors: the API process does not.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from selfheal_ml.anomaly import DetectorBank
 from selfheal_ml.api.deps import ComputeDep, LimitsDep, RuntimeDep
 from selfheal_ml.api.request_limits import check_point_count, check_series_name
 from selfheal_ml.api.schemas import TimedValue
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.runtime import Runtime
-from selfheal_ml.scoring import ShardedBank
+
+if TYPE_CHECKING:  # the detectors (river, scipy) are imported by the first score request
+    from selfheal_ml.anomaly.bank import DetectorBank
 
 router = APIRouter(tags=["anomalies"])
 
@@ -58,23 +62,33 @@ def _check_order(points: list[TimedValue]) -> None:
             )
 
 
-def _live_copy(runtime: Runtime, series: str) -> DetectorBank:
+def _live_copy(runtime: Runtime, series: str) -> DetectorBank | None:
     """A copy of the live state of ``series`` (what-if scoring must not teach the live bank),
-    or a fresh bank when the Predictive agent does not run."""
+    or ``None`` (score with a fresh bank) when the Predictive agent does not run here."""
     supervised = runtime.agents.get("Predictive")
-    bank = getattr(supervised.agent, "bank", None) if supervised else None
-    return bank.merged([series]) if isinstance(bank, ShardedBank) else DetectorBank()
+    if supervised is None:
+        return None
+    from selfheal_ml.scoring import ShardedBank  # loaded with the Predictive agent
+
+    bank = getattr(supervised.agent, "bank", None)
+    return bank.merged([series]) if isinstance(bank, ShardedBank) else None
 
 
-def _score(runtime: Runtime, request: ScoreRequest) -> list[PointScoreOut]:
-    bank = _live_copy(runtime, request.series)
+def score_points(
+    bank: DetectorBank | None, series: str, points: list[tuple[datetime, float]]
+) -> dict[str, Any]:
+    """The answer for ``points`` (time, value) of ``series``, scored with ``bank`` (a fresh
+    one if ``None``); runs in a compute worker process (plain tuples: they pickle quickly)."""
+    from selfheal_ml.anomaly.bank import DetectorBank
+
+    bank = DetectorBank() if bank is None else bank
     scored = []
-    for point in request.points:
-        verdict = bank.score(request.series, point.ts, point.value)
+    for ts, value in points:
+        verdict = bank.score(series, ts, value)
         scored.append(
             PointScoreOut(
-                ts=point.ts,
-                value=point.value,
+                ts=ts,
+                value=value,
                 score=verdict.calibrated,
                 is_anomaly=verdict.is_anomaly,
                 expected_low=verdict.expected_low,
@@ -82,19 +96,21 @@ def _score(runtime: Runtime, request: ScoreRequest) -> list[PointScoreOut]:
                 component=verdict.component,
             )
         )
-    return scored
+    return {"series": series, "points": [point.model_dump(mode="json") for point in scored]}
 
 
-@router.post("/v1/anomaly/score")
+@router.post("/v1/anomaly/score", response_model=dict[str, Any])
 async def score(
     request: ScoreRequest, runtime: RuntimeDep, pool: ComputeDep, limits: LimitsDep
-) -> dict[str, Any]:
+) -> Response:
     """Score each point (calibrated score, anomaly flag, expected range)."""
     check_series_name(request.series, limits, "body.series")
     check_point_count(len(request.points), limits, "body.points")
     _check_order(request.points)
-    scored = await pool.run(_score, runtime, request)
-    return {"series": request.series, "points": [point.model_dump(mode="json") for point in scored]}
+    bank = await pool.run(_live_copy, runtime, request.series)
+    points = [(point.ts, point.value) for point in request.points]
+    body = await pool.run_isolated(score_points, bank, request.series, points)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/v1/anomalies")

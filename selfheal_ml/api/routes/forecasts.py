@@ -2,25 +2,29 @@
 
 ``GET /v1/forecast/{series}`` never fits anything: it answers from the newest cached
 forecast. ``POST /v1/forecast`` fits the default forecaster on a history sent in the request,
-in a worker thread, after checking the history is long enough, regular and finite.
+in the compute pool, after checking the history is long enough, regular and finite. pandas,
+numpy and the forecasters (statsmodels) are imported by the work that needs them, not with
+the API.
 """
 
 from __future__ import annotations
 
 import math
-from datetime import UTC
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from selfheal_ml.api.deps import ComputeDep, RuntimeDep
 from selfheal_ml.api.openapi_errors import NOT_FOUND
 from selfheal_ml.api.schemas import TimedValue
 from selfheal_ml.errors import ValidationError
-from selfheal_ml.forecast import Forecast, default_forecaster
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from selfheal_ml.forecast.base import Forecast
 
 router = APIRouter(tags=["forecasts"])
 
@@ -59,6 +63,8 @@ def cached_forecast(
                 "field": "path.series",
             },
         )
+    import pandas as pd  # the cached frame brought it in already
+
     frame = cached.frame.head(horizon)
     return {
         "series": series,
@@ -89,10 +95,13 @@ class ForecastRequest(BaseModel):
         return sorted(set(levels))
 
 
-def history_series(points: list[TimedValue]) -> pd.Series:
+def history_series(points: list[tuple[datetime, float]]) -> pd.Series:
     """The history as a regular series; raises ValidationError if irregular or unsorted."""
+    import numpy as np
+    import pandas as pd
+
     try:  # each time in UTC first: pandas refuses mixed offsets and years past 2262
-        index = pd.DatetimeIndex([pd.Timestamp(point.ts.astimezone(UTC)) for point in points])
+        index = pd.DatetimeIndex([pd.Timestamp(ts.astimezone(UTC)) for ts, _ in points])
     except (ValueError, OverflowError) as exc:  # OutOfBoundsDatetime is a ValueError
         raise ValidationError(
             "body.history", f"expected times between 1677 and 2262 (pandas' range): {exc}"
@@ -108,12 +117,14 @@ def history_series(points: list[TimedValue]) -> pd.Series:
             raise ValidationError(
                 f"body.history[{position}].ts", f"irregular spacing: expected every {step}"
             )
-    values = np.array([point.value for point in points], dtype=np.float64)
+    values = np.array([value for _, value in points], dtype=np.float64)
     regular = pd.date_range(index[0], periods=len(index), freq=step)
     return pd.Series(values, index=regular)
 
 
 def _as_json(forecast: Forecast, levels: list[int]) -> dict[str, Any]:
+    import pandas as pd
+
     return {
         "model": forecast.model,
         "fallback_used": forecast.fallback_used,
@@ -124,7 +135,13 @@ def _as_json(forecast: Forecast, levels: list[int]) -> dict[str, Any]:
     }
 
 
-def _fit(history: pd.Series, horizon: int, levels: list[int]) -> dict[str, Any]:
+def fit_forecast(
+    points: list[tuple[datetime, float]], horizon: int, levels: list[int]
+) -> dict[str, Any]:
+    """The answer to a forecast request; runs in a compute worker process."""
+    from selfheal_ml.forecast.registry import default_forecaster
+
+    history = history_series(points)
     forecast = default_forecaster().fit(history).forecast(horizon, tuple(levels))
     answer = _as_json(forecast, levels)
     numbers = [
@@ -137,8 +154,9 @@ def _fit(history: pd.Series, horizon: int, levels: list[int]) -> dict[str, Any]:
     return answer
 
 
-@router.post("/v1/forecast")
-async def adhoc_forecast(request: ForecastRequest, pool: ComputeDep) -> dict[str, Any]:
-    """Forecast a history sent in the request (fitted in a worker thread)."""
-    history = history_series(request.history)
-    return await pool.run(_fit, history, request.horizon, request.levels)
+@router.post("/v1/forecast", response_model=dict[str, Any])
+async def adhoc_forecast(request: ForecastRequest, pool: ComputeDep) -> Response:
+    """Forecast a history sent in the request (checked and fitted in a compute process)."""
+    points = [(point.ts, point.value) for point in request.history]  # tuples pickle quickly
+    body = await pool.run_isolated(fit_forecast, points, request.horizon, request.levels)
+    return Response(body, media_type="application/json")

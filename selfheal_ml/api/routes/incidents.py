@@ -22,15 +22,17 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 from fastapi import APIRouter, HTTPException, Query
 
 from selfheal_ml.api.deps import RuntimeDep
 from selfheal_ml.api.openapi_errors import NOT_FOUND
 from selfheal_ml.lifecycle import Diagnosis, IncidentStatus
-from selfheal_ml.repair import wilson_interval
+from selfheal_ml.repair.metrics import wilson_interval
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 router = APIRouter(tags=["incidents"])
 
@@ -45,6 +47,8 @@ StatusFilter = Literal[
 
 def _time(value: Any) -> str | None:
     """An ISO-8601 string, or ``None`` for a missing value (``None``, ``NaT``)."""
+    import pandas as pd  # the store's frames brought it in already
+
     if value is None or value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp):

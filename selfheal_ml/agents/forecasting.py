@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
 from selfheal_ml.agents.base import Thresholds
+from selfheal_ml.agents.recent_window import RecentWindow
 from selfheal_ml.events import BreachPredicted, ForecastProduced
 from selfheal_ml.forecast import (
     BreachPrediction,
@@ -70,6 +71,11 @@ class ForecastRound:
     _limits: dict[str, float] | None = None
     _limits_read_at: datetime | None = None
     _traffic: dict[str, list[str]] | None = None
+    recent: RecentWindow = field(init=False)
+
+    def __post_init__(self) -> None:
+        watched = (*sorted(CUMULATIVE_RESOURCES), HTTP_REQUESTS_PER_S)
+        self.recent = RecentWindow(tuple(f"{name}{{" for name in watched), self.leak_window_s)
 
     def resource_limits(self, now: datetime) -> dict[str, float]:
         """Resource series and their limits, from the catalogue (re-read at most hourly)."""
@@ -130,25 +136,27 @@ class ForecastRound:
 
         Two looks per series: the trend of the last ``capacity_window_s`` (5-minute means)
         extrapolated a day ahead, and, for resources that accumulate (memory, disk), the
-        trend of the last ``leak_window_s`` (minute means) that the platform's traffic does
+        trend of the last ``leak_window_s`` (the points the agent saw, :class:`RecentWindow`:
+        the store may hold the newest back) that the platform's traffic does
         not explain, extrapolated only ``leak_horizon_s`` ahead: a leak shows within the hour
         as growth while the traffic is flat, and a short window must not predict far.
         """
         limits = self.resource_limits(now)
         start = now - timedelta(seconds=self.capacity_window_s)
-        traffic_series = {name for series in limits for name in self.traffic_of(series)}
-        recent = self.metrics.rollups_many([*limits, *traffic_series], start, now, "minute")
+        recent = self.metrics.rollups_many(limits, start, now, "minute")
         predictions: list[BreachPredicted] = []
         for series in limits:
             frame = recent.get(series)
-            if frame is None or len(frame) < 12:
-                continue
-            values = pd.Series(
-                frame["value"].to_numpy(np.float64), index=pd.DatetimeIndex(frame["ts"])
-            )
-            breach = predict_breach(values.resample("5min").mean().dropna(), limits[series], series)
+            breach = None
+            if frame is not None and len(frame) >= 12:
+                values = pd.Series(
+                    frame["value"].to_numpy(np.float64), index=pd.DatetimeIndex(frame["ts"])
+                )
+                five_minutes = values.resample("5min").mean().dropna()
+                if len(five_minutes) >= 12:
+                    breach = predict_breach(five_minutes, limits[series], series)
             if breach is None and parse_series_key(series)[0] in CUMULATIVE_RESOURCES:
-                breach = self._fast_growth(series, values, limits[series], recent, now)
+                breach = self._fast_growth(series, limits[series], now)
             if breach is None:
                 continue
             self.store.record_breach(
@@ -164,26 +172,21 @@ class ForecastRound:
             )  # fmt: skip
         return predictions
 
-    def _fast_growth(
-        self,
-        series: str,
-        values: pd.Series,
-        limit: float,
-        recent: dict[str, pd.DataFrame],
-        now: datetime,
-    ) -> BreachPrediction | None:
-        """The short-window look of :meth:`check_capacity` (``None``: no credible breach)."""
-        window = values[values.index >= now - timedelta(seconds=self.leak_window_s)]
-        if len(window) < 12:
+    def _fast_growth(self, series: str, limit: float, now: datetime) -> BreachPrediction | None:
+        """The short-window look of :meth:`check_capacity` on the points this agent saw in
+        the last ``leak_window_s`` (``None``: no credible breach)."""
+        since = now - timedelta(seconds=self.leak_window_s)
+        window = self.recent.series(series, since)
+        if window is None or len(window) < 12:
             return None
-        columns = [recent[name] for name in self.traffic_of(series) if name in recent]
+        columns = [
+            column
+            for name in self.traffic_of(series)
+            if (column := self.recent.series(name, since)) is not None
+        ]
         covariates = None
         if columns:
-            traffic = pd.concat(
-                [pd.Series(c["value"].to_numpy(np.float64), index=pd.DatetimeIndex(c["ts"]))
-                 for c in columns], axis=1,
-            ).sum(axis=1, min_count=1).dropna()  # fmt: skip
-            traffic = traffic[traffic.index >= window.index[0]]
+            traffic = pd.concat(columns, axis=1).sum(axis=1, min_count=1).dropna()
             if len(traffic) >= 2:
                 covariates = traffic.to_frame("requests_per_s")
         return predict_breach(

@@ -98,6 +98,8 @@ class PredictiveAgent(Agent):
             return await self._scheduled(event)
         if not isinstance(event, MetricsCollected):
             return []
+        if self.forecasting is not None:
+            self.forecasting.recent.observe(event.points)
         score_filter = self.score_filter
         points = [point for point in event.points if score_filter(point.series)]
         writer = self.writer

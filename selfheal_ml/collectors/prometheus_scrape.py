@@ -191,13 +191,14 @@ class ExpositionConverter:
             elif (
                 sample.name == bucket_name and "le" in sample.labels and math.isfinite(sample.value)
             ):
-                items = tuple(item for item in sample.labels.items() if item[0] != "le")
+                others = dict(sample.labels)
+                bound = parse_bucket_bound(others.pop("le"))
+                items = tuple(others.items())
                 key = keys.get(items)
                 if key is None:
-                    labels = self._labels(dict(items))
+                    labels = self._labels(others)
                     key = keys[items] = cached_series_key(family.name, labels)
                     groups.setdefault(key, (labels, []))
-                bound = parse_bucket_bound(sample.labels["le"])
                 groups[key][1].append(Bucket(bound, float(sample.value)))
         for key, (labels, buckets) in groups.items():
             points.extend(self._quantiles(family.name, key, labels, buckets, now))

@@ -71,6 +71,9 @@ class DemoOptions:
     check_interval_s: float = 60.0  # the seed's metrics interval; the service default is 30 s
     approve_after_s: float | None = 300.0  # a simulated on-call approves high-risk repairs
     scoring_workers: int = 1  # processes scoring a share of the series beside this one
+    # the share of the series scored in this process, which also runs the collectors, bus and
+    # stores (None: an equal share); the rest goes to the workers
+    scoring_local_share: float | None = 0.15
     # False: repairs are planned by the shipped rules and playbooks, and the Learning agent
     # records without training, so the figures do not depend on the local MLflow store;
     # True: the store's repair-strategy @champion advises, as in the service
@@ -347,6 +350,7 @@ async def build_simulation(
         "platforms": [platform.name for platform in DEFAULT_PLATFORMS],
         "store_every_s": 3600.0,  # fewer, larger DuckDB batches in virtual time
         "scoring_workers": options.scoring_workers,
+        "scoring_local_share": options.scoring_local_share,
         "rewarm_s": warmup_s,
         "forecast_filter": is_resource_series,
     }

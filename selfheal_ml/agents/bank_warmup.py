@@ -33,12 +33,13 @@ class BankWarmup:
     score_filter: Callable[[str], bool]
     rewarm_s: float
     workers: int
+    local_share: float | None = None
 
     def warm(self, bank: ShardedBank) -> ShardedBank:
         """The warmed bank: a restored snapshot (``bank`` closed) or ``bank`` after replay."""
         cached = self.store.load_snapshot(SNAPSHOT_NAME)
         if cached is not None and cached[0] == SNAPSHOT_VERSION:
-            restored = ShardedBank.from_snapshot(cached[1], self.workers)
+            restored = ShardedBank.from_snapshot(cached[1], self.workers, self.local_share)
             if restored is not None:
                 bank.close()
                 return restored

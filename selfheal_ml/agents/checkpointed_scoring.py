@@ -53,7 +53,7 @@ class CheckpointedPredictiveAgent(PredictiveAgent):
 
     async def start(self) -> None:
         blob = await self.checkpoint.load()
-        restored = ShardedBank.from_snapshot(blob, self.workers) if blob else None
+        restored = ShardedBank.from_snapshot(blob, self.workers, self.local_share) if blob else None
         if restored is None:
             await super().start()
             return

@@ -15,8 +15,10 @@ their limits (``BreachPredicted``); see ``forecasting.py``.
 
 Ports (``AgentContext.extras``): ``detector_bank`` (a ``DetectorBank``; a default one if
 absent), ``scoring_workers`` (processes that score a share of the series beside this one, see
-``scoring.shards``; 0 by default), ``anomaly_store`` (``AnomalyStore``), ``score_filter``
-(which series to score; all by default), ``rewarm_s`` (history to replay, default 24 h),
+``scoring.shards``; 0 by default), ``scoring_local_share`` (the share of the series scored in
+this process when there are workers; an equal share by default), ``anomaly_store``
+(``AnomalyStore``), ``score_filter`` (which series to score; all by default), ``rewarm_s``
+(history to replay, default 24 h),
 ``store_every_s`` (see BatchWriter), ``forecast_store`` (``ForecastStore``) and
 ``forecast_filter`` (series to forecast).
 """
@@ -54,8 +56,10 @@ class PredictiveAgent(Agent):
         super().__init__(context)
         extras = context.extras
         self.workers = int(extras.get("scoring_workers", 0))
+        share = extras.get("scoring_local_share")
+        self.local_share = None if share is None else float(share)
         local = extras.get("detector_bank") or DetectorBank(config=SCORING)
-        self.bank = ShardedBank(self.workers, local=local)
+        self.bank = ShardedBank(self.workers, local=local, local_share=self.local_share)
         self.store: AnomalyStore | None = extras.get("anomaly_store")
         self.score_filter: Callable[[str], bool] = extras.get("score_filter") or (lambda _: True)
         self.rewarm_s = float(extras.get("rewarm_s", 24 * 3600.0))
@@ -66,7 +70,7 @@ class PredictiveAgent(Agent):
             self.writer = BatchWriter(self.store.append_score_rows, context.clock, every_s)
             self.warmup = BankWarmup(
                 self.store, context.metrics, context.clock, self.score_filter, self.rewarm_s,
-                self.workers,
+                self.workers, self.local_share,
             )  # fmt: skip
         self.scored = 0
         self.anomalies = 0

@@ -23,7 +23,6 @@ from datetime import datetime
 
 from selfheal_ml.collectors.prometheus_math import (
     Bucket,
-    bucket_increase,
     counter_increase,
     sorted_buckets,
 )
@@ -81,12 +80,15 @@ class CounterTracker:
         return len(self._previous)
 
 
-def _continues(previous: Sequence[Bucket], current: Sequence[Bucket]) -> bool:
-    """Whether ``current`` counts on from ``previous``: same layout, no bucket lower."""
-    old, new = sorted_buckets(previous), sorted_buckets(current)
-    if [bucket.upper_bound for bucket in old] != [bucket.upper_bound for bucket in new]:
+def _continues(old: Sequence[Bucket], new: Sequence[Bucket]) -> bool:
+    """Whether ``new`` counts on from ``old`` (both as :func:`sorted_buckets` returns them):
+    same layout, no bucket lower."""
+    if len(old) != len(new):
         return False
-    return all(after.count >= before.count for before, after in zip(old, new, strict=True))
+    return all(
+        after.upper_bound == before.upper_bound and after.count >= before.count
+        for before, after in zip(old, new, strict=True)
+    )
 
 
 class HistogramTracker:
@@ -145,7 +147,12 @@ class HistogramTracker:
                 base = earlier
                 break
         readings.append((now, current))
-        return bucket_increase(base, current)
+        # every reading in the window counts on from the one before (a break clears it), so
+        # ``current`` counts on from ``base``: bucket_increase's checks would always pass
+        return [
+            Bucket(after.upper_bound, after.count - before.count)
+            for before, after in zip(base, current, strict=True)
+        ]
 
     def keep_only(self, series: Collection[str]) -> None:
         """Forget every series not in ``series``."""

@@ -23,6 +23,7 @@ the result never differs from the full parser's; ``tests/unit/collectors`` check
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -47,17 +48,28 @@ class _NotWellFormedError(Exception):
     """A line outside the strict subset: the full parser decides."""
 
 
-def _labels(text: str | None) -> dict[str, str]:
-    if not text:
-        return {}
+@functools.lru_cache(maxsize=65536)
+def _label_pairs(text: str) -> tuple[tuple[str, str], ...] | None:
+    """The pairs of a plain label text, or ``None`` if it is not plain. A page repeats the
+    same label texts every scrape, so the answers are memoised (bounded): matching and
+    re-joining them was a third of the parser's time."""
     pairs = _LABEL.findall(text)
     rebuilt = ",".join(f'{key}="{value}"' for key, value in pairs)
     if rebuilt != text and rebuilt + "," != text:
+        return None
+    names = {key for key, _ in pairs}
+    if len(names) != len(pairs) or "__name__" in names:
+        return None
+    return tuple(pairs)
+
+
+def _labels(text: str | None) -> dict[str, str]:
+    if not text:
+        return {}
+    pairs = _label_pairs(text)
+    if pairs is None:
         raise _NotWellFormedError
-    labels = dict(pairs)
-    if len(labels) != len(pairs) or "__name__" in labels:
-        raise _NotWellFormedError
-    return labels
+    return dict(pairs)
 
 
 def _sample(line: str) -> Sample:

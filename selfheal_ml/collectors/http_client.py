@@ -7,6 +7,11 @@ the client creations alone passed the collection deadline. :class:`PooledClient`
 client once (on first use) with the SSL context of :func:`shared_ssl_context`, built once per
 process, and keeps its connections alive between rounds.
 
+A monitor sends the same GET every round, so the request is built once per client and sent
+again (:meth:`PooledClient.get`): ``build_request`` parses the URL and merges headers, cookies
+and timeout every time, half of the client's own cost per request. A reused request carries
+no cookies the target set (a probe, like Prometheus' scraper, keeps no session).
+
 A client is bound to the event loop it was built in (its pooled connections are), so a
 collector used from another loop (a test's second ``asyncio.run``) gets a fresh client there;
 the old one is dropped unclosed, its loop being gone.
@@ -50,6 +55,7 @@ class PooledClient:
         self.transport = transport
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._requests: dict[tuple[str, tuple[tuple[str, str], ...], float], httpx.Request] = {}
 
     def client(self) -> httpx.AsyncClient:
         """The client of the running event loop, built on first use in that loop."""
@@ -59,11 +65,19 @@ class PooledClient:
                 transport=self.transport, verify=shared_ssl_context(), limits=POOL_LIMITS
             )
             self._loop = loop
+            self._requests = {}  # built by the previous client
         return self._client
 
     async def get(self, url: str, headers: dict[str, str], timeout_s: float) -> httpx.Response:
-        """GET ``url`` with a per-request timeout, on a pooled connection when one is open."""
-        return await self.client().get(url, headers=headers, timeout=timeout_s)
+        """GET ``url`` with a per-request timeout, on a pooled connection when one is open;
+        the request is built on the first call and sent again on later ones (module doc)."""
+        client = self.client()
+        key = (url, tuple(headers.items()), timeout_s)
+        request = self._requests.get(key)
+        if request is None:
+            request = client.build_request("GET", url, headers=headers, timeout=timeout_s)
+            self._requests[key] = request
+        return await client.send(request)
 
     async def aclose(self) -> None:
         """Close the pooled connections (not an injected transport)."""

@@ -29,6 +29,8 @@ from selfheal_ml.events import MetricPoint
 
 #: Sent with every probe and scrape, so target logs can tell monitoring from users.
 USER_AGENT = "selfheal-ml-monitor"
+#: The headers of every probe request.
+PROBE_HEADERS = {"User-Agent": USER_AGENT}
 
 #: Exceptions that mean "the target did not answer properly", reported as ``probe_up 0``.
 UNREACHABLE_ERRORS: tuple[type[Exception], ...] = (
@@ -95,11 +97,9 @@ class HttpProbe:
         labels = target_labels(self.target, self.platform)
         try:
             async with asyncio.timeout(self.timeout_s):
-                client = self._http.client()  # built outside the timed part on first use
+                self._http.client()  # built outside the timed part on first use
                 started = time.perf_counter()
-                response = await client.get(
-                    self.url, headers={"User-Agent": USER_AGENT}, timeout=self.timeout_s
-                )
+                response = await self._http.get(self.url, PROBE_HEADERS, self.timeout_s)
         except UNREACHABLE_ERRORS as error:
             self.last_error = describe_failure(error, self.timeout_s)
             return [metric_point("probe_up", labels, 0.0, now)]

@@ -155,11 +155,29 @@ def histogram_quantile(quantile: float, buckets: Sequence[Bucket]) -> float | No
     >>> histogram_quantile(0.5, [Bucket(1.0, 0.0), Bucket(math.inf, 0.0)]) is None
     True
     """
-    if not 0.0 <= quantile <= 1.0:
-        raise ValidationError("quantile", f"expected a value in [0, 1], got {quantile!r}")
+    return histogram_quantiles((quantile,), buckets)[0]
+
+
+def histogram_quantiles(
+    quantiles: Sequence[float], buckets: Sequence[Bucket]
+) -> list[float | None]:
+    """:func:`histogram_quantile` of each of ``quantiles``, the buckets sorted once (a scrape
+    reads three quantiles of every histogram).
+
+    >>> buckets = [Bucket(0.1, 50.0), Bucket(0.2, 90.0), Bucket(math.inf, 100.0)]
+    >>> histogram_quantiles((0.5, 0.99), buckets)
+    [0.1, 0.2]
+    """
+    for quantile in quantiles:
+        if not 0.0 <= quantile <= 1.0:
+            raise ValidationError("quantile", f"expected a value in [0, 1], got {quantile!r}")
     ordered = sorted_buckets(buckets)
     if not ordered or not math.isinf(ordered[-1].upper_bound):
         raise ValidationError("buckets", "expected a +Inf bucket, found none")
+    return [_quantile_of_sorted(quantile, ordered) for quantile in quantiles]
+
+
+def _quantile_of_sorted(quantile: float, ordered: Sequence[Bucket]) -> float | None:
     total = ordered[-1].count
     if len(ordered) < 2 or total <= 0:
         return None

@@ -43,7 +43,12 @@ import httpx
 from prometheus_client.metrics_core import Metric
 from prometheus_client.samples import Sample
 
-from selfheal_ml.collectors.base import describe_failure, metric_point, target_labels
+from selfheal_ml.collectors.base import (
+    cached_series_key,
+    describe_failure,
+    metric_point,
+    target_labels,
+)
 from selfheal_ml.collectors.canonical import derive_canonical
 from selfheal_ml.collectors.counters import CounterTracker, HistogramTracker
 from selfheal_ml.collectors.exposition_parser import parse_exposition
@@ -53,14 +58,15 @@ from selfheal_ml.collectors.http_probe import (
     USER_AGENT,
     simulated_elapsed_s,
 )
-from selfheal_ml.collectors.prometheus_math import Bucket, histogram_quantile, parse_bucket_bound
+from selfheal_ml.collectors.prometheus_math import Bucket, histogram_quantiles, parse_bucket_bound
 from selfheal_ml.errors import ValidationError
-from selfheal_ml.events import MetricPoint, series_key
+from selfheal_ml.events import MetricPoint
 
 __all__ = ["ExpositionConverter", "PrometheusScrape", "parse_exposition", "parse_page"]
 
 #: Quantiles extracted from every histogram, with their series-name suffix.
 HISTOGRAM_QUANTILES: tuple[tuple[str, float], ...] = (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
+QUANTILES = tuple(quantile for _, quantile in HISTOGRAM_QUANTILES)
 
 #: Unreachable target, HTTP error status, or a page the parser rejects: ``scrape_up 0``.
 SCRAPE_ERRORS: tuple[type[Exception], ...] = (*UNREACHABLE_ERRORS, ValueError, ValidationError)
@@ -149,7 +155,7 @@ class ExpositionConverter:
         if not math.isfinite(sample.value):
             return []
         labels = self._labels(sample.labels)
-        key = series_key(sample.name, labels)
+        key = cached_series_key(sample.name, labels)
         self._seen_counters.add(key)
         delta = self._counters.observe(key, float(sample.value), now)
         if delta is None:
@@ -185,13 +191,14 @@ class ExpositionConverter:
             elif (
                 sample.name == bucket_name and "le" in sample.labels and math.isfinite(sample.value)
             ):
-                items = tuple(item for item in sample.labels.items() if item[0] != "le")
+                others = dict(sample.labels)
+                bound = parse_bucket_bound(others.pop("le"))
+                items = tuple(others.items())
                 key = keys.get(items)
                 if key is None:
-                    labels = self._labels(dict(items))
-                    key = keys[items] = series_key(family.name, labels)
+                    labels = self._labels(others)
+                    key = keys[items] = cached_series_key(family.name, labels)
                     groups.setdefault(key, (labels, []))
-                bound = parse_bucket_bound(sample.labels["le"])
                 groups[key][1].append(Bucket(bound, float(sample.value)))
         for key, (labels, buckets) in groups.items():
             points.extend(self._quantiles(family.name, key, labels, buckets, now))
@@ -209,12 +216,12 @@ class ExpositionConverter:
         window = self._histograms.observe(key, buckets, now)
         if not window or not math.isinf(window[-1].upper_bound):
             return []
-        points: list[MetricPoint] = []
-        for suffix, quantile in HISTOGRAM_QUANTILES:
-            value = histogram_quantile(quantile, window)
-            if value is not None:
-                points.append(metric_point(f"{family_name}_{suffix}", labels, value, now))
-        return points
+        values = histogram_quantiles(QUANTILES, window)
+        return [
+            metric_point(f"{family_name}_{suffix}", labels, value, now)
+            for (suffix, _), value in zip(HISTOGRAM_QUANTILES, values, strict=True)
+            if value is not None
+        ]
 
 
 class PrometheusScrape:

@@ -14,6 +14,11 @@ faster on a 2-core machine (``tests/benchmarks/test_demo_speed.py``, ``docs/benc
 ``workers=0`` keeps everything in this process (the service's default: one process, less
 memory).
 
+By default every shard gets an equal share. ``local_share`` keeps a smaller one here, the
+rest spread over the workers (:func:`placement`): this process also runs the collectors, the
+bus and the stores, so with equal shares a worker sat idle half of each round waiting for the
+next while this process was the bottleneck. Where a series lives never changes its verdicts.
+
 Workers start with the ``spawn`` method: the service has DuckDB and asyncio threads, and
 forking a process with threads is unsafe. A worker that dies is noticed on the next call
 (:class:`ScoringWorkerLostError`); :meth:`ShardedBank.revive` forgets it (a fresh, empty one
@@ -79,6 +84,31 @@ def shard_of(series: str, shards: int) -> int:
     (0, True)
     """
     return zlib.crc32(series.encode()) % shards
+
+
+#: Resolution of ``local_share``: series are placed by their CRC-32 modulo this.
+PLACEMENT_BUCKETS = 10_000
+
+
+def placement(series: str, shards: int, local_share: float | None = None) -> int:
+    """The shard of ``series`` in a bank of ``shards``: :func:`shard_of` when ``local_share``
+    is None, else shard 0 (this process) for about ``local_share`` of the series and one of
+    the workers, evenly, for the rest. Stable across runs and machines.
+
+    >>> placement("api.latency_ms", 2) == shard_of("api.latency_ms", 2)
+    True
+    >>> names = [f"series-{index}" for index in range(1000)]
+    >>> sum(placement(name, 2, 0.25) == 0 for name in names)
+    273
+    >>> {placement(name, 3, 0.0) for name in names}
+    {1, 2}
+    """
+    if local_share is None or shards == 1:
+        return shard_of(series, shards)
+    checksum = zlib.crc32(series.encode())
+    if checksum % PLACEMENT_BUCKETS < local_share * PLACEMENT_BUCKETS:
+        return 0
+    return 1 + (checksum // PLACEMENT_BUCKETS) % (shards - 1)
 
 
 def score_points(bank: DetectorBank, points: Sequence[RoundPoint]) -> list[PointScore | Rejected]:
@@ -182,7 +212,8 @@ def _exclusive(
 class ShardedBank:
     """A :class:`DetectorBank` whose series are shared out over this process and ``workers``
     worker processes. Call :meth:`close` when done (the workers are daemons: they also end
-    with this process). Safe to call from several threads (one call at a time)."""
+    with this process). Safe to call from several threads (one call at a time). ``local_share``
+    (0 to 1): the share of the series scored in this process (default: an equal share)."""
 
     def __init__(
         self,
@@ -191,9 +222,13 @@ class ShardedBank:
         config: ScoringConfig | None = None,
         *,
         local: DetectorBank | None = None,
+        local_share: float | None = None,
     ) -> None:
         if workers < 0:
             raise ValidationError("workers", f"expected a number >= 0, got {workers}")
+        if local_share is not None and not 0.0 <= local_share <= 1.0:
+            raise ValidationError("local_share", f"expected 0 to 1, got {local_share!r}")
+        self.local_share = local_share
         self.local = local if local is not None else DetectorBank(prototype, config)
         self._template = DetectorBank(self.local.prototype, self.local.config)
         self._workers: list[_Worker | None] = [None] * workers
@@ -215,11 +250,14 @@ class ShardedBank:
     def _move_remote_series(self) -> None:
         """Hand the series a restored bank holds for other shards to their workers."""
         for shard in range(1, self.shards):
-            names = [name for name in self.local.series() if shard_of(name, self.shards) == shard]
+            names = [name for name in self.local.series() if self._shard(name) == shard]
             if names:
                 share = DetectorBank(self.local.prototype, self.local.config)
                 share.adopt(self.local.take(names))
                 self._workers[shard - 1] = _Worker(share)
+
+    def _shard(self, series: str) -> int:
+        return placement(series, self.shards, self.local_share)
 
     # ---- the DetectorBank operations, spread over the shards --------------------------------
     @_exclusive
@@ -230,7 +268,7 @@ class ShardedBank:
             return score_points(self.local, points)
         shares: list[list[int]] = [[] for _ in range(self.shards)]
         for position, (series, _, _) in enumerate(points):
-            shares[shard_of(series, self.shards)].append(position)
+            shares[self._shard(series)].append(position)
         asked = [s for s in range(1, self.shards) if shares[s]]
         for shard in asked:
             self._worker(shard).send("score", [points[p] for p in shares[shard]])
@@ -249,7 +287,7 @@ class ShardedBank:
         """Re-warm many series from stored history, every shard at once; returns points learned."""
         shares: list[dict[str, History]] = [{} for _ in range(self.shards)]
         for name, history in histories.items():
-            shares[shard_of(name, self.shards)][name] = history
+            shares[self._shard(name)][name] = history
         asked = [s for s in range(1, self.shards) if shares[s]]
         for shard in asked:
             self._worker(shard).send("replay", shares[shard])
@@ -277,10 +315,10 @@ class ShardedBank:
         from every shard: for snapshots and what-if scoring that must not touch the live state."""
         wanted = self.series() if names is None else list(names)
         merged = DetectorBank(self.local.prototype, self.local.config)
-        local = [name for name in wanted if shard_of(name, self.shards) == 0]
+        local = [name for name in wanted if self._shard(name) == 0]
         merged.adopt(pickle.loads(pickle.dumps(self.local.scorers(local))))  # a deep copy
         for shard in range(1, self.shards):
-            remote = [name for name in wanted if shard_of(name, self.shards) == shard]
+            remote = [name for name in wanted if self._shard(name) == shard]
             worker = self._running(shard)
             if remote and worker is not None:
                 merged.adopt(worker.ask("export", remote))  # copied by the pipe
@@ -292,10 +330,12 @@ class ShardedBank:
         return self.merged().snapshot()
 
     @staticmethod
-    def from_snapshot(blob: bytes, workers: int = 0) -> ShardedBank | None:
+    def from_snapshot(
+        blob: bytes, workers: int = 0, local_share: float | None = None
+    ) -> ShardedBank | None:
         """The bank in ``blob`` shared out over ``workers``, or None on a version mismatch."""
         bank = DetectorBank.from_snapshot(blob)
-        return None if bank is None else ShardedBank(workers, local=bank)
+        return None if bank is None else ShardedBank(workers, local=bank, local_share=local_share)
 
     @_exclusive
     def revive(self) -> bool:

@@ -17,6 +17,7 @@ up{platform="leadsite.ai"} 1.0
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ import numpy as np
 
 from selfheal_ml.sim.dynamics import Frame, Layout
 from selfheal_ml.sim.effects import BoolArray, FloatArray
+from selfheal_ml.sim.platforms import PlatformSpec
 
 BUCKETS_S: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 STATUS_CLASSES = ("2xx", "4xx", "5xx")
@@ -115,37 +117,63 @@ def _family(name: str, kind: str, help_text: str, lines: list[str]) -> list[str]
     return [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", *lines]
 
 
+@dataclass(frozen=True)
+class _EndpointLines:
+    """The fixed start of every line one endpoint exposes (name and labels, then a space):
+    the page is rendered every scrape, and formatting its ~600 label sets was most of it."""
+
+    platform: int
+    requests: tuple[str, ...]  # one per status class
+    buckets: tuple[str, ...]  # one per finite bound, then +Inf
+    sum: str
+    count: str
+
+
+def _prefix(name: str, labels: dict[str, str]) -> str:
+    """``format_sample``'s line without its value."""
+    return format_sample(name, labels, 0.0)[: -len(repr(0.0))]
+
+
+@functools.lru_cache(maxsize=8)
+def _endpoint_lines(platforms: tuple[PlatformSpec, ...]) -> tuple[_EndpointLines, ...]:
+    lines = []
+    for platform, spec in enumerate(platforms):
+        for endpoint in spec.endpoints:
+            labels = {"platform": spec.name, "endpoint": endpoint.path}
+            bucket = "http_request_duration_seconds_bucket"
+            bounds = [repr(bound) for bound in BUCKETS_S] + ["+Inf"]
+            lines.append(
+                _EndpointLines(
+                    platform,
+                    tuple(
+                        _prefix("http_requests_total", {**labels, "status_class": status})
+                        for status in STATUS_CLASSES
+                    ),
+                    tuple(_prefix(bucket, {**labels, "le": bound}) for bound in bounds),
+                    _prefix("http_request_duration_seconds_sum", labels),
+                    _prefix("http_request_duration_seconds_count", labels),
+                )
+            )
+    return tuple(lines)
+
+
 def _endpoint_families(layout: Layout, counters: Counters, selected: list[int]) -> list[str]:
     requests, histogram = [], []
     buckets = np.maximum.accumulate(counters.buckets, axis=1)  # exact monotonicity
-    endpoints = [
-        (i, spec.name, ep.path) for i, spec in enumerate(layout.platforms) for ep in spec.endpoints
-    ]
-    for index, (platform, name, path) in enumerate(endpoints):
-        if platform not in selected:
+    for index, prefixes in enumerate(_endpoint_lines(layout.platforms)):
+        if prefixes.platform not in selected:
             continue
-        labels = {"platform": name, "endpoint": path}
-        for column, status in enumerate(STATUS_CLASSES):
-            value = float(counters.requests[index, column])
-            requests.append(
-                format_sample("http_requests_total", {**labels, "status_class": status}, value)
-            )
-        for bound, value in zip(BUCKETS_S, buckets[index].tolist(), strict=True):
-            histogram.append(
-                format_sample(
-                    "http_request_duration_seconds_bucket", {**labels, "le": repr(bound)}, value
-                )
-            )
+        counts = counters.requests[index].tolist()
+        requests += [
+            prefix + repr(value) for prefix, value in zip(prefixes.requests, counts, strict=True)
+        ]
         total = max(float(counters.requests[index].sum()), float(buckets[index, -1]))
-        histogram.append(
-            format_sample("http_request_duration_seconds_bucket", {**labels, "le": "+Inf"}, total)
-        )
-        histogram.append(
-            format_sample(
-                "http_request_duration_seconds_sum", labels, float(counters.latency_sum_s[index])
-            )
-        )
-        histogram.append(format_sample("http_request_duration_seconds_count", labels, total))
+        values = [*buckets[index].tolist(), total]
+        histogram += [
+            prefix + repr(value) for prefix, value in zip(prefixes.buckets, values, strict=True)
+        ]
+        histogram.append(prefixes.sum + repr(float(counters.latency_sum_s[index])))
+        histogram.append(prefixes.count + repr(total))
     return _family(
         "http_requests_total", "counter", "HTTP requests by status class.", requests
     ) + _family("http_request_duration_seconds", "histogram", "HTTP request latency.", histogram)

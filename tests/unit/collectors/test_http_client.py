@@ -93,3 +93,21 @@ def test_a_client_from_another_event_loop_is_replaced() -> None:
 
 def test_every_client_shares_one_ssl_context() -> None:
     assert shared_ssl_context() is shared_ssl_context()
+
+
+async def test_the_same_get_is_built_once_and_sent_again() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, content=PAGE)
+
+    pooled = PooledClient(transport=httpx.MockTransport(answer))
+    headers = {"User-Agent": "test"}
+    bodies = [(await pooled.get("http://a.test/metrics", headers, 2.0)).content for _ in range(3)]
+    await pooled.get("http://a.test/health", headers, 2.0)
+    assert bodies == [PAGE] * 3
+    assert seen[0] is seen[1] is seen[2]  # one request object, sent three times
+    assert seen[3].url.path == "/health" and seen[3] is not seen[0]
+    assert seen[0].headers["User-Agent"] == "test"
+    assert seen[0].extensions["timeout"]["read"] == 2.0

@@ -177,3 +177,21 @@ def test_rounds_and_copies_from_two_threads_do_not_cross_on_the_pipe(
         copier.join(timeout=30)
     assert got == expected
     assert copies and set(copies) <= {0, 1}
+
+
+def test_a_small_local_share_keeps_the_verdicts_and_sends_the_rest_to_the_worker() -> None:
+    bank = ShardedBank(workers=1, local_share=0.1)
+    try:
+        single = DetectorBank()
+        rounds = _rounds(400)
+        expected = [[single.score(*point) for point in points] for points in rounds]
+        assert [bank.score_round(points) for points in rounds] == expected
+        assert len(bank.local.series()) < len(SERIES) // 2  # most series live in the worker
+        assert bank.series() == sorted(SERIES)
+    finally:
+        bank.close()
+
+
+def test_a_local_share_outside_zero_to_one_is_refused() -> None:
+    with pytest.raises(ValidationError, match="local_share"):
+        ShardedBank(workers=1, local_share=1.5)

@@ -32,7 +32,14 @@ from typing import Any, Protocol
 from selfheal_ml.collectors.log_source import offsets_file
 from selfheal_ml.config import LogSourceSetting, Settings
 from selfheal_ml.errors import ConfigError
-from selfheal_ml.events import Event, IpBlocked, SecurityThreatDetected
+from selfheal_ml.events import (
+    AlertRaised,
+    AnomalyDetected,
+    Event,
+    IncidentDiagnosed,
+    IpBlocked,
+    SecurityThreatDetected,
+)
 from selfheal_ml.runtime import Runtime
 from selfheal_ml.security.ban_policy import BanPolicy
 from selfheal_ml.security.scenario_score import (
@@ -40,6 +47,7 @@ from selfheal_ml.security.scenario_score import (
     AttackTruth,
     SeenBan,
     SeenFinding,
+    SeenSignal,
     score_attacks,
 )
 from selfheal_ml.sim.access_log import AccessLog
@@ -97,18 +105,41 @@ def attack_settings(settings: Settings, security_tick_s: float = SECURITY_TICK_S
     return settings.model_copy(update={"security": security, "intervals": intervals})
 
 
+SECURITY_SERIES = "security_"  # the attack-rate series (security/attack_rates.py)
+#: root causes of the Diagnostic agent's runbook that are attacks (diagnosis/hypotheses.py)
+ATTACK_CAUSES = frozenset({"brute_force_login"})
+
+
+def is_security_signal(event: Event) -> bool:
+    """An alert or anomaly about attacks (a Security agent alert, an anomaly on an attack-rate
+    series): the demo scores these against the attacks, not against the injected faults."""
+    if isinstance(event, AlertRaised):
+        return event.alertname == "SecurityThreatDetected"
+    return isinstance(event, AnomalyDetected) and event.series.startswith(SECURITY_SERIES)
+
+
 @dataclass
 class SecurityLog:
-    """What the Security agent announced: its findings and its enforced bans."""
+    """What the agents announced about attacks: the Security agent's findings and enforced
+    bans, the Predictive agent's anomalies on the attack-rate series, and the Diagnostic
+    agent's incidents whose root cause is an attack."""
 
     findings: list[SeenFinding] = field(default_factory=list)
     bans: list[SeenBan] = field(default_factory=list)
+    rate_anomalies: list[SeenSignal] = field(default_factory=list)
+    attack_incidents: list[SeenSignal] = field(default_factory=list)
 
     async def record(self, event: Event) -> None:
         if isinstance(event, SecurityThreatDetected):
             self.findings.append(SeenFinding(event.ts, event.kind, event.scope, event.value))
         elif isinstance(event, IpBlocked):
             self.bans.append(SeenBan(event.ts, event.source_ip, event.reason))
+        elif isinstance(event, AnomalyDetected) and event.series.startswith(SECURITY_SERIES):
+            self.rate_anomalies.append(SeenSignal(event.ts, event.series))
+        elif isinstance(event, IncidentDiagnosed) and event.diagnosis.revision == 1:
+            cause = event.root_causes[0] if event.root_causes else ""
+            if cause in ATTACK_CAUSES:
+                self.attack_incidents.append(SeenSignal(event.ts, cause, tuple(event.platforms)))
 
 
 def _targets(attack: Attack) -> tuple[str, ...]:
@@ -160,6 +191,8 @@ class AttackScenario:
             self.log.bans,
             legitimate=LEGITIMATE,
             never_ban=self.policy.never_ban,
+            rate_anomalies=self.log.rate_anomalies,
+            incidents=self.log.attack_incidents,
         )
 
     def report(self) -> dict[str, Any]:
@@ -213,6 +246,8 @@ def attach_attacks(
     log = SecurityLog()
     runtime.bus.subscribe(SecurityThreatDetected, log.record, name="ScenarioSecurityLog")
     runtime.bus.subscribe(IpBlocked, log.record, name="ScenarioBanLog")
+    runtime.bus.subscribe(AnomalyDetected, log.record, name="ScenarioRateLog")
+    runtime.bus.subscribe(IncidentDiagnosed, log.record, name="ScenarioIncidentLog")
     return AttackScenario(driver, log, policy)
 
 
@@ -225,6 +260,10 @@ def summary_lines(report: dict[str, Any]) -> Sequence[str]:
         f" max {report['time_to_block_max_s']} s; wrong blocks {report['wrong_blocks']}"
         f" {report['wrong_blocks_by_role']}; findings about legitimate sources"
         f" {report['legitimate_flagged']}; log lines {report['log_lines']}",
+        f"attack-rate anomalies {report['rate_anomalies']} (outside attacks"
+        f" {report['rate_anomalies_outside_attacks']}), attacks with one"
+        f" {report['attacks_with_rate_anomaly']}; attacks confirmed by an incident"
+        f" {report['attacks_confirmed_by_incident']}",
         f"{'attack kind':<26}{'n':>4}{'found':>7}{'blocked':>9}{'detect max':>12}"
         f"{'block med':>11}{'block max':>11}{'all blocked max':>17}",
     ]

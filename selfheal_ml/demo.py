@@ -22,7 +22,12 @@ from tqdm import tqdm
 
 from selfheal_ml.actions import InProcessSimulatorExecutor, RepairService
 from selfheal_ml.alerting import RecordingNotifier
-from selfheal_ml.attack_scenario import AttackScenario, attach_attacks, attack_settings
+from selfheal_ml.attack_scenario import (
+    AttackScenario,
+    attach_attacks,
+    attack_settings,
+    is_security_signal,
+)
 from selfheal_ml.clock import SimClock
 from selfheal_ml.collectors import Collector, collect_all
 from selfheal_ml.config import Settings
@@ -120,6 +125,8 @@ class AlertLog:
     seen: set[str] = field(default_factory=set)
 
     async def record(self, event: Event) -> None:
+        if is_security_signal(event):  # attacks are scored by Scenario 3, not against faults
+            return
         if isinstance(event, AlertRaised):
             if not event.firing or event.correlation_id in self.seen:
                 return

@@ -75,6 +75,17 @@ class SeenBan:
 
 
 @dataclass(frozen=True)
+class SeenSignal:
+    """Another agent's word on an attack: an anomaly of the Predictive agent on an attack-rate
+    series (``name`` the series) or an incident of the Diagnostic agent whose root cause is an
+    attack (``name`` the cause, ``platforms`` where)."""
+
+    at: datetime
+    name: str
+    platforms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class AttackOutcome:
     """What became of one attack."""
 
@@ -83,6 +94,8 @@ class AttackOutcome:
     detected_as: tuple[str, ...]
     blocked_at: datetime | None
     fully_blocked_at: datetime | None
+    warned_at: datetime | None = None  # first anomaly on an attack-rate series
+    confirmed_at: datetime | None = None  # first incident with an attack as its root cause
 
     def _after_start(self, moment: datetime | None) -> float | None:
         if moment is None:
@@ -122,6 +135,8 @@ class AttackOutcome:
             "time_to_block_s": self.time_to_block_s,
             "time_to_block_all_s": self.time_to_block_all_s,
             "time_to_refuse_s": self.time_to_refuse_s,
+            "rate_anomaly_after_s": self._after_start(self.warned_at),
+            "incident_after_s": self._after_start(self.confirmed_at),
         }
 
 
@@ -134,6 +149,8 @@ class AttackScenarioReport:
     wrongly_blocked: list[str] = field(default_factory=list)
     # findings about legitimate sources by kind (e.g. unusual_access warnings, never bans)
     legitimate_flagged: Counter[str] = field(default_factory=Counter)
+    rate_anomalies: int = 0
+    rate_anomalies_outside_attacks: int = 0
 
     @property
     def wrong_blocks(self) -> int:
@@ -175,9 +192,17 @@ class AttackScenarioReport:
             "wrong_blocks_by_role": dict(self.wrong_blocks_by_role),
             "wrongly_blocked": self.wrongly_blocked,
             "legitimate_flagged": dict(self.legitimate_flagged),
+            "attacks_with_rate_anomaly": sum(o.warned_at is not None for o in self.outcomes),
+            "rate_anomalies": self.rate_anomalies,
+            "rate_anomalies_outside_attacks": self.rate_anomalies_outside_attacks,
+            "attacks_confirmed_by_incident": sum(o.confirmed_at is not None for o in self.outcomes),
             "by_kind": kinds,
             "per_attack": [outcome.as_dict() for outcome in self.outcomes],
         }
+
+
+def _first(signals: Sequence[SeenSignal], during: tuple[datetime, datetime]) -> datetime | None:
+    return min((s.at for s in signals if during[0] <= s.at <= during[1]), default=None)
 
 
 def _median(values: Sequence[float]) -> float | None:
@@ -192,6 +217,8 @@ def score_attacks(
     legitimate: Mapping[str, str],
     never_ban: NeverBanList | None = None,
     grace_s: float = 600.0,
+    rate_anomalies: Sequence[SeenSignal] = (),
+    incidents: Sequence[SeenSignal] = (),
 ) -> AttackScenarioReport:
     """Match findings and bans to attacks (module docstring). ``legitimate`` maps the
     addresses of legitimate sources to their role (``user``, ``health_checker``)."""
@@ -216,6 +243,7 @@ def score_attacks(
         }  # fmt: skip
         times = [moment for moment in ban_times.values() if moment is not None]
         all_banned = bool(times) and len(times) == len(ban_times)
+        during = (attack.started_at, attack.ends_at + grace)
         outcomes.append(
             AttackOutcome(
                 truth=attack,
@@ -223,6 +251,10 @@ def score_attacks(
                 detected_as=kinds,
                 blocked_at=min(times, default=None),
                 fully_blocked_at=max(times) if all_banned else None,
+                warned_at=_first(rate_anomalies, during),
+                confirmed_at=_first(
+                    [i for i in incidents if attack.platform in i.platforms], during
+                ),
             )
         )
     attackers = {address for attack in attacks for address in attack.addresses}
@@ -237,4 +269,8 @@ def score_attacks(
         report.wrong_blocks_by_role[role] += len(first_ban[address])
         report.wrongly_blocked.append(address)
     report.legitimate_flagged.update(f.kind for f in findings if f.value in legitimate)
+    report.rate_anomalies = len(rate_anomalies)
+    report.rate_anomalies_outside_attacks = sum(
+        not any(a.started_at <= s.at <= a.ends_at + grace for a in attacks) for s in rate_anomalies
+    )
     return report

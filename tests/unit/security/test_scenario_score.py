@@ -55,3 +55,26 @@ def test_missed_attack_and_wrong_blocks_by_role() -> None:
     assert figures["wrong_blocks_by_role"] == {"user": 1, "health_checker": 1, "never_ban": 1}
     assert figures["legitimate_flagged"] == {"unusual_access": 1}
     assert figures["by_kind"]["scraping"]["detected"] == 0
+
+
+def test_rate_anomalies_and_attack_incidents_are_joined_to_the_attack_by_time_and_platform() -> (
+    None
+):
+    from selfheal_ml.security.scenario_score import SeenSignal
+
+    attack = AttackTruth("attack-1", "brute_force", "shop", ("203.0.113.1",), _at(0), _at(300))
+    anomalies = [
+        SeenSignal(_at(60), "security_failed_logins_per_s"),
+        SeenSignal(_at(5000), "security_requests_per_s"),  # long after: not this attack's
+    ]
+    incidents = [
+        SeenSignal(_at(50), "brute_force_login", ("blog",)),  # another platform
+        SeenSignal(_at(90), "brute_force_login", ("shop",)),
+    ]
+    report = score_attacks([attack], [], [], legitimate={}, rate_anomalies=anomalies,
+                           incidents=incidents)  # fmt: skip
+    figures = report.as_dict()
+    assert figures["per_attack"][0]["rate_anomaly_after_s"] == 60.0
+    assert figures["per_attack"][0]["incident_after_s"] == 90.0
+    assert (figures["rate_anomalies"], figures["rate_anomalies_outside_attacks"]) == (2, 1)
+    assert figures["attacks_confirmed_by_incident"] == 1

@@ -22,6 +22,12 @@ from tqdm import tqdm
 
 from selfheal_ml.actions import InProcessSimulatorExecutor, RepairService
 from selfheal_ml.alerting import RecordingNotifier
+from selfheal_ml.attack_scenario import (
+    AttackScenario,
+    attach_attacks,
+    attack_settings,
+    is_security_signal,
+)
 from selfheal_ml.clock import SimClock
 from selfheal_ml.collectors import Collector, collect_all
 from selfheal_ml.config import Settings
@@ -79,6 +85,7 @@ class DemoOptions:
     # True: the store's repair-strategy @champion advises, as in the service
     use_champion: bool = False
     kinds: tuple[str, ...] | None = None  # fault kinds to draw from; default: the whole catalogue
+    attacks: int = 0  # Scenario 3: attacks in the access log the Security agent tails
 
     @property
     def fault_count(self) -> int:
@@ -127,6 +134,8 @@ class AlertLog:
     predicted: dict[str, datetime] = field(default_factory=dict)  # series -> last prediction
 
     async def record(self, event: Event) -> None:
+        if is_security_signal(event):  # attacks are scored by Scenario 3, not against faults
+            return
         if isinstance(event, AlertRaised):
             if not event.firing or event.correlation_id in self.seen:
                 return
@@ -203,6 +212,7 @@ class DemoResult:
     dashboard: dict[str, Any]
     wall_time_s: float
     repair_model_version: str | None = None
+    security: dict[str, Any] | None = None  # Scenario 3's figures when the run had attacks
 
     def report(self) -> dict[str, Any]:
         """The JSON report (``--report``): the self-healing figures, then per-fault detail."""
@@ -228,6 +238,7 @@ class DemoResult:
             ],
             "dashboard": self.dashboard,
             "wall_time_s": round(self.wall_time_s, 2),
+            **({"security": self.security} if self.security is not None else {}),
         }
 
 
@@ -252,6 +263,7 @@ class Simulation:
     loop: LoopLog
     executor: InProcessSimulatorExecutor
     approver: OnCallApprover | None = None
+    attacks: AttackScenario | None = None
 
     async def run(self, days: float, progress: bool = False) -> datetime:
         """Start the agents and replay ``days`` of virtual time; returns the end time."""
@@ -335,6 +347,8 @@ async def build_simulation(
         }
     )
     demo_settings = settings.model_copy(update={"db_path": options.db_path, "intervals": intervals})
+    if options.attacks:
+        demo_settings = attack_settings(demo_settings)
     warmup_s = options.warmup_days * 86400.0
     simulator = PlatformSimulator(seed=options.seed, start=DEMO_START - timedelta(seconds=warmup_s))
     if schedule is None:
@@ -368,6 +382,12 @@ async def build_simulation(
         )
     driver = FaultDriver(simulator, schedule, DEMO_START)
     runtime.scheduler.before_ticks = driver
+    attacks = None
+    if options.attacks:  # the attack driver runs after the fault driver (attack_scenario.py)
+        attacks = attach_attacks(
+            runtime, simulator, count=options.attacks, seed=options.seed, days=options.days,
+            start=DEMO_START, fault_driver=driver,
+        )  # fmt: skip
     log = AlertLog()
     runtime.bus.subscribe(AlertRaised, log.record, name="DemoAlertLog")
     runtime.bus.subscribe(AnomalyDetected, log.record, name="DemoAnomalyLog")
@@ -380,7 +400,7 @@ async def build_simulation(
     if options.approve_after_s is not None:
         approver = OnCallApprover(runtime.repair_service, options.approve_after_s)
         runtime.bus.subscribe(Tick, approver.on_tick, name="DemoOnCall")
-    return Simulation(runtime, simulator, driver, log, loop, executor, approver)
+    return Simulation(runtime, simulator, driver, log, loop, executor, approver, attacks)
 
 
 async def _record_history(
@@ -426,6 +446,7 @@ async def run_demo(settings: Settings, options: DemoOptions) -> DemoResult:
         dashboard=board,
         wall_time_s=asyncio.get_running_loop().time() - started,
         repair_model_version=runtime.repair_recommender.model_version,
+        security=None if simulation.attacks is None else simulation.attacks.report(),
     )
 
 

@@ -238,6 +238,9 @@ class ParameterScorer:
         return [float(value) for value in self.scorer.score_by_parameter(texts)]
 
 
+OFFSETS_EVERY_S = 1.0  # tail positions written at most once a wall-clock second
+
+
 def security_ports(
     settings: Settings, now: datetime, tracker: Tracker | None = None
 ) -> dict[str, Any]:
@@ -250,7 +253,11 @@ def security_ports(
     from selfheal_ml.training.request_scorer_loading import load_request_scorer
 
     security = settings.security
-    offsets = JsonOffsetStore(offsets_file(settings.db_path)) if security.sources else None
+    offsets = (
+        JsonOffsetStore(offsets_file(settings.db_path), min_interval_s=OFFSETS_EVERY_S)
+        if security.sources
+        else None
+    )
     sources = [
         LogSource(LogSourceSpec(s.path, LogFormat(s.format), s.platform), offsets, now)
         for s in security.sources

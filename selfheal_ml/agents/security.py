@@ -8,10 +8,17 @@ findings and decisions, and publishes one :class:`SecurityThreatDetected` per fi
 one :class:`IpBlocked` per enforced ban, sharing the finding's correlation id. Dry-run
 decisions ("would ban") are stored and reported, never announced as blocks.
 
+Every tick also closes a minute of the attack-rate series (failed logins, 4xx and requests per
+second, confirmed findings, bans in force; ``security/attack_rates.py``) when one has passed:
+the points are stored with the metrics and published as ``MetricsCollected``, so the Predictive
+agent scores (and the service forecasts) them like the platforms' own series and warns when an
+attack pattern comes back.
+
 Applications that push events instead of writing logs hand records to :meth:`observe`.
 On start the ban policy is restored from the store, so bans and repeat-offender counts
 survive a restart. Ports (``context.extras``): ``security_sources``, ``security_detector``,
-``ban_policy``, ``security_store`` (each optional).
+``ban_policy``, ``security_store`` (each optional), ``security_rates_window_s`` (60 s; 0: no
+attack-rate series) and ``store_every_s`` (how often stored points are written, as the Monitor).
 """
 
 from __future__ import annotations
@@ -19,11 +26,23 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
+from selfheal_ml.agents.batching import BatchWriter
 from selfheal_ml.clock import run_blocking
-from selfheal_ml.events import Event, IpBlocked, SecurityThreatDetected, Severity, Tick, new_id
+from selfheal_ml.events import (
+    Event,
+    IpBlocked,
+    MetricPoint,
+    MetricsCollected,
+    SecurityThreatDetected,
+    Severity,
+    Tick,
+    new_id,
+)
+from selfheal_ml.security.attack_rates import AttackRates
 from selfheal_ml.security.ban_policy import BanDecision, BanPolicy, DecisionAction
 from selfheal_ml.security.detector import AttackDetector
 from selfheal_ml.security.findings import Finding, Scope
@@ -49,6 +68,12 @@ class SecurityAgent(Agent):
         self.seen: Counter[str] = Counter()
         # ticks and pushed batches (the API) both count: one at a time through the detector
         self._counting = asyncio.Lock()
+        window_s = float(extras.get("security_rates_window_s", 60.0))
+        self.rates = AttackRates(context.clock.now(), window_s) if window_s > 0 else None
+        self.writer: BatchWriter[MetricPoint] | None = None
+        if context.metrics is not None and self.rates is not None:
+            every_s = float(extras.get("store_every_s", 0.0))
+            self.writer = BatchWriter(context.metrics.append_points, context.clock, every_s)
 
     async def start(self) -> None:
         if self.store is not None:
@@ -59,6 +84,8 @@ class SecurityAgent(Agent):
     async def stop(self) -> None:
         for source in self.sources:
             source.close()
+        if self.writer is not None:
+            await self.writer.flush()
 
     async def handle(self, event: Event) -> list[Event]:
         key = f"Tick:{event.kind}" if isinstance(event, Tick) else type(event).__name__
@@ -66,7 +93,8 @@ class SecurityAgent(Agent):
         if not isinstance(event, Tick) or event.kind != TICK_KIND or not self.sources:
             return []
         records = await run_blocking(self.context.clock, self._read_sources)
-        return await self.observe(records)
+        produced = await self.observe(records)
+        return produced + await self._rates(event.ts)
 
     async def observe(self, records: Sequence[LogRecord]) -> list[Event]:
         """Detect, decide, store; the events to publish."""
@@ -74,7 +102,20 @@ class SecurityAgent(Agent):
             return []
         async with self._counting:
             found = await run_blocking(self.context.clock, self._decide, records)
+        if self.rates is not None:
+            self.rates.add(records, sum(finding.confirmed_attack for finding in found[0]))
         return self._events(*found)
+
+    async def _rates(self, now: datetime) -> list[Event]:
+        """The attack-rate points of a window that has just closed, stored and announced."""
+        if self.rates is None:
+            return []
+        points = self.rates.close(now, sum(d.enforced for d in self.policy.active(now)))
+        if not points:
+            return []
+        if self.writer is not None:
+            await self.writer.add(points, now)
+        return [MetricsCollected(ts=now, source=self.name, points=tuple(points))]
 
     def _read_sources(self) -> list[LogRecord]:
         records: list[LogRecord] = []

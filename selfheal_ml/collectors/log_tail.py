@@ -11,6 +11,10 @@
 - after each read the position (device, inode, offset) goes to an :class:`OffsetStore`, so a
   restarted service resumes where it stopped instead of re-reading or skipping; a saved
   position for another inode (rotated while we were down) starts the new file at 0.
+  :class:`JsonOffsetStore` writes its file at most once per ``min_interval_s`` of wall time
+  (and on :meth:`~FileTailer.close`): a busy log read every few seconds, or a virtual-time run
+  reading it thousands of times a second, does not replace the state file on every read. A
+  crash loses at most that interval's progress: those lines are read again.
 
 Lines are decoded as UTF-8 with replacement characters, so bad bytes never raise.
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -47,6 +52,10 @@ class OffsetStore(Protocol):
         """Remember ``position`` (durably)."""
         ...
 
+    def flush(self) -> None:
+        """Make every remembered position durable now."""
+        ...
+
 
 class MemoryOffsetStore:
     """Positions in a dict (tests, one-shot runs)."""
@@ -60,12 +69,20 @@ class MemoryOffsetStore:
     def save(self, position: TailPosition) -> None:
         self.positions[position.path] = position
 
+    def flush(self) -> None:
+        """Nothing to write."""
+
 
 class JsonOffsetStore:
-    """Positions in a small JSON state file, replaced atomically on every save."""
+    """Positions in a small JSON state file, replaced atomically when they change, at most
+    once per ``min_interval_s`` of wall time (0: on every change) and on :meth:`flush`."""
 
-    def __init__(self, state_file: str | Path) -> None:
+    def __init__(self, state_file: str | Path, *, min_interval_s: float = 0.0) -> None:
         self.state_file = Path(state_file)
+        self.min_interval_s = min_interval_s
+        self.writes = 0
+        self._dirty = False
+        self._written_at = -float("inf")
         self._positions: dict[str, TailPosition] = {}
         try:
             data = json.loads(self.state_file.read_text("utf-8"))
@@ -79,12 +96,25 @@ class JsonOffsetStore:
         return self._positions.get(path)
 
     def save(self, position: TailPosition) -> None:
+        if self._positions.get(position.path) == position:
+            return
         self._positions[position.path] = position
+        self._dirty = True
+        if time.monotonic() - self._written_at >= self.min_interval_s:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the positions now if any changed since the last write."""
+        if not self._dirty:
+            return
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.state_file.with_suffix(self.state_file.suffix + ".tmp")
         payload = {key: asdict(value) for key, value in self._positions.items()}
         temporary.write_text(json.dumps(payload, indent=1), "utf-8")
         os.replace(temporary, self.state_file)
+        self._dirty = False
+        self._written_at = time.monotonic()
+        self.writes += 1
 
 
 class FileTailer:
@@ -136,7 +166,8 @@ class FileTailer:
         self.close()
 
     def close(self) -> None:
-        """Close the file handle (the saved position stays)."""
+        """Close the file handle and make its position durable (the saved position stays)."""
+        self.offsets.flush()
         if self._handle is not None:
             self._handle.close()
             self._handle = None

@@ -170,13 +170,15 @@ class TrafficModel:
         span = (end - start).total_seconds()
         if span <= 0:
             return []
-        events: list[dict[str, Any]] = []
-        for platform in self.platforms:
-            for checker in HEALTH_CHECKERS:
-                for at in self._times(start, span, 1.0 / self.health_every_s):
-                    events.append(_request(at, checker, platform, "GET", "/health", 200))
-            for user in USERS:
-                events.extend(self._user(user, platform, start, span))
+        # each checker and each user is a Poisson process per platform; their superposition is
+        # drawn at once (one draw per window, not one per user and platform), then split
+        rng, platforms = self._rng, self.platforms
+        checks = len(HEALTH_CHECKERS) * len(platforms) / self.health_every_s
+        events: list[dict[str, Any]] = [
+            _request(at, rng.choice(HEALTH_CHECKERS), rng.choice(platforms), "GET", "/health", 200)
+            for at in self._times(start, span, checks)
+        ]
+        events.extend(self._users(start, span))
         for attack in self.attacks:
             events.extend(self._attack(attack, start, end, banned))
         events.sort(key=lambda event: event["time"])
@@ -186,15 +188,18 @@ class TrafficModel:
         count = _poisson(self._rng, rate * span)
         return [start + timedelta(seconds=self._rng.random() * span) for _ in range(count)]
 
-    def _user(self, user: str, platform: str, start: datetime, span: float) -> list[dict[str, Any]]:
-        address = USER_ADDRESSES[user]
-        found = [
-            _request(at, address, platform, "GET", self._rng.choice(PAGES), 200, user=user)
-            for at in self._times(start, span, self.user_rate_per_s / len(self.platforms))
-        ]
-        rate = 1.0 / self.login_every_s / len(self.platforms)
-        for at in self._times(start, span, rate):
-            if self._rng.random() < 0.1:  # a typo, then the right password
+    def _users(self, start: datetime, span: float) -> list[dict[str, Any]]:
+        """Every user's page views and logins (each user from its own address)."""
+        rng, platforms = self._rng, self.platforms
+        found = []
+        for at in self._times(start, span, self.user_rate_per_s * len(USERS)):
+            user = rng.choice(USERS)
+            found.append(_request(at, USER_ADDRESSES[user], rng.choice(platforms), "GET",
+                                  rng.choice(PAGES), 200, user=user))  # fmt: skip
+        for at in self._times(start, span, len(USERS) / self.login_every_s):
+            user, platform = rng.choice(USERS), rng.choice(platforms)
+            address = USER_ADDRESSES[user]
+            if rng.random() < 0.1:  # a typo, then the right password
                 found.append(_login(at, address, platform, user, ok=False))
                 at += timedelta(seconds=3)
             found.append(_login(at, address, platform, user, ok=True))

@@ -58,6 +58,7 @@ def test_short_chaos_run_reports_every_headline_figure(tmp_path: Path) -> None:
         (["--warmup-days", "-1"], "--warmup-days: expected zero or more days"),
         (["--days", "x"], "argument --days: invalid float value: 'x'"),
         (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--attacks", "-1"], "--attacks: expected zero or more attacks, got -1"),
         (
             ["--days", "2", "--faults", "2", "--kinds", "memroy_leak"],
             "--kinds: unknown fault kind(s) memroy_leak",

@@ -166,11 +166,17 @@ async function drawAlerts() {
 // ---- security decisions and optimisation findings ----
 async function drawSecurity() {
   const decisions = await getJson("/v1/security/decisions");
-  const head = "<tr><th>address</th><th>action</th><th>reason</th><th>events</th><th>until</th></tr>";
-  byId("security").innerHTML = head + (decisions.map(d =>
-    `<tr><td><code>${esc(d.ip)}</code></td><td>${esc(d.action)}</td><td>${esc(d.reason)}</td>` +
-    `<td class="num">${esc(d.event_count)}</td><td>${esc(when(d.until))}</td></tr>`).join("")
-    || `<tr><td class="muted" colspan="5">no bans in force</td></tr>`);
+  const head = "<tr><th>address</th><th>action</th><th>reason</th><th>events</th>" +
+    "<th>first seen</th><th>until</th><th>evidence</th></tr>";
+  // the newest evidence line is shown, every line (up to five) on hover; evidence is attacker
+  // text, so the attribute gets its quotes escaped too (esc() escapes <, > and & only)
+  byId("security").innerHTML = head + (decisions.map(d => {
+    const lines = d.evidence || [];
+    return `<tr><td><code>${esc(d.ip)}</code></td><td>${esc(d.action)}</td><td>${esc(d.reason)}</td>` +
+      `<td class="num">${esc(d.event_count)}</td><td>${esc(when(d.first_seen))}</td>` +
+      `<td>${esc(when(d.until))}</td>` +
+      `<td class="muted" title="${esc(lines.join("\n")).replaceAll('"', "&quot;")}"><code>${esc(lines[lines.length - 1] || "")}</code></td></tr>`;
+  }).join("") || `<tr><td class="muted" colspan="7">no bans in force</td></tr>`);
 }
 
 async function drawOptimizations() {

@@ -99,3 +99,38 @@ async def test_other_ticks_and_no_sources_do_nothing(tmp_path: Path) -> None:
     assert await agent.handle(tick()) == []
     assert await agent.handle(Tick(ts=NOW, source="scheduler", kind="health")) == []
     assert agent.seen["Tick:security"] == 1
+
+
+async def test_a_minute_of_reads_becomes_attack_rate_series_stored_and_published(
+    tmp_path: Path,
+) -> None:
+    from datetime import timedelta
+
+    from selfheal_ml.events import MetricsCollected
+    from selfheal_ml.storage.metrics import MetricsStore
+
+    log = tmp_path / "auth.log"
+    log.write_text(attack("203.0.113.50"), "utf-8")
+    clock = SimClock(NOW)
+    metrics = MetricsStore(Database(":memory:"), clock)
+    source = LogSource(
+        LogSourceSpec(str(log), LogFormat.SSHD), MemoryOffsetStore(), NOW, start_at_end=False
+    )
+    agent = SecurityAgent(
+        AgentContext(bus=InMemoryEventBus(), clock=clock, metrics=metrics,
+                     extras={"security_sources": [source],
+                             "ban_policy": BanPolicy(BanSettings(bantime_s=3600.0))})
+    )  # fmt: skip
+    first = await agent.handle(tick())
+    assert not any(isinstance(event, MetricsCollected) for event in first)
+    later = NOW + timedelta(seconds=60)
+    clock.advance_to(later)
+    published = await agent.handle(Tick(ts=later, source="scheduler", kind="security"))
+    (collected,) = [event for event in published if isinstance(event, MetricsCollected)]
+    values = {point.series.split("{")[0]: point.value for point in collected.points}
+    assert values["security_failed_logins_per_s"] == 5 / 60
+    assert values["security_confirmed_findings"] == 1.0
+    assert values["security_bans_active"] == 1.0
+    await agent.stop()  # flushes the stored points
+    stored = metrics.latest('security_failed_logins_per_s{target="security"}')
+    assert stored == (later, 5 / 60)

@@ -129,3 +129,23 @@ def test_damaged_state_file_starts_over(tmp_path: Path) -> None:
     log = tmp_path / "a.log"
     append(log, "x\n")
     assert tail(log, JsonOffsetStore(state)).read_lines() == ["x"]
+
+
+def test_offsets_are_written_at_most_once_per_interval_and_on_close(tmp_path: Path) -> None:
+    log = tmp_path / "auth.log"
+    state = tmp_path / "offsets.json"
+    store = JsonOffsetStore(state, min_interval_s=3600.0)
+    tailer = tail(log, store)
+    append(log, "one\n")
+    assert tailer.read_lines() == ["one"]
+    assert store.writes == 1  # the first change is written at once
+    for line in ("two", "three"):
+        append(log, line + "\n")
+        assert tailer.read_lines() == [line]
+    assert store.writes == 1
+    assert tail(log, JsonOffsetStore(state)).read_lines() == ["two", "three"]  # after a crash
+    tailer.read_lines()  # nothing new: nothing to write
+    tailer.close()
+    assert store.writes == 2
+    append(log, "four\n")
+    assert tail(log, JsonOffsetStore(state)).read_lines() == ["four"]

@@ -1,0 +1,65 @@
+"""The attack driver in virtual time: attacks start when due, fault attacks follow their
+faults, the access log is written up to the clock, banned addresses are refused."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from selfheal_ml.sim.access_log import AccessLog
+from selfheal_ml.sim.attack_driver import AttackDriver
+from selfheal_ml.sim.attack_plan import PlannedAttack
+from selfheal_ml.sim.catalogue import FaultKind, FaultRecord
+from selfheal_ml.sim.traffic import AttackKind, TrafficModel
+
+START = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.moment = START
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+def _fault(injected_at: datetime) -> FaultRecord:
+    return FaultRecord(
+        fault_id="fault-0001", kind=FaultKind.BRUTE_FORCE_LOGIN, platform="shop",
+        platforms=("shop",), severity=1.0, injected_at=injected_at,
+        expires_at=injected_at + timedelta(seconds=120), resolved_at=None, resolved_by=None,
+        symptoms=(), fixing_actions=(),
+    )  # fmt: skip
+
+
+def test_planned_and_fault_attacks_reach_the_log_and_bans_are_honoured(tmp_path: Path) -> None:
+    clock = Clock()
+    banned: set[str] = set()
+    log = AccessLog(tmp_path / "access.jsonl", TrafficModel(("shop",), seed=3), clock.now,
+                    banned=banned.__contains__)  # fmt: skip
+    faults: list[FaultRecord] = []
+    plan = [PlannedAttack(60.0, AttackKind.BRUTE_FORCE, "shop", 300.0)]
+    driver = AttackDriver(log, plan, START, faults=lambda: faults, injected=lambda: len(faults))
+
+    clock.moment = START + timedelta(seconds=50)
+    driver(clock.moment)
+    assert driver.attacks == []
+    clock.moment = START + timedelta(seconds=70)
+    faults.append(_fault(START + timedelta(seconds=65)))
+    driver(clock.moment)
+    planned, from_fault = driver.attacks
+    assert planned.started_at == START + timedelta(seconds=60)
+    assert from_fault.fault_id == "fault-0001" and from_fault.ends_at == START + timedelta(
+        seconds=185
+    )
+    banned.add(planned.addresses[0])
+    clock.moment = START + timedelta(seconds=90)
+    driver(clock.moment)
+    events = [json.loads(line) for line in (tmp_path / "access.jsonl").read_text().splitlines()]
+    attacker = [e for e in events if e["ip"] == planned.addresses[0]]
+    assert any(e["event"] == "login_failed" and e["time"] < "2026-01-05T00:01:10" for e in attacker)
+    assert all(e["status"] == 403 for e in attacker if e["time"] >= "2026-01-05T00:01:10")
+    assert planned.refused > 0 and planned.first_refused_at is not None
+    assert max(e["time"] for e in events) < (START + timedelta(seconds=90)).isoformat()
+    assert driver.faults_seen == 1

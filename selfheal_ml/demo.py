@@ -120,8 +120,9 @@ class FaultDriver:
 
 
 #: A capacity prediction repeated within this time of the last one for the same series is the
-#: same holding condition (the check runs every 5 min), like an alert's resend.
-PREDICTION_HOLDS = timedelta(minutes=15)
+#: same holding condition (the check runs every 5 min; the store's look, in a replay, once per
+#: written batch), like an alert's resend.
+PREDICTION_HOLDS = timedelta(hours=2)
 
 
 @dataclass
@@ -335,14 +336,14 @@ async def build_simulation(
 ) -> Simulation:
     """Everything the demo runs: a fresh DuckDB file, warm-up history, runtime and faults."""
     _fresh_database(options.db_path)
-    # virtual time: rollups hourly, capacity checks every 3 h, forecasts daily (the same work
-    # in fewer, larger steps, so a simulated week replays in minutes)
+    # virtual time: rollups hourly, forecasts daily (the same work in fewer, larger steps, so a
+    # simulated week replays in minutes); capacity checks at the service's interval, their
+    # short look reads what the Predictive agent saw and the store's look runs once per batch
     intervals = settings.intervals.model_copy(
         update={
             "health_check_s": options.check_interval_s,
             "rollup_s": 3600.0,
             "retention_s": 86400.0,
-            "capacity_s": 3 * 3600.0,
             "forecast_s": 86400.0,
         }
     )

@@ -8,6 +8,7 @@ domain (``selfheal_ml.forecast``), write the cache and return the events to publ
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from selfheal_ml.forecast import (
     default_forecaster,
     predict_breach,
 )
+from selfheal_ml.forecast.capacity import breach_of_points
 from selfheal_ml.metric_catalogue import HTTP_REQUESTS_PER_S
 from selfheal_ml.storage.forecasts import LEVELS, ForecastStore
 from selfheal_ml.storage.metrics import MetricsStore, parse_series_key
@@ -67,6 +69,8 @@ class ForecastRound:
     capacity_window_s: float = 6 * 3600.0
     leak_window_s: float = 45 * 60.0
     leak_horizon_s: float = 6 * 3600.0
+    store_every_s: float = 0.0  # how often the store receives points (0: every round)
+    _store_looked_at: datetime | None = None
     catalogue_refresh_s: float = 3600.0
     _limits: dict[str, float] | None = None
     _limits_read_at: datetime | None = None
@@ -143,7 +147,11 @@ class ForecastRound:
         """
         limits = self.resource_limits(now)
         start = now - timedelta(seconds=self.capacity_window_s)
-        recent = self.metrics.rollups_many(limits, start, now, "minute")
+        # the long look reads the store: again only once the store can hold newer points
+        looked = self._store_looked_at
+        stale = looked is None or (now - looked).total_seconds() >= self.store_every_s
+        recent = self.metrics.rollups_many(limits, start, now, "minute") if stale else {}
+        self._store_looked_at = now if stale else looked
         predictions: list[BreachPredicted] = []
         for series in limits:
             frame = recent.get(series)
@@ -174,21 +182,28 @@ class ForecastRound:
 
     def _fast_growth(self, series: str, limit: float, now: datetime) -> BreachPrediction | None:
         """The short-window look of :meth:`check_capacity` on the points this agent saw in
-        the last ``leak_window_s`` (``None``: no credible breach)."""
+        the last ``leak_window_s``, with the platform's total request rate at the same rounds
+        as the covariate (``None``: no credible breach)."""
         since = now - timedelta(seconds=self.leak_window_s)
-        window = self.recent.series(series, since)
-        if window is None or len(window) < 12:
+        window = self.recent.since(series, since)
+        if len(window) < 12:
             return None
-        columns = [
-            column
-            for name in self.traffic_of(series)
-            if (column := self.recent.series(name, since)) is not None
-        ]
+        traffic: dict[datetime, float] = {}
+        for name in self.traffic_of(series):
+            for ts, value in self.recent.since(name, since):
+                traffic[ts] = traffic.get(ts, 0.0) + value
+        times = np.array([(ts - window[0][0]).total_seconds() for ts, _ in window])
+        values = np.array([value for _, value in window])
         covariates = None
-        if columns:
-            traffic = pd.concat(columns, axis=1).sum(axis=1, min_count=1).dropna()
-            if len(traffic) >= 2:
-                covariates = traffic.to_frame("requests_per_s")
-        return predict_breach(
-            window, limit, series, horizon_s=self.leak_horizon_s, covariates=covariates
-        )
+        if traffic:
+            held, column = math.nan, []
+            for ts, _ in window:  # the traffic of the same round, else the last one seen
+                held = traffic.get(ts, held)
+                column.append(held)
+            filled = np.array(column)
+            if np.isfinite(filled).all() and np.ptp(filled) > 0:
+                covariates = filled[:, None]
+        return breach_of_points(
+            times, values, window[-1][0], limit, series, self.leak_horizon_s,
+            covariates=covariates,
+        )  # fmt: skip

@@ -81,6 +81,7 @@ class PredictiveAgent(Agent):
                 extras["forecast_store"],
                 context.thresholds,
                 select=extras.get("forecast_filter") or (lambda _: True),
+                store_every_s=float(extras.get("store_every_s", 0.0)),
             )
 
     async def start(self) -> None:

@@ -13,8 +13,6 @@ from collections import deque
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-import pandas as pd
-
 from selfheal_ml.events import MetricPoint
 
 
@@ -39,10 +37,6 @@ class RecentWindow:
                 while series and series[0][0] < horizon:
                     series.popleft()
 
-    def series(self, name: str, since: datetime) -> pd.Series | None:
-        """The kept points of ``name`` at or after ``since`` (``None`` when there are none)."""
-        kept = [item for item in self.points.get(name, ()) if item[0] >= since]
-        if not kept:
-            return None
-        times, values = zip(*kept, strict=True)
-        return pd.Series(values, index=pd.DatetimeIndex(times), dtype="float64")
+    def since(self, name: str, since: datetime) -> list[tuple[datetime, float]]:
+        """The kept points of ``name`` at or after ``since``, oldest first."""
+        return [item for item in self.points.get(name, ()) if item[0] >= since]

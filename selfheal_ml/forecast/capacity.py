@@ -27,7 +27,7 @@ import pandas as pd
 
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.forecast.base import FloatArray
-from selfheal_ml.forecast.trend import TrendFit, fit_trend
+from selfheal_ml.forecast.trend import MIN_TREND_POINTS, TrendFit, fit_trend
 
 MIN_POINTS = 12
 DAY_S = 86_400.0
@@ -59,17 +59,6 @@ def _times_s(y: pd.Series) -> FloatArray:
     if not np.all(np.isfinite(y.to_numpy(dtype=np.float64))):
         raise ValidationError("y", "contains NaN or infinite values")
     return np.asarray((index - index[0]).total_seconds(), dtype=np.float64)
-
-
-def _aligned(covariates: pd.DataFrame, index: pd.Index) -> FloatArray | None:
-    """``covariates`` at ``index``'s times (time interpolation, edges held); ``None`` when a
-    column has no finite value at all or the frame has no column."""
-    if covariates.shape[1] == 0:
-        return None
-    union = covariates.index.union(index)
-    filled = covariates.reindex(union).interpolate(method="time").ffill().bfill().reindex(index)
-    values = filled.to_numpy(dtype=np.float64)
-    return values if np.all(np.isfinite(values)) else None
 
 
 def extrapolate_crossing(
@@ -108,13 +97,8 @@ def predict_breach(
     direction: Literal["above", "below"] = "above",
     significance: float = 0.01,
     min_probability: float = 0.8,
-    covariates: pd.DataFrame | None = None,
 ) -> BreachPrediction | None:
     """Predict whether ``y`` crosses ``limit`` within ``horizon_s`` seconds after its end.
-
-    ``covariates`` (columns of series that may explain ``y``'s movement, e.g. the traffic of
-    the platform whose memory ``y`` is) are aligned to ``y``'s index (interpolated in time,
-    edges held); the trend is then the growth they do not explain.
 
     >>> index = pd.date_range("2026-01-01", periods=48, freq="h", tz="UTC")
     >>> noise = np.random.default_rng(0).normal(0, 0.5, 48)
@@ -129,22 +113,41 @@ def predict_breach(
     if horizon_s <= 0:
         raise ValidationError("horizon_s", f"expected a positive duration, got {horizon_s!r}")
     times_s = _times_s(y)
+    last: datetime = y.index[-1].to_pydatetime()
+    return breach_of_points(
+        times_s, y.to_numpy(dtype=np.float64), last, limit, series, horizon_s, direction,
+        significance, min_probability,
+    )  # fmt: skip
+
+
+def breach_of_points(
+    times_s: FloatArray,
+    values: FloatArray,
+    last: datetime,
+    limit: float,
+    series: str = "",
+    horizon_s: float = DAY_S,
+    direction: Literal["above", "below"] = "above",
+    significance: float = 0.01,
+    min_probability: float = 0.8,
+    covariates: FloatArray | None = None,
+) -> BreachPrediction | None:
+    """:func:`predict_breach` on plain arrays: ``times_s`` (seconds, increasing) and
+    ``values`` of the points, ``last`` the time of the last point, and optional
+    ``covariates`` (one column each, one row per point) that take their share of the movement
+    out of the trend (e.g. the traffic of the platform whose memory ``values`` is). No pandas:
+    the Predictive agent's short look calls it for every resource series every check."""
+    if values.size < MIN_TREND_POINTS or times_s.size != values.size:
+        return None
     sign = 1.0 if direction == "above" else -1.0
     step_s = float(np.median(np.diff(times_s)))
     crossing = extrapolate_crossing(
-        times_s / 3600.0,
-        sign * y.to_numpy(dtype=np.float64),
-        sign * limit,
-        horizon_s,
-        step_s,
-        significance,
-        min_probability,
-        None if covariates is None else _aligned(covariates, y.index),
-    )
+        times_s / 3600.0, sign * values, sign * limit, horizon_s, step_s, significance,
+        min_probability, covariates,
+    )  # fmt: skip
     if crossing is None:
         return None
     ahead_s, probability, fit = crossing
-    last: datetime = y.index[-1].to_pydatetime()
     return BreachPrediction(
         series=series,
         limit=limit,

@@ -24,6 +24,6 @@ async def test_a_prediction_repeated_while_it_holds_counts_once() -> None:
     for minutes in (0, 5, 10, 15, 20):  # the capacity check repeats it every 5 min
         await log.record(_prediction(minutes))
     await log.record(_prediction(5, series='host_disk_percent{host="a-1",platform="a"}'))
-    await log.record(_prediction(60))  # after a gap: a new prediction
-    assert [(o.ts - T0).total_seconds() / 60 for o in log.observations] == [0, 5, 60]
+    await log.record(_prediction(160))  # after a gap of over two hours: a new prediction
+    assert [(o.ts - T0).total_seconds() / 60 for o in log.observations] == [0, 5, 160]
     assert log.severities["warning"] == 3

@@ -21,6 +21,6 @@ def test_keeps_watched_series_within_the_window() -> None:
         window.observe([_point(memory, minute, float(minute)), _point("other{}", minute, 1.0)])
     assert list(window.points) == [memory]
     assert len(window.points[memory]) == 11  # minutes 19..29: ten minutes back, both ends in
-    recent = window.series(memory, T0 + timedelta(minutes=25))
-    assert recent is not None and list(recent) == [25.0, 26.0, 27.0, 28.0, 29.0]
-    assert window.series('host_memory_percent{platform="b"}', T0) is None
+    recent = window.since(memory, T0 + timedelta(minutes=25))
+    assert [value for _, value in recent] == [25.0, 26.0, 27.0, 28.0, 29.0]
+    assert window.since('host_memory_percent{platform="b"}', T0) == []

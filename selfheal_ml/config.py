@@ -148,6 +148,15 @@ class PerformanceToggle(AgentToggle):
     problem_hold_s: PositiveFloat = 900.0
 
 
+class PredictiveToggle(AgentToggle):
+    """The Predictive agent also has the capacity check's short look for memory and disk
+    (``leak_window_s``: the minutes of growth the platform's traffic does not explain,
+    extrapolated 6 h ahead). 0, the default, turns it off: on the development seeds it found
+    24 of 25 simulated leaks but also restarted healthy platforms (docs/benchmarks.md)."""
+
+    leak_window_s: NonNegativeFloat = 0.0
+
+
 class Agents(Section):
     """One toggle per agent."""
 
@@ -156,15 +165,15 @@ class Agents(Section):
     diagnostic: DiagnosticToggle = DiagnosticToggle()
     repair: RepairToggle = RepairToggle()
     learning: AgentToggle = AgentToggle()
-    predictive: AgentToggle = AgentToggle()
+    predictive: PredictiveToggle = PredictiveToggle()
     performance: PerformanceToggle = PerformanceToggle()
 
-    @field_validator("performance", mode="before")
+    @field_validator("performance", "predictive", mode="before")
     @classmethod
     def _plain_toggle(cls, value: object) -> object:
         """A plain :class:`AgentToggle` (as for every other agent) keeps the defaults of the
-        Performance agent's other settings."""
-        if isinstance(value, AgentToggle) and not isinstance(value, PerformanceToggle):
+        Performance and Predictive agents' other settings."""
+        if type(value) is AgentToggle:
             return value.model_dump()
         return value
 

@@ -67,7 +67,7 @@ class ForecastRound:
     history_s: float = 14 * 86400.0
     horizon_h: int = 24
     capacity_window_s: float = 6 * 3600.0
-    leak_window_s: float = 45 * 60.0
+    leak_window_s: float = 0.0  # the short look's window (0: no short look)
     leak_horizon_s: float = 6 * 3600.0
     store_every_s: float = 0.0  # how often the store receives points (0: every round)
     _store_looked_at: datetime | None = None
@@ -163,7 +163,8 @@ class ForecastRound:
                 five_minutes = values.resample("5min").mean().dropna()
                 if len(five_minutes) >= 12:
                     breach = predict_breach(five_minutes, limits[series], series)
-            if breach is None and parse_series_key(series)[0] in CUMULATIVE_RESOURCES:
+            cumulative = parse_series_key(series)[0] in CUMULATIVE_RESOURCES
+            if breach is None and cumulative and self.leak_window_s > 0:
                 breach = self._fast_growth(series, limits[series], now)
             if breach is None:
                 continue
@@ -186,8 +187,8 @@ class ForecastRound:
         as the covariate (``None``: no credible breach)."""
         since = now - timedelta(seconds=self.leak_window_s)
         window = self.recent.since(series, since)
-        if len(window) < 12:
-            return None
+        if len(window) < 12 or (now - window[0][0]).total_seconds() < 0.8 * self.leak_window_s:
+            return None  # a short look over a few points is noise
         traffic: dict[datetime, float] = {}
         for name in self.traffic_of(series):
             for ts, value in self.recent.since(name, since):
@@ -203,7 +204,8 @@ class ForecastRound:
             filled = np.array(column)
             if np.isfinite(filled).all() and np.ptp(filled) > 0:
                 covariates = filled[:, None]
-        return breach_of_points(
+        found = breach_of_points(
             times, values, window[-1][0], limit, series, self.leak_horizon_s,
             covariates=covariates,
         )  # fmt: skip
+        return found

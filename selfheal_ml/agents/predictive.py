@@ -82,6 +82,7 @@ class PredictiveAgent(Agent):
                 context.thresholds,
                 select=extras.get("forecast_filter") or (lambda _: True),
                 store_every_s=float(extras.get("store_every_s", 0.0)),
+                leak_window_s=float((extras.get("predictive") or {}).get("leak_window_s", 0.0)),
             )
 
     async def start(self) -> None:
@@ -103,7 +104,7 @@ class PredictiveAgent(Agent):
             return await self._scheduled(event)
         if not isinstance(event, MetricsCollected):
             return []
-        if self.forecasting is not None:
+        if self.forecasting is not None and self.forecasting.leak_window_s > 0:
             self.forecasting.recent.observe(event.points)
         score_filter = self.score_filter
         points = [point for point in event.points if score_filter(point.series)]

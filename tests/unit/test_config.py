@@ -285,3 +285,17 @@ def test_bouncer_keys_are_validated_and_masked(tmp_path: Path) -> None:
     settings = load_settings(good)
     assert settings.security.bouncer_api_keys[0].get_secret_value() == "0123456789abcdef0123"
     assert settings.masked()["security"]["bouncer_api_keys"] == ["********"]
+
+
+def test_the_predictive_short_look_is_off_by_default_and_validated(tmp_path: Path) -> None:
+    assert load_settings().agents.predictive.leak_window_s == 0.0
+    plain = Agents(predictive=AgentToggle(enabled=False)).predictive
+    assert (plain.enabled, plain.leak_window_s) == (False, 0.0)
+    on = tmp_path / "on.toml"
+    on.write_text("[agents.predictive]\nleak_window_s = 2700\n")
+    assert load_settings(on).agents.predictive.leak_window_s == 2700.0
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[agents.predictive]\nleak_window_s = -1\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(bad)
+    assert "agents.predictive.leak_window_s" in str(error.value)

@@ -144,6 +144,7 @@ async def test_capacity_check_sees_a_fast_leak_within_the_hour_but_not_a_busy_ho
     load explains it: no prediction)."""
     database = Database(db_path)
     context = _context(database, sim_clock)
+    context.extras["predictive"] = {"leak_window_s": 45 * 60.0}  # the short look is opt-in
     rng = np.random.default_rng(4)
     minutes = np.arange(4 * 60)
     timestamps = pd.date_range(sim_clock.now(), periods=minutes.size, freq="min")

@@ -19,6 +19,7 @@ The environment variables (names from the original design):
 ``SELFHEAL_VERIFY_S``              Repair: verification window (300)
 ``SELFHEAL_PLAN_WAIT_S``           Repair: wait for a strategy (180)
 ``SELFHEAL_RETRY_FOR_S``           Repair: retry refused steps for (900)
+``SELFHEAL_LEAK_WINDOW_S``         Predictive: capacity short look (0: off)
 ``SELFHEAL_REPAIR_COOLDOWN_S``     guard: per-target cooldown (60)
 ``SELFHEAL_APPROVAL_TIMEOUT_S``    guard: approval expires after (900)
 ``SELFHEAL_SECURITY_DRY_RUN``      true: bans are recorded as "would ban" only
@@ -421,6 +422,7 @@ ENVIRONMENT_PATHS: dict[str, tuple[str, ...]] = {
     "SELFHEAL_SETTLE_S": ("agents", "diagnostic", "settle_s"),
     "SELFHEAL_VERIFY_S": ("agents", "repair", "verify_s"),
     "SELFHEAL_PERFORMANCE_PROPOSE_INDEXES": ("agents", "performance", "propose_indexes"),
+    "SELFHEAL_LEAK_WINDOW_S": ("agents", "predictive", "leak_window_s"),
     "SELFHEAL_PLAN_WAIT_S": ("agents", "repair", "plan_wait_s"),
     "SELFHEAL_RETRY_FOR_S": ("agents", "repair", "retry_for_s"),
     "SELFHEAL_REPAIR_COOLDOWN_S": ("agents", "repair", "cooldown_s"),

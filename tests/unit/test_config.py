@@ -299,3 +299,10 @@ def test_the_predictive_short_look_is_off_by_default_and_validated(tmp_path: Pat
     with pytest.raises(ConfigError) as error:
         load_settings(bad)
     assert "agents.predictive.leak_window_s" in str(error.value)
+
+
+def test_the_short_look_can_be_turned_on_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SELFHEAL_LEAK_WINDOW_S", "2700")
+    assert load_settings().agents.predictive.leak_window_s == 2700.0

@@ -327,6 +327,34 @@ async def test_a_loaded_database_hurting_one_platform_waits_for_its_cause(
     assert diagnosis.recommendation == "scale_out"
 
 
+def _agent_seeing_traffic(
+    clock: SimClock, database: Database, requests_per_s: float, calibrated: float
+) -> DiagnosticAgent:
+    """A Diagnostic agent whose store holds platform a's request rate now, scored
+    ``calibrated`` against an expected band of 7-12 req/s."""
+    metrics = MetricsStore(database, clock)
+    scores = AnomalyStore(database)
+    context = AgentContext(
+        bus=InMemoryEventBus(), clock=clock, metrics=metrics, database=database,
+        extras={"platforms": PLATFORMS, "anomaly_store": scores},
+    )  # fmt: skip
+    requests = 'http_requests_per_s{endpoint="/api/deals",platform="a"}'
+    labels = {"endpoint": "/api/deals", "platform": "a"}
+    metrics.append_points(
+        [MetricPoint(series=requests, ts=clock.now(), value=requests_per_s, labels=labels)]
+    )
+    scores.append_scores(
+        [ScoredPoint(requests, clock.now(), requests_per_s, 0.4, calibrated, False, 7.0, 12.0)]
+    )
+    return DiagnosticAgent(context)
+
+
+def _errors(clock: SimClock) -> list[Event]:
+    ratio = _anomaly(clock, 'http_error_ratio{platform="a",status_class="5xx"}',
+                     {"platform": "a", "status_class": "5xx"}, 0.4, 0.0, 0.01)  # fmt: skip
+    return [ratio, _alert(clock, "HighErrorRate", {"platform": "a"}, "critical")]
+
+
 async def test_a_surge_is_named_before_its_own_anomaly_is_confirmed(
     sim_clock: SimClock, db_path: Path
 ) -> None:
@@ -334,25 +362,10 @@ async def test_a_surge_is_named_before_its_own_anomaly_is_confirmed(
     but still below the anomaly threshold (the calibrated score climbs over a few points):
     the diagnosis reads the request rate and names the surge, not a crash."""
     database = Database(db_path)
-    metrics = MetricsStore(database, sim_clock)
-    scores = AnomalyStore(database)
-    context = AgentContext(
-        bus=InMemoryEventBus(), clock=sim_clock, metrics=metrics, database=database,
-        extras={"platforms": PLATFORMS, "anomaly_store": scores},
-    )  # fmt: skip
-    agent = DiagnosticAgent(context)
-    requests = 'http_requests_per_s{endpoint="/api/deals",platform="a"}'
-    metrics.append_points(
-        [MetricPoint(series=requests, ts=sim_clock.now(), value=53.0,
-                     labels={"endpoint": "/api/deals", "platform": "a"})]
-    )  # fmt: skip
-    scores.append_scores([ScoredPoint(requests, sim_clock.now(), 53.0, 0.4, 3.0, False, 7.0, 12.0)])
-    errors = _anomaly(sim_clock, 'http_error_ratio{platform="a",status_class="5xx"}',
-                      {"platform": "a", "status_class": "5xx"}, 0.4, 0.0, 0.01)  # fmt: skip
+    agent = _agent_seeing_traffic(sim_clock, database, 53.0, 3.0)
     cpu = _anomaly(sim_clock, 'host_cpu_percent{host="a-1",platform="a"}',
                    {"host": "a-1", "platform": "a"}, 78.0, 10.0, 40.0)  # fmt: skip
-    await _feed(agent, [errors, cpu, _alert(sim_clock, "HighErrorRate", {"platform": "a"},
-                                            "critical")])  # fmt: skip
+    await _feed(agent, [*_errors(sim_clock), cpu])
     sim_clock.advance(60)
     (diagnosis,) = await _tick(agent, sim_clock)
     assert diagnosis.root_causes[0] == "traffic_surge@a"
@@ -364,23 +377,8 @@ async def test_without_a_traffic_outlier_errors_alone_still_mean_a_crash(
     sim_clock: SimClock, db_path: Path
 ) -> None:
     database = Database(db_path)
-    metrics = MetricsStore(database, sim_clock)
-    scores = AnomalyStore(database)
-    context = AgentContext(
-        bus=InMemoryEventBus(), clock=sim_clock, metrics=metrics, database=database,
-        extras={"platforms": PLATFORMS, "anomaly_store": scores},
-    )  # fmt: skip
-    agent = DiagnosticAgent(context)
-    requests = 'http_requests_per_s{endpoint="/api/deals",platform="a"}'
-    metrics.append_points(
-        [MetricPoint(series=requests, ts=sim_clock.now(), value=11.0,
-                     labels={"endpoint": "/api/deals", "platform": "a"})]
-    )  # fmt: skip
-    scores.append_scores([ScoredPoint(requests, sim_clock.now(), 11.0, 0.1, 0.5, False, 7.0, 12.0)])
-    errors = _anomaly(sim_clock, 'http_error_ratio{platform="a",status_class="5xx"}',
-                      {"platform": "a", "status_class": "5xx"}, 0.4, 0.0, 0.01)  # fmt: skip
-    await _feed(agent, [errors, _alert(sim_clock, "HighErrorRate", {"platform": "a"},
-                                       "critical")])  # fmt: skip
+    agent = _agent_seeing_traffic(sim_clock, database, 11.0, 0.5)
+    await _feed(agent, _errors(sim_clock))
     produced: list[IncidentDiagnosed] = []
     for _ in range(4):  # it may wait a few checks for a cause
         sim_clock.advance(60)

@@ -68,13 +68,14 @@ class ForecastRound:
     horizon_h: int = 24
     capacity_window_s: float = 6 * 3600.0
     leak_window_s: float = 0.0  # the short look's window (0: no short look)
-    leak_horizon_s: float = 6 * 3600.0
+    leak_horizon_s: float = 4 * 3600.0
     store_every_s: float = 0.0  # how often the store receives points (0: every round)
     _store_looked_at: datetime | None = None
     catalogue_refresh_s: float = 3600.0
     _limits: dict[str, float] | None = None
     _limits_read_at: datetime | None = None
     _traffic: dict[str, list[str]] | None = None
+    _shares: dict[str, float] = field(default_factory=dict)  # series -> points per req/s
     recent: RecentWindow = field(init=False)
 
     def __post_init__(self) -> None:
@@ -150,8 +151,12 @@ class ForecastRound:
         # the long look reads the store: again only once the store can hold newer points
         looked = self._store_looked_at
         stale = looked is None or (now - looked).total_seconds() >= self.store_every_s
-        recent = self.metrics.rollups_many(limits, start, now, "minute") if stale else {}
+        traffic = {name for series in limits for name in self.traffic_of(series)}
+        wanted = [*limits, *traffic] if self.leak_window_s > 0 else list(limits)
+        recent = self.metrics.rollups_many(wanted, start, now, "minute") if stale else {}
         self._store_looked_at = now if stale else looked
+        if stale and self.leak_window_s > 0:
+            self._learn_shares(limits, recent)
         predictions: list[BreachPredicted] = []
         for series in limits:
             frame = recent.get(series)
@@ -182,30 +187,53 @@ class ForecastRound:
         return predictions
 
     def _fast_growth(self, series: str, limit: float, now: datetime) -> BreachPrediction | None:
-        """The short-window look of :meth:`check_capacity` on the points this agent saw in
-        the last ``leak_window_s``, with the platform's total request rate at the same rounds
-        as the covariate (``None``: no credible breach)."""
+        """The short look of :meth:`check_capacity` on the points this agent saw in the last
+        ``leak_window_s``, with the traffic's share taken out (``None``: no credible breach).
+
+        The share (how many points of ``series`` one request per second is worth) comes from
+        the store's last ``capacity_window_s`` (:meth:`_learn_shares`), where the traffic
+        moves on its own; estimated inside the short window it is confounded with the trend
+        itself. The values are then what ``series`` would be had the traffic stayed at its
+        latest level."""
         since = now - timedelta(seconds=self.leak_window_s)
         window = self.recent.since(series, since)
         if len(window) < 12 or (now - window[0][0]).total_seconds() < 0.8 * self.leak_window_s:
             return None  # a short look over a few points is noise
-        traffic: dict[datetime, float] = {}
-        for name in self.traffic_of(series):
-            for ts, value in self.recent.since(name, since):
-                traffic[ts] = traffic.get(ts, 0.0) + value
-        times = np.array([(ts - window[0][0]).total_seconds() for ts, _ in window])
         values = np.array([value for _, value in window])
-        covariates = None
-        if traffic:
-            held, column = math.nan, []
-            for ts, _ in window:  # the traffic of the same round, else the last one seen
-                held = traffic.get(ts, held)
-                column.append(held)
-            filled = np.array(column)
-            if np.isfinite(filled).all() and np.ptp(filled) > 0:
-                covariates = filled[:, None]
-        found = breach_of_points(
-            times, values, window[-1][0], limit, series, self.leak_horizon_s,
-            covariates=covariates,
-        )  # fmt: skip
-        return found
+        share = self._shares.get(series, 0.0)
+        if share > 0.0:
+            traffic: dict[datetime, float] = {}
+            for name in self.traffic_of(series):
+                for ts, value in self.recent.since(name, since):
+                    traffic[ts] = traffic.get(ts, 0.0) + value
+            column = [traffic.get(ts, math.nan) for ts, _ in window]
+            known = [value for value in column if math.isfinite(value)]
+            if known:  # a round without traffic takes the last one seen (the first: the next)
+                held, filled = known[0], []
+                for value in column:
+                    held = value if math.isfinite(value) else held
+                    filled.append(held)
+                load = np.array(filled)
+                values = values - share * (load - load[-1])
+        times = np.array([(ts - window[0][0]).total_seconds() for ts, _ in window])
+        return breach_of_points(times, values, window[-1][0], limit, series, self.leak_horizon_s)
+
+    def _learn_shares(self, limits: dict[str, float], recent: dict[str, pd.DataFrame]) -> None:
+        """Per memory/disk series, the least-squares slope of its minute means on its
+        platform's total request rate over the store's window (at least 0: a series that
+        shrinks with the traffic does not get a negative share)."""
+        for series in limits:
+            if parse_series_key(series)[0] not in CUMULATIVE_RESOURCES or series not in recent:
+                continue
+            frames = [recent[name] for name in self.traffic_of(series) if name in recent]
+            if not frames:
+                continue
+            load = pd.concat([frame.set_index("ts")["value"] for frame in frames], axis=1)
+            joined = pd.concat(
+                [recent[series].set_index("ts")["value"], load.sum(axis=1, min_count=1)],
+                axis=1, keys=["value", "load"],
+            ).dropna()  # fmt: skip
+            if len(joined) < 30 or float(joined["load"].std()) == 0.0:
+                continue
+            slope = float(np.polyfit(joined["load"], joined["value"], 1)[0])
+            self._shares[series] = max(slope, 0.0)

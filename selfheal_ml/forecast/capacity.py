@@ -69,13 +69,11 @@ def extrapolate_crossing(
     step_s: float,
     significance: float,
     min_probability: float,
-    covariates: FloatArray | None = None,
 ) -> tuple[float, float, TrendFit] | None:
     """Seconds until the trend line of rising ``values`` crosses ``limit``, the probability of
     being past it within ``horizon_s``, and the fit; None unless the three conditions of the
-    module docstring hold. ``hours`` are the points' times, ``step_s`` the forecast step;
-    ``covariates`` (one column each) take their share of the movement out of the trend."""
-    fit = fit_trend(hours, values, covariates=covariates)
+    module docstring hold. ``hours`` are the points' times, ``step_s`` the forecast step."""
+    fit = fit_trend(hours, values)
     if not (fit.slope > 0 and fit.slope_p_value < significance):
         return None
     future_hours = hours[-1] + np.arange(step_s, horizon_s + step_s / 2, step_s) / 3600.0
@@ -130,20 +128,17 @@ def breach_of_points(
     direction: Literal["above", "below"] = "above",
     significance: float = 0.01,
     min_probability: float = 0.8,
-    covariates: FloatArray | None = None,
 ) -> BreachPrediction | None:
     """:func:`predict_breach` on plain arrays: ``times_s`` (seconds, increasing) and
-    ``values`` of the points, ``last`` the time of the last point, and optional
-    ``covariates`` (one column each, one row per point) that take their share of the movement
-    out of the trend (e.g. the traffic of the platform whose memory ``values`` is). No pandas:
-    the Predictive agent's short look calls it for every resource series every check."""
+    ``values`` of the points, ``last`` the time of the last point. No pandas: the Predictive
+    agent's short look calls it for every memory and disk series every check."""
     if values.size < MIN_TREND_POINTS or times_s.size != values.size:
         return None
     sign = 1.0 if direction == "above" else -1.0
     step_s = float(np.median(np.diff(times_s)))
     crossing = extrapolate_crossing(
         times_s / 3600.0, sign * values, sign * limit, horizon_s, step_s, significance,
-        min_probability, covariates,
+        min_probability,
     )  # fmt: skip
     if crossing is None:
         return None

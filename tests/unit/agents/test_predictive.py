@@ -141,7 +141,7 @@ async def test_capacity_check_sees_a_fast_leak_within_the_hour_but_not_a_busy_ho
     """Two platforms after three quiet hours: on ``leaky`` memory rises 8 points an hour for
     45 min while the traffic stays flat (a leak: predicted from the short window); on ``busy``
     a campaign doubles the traffic over 15 min and memory follows the traffic by as much (the
-    load explains it: no prediction)."""
+    load explains it, by the share learned over the stored hours: no prediction)."""
     database = Database(db_path)
     context = _context(database, sim_clock)
     context.extras["predictive"] = {"leak_window_s": 45 * 60.0}  # the short look is opt-in
@@ -165,7 +165,7 @@ async def test_capacity_check_sees_a_fast_leak_within_the_hour_but_not_a_busy_ho
                    timestamps, traffic),
         ]  # fmt: skip
     rows = pd.concat(frames)
-    context.metrics.append_batch(rows)  # the catalogue; the newest points may lag in a store
+    context.metrics.append_batch(rows)  # the catalogue and the history the share is learned on
     agent = PredictiveAgent(context)
     for ts, round_rows in rows.groupby("ts"):  # the short look reads what the agent saw
         points = tuple(
@@ -175,6 +175,7 @@ async def test_capacity_check_sees_a_fast_leak_within_the_hour_but_not_a_busy_ho
         )  # fmt: skip
         await agent.handle(MetricsCollected(ts=ts.to_pydatetime(), source="t", points=points))
     sim_clock.advance(4 * 3600)
+    context.metrics.rollup()  # the traffic's share is learned from the store's minute rollups
     produced = await agent.handle(Tick(ts=sim_clock.now(), source="t", kind="capacity"))
     breaches = [event for event in produced if isinstance(event, BreachPredicted)]
     assert [event.labels["platform"] for event in breaches] == ["leaky"]

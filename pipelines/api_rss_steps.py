@@ -1,4 +1,4 @@
-"""Where the API process's memory goes: RSS after each step of ``serve --agents none``.
+"""Where the API process's memory goes: RSS after each step of `serve --agents none`.
 
 Runs the steps of ``selfheal-ml serve --agents none`` (or ``--agents all``, or some agents) in
 this process (import the API, open and migrate the DuckDB store, build and start the runtime,
@@ -40,7 +40,11 @@ async def _start_and_idle(runtime: object) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", default=str(Path(tempfile.mkdtemp()) / "steps.duckdb"))
+    parser.add_argument(
+        "--db",
+        default=str(Path(tempfile.mkdtemp()) / "steps.duckdb"),
+        help="DuckDB file the measured service opens (default: a new temporary file)",
+    )
     parser.add_argument("--agents", default="none", help="as serve --agents (default none)")
     args = parser.parse_args()
     os.environ["SELFHEAL_DB"] = args.db

@@ -105,11 +105,16 @@ class AdaptiveResonance(Detector):
         presented = self._present(window)
         return 1.0 - float(presented[2].max()) / self.dimension, presented
 
+    def reads_value_and_time_only(self) -> bool:
+        return self.feature == VALUE_KEY
+
     def score_one(self, x: Mapping[str, float]) -> float:
         value = x.get(self.feature)
         if value is None or value - value != 0.0:
             return 0.0
-        value = float(value)
+        return self.score_value(float(value), 0.0)
+
+    def score_value(self, value: float, ts_s: float) -> float:
         if self._blocks.filled + 1 < self.block:  # mid-block (3 points in 4): hold, no call
             raw = self._held if self._categories and self._span != 0.0 else 0.0
             self._pending = (value, raw, None)
@@ -122,7 +127,9 @@ class AdaptiveResonance(Detector):
         value = x.get(self.feature)
         if value is None or value - value != 0.0:
             return
-        value = float(value)
+        self.learn_value(float(value), 0.0)
+
+    def learn_value(self, value: float, ts_s: float) -> None:
         pending = self._pending
         if pending is not None and pending[0] == value:
             raw, presented = pending[1], pending[2]

@@ -8,6 +8,12 @@ with the same parameters (``__init__`` stores its arguments verbatim as attribut
 
 ``learn_many(values, timestamps_s)`` learns a whole stored history at once (re-warming).
 
+``score_value(value, ts_s)`` and ``learn_value(value, ts_s)`` are ``score_one`` and
+``learn_one`` of the point ``{VALUE_KEY: value, TIME_KEY: ts_s}`` (finite floats): the hot path
+of the scoring pipeline, which has the two numbers and no dict. A detector whose output depends
+on those two features only says so with ``reads_value_and_time_only()`` and overrides them to
+skip building and reading the dict (issue 15: every point of every series goes through them).
+
 Univariate detectors read ``x[VALUE_KEY]`` (and, if seasonal, ``x[TIME_KEY]`` in epoch seconds);
 a point without the feature scores 0 and is not learned, so features may appear and disappear.
 """
@@ -45,6 +51,21 @@ class Detector(ABC):
     @abstractmethod
     def score_one(self, x: Mapping[str, float]) -> float:
         """Anomaly score of one point: >= 0, finite, 0 during warm-up."""
+
+    def score_value(self, value: float, ts_s: float) -> float:
+        """``score_one({VALUE_KEY: value, TIME_KEY: ts_s})`` of finite ``value`` and ``ts_s``."""
+        return self.score_one({VALUE_KEY: value, TIME_KEY: ts_s})
+
+    def learn_value(self, value: float, ts_s: float) -> None:
+        """``learn_one({VALUE_KEY: value, TIME_KEY: ts_s})`` of finite ``value`` and ``ts_s``."""
+        self.learn_one({VALUE_KEY: value, TIME_KEY: ts_s})
+
+    def reads_value_and_time_only(self) -> bool:
+        """Whether scores depend on ``x[VALUE_KEY]`` and ``x[TIME_KEY]`` only, and
+        ``score_value`` / ``learn_value`` are overridden to work on the two numbers directly
+        (then a caller may pass them instead of the dict). An override reads ``value`` as the
+        detector's feature: it equals ``score_one`` of the dict only when this is True."""
+        return False
 
     def learn_many(
         self, values: npt.NDArray[np.float64], timestamps_s: npt.NDArray[np.float64]

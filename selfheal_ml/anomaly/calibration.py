@@ -174,7 +174,9 @@ class Calibrated(Detector):
         self._calibrator = LikelihoodCalibrator(
             short_window, long_window, min_history, min_std, clip
         )
-        self._pending: tuple[Mapping[str, float], float] | None = None
+        # the point score_one (its dict) or score_value (its value and time) saw, and its raw
+        # score, so that learning the same point does not score it twice
+        self._pending: tuple[Mapping[str, float] | tuple[float, float], float] | None = None
         self._detector_warm = False  # detectors stay warmed up once they are
 
     def clone(self) -> Calibrated:
@@ -197,17 +199,46 @@ class Calibrated(Detector):
         score = (short - calibrator._mean) / calibrator._spread
         return score if 0.0 < score < math.inf else 0.0  # finite_or_zero, inlined
 
+    def score_value(self, value: float, ts_s: float) -> float:
+        raw = self.detector.score_value(value, ts_s)
+        self._pending = ((value, ts_s), raw)
+        calibrator = self._calibrator  # as in score_one
+        if len(calibrator._history) < calibrator.min_history:
+            return 0.0
+        short = (calibrator._recent_sum + raw) / (len(calibrator._recent) + 1)
+        score = (short - calibrator._mean) / calibrator._spread
+        return score if 0.0 < score < math.inf else 0.0
+
+    def reads_value_and_time_only(self) -> bool:
+        return self.detector.reads_value_and_time_only()
+
     def learn_one(self, x: Mapping[str, float]) -> None:
         pending = self._pending
         detector = self.detector
         raw = pending[1] if pending is not None and pending[0] is x else detector.score_one(x)
         self._pending = None  # never keep a reference to the caller's dict
+        self._learn_raw(raw)
+        detector.learn_one(x)
+
+    def learn_value(self, value: float, ts_s: float) -> None:
+        pending = self._pending
+        detector = self.detector
+        if pending is not None and pending[0] == (value, ts_s):
+            raw = pending[1]
+        else:
+            raw = detector.score_value(value, ts_s)
+        self._pending = None
+        self._learn_raw(raw)
+        detector.learn_value(value, ts_s)
+
+    def _learn_raw(self, raw: float) -> None:
+        """The calibrator learns the raw score of a point the detector is about to learn,
+        once the detector is warmed up (it stays so)."""
         if self._detector_warm:
             self._calibrator.learn(raw)
-        elif detector.warmed_up():
+        elif self.detector.warmed_up():
             self._detector_warm = True
             self._calibrator.learn(raw)
-        detector.learn_one(x)
 
     def learn_many(
         self, values: npt.NDArray[np.float64], timestamps_s: npt.NDArray[np.float64]

@@ -3,16 +3,33 @@
 Each component scores on the calibrated scale, so their scores compare directly; the ensemble
 returns the largest and remembers which component produced it (the explanation's "component
 that fired"). Every component learns every point the ensemble learns.
+
+The hot path (issue 15: every point of every series goes through it) reads the point's value
+and time once and passes the two numbers to every component (``score_value`` /
+``learn_value``, when each component reads nothing else), and fuses the
+:class:`~.calibration.Calibrated` wrappers into its loop: for a wrapped component the ensemble
+calls the raw detector and does the calibrator's few operations itself, and learning a point
+reuses the raw scores its scoring computed. The operations and their order are those of the
+wrappers, so the scores are the same to the bit. Anything else (a component that reads other
+features, a point without a finite value or time) goes through each component's own
+``score_one`` / ``learn_one``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from selfheal_ml.anomaly.base import Detector
+from selfheal_ml.anomaly.base import TIME_KEY, VALUE_KEY, Detector
+from selfheal_ml.anomaly.calibration import Calibrated, LikelihoodCalibrator
+
+ScoreStep = tuple[Callable[[float, float], float], LikelihoodCalibrator | None]
+LearnStep = tuple[Callable[[float, float], None], Callable[[], bool], Calibrated | None]
+_DERIVED = ("_names", "_score_steps", "_learn_steps", "_value_only", "_raws")
 
 
 class MaxEnsemble(Detector):
@@ -40,6 +57,35 @@ class MaxEnsemble(Detector):
         self.components = dict(components)
         self.range_from = range_from
         self._last_component = next(iter(self.components))
+        self._plan()
+
+    def _plan(self) -> None:
+        """The fused loop's steps, and an empty record of the last point scored by it."""
+        self._names = list(self.components)
+        self._value_only = all(d.reads_value_and_time_only() for d in self.components.values())
+        self._score_steps: list[ScoreStep] = []
+        self._learn_steps: list[LearnStep] = []
+        for detector in self.components.values():
+            if type(detector) is Calibrated:  # its raw detector, its calibrator
+                inner = detector.detector
+                self._score_steps.append((inner.score_value, detector._calibrator))
+                self._learn_steps.append((inner.learn_value, inner.warmed_up, detector))
+            else:
+                self._score_steps.append((detector.score_value, None))
+                self._learn_steps.append((detector.learn_value, detector.warmed_up, None))
+        self._raws = [0.0] * len(self._names)  # raw score by component of the point scored
+        self._scored_value = self._scored_at = math.nan  # that point (nan: none)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the fused loop's steps (bound methods): they are rebuilt on load."""
+        state = self.__dict__.copy()
+        for derived in _DERIVED:
+            state.pop(derived, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._plan()
 
     def clone(self) -> MaxEnsemble:
         return MaxEnsemble(
@@ -47,7 +93,20 @@ class MaxEnsemble(Detector):
             self.range_from,
         )
 
+    def reads_value_and_time_only(self) -> bool:
+        return self._value_only
+
     def score_one(self, x: Mapping[str, float]) -> float:
+        if self._value_only:
+            value, ts_s = x.get(VALUE_KEY), x.get(TIME_KEY)
+            if (
+                value is not None
+                and value - value == 0.0
+                and ts_s is not None
+                and ts_s - ts_s == 0.0
+            ):
+                return self.score_value(float(value), float(ts_s))
+        self._scored_at = math.nan
         best_score = 0.0
         best_name = None
         for name, detector in self.components.items():
@@ -60,8 +119,63 @@ class MaxEnsemble(Detector):
         return best_score
 
     def learn_one(self, x: Mapping[str, float]) -> None:
+        if self._value_only:
+            value, ts_s = x.get(VALUE_KEY), x.get(TIME_KEY)
+            if (
+                value is not None
+                and value - value == 0.0
+                and ts_s is not None
+                and ts_s - ts_s == 0.0
+            ):
+                self.learn_value(float(value), float(ts_s))
+                return
+        self._scored_at = math.nan
         for detector in self.components.values():
             detector.learn_one(x)
+
+    def score_value(self, value: float, ts_s: float) -> float:
+        if not self._value_only:
+            return self.score_one({VALUE_KEY: value, TIME_KEY: ts_s})
+        best_score = 0.0
+        best_index = -1
+        raws = self._raws
+        for index, (score, calibrator) in enumerate(self._score_steps):
+            raw = score(value, ts_s)
+            raws[index] = raw
+            if calibrator is None:
+                if raw > best_score:
+                    best_score = raw
+                    best_index = index
+            elif len(calibrator._history) >= calibrator.min_history:
+                # Calibrated.score_one on the raw score (0 when not finite and positive)
+                short = (calibrator._recent_sum + raw) / (len(calibrator._recent) + 1)
+                calibrated = (short - calibrator._mean) / calibrator._spread
+                if best_score < calibrated < math.inf:
+                    best_score = calibrated
+                    best_index = index
+        self._scored_value = value
+        self._scored_at = ts_s
+        if best_index >= 0:
+            self._last_component = self._names[best_index]
+        return best_score
+
+    def learn_value(self, value: float, ts_s: float) -> None:
+        if not self._value_only:
+            self.learn_one({VALUE_KEY: value, TIME_KEY: ts_s})
+            return
+        raws = self._raws
+        if value != self._scored_value or ts_s != self._scored_at:  # not the point just scored
+            for index, (score, _) in enumerate(self._score_steps):
+                raws[index] = score(value, ts_s)
+        self._scored_at = math.nan
+        for index, (learn, warmed_up, calibrated) in enumerate(self._learn_steps):
+            if calibrated is not None:  # Calibrated.learn_one with the raw score already known
+                if calibrated._detector_warm:
+                    calibrated._calibrator.learn(raws[index])
+                elif warmed_up():
+                    calibrated._detector_warm = True
+                    calibrated._calibrator.learn(raws[index])
+            learn(value, ts_s)
 
     def learn_many(
         self, values: npt.NDArray[np.float64], timestamps_s: npt.NDArray[np.float64]

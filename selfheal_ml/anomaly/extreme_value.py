@@ -50,11 +50,18 @@ class NewExtreme(Detector):
     def warmed_up(self) -> bool:
         return self._count >= self.warmup
 
+    def reads_value_and_time_only(self) -> bool:
+        return self.feature == VALUE_KEY
+
     def score_one(self, x: Mapping[str, float]) -> float:
         value = x.get(self.feature)  # read_value, inlined (hot path)
-        if value is None or value - value != 0.0 or self._count < self.warmup:
+        if value is None or value - value != 0.0:
             return 0.0
-        value = float(value)
+        return self.score_value(float(value), 0.0)
+
+    def score_value(self, value: float, ts_s: float) -> float:
+        if self._count < self.warmup:
+            return 0.0
         high = self._maxima[0][1]
         low = self._minima[0][1]
         spread = high - low
@@ -69,7 +76,9 @@ class NewExtreme(Detector):
         value = x.get(self.feature)  # read_value, inlined (hot path)
         if value is None or value - value != 0.0:
             return
-        value = float(value)
+        self.learn_value(float(value), 0.0)
+
+    def learn_value(self, value: float, ts_s: float) -> None:
         index = self._count
         self._count += 1
         maxima, minima = self._maxima, self._minima

@@ -73,23 +73,31 @@ class RollingMedianScore(Detector):
     def warmed_up(self) -> bool:
         return len(self._sorted) >= min(self.warmup, self.window)
 
+    def reads_value_and_time_only(self) -> bool:
+        return self.feature == VALUE_KEY
+
     def score_one(self, x: Mapping[str, float]) -> float:
         value = x.get(self.feature)  # read_value, inlined (hot path)
         if value is None or value - value != 0.0:
             return 0.0
+        return self.score_value(float(value), 0.0)
+
+    def score_value(self, value: float, ts_s: float) -> float:
         if len(self._sorted) < min(self.warmup, self.window):
             return 0.0
         stats = self._stats  # _median_and_scale, inlined
         if stats is None:
             stats = self._stats = self._compute_median_and_scale()
-        score = abs(float(value) - stats[0]) / stats[1]
+        score = abs(value - stats[0]) / stats[1]
         return score if 0.0 < score < math.inf else 0.0  # finite_or_zero, inlined
 
     def learn_one(self, x: Mapping[str, float]) -> None:
         value = x.get(self.feature)  # read_value, inlined (hot path)
         if value is None or value - value != 0.0:
             return
-        value = float(value)
+        self.learn_value(float(value), 0.0)
+
+    def learn_value(self, value: float, ts_s: float) -> None:
         self._stats = None
         self._arrival.append(value)
         bisect.insort(self._sorted, value)

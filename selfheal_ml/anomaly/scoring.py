@@ -120,29 +120,38 @@ class SeriesScorer:
 
     def process(self, ts_s: float, value: float) -> PointScore:
         """Score one point (epoch seconds, value), decide, then learn it unless protected."""
-        point = {VALUE_KEY: value, TIME_KEY: ts_s}
         detector = self.detector
         bounds = detector.expected_range()
-        calibrated = detector.score_one(point)
+        if detector.reads_value_and_time_only():  # the two numbers, no dict (the hot path)
+            calibrated = detector.score_value(value, ts_s)
+            point = None
+        else:
+            point = {VALUE_KEY: value, TIME_KEY: ts_s}
+            calibrated = detector.score_one(point)
         component = detector.component()
         if self.cold is not None:
             calibrated, bounds, component = self._cold_start(value, calibrated, bounds, component)
         young = self.seen < self.config.young_points
         score = self.gate.update(self._demand(calibrated) if young else calibrated)
         fired = self.policy.update(ts_s, score)
-        self._learn(point, fired)
+        self._learn(value, ts_s, point, fired)
         self.last_ts_s = ts_s
         low, high = bounds if bounds is not None else (None, None)
         return PointScore(score, calibrated, fired, low, high, component)
 
     def warm(self, ts_s: float, value: float) -> None:
         """Replay one historical point: the same stages as :meth:`process`, without a verdict."""
-        point = {VALUE_KEY: value, TIME_KEY: ts_s}
-        score = self.detector.score_one(point)
+        detector = self.detector
+        if detector.reads_value_and_time_only():
+            score = detector.score_value(value, ts_s)
+            point = None
+        else:
+            point = {VALUE_KEY: value, TIME_KEY: ts_s}
+            score = detector.score_one(point)
         if self.cold is not None:
             score = self._cold_start(value, score, None, "")[0]
         fired = self.policy.update(ts_s, self.gate.update(self._demand(score)))
-        self._learn(point, fired)
+        self._learn(value, ts_s, point, fired)
         self.last_ts_s = ts_s
 
     def replay(
@@ -172,7 +181,13 @@ class SeriesScorer:
             self.last_ts_s = float(timestamps_s[-1])
         self.policy = self._new_policy()
 
-    def _learn(self, point: dict[str, float], flagged: bool) -> None:
+    def _learn(
+        self, value: float, ts_s: float, point: dict[str, float] | None, flagged: bool
+    ) -> None:
+        """Learn the point (its dict when the detector was given one) unless protected."""
         if self.config.protect and flagged:
             return
-        self.detector.learn_one(point)
+        if point is None:
+            self.detector.learn_value(value, ts_s)
+        else:
+            self.detector.learn_one(point)

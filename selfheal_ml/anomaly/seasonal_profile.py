@@ -116,13 +116,18 @@ class SeasonalResidual(Detector):
         cached = self._bucket_cache = (ts_s, bucket, int(ts_s // period_s))
         return cached
 
+    def reads_value_and_time_only(self) -> bool:
+        return self.feature == VALUE_KEY
+
     def score_one(self, x: Mapping[str, float]) -> float:
-        # the hot path of the Predictive agent: read_value and _visited inlined
         value = x.get(self.feature)
         ts_s = x.get(TIME_KEY)
         if value is None or value - value != 0.0 or ts_s is None or ts_s - ts_s != 0.0:
             return 0.0
-        value, ts_s = float(value), float(ts_s)
+        return self.score_value(float(value), float(ts_s))
+
+    def score_value(self, value: float, ts_s: float) -> float:
+        # the hot path of the Predictive agent: _bucket_of and _visited inlined
         cached = self._bucket_cache  # _bucket_of, inlined
         if cached[0] == ts_s:
             bucket, period = cached[1], cached[2]
@@ -157,7 +162,9 @@ class SeasonalResidual(Detector):
         ts_s = x.get(TIME_KEY)
         if value is None or value - value != 0.0 or ts_s is None or ts_s - ts_s != 0.0:
             return
-        value, ts_s = float(value), float(ts_s)
+        self.learn_value(float(value), float(ts_s))
+
+    def learn_value(self, value: float, ts_s: float) -> None:
         cached = self._bucket_cache  # _bucket_of, inlined: scoring the point filled the cache
         _, bucket, period = cached if cached[0] == ts_s else self._bucket_of(ts_s)
         count = self._counts[bucket]

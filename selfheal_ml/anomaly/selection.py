@@ -61,6 +61,15 @@ class EvidenceEnsemble(MaxEnsemble):
             self.half_life,
         )
 
+    def reads_value_and_time_only(self) -> bool:
+        return False  # the fused value path is the plain maximum's
+
+    def score_value(self, value: float, ts_s: float) -> float:
+        return Detector.score_value(self, value, ts_s)
+
+    def learn_value(self, value: float, ts_s: float) -> None:
+        Detector.learn_value(self, value, ts_s)
+
     def score_one(self, x: Mapping[str, float]) -> float:
         raw = {name: detector.score_one(x) for name, detector in self.components.items()}
         self._pending = (x, raw)

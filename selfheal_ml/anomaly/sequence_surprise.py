@@ -105,15 +105,23 @@ class SequenceSurprise(Detector):
     def warmed_up(self) -> bool:
         return self._step != 0.0
 
+    def reads_value_and_time_only(self) -> bool:
+        return self.feature == VALUE_KEY
+
     def score_one(self, x: Mapping[str, float]) -> float:
         value = x.get(self.feature)  # read_value, inlined (hot path)
-        if value is None or value - value != 0.0 or self._step == 0.0:
+        if value is None or value - value != 0.0:
+            return 0.0
+        return self.score_value(float(value), 0.0)
+
+    def score_value(self, value: float, ts_s: float) -> float:
+        if self._step == 0.0:
             return 0.0
         context = self._context_key
         total = self._totals.get(context)
         if not total:
             return 1.0
-        level = math.floor((float(value) - self._origin) / self._step)  # _bin, inlined
+        level = math.floor((value - self._origin) / self._step)  # _bin, inlined
         counts = self._counts
         # pair(context, natural(bin)), inlined for the bin and its two neighbours
         here = 2 * level if level >= 0 else -2 * level - 1
@@ -131,7 +139,9 @@ class SequenceSurprise(Detector):
         value = x.get(self.feature)  # read_value, inlined (hot path)
         if value is None or value - value != 0.0:
             return
-        value = float(value)
+        self.learn_value(float(value), 0.0)
+
+    def learn_value(self, value: float, ts_s: float) -> None:
         if self._step == 0.0:
             self._warm_up(value)
             return

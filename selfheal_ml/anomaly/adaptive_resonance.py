@@ -30,7 +30,7 @@ score is held, so the cost is one small matrix operation per block.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -146,6 +146,28 @@ class AdaptiveResonance(Detector):
             if presented is None or self._categories == 0:
                 presented = self._present(self._blocks.window_values())
             self._resonate(*presented)
+
+    def score_learn_many(
+        self, values: Sequence[float], timestamps_s: Sequence[float]
+    ) -> list[float]:
+        """``score_value`` then ``learn_value`` per point; a point that does not complete a
+        block (3 in 4) is done inline: it scores the held score and joins the block's sum."""
+        blocks, block = self._blocks, self.block
+        if len(values):
+            self._pending = None  # what learning the first point would leave
+        held = self._held if self._categories and self._span != 0.0 else 0.0
+        scores = []
+        for value in values:
+            if blocks.filled + 1 < block:  # score_value's mid-block case, BlockWindows.add's
+                scores.append(held)
+                blocks._sum += value
+                blocks.filled += 1
+                self._seen += 1
+            else:
+                scores.append(self.score_value(value, 0.0))
+                self.learn_value(value, 0.0)
+                held = self._held if self._categories and self._span != 0.0 else 0.0
+        return scores
 
     def learn_many(
         self, values: npt.NDArray[np.float64], timestamps_s: npt.NDArray[np.float64]

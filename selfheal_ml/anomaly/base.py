@@ -24,7 +24,7 @@ import copy
 import inspect
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -59,6 +59,20 @@ class Detector(ABC):
     def learn_value(self, value: float, ts_s: float) -> None:
         """``learn_one({VALUE_KEY: value, TIME_KEY: ts_s})`` of finite ``value`` and ``ts_s``."""
         self.learn_one({VALUE_KEY: value, TIME_KEY: ts_s})
+
+    def score_learn_many(
+        self, values: Sequence[float], timestamps_s: Sequence[float]
+    ) -> list[float]:
+        """``score_value`` then ``learn_value`` for each point in order (finite floats,
+        oldest first): strictly online, every point scored before it is learned, and the
+        same scores and state as that loop. The batch path of a series whose points are all
+        learned; detectors override it with a loop that keeps their state in locals."""
+        score, learn = self.score_value, self.learn_value
+        scores = []
+        for value, ts_s in zip(values, timestamps_s, strict=True):
+            scores.append(score(value, ts_s))
+            learn(value, ts_s)
+        return scores
 
     def reads_value_and_time_only(self) -> bool:
         """Whether scores depend on ``x[VALUE_KEY]`` and ``x[TIME_KEY]`` only, and

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -142,6 +142,73 @@ class LikelihoodCalibrator:
                 self._recent_index = index + 1 if index + 1 < slots else 0
             self._recent_sum = recent_sum + raw
 
+    def score_learn_many(self, raws: Sequence[float]) -> list[float]:
+        """``score`` (as :meth:`Calibrated.score_one` computes it) then ``learn`` of each raw
+        score in order, the state kept in locals: the same operations in the same order as
+        those calls, so the same scores and state."""
+        recent, history = self._recent, self._history
+        recent_index, recent_sum = self._recent_index, self._recent_sum
+        history_index, total, squares = (
+            self._history_index,
+            self._history_sum,
+            self._history_squares,
+        )
+        updates, mean, spread = self._updates, self._mean, self._spread
+        min_history, long_window, min_std, clip = (
+            self.min_history,
+            self.long_window,
+            self.min_std,
+            self.clip,
+        )
+        slots, resum_after, inf, sqrt = self.short_window - 1, 8 * long_window, math.inf, math.sqrt
+        scores = []
+        for raw in raws:
+            count, size = len(recent), len(history)
+            if size < min_history:
+                scores.append(0.0)
+            else:
+                score = ((recent_sum + raw) / (count + 1) - mean) / spread
+                scores.append(score if 0.0 < score < inf else 0.0)
+            short = (recent_sum + raw) / (count + 1) if count else raw
+            if clip is not None and size >= min_history:
+                short = min(short, mean + clip * spread)
+            if size < long_window:
+                history.append(short)
+                size += 1
+                total = total + short
+                squares = squares + short * short
+            else:
+                old = history[history_index]
+                history[history_index] = short
+                history_index = history_index + 1 if history_index + 1 < size else 0
+                total = total - old + short
+                squares = squares - old * old + short * short
+            updates += 1
+            if updates >= resum_after:
+                updates = 0
+                total = math.fsum(history)
+                squares = math.fsum(v * v for v in history)
+            mean = total / size
+            variance = squares / size - mean * mean
+            spread = sqrt(variance) if variance > 0.0 else 0.0
+            spread = spread if spread > min_std else min_std
+            if slots > 0:
+                if count < slots:
+                    recent.append(raw)
+                else:
+                    recent_sum -= recent[recent_index]
+                    recent[recent_index] = raw
+                    recent_index = recent_index + 1 if recent_index + 1 < slots else 0
+                recent_sum = recent_sum + raw
+        self._recent_index, self._recent_sum = recent_index, recent_sum
+        self._history_index, self._history_sum, self._history_squares = (
+            history_index,
+            total,
+            squares,
+        )
+        self._updates, self._mean, self._spread = updates, mean, spread
+        return scores
+
 
 class Calibrated(Detector):
     """A raw detector followed by its own :class:`LikelihoodCalibrator`.
@@ -211,6 +278,24 @@ class Calibrated(Detector):
 
     def reads_value_and_time_only(self) -> bool:
         return self.detector.reads_value_and_time_only()
+
+    def score_learn_many(
+        self, values: Sequence[float], timestamps_s: Sequence[float]
+    ) -> list[float]:
+        """Point by point until the detector is warmed up; then the detector's raw scores of
+        the rest in one batch and the calibrator's in another (the calibrator learns every
+        raw score once the detector is warm, so the two batches run one after the other)."""
+        scores: list[float] = []
+        start, size = 0, len(values)
+        while not self._detector_warm and start < size:
+            scores.append(self.score_value(values[start], timestamps_s[start]))
+            self.learn_value(values[start], timestamps_s[start])
+            start += 1
+        if start < size:
+            raws = self.detector.score_learn_many(values[start:], timestamps_s[start:])
+            scores.extend(self._calibrator.score_learn_many(raws))
+            self._pending = None  # as learning a point leaves it
+        return scores
 
     def learn_one(self, x: Mapping[str, float]) -> None:
         pending = self._pending

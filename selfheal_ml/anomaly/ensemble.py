@@ -18,7 +18,7 @@ features, a point without a finite value or time) goes through each component's 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,15 @@ from selfheal_ml.anomaly.calibration import Calibrated, LikelihoodCalibrator
 
 ScoreStep = tuple[Callable[[float, float], float], LikelihoodCalibrator | None]
 LearnStep = tuple[Callable[[float, float], None], Callable[[], bool], Calibrated | None]
-_DERIVED = ("_names", "_score_steps", "_learn_steps", "_value_only", "_raws")
+_DERIVED = (
+    "_names",
+    "_score_steps",
+    "_learn_steps",
+    "_value_only",
+    "_raws",
+    "_scored_value",
+    "_scored_at",
+)
 
 
 class MaxEnsemble(Detector):
@@ -176,6 +184,30 @@ class MaxEnsemble(Detector):
                     calibrated._detector_warm = True
                     calibrated._calibrator.learn(raws[index])
             learn(value, ts_s)
+
+    def score_learn_many(
+        self, values: Sequence[float], timestamps_s: Sequence[float]
+    ) -> list[float]:
+        """Component by component: each scores then learns every point of the batch in order
+        (strictly online), then the maximum per point. The components do not see each other's
+        scores, so the order of the work does not change any score."""
+        if not self._value_only:
+            return super().score_learn_many(values, timestamps_s)
+        if not len(values):
+            return []
+        columns = np.array(
+            [
+                detector.score_learn_many(values, timestamps_s)
+                for detector in self.components.values()
+            ]
+        )
+        best = columns.max(axis=0)
+        alarmed = np.flatnonzero(best > 0.0)
+        if alarmed.size:  # the first component with the largest score, as score_one
+            self._last_component = self._names[int(columns[:, alarmed[-1]].argmax())]
+        self._scored_at = math.nan
+        scores: list[float] = np.where(best > 0.0, best, 0.0).tolist()
+        return scores
 
     def learn_many(
         self, values: npt.NDArray[np.float64], timestamps_s: npt.NDArray[np.float64]

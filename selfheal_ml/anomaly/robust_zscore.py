@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import math
 from array import array
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -104,6 +104,39 @@ class RollingMedianScore(Detector):
         if len(self._arrival) > self.window:
             old = self._arrival.pop(0)
             del self._sorted[bisect.bisect_left(self._sorted, old)]
+
+    def score_learn_many(
+        self, values: Sequence[float], timestamps_s: Sequence[float]
+    ) -> list[float]:
+        """``score_value`` then ``learn_value`` per point, the state in locals (same values)."""
+        arrival, ordered, window = self._arrival, self._sorted, self.window
+        needed, stats = min(self.warmup, self.window), self._stats
+        relative_floor, inf = self.relative_floor, math.inf
+        insort, bisect_left = bisect.insort, bisect.bisect_left
+        scores = []
+        for value in values:
+            if len(ordered) < needed:
+                scores.append(0.0)
+            else:
+                if stats is None:  # _compute_median_and_scale, inlined
+                    count = len(ordered)
+                    middle = count // 2
+                    median = (
+                        ordered[middle]
+                        if count % 2
+                        else 0.5 * (ordered[middle - 1] + ordered[middle])
+                    )
+                    spread = (ordered[(3 * count) // 4] - ordered[count // 4]) / IQR_TO_STD
+                    stats = median, max(spread, relative_floor * max(abs(median), 1e-9))
+                score = abs(value - stats[0]) / stats[1]
+                scores.append(score if 0.0 < score < inf else 0.0)
+            stats = None
+            arrival.append(value)
+            insort(ordered, value)
+            if len(arrival) > window:
+                del ordered[bisect_left(ordered, arrival.pop(0))]
+        self._stats = stats
+        return scores
 
     def learn_many(
         self, values: npt.NDArray[np.float64], timestamps_s: npt.NDArray[np.float64]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -191,6 +191,66 @@ class SeasonalResidual(Detector):
         if period != self._visit_periods[bucket]:
             self._visits[bucket] += 1
             self._visit_periods[bucket] = period
+
+    def score_learn_many(
+        self, values: Sequence[float], timestamps_s: Sequence[float]
+    ) -> list[float]:
+        """``score_value`` then ``learn_value`` per point, the state in locals (same values)."""
+        means, deviations, counts = self._means, self._deviations, self._counts
+        visits, visit_periods = self._visits, self._visit_periods
+        period_s, buckets, min_count, min_visits = (
+            self.period_s,
+            self.buckets,
+            self.min_count,
+            self.min_visits,
+        )
+        visit_decay, scale, inf = self.decay == "visit", self._scale, math.inf
+        first_learned, last_learned = self._first_learned_s, self._last_learned_s
+        rate_cache = self._rate_cache
+        scores = []
+        for value, ts_s in zip(values, timestamps_s, strict=True):
+            bucket = int((ts_s % period_s) / period_s * buckets) % buckets
+            period = int(ts_s // period_s)
+            count = counts[bucket]
+            mean = means[bucket]
+            earlier = visits[bucket] - (visit_periods[bucket] == period)
+            if count < min_count or earlier < min_visits:
+                scores.append(0.0)
+            else:
+                deviation = deviations[bucket]
+                floor = max(1e-3 * abs(mean), 1e-9, 0.05 * scale)
+                score = abs(value - mean) / (floor if floor > deviation else deviation)
+                scores.append(score if 0.0 < score < inf else 0.0)
+            if visit_decay and last_learned is not None and ts_s - last_learned == rate_cache[0]:
+                settled = rate_cache[1]
+            else:  # _rate reads the last learned time and refreshes its cache
+                self._last_learned_s = last_learned
+                settled = self._rate(ts_s)
+                rate_cache = self._rate_cache
+            running = 1.0 / (count + 1)
+            rate = running if running > settled else settled
+            residual = value - mean
+            means[bucket] = mean + rate * residual
+            if count:
+                deviation = deviations[bucket]
+                deviations[bucket] = deviation + rate * (abs(residual) - deviation)
+            counts[bucket] = count + 1
+            scale += SCALE_RATE * (abs(residual) - scale)
+            if first_learned is None:
+                first_learned = ts_s
+            last_learned = ts_s
+            if period != visit_periods[bucket]:
+                visits[bucket] += 1
+                visit_periods[bucket] = period
+        if scores:  # what scoring the last point left behind
+            self._last_bucket = bucket
+            self._bucket_cache = (ts_s, bucket, period)
+        self._scale, self._first_learned_s, self._last_learned_s = (
+            scale,
+            first_learned,
+            last_learned,
+        )
+        return scores
 
     def _rates(self, timestamps_s: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """The settled per-point rates of a batch (what :meth:`_rate` gives point by point)."""

@@ -17,7 +17,7 @@ bytes an entry (a fifth of that) and hold the same counts, so the scores are the
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -157,6 +157,50 @@ class SequenceSurprise(Detector):
                 step = 2 * earlier if earlier >= 0 else -2 * earlier - 1
                 key = (key + step) * (key + step + 1) // 2 + step
             self._context_key = key
+
+    def score_learn_many(
+        self, values: Sequence[float], timestamps_s: Sequence[float]
+    ) -> list[float]:
+        """``score_value`` then ``learn_value`` per point, the state in locals once the grid is
+        fixed (the warm-up goes point by point); the same integers and floats."""
+        scores: list[float] = []
+        start, size = 0, len(values)
+        while self._step == 0.0 and start < size:
+            scores.append(0.0)
+            self._warm_up(values[start])
+            start += 1
+        if start == size:
+            return scores
+        origin, step, order = self._origin, self._step, self.order
+        context, key = self._context, self._context_key
+        get, get_three = self._totals.get, self._counts.get_three
+        count, total_up = self._counts.add, self._totals.add
+        floor = math.floor
+        for value in values[start:]:
+            total = get(key)
+            level = floor((value - origin) / step)
+            here = 2 * level if level >= 0 else -2 * level - 1
+            if not total:
+                scores.append(1.0)
+            else:
+                below = 2 * level - 2 if level >= 1 else -2 * level + 1
+                above = 2 * level + 2 if level >= -1 else -2 * level - 3
+                at, under, over = get_three(
+                    (key + here) * (key + here + 1) // 2 + here,
+                    (key + below) * (key + below + 1) // 2 + below,
+                    (key + above) * (key + above + 1) // 2 + above,
+                )
+                scores.append(max(0.0, 1.0 - (at + 0.5 * (under + over)) / total))
+            count((key + here) * (key + here + 1) // 2 + here, 1)
+            total_up(key, 1)
+            if order:
+                context = (*context[1:], level)
+                key = 0
+                for earlier in context:
+                    step_key = 2 * earlier if earlier >= 0 else -2 * earlier - 1
+                    key = (key + step_key) * (key + step_key + 1) // 2 + step_key
+        self._context, self._context_key = context, key
+        return scores
 
     def learn_many(
         self, values: npt.NDArray[np.float64], timestamps_s: npt.NDArray[np.float64]

@@ -12,7 +12,9 @@ never share a module). Two traces per file are compared:
 
 - ``online``: ``score_one`` then ``learn_one`` on every point (the detector contract);
 - ``pipeline``: :class:`~selfheal_ml.anomaly.scoring.SeriesScorer` (calibrated score, gated
-  score, alert verdict, component that fired, expected range), i.e. what NAB is scored on.
+  score, alert verdict, component that fired, expected range), i.e. what NAB is scored on;
+- ``batch``: ``score_learn_many`` over the whole file, where the revision has it (the
+  strictly online batch path, issue 15), compared with the baseline's ``online`` trace.
 
 It prints the largest absolute difference of each trace and the number of differing verdicts
 and components, and exits 1 unless every score agrees within ``--tolerance`` (default 0:
@@ -66,6 +68,10 @@ def trace_file(csv_path: Path) -> dict[str, npt.NDArray[np.generic]]:
         point = {"value": value, "timestamp_s": ts_s}
         online[index] = detector.score_one(point)
         detector.learn_one(point)
+    batch = default_detector()
+    batch_trace = {}
+    if hasattr(batch, "score_learn_many"):  # revisions before it have no batch path
+        batch_trace["batch"] = np.array(batch.score_learn_many(values, times))
     scorer = SeriesScorer(default_detector())
     verdicts = [scorer.process(ts_s, value) for ts_s, value in zip(times, values, strict=True)]
     nan = float("nan")
@@ -77,6 +83,7 @@ def trace_file(csv_path: Path) -> dict[str, npt.NDArray[np.generic]]:
         "high": np.array([nan if v.expected_high is None else v.expected_high for v in verdicts]),
         "is_anomaly": np.array([verdict.is_anomaly for verdict in verdicts]),
         "component": np.array([verdict.component for verdict in verdicts]),
+        **batch_trace,
     }
 
 
@@ -114,7 +121,8 @@ def compare(current: Path, baseline: Path, tolerance: float) -> bool:
     import numpy as np
 
     with np.load(current) as new, np.load(baseline) as old:
-        if sorted(new.files) != sorted(old.files):
+        extra = set(new.files) - set(old.files)  # only batch traces may be new
+        if not set(old.files) <= set(new.files) or any(not k.endswith("|batch") for k in extra):
             print("the two revisions traced different files or fields")
             return False
         files = sorted({key.split("|")[0] for key in new.files})
@@ -130,6 +138,14 @@ def compare(current: Path, baseline: Path, tolerance: float) -> bool:
                 worst[field] = max(worst[field], gap)
                 largest = max(largest, gap)
                 differences.append(f"{field} {gap:.3g}")
+            if f"{name}|batch" in new.files:  # the batch path against the baseline's loop
+                reference = old[
+                    f"{name}|batch" if f"{name}|batch" in old.files else f"{name}|online"
+                ]
+                gap = float(np.max(np.abs(new[f"{name}|batch"] - reference), initial=0.0))
+                worst["batch"] = max(worst.get("batch", 0.0), gap)
+                largest = max(largest, gap)
+                differences.append(f"batch {gap:.3g}")
             verdicts = int(np.sum(new[f"{name}|is_anomaly"] != old[f"{name}|is_anomaly"]))
             components = int(np.sum(new[f"{name}|component"] != old[f"{name}|component"]))
             ok = largest <= tolerance and verdicts == 0 and components == 0

@@ -132,6 +132,13 @@ ONLY_RISES_MATTER: frozenset[str] = frozenset(
 )  # fmt: skip
 
 
+#: Gauges whose bad direction is known and whose healthy level is news to leave, however often
+#: it happens: metric -> (direction, smallest absolute move that counts). The detector bank
+#: guards their level (:mod:`selfheal_ml.anomaly.level_guard`): learning detectors took a
+#: collapsed cache hit ratio for normal after one stuck cache.
+GUARDED_LEVELS: dict[str, tuple[int, float]] = {CACHE_HIT_RATIO: (-1, 0.2)}
+
+
 def catalogued(name: str) -> str:
     """``name`` itself if it is a canonical metric; raises ``KeyError`` otherwise.
 

@@ -33,14 +33,17 @@ import numpy as np
 import numpy.typing as npt
 
 from selfheal_ml.anomaly.base import Detector
+from selfheal_ml.anomaly.level_guard import LevelGuard, LevelRule
 from selfheal_ml.anomaly.registry import default_detector
 from selfheal_ml.anomaly.scoring import PointScore, ScoringConfig, SeriesScorer
 from selfheal_ml.errors import ValidationError
+from selfheal_ml.metric_catalogue import GUARDED_LEVELS
 
-SNAPSHOT_VERSION = 5
+SNAPSHOT_VERSION = 6
 # 2: seasonal profiles that forget per bucket visit (new state); 3: hot-path caches in the
 # seasonal profile and rolling median state (older snapshots lack them: re-warm instead);
-# 4: the series scorer's cold-start stage; 5: the adaptive-resonance component (issue 15)
+# 4: the series scorer's cold-start stage; 5: the adaptive-resonance component (issue 15);
+# 6: level guards on the catalogue's guarded gauges
 
 TimestampLike = datetime | float | int | np.datetime64
 
@@ -77,16 +80,25 @@ def as_epoch_seconds(
 
 
 class DetectorBank:
-    """One :class:`SeriesScorer` per series, each with a clone of ``prototype``."""
+    """One :class:`SeriesScorer` per series, each with a clone of ``prototype``; a series of
+    a guarded gauge (``guarded``: metric name -> direction and smallest move, by default the
+    catalogue's :data:`~selfheal_ml.metric_catalogue.GUARDED_LEVELS`) also gets a level guard."""
 
     def __init__(
         self,
         prototype: Detector | Callable[[], Detector] | None = None,
         config: ScoringConfig | None = None,
+        guarded: Mapping[str, tuple[int, float]] | None = None,
     ) -> None:
         self.prototype = prototype if prototype is not None else default_detector
         self.config = config or ScoringConfig()
+        self.guarded = dict(GUARDED_LEVELS if guarded is None else guarded)
         self._scorers: dict[str, SeriesScorer] = {}
+
+    def _guard(self, series: str) -> LevelGuard | None:
+        """A level guard for ``series`` when its metric (the name before ``{``) is guarded."""
+        rule = self.guarded.get(series.split("{", 1)[0])
+        return None if rule is None else LevelGuard(LevelRule(*rule))
 
     def _new_detector(self) -> Detector:
         if isinstance(self.prototype, Detector):
@@ -96,7 +108,9 @@ class DetectorBank:
     def _scorer(self, series: str) -> SeriesScorer:
         scorer = self._scorers.get(series)
         if scorer is None:
-            scorer = self._scorers[series] = SeriesScorer(self._new_detector(), self.config)
+            scorer = self._scorers[series] = SeriesScorer(
+                self._new_detector(), self.config, self._guard(series)
+            )
         return scorer
 
     def series(self) -> list[str]:

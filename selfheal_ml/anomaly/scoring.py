@@ -8,7 +8,9 @@ series is young (``young_points``) ask its score for a margin above the threshol
 alert policy decide; then learn, except from a point the policy flagged (river's
 ``protect_anomaly_detector`` idea: an anomaly must not become the new normal). Points during the
 suppression that follows an alert are learned again, so a lasting change of regime becomes the new
-normal instead of alerting forever.
+normal instead of alerting forever. A gauge with a known bad direction can also carry a level
+guard (:mod:`.level_guard`): its score joins after the gate (a repeated collapse is news every
+time, not only when worse than the last one), the alert policy's suppression still applies.
 
 >>> from selfheal_ml.anomaly.registry import default_detector
 >>> scorer = SeriesScorer(default_detector())
@@ -30,6 +32,7 @@ from selfheal_ml.anomaly.base import TIME_KEY, VALUE_KEY, Detector
 from selfheal_ml.anomaly.calibration import Calibrated
 from selfheal_ml.anomaly.cold_start import ColdStartScore
 from selfheal_ml.anomaly.escalation_gate import EscalationGate
+from selfheal_ml.anomaly.level_guard import LevelGuard
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,14 @@ class PointScore:
 class SeriesScorer:
     """Detector, calibration, gate and alert policy for one series; keeps their state."""
 
-    def __init__(self, detector: Detector, config: ScoringConfig | None = None) -> None:
+    def __init__(
+        self,
+        detector: Detector,
+        config: ScoringConfig | None = None,
+        guard: LevelGuard | None = None,
+    ) -> None:
         self.config = config or ScoringConfig()
+        self.guard = guard
         self.detector = detector if detector.output_is_calibrated else Calibrated(detector)
         self.gate = EscalationGate(self.config.gate_points)
         self.policy = self._new_policy()
@@ -133,6 +142,12 @@ class SeriesScorer:
             calibrated, bounds, component = self._cold_start(value, calibrated, bounds, component)
         young = self.seen < self.config.young_points
         score = self.gate.update(self._demand(calibrated) if young else calibrated)
+        if self.guard is not None:
+            level_score = self.guard.update(ts_s, value, self.config.threshold)
+            if level_score > score:
+                score, component = level_score, "level"
+                calibrated = max(calibrated, level_score)
+                bounds = self.guard.bounds() or bounds
         fired = self.policy.update(ts_s, score)
         self._learn(value, ts_s, point, fired)
         self.last_ts_s = ts_s
@@ -150,7 +165,10 @@ class SeriesScorer:
             score = detector.score_one(point)
         if self.cold is not None:
             score = self._cold_start(value, score, None, "")[0]
-        fired = self.policy.update(ts_s, self.gate.update(self._demand(score)))
+        score = self.gate.update(self._demand(score))
+        if self.guard is not None:
+            score = max(score, self.guard.update(ts_s, value, self.config.threshold))
+        fired = self.policy.update(ts_s, score)
         self._learn(value, ts_s, point, fired)
         self.last_ts_s = ts_s
 
@@ -172,6 +190,12 @@ class SeriesScorer:
         split = max(0, values.size - self.config.exact_tail_points)
         if split:
             self.detector.learn_many(values[:split], timestamps_s[:split])
+            if self.guard is not None:
+                threshold = self.config.threshold
+                for ts_s, value in zip(
+                    timestamps_s[:split].tolist(), values[:split].tolist(), strict=True
+                ):
+                    self.guard.update(ts_s, value, threshold)
             if self.cold is not None:
                 self.cold.learn_many(values[:split])
             self.seen += split

@@ -230,7 +230,7 @@ class ShardedBank:
             raise ValidationError("local_share", f"expected 0 to 1, got {local_share!r}")
         self.local_share = local_share
         self.local = local if local is not None else DetectorBank(prototype, config)
-        self._template = DetectorBank(self.local.prototype, self.local.config)
+        self._template = DetectorBank(self.local.prototype, self.local.config, self.local.guarded)
         self._workers: list[_Worker | None] = [None] * workers
         self._lock = threading.RLock()
         if workers:
@@ -252,7 +252,7 @@ class ShardedBank:
         for shard in range(1, self.shards):
             names = [name for name in self.local.series() if self._shard(name) == shard]
             if names:
-                share = DetectorBank(self.local.prototype, self.local.config)
+                share = DetectorBank(self.local.prototype, self.local.config, self.local.guarded)
                 share.adopt(self.local.take(names))
                 self._workers[shard - 1] = _Worker(share)
 
@@ -314,7 +314,7 @@ class ShardedBank:
         """A single :class:`DetectorBank` holding a copy of ``names`` (every series by default)
         from every shard: for snapshots and what-if scoring that must not touch the live state."""
         wanted = self.series() if names is None else list(names)
-        merged = DetectorBank(self.local.prototype, self.local.config)
+        merged = DetectorBank(self.local.prototype, self.local.config, self.local.guarded)
         local = [name for name in wanted if self._shard(name) == 0]
         merged.adopt(pickle.loads(pickle.dumps(self.local.scorers(local))))  # a deep copy
         for shard in range(1, self.shards):

@@ -10,7 +10,17 @@ import sys
 
 import pytest
 
-HEAVY = ("statsmodels", "sklearn", "mlflow", "river", "scipy", "pandas", "matplotlib")
+HEAVY = (
+    "statsmodels",
+    "sklearn",
+    "mlflow",
+    "river",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "matplotlib",
+    "redis",
+)
 
 
 def _heavy_modules_after(statement: str) -> list[str]:

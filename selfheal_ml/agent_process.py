@@ -11,6 +11,10 @@ partition ``K``, in consumer groups of that partition, and checkpoints its detec
 Redis after every round (``agents/checkpointed_scoring.py``). A partition has one live owner at
 a time (``scoring/lease.py``): a second process started for it waits as a warm standby and
 takes over within the lease time when the owner dies.
+
+``serve`` reads :func:`parse_agents` and :func:`with_agents` from here: the Redis client (about
+8 MB of RSS with what it imports) is imported by the functions that run an agent process, so an
+API process on the in-memory bus does not hold it.
 """
 
 from __future__ import annotations
@@ -24,13 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 from selfheal_ml.agents.supervisor import SupervisedAgent
 from selfheal_ml.bus import build_bus
-from selfheal_ml.bus.redis_streams import default_consumer
 from selfheal_ml.bus.selection import is_redis_address
 from selfheal_ml.config import AGENT_NAMES, Settings
 from selfheal_ml.errors import ConfigError
 from selfheal_ml.runtime import Runtime, build_runtime, start_runtime
-from selfheal_ml.scoring.checkpoint import RedisCheckpoint
-from selfheal_ml.scoring.lease import LeaseLostError, PartitionLease
 
 if TYPE_CHECKING:  # the Predictive agent (river, statsmodels) loads only in a scorer
     from selfheal_ml.agents.checkpointed_scoring import PartitionFilter
@@ -103,6 +104,7 @@ def build_agent_runtime(
     predictive = runtime.agents.get("Predictive")
     if partition is not None and predictive is not None:
         from selfheal_ml.agents.checkpointed_scoring import CheckpointedPredictiveAgent
+        from selfheal_ml.scoring.checkpoint import RedisCheckpoint
 
         key = f"{settings.bus_prefix}:checkpoint:Predictive:{tag}"
         agent = CheckpointedPredictiveAgent(
@@ -148,6 +150,9 @@ async def run_agent_process(
 ) -> int:
     """Run ``names`` until SIGTERM or SIGINT, then stop cleanly (checkpoints flushed); the exit
     code: 0, or 1 when a scorer lost its partition's lease (its supervisor restarts it)."""
+    from selfheal_ml.bus.redis_streams import default_consumer
+    from selfheal_ml.scoring.lease import LeaseLostError, PartitionLease
+
     runtime = build_agent_runtime(settings, names, partition)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

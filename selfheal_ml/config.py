@@ -12,6 +12,7 @@ The environment variables (names from the original design):
 ``AGENT_REPAIR_AUTO``              false: repairs are proposed and audited only
 ``SELFHEAL_ADMIN_TOKEN``           bearer token for ``/admin`` routes
 ``SELFHEAL_DB``                    DuckDB file (default ``data/selfheal.duckdb``)
+``SELFHEAL_DB_MEMORY_LIMIT_MB``    DuckDB's memory limit in MB (256)
 ``MLFLOW_TRACKING_URI``            default ``sqlite:///mlruns/mlflow.db``
 ``SELFHEAL_<INTERVAL>_INTERVAL_S`` HEALTH_CHECK, METRICS, OPTIMIZATION
 ``SELFHEAL_SIMULATOR_URL``         the live simulator watched without targets
@@ -413,6 +414,7 @@ ENVIRONMENT_PATHS: dict[str, tuple[str, ...]] = {
     "AGENT_REPAIR_AUTO": ("agents", "repair", "auto"),
     "SELFHEAL_ADMIN_TOKEN": ("admin_token",),
     "SELFHEAL_DB": ("db_path",),
+    "SELFHEAL_DB_MEMORY_LIMIT_MB": ("db_memory_limit_mb",),
     "MLFLOW_TRACKING_URI": ("mlflow_tracking_uri",),
     "SELFHEAL_HEALTH_CHECK_INTERVAL_S": ("intervals", "health_check_s"),
     "SELFHEAL_METRICS_INTERVAL_S": ("intervals", "metrics_s"),
@@ -479,6 +481,8 @@ class Settings(BaseSettings):
     enable_self_healing: bool = True
     admin_token: SecretStr | None = None
     db_path: str = "data/selfheal.duckdb"
+    # DuckDB's buffer manager bound (its own default is 80 % of RAM): storage/database.py
+    db_memory_limit_mb: int = Field(default=256, ge=32, le=1_048_576)
     mlflow_tracking_uri: str = "sqlite:///mlruns/mlflow.db"
     intervals: Intervals = Intervals()
     thresholds: Thresholds = Thresholds()

@@ -19,13 +19,8 @@ import pandas as pd
 from selfheal_ml.agents.base import Thresholds
 from selfheal_ml.agents.recent_window import RecentWindow
 from selfheal_ml.events import BreachPredicted, ForecastProduced
-from selfheal_ml.forecast import (
-    BreachPrediction,
-    Forecaster,
-    default_forecaster,
-    predict_breach,
-)
-from selfheal_ml.forecast.capacity import breach_of_points
+from selfheal_ml.forecast.base import Forecaster
+from selfheal_ml.forecast.capacity import BreachPrediction, breach_of_points, predict_breach
 from selfheal_ml.metric_catalogue import HTTP_REQUESTS_PER_S
 from selfheal_ml.storage.forecasts import LEVELS, ForecastStore
 from selfheal_ml.storage.metrics import MetricsStore, parse_series_key
@@ -46,6 +41,15 @@ def resource_limit(name: str, thresholds: Thresholds) -> float | None:
         "host_disk_percent": 90.0,
     }
     return limits.get(name)
+
+
+def default_forecaster() -> Forecaster:
+    """The forecast registry's default, imported at the first fit: the forecasters bring
+    statsmodels and SciPy (about 80 MB of RSS), which a service without ``MIN_HOURS`` of
+    history in any series does not need yet."""
+    from selfheal_ml.forecast.registry import default_forecaster as registry_default
+
+    return registry_default()
 
 
 def hourly_series(frame: pd.DataFrame) -> pd.Series:

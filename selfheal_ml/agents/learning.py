@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
 from selfheal_ml.agents.history_writer import HistoryWriter
@@ -31,7 +31,20 @@ from selfheal_ml.agents.retraining import Retrainer, Trainer
 from selfheal_ml.clock import run_blocking
 from selfheal_ml.events import Event, IncidentDiagnosed, IncidentStatusChanged, RepairExecuted, Tick
 from selfheal_ml.storage.incidents import IncidentStore
-from selfheal_ml.training.train import train_and_register
+
+if TYPE_CHECKING:
+    from selfheal_ml.tracking import Tracker
+    from selfheal_ml.training.datasets import Dataset
+    from selfheal_ml.training.train import TrainingReport
+
+
+def train_and_register(tracker: Tracker, train: Dataset, holdout: Dataset) -> TrainingReport:
+    """:func:`selfheal_ml.training.train_and_register`, imported at the first training: the
+    training code brings scikit-learn, SciPy, pandas and matplotlib (about 150 MB of RSS),
+    which a service then holds only from its first training on (daily by default)."""
+    from selfheal_ml.training.train import train_and_register as train_now
+
+    return train_now(tracker, train, holdout)
 
 
 class LearningAgent(Agent):

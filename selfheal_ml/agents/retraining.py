@@ -16,17 +16,20 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from selfheal_ml.clock import Clock
 from selfheal_ml.events import Event, ModelPromoted, ModelTrained
 from selfheal_ml.storage.incidents import IncidentStore
-from selfheal_ml.training.datasets import Dataset
-from selfheal_ml.training.train import MODEL_NAME, TrainingReport
+from selfheal_ml.training.registry_names import MODEL_NAME
+
+if TYPE_CHECKING:  # the training code (pandas, scikit-learn, matplotlib) loads at the first fit
+    from selfheal_ml.training.datasets import Dataset
+    from selfheal_ml.training.train import TrainingReport
 
 LABELLED_AT_LAST_TRAINING = "labelled_at_last_training"
 HOLDOUT_FRACTION = 0.2
-Trainer = Callable[[Dataset, Dataset], TrainingReport]
+Trainer = Callable[["Dataset", "Dataset"], "TrainingReport"]
 
 
 @dataclass
@@ -53,6 +56,8 @@ class Retrainer:
         if len(labels) < self.min_total or len(set(labels)) < 2:
             self.log.info("not retraining: %d labelled incidents", len(labels))
             return None
+        from selfheal_ml.training.datasets import Dataset
+
         rows = features.to_dict("records")
         data = Dataset.of(
             [{str(k): float(v) for k, v in row.items()} for row in rows], labels, opened_at

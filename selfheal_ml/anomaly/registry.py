@@ -32,7 +32,6 @@ from selfheal_ml.anomaly.calibration import Calibrated
 from selfheal_ml.anomaly.contextual_neighbours import ContextualNeighbours
 from selfheal_ml.anomaly.ensemble import MaxEnsemble
 from selfheal_ml.anomaly.extreme_value import NewExtreme
-from selfheal_ml.anomaly.river_detectors import ScaledHalfSpaceTrees, river_baseline
 from selfheal_ml.anomaly.robust_zscore import RollingMedianScore
 from selfheal_ml.anomaly.seasonal_profile import SeasonalResidual
 from selfheal_ml.anomaly.selection import EvidenceEnsemble
@@ -141,6 +140,22 @@ def default_detector() -> MaxEnsemble:
     return build_ensemble(DEFAULT_SETTINGS)
 
 
+def scaled_half_space_trees() -> Detector:
+    """river's HalfSpaceTrees on standardised features, calibrated (river is imported here:
+    the default detector does not use it, and river with what it imports costs a process
+    about 100 MB)."""
+    from selfheal_ml.anomaly.river_detectors import ScaledHalfSpaceTrees
+
+    return Calibrated(ScaledHalfSpaceTrees())
+
+
+def river_half_space_trees() -> Detector:
+    """river's ``MinMaxScaler | HalfSpaceTrees`` out of the box (river imported here)."""
+    from selfheal_ml.anomaly.river_detectors import river_baseline
+
+    return river_baseline()
+
+
 def univariate_detector() -> MaxEnsemble:
     """The default without the daily and weekly profiles: for points without usable time."""
     return build_ensemble(replace(DEFAULT_SETTINGS, time_aware=False))
@@ -154,10 +169,10 @@ DETECTORS: Final[Mapping[str, DetectorFactory]] = MappingProxyType(
         "sequence-surprise": lambda: Calibrated(SequenceSurprise()),
         "new-extreme": NewExtreme,
         "seasonal-residual": lambda: Calibrated(SeasonalResidual(smoothing=0.25)),
-        "hst-scaled": lambda: Calibrated(ScaledHalfSpaceTrees()),
+        "hst-scaled": scaled_half_space_trees,
         "contextual-neighbours": lambda: Calibrated(ContextualNeighbours()),
         "adaptive-resonance": lambda: Calibrated(AdaptiveResonance()),
-        "river-hst": river_baseline,
+        "river-hst": river_half_space_trees,
     }
 )
 """Every detector the product ships, by name; ``river-hst`` is river out of the box."""

@@ -27,9 +27,9 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy.signal import lfilter
 
 from selfheal_ml.anomaly.base import TIME_KEY, VALUE_KEY, Detector
+from selfheal_ml.anomaly.exponential_filter import exponential_filter
 
 SCALE_RATE = 0.01  # EWMA rate of the series-wide residual scale (the deviation floor)
 
@@ -269,9 +269,10 @@ class SeasonalResidual(Detector):
     def learn_many(
         self, values: npt.NDArray[np.float64], timestamps_s: npt.NDArray[np.float64]
     ) -> None:
-        """Exact and vectorised: per bucket, the EWMA recursions run as linear filters
-        (``scipy.signal.lfilter``) over each run of equal rates once warm-up is over (until
-        ``1 / (count + 1)`` is below every rate of the bucket, points are learned one by one)."""
+        """Exact and vectorised: per bucket, the EWMA recursions run over whole arrays
+        (:func:`~.exponential_filter.exponential_filter`) over each run of equal rates once
+        warm-up is over (until ``1 / (count + 1)`` is below every rate of the bucket, points
+        are learned one by one)."""
         if self.feature != VALUE_KEY or not 0.0 < self.smoothing < 1.0:
             super().learn_many(values, timestamps_s)
             return
@@ -289,12 +290,8 @@ class SeasonalResidual(Detector):
                 )
         periods = (timestamps_s // self.period_s).astype(np.int64)
         self._count_visits(buckets[order], periods[order], starts)
-        decay = 1.0 - SCALE_RATE
         if values.size:
-            scales, _ = lfilter(
-                [SCALE_RATE], [1.0, -decay], np.abs(residuals), zi=[decay * self._scale]
-            )
-            self._scale = float(scales[-1])
+            self._scale = float(exponential_filter(np.abs(residuals), SCALE_RATE, self._scale)[-1])
             if self._first_learned_s is None:
                 self._first_learned_s = float(timestamps_s[0])
             self._last_learned_s = float(timestamps_s[-1])
@@ -381,10 +378,9 @@ class SeasonalResidual(Detector):
         residuals: npt.NDArray[np.float64],
     ) -> tuple[float, float]:
         """EWMA mean and deviation over a run with one rate; fills ``residuals`` in place."""
-        decay = 1.0 - rate
-        means, _ = lfilter([rate], [1.0, -decay], values, zi=[decay * mean])
+        means = exponential_filter(values, rate, mean)
         residuals[:] = values - np.concatenate([[mean], means[:-1]])
-        deviations, _ = lfilter([rate], [1.0, -decay], np.abs(residuals), zi=[decay * deviation])
+        deviations = exponential_filter(np.abs(residuals), rate, deviation)
         return float(means[-1]), float(deviations[-1])
 
     def warmed_up(self) -> bool:

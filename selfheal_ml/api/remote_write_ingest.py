@@ -18,6 +18,8 @@ write-ahead log). The request that commits waits a few milliseconds for requests
 decoded to join. Each request still returns only once its own rows are committed, and a
 batch the store refuses fails alone.
 
+pyarrow is imported by the first body decoded (see the decoder), not by this module.
+
 Counts (requests by outcome, samples stored, samples dropped as non-finite) feed ``/metrics``.
 """
 
@@ -28,12 +30,14 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from selfheal_ml.collectors.remote_write import DecodedWrite, RemoteWriteDecoder
 from selfheal_ml.events import MetricPoint, MetricsCollected
 from selfheal_ml.storage.metrics import MetricsStore
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SOURCE = "remote_write"
 
@@ -60,7 +64,7 @@ class RemoteWriteCounters:
             return dict(self.requests), self.samples, self.dropped
 
 
-AppendBatch = Callable[[pa.Table, Mapping[str, Mapping[str, str]]], int]
+AppendBatch = Callable[["pa.Table", Mapping[str, Mapping[str, str]]], int]
 
 
 @dataclass
@@ -150,6 +154,8 @@ class GroupCommit:
         if len(batch) == 1:
             self.append(batch[0].table, batch[0].labels)
         else:
+            import pyarrow as pa
+
             labels: dict[str, Mapping[str, str]] = {}
             for pending in batch:
                 labels.update(pending.labels)

@@ -24,6 +24,9 @@ Samples are read as two columns by the protobuf parser
 a body whose samples are encoded unusually (fields out of order or repeated) is read one
 ``Sample`` message at a time instead, with the same result.
 
+pyarrow (about 26 MB of RSS) is imported by the first decode, not by this module: an API
+process that never receives a remote write body does not hold it.
+
 >>> decoder = RemoteWriteDecoder()
 >>> body = encode_write_request([({"__name__": "up", "job": "api"}, [(1_700_000_000_000, 1.0)])])
 >>> decoded = decoder.decode(body)
@@ -38,12 +41,11 @@ import math
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import cramjam
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
 from google.protobuf.message import DecodeError
 
 from selfheal_ml.collectors.remote_write_columns import SampleColumns, sample_columns
@@ -56,13 +58,15 @@ from selfheal_ml.collectors.remote_write_schema import (
 )
 from selfheal_ml.events import series_key
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 #: Default refusal limits: Prometheus sends at most a few MiB (2000 samples by default).
 MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_DECODED_BYTES = 64 * 1024 * 1024
 #: Distinct label sets whose series key is remembered before the cache starts over.
 KEY_CACHE_SIZE = 200_000
 
-_TIMESTAMP_MS = pa.timestamp("ms", tz="UTC")
 #: A series shape's key, labels (without ``__name__``) and number of samples.
 _Shape = tuple[str, dict[str, str], int]
 _SERIALIZED = operator.methodcaller("SerializeToString")
@@ -101,6 +105,8 @@ class DecodedWrite:
         """The newest ``(timestamp_ms, value)`` of each series (what scoring gets); of two
         samples at the same time, the later in the body. Computed when first asked for, so
         storing a body does not pay for it."""
+        import pyarrow as pa
+
         if self.table.num_rows == 0:
             return {}
         encoded = self.table.column("series").combine_chunks().dictionary_encode()
@@ -160,6 +166,8 @@ class RemoteWriteDecoder:
         columns: SampleColumns,
     ) -> DecodedWrite:
         """The Arrow batch of columns read at once (:mod:`.remote_write_columns`)."""
+        import pyarrow as pa
+
         series_of_sample = np.repeat(np.arange(len(known)), counts)
         values, stamps = columns.values, columns.stamps
         finite = np.isfinite(values)
@@ -177,7 +185,7 @@ class RemoteWriteDecoder:
         table = pa.table(
             {
                 "series": keys,
-                "ts": pa.array(stamps, pa.int64()).cast(_TIMESTAMP_MS),
+                "ts": pa.array(stamps, pa.int64()).cast(pa.timestamp("ms", tz="UTC")),
                 "value": pa.array(values, pa.float64()),
             }
         )
@@ -187,6 +195,8 @@ class RemoteWriteDecoder:
     def _decode_messages(self, raw: bytes) -> DecodedWrite:
         """The batch read one ``Sample`` message at a time: for samples whose encoding the
         column read does not trust (fields out of order or repeated)."""
+        import pyarrow as pa
+
         request = self._parse(raw)
         keys: list[str] = []
         timestamps: list[int] = []
@@ -209,7 +219,7 @@ class RemoteWriteDecoder:
         table = pa.table(
             {
                 "series": pa.array(keys, pa.string()),
-                "ts": pa.array(timestamps, pa.int64()).cast(_TIMESTAMP_MS),
+                "ts": pa.array(timestamps, pa.int64()).cast(pa.timestamp("ms", tz="UTC")),
                 "value": pa.array(values, pa.float64()),
             }
         )

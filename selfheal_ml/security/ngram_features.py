@@ -23,7 +23,6 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -31,20 +30,10 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from selfheal_ml.errors import ValidationError
-from selfheal_ml.security.request_text import normalise_text
+from selfheal_ml.security.request_text import as_texts, normalise_text
 
 _MULTIPLIER = np.uint64(0x100000001B3)
 _MIXER = np.uint64(0x9E3779B97F4A7C15)
-
-
-def as_texts(raw: Any) -> list[str]:
-    """Texts from a sequence, a pandas Series or a one-column DataFrame (MLflow's input)."""
-    if hasattr(raw, "columns"):
-        if len(raw.columns) != 1:
-            raise ValidationError("texts", f"expected one text column, got {list(raw.columns)}")
-        raw = raw.iloc[:, 0]
-    values: Iterable[Any] = raw.tolist() if hasattr(raw, "tolist") else raw
-    return ["" if value is None else str(value) for value in values]
 
 
 class HashedCharNgrams(TransformerMixin, BaseEstimator):  # type: ignore[misc]

@@ -3,8 +3,9 @@
 Each address keeps a small profile, updated per request: its request rate (decayed count,
 one-minute half-life), the share of its requests that failed (status >= 400), that asked for
 a path it had not asked for before, and that were not GET/HEAD. These four numbers, squashed
-to [0, 1], go to one river ``HalfSpaceTrees`` shared by every source: a profile far from what
-most sources look like scores high. Score first, then learn (the river contract); nothing is
+to [0, 1], go to one ``HalfSpaceTrees`` shared by every source (:mod:`.half_space_trees`:
+river's algorithm and scores, without river's imports): a profile far from what most sources
+look like scores high. Score first, then learn (the river contract); nothing is
 scored before ``warmup_events`` requests have been learned.
 
 >>> from datetime import datetime, timedelta, UTC
@@ -22,10 +23,8 @@ import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from river.anomaly import HalfSpaceTrees
-
+from selfheal_ml.security.half_space_trees import HalfSpaceTrees
 from selfheal_ml.security.records import LogRecord
 
 _RATE_HALF_LIFE_S = 60.0
@@ -56,7 +55,7 @@ class AccessNovelty:
     def __init__(self, warmup_events: int = 500, seed: int = 0) -> None:
         self.warmup_events = warmup_events
         self.seed = seed
-        self.model_: Any = HalfSpaceTrees(n_trees=10, height=8, window_size=250, seed=seed)
+        self.model_ = HalfSpaceTrees(n_trees=10, height=8, window_size=250, seed=seed)
         self.learned_ = 0
         self._profiles: OrderedDict[str, _Profile] = OrderedDict()
 

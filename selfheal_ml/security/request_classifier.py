@@ -6,6 +6,9 @@ wrapped in ``FixedThresholdClassifier`` so the decision threshold chosen on vali
 travels inside the registered artefact (``predict`` answers 0/1 at it, ``predict_proba``
 gives the score).
 
+scikit-learn is imported by the functions that build or wrap a model, not by this module: the
+Security agent's scorer with the signature baseline (no champion registered) runs without it.
+
 :class:`RequestScorer` is the small typed API: ``score(texts)`` returns attack
 probabilities, ``is_attack(texts)`` applies the model's default threshold. Texts are single
 payloads or whole requests built with :func:`~selfheal_ml.security.request_text.request_text`.
@@ -20,26 +23,28 @@ payloads or whole requests built with :func:`~selfheal_ml.security.request_text.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import FixedThresholdClassifier
-from sklearn.pipeline import Pipeline
-from sklearn.svm import LinearSVC
 
 from selfheal_ml.errors import ValidationError
-from selfheal_ml.security.ngram_features import HashedCharNgrams
 from selfheal_ml.security.request_text import parameter_values
 from selfheal_ml.security.signatures import SignatureBaseline
+
+if TYPE_CHECKING:  # imported by the functions that build models: the scorer runs without them
+    from sklearn.model_selection import FixedThresholdClassifier
+    from sklearn.pipeline import Pipeline
 
 TRUSTED_TYPES: tuple[str, ...] = ("selfheal_ml.security.ngram_features.HashedCharNgrams",)
 
 
 def _logistic(ngram_max: int, c: float) -> Callable[[int], Pipeline]:
     def build(seed: int) -> Pipeline:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import Pipeline
+
+        from selfheal_ml.security.ngram_features import HashedCharNgrams
+
         return Pipeline(
             [
                 ("ngrams", HashedCharNgrams(ngram_min=1, ngram_max=ngram_max, bits=20)),
@@ -54,6 +59,12 @@ def _linear_svm(c: float) -> Callable[[int], Pipeline]:
     """A linear SVM with sigmoid-calibrated probabilities (3-fold Platt scaling)."""
 
     def build(seed: int) -> Pipeline:
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.pipeline import Pipeline
+        from sklearn.svm import LinearSVC
+
+        from selfheal_ml.security.ngram_features import HashedCharNgrams
+
         svm = LinearSVC(C=c, random_state=seed)
         return Pipeline(
             [
@@ -82,6 +93,9 @@ def build_candidate(name: str, seed: int) -> Pipeline:
 
 def with_threshold(model: Any, threshold: float) -> FixedThresholdClassifier:
     """``model`` (already fitted, left as it is) answering ``predict`` at ``threshold``."""
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import FixedThresholdClassifier
+
     wrapped = FixedThresholdClassifier(
         FrozenEstimator(model), threshold=threshold, response_method="predict_proba"
     )

@@ -25,7 +25,11 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import unquote_plus
+
+from selfheal_ml.errors import ValidationError
 
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 # numeric references need no ';' (browsers decode "&#60&#115"), named ones do here
@@ -88,3 +92,13 @@ def parameter_values(text: str) -> list[str]:
             elif field:
                 values.append(field)
     return values
+
+
+def as_texts(raw: Any) -> list[str]:
+    """Texts from a sequence, a pandas Series or a one-column DataFrame (MLflow's input)."""
+    if hasattr(raw, "columns"):
+        if len(raw.columns) != 1:
+            raise ValidationError("texts", f"expected one text column, got {list(raw.columns)}")
+        raw = raw.iloc[:, 0]
+    values: Iterable[Any] = raw.tolist() if hasattr(raw, "tolist") else raw
+    return ["" if value is None else str(value) for value in values]

@@ -33,8 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from selfheal_ml.security.ngram_features import as_texts
-from selfheal_ml.security.request_text import normalise_text
+from selfheal_ml.security.request_text import as_texts, normalise_text
 
 CRITICAL, ERROR, WARNING, NOTICE = 5, 4, 3, 2
 INBOUND_THRESHOLD = 5

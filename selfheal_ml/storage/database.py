@@ -11,6 +11,11 @@ write. So an API request never queues behind the agents' writes (with one lock f
 the forecast route topped out at 125-150 requests/s). A read inside a transaction on the same
 thread uses the transaction's connection, so it still sees the block's own uncommitted writes.
 
+``memory_limit_mb`` bounds DuckDB's buffer manager (``SET memory_limit``). DuckDB's default is
+80 % of the machine's RAM, and the pages it caches for reads and writes count in the service's
+resident memory; with a bound, it evicts cached pages (or spills to its temporary directory)
+instead of growing. ``None`` keeps DuckDB's default (tools that run one large query).
+
 Migrations are the files ``NNN_name.sql`` in ``storage/migrations``; each is applied once, in
 number order, and recorded in ``schema_migrations``.
 """
@@ -65,15 +70,21 @@ class Database:
     >>> db.close()
     """
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: str | Path, *, read_only: bool = False, memory_limit_mb: int | None = None
+    ) -> None:
         self.path = str(path)
         if self.path != ":memory:" and not read_only:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        if memory_limit_mb is not None and memory_limit_mb < 1:
+            raise StorageError(f"memory_limit_mb: expected at least 1, got {memory_limit_mb}")
         try:
             self._conn = duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
             raise StorageError(f"cannot open DuckDB file {self.path}: {exc}") from exc
         self._conn.execute("SET TimeZone = 'UTC'")
+        if memory_limit_mb is not None:
+            self._conn.execute(f"SET memory_limit = '{int(memory_limit_mb)}MB'")
         self._lock = threading.RLock()
         self._local = threading.local()  # per thread: its cursor, and its transaction depth
         self._cursors: list[duckdb.DuckDBPyConnection] = []

@@ -135,10 +135,10 @@ def to_arrow_batch(batch: pd.DataFrame | pa.Table) -> pa.Table:
     ...     print(error.field, "|", error.problem)
     ts | expected timezone-aware UTC timestamps, got naive timestamps
     """
-    import pandas as pd
     import pyarrow as pa
 
-    names = list(batch.columns) if isinstance(batch, pd.DataFrame) else batch.column_names
+    # an Arrow batch (what the collectors and remote write append) never imports pandas
+    names = batch.column_names if isinstance(batch, pa.Table) else list(batch.columns)
     for column in ("series", "ts", "value"):
         if column not in names:
             raise ValidationError(column, f"missing column; got columns {names}")

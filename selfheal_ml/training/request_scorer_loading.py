@@ -18,9 +18,13 @@ import logging
 
 from selfheal_ml.security.request_classifier import RequestScorer
 from selfheal_ml.tracking import Tracker
-from selfheal_ml.training.request_training import CHAMPION, MODEL_NAME
 
 log = logging.getLogger("selfheal_ml.training.request_scorer")
+
+#: The registered model and its serving alias (here, not in ``request_training``, which
+#: imports pandas and scikit-learn: the service loads the scorer without training anything).
+MODEL_NAME = "request-classifier"
+CHAMPION = "champion"
 
 
 def load_request_scorer(tracker: Tracker | None, model_name: str = MODEL_NAME) -> RequestScorer:

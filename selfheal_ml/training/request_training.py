@@ -57,10 +57,9 @@ from selfheal_ml.security.request_classifier import (
 from selfheal_ml.security.request_evaluation import evaluate_scores
 from selfheal_ml.security.signatures import SignatureBaseline
 from selfheal_ml.tracking import Tracker
+from selfheal_ml.training.request_scorer_loading import CHAMPION, MODEL_NAME
 
-MODEL_NAME = "request-classifier"
 EXPERIMENT = "request-classifier"
-CHAMPION = "champion"
 TEST_FRACTION = 0.2
 VALIDATION_FRACTION = 0.2
 DEFAULT_TARGET_FPR = 0.001

@@ -10,17 +10,32 @@ import sys
 
 import pytest
 
-HEAVY = ("statsmodels", "sklearn", "mlflow", "river", "scipy", "pandas", "matplotlib")
+HEAVY = (
+    "statsmodels",
+    "sklearn",
+    "mlflow",
+    "river",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "matplotlib",
+    "redis",
+)
 
 
-def _heavy_modules_after(statement: str) -> list[str]:
+#: What the agents still load when built in the API process (the Monitor appends Arrow batches
+#: and reads PostgreSQL and Redis; the Predictive agent's capacity checks read pandas frames).
+AGENT_LIBRARIES = ("pandas", "pyarrow", "redis")
+
+
+def _heavy_modules_after(statement: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
     probe = f"import json, sys; {statement}; print(json.dumps(sorted(sys.modules)))"
     loaded = json.loads(
         subprocess.run(
             [sys.executable, "-c", probe], capture_output=True, text=True, check=True
         ).stdout
     )
-    return sorted({name.split(".")[0] for name in loaded} & set(HEAVY))
+    return sorted({name.split(".")[0] for name in loaded} & set(heavy))
 
 
 @pytest.mark.parametrize(
@@ -45,3 +60,19 @@ def test_the_api_imports_no_heavy_library(statement: str) -> None:
 
 def test_the_probe_sees_a_heavy_library_when_one_is_imported() -> None:
     assert _heavy_modules_after("import selfheal_ml.anomaly.river_detectors") != []
+
+
+def test_the_agents_in_process_load_no_model_library_until_they_train_or_forecast() -> None:
+    """Every agent built in one process: statsmodels, scikit-learn, SciPy, river, MLflow and
+    matplotlib load only with a forecast fit, a training or a registered model (issue 17)."""
+    statement = (
+        "import tempfile; folder = tempfile.mkdtemp(); "
+        "from selfheal_ml.config import AGENT_NAMES, Settings; "
+        "from selfheal_ml.runtime import build_runtime; "
+        "from selfheal_ml.agent_process import with_agents; "
+        "settings = Settings(db_path=folder + '/t.duckdb', "
+        "mlflow_tracking_uri='sqlite:///' + folder + '/mlflow.db'); "
+        "build_runtime(with_agents(settings, AGENT_NAMES)).database.close()"
+    )
+    model_libraries = tuple(name for name in HEAVY if name not in AGENT_LIBRARIES)
+    assert _heavy_modules_after(statement, model_libraries) == []

@@ -60,6 +60,18 @@ def test_string_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.intervals.optimization_s == 20
 
 
+def test_the_duckdb_memory_limit_is_bounded_and_validated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().db_memory_limit_mb == 256
+    monkeypatch.setenv("SELFHEAL_DB_MEMORY_LIMIT_MB", "512")
+    assert load_settings().db_memory_limit_mb == 512
+    monkeypatch.setenv("SELFHEAL_DB_MEMORY_LIMIT_MB", "8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert caught.value.setting == "SELFHEAL_DB_MEMORY_LIMIT_MB"
+
+
 def test_bad_boolean_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGENT_REPAIR_ENABLED", "maybe")
     with pytest.raises(ConfigError) as caught:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from selfheal_ml.errors import StorageError
 from selfheal_ml.storage.database import Database, bundled_migrations
 
 
@@ -82,3 +83,16 @@ def test_read_only_open_sees_the_data(tmp_path: Path) -> None:
         row = conn.execute("SELECT count(*) FROM metric_series").fetchall()[0]
     assert row is not None and row[0] == 1
     reader.close()
+
+
+def test_the_memory_limit_bounds_duckdb(tmp_path: Path) -> None:
+    db = Database(tmp_path / "bounded.duckdb", memory_limit_mb=64)
+    with db.transaction() as conn:
+        limit = conn.execute("SELECT current_setting('memory_limit')").fetchone()
+    db.close()
+    assert limit is not None and limit[0] == "61.0 MiB"  # DuckDB shows 64 MB (10**6) in MiB
+
+
+def test_a_memory_limit_below_one_mb_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="memory_limit_mb"):
+        Database(tmp_path / "refused.duckdb", memory_limit_mb=0)

@@ -33,6 +33,7 @@ Time is the records' own (a replayed log runs on its timestamps); nothing reads 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from selfheal_ml.security.counting import JailWindow, LeakyBucket, Overflow
@@ -96,7 +97,10 @@ class AttackDetector:
         flagged = self._flagged_payloads(records)
         findings: list[Finding] = []
         for index, record in enumerate(records):
-            findings.extend(self._one(record, index in flagged))
+            found = self._one(record, index in flagged)
+            if found and record.platform:  # the platform of the event that completed it
+                found = [replace(finding, platform=record.platform) for finding in found]
+            findings.extend(found)
             self._observed += 1
             if self._observed % PRUNE_EVERY == 0:
                 self.prune(record.time)

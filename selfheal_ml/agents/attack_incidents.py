@@ -3,14 +3,17 @@
 The bookkeeping is :class:`~selfheal_ml.diagnosis.attacks.AttackBook` (pure); this turns the
 Security agent's events into it and its answers into the events everyone reads:
 
-- a confirmed ``SecurityThreatDetected`` -> ``IncidentDiagnosed`` (revision 1, or a new
-  revision when a higher-ranked kind joins);
-- the first ``IpBlocked`` of an incident -> ``IncidentStatusChanged(verifying)``;
-- ``AttackStopped`` for its last banned address -> ``IncidentStatusChanged(resolved)``;
-- on a health tick, an incident quiet with no ban in force -> ``IncidentStatusChanged
-  (escalated)``.
+- a confirmed ``SecurityThreatDetected`` -> ``IncidentDiagnosed`` at once (revision 1, or a
+  new revision when a higher-ranked kind joins);
+- ``IpBlocked`` and ``AttackStopped`` are noted; on the next health tick an incident with a
+  ban becomes ``IncidentStatusChanged(verifying)``, one whose banned addresses have all
+  stopped ``resolved``, and one quiet with no ban in force ``escalated``.
 
-Warnings (an unusual access pattern, a scraping burst) stay findings: they open no incident.
+The status changes wait for the tick because subscribers get each event type through their
+own queue: a status change published right behind its incident's first diagnosis could be
+written to the history before the diagnosis is. (The agent takes the ``system.security``
+channel through one queue, so a ban is never seen before its finding.) Warnings (an unusual
+access pattern, a scraping burst) stay findings: they open no incident.
 """
 
 from __future__ import annotations
@@ -38,32 +41,37 @@ class AttackIncidents:
         self.source = source
         self.book = AttackBook(quiet_s)
         self.opened = 0
+        self.quiet_s = 0.0  # the Security agent's, from its AttackStopped
         self._verifying: set[str] = set()
 
     def handle(self, event: SecurityEvent) -> list[Event]:
-        """The lifecycle events that ``event`` causes."""
+        """The diagnosis ``event`` causes, if any (bans and stops wait for the tick)."""
         if isinstance(event, SecurityThreatDetected):
             return self._threat(event)
         if isinstance(event, IpBlocked):
-            incident = self.book.banned(event.correlation_id, event.source_ip, event.until)
-            if incident is None or incident.incident_id in self._verifying:
-                return []
-            self._verifying.add(incident.incident_id)
-            until = f"{event.until:%Y-%m-%d %H:%M:%S}"
-            reason = f"banned {event.source_ip} until {until}; waiting for the attack to stop"
-            return [self._status(incident, IncidentStatus.VERIFYING, event.ts, reason)]
-        incident = self.book.stopped(event.source_ip)
-        if incident is None or not incident.resolved:
-            return []
-        reason = (f"every banned address ({len(incident.bans)}) went quiet for"
-                  f" {event.quiet_s:.0f} s while banned")  # fmt: skip
-        return [self._close(incident, IncidentStatus.RESOLVED, event.ts, reason)]
+            self.book.banned(event.correlation_id, event.source_ip, event.until)
+        else:
+            self.quiet_s = event.quiet_s
+            self.book.stopped(event.source_ip)
+        return []
 
     def on_tick(self, now: datetime) -> list[Event]:
-        """Escalate the incidents no ban answers (quiet, no ban in force)."""
+        """Move the open attack incidents along their lifecycle (module docstring)."""
+        produced: list[Event] = []
+        for incident in list(self.book.open.values()):
+            if incident.resolved:
+                reason = (f"every banned address ({len(incident.bans)}) went quiet for"
+                          f" {self.quiet_s:.0f} s while banned")  # fmt: skip
+                produced.append(self._close(incident, IncidentStatus.RESOLVED, now, reason))
+            elif incident.bans and incident.incident_id not in self._verifying:
+                self._verifying.add(incident.incident_id)
+                produced.append(
+                    self._status(incident, IncidentStatus.VERIFYING, now, _banned(incident))
+                )
         reason = "attack not blocked (no ban in force): a person has to act"
         escalated = IncidentStatus.ESCALATED
-        return [self._close(one, escalated, now, reason) for one in self.book.unanswered(now)]
+        produced += [self._close(one, escalated, now, reason) for one in self.book.unanswered(now)]
+        return produced
 
     def _threat(self, event: SecurityThreatDetected) -> list[Event]:
         if event.severity != "critical":
@@ -101,3 +109,12 @@ class AttackIncidents:
             ts=now, source=self.source, correlation_id=incident.correlation_id,
             incident_id=incident.incident_id, status=status, reason=reason,
         )  # fmt: skip
+
+
+def _banned(incident: AttackIncident) -> str:
+    addresses = sorted(incident.bans)
+    shown = ", ".join(addresses[:3]) + (
+        f" and {len(addresses) - 3} more" if len(addresses) > 3 else ""
+    )
+    until = max(incident.bans.values())
+    return f"banned {shown} until {until:%Y-%m-%d %H:%M:%S}; waiting for the attack to stop"

@@ -49,6 +49,7 @@ from selfheal_ml.events import (
     AnomalyDetected,
     AttackStopped,
     BreachPredicted,
+    Channel,
     Event,
     IncidentDiagnosed,
     IncidentStatusChanged,
@@ -66,7 +67,7 @@ class DiagnosticAgent(Agent):
     name: ClassVar[str] = "Diagnostic"
     subscriptions: ClassVar[tuple[Selector, ...]] = (
         AnomalyDetected, AlertRaised, BreachPredicted, MetricsCollected, Tick,
-        IncidentStatusChanged, RepairExecuted, SecurityThreatDetected, IpBlocked, AttackStopped,
+        IncidentStatusChanged, RepairExecuted, Channel.SECURITY,
     )  # fmt: skip
 
     def __init__(self, context: AgentContext) -> None:

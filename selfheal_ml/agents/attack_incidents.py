@@ -7,7 +7,8 @@ Security agent's events into it and its answers into the events everyone reads:
   new revision when a higher-ranked kind joins);
 - ``IpBlocked`` and ``AttackStopped`` are noted; on the next health tick an incident with a
   ban becomes ``IncidentStatusChanged(verifying)``, one whose banned addresses have all
-  stopped ``resolved``, and one quiet with no ban in force ``escalated``.
+  stopped (or whose bans ran out with nothing found since) ``resolved``, and one quiet and
+  never banned ``escalated``.
 
 The status changes wait for the tick because subscribers get each event type through their
 own queue: a status change published right behind its incident's first diagnosis could be
@@ -68,8 +69,10 @@ class AttackIncidents:
                 produced.append(
                     self._status(incident, IncidentStatus.VERIFYING, now, _banned(incident))
                 )
-        reason = "attack not blocked (no ban in force): a person has to act"
-        escalated = IncidentStatus.ESCALATED
+        resolved, escalated = IncidentStatus.RESOLVED, IncidentStatus.ESCALATED
+        reason = f"bans ran out {self.book.quiet.total_seconds():.0f} s ago; nothing found since"
+        produced += [self._close(one, resolved, now, reason) for one in self.book.lapsed(now)]
+        reason = "attack not blocked (no ban): a person has to act"
         produced += [self._close(one, escalated, now, reason) for one in self.book.unanswered(now)]
         return produced
 

@@ -15,10 +15,10 @@ agent leaves it alone).
   force explains the per-address brute-force findings of its 40 addresses, not the reverse);
 - a ban (``IpBlocked``, correlated with its finding) makes the incident *verifying*;
 - it is *resolved* when every address banned for it has stopped (``AttackStopped``: silent
-  while its ban held);
-- one that is quiet for ``quiet_s`` with no ban in force (an API key misuse, a dry run, a
-  never-ban source; or bans that ran out before their addresses stopped) is *escalated*: a
-  person has to act.
+  while its ban held), or when its bans ran out ``quiet_s`` ago and nothing was found since (an
+  attacker still at it after a ban is found again within seconds and banned for longer);
+- one that is quiet for ``quiet_s`` and was never banned (an API key misuse, a dry run, a
+  never-ban source) is *escalated*: a person has to act.
 
 >>> from datetime import UTC, datetime, timedelta
 >>> start = datetime(2026, 1, 1, tzinfo=UTC)
@@ -161,14 +161,25 @@ class AttackBook:
         return None
 
     def unanswered(self, now: datetime) -> list[AttackIncident]:
-        """Open incidents quiet for ``quiet_s`` with no ban in force (to escalate)."""
+        """Open incidents quiet for ``quiet_s`` and never banned (to escalate)."""
         return [
             incident
             for incident in self.open.values()
-            if all(until <= now for until in incident.bans.values())
-            and incident.last_found_at is not None
-            and now - incident.last_found_at >= self.quiet
+            if not incident.bans and self._quiet_since(incident.last_found_at, now)
         ]
+
+    def lapsed(self, now: datetime) -> list[AttackIncident]:
+        """Open incidents whose bans ran out ``quiet_s`` ago with no finding since (over)."""
+        return [
+            incident
+            for incident in self.open.values()
+            if incident.bans
+            and self._quiet_since(max(incident.bans.values()), now)
+            and self._quiet_since(incident.last_found_at, now)
+        ]
+
+    def _quiet_since(self, moment: datetime | None, now: datetime) -> bool:
+        return moment is not None and now - moment >= self.quiet
 
     def close(self, incident: AttackIncident) -> None:
         """Take the incident out of the book (resolved or escalated): later findings on its

@@ -58,13 +58,24 @@ def test_resolved_when_every_banned_address_stopped() -> None:
     assert again is not incident and due  # a closed incident takes no new finding
 
 
-def test_no_ban_in_force_is_escalated_once_quiet() -> None:
+def test_never_banned_is_escalated_once_quiet() -> None:
     book = AttackBook(quiet_s=600)
     key, _ = book.found("api_key_misuse", "key-user00", "shop", at(0), "c1")
     assert attack_diagnosis(key, 1).strategy is None  # nothing to ban: a key to revoke
-    banned, _ = book.found("brute_force", "203.0.113.5", "blog", at(0), "c2")
-    book.banned("c2", "203.0.113.5", at(700))
+    book.found("brute_force", "203.0.113.5", "blog", at(0), "c2")
+    book.banned("c2", "203.0.113.5", at(600))
     assert book.unanswered(at(599)) == []
     assert book.unanswered(at(600)) == [key]
-    # a ban that ran out before its address stopped is no answer either
-    assert book.unanswered(at(700)) == [key, banned]
+    assert book.unanswered(at(5000)) == [key]  # a banned one is never escalated
+
+
+def test_bans_that_ran_out_close_the_incident_only_if_nothing_came_back() -> None:
+    # a long attack outlives its first ban: found again within seconds, banned for longer
+    book = AttackBook(quiet_s=600)
+    incident, _ = book.found("brute_force", "203.0.113.5", "shop", at(0), "c1")
+    book.banned("c1", "203.0.113.5", at(600))
+    assert book.lapsed(at(600)) == []  # the ban just ran out: wait
+    book.found("brute_force", "203.0.113.5", "shop", at(610), "c2")
+    book.banned("c2", "203.0.113.5", at(1810))
+    assert book.lapsed(at(1300)) == [] and book.lapsed(at(2409)) == []
+    assert book.lapsed(at(2410)) == [incident]

@@ -23,6 +23,7 @@ parsed and counted like a live one, so a 21-day run reads about a million of the
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,11 +38,14 @@ from selfheal_ml.events import (
     AnomalyDetected,
     Event,
     IncidentDiagnosed,
+    IncidentStatusChanged,
     IpBlocked,
     SecurityThreatDetected,
 )
+from selfheal_ml.lifecycle import IncidentStatus
 from selfheal_ml.runtime import Runtime
 from selfheal_ml.security.ban_policy import BanPolicy
+from selfheal_ml.security.findings import CONFIRMED_ATTACKS
 from selfheal_ml.security.scenario_score import (
     AttackScenarioReport,
     AttackTruth,
@@ -106,15 +110,19 @@ def attack_settings(settings: Settings, security_tick_s: float = SECURITY_TICK_S
 
 
 SECURITY_SERIES = "security_"  # the attack-rate series (security/attack_rates.py)
-#: root causes of the Diagnostic agent's runbook that are attacks (diagnosis/hypotheses.py)
-ATTACK_CAUSES = frozenset({"brute_force_login"})
+#: root causes that are attacks: the runbook's (diagnosis/hypotheses.py) and the kinds of the
+#: Security agent's confirmed findings, which the Diagnostic agent makes incidents of
+ATTACK_CAUSES = frozenset({"brute_force_login", *(kind.value for kind in CONFIRMED_ATTACKS)})
 
 
 def is_security_signal(event: Event) -> bool:
-    """An alert or anomaly about attacks (a Security agent alert, an anomaly on an attack-rate
-    series): the demo scores these against the attacks, not against the injected faults."""
+    """An alert, anomaly or incident about attacks (a Security agent alert, an anomaly on an
+    attack-rate series, the Diagnostic agent's incident of a confirmed attack): the demo scores
+    these against the attacks, not against the injected faults."""
     if isinstance(event, AlertRaised):
         return event.alertname == "SecurityThreatDetected"
+    if isinstance(event, IncidentDiagnosed):
+        return event.diagnosis.enforced_by is not None
     return isinstance(event, AnomalyDetected) and event.series.startswith(SECURITY_SERIES)
 
 
@@ -128,8 +136,19 @@ class SecurityLog:
     bans: list[SeenBan] = field(default_factory=list)
     rate_anomalies: list[SeenSignal] = field(default_factory=list)
     attack_incidents: list[SeenSignal] = field(default_factory=list)
+    # the Diagnostic agent's incidents of confirmed attacks: opened at, and how they ended
+    lifecycle_opened: dict[str, datetime] = field(default_factory=dict)
+    lifecycle_ended: dict[str, tuple[str, datetime]] = field(default_factory=dict)
 
     async def record(self, event: Event) -> None:
+        if isinstance(event, IncidentDiagnosed) and event.diagnosis.enforced_by is not None:
+            self.lifecycle_opened.setdefault(event.incident_id, event.ts)
+        elif isinstance(event, IncidentStatusChanged) and (
+            event.status.closed or event.status is IncidentStatus.ESCALATED
+        ):
+            if event.incident_id in self.lifecycle_opened:
+                self.lifecycle_ended[event.incident_id] = (event.status.value, event.ts)
+            return
         if isinstance(event, SecurityThreatDetected):
             self.findings.append(SeenFinding(event.ts, event.kind, event.scope, event.value))
         elif isinstance(event, IpBlocked):
@@ -137,7 +156,7 @@ class SecurityLog:
         elif isinstance(event, AnomalyDetected) and event.series.startswith(SECURITY_SERIES):
             self.rate_anomalies.append(SeenSignal(event.ts, event.series))
         elif isinstance(event, IncidentDiagnosed) and event.diagnosis.revision == 1:
-            cause = event.root_causes[0] if event.root_causes else ""
+            cause = event.diagnosis.root_cause or ""  # not the label: "brute_force@shop"
             if cause in ATTACK_CAUSES:
                 self.attack_incidents.append(SeenSignal(event.ts, cause, tuple(event.platforms)))
 
@@ -196,8 +215,32 @@ class AttackScenario:
         )
 
     def report(self) -> dict[str, Any]:
-        """The JSON figures: the score, plus how many log lines the run wrote."""
-        return {**self.score().as_dict(), "log_lines": self.driver.access_log.written}
+        """The JSON figures: the score, how the attacks' incidents ended, and how many log
+        lines the run wrote."""
+        return {
+            **self.score().as_dict(),
+            "attack_incidents": self.lifecycle(),
+            "log_lines": self.driver.access_log.written,
+        }
+
+    def lifecycle(self) -> dict[str, Any]:
+        """The attacks' incidents: opened, resolved, escalated, still open at the end, and the
+        time from opening to resolution (median, max; simulated seconds)."""
+        opened, ended = self.log.lifecycle_opened, self.log.lifecycle_ended
+        statuses = Counter(status for status, _ in ended.values())
+        to_resolve = sorted(
+            (at - opened[incident]).total_seconds()
+            for incident, (status, at) in ended.items()
+            if status == IncidentStatus.RESOLVED.value
+        )
+        return {
+            "opened": len(opened),
+            "resolved": statuses[IncidentStatus.RESOLVED.value],
+            "escalated": statuses[IncidentStatus.ESCALATED.value],
+            "still_open": len(opened) - len(ended),
+            "resolve_median_s": to_resolve[len(to_resolve) // 2] if to_resolve else None,
+            "resolve_max_s": to_resolve[-1] if to_resolve else None,
+        }
 
 
 def attach_attacks(
@@ -248,6 +291,7 @@ def attach_attacks(
     runtime.bus.subscribe(IpBlocked, log.record, name="ScenarioBanLog")
     runtime.bus.subscribe(AnomalyDetected, log.record, name="ScenarioRateLog")
     runtime.bus.subscribe(IncidentDiagnosed, log.record, name="ScenarioIncidentLog")
+    runtime.bus.subscribe(IncidentStatusChanged, log.record, name="ScenarioLifecycleLog")
     return AttackScenario(driver, log, policy)
 
 
@@ -260,6 +304,7 @@ def summary_lines(report: dict[str, Any]) -> Sequence[str]:
         f" max {report['time_to_block_max_s']} s; wrong blocks {report['wrong_blocks']}"
         f" {report['wrong_blocks_by_role']}; findings about legitimate sources"
         f" {report['legitimate_flagged']}; log lines {report['log_lines']}",
+        f"attack incidents {report['attack_incidents']}",
         f"attack-rate anomalies {report['rate_anomalies']} (outside attacks"
         f" {report['rate_anomalies_outside_attacks']}), attacks with one"
         f" {report['attacks_with_rate_anomaly']}; attacks confirmed by an incident"

@@ -220,14 +220,16 @@ class LogSourceSetting(Section):
 
 
 class JailSetting(Section):
-    """fail2ban counting: ``maxretry`` failures within ``findtime_s``."""
+    """fail2ban counting: ``maxretry`` failures within ``findtime_s``; an accepted login
+    forgives the address's failures for that account unless ``forgive_on_success`` is off."""
 
     maxretry: PositiveInt = 5
     findtime_s: PositiveFloat = 600.0
+    forgive_on_success: bool = True
 
     def rule(self) -> JailRule:
         """The domain rule."""
-        return JailRule(self.maxretry, self.findtime_s)
+        return JailRule(self.maxretry, self.findtime_s, self.forgive_on_success)
 
 
 class BucketSetting(Section):

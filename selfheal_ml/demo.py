@@ -189,6 +189,8 @@ class LoopLog:
     escalations: list[Escalation] = field(default_factory=list)
 
     async def record(self, event: Event) -> None:
+        if is_security_signal(event):  # an attack's incident: scored by Scenario 3
+            return
         if isinstance(event, IncidentDiagnosed) and event.incident_id not in self.incidents:
             target = event.diagnosis.component
             self.incidents[event.incident_id] = DiagnosedIncident(

@@ -227,7 +227,8 @@ class SecurityThreatDetected(Event):
 
     ``source_ip`` is set when the finding is about an address; ``scope``/``value`` name what
     it is about in every case (``ip``, ``user`` or ``api_key``), ``first_seen`` and
-    ``event_count`` what the rule counted, ``evidence`` sample lines.
+    ``event_count`` what the rule counted, ``evidence`` sample lines, ``platform`` the platform
+    the counted traffic went to (empty when the log does not say).
     """
 
     channel: Literal[Channel.SECURITY] = Channel.SECURITY
@@ -239,15 +240,28 @@ class SecurityThreatDetected(Event):
     value: str = ""
     first_seen: AwareDatetime | None = None
     event_count: int = 0
+    platform: str = ""
 
 
 class IpBlocked(Event):
-    """An address was blocked."""
+    """An address was blocked (``correlation_id``: the finding's)."""
 
     channel: Literal[Channel.SECURITY] = Channel.SECURITY
     source_ip: str
     until: datetime
     reason: str
+
+
+class AttackStopped(Event):
+    """An address banned for an attack sent nothing for ``quiet_s`` while its ban held: the
+    attack is over, not merely refused (``correlation_id``: the ban's)."""
+
+    channel: Literal[Channel.SECURITY] = Channel.SECURITY
+    source_ip: str
+    banned_at: AwareDatetime
+    last_seen: AwareDatetime
+    until: datetime
+    quiet_s: float
 
 
 class IncidentDiagnosed(Event):

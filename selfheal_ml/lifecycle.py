@@ -146,7 +146,9 @@ class Diagnosis(_Frozen):
     ``component``; ``target_platform`` is the platform an action on that component is
     addressed to; ``strategy`` the recommended repair and ``known_fix`` the runbook's fix of
     the top cause (the least risky one, unless an investigation backs another of its fixes);
-    ``parameters`` the executor parameters investigators found, by strategy.
+    ``parameters`` the executor parameters investigators found, by strategy. ``enforced_by``
+    names the agent that already carries the fix out (``Security``: an attack's bans), so the
+    Repair agent leaves the incident alone.
     """
 
     revision: int = Field(ge=1)
@@ -171,6 +173,7 @@ class Diagnosis(_Frozen):
     similar: tuple[SimilarPast, ...] = ()
     impact: Impact = Field(default_factory=Impact)
     findings: tuple[str, ...] = ()
+    enforced_by: str | None = None
 
     @property
     def label(self) -> str | None:

@@ -11,11 +11,16 @@ The diagnosis is composed from what :class:`~selfheal_ml.agents.evidence.Evidenc
 (candidates, history, classifier) and :class:`~selfheal_ml.agents.investigations.Investigations`
 find. A resolved or recovered incident leaves the grouper at once: a new fault never joins it.
 
+Attacks the Security agent confirms (``SecurityThreatDetected``, critical) are incidents of
+their own, already explained by their finding: diagnosed at once, verifying once banned,
+resolved when the banned addresses stop (:mod:`selfheal_ml.agents.attack_incidents`).
+
 Ports (``AgentContext.extras``), all optional: ``incidents`` (IncidentStore), ``repair_model``
 (RepairRecommender), ``investigators`` (Investigator list), ``change_log`` (a callable
 returning recent configuration changes with ``ts``, ``platform``), ``diagnosis``
-(:class:`~selfheal_ml.diagnosis.triage.TriagePolicy` numbers) and ``platforms`` (the platform
-names, to address an action on a shared dependency).
+(:class:`~selfheal_ml.diagnosis.triage.TriagePolicy` numbers), ``platforms`` (the platform
+names, to address an action on a shared dependency) and ``attack_quiet_s`` (600 s: an attack
+incident without a ban in force is escalated after that long without a new finding).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
+from selfheal_ml.agents.attack_incidents import AttackIncidents
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
 from selfheal_ml.agents.evidence import EvidenceGatherer
 from selfheal_ml.agents.investigations import Investigations
@@ -35,17 +41,22 @@ from selfheal_ml.diagnosis import (
     from_anomaly,
     from_breach,
 )
+from selfheal_ml.diagnosis.attacks import QUIET_S
 from selfheal_ml.diagnosis.revisions import RevisionBook
 from selfheal_ml.diagnosis.triage import Readiness, TriagePolicy, common_cause_group
 from selfheal_ml.events import (
     AlertRaised,
     AnomalyDetected,
+    AttackStopped,
     BreachPredicted,
+    Channel,
     Event,
     IncidentDiagnosed,
     IncidentStatusChanged,
+    IpBlocked,
     MetricsCollected,
     RepairExecuted,
+    SecurityThreatDetected,
     Tick,
 )
 
@@ -56,7 +67,7 @@ class DiagnosticAgent(Agent):
     name: ClassVar[str] = "Diagnostic"
     subscriptions: ClassVar[tuple[Selector, ...]] = (
         AnomalyDetected, AlertRaised, BreachPredicted, MetricsCollected, Tick,
-        IncidentStatusChanged, RepairExecuted,
+        IncidentStatusChanged, RepairExecuted, Channel.SECURITY,
     )  # fmt: skip
 
     def __init__(self, context: AgentContext) -> None:
@@ -76,6 +87,7 @@ class DiagnosticAgent(Agent):
         self.readiness = Readiness(self.policy)
         self.revision_book = RevisionBook()
         self.diagnosed = 0
+        self.attacks = AttackIncidents(self.name, float(extras.get("attack_quiet_s", QUIET_S)))
 
     def _series_catalogue(self) -> list[str]:
         assert self.context.metrics is not None
@@ -93,7 +105,11 @@ class DiagnosticAgent(Agent):
 
     async def handle(self, event: Event) -> list[Event]:
         if isinstance(event, Tick):
-            return await self._on_tick(event) if event.kind == "health" else []
+            if event.kind != "health":
+                return []
+            return self.attacks.on_tick(event.ts) + await self._on_tick(event)
+        if isinstance(event, SecurityThreatDetected | IpBlocked | AttackStopped):
+            return self.attacks.handle(event)
         if isinstance(event, MetricsCollected):
             self.readiness.observe(self.grouper.open.values(), event.points)
         elif isinstance(event, IncidentStatusChanged | RepairExecuted):

@@ -138,6 +138,8 @@ class RepairAgent(Agent):
 
     async def _on_diagnosis(self, event: IncidentDiagnosed) -> list[Event]:
         diagnosis = event.diagnosis
+        if diagnosis.enforced_by is not None:
+            return []  # another agent carries the fix out (an attack: the Security agent)
         case = self.cases.get(event.incident_id)
         plan = await run_blocking(self.context.clock, self.planner.plan, diagnosis)
         target = diagnosis.component or (diagnosis.platforms[0] if diagnosis.platforms else "")

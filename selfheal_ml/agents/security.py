@@ -6,7 +6,10 @@ them with the :class:`~selfheal_ml.security.detector.AttackDetector`, asks the
 findings and decisions, and publishes one :class:`SecurityThreatDetected` per finding
 (``critical`` for confirmed attacks, which the AlertManager turns into a critical alert) and
 one :class:`IpBlocked` per enforced ban, sharing the finding's correlation id. Dry-run
-decisions ("would ban") are stored and reported, never announced as blocks.
+decisions ("would ban") are stored and reported, never announced as blocks. Each banned
+address is then watched (:class:`~selfheal_ml.security.ban_watch.BanWatch`): once it has sent
+nothing for ``quiet_s`` while its ban held, one :class:`AttackStopped` says the attack is over
+(the Diagnostic agent resolves the attack's incident on it).
 
 Every tick also closes a minute of the attack-rate series (failed logins, 4xx and requests per
 second, confirmed findings, bans in force; ``security/attack_rates.py``) when one has passed:
@@ -18,7 +21,8 @@ Applications that push events instead of writing logs hand records to :meth:`obs
 On start the ban policy is restored from the store, so bans and repeat-offender counts
 survive a restart. Ports (``context.extras``): ``security_sources``, ``security_detector``,
 ``ban_policy``, ``security_store`` (each optional), ``security_rates_window_s`` (60 s; 0: no
-attack-rate series) and ``store_every_s`` (how often stored points are written, as the Monitor).
+attack-rate series), ``store_every_s`` (how often stored points are written, as the Monitor)
+and ``attack_quiet_s`` (120 s).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from selfheal_ml.agents.base import Agent, AgentContext, Selector
 from selfheal_ml.agents.batching import BatchWriter
 from selfheal_ml.clock import run_blocking
 from selfheal_ml.events import (
+    AttackStopped,
     Event,
     IpBlocked,
     MetricPoint,
@@ -44,6 +49,7 @@ from selfheal_ml.events import (
 )
 from selfheal_ml.security.attack_rates import AttackRates
 from selfheal_ml.security.ban_policy import BanDecision, BanPolicy, DecisionAction
+from selfheal_ml.security.ban_watch import QUIET_S, BanWatch
 from selfheal_ml.security.detector import AttackDetector
 from selfheal_ml.security.findings import Finding, Scope
 from selfheal_ml.security.records import LogRecord
@@ -66,6 +72,7 @@ class SecurityAgent(Agent):
         self.policy: BanPolicy = extras.get("ban_policy") or BanPolicy()
         self.store: Any = extras.get("security_store")
         self.seen: Counter[str] = Counter()
+        self.watch = BanWatch(float(extras.get("attack_quiet_s", QUIET_S)))
         # ticks and pushed batches (the API) both count: one at a time through the detector
         self._counting = asyncio.Lock()
         window_s = float(extras.get("security_rates_window_s", 60.0))
@@ -94,7 +101,7 @@ class SecurityAgent(Agent):
             return []
         records = await run_blocking(self.context.clock, self._read_sources)
         produced = await self.observe(records)
-        return produced + await self._rates(event.ts)
+        return produced + self._stopped(event.ts) + await self._rates(event.ts)
 
     async def observe(self, records: Sequence[LogRecord]) -> list[Event]:
         """Detect, decide, store; the events to publish."""
@@ -102,9 +109,26 @@ class SecurityAgent(Agent):
             return []
         async with self._counting:
             found = await run_blocking(self.context.clock, self._decide, records)
+            self.watch.saw(records)
         if self.rates is not None:
             self.rates.add(records, sum(finding.confirmed_attack for finding in found[0]))
         return self._events(*found)
+
+    def _stopped(self, now: datetime) -> list[Event]:
+        """One :class:`AttackStopped` per banned address that went quiet (module docstring)."""
+        return [
+            AttackStopped(
+                ts=now,
+                source=self.name,
+                correlation_id=quiet.correlation_id or new_id(),
+                source_ip=quiet.address,
+                banned_at=quiet.banned_at,
+                last_seen=quiet.last_seen,
+                until=quiet.until,
+                quiet_s=self.watch.quiet_s,
+            )
+            for quiet in self.watch.quiet(now)
+        ]
 
     async def _rates(self, now: datetime) -> list[Event]:
         """The attack-rate points of a window that has just closed, stored and announced."""
@@ -155,10 +179,13 @@ class SecurityAgent(Agent):
                     value=finding.value,
                     first_seen=finding.first_seen,
                     event_count=finding.event_count,
+                    platform=finding.platform,
                 )
             )
         for finding, decision in decided:
             if decision.action is DecisionAction.BAN:
+                self.watch.banned(decision.value, now, decision.until,
+                                  correlation_id=correlation[id(finding)])  # fmt: skip
                 events.append(
                     IpBlocked(
                         ts=now,

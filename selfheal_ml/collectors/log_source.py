@@ -43,8 +43,13 @@ class LogSource:
         self.parser = LogParser(spec.log_format, reference)
 
     def read_records(self) -> list[LogRecord]:
-        """The records of the lines appended since the last call."""
-        return list(self.parser.parse_lines(self.tailer.read_lines()))
+        """The records of the lines appended since the last call (the source's ``platform``
+        on those whose line does not name one)."""
+        records = list(self.parser.parse_lines(self.tailer.read_lines()))
+        platform = self.spec.platform
+        if not platform:
+            return records
+        return [r if r.platform else r._replace(platform=platform) for r in records]
 
     def close(self) -> None:
         """Release the file handle."""

@@ -4,13 +4,24 @@ Both group events by a key (an address, an account, an API key), keep the first 
 sample lines of what they counted, and report an overflow once: the key's state is then
 cleared, so the next overflow needs fresh events.
 
-:class:`JailWindow` is fail2ban: ``maxretry`` events within ``findtime_s`` seconds.
+:class:`JailWindow` is fail2ban: ``maxretry`` events within ``findtime_s`` seconds. Each event
+may carry a ``tag`` (the account a failed login was for), and :meth:`JailWindow.forgive` drops
+a key's events of one tag: what fail2ban's users ask of it (fail2ban#2102, #1243; IPBan#88)
+when a person who mistyped a password then logs in. Forgiving by key *and* tag keeps the
+loophole closed that #1243 points out: a success on one's own account does not wipe the
+failures an address piled up on other accounts.
 
 >>> from datetime import datetime, timedelta, UTC
 >>> start = datetime(2026, 1, 1, tzinfo=UTC)
 >>> jail = JailWindow(maxretry=3, findtime_s=600)
 >>> [jail.add("192.0.2.1", start + timedelta(seconds=s), "x") is not None for s in (0, 10, 20)]
 [False, False, True]
+>>> for s in (0, 10):
+...     _ = jail.add("192.0.2.2", start + timedelta(seconds=s), "x", tag="bob")
+>>> jail.forgive("192.0.2.2", "bob")
+2
+>>> jail.add("192.0.2.2", start + timedelta(seconds=20), "x", tag="bob") is None
+True
 
 :class:`LeakyBucket` is CrowdSec's ``leaky`` type: each event pours one unit, the bucket leaks
 one unit every ``leak_s`` seconds and overflows when its level passes ``capacity``. With
@@ -44,7 +55,8 @@ class Overflow:
 @dataclass
 class _WindowState:
     times: deque[datetime] = field(default_factory=deque)
-    evidence: deque[str] = field(default_factory=lambda: deque(maxlen=EVIDENCE_LINES))
+    tags: deque[str] = field(default_factory=deque)  # one per time: whose event it was
+    evidence: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=EVIDENCE_LINES))
 
 
 class JailWindow:
@@ -60,21 +72,45 @@ class JailWindow:
         self._window = timedelta(seconds=findtime_s)
         self._keys: dict[str, _WindowState] = {}
 
-    def add(self, key: str, time: datetime, raw: str, occurrences: int = 1) -> Overflow | None:
-        """Count ``occurrences`` events of ``key`` at ``time``; the overflow if it fires."""
+    def add(
+        self, key: str, time: datetime, raw: str, occurrences: int = 1, tag: str = ""
+    ) -> Overflow | None:
+        """Count ``occurrences`` events of ``key`` (of ``tag``) at ``time``; the overflow if
+        it fires."""
         state = self._keys.get(key)
         if state is None:
             state = self._keys[key] = _WindowState()
-        times = state.times
+        times, tags = state.times, state.tags
         horizon = time - self._window
         while times and times[0] <= horizon:
             times.popleft()
-        times.extend([time] * min(occurrences, self.maxretry))
-        state.evidence.append(raw)
+            tags.popleft()
+        count = min(occurrences, self.maxretry)
+        times.extend([time] * count)
+        tags.extend([tag] * count)
+        state.evidence.append((tag, raw))
         if len(times) < self.maxretry:
             return None
         del self._keys[key]
-        return Overflow(key, times[0], len(times), tuple(state.evidence))
+        return Overflow(key, times[0], len(times), tuple(line for _, line in state.evidence))
+
+    def forgive(self, key: str, tag: str) -> int:
+        """Drop the events of ``key`` that carry ``tag``; how many were dropped."""
+        state = self._keys.get(key)
+        if state is None or tag not in state.tags:
+            return 0
+        pairs = zip(state.times, state.tags, strict=True)
+        kept = [(time, mark) for time, mark in pairs if mark != tag]
+        dropped = len(state.times) - len(kept)
+        if not kept:
+            del self._keys[key]
+            return dropped
+        state.times = deque(time for time, _ in kept)
+        state.tags = deque(mark for _, mark in kept)
+        state.evidence = deque(
+            (item for item in state.evidence if item[0] != tag), maxlen=EVIDENCE_LINES
+        )
+        return dropped
 
     def forget(self, key: str) -> None:
         """Drop what was counted for ``key`` (another rule already reported it)."""

@@ -2,7 +2,10 @@
 
 Rules (thresholds in :mod:`selfheal_ml.security.rules`):
 
-- brute force: a fail2ban jail over failed logins per address;
+- brute force: a fail2ban jail over failed logins per address; a successful login forgives
+  the address's failures *for that account* (a person who mistyped a password, then got it
+  right: five such typos in ten minutes would otherwise ban them; an attacker who gets in is
+  in either way), never its failures on other accounts (``JailRule.forgive_on_success``);
 - slow brute force: a day-long jail over failed logins for unknown accounts (bots that try
   one account every hour stay under any 10-minute window, but no person mistypes a
   non-existent account name five times);
@@ -30,6 +33,7 @@ Time is the records' own (a replayed log runs on its timestamps); nothing reads 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from selfheal_ml.security.counting import JailWindow, LeakyBucket, Overflow
@@ -93,7 +97,10 @@ class AttackDetector:
         flagged = self._flagged_payloads(records)
         findings: list[Finding] = []
         for index, record in enumerate(records):
-            findings.extend(self._one(record, index in flagged))
+            found = self._one(record, index in flagged)
+            if found and record.platform:  # the platform of the event that completed it
+                found = [replace(finding, platform=record.platform) for finding in found]
+            findings.extend(found)
             self._observed += 1
             if self._observed % PRUNE_EVERY == 0:
                 self.prune(record.time)
@@ -120,8 +127,10 @@ class AttackDetector:
         found: list[Finding] = []
         kind = record.kind
         address, time, raw = record.source_ip, record.time, record.raw
+        if kind is EventKind.LOGIN_OK and address and record.user:
+            self._forgive(address, record.user)
         if kind is EventKind.LOGIN_FAILED and address:
-            fired = self.brute_force.add(address, time, raw, record.occurrences)
+            fired = self.brute_force.add(address, time, raw, record.occurrences, record.user)
             if fired:
                 found.append(
                     _finding(FindingKind.BRUTE_FORCE, Scope.IP, fired, time, "failed logins")
@@ -129,7 +138,9 @@ class AttackDetector:
                 # the fast jail reported these failures: the slow one starts over, not twice
                 self.slow_brute_force.forget(address)
             elif record.unknown_user:
-                fired = self.slow_brute_force.add(address, time, raw, record.occurrences)
+                fired = self.slow_brute_force.add(
+                    address, time, raw, record.occurrences, record.user
+                )
                 if fired:
                     found.append(
                         _finding(
@@ -167,6 +178,14 @@ class AttackDetector:
         if kind is EventKind.REQUEST and address:
             found.extend(self._request(record, flagged))
         return found
+
+    def _forgive(self, address: str, user: str) -> None:
+        """A login accepted for ``user`` from ``address``: its earlier failures there were a
+        person's typos, not guesses (module docstring)."""
+        if self.rules.brute_force.forgive_on_success:
+            self.brute_force.forgive(address, user)
+        if self.rules.slow_brute_force.forgive_on_success:
+            self.slow_brute_force.forgive(address, user)
 
     def _request(self, record: LogRecord, flagged: bool) -> list[Finding]:
         found: list[Finding] = []

@@ -60,6 +60,7 @@ class Finding:
     event_count: int
     evidence: tuple[str, ...] = ()
     detail: str = ""
+    platform: str = ""  # the platform of the event that completed the count ("" unknown)
 
     @property
     def confirmed_attack(self) -> bool:

@@ -13,6 +13,7 @@ Documented fields (all optional but ``time``):
 ``path``    path with query string
 ``status``  HTTP status code
 ``body``    request body (or the part worth scanning for injection)
+``platform`` the platform (site, service) the line is about
 ==========  ==================================================================
 
 Unknown fields are ignored; a line that is not a JSON object, or has no usable time or event,
@@ -103,4 +104,5 @@ class JsonLinesParser:
             body=_text(item, "body"),
             raw=line,
             unknown_user=kind is EventKind.INVALID_USER,
+            platform=_text(item, "platform"),
         )

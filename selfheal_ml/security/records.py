@@ -53,6 +53,7 @@ class LogRecord(NamedTuple):
     raw: str = ""
     occurrences: int = 1
     unknown_user: bool = False
+    platform: str = ""  # the platform the line is about, when the log or the source says
 
     @property
     def is_failure(self) -> bool:

@@ -1,7 +1,9 @@
 """Detection thresholds: one small frozen value per rule, the defaults documented here.
 
 =============================  =======================================================
-brute force (fail2ban jail)    5 failed logins per address within 600 s
+brute force (fail2ban jail)    5 failed logins per address within 600 s; a login
+                               accepted for an account forgives the address's failures
+                               for that account
 slow brute force               5 failed logins for unknown accounts within 1 day
 credential stuffing            > 10 distinct accounts tried from one address, bucket
                                leaking one account a minute
@@ -21,10 +23,13 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class JailRule:
-    """fail2ban counting: ``maxretry`` events within ``findtime_s`` seconds."""
+    """fail2ban counting: ``maxretry`` events within ``findtime_s`` seconds; with
+    ``forgive_on_success`` a login accepted for an account drops the address's counted
+    failures for that account."""
 
     maxretry: int = 5
     findtime_s: float = 600.0
+    forgive_on_success: bool = True
 
 
 @dataclass(frozen=True)

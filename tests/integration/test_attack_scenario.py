@@ -36,3 +36,8 @@ async def test_six_attack_kinds_detected_blocked_and_no_one_else(tmp_path: Path)
     per_attack = report["per_attack"]
     refused = [a for a in per_attack if a["kind"] in SINGLE_SOURCE]
     assert all(a["refused"] > 0 and a["time_to_refuse_s"] <= 31.0 for a in refused), refused
+    # the Diagnostic agent confirms every attack the Security agent confirms as an incident on
+    # its platform (a scraping burst is a warning: banned, no incident)
+    confirmed = {a["kind"]: a["incident_after_s"] for a in per_attack}
+    assert confirmed.pop("scraping") is None, confirmed
+    assert all(after is not None and after <= 30.0 for after in confirmed.values()), confirmed

@@ -9,6 +9,8 @@ start) comes from ``GET /sim/attacks``. Asserted, each against a deadline:
 - the attacker is banned, seen through ``/v1/security/decisions`` and the CrowdSec stream,
   within 30 s of the attack's start;
 - a critical ``SecurityThreatDetected`` alert names it;
+- the Diagnostic agent confirms it as an incident (``brute_force@<platform>``, verifying once
+  the ban is in force) in ``/v1/incidents``;
 - the simulator refuses its requests afterwards (the attack's effect stops);
 - no legitimate user, health checker or never-ban address is blocked.
 
@@ -116,6 +118,15 @@ def test_a_live_brute_force_is_blocked_within_30_s(stack: LiveStack) -> None:
 
         alert = wait_for("critical alert", critical_alert, time.monotonic() + 15, stack)
 
+        def attack_incident() -> dict[str, Any] | None:
+            for incident in client.incidents():
+                moved_on = incident["status"] in ("verifying", "resolved")  # the ban is on
+                if incident["root_cause"] == f"brute_force@{PLATFORM}" and moved_on:
+                    return dict(incident)
+            return None
+
+        incident = wait_for("attack incident", attack_incident, time.monotonic() + 15, stack)
+
         def refused() -> dict[str, Any] | None:
             for current in client.sim.get("/sim/attacks").json()["attacks"]:
                 if current["attack_id"] == attack["attack_id"] and current["refused"] > 0:
@@ -140,6 +151,7 @@ def test_a_live_brute_force_is_blocked_within_30_s(stack: LiveStack) -> None:
     assert decision["reason"] == "brute_force" and decision["evidence"]
     assert attacker in {d["value"] for d in stream["new"]}
     assert alert["labels"]["kind"] == "brute_force"
+    assert incident["platforms"] == [PLATFORM] and incident["severity"] == "critical"
     innocent = set(truth["users"].values()) | set(truth["health_checkers"]) | {"127.0.0.1"}
     assert blocked & innocent == set()
     assert blocked <= {address for a in attacks for address in a["addresses"]}

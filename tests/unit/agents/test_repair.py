@@ -505,3 +505,18 @@ async def test_a_tick_during_a_running_repair_waits_instead_of_taking_the_next_s
     await asyncio.gather(diagnosis, tick)
     assert [call.action for call in executor.calls] == ["restart_service"]
     assert agent.cases["i1"].state == "verifying"
+
+
+async def test_an_attack_the_security_agent_enforces_is_left_alone(
+    database: Database, sim_clock: SimClock
+) -> None:
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor))
+    event = _diagnosis(sim_clock, candidates=[("brute_force", "block_ip", 1.0)], triggers=[])
+    enforced = event.model_copy(
+        update={"diagnosis": event.diagnosis.model_copy(update={"enforced_by": "Security"})}
+    )
+    assert await agent.handle(enforced) == []
+    assert executor.calls == [] and agent.cases == {}
+    assert await agent.handle(Tick(ts=sim_clock.now(), source="scheduler", kind="health")) == []
+    assert _audit(database) == []

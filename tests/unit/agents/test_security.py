@@ -12,7 +12,7 @@ from selfheal_ml.bus import InMemoryEventBus
 from selfheal_ml.clock import SimClock
 from selfheal_ml.collectors.log_source import LogSource, LogSourceSpec
 from selfheal_ml.collectors.log_tail import MemoryOffsetStore
-from selfheal_ml.events import IpBlocked, SecurityThreatDetected, Tick
+from selfheal_ml.events import AttackStopped, IpBlocked, SecurityThreatDetected, Tick
 from selfheal_ml.security.ban_policy import BanPolicy, BanSettings
 from selfheal_ml.security.formats import LogFormat
 from selfheal_ml.security.never_ban import NeverBanList
@@ -134,3 +134,32 @@ async def test_a_minute_of_reads_becomes_attack_rate_series_stored_and_published
     await agent.stop()  # flushes the stored points
     stored = metrics.latest('security_failed_logins_per_s{target="security"}')
     assert stored == (later, 5 / 60)
+
+
+async def test_a_banned_address_that_falls_silent_is_reported_stopped_once(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "auth.log"
+    log.write_text(attack("203.0.113.50").replace("07:20:0", "07:29:5"), "utf-8")
+    store = SecurityStore(Database(":memory:"))
+    agent = agent_for(log, store, attack_quiet_s=60.0)
+    clock = agent.context.clock
+    assert isinstance(clock, SimClock)
+    _threat, blocked = await agent.handle(tick())
+    assert isinstance(blocked, IpBlocked)
+    clock.advance(30)
+    with log.open("a", encoding="utf-8") as handle:  # still knocking at 07:30:20
+        handle.write(attack("203.0.113.50").splitlines()[0].replace("07:20:00", "07:30:20"))
+        handle.write("\n")
+    later = Tick(ts=clock.now(), source="scheduler", kind="security")
+    assert [e for e in await agent.handle(later) if isinstance(e, AttackStopped)] == []
+    clock.advance(60)
+    produced = await agent.handle(Tick(ts=clock.now(), source="scheduler", kind="security"))
+    (stopped,) = [e for e in produced if isinstance(e, AttackStopped)]
+    assert stopped.source_ip == "203.0.113.50" and stopped.correlation_id == blocked.correlation_id
+    assert stopped.last_seen == datetime(2026, 12, 10, 7, 30, 20, tzinfo=UTC)
+    assert stopped.until == blocked.until and stopped.quiet_s == 60.0
+    clock.advance(60)
+    again = await agent.handle(Tick(ts=clock.now(), source="scheduler", kind="security"))
+    assert [e for e in again if isinstance(e, AttackStopped)] == []
+    await agent.stop()

@@ -40,6 +40,27 @@ def test_jail_keys_are_independent_and_pruned() -> None:
     assert len(jail) == 0
 
 
+def test_jail_forgives_one_tag_and_keeps_the_others() -> None:
+    jail = JailWindow(maxretry=3, findtime_s=600)
+    assert jail.add("a", at(0), "root 1", tag="root") is None
+    assert jail.add("a", at(1), "bob 1", tag="bob") is None
+    assert jail.forgive("a", "bob") == 1
+    assert jail.forgive("a", "bob") == 0  # nothing left of bob's
+    assert jail.forgive("unseen", "bob") == 0
+    assert jail.add("a", at(2), "root 2", tag="root") is None
+    fired = jail.add("a", at(3), "root 3", tag="root")
+    assert fired is not None and fired.event_count == 3
+    assert fired.first_seen == at(0)
+    assert fired.evidence == ("root 1", "root 2", "root 3")  # bob's line went with his count
+
+
+def test_jail_forgiving_every_event_forgets_the_key() -> None:
+    jail = JailWindow(maxretry=2, findtime_s=60)
+    assert jail.add("a", at(0), "x", occurrences=1, tag="bob") is None
+    assert jail.forgive("a", "bob") == 1
+    assert len(jail) == 0
+
+
 def test_bucket_leaks_between_events() -> None:
     bucket = LeakyBucket(capacity=3, leak_s=10)
     # one event every 10 s never fills a bucket that leaks one every 10 s

@@ -8,7 +8,7 @@ from selfheal_ml.security.detector import AttackDetector
 from selfheal_ml.security.findings import Finding, FindingKind, Scope
 from selfheal_ml.security.payload import PayloadScorer
 from selfheal_ml.security.records import EventKind, LogRecord
-from selfheal_ml.security.rules import DetectionRules, NoveltyRule
+from selfheal_ml.security.rules import DetectionRules, JailRule, NoveltyRule
 
 from .conftest import at, failure, request
 
@@ -43,6 +43,41 @@ def test_four_failures_and_a_slow_pace_on_a_real_account_are_not_attacks() -> No
     assert detector.observe([failure(i, "192.0.2.1") for i in range(4)]) == []
     # one failure every 20 minutes on an existing account: never 5 within 600 s
     assert detector.observe([failure(1200 * i, "192.0.2.2") for i in range(10)]) == []
+
+
+def accepted(seconds: float, ip: str, user: str) -> LogRecord:
+    return LogRecord(at(seconds), EventKind.LOGIN_OK, source_ip=ip, user=user, raw="ok")
+
+
+def test_a_typo_followed_by_a_login_is_forgiven() -> None:
+    # what banned a simulated user over 21 days: five typos within ten minutes, each followed
+    # 3 s later by the right password (docs/benchmarks.md, "13: Scenario 3 ...")
+    records = []
+    for i in range(6):
+        records += [failure(90 * i, "198.51.100.22", "user12"), accepted(90 * i + 3,
+                    "198.51.100.22", "user12")]  # fmt: skip
+    assert AttackDetector().observe(records) == []
+
+
+def test_a_login_forgives_only_its_own_account() -> None:
+    # an attacker with one valid account cannot wipe the guesses on others (fail2ban#1243)
+    records = [failure(i, "192.0.2.5", "root") for i in range(4)]
+    records += [accepted(5, "192.0.2.5", "mallory"), failure(6, "192.0.2.5", "root")]
+    assert kinds(AttackDetector().observe(records)) == [(FindingKind.BRUTE_FORCE, "192.0.2.5")]
+    # nor does a login for the same account from another address
+    records = [failure(100 + i, "192.0.2.6", "root") for i in range(4)]
+    records += [accepted(105, "192.0.2.7", "root"), failure(106, "192.0.2.6", "root")]
+    assert kinds(AttackDetector().observe(records)) == [(FindingKind.BRUTE_FORCE, "192.0.2.6")]
+
+
+def test_forgiveness_can_be_switched_off() -> None:
+    rules = DetectionRules(brute_force=JailRule(forgive_on_success=False))
+    records = []
+    for i in range(5):
+        records += [failure(90 * i, "198.51.100.22", "user12"), accepted(90 * i + 3,
+                    "198.51.100.22", "user12")]  # fmt: skip
+    found = AttackDetector(rules).observe(records)
+    assert kinds(found) == [(FindingKind.BRUTE_FORCE, "198.51.100.22")]
 
 
 def test_slow_brute_force_on_unknown_accounts_over_a_day() -> None:

@@ -37,6 +37,8 @@ _SAMPLE = re.compile(rf"({_NAME})(?:\{{([^{{}}\\]*)\}})?[ \t]+([^ \t]+)(?:[ \t]+
 #: One plain label pair; a page whose label text these do not tile exactly is not "plain".
 _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="([^"\\]*)"')
 _NAME_ONLY = re.compile(_NAME)
+#: A sample line's start without value or timestamp: name, then optional labels.
+_HEAD = re.compile(rf"({_NAME})(?:\{{([^{{}}\\]*)\}})?")
 #: The sample names each family type owns (as in ``prometheus_client.parser``).
 _SUFFIXES: dict[str, tuple[str, ...]] = {
     "summary": ("_count", "_sum", ""),
@@ -72,7 +74,30 @@ def _labels(text: str | None) -> dict[str, str]:
     return dict(pairs)
 
 
+@functools.lru_cache(maxsize=65536)
+def _plain_head(head: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+    """Name and label pairs of a sample line's start (``name{labels}``, no value), or
+    ``None`` when it is not that (a timestamp, odd spacing, a label text that is not plain).
+    A page repeats the same starts every scrape, so the answers are memoised (bounded)."""
+    match = _HEAD.fullmatch(head)
+    if match is None:
+        return None
+    name, label_text = match.groups()
+    pairs = _label_pairs(label_text) if label_text else ()
+    return None if pairs is None else (name, pairs)
+
+
 def _sample(line: str) -> Sample:
+    head, space, value_text = line.rpartition(" ")
+    plain = _plain_head(head) if space and "\t" not in line else None
+    if plain is not None:  # ``name{labels} value``: only the value is new this scrape
+        if "_" in value_text:
+            raise _NotWellFormedError
+        try:
+            value = float(value_text)
+        except ValueError:
+            raise _NotWellFormedError from None
+        return Sample(plain[0], dict(plain[1]), value, None)
     match = _SAMPLE.fullmatch(line)
     if match is None:
         raise _NotWellFormedError

@@ -95,6 +95,8 @@ class PlatformSimulator:
         self._changes: list[ConfigChange] = []
         self._counters = exposition.Counters.zeros(self.layout)
         self._frame = self._refresh()
+        self._row_of: Frame | None = None  # the frame ``_row`` is the current instant of
+        self._row = self._frame
 
     # ---- time -------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -220,8 +222,11 @@ class PlatformSimulator:
 
     @property
     def frame(self) -> Frame:
-        """The current frame, one instant (read-only by convention)."""
-        return self._frame.row(0)
+        """The current frame, one instant (read-only by convention). Built once per frame:
+        a round of probes and scrapes reads it seventeen times between two steps."""
+        if self._row_of is not self._frame:
+            self._row, self._row_of = self._frame.row(0), self._frame
+        return self._row
 
     def prometheus_text(self, platform: str | None = None) -> str:
         """Text exposition 0.0.4 of one platform, without the shared dependencies (they have

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
 
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
@@ -125,24 +124,26 @@ def _metric(name: str, documentation: str, kind: str, samples: list[Sample]) -> 
 
 
 class _Families:
-    """The grouping state machine of ``prometheus_client.parser.text_fd_to_metric_families``."""
+    """The grouping state machine of ``prometheus_client.parser.text_fd_to_metric_families``;
+    finished families are appended to ``families``."""
 
     def __init__(self) -> None:
+        self.families: list[Metric] = []
         self.name = ""
         self.documentation = ""
         self.kind = "untyped"
         self.samples: list[Sample] = []
         self.allowed: tuple[str, ...] = ()
 
-    def flush(self) -> Iterator[Metric]:
+    def flush(self) -> None:
         if self.name:
-            yield _metric(self.name, self.documentation, self.kind, self.samples)
+            self.families.append(_metric(self.name, self.documentation, self.kind, self.samples))
 
-    def start(self, name: str) -> Iterator[Metric]:
-        yield from self.flush()
+    def start(self, name: str) -> None:
+        self.flush()
         self.name, self.samples = name, []
 
-    def comment(self, line: str) -> Iterator[Metric]:
+    def comment(self, line: str) -> None:
         parts = line.split(None, 3)
         if len(parts) < 2 or parts[1] not in ("HELP", "TYPE"):
             return  # an ordinary comment
@@ -151,7 +152,7 @@ class _Families:
         name = parts[2]
         if parts[1] == "HELP":
             if name != self.name:
-                yield from self.start(name)
+                self.start(name)
                 self.kind, self.allowed = "untyped", (name,)
             documentation = parts[3] if len(parts) == 4 else ""
             if "\\" in documentation:
@@ -161,36 +162,36 @@ class _Families:
         if len(parts) < 4:
             raise _NotWellFormedError
         if name != self.name:
-            yield from self.start(name)
+            self.start(name)
             self.documentation = ""
         self.kind = parts[3]
         self.allowed = tuple(name + suffix for suffix in _SUFFIXES.get(self.kind, ("",)))
 
-    def sample(self, line: str) -> Iterator[Metric]:
+    def sample(self, line: str) -> None:
         sample = _sample(line)
         if sample.name in self.allowed:
             self.samples.append(sample)
             return
-        yield from self.flush()
+        self.flush()
         self.name, self.documentation, self.kind = "", "", "untyped"
         self.samples, self.allowed = [], ()
-        yield _metric(sample.name, "", "untyped", [sample])
+        self.families.append(_metric(sample.name, "", "untyped", [sample]))
 
 
 def parse_well_formed(text: str) -> list[Metric]:
     """The families of a page in the strict subset; raises ``_NotWellFormedError`` otherwise."""
     state = _Families()
-    families: list[Metric] = []
+    comment, sample = state.comment, state.sample
     for raw in text.split("\n"):
         line = raw.strip()
         if not line:
             continue
         if line[0] == "#":
-            families.extend(state.comment(line))
+            comment(line)
         else:
-            families.extend(state.sample(line))
-    families.extend(state.flush())
-    return families
+            sample(line)
+    state.flush()
+    return state.families
 
 
 def parse_exposition(text: str) -> list[Metric]:

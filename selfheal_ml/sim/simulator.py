@@ -59,6 +59,22 @@ BENIGN_CHANGES = (
 )
 
 
+def _median(values: list[float]) -> float:
+    """``np.median`` of a few numbers, without its array machinery (a probe asks for it
+    every round): the middle one, or the mean of the middle two; NaN if any is NaN.
+
+    >>> _median([3.0, 1.0, 2.0]), _median([4.0, 1.0, 2.0, 3.0]), _median([1.0, math.nan])
+    (2.0, 2.5, nan)
+    """
+    if any(math.isnan(value) for value in values):
+        return math.nan
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2.0
+
+
 def _choice(value: str, options: Sequence[str], field: str) -> str:
     if value not in options:
         raise ValidationError(field, f"expected one of {sorted(options)}, got {value!r}")
@@ -250,7 +266,7 @@ class PlatformSimulator:
         """How long a request to ``platform`` takes now: the median over its endpoints of
         their median latency (what a health probe of the platform would measure)."""
         endpoints = self.layout.masks.of(self._platform_index(platform))
-        return float(np.median(self.frame.p50_ms[endpoints]))
+        return _median(self.frame.p50_ms[endpoints].tolist())
 
     def health(self, platform: str) -> HealthStatus:
         """``down`` if most requests fail, ``degraded`` on any breach of the catalogue's

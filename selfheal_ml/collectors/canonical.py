@@ -38,6 +38,7 @@ No I/O: this is arithmetic over one scrape's points.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -88,6 +89,10 @@ def status_class(value: str) -> str | None:
     return None
 
 
+#: :func:`status_class`, memoised: a scrape repeats the same few status labels.
+_cached_status_class = functools.lru_cache(maxsize=1024)(status_class)
+
+
 def _name(point: MetricPoint) -> str:
     return point.series.split("{", 1)[0]
 
@@ -102,10 +107,13 @@ class _RequestGroup:
 
     def add(self, point: MetricPoint) -> None:
         self.total += point.value
-        status = next((point.labels[key] for key in STATUS_LABELS if key in point.labels), None)
-        klass = status_class(status) if status is not None else None
-        if klass is not None:
-            self.by_class[klass] = self.by_class.get(klass, 0.0) + point.value
+        labels = point.labels
+        for key in STATUS_LABELS:  # the first status label present
+            if key in labels:
+                klass = _cached_status_class(labels[key])
+                if klass is not None:
+                    self.by_class[klass] = self.by_class.get(klass, 0.0) + point.value
+                return
 
     def points(self, point: MetricPoint) -> list[MetricPoint]:
         """The canonical request series of this group, stamped like ``point``."""

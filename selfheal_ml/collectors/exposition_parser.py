@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
 
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
@@ -37,6 +36,8 @@ _SAMPLE = re.compile(rf"({_NAME})(?:\{{([^{{}}\\]*)\}})?[ \t]+([^ \t]+)(?:[ \t]+
 #: One plain label pair; a page whose label text these do not tile exactly is not "plain".
 _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="([^"\\]*)"')
 _NAME_ONLY = re.compile(_NAME)
+#: A sample line's start without value or timestamp: name, then optional labels.
+_HEAD = re.compile(rf"({_NAME})(?:\{{([^{{}}\\]*)\}})?")
 #: The sample names each family type owns (as in ``prometheus_client.parser``).
 _SUFFIXES: dict[str, tuple[str, ...]] = {
     "summary": ("_count", "_sum", ""),
@@ -72,7 +73,30 @@ def _labels(text: str | None) -> dict[str, str]:
     return dict(pairs)
 
 
+@functools.lru_cache(maxsize=65536)
+def _plain_head(head: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+    """Name and label pairs of a sample line's start (``name{labels}``, no value), or
+    ``None`` when it is not that (a timestamp, odd spacing, a label text that is not plain).
+    A page repeats the same starts every scrape, so the answers are memoised (bounded)."""
+    match = _HEAD.fullmatch(head)
+    if match is None:
+        return None
+    name, label_text = match.groups()
+    pairs = _label_pairs(label_text) if label_text else ()
+    return None if pairs is None else (name, pairs)
+
+
 def _sample(line: str) -> Sample:
+    head, space, value_text = line.rpartition(" ")
+    plain = _plain_head(head) if space and "\t" not in line else None
+    if plain is not None:  # ``name{labels} value``: only the value is new this scrape
+        if "_" in value_text:
+            raise _NotWellFormedError
+        try:
+            value = float(value_text)
+        except ValueError:
+            raise _NotWellFormedError from None
+        return Sample(plain[0], dict(plain[1]), value, None)
     match = _SAMPLE.fullmatch(line)
     if match is None:
         raise _NotWellFormedError
@@ -100,24 +124,26 @@ def _metric(name: str, documentation: str, kind: str, samples: list[Sample]) -> 
 
 
 class _Families:
-    """The grouping state machine of ``prometheus_client.parser.text_fd_to_metric_families``."""
+    """The grouping state machine of ``prometheus_client.parser.text_fd_to_metric_families``;
+    finished families are appended to ``families``."""
 
     def __init__(self) -> None:
+        self.families: list[Metric] = []
         self.name = ""
         self.documentation = ""
         self.kind = "untyped"
         self.samples: list[Sample] = []
         self.allowed: tuple[str, ...] = ()
 
-    def flush(self) -> Iterator[Metric]:
+    def flush(self) -> None:
         if self.name:
-            yield _metric(self.name, self.documentation, self.kind, self.samples)
+            self.families.append(_metric(self.name, self.documentation, self.kind, self.samples))
 
-    def start(self, name: str) -> Iterator[Metric]:
-        yield from self.flush()
+    def start(self, name: str) -> None:
+        self.flush()
         self.name, self.samples = name, []
 
-    def comment(self, line: str) -> Iterator[Metric]:
+    def comment(self, line: str) -> None:
         parts = line.split(None, 3)
         if len(parts) < 2 or parts[1] not in ("HELP", "TYPE"):
             return  # an ordinary comment
@@ -126,7 +152,7 @@ class _Families:
         name = parts[2]
         if parts[1] == "HELP":
             if name != self.name:
-                yield from self.start(name)
+                self.start(name)
                 self.kind, self.allowed = "untyped", (name,)
             documentation = parts[3] if len(parts) == 4 else ""
             if "\\" in documentation:
@@ -136,36 +162,36 @@ class _Families:
         if len(parts) < 4:
             raise _NotWellFormedError
         if name != self.name:
-            yield from self.start(name)
+            self.start(name)
             self.documentation = ""
         self.kind = parts[3]
         self.allowed = tuple(name + suffix for suffix in _SUFFIXES.get(self.kind, ("",)))
 
-    def sample(self, line: str) -> Iterator[Metric]:
+    def sample(self, line: str) -> None:
         sample = _sample(line)
         if sample.name in self.allowed:
             self.samples.append(sample)
             return
-        yield from self.flush()
+        self.flush()
         self.name, self.documentation, self.kind = "", "", "untyped"
         self.samples, self.allowed = [], ()
-        yield _metric(sample.name, "", "untyped", [sample])
+        self.families.append(_metric(sample.name, "", "untyped", [sample]))
 
 
 def parse_well_formed(text: str) -> list[Metric]:
     """The families of a page in the strict subset; raises ``_NotWellFormedError`` otherwise."""
     state = _Families()
-    families: list[Metric] = []
+    comment, sample = state.comment, state.sample
     for raw in text.split("\n"):
         line = raw.strip()
         if not line:
             continue
         if line[0] == "#":
-            families.extend(state.comment(line))
+            comment(line)
         else:
-            families.extend(state.sample(line))
-    families.extend(state.flush())
-    return families
+            sample(line)
+    state.flush()
+    return state.families
 
 
 def parse_exposition(text: str) -> list[Metric]:

@@ -10,7 +10,10 @@ process, and keeps its connections alive between rounds.
 A monitor sends the same GET every round, so the request is built once per client and sent
 again (:meth:`PooledClient.get`): ``build_request`` parses the URL and merges headers, cookies
 and timeout every time, half of the client's own cost per request. A reused request carries
-no cookies the target set (a probe, like Prometheus' scraper, keeps no session).
+no cookies the target set (a probe, like Prometheus' scraper, keeps no session), so the client
+does not read the cookies of responses either (:class:`SessionlessClient`): httpx parses every
+response's ``Set-Cookie`` through ``http.cookiejar``, a tenth of a probe's CPU, to keep
+cookies nothing sends.
 
 A client is bound to the event loop it was built in (its pooled connections are), so a
 collector used from another loop (a test's second ``asyncio.run``) gets a fresh client there;
@@ -31,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import ssl
+from typing import Any
 
 import httpx
 
@@ -42,6 +46,40 @@ POOL_LIMITS = httpx.Limits(max_connections=2, max_keepalive_connections=1, keepa
 def shared_ssl_context() -> ssl.SSLContext:
     """The process's one client SSL context (CA bundle loaded once, on first use)."""
     return httpx.create_ssl_context()
+
+
+class _NoCookies(httpx.Cookies):
+    """A cookie store that keeps nothing: responses' ``Set-Cookie`` headers are not read."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        """Keep nothing (see :class:`SessionlessClient`)."""
+
+
+class SessionlessClient(httpx.AsyncClient):
+    """An ``httpx.AsyncClient`` whose cookie store stays empty: a monitor keeps no session.
+
+    >>> import asyncio
+    >>> reply = httpx.Response(200, headers={"set-cookie": "session=1"})
+    >>> client = SessionlessClient(transport=httpx.MockTransport(lambda request: reply))
+    >>> async def cookies_after_a_get() -> int:
+    ...     await client.get("http://a.test/")
+    ...     return len(client.cookies)
+    >>> asyncio.run(cookies_after_a_get())
+    0
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._no_cookies = _NoCookies()
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        """Always empty."""
+        return self._no_cookies
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        del cookies  # nothing is kept
 
 
 class PooledClient:
@@ -61,7 +99,7 @@ class PooledClient:
         """The client of the running event loop, built on first use in that loop."""
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop or self._client.is_closed:
-            self._client = httpx.AsyncClient(
+            self._client = SessionlessClient(
                 transport=self.transport, verify=shared_ssl_context(), limits=POOL_LIMITS
             )
             self._loop = loop

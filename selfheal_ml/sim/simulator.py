@@ -59,6 +59,22 @@ BENIGN_CHANGES = (
 )
 
 
+def _median(values: list[float]) -> float:
+    """``np.median`` of a few numbers, without its array machinery (a probe asks for it
+    every round): the middle one, or the mean of the middle two; NaN if any is NaN.
+
+    >>> _median([3.0, 1.0, 2.0]), _median([4.0, 1.0, 2.0, 3.0]), _median([1.0, math.nan])
+    (2.0, 2.5, nan)
+    """
+    if any(math.isnan(value) for value in values):
+        return math.nan
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2.0
+
+
 def _choice(value: str, options: Sequence[str], field: str) -> str:
     if value not in options:
         raise ValidationError(field, f"expected one of {sorted(options)}, got {value!r}")
@@ -95,6 +111,8 @@ class PlatformSimulator:
         self._changes: list[ConfigChange] = []
         self._counters = exposition.Counters.zeros(self.layout)
         self._frame = self._refresh()
+        self._row_of: Frame | None = None  # the frame ``_row`` is the current instant of
+        self._row = self._frame
 
     # ---- time -------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -220,8 +238,11 @@ class PlatformSimulator:
 
     @property
     def frame(self) -> Frame:
-        """The current frame, one instant (read-only by convention)."""
-        return self._frame.row(0)
+        """The current frame, one instant (read-only by convention). Built once per frame:
+        a round of probes and scrapes reads it seventeen times between two steps."""
+        if self._row_of is not self._frame:
+            self._row, self._row_of = self._frame.row(0), self._frame
+        return self._row
 
     def prometheus_text(self, platform: str | None = None) -> str:
         """Text exposition 0.0.4 of one platform, without the shared dependencies (they have
@@ -245,7 +266,7 @@ class PlatformSimulator:
         """How long a request to ``platform`` takes now: the median over its endpoints of
         their median latency (what a health probe of the platform would measure)."""
         endpoints = self.layout.masks.of(self._platform_index(platform))
-        return float(np.median(self.frame.p50_ms[endpoints]))
+        return _median(self.frame.p50_ms[endpoints].tolist())
 
     def health(self, platform: str) -> HealthStatus:
         """``down`` if most requests fail, ``degraded`` on any breach of the catalogue's

@@ -494,7 +494,9 @@ class Settings(BaseSettings):
     limits: Limits = Limits()
     # with no targets configured, the Monitor watches the live simulator (selfheal-ml sim serve)
     simulator_url: str = Field(default="http://127.0.0.1:8700", pattern=r"^https?://\S+$")
-    bus_queue_size: int = Field(default=10_000, gt=0)
+    # events a subscriber may have queued: a storm over 20,000 series publishes 20,000
+    # anomalies in one round, and at 10,000 the AlertManager and the agents dropped half
+    bus_queue_size: int = Field(default=50_000, gt=0)
     # ``memory`` (one process) or a Redis URL shared by every process of a cluster (bus/)
     bus: str = Field(default="memory", pattern=r"^(memory|(rediss?|unix)://\S+)$")
     bus_prefix: str = Field(default="selfheal", pattern=r"^[A-Za-z0-9_.:-]+$")

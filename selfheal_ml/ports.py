@@ -108,12 +108,15 @@ def simulator_collectors(simulator: PlatformSimulator) -> list[Collector]:
 
 
 def monitor_ports(settings: Settings) -> dict[str, Any]:
-    """Collectors, platform names and the round timeout for the Monitor agent."""
+    """Collectors, platform names and the round deadline for the Monitor agent (enough for
+    every wave of targets, at most the health-check interval: ``collection_timeout_s``)."""
     specs = target_specs(settings)
     return {
         "collectors": build_collectors(specs),
         "platforms": sorted({spec.platform for spec in specs if spec.platform}),
-        "collection_timeout_s": collection_timeout_s(specs),
+        "collection_timeout_s": collection_timeout_s(
+            specs, ceiling_s=settings.intervals.health_check_s
+        ),
     }
 
 

@@ -25,6 +25,7 @@ from selfheal_ml.alerting import AlertManager, LogNotifier, Notifier
 from selfheal_ml.alerting.delivery import DeliveryCounters
 from selfheal_ml.alerting.outbound import build_notifiers
 from selfheal_ml.bus import EventBus, InMemoryEventBus, build_bus
+from selfheal_ml.bus.batch_handler import BatchHandler
 from selfheal_ml.clock import Clock, RealClock, SimClock, run_blocking
 from selfheal_ml.config import AGENT_NAMES, Settings, Target
 from selfheal_ml.events import (
@@ -366,8 +367,9 @@ def build_runtime(
     )
 
 
-async def _route_to_alert_manager(runtime: Runtime, event: Event) -> None:
-    await run_blocking(runtime.clock, runtime.alerts.handle_event, event)
+async def _route_to_alert_manager(runtime: Runtime, events: Sequence[Event]) -> None:
+    """The events queued for the AlertManager, in one worker-thread hop and one commit."""
+    await run_blocking(runtime.clock, runtime.alerts.handle_events, events)
 
 
 async def _housekeeping(runtime: Runtime, event: Event) -> None:
@@ -418,7 +420,7 @@ def _subscribe_services(runtime: Runtime) -> None:
     for event_type in ALERTING_EVENTS:
         bus.subscribe(
             event_type,
-            lambda event: _route_to_alert_manager(runtime, event),
+            BatchHandler(lambda events: _route_to_alert_manager(runtime, events)),
             name=f"AlertManager:{event_type.__name__}",
         )
     bus.subscribe(HealthChecked, runtime.health.record, name="HealthBoard")

@@ -28,7 +28,13 @@ from typing import Any, ClassVar
 
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
 from selfheal_ml.agents.batching import BatchWriter
-from selfheal_ml.collectors.base import CollectionResult, Collector, collect_all
+from selfheal_ml.clock import run_blocking
+from selfheal_ml.collectors.base import (
+    DEFAULT_COLLECTION_CONCURRENCY,
+    CollectionResult,
+    Collector,
+    collect_all,
+)
 from selfheal_ml.collectors.series_budget import SeriesBudget
 from selfheal_ml.events import (
     AlertRaised,
@@ -39,6 +45,7 @@ from selfheal_ml.events import (
     Tick,
 )
 from selfheal_ml.monitoring import (
+    Changes,
     ThresholdLimits,
     ThresholdTracker,
     Tracked,
@@ -58,7 +65,9 @@ class MonitorAgent(Agent):
         self.collectors: list[Collector] = list(context.extras.get("collectors", []))
         self.platforms: set[str] = set(context.extras.get("platforms", []))
         self.timeout_s = float(context.extras.get("collection_timeout_s", 5.0))
-        self.concurrency = int(context.extras.get("collection_concurrency", 64))
+        self.concurrency = int(
+            context.extras.get("collection_concurrency", DEFAULT_COLLECTION_CONCURRENCY)
+        )
         self.coalesced = 0
         self._last_round: tuple[datetime, datetime] | None = None  # (tick ts, clock at end)
         thresholds = context.thresholds
@@ -98,10 +107,8 @@ class MonitorAgent(Agent):
         self.last_result = result
         if self.writer is not None:
             await self.writer.add(result.points, event.ts)
-        for point in result.points:
-            if "platform" in point.labels:
-                self.platforms.add(point.labels["platform"])
-        changes = self.tracker.update(evaluate_thresholds(result.points, self.limits), event.ts)
+        # thousands of points: judged in a worker thread, the event loop stays free
+        changes = await run_blocking(self.context.clock, self._judge, result.points, event.ts)
         holding = changes.holding
         produced: list[Event] = [
             MetricsCollected(ts=event.ts, source=self.name, points=tuple(result.points))
@@ -119,6 +126,13 @@ class MonitorAgent(Agent):
             )
         self._last_round = (event.ts, event.ts + (self.context.clock.now() - started))
         return produced
+
+    def _judge(self, points: list[MetricPoint], ts: datetime) -> Changes:
+        """Note the platforms seen and update the threshold rules' state with ``points``."""
+        for point in points:
+            if "platform" in point.labels:
+                self.platforms.add(point.labels["platform"])
+        return self.tracker.update(evaluate_thresholds(points, self.limits), ts)
 
     def _overran_by(self, tick_ts: datetime) -> bool:
         """Whether ``tick_ts`` fell inside the previous round (emitted while it ran)."""

@@ -95,8 +95,9 @@ class PredictiveAgent(Agent):
         if self.writer is not None:
             await self.writer.flush()
         if self.warmup is not None and self.bank.series():
-            blob, now = self.bank.snapshot(), self.context.clock.now()
-            await run_blocking(self.context.clock, self.warmup.save, blob, now)
+            # pickling 20,000 series' state takes seconds: not on the event loop
+            blob = await run_blocking(self.context.clock, self.bank.snapshot)
+            await run_blocking(self.context.clock, self.warmup.save, blob, self.context.clock.now())
         self.bank.close()
 
     async def handle(self, event: Event) -> list[Event]:

@@ -32,6 +32,7 @@ slow webhook never blocks :meth:`fire`.
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Sequence
@@ -41,7 +42,7 @@ from typing import Any
 from pydantic import ValidationError as PydanticValidationError
 
 from selfheal_ml.alerting.dispatch import new_group_row
-from selfheal_ml.alerting.from_events import signal_from_event
+from selfheal_ml.alerting.from_events import AlertSignal, signal_from_event
 from selfheal_ml.alerting.group_flusher import GroupFlusher
 from selfheal_ml.alerting.ingest_batch import IngestBatch
 from selfheal_ml.alerting.model import (
@@ -60,6 +61,8 @@ from selfheal_ml.alerting.silences import Matcher, Silence
 from selfheal_ml.alerting.state import AlertState, alert_from_row
 from selfheal_ml.errors import ConfigError, ValidationError
 from selfheal_ml.events import Event, Severity
+
+log = logging.getLogger(__name__)
 
 _SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 
@@ -344,6 +347,41 @@ class AlertManager:
             return self.resolve(signal.labels, auto=True)
         return self.resolve({**signal.labels, "severity": signal.severity}, auto=True)
 
+    def handle_events(self, events: Sequence[Event]) -> int:
+        """:meth:`handle_event` for many events, written in one transaction; how many were
+        alerts. An anomaly storm brings thousands of alerts at once: one commit each cost
+        most of its CPU. An event whose labels are not valid is skipped and logged (it alone
+        would raise in :meth:`handle_event`); should the commit fail, the state is reloaded
+        from the store (as after a failed :meth:`ingest`) and the error raised."""
+        now = self.clock.now()
+        end = now + timedelta(seconds=self.resolve_timeout_s)
+        batch = IngestBatch()
+        handled = 0
+        with self._state_lock:
+            for event in events:
+                signal = signal_from_event(event)
+                if signal is None:
+                    continue
+                if not signal.firing:
+                    self._resolve_rows(_resolution_candidates(signal), now, True, batch)
+                    handled += 1
+                    continue
+                full = {**signal.labels, "severity": signal.severity}
+                try:
+                    check_labels(full)
+                except ValueError as exc:
+                    log.warning("alert from %s skipped: %s", type(event).__name__, exc)
+                    continue
+                self._upsert(full, dict(signal.annotations), signal.severity, event.ts, end, now,
+                             "", batch)  # fmt: skip
+                handled += 1
+            try:
+                batch.write(self.store)
+            except Exception:
+                self._reload_state()
+                raise
+        return handled
+
     # -- evaluation and notification --------------------------------------------------------
 
     def evaluate(self, now: datetime | None = None) -> list[Notification]:
@@ -442,3 +480,12 @@ class AlertManager:
                 notifications_sent=counters.get("notifications_sent", 0),
                 notifications_failed=counters.get("notifications_failed", 0),
             )
+
+
+def _resolution_candidates(signal: AlertSignal) -> list[dict[str, str]]:
+    """The label sets a resolving signal resolves (every severity when ``any_severity``)."""
+    if not signal.any_severity:
+        return [{**signal.labels, "severity": signal.severity}]
+    if "severity" in signal.labels:
+        return [signal.labels]
+    return [{**signal.labels, "severity": severity} for severity in SEVERITIES]

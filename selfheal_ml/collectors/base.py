@@ -32,6 +32,9 @@ from typing import Protocol, runtime_checkable
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.events import MetricPoint, series_key
 
+#: Collectors a Monitor round runs at once (its ``collection_concurrency``), by default.
+DEFAULT_COLLECTION_CONCURRENCY = 64
+
 #: Time granted to a timed-out collector to run its ``finally`` blocks (close sockets).
 CANCEL_GRACE_S = 0.1
 

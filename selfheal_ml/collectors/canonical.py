@@ -73,6 +73,16 @@ _QUANTILES: tuple[tuple[str, str], ...] = (
     ("p99", mc.HTTP_LATENCY_P99_MS),
 )
 _ERROR_CLASSES: tuple[str, ...] = ("4xx", "5xx")
+#: Every scraped name a canonical series is derived from: a scrape with none of them (most
+#: exporters' pages) passes unchanged without the three passes below.
+SOURCE_NAMES: frozenset[str] = frozenset(
+    {
+        *REQUEST_RATES,
+        *RENAMED_RATES,
+        *(f"{family}_{suffix}" for family in LATENCY_HISTOGRAMS for suffix, _ in _QUANTILES),
+        *(f"{family}_count_per_second" for family in LATENCY_HISTOGRAMS),
+    }
+)
 
 LabelKey = tuple[tuple[str, str], ...]
 
@@ -194,6 +204,9 @@ def _renamed(points: Iterable[MetricPoint]) -> tuple[list[MetricPoint], set[int]
 def derive_canonical(points: Sequence[MetricPoint], keep_raw: bool = False) -> list[MetricPoint]:
     """The canonical series derivable from one scrape's points, then the points not used for
     them (all points if ``keep_raw``); see the module docstring for what is recognised."""
+    sources = SOURCE_NAMES
+    if not any(point.series.split("{", 1)[0] in sources for point in points):
+        return list(points)
     requests, used_requests = _requests(points)
     counted = {
         tuple(sorted(p.labels.items())) for p in requests if _name(p) == mc.HTTP_REQUESTS_PER_S

@@ -22,7 +22,7 @@ from typing import Literal, get_args
 
 import httpx
 
-from selfheal_ml.collectors.base import Collector
+from selfheal_ml.collectors.base import DEFAULT_COLLECTION_CONCURRENCY, Collector
 from selfheal_ml.collectors.host import HostCollector
 from selfheal_ml.collectors.http_probe import HttpProbe
 from selfheal_ml.collectors.prometheus_query import PrometheusQuery
@@ -162,13 +162,32 @@ def build_collectors(
     return collectors
 
 
-def collection_timeout_s(targets: Sequence[TargetSpec], margin_s: float = 1.0) -> float:
-    """A ``collect_all`` timeout that lets every target's own timeout fire first.
+def collection_timeout_s(
+    targets: Sequence[TargetSpec],
+    margin_s: float = 1.0,
+    concurrency: int = DEFAULT_COLLECTION_CONCURRENCY,
+    ceiling_s: float | None = None,
+) -> float:
+    """A ``collect_all`` deadline that lets every target's own timeout fire first.
+
+    At most ``concurrency`` collectors run at once and each one's timeout starts when it gets
+    its turn, so ``n`` targets take up to ``ceil(n / concurrency)`` waves of the largest
+    timeout: a deadline of one timeout cut off every target past the first wave as soon as a
+    round ran slowly (250 targets at 64 at once are four waves; on a loaded machine the last
+    ones were cut every round, though no target was slow). ``ceiling_s`` (the health-check
+    interval) caps it: a round must end before the next one is due.
 
     >>> collection_timeout_s([TargetSpec(kind="host", name="box", timeout_s=2.0)])
     3.0
+    >>> specs = [TargetSpec(kind="host", name=f"box{i}", timeout_s=5.0) for i in range(250)]
+    >>> collection_timeout_s(specs), collection_timeout_s(specs, ceiling_s=15.0)
+    (21.0, 15.0)
     """
-    return max((spec.timeout_s for spec in targets), default=0.0) + margin_s
+    if concurrency < 1:
+        raise ValidationError("concurrency", f"expected >= 1, got {concurrency!r}")
+    waves = max(1, -(-len(targets) // concurrency))
+    deadline_s = waves * max((spec.timeout_s for spec in targets), default=0.0) + margin_s
+    return deadline_s if ceiling_s is None else min(deadline_s, ceiling_s)
 
 
 #: The live simulator's shared dependencies, each scraped from its exporter's page.

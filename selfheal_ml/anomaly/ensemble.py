@@ -40,6 +40,20 @@ _DERIVED = (
 )
 
 
+def finite_value_and_time(x: Mapping[str, float]) -> tuple[float, float] | None:
+    """The point's value and time when both are finite numbers (else ``None``: the dict path
+    handles what is missing or not finite).
+
+    >>> point = {"value": 1.0, "timestamp_s": 60.0}
+    >>> finite_value_and_time(point), finite_value_and_time({"value": 1.0})
+    ((1.0, 60.0), None)
+    """
+    value, ts_s = x.get(VALUE_KEY), x.get(TIME_KEY)
+    if value is None or ts_s is None or value - value != 0.0 or ts_s - ts_s != 0.0:
+        return None
+    return float(value), float(ts_s)
+
+
 class MaxEnsemble(Detector):
     """The maximum of calibrated component scores.
 
@@ -106,14 +120,9 @@ class MaxEnsemble(Detector):
 
     def score_one(self, x: Mapping[str, float]) -> float:
         if self._value_only:
-            value, ts_s = x.get(VALUE_KEY), x.get(TIME_KEY)
-            if (
-                value is not None
-                and value - value == 0.0
-                and ts_s is not None
-                and ts_s - ts_s == 0.0
-            ):
-                return self.score_value(float(value), float(ts_s))
+            pair = finite_value_and_time(x)
+            if pair is not None:
+                return self.score_value(*pair)
         self._scored_at = math.nan
         best_score = 0.0
         best_name = None
@@ -128,14 +137,9 @@ class MaxEnsemble(Detector):
 
     def learn_one(self, x: Mapping[str, float]) -> None:
         if self._value_only:
-            value, ts_s = x.get(VALUE_KEY), x.get(TIME_KEY)
-            if (
-                value is not None
-                and value - value == 0.0
-                and ts_s is not None
-                and ts_s - ts_s == 0.0
-            ):
-                self.learn_value(float(value), float(ts_s))
+            pair = finite_value_and_time(x)
+            if pair is not None:
+                self.learn_value(*pair)
                 return
         self._scored_at = math.nan
         for detector in self.components.values():

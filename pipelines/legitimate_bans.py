@@ -55,7 +55,7 @@ def user_bans(records: list[LogRecord], forgive: bool) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=float, default=21.0)
+    parser.add_argument("--days", type=float, default=21.0, help="simulated days per seed (21)")
     parser.add_argument("--seeds", default="2001-2010", help="a range FIRST-LAST")
     args = parser.parse_args()
     first, last = (int(part) for part in args.seeds.split("-"))

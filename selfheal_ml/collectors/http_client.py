@@ -15,6 +15,13 @@ does not read the cookies of responses either (:class:`SessionlessClient`): http
 response's ``Set-Cookie`` through ``http.cookiejar``, a tenth of a probe's CPU, to keep
 cookies nothing sends.
 
+A kept-alive connection can be closed by the server just as the next request goes out (its idle
+timeout, uvicorn's 5 s, met the round's interval: live at 5 s checks, probes failed with
+"Server disconnected without sending a response" and raised ``TargetDown`` on healthy
+targets). A GET is idempotent, so like Go's HTTP client :meth:`PooledClient.get` sends it once
+more, on a fresh connection, when the connection broke before any response
+(:data:`STALE_CONNECTION_ERRORS`); a target that is really down fails the second try too.
+
 A client is bound to the event loop it was built in (its pooled connections are), so a
 collector used from another loop (a test's second ``asyncio.run``) gets a fresh client there;
 the old one is dropped unclosed, its loop being gone.
@@ -37,6 +44,13 @@ import ssl
 from typing import Any
 
 import httpx
+
+#: What a kept-alive connection the server closed looks like on the next request.
+STALE_CONNECTION_ERRORS: tuple[type[Exception], ...] = (
+    httpx.RemoteProtocolError,
+    httpx.ReadError,
+    httpx.WriteError,
+)
 
 #: Keep-alive connections per target: a probe or scrape issues one request at a time.
 POOL_LIMITS = httpx.Limits(max_connections=2, max_keepalive_connections=1, keepalive_expiry=120.0)
@@ -115,7 +129,10 @@ class PooledClient:
         if request is None:
             request = client.build_request("GET", url, headers=headers, timeout=timeout_s)
             self._requests[key] = request
-        return await client.send(request)
+        try:
+            return await client.send(request)
+        except STALE_CONNECTION_ERRORS:
+            return await client.send(request)  # once more, on a fresh connection (module doc)
 
     async def aclose(self) -> None:
         """Close the pooled connections (not an injected transport)."""

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 
 from selfheal_ml.collectors.http_client import PooledClient, shared_ssl_context
 from selfheal_ml.collectors.http_probe import HttpProbe
@@ -111,3 +112,27 @@ async def test_the_same_get_is_built_once_and_sent_again() -> None:
     assert seen[3].url.path == "/health" and seen[3] is not seen[0]
     assert seen[0].headers["User-Agent"] == "test"
     assert seen[0].extensions["timeout"]["read"] == 2.0
+
+
+async def test_a_get_on_a_connection_the_server_closed_is_sent_once_more() -> None:
+    """The server closed the kept-alive connection as the request went out: one more try."""
+    calls: list[int] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        return httpx.Response(200)
+
+    client = PooledClient(transport=httpx.MockTransport(answer))
+    response = await client.get("http://a.test/health", {}, 1.0)
+    assert response.status_code == 200 and len(calls) == 2
+
+
+async def test_a_target_that_keeps_disconnecting_still_fails() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+
+    client = PooledClient(transport=httpx.MockTransport(answer))
+    with pytest.raises(httpx.RemoteProtocolError):
+        await client.get("http://a.test/health", {}, 1.0)

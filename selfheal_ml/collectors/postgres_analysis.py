@@ -216,6 +216,8 @@ class PostgresAnalyser:
         self._previous_wall: datetime | None = None
         # when a burst last examined each big table scanned sequentially (monotonic seconds)
         self._examined: dict[tuple[str, str], float] = {}
+        # the big tables that asked for the next round's burst (scanned, not examined)
+        self._pending: set[tuple[str, str]] = set()
         self._sampling_wanted = False
         self._trial_cache: dict[
             tuple[str, str, str, tuple[str, ...]], tuple[float, IndexTrial | None]
@@ -302,16 +304,21 @@ class PostgresAnalyser:
     def _wants_burst(self, result: AnalysisResult, examined: bool) -> bool:
         """Whether the next round samples by itself: :func:`wants_sampling`, or (without
         ``pg_stat_statements``) a big table scanned sequentially that no burst examined
-        within ``trial_ttl_s`` (once examined, its queries' trials are cached that long)."""
+        within ``trial_ttl_s`` (once examined, its queries' trials are cached that long).
+        A burst examines the tables scanned in its window and the tables that asked for it:
+        the server publishes a backend's scan counts up to a second late, so a burst's own
+        window may show no scan of the table whose scans (seen a round earlier) it sampled."""
         now = time.monotonic()
         scanned = scanned_tables(result.snapshot, self.thresholds)
         if examined:
-            self._examined.update(dict.fromkeys(scanned, now))
+            self._examined.update(dict.fromkeys(scanned | self._pending, now))
         self._examined = {
             key: at for key, at in self._examined.items() if now - at < self.trial_ttl_s
         }
-        unexamined = result.statements_source == "sampling" and bool(scanned - set(self._examined))
-        return wants_sampling(result) or unexamined
+        self._pending = (
+            scanned - set(self._examined) if result.statements_source == "sampling" else set()
+        )
+        return wants_sampling(result) or bool(self._pending)
 
     async def try_watch(self, seconds: float) -> AnalysisResult | None:
         """:meth:`watch`, or ``None`` and a log line when the server fails us."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from selfheal_ml.collectors.index_trials import quote_identifier, scan_rows
 from selfheal_ml.collectors.postgres_analysis import (
     AnalysisResult,
+    PostgresAnalyser,
     _statement_window,
     _table_window,
     scanned_tables,
@@ -110,3 +113,14 @@ def test_only_big_tables_scanned_sequentially_are_index_candidates_to_examine() 
         ),
     )
     assert scanned_tables(snapshot, PerformanceThresholds()) == {("public", "big")}
+
+
+def test_a_burst_examines_the_table_that_asked_for_it_even_if_its_window_shows_no_scan() -> None:
+    """The server publishes scan counts up to a second late: a burst's window may show none."""
+    analyser = PostgresAnalyser("postgresql://unused")
+    unscanned = result([], "sampling", ())
+    big = TableStats("public", "big", 50_000, 3, 150_000, 0)
+    scanned = replace(unscanned, snapshot=Snapshot(window_s=300, tables=(big,)))
+    assert analyser._wants_burst(scanned, examined=False)  # big table scanned: burst next
+    assert not analyser._wants_burst(unscanned, examined=True)  # the burst saw no scan
+    assert not analyser._wants_burst(scanned, examined=False)  # yet the table is examined

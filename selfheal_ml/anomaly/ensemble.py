@@ -28,12 +28,7 @@ from selfheal_ml.anomaly.base import TIME_KEY, VALUE_KEY, Detector
 from selfheal_ml.anomaly.calibration import Calibrated, LikelihoodCalibrator
 
 ScoreStep = tuple[Callable[[float, float], float], LikelihoodCalibrator | None]
-LearnStep = tuple[
-    Callable[[float, float], None],
-    Callable[[], bool],
-    Calibrated | None,
-    Callable[[float], None],
-]
+LearnStep = tuple[Callable[[float, float], None], Callable[[], bool], Calibrated | None]
 _DERIVED = (
     "_names",
     "_score_steps",
@@ -43,10 +38,6 @@ _DERIVED = (
     "_scored_value",
     "_scored_at",
 )
-
-
-def _unused(raw: float) -> None:
-    """The calibrator step of a component without a calibrator (never called)."""
 
 
 def finite_value_and_time(x: Mapping[str, float]) -> tuple[float, float] | None:
@@ -100,12 +91,10 @@ class MaxEnsemble(Detector):
             if type(detector) is Calibrated:  # its raw detector, its calibrator
                 inner = detector.detector
                 self._score_steps.append((inner.score_value, detector._calibrator))
-                self._learn_steps.append(
-                    (inner.learn_value, inner.warmed_up, detector, detector._calibrator.learn)
-                )
+                self._learn_steps.append((inner.learn_value, inner.warmed_up, detector))
             else:
                 self._score_steps.append((detector.score_value, None))
-                self._learn_steps.append((detector.learn_value, detector.warmed_up, None, _unused))
+                self._learn_steps.append((detector.learn_value, detector.warmed_up, None))
         self._raws = [0.0] * len(self._names)  # raw score by component of the point scored
         self._scored_value = self._scored_at = math.nan  # that point (nan: none)
 
@@ -191,14 +180,13 @@ class MaxEnsemble(Detector):
             for index, (score, _) in enumerate(self._score_steps):
                 raws[index] = score(value, ts_s)
         self._scored_at = math.nan
-        steps = zip(self._learn_steps, raws, strict=True)
-        for (learn, warmed_up, calibrated, learn_raw), raw in steps:
+        for index, (learn, warmed_up, calibrated) in enumerate(self._learn_steps):
             if calibrated is not None:  # Calibrated.learn_one with the raw score already known
                 if calibrated._detector_warm:
-                    learn_raw(raw)  # its calibrator's learn
+                    calibrated._calibrator.learn(raws[index])
                 elif warmed_up():
                     calibrated._detector_warm = True
-                    learn_raw(raw)
+                    calibrated._calibrator.learn(raws[index])
             learn(value, ts_s)
 
     def score_learn_many(

@@ -154,8 +154,5 @@ class RollingMedianScore(Detector):
     def expected_range(self) -> tuple[float, float] | None:
         if len(self._sorted) < min(self.warmup, self.window):
             return None
-        stats = self._stats  # _median_and_scale, inlined (the pipeline asks on every point)
-        if stats is None:
-            stats = self._stats = self._compute_median_and_scale()
-        median, scale = stats
+        median, scale = self._median_and_scale()
         return median - self.width * scale, median + self.width * scale

@@ -23,7 +23,6 @@ time, not only when worse than the last one), the alert policy's suppression sti
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -59,14 +58,9 @@ class ScoringConfig:
     young_margin: float = 2.0
 
 
-class PointScore(NamedTuple):
-    """The verdict on one point, with what an explanation needs.
-
-    A named tuple, not a frozen dataclass: one is built for every point of every series, and a
-    frozen dataclass's ``__init__`` (``object.__setattr__`` per field) cost about as much as
-    an ensemble component (issue 15, per-point throughput). Immutable and pickled the same
-    way across the scoring workers; read it by field name.
-    """
+@dataclass(frozen=True)
+class PointScore:
+    """The verdict on one point, with what an explanation needs."""
 
     score: float
     calibrated: float
@@ -155,15 +149,10 @@ class SeriesScorer:
                 calibrated = max(calibrated, level_score)
                 bounds = self.guard.bounds() or bounds
         fired = self.policy.update(ts_s, score)
-        if not (fired and self.config.protect):  # _learn, inlined (once per point)
-            if point is None:
-                detector.learn_value(value, ts_s)
-            else:
-                detector.learn_one(point)
+        self._learn(value, ts_s, point, fired)
         self.last_ts_s = ts_s
-        if bounds is None:
-            return PointScore(score, calibrated, fired, None, None, component)
-        return PointScore(score, calibrated, fired, bounds[0], bounds[1], component)
+        low, high = bounds if bounds is not None else (None, None)
+        return PointScore(score, calibrated, fired, low, high, component)
 
     def warm(self, ts_s: float, value: float) -> None:
         """Replay one historical point: the same stages as :meth:`process`, without a verdict."""

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import resource
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -59,8 +59,16 @@ def fit_series(
             forecasts[series] = make_forecaster().fit(history).forecast(horizon, levels)
         except Exception as exc:  # reported to the caller, which logs it
             failures[series] = f"{type(exc).__name__}: {exc}"
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return FittedRound(forecasts, failures, time.process_time() - started, peak_mb)
+    return FittedRound(forecasts, failures, time.process_time() - started, peak_rss_mb())
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS (``VmHWM``) in MB. Not ``ru_maxrss``: Linux carries that over
+    ``exec``, so a child spawned from a large service would report the service's size."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def _lower_priority() -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -137,6 +136,15 @@ def train_in_child_process(
             ) from error
 
 
+def peak_rss_mb() -> float:
+    """This process's peak RSS (``VmHWM``) in MB. Not ``ru_maxrss``: Linux carries that over
+    ``exec``, so a child spawned from a large service would report the service's size."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def main(arguments: list[str] | None = None) -> int:
     """The child: train on the datasets in ``IN``, write the outcome to ``OUT``."""
     tracking_uri, request, answer = arguments if arguments is not None else sys.argv[1:4]
@@ -153,7 +161,7 @@ def main(arguments: list[str] | None = None) -> int:
         Path(answer).write_text(json.dumps({"refused": str(refused)}))
         return REFUSED_EXIT
     outcome = TrainingOutcome.of_report(report)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     Path(answer).write_text(
         json.dumps(
             {

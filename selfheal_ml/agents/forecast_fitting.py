@@ -10,7 +10,8 @@ seen, not hidden. In virtual time (the demo, one process by design) the fits run
 
 >>> import pandas as pd
 >>> from selfheal_ml.forecast.naive import SeasonalNaive
->>> history = pd.Series(range(48), index=pd.date_range("2026-01-01", periods=48, freq="h"))
+>>> hours = pd.date_range("2026-01-01", periods=48, freq="h", tz="UTC")
+>>> history = pd.Series([float(hour) for hour in range(48)], index=hours)
 >>> fitted = fit_series(SeasonalNaive, [("a", history)], 2, (80,))
 >>> fitted.forecasts["a"].mean.tolist(), fitted.failures
 ([24.0, 25.0], {})

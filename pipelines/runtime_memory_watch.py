@@ -2,24 +2,44 @@
 
 Starts ``selfheal-ml sim serve`` as a subprocess, builds and starts the runtime with the chosen
 agents in this process (the live stack's timing: collection every 2 s), and every
-``--every-s`` seconds prints ``VmRSS``, ``RssAnon`` and DuckDB's ``duckdb_memory()`` (total and
-tags above 1 MB); at the end, what ``malloc_trim(0)`` gives back (memory glibc keeps after it
-was freed). With ``--then-load``, it then measures the RSS that three later events add for good
-(a forecast fit, the repair recommender's champion lookup, the training code). See
-docs/benchmarks.md (issue 17, second pass).
+``--every-s`` seconds prints ``VmRSS``, ``RssAnon``, the RSS of this process's children (forecast
+and training children, scoring workers) and DuckDB's ``duckdb_memory()`` (total and tags above
+1 MB); at the end, what ``malloc_trim(0)`` gives back (memory glibc keeps after it was freed).
+With ``--then-load``, it then measures the RSS that three later events add for good (a forecast
+fit, the repair recommender's champion lookup, the training code) by importing them.
+
+With ``--history``, the service lives through those events for real instead: before it starts,
+the store receives 72 h of hourly-sampled history for ``--series`` synthetic resource series
+(so the forecast round has 48 h to fit) and 120 simulated labelled incidents (so the Learning
+agent can train); the forecast round runs every ``--forecast-s`` and the retraining every
+``--retrain-s`` (defaults 3 and 5 minutes, instead of hourly and daily), and a
+``db_unreachable`` fault is injected through the simulator at each of ``--faults-at`` minutes
+(diagnosed, then repaired with the recommender's advice: its champion lookup). Each sample also
+prints how many forecasts, incidents and registered model versions exist. It only uses APIs
+that main had before issue 17's third pass, so the same file measures older code (run it with
+``PYTHONPATH`` on an export of that commit). See docs/benchmarks.md (issue 17, third pass).
 
 Run: .venv/bin/python pipelines/runtime_memory_watch.py --minutes 11 [--agents all] [--then-load]
+     .venv/bin/python pipelines/runtime_memory_watch.py --minutes 14 --history [--faults-at 2,8]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ctypes
+import logging
 import os
+import sqlite3
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
 
 
 def status_mb() -> dict[str, int]:
@@ -61,7 +81,59 @@ LATER = (
 )
 
 
-async def watch(runtime: object, minutes: float, every_s: float) -> None:
+HEAVY = ("mlflow", "sklearn", "skops", "statsmodels", "scipy.optimize", "matplotlib")
+#: The simulator is this script's child too, but not part of the service.
+NOT_THE_SERVICE: set[int] = set()
+
+
+def heavy_loaded() -> list[str]:
+    """The heavy libraries this process has imported so far."""
+    import sys
+
+    return [name for name in HEAVY if name in sys.modules]
+
+
+def children_mb() -> str:
+    """How many child processes the service has (forecast and training children, scoring
+    workers; not the simulator) and their summed RSS in MB."""
+    rss = []
+    for child in psutil.Process().children(recursive=True):
+        if child.pid in NOT_THE_SERVICE:
+            continue
+        try:
+            rss.append(child.memory_info().rss)
+        except psutil.Error:  # ended meanwhile
+            continue
+    return f"children {len(rss)}: {sum(rss) // 1048576} MB"
+
+
+def progress(connection: object, registry: Path | None) -> str:
+    """Forecasts cached, incidents recorded and model versions registered so far (read with
+    DuckDB and sqlite3 directly: asking MLflow would import it into the measured process)."""
+    cursor = connection.cursor()  # type: ignore[attr-defined]
+    forecasts = cursor.execute("SELECT count(DISTINCT series) FROM forecasts").fetchone()[0]
+    incidents = cursor.execute("SELECT count(*) FROM incidents").fetchone()[0]
+    cursor.close()
+    versions = 0
+    if registry is not None and registry.exists():
+        with contextlib.closing(sqlite3.connect(registry)) as database:
+            try:
+                versions = database.execute("SELECT count(*) FROM model_versions").fetchone()[0]
+            except sqlite3.Error:
+                versions = 0
+    return f"forecasts {forecasts}, incidents {incidents}, model versions {versions}"
+
+
+def inject_fault(simulator_url: str) -> None:
+    """A ``db_unreachable`` fault on the first simulated platform (the README's example)."""
+    from selfheal_ml.sim.platforms import DEFAULT_PLATFORMS
+
+    body = {"platform": DEFAULT_PLATFORMS[0].name, "kind": "db_unreachable"}
+    answer = httpx.post(f"{simulator_url}/sim/faults", json=body, timeout=10)
+    print(f"fault injected: {answer.status_code} {answer.text}", flush=True)
+
+
+async def watch(runtime: object, minutes: float, every_s: float, history: Any = None) -> None:
     from selfheal_ml.runtime import Runtime, start_runtime
 
     assert isinstance(runtime, Runtime)
@@ -69,15 +141,54 @@ async def watch(runtime: object, minutes: float, every_s: float) -> None:
     connection = runtime.database._conn  # a probe: DuckDB's own accounting
     print(f"started: {status_mb()} {duckdb_memory(connection)}", flush=True)
     started = time.monotonic()
+    faults = sorted(history.faults_at) if history is not None else []
     while time.monotonic() - started < minutes * 60:
         await asyncio.sleep(every_s)
         elapsed = (time.monotonic() - started) / 60
+        while faults and elapsed >= faults[0]:
+            faults.pop(0)
+            await asyncio.to_thread(inject_fault, history.simulator_url)
         load = os.getloadavg()[0]
-        print(f"{elapsed:4.1f} min: {status_mb()} {duckdb_memory(connection)} load {load:.1f}")
+        print(f"{elapsed:4.1f} min: {status_mb()} {children_mb()} {duckdb_memory(connection)}"
+              f" load {load:.1f}", flush=True)  # fmt: skip
+        if history is not None:
+            print(f"          {progress(connection, history.registry)}; {heavy_loaded()}",
+                  flush=True)  # fmt: skip
     before = status_mb()["VmRSS"]
     ctypes.CDLL("libc.so.6").malloc_trim(0)
     print(f"malloc_trim(0): {before} -> {status_mb()['VmRSS']} MB", flush=True)
     await runtime.stop()
+
+
+def seed_history(database_path: Path, series: int) -> None:
+    """72 h of history for ``series`` resource series (a point every 10 minutes, a daily cycle)
+    and 120 simulated incidents, labelled by the repair that worked, ending now."""
+    import numpy as np
+
+    from selfheal_ml.clock import RealClock
+    from selfheal_ml.events import MetricPoint, series_key
+    from selfheal_ml.storage import Database
+    from selfheal_ml.storage.incidents import IncidentStore
+    from selfheal_ml.storage.metrics import MetricsStore
+    from selfheal_ml.training import generate_history
+
+    now = datetime.now(UTC)
+    database = Database(database_path)
+    metrics = MetricsStore(database, RealClock())
+    steps = np.arange(72 * 6)
+    for number in range(series):
+        values = 40 + 15 * np.sin(2 * np.pi * (steps / 144 + number / series)) + number % 5
+        metrics.append_points(
+            MetricPoint(
+                series=series_key("host_cpu_percent", {"platform": f"seeded-{number}"}),
+                ts=now - timedelta(minutes=10 * (len(steps) - int(step))),
+                value=float(value),
+            )
+            for step, value in zip(steps, values, strict=True)
+        )
+    incidents = generate_history(seed=61, count=120, start=now - timedelta(days=30), days=28)
+    IncidentStore(database).append_history(incidents)
+    database.close()
 
 
 def main() -> None:
@@ -86,11 +197,20 @@ def main() -> None:
     parser.add_argument("--every-s", type=float, default=30.0, help="seconds between samples")
     parser.add_argument("--agents", default="all", help="as serve --agents (default all)")
     parser.add_argument("--then-load", action="store_true", help="measure the later imports")
+    parser.add_argument("--history", action="store_true", help="forecast, diagnose, retrain")
+    parser.add_argument("--series", type=int, default=20, help="seeded series (--history)")
+    parser.add_argument("--forecast-s", type=float, default=180.0, help="forecast interval")
+    parser.add_argument("--retrain-s", type=float, default=300.0, help="retraining interval")
+    parser.add_argument("--faults-at", default="2,8", help="minutes to inject a fault at")
     args = parser.parse_args()
     from selfheal_ml.live.stack import LIVE_TIMING, free_port, spawn, wait_until_ready
 
     workdir = Path(tempfile.mkdtemp(prefix="memory-watch-"))
     simulator = spawn("sim", ["sim", "serve", "--seed", "0"], free_port(), workdir, os.environ)
+    NOT_THE_SERVICE.add(simulator.process.pid)
+    NOT_THE_SERVICE.update(
+        child.pid for child in psutil.Process(simulator.process.pid).children(True)
+    )
     try:
         wait_until_ready(simulator, "/health", 90)
         os.environ.update(LIVE_TIMING)
@@ -105,9 +225,33 @@ def main() -> None:
         from selfheal_ml.heap import long_lived_heap_frozen
         from selfheal_ml.runtime import build_runtime
 
-        runtime = build_runtime(with_agents(load_settings(), parse_agents(args.agents)))
+        settings = with_agents(load_settings(), parse_agents(args.agents))
+        history = None
+        if args.history:
+            settings = settings.model_copy(
+                update={
+                    "intervals": settings.intervals.model_copy(
+                        update={"forecast_s": args.forecast_s, "retrain_s": args.retrain_s}
+                    )
+                }
+            )
+            seed_history(workdir / "selfheal.duckdb", args.series)
+            history = argparse.Namespace(
+                faults_at=[float(m) for m in args.faults_at.split(",") if m],
+                simulator_url=simulator.url,
+                registry=workdir / "mlflow.db",
+            )
+            print(f"seeded {args.series} series and labelled incidents: {status_mb()}", flush=True)
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+        for name in (
+            "selfheal_ml.agents.forecasting",
+            "selfheal_ml.training",
+            "selfheal_ml.agents.learning",
+        ):
+            logging.getLogger(name).setLevel(logging.INFO)  # the children's peaks and outcomes
+        runtime = build_runtime(settings)
         with long_lived_heap_frozen():  # as serve does
-            asyncio.run(watch(runtime, args.minutes, args.every_s))
+            asyncio.run(watch(runtime, args.minutes, args.every_s, history))
         for name, statement in LATER if args.then_load else ():
             before = status_mb()["VmRSS"]
             exec(statement)  # the fixed statements of LATER

@@ -1,5 +1,8 @@
 """MLflow tracking: the only module in the package that imports mlflow.
 
+Serving reads a SQLite registry without it (:mod:`selfheal_ml.registry_reader`): the champion
+lookup and load cost the service no MLflow import.
+
 MLflow is imported by the first call that needs it (:func:`_mlflow`), not with this module:
 it costs about 100 MB and 2 CPU s, and the API process builds a :class:`Tracker` whether or
 not anything is ever tracked.
@@ -11,14 +14,25 @@ of a call, so nothing global leaks between callers and tests can use a temporary
 
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from selfheal_ml.registry_reader import (
+    RegistryLayoutUnknownError,
+    aliased_version,
+    load_skops_model,
+    resolve_models_uri,
+    sqlite_store_path,
+)
+
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
+log = logging.getLogger("selfheal_ml.tracking")
 
 
 def _mlflow() -> Any:
@@ -178,7 +192,25 @@ class Tracker:
         self.client().set_registered_model_alias(name, alias, version)
 
     def alias_version(self, name: str, alias: str) -> str | None:
-        """The version ``name@alias`` points at, or ``None`` (no model or no alias)."""
+        """The version ``name@alias`` points at, or ``None`` (no model or no alias).
+
+        A SQLite store is read with :mod:`sqlite3` (:mod:`selfheal_ml.registry_reader`), so
+        the service's champion lookup does not import MLflow; a missing store has no model
+        (and is not created); a layout the reader does not know is asked of MLflow.
+        """
+        database = sqlite_store_path(self.tracking_uri)
+        if database is not None:
+            if not database.exists():
+                return None
+            try:
+                found = aliased_version(database, name, alias)
+                return None if found is None else found.version
+            except (RegistryLayoutUnknownError, sqlite3.Error) as error:
+                log.info("registry read through MLflow (%s)", error)
+        return self.alias_version_from_mlflow(name, alias)
+
+    def alias_version_from_mlflow(self, name: str, alias: str) -> str | None:
+        """:meth:`alias_version` through MLflow's client (any store MLflow supports)."""
         try:
             return str(self.client().get_model_version_by_alias(name, alias).version)
         except _mlflow().exceptions.MlflowException:
@@ -214,7 +246,23 @@ class Tracker:
         ``MLFLOW_ALLOW_PICKLE_DESERIALIZATION`` is true; this store holds only models our own
         pipeline logged, so the flag is set for the duration of this call. Point the tracker
         only at stores that nobody else can write to.
+
+        A registry URI on a SQLite store whose model is a local skops file is loaded without
+        MLflow (the same file and ``skops.io.load`` call MLflow would use; see
+        :mod:`selfheal_ml.registry_reader`); anything else goes through MLflow.
         """
+        database = sqlite_store_path(self.tracking_uri)
+        if database is not None and database.exists():
+            try:
+                found = resolve_models_uri(database, model_uri)
+                if found is not None:
+                    return load_skops_model(found.directory)
+            except (RegistryLayoutUnknownError, sqlite3.Error) as error:
+                log.info("model %s loaded through MLflow (%s)", model_uri, error)
+        return self.load_sklearn_model_from_mlflow(model_uri)
+
+    def load_sklearn_model_from_mlflow(self, model_uri: str) -> Any:
+        """:meth:`load_sklearn_model` through ``mlflow.sklearn.load_model``."""
         previous = os.environ.get("MLFLOW_ALLOW_PICKLE_DESERIALIZATION")
         os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "true"
         try:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from selfheal_ml.agents.base import Thresholds
+from selfheal_ml.agents.forecast_fitting import FittedRound, fit_series, fit_series_in_child
 from selfheal_ml.agents.recent_window import RecentWindow
 from selfheal_ml.events import BreachPredicted, ForecastProduced
 from selfheal_ml.forecast.base import Forecaster
@@ -79,6 +80,7 @@ class ForecastRound:
     leak_window_s: float = 0.0  # the short look's window (0: no short look)
     leak_horizon_s: float = 4 * 3600.0
     store_every_s: float = 0.0  # how often the store receives points (0: every round)
+    fit_in_child: bool = False  # fit each round in a short-lived child process
     _store_looked_at: datetime | None = None
     catalogue_refresh_s: float = 3600.0
     _limits: dict[str, float] | None = None
@@ -115,21 +117,45 @@ class ForecastRound:
         platform = parse_series_key(series)[1].get("platform")
         return (self._traffic or {}).get(platform, []) if platform else []
 
-    def forecast_all(self, now: datetime) -> list[ForecastProduced]:
-        """Fit and cache a forecast for each selected series with enough hourly history."""
-        produced: list[ForecastProduced] = []
+    def histories(self, now: datetime) -> list[tuple[str, pd.Series]]:
+        """The hourly history of each selected series that has enough of it."""
+        found: list[tuple[str, pd.Series]] = []
         start = now - timedelta(seconds=self.history_s)
         for series in self.metrics.catalogue()["series"]:
             if not self.select(series):
                 continue
             history = hourly_series(self.metrics.history(series, start, now, "hour"))
-            if len(history) < MIN_HOURS:
-                continue
-            try:
-                forecast = self.make_forecaster().fit(history).forecast(self.horizon_h, LEVELS)
-            except Exception as exc:  # one bad series must not stop the round
-                log.warning("forecast of %s failed: %s", series, exc)
-                continue
+            if len(history) >= MIN_HOURS:
+                found.append((series, history))
+        return found
+
+    def fit(self, histories: list[tuple[str, pd.Series]]) -> FittedRound | None:
+        """The round's forecasts: in a child process if ``fit_in_child`` (``None`` when the
+        child failed as a whole: logged, and the next round tries again)."""
+        if not self.fit_in_child:
+            return fit_series(self.make_forecaster, histories, self.horizon_h, LEVELS)
+        try:
+            fitted = fit_series_in_child(self.make_forecaster, histories, self.horizon_h, LEVELS)
+        except Exception as exc:  # a crashed or killed child: the agent keeps running
+            log.error("forecast round of %d series failed in its child process: %r",
+                      len(histories), exc)  # fmt: skip
+            return None
+        log.info(
+            "forecast round: %d series fitted in a child process (%.1f CPU s, peak RSS %.0f MB)",
+            len(fitted.forecasts), fitted.cpu_s, fitted.peak_rss_mb,
+        )  # fmt: skip
+        return fitted
+
+    def forecast_all(self, now: datetime) -> list[ForecastProduced]:
+        """Fit and cache a forecast for each selected series with enough hourly history."""
+        produced: list[ForecastProduced] = []
+        histories = self.histories(now)
+        fitted = self.fit(histories) if histories else None
+        if fitted is None:
+            return produced
+        for series, reason in fitted.failures.items():  # one bad series does not stop the round
+            log.warning("forecast of %s failed: %s", series, reason)
+        for series, forecast in fitted.forecasts.items():
             frame = pd.DataFrame(
                 {"step": np.arange(1, forecast.horizon + 1), "ts": forecast.index,
                  "mean": forecast.mean}

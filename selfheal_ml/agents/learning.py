@@ -8,13 +8,17 @@
 - ``Tick(kind="retrain")``: retrains on schedule.
 
 Retraining (:class:`~selfheal_ml.agents.retraining.Retrainer`) splits the labelled history by
-time, runs :func:`selfheal_ml.training.train_and_register` in a worker thread and emits
-``ModelTrained``, plus ``ModelPromoted`` when the gate moved the champion (the recommender then
-serves the new model at once).
+time, runs :func:`selfheal_ml.training.train_and_register` and emits ``ModelTrained``, plus
+``ModelPromoted`` when the gate moved the champion (the recommender then serves the new model).
+In real time the training runs in a child process, waited for from a worker thread
+(:mod:`selfheal_ml.training.child_training`): scikit-learn, matplotlib and MLflow leave with
+it instead of staying in the service for good. In virtual time (the demo, one process by
+design, where the run's speed matters) it runs in this process.
 
 Ports (``AgentContext.extras``), all optional: ``incidents`` (IncidentStore), ``tracker``
 (Tracker), ``repair_model`` (RepairRecommender), ``trainer`` (a callable ``(train, holdout) ->
-TrainingReport``, default ``train_and_register`` on ``tracker``), ``retrain_min_new`` (50),
+TrainingReport`` or ``TrainingOutcome``, default :func:`train_in_child` on ``tracker`` in real
+time, :func:`train_and_register` in virtual time), ``retrain_min_new`` (50),
 ``retrain_min_total`` (30). Without ``incidents`` it only counts what it sees; without a
 tracker or trainer it records history but never trains.
 """
@@ -28,9 +32,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
 from selfheal_ml.agents.history_writer import HistoryWriter
 from selfheal_ml.agents.retraining import Retrainer, Trainer
-from selfheal_ml.clock import run_blocking
+from selfheal_ml.clock import SimClock, run_blocking
 from selfheal_ml.events import Event, IncidentDiagnosed, IncidentStatusChanged, RepairExecuted, Tick
 from selfheal_ml.storage.incidents import IncidentStore
+from selfheal_ml.training.child_training import TrainingOutcome, train_in_child_process
 
 if TYPE_CHECKING:
     from selfheal_ml.tracking import Tracker
@@ -45,6 +50,12 @@ def train_and_register(tracker: Tracker, train: Dataset, holdout: Dataset) -> Tr
     from selfheal_ml.training.train import train_and_register as train_now
 
     return train_now(tracker, train, holdout)
+
+
+def train_in_child(tracker: Tracker, train: Dataset, holdout: Dataset) -> TrainingOutcome:
+    """:func:`train_and_register` in a child process on ``tracker``'s store (blocks the
+    calling thread, not the event loop, until the child ends)."""
+    return train_in_child_process(tracker.tracking_uri, train, holdout)
 
 
 class LearningAgent(Agent):
@@ -65,7 +76,9 @@ class LearningAgent(Agent):
         self.incidents: IncidentStore | None = extras.get("incidents")
         self.recommender: Any = extras.get("repair_model")
         tracker = extras.get("tracker")
-        default = functools.partial(train_and_register, tracker) if tracker is not None else None
+        in_process = isinstance(context.clock, SimClock)
+        training = train_and_register if in_process else train_in_child
+        default = functools.partial(training, tracker) if tracker is not None else None
         trainer: Trainer | None = extras.get("trainer", default)
         self.history = HistoryWriter(self.incidents) if self.incidents is not None else None
         self.retrainer: Retrainer | None = None

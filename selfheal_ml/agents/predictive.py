@@ -11,7 +11,9 @@ threshold while young (``SCORING``): without them a fresh service scoring every 
 25 minutes (every 60 s, five hours), and an hour-old one alarmed on noise. On ``Tick(forecast)``
 (hourly by default) it forecasts every selected series and caches the forecasts
 (``ForecastProduced``); on ``Tick(capacity)`` it checks resource series for credible breaches of
-their limits (``BreachPredicted``); see ``forecasting.py``.
+their limits (``BreachPredicted``); see ``forecasting.py``. In real time a forecast round's
+fits run in a child process that exits after the round (``forecast_fitting.py``), so
+statsmodels and SciPy do not stay in the service.
 
 Ports (``AgentContext.extras``): ``detector_bank`` (a ``DetectorBank``; a default one if
 absent), ``scoring_workers`` (processes that score a share of the series beside this one, see
@@ -34,7 +36,7 @@ from selfheal_ml.agents.batching import BatchWriter
 from selfheal_ml.agents.forecasting import ForecastRound
 from selfheal_ml.agents.round_scoring import anomalies, score_round
 from selfheal_ml.anomaly import DetectorBank, ScoringConfig
-from selfheal_ml.clock import run_blocking
+from selfheal_ml.clock import SimClock, run_blocking
 from selfheal_ml.events import AnomalyDetected, Event, MetricPoint, MetricsCollected, Tick
 from selfheal_ml.scoring import ShardedBank
 from selfheal_ml.storage.anomalies import AnomalyStore, ScoreRow
@@ -83,6 +85,8 @@ class PredictiveAgent(Agent):
                 select=extras.get("forecast_filter") or (lambda _: True),
                 store_every_s=float(extras.get("store_every_s", 0.0)),
                 leak_window_s=float((extras.get("predictive") or {}).get("leak_window_s", 0.0)),
+                # real time: statsmodels and SciPy stay in a child process that exits
+                fit_in_child=not isinstance(context.clock, SimClock),
             )
 
     async def start(self) -> None:

@@ -55,6 +55,11 @@ class RepairRecommender:
         """Serve ``model`` as ``version`` (e.g. right after the Learning agent promoted it)."""
         self._loaded = (model, version)
 
+    def invalidate(self) -> None:
+        """The champion moved where this process did not see it (a training child promoted a
+        model): the next :meth:`recommend` reads the registry again."""
+        self._tried = False
+
     def reload(self) -> bool:
         """Load the current champion if it changed; ``True`` if a champion is being served."""
         self._tried = True

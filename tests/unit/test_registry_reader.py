@@ -1,0 +1,104 @@
+"""The champion read with sqlite3 is the champion MLflow reads, and reading it needs no MLflow."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from selfheal_ml.registry_reader import RegistryLayoutUnknownError, resolve_models_uri
+from selfheal_ml.repair.features import feature_frame
+from selfheal_ml.tracking import Tracker
+from selfheal_ml.training import CHAMPION, MODEL_NAME, Dataset, generate_history, train_and_register
+
+START = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def registered(tmp_path_factory: pytest.TempPathFactory) -> Tracker:
+    """A store with two versions of the repair model (a forest, with trusted tree types, and
+    a logistic regression), the champion alias on the first that was promoted."""
+    root = tmp_path_factory.mktemp("registry")
+    tracker = Tracker(f"sqlite:///{root / 'mlruns' / 'mlflow.db'}")
+    train = Dataset.from_history(generate_history(seed=41, count=60, start=START, days=20))
+    holdout = Dataset.from_history(
+        generate_history(seed=42, count=20, start=datetime(2026, 2, 1, tzinfo=UTC), days=7)
+    )
+    train_and_register(tracker, train, holdout, candidates=("random_forest",))
+    train_and_register(tracker, train, holdout, candidates=("logistic_regression",))
+    return tracker
+
+
+def _rows() -> object:
+    return feature_frame([{"db_up_down": 40.0}, {"http_latency_p95": 3.0}, {}])
+
+
+def test_alias_and_model_equal_mlflows(registered: Tracker) -> None:
+    version = registered.alias_version(MODEL_NAME, CHAMPION)
+    assert version is not None
+    assert version == registered.alias_version_from_mlflow(MODEL_NAME, CHAMPION)
+    assert registered.alias_version(MODEL_NAME, "no-such-alias") is None
+    assert registered.alias_version("no-such-model", CHAMPION) is None
+    for uri in (
+        f"models:/{MODEL_NAME}@{CHAMPION}",
+        f"models:/{MODEL_NAME}/1",
+        f"models:/{MODEL_NAME}/2",
+    ):
+        direct = registered.load_sklearn_model(uri)
+        through_mlflow = registered.load_sklearn_model_from_mlflow(uri)
+        assert type(direct) is type(through_mlflow)
+        assert list(direct.classes_) == list(through_mlflow.classes_)
+        np.testing.assert_array_equal(
+            direct.predict_proba(_rows()), through_mlflow.predict_proba(_rows())
+        )
+
+
+def test_lookup_and_load_import_no_mlflow(registered: Tracker) -> None:
+    program = (
+        "import sys; from selfheal_ml.tracking import Tracker; "
+        f"t = Tracker({registered.tracking_uri!r}); "
+        f"v = t.alias_version({MODEL_NAME!r}, {CHAMPION!r}); "
+        f"m = t.load_sklearn_model('models:/{MODEL_NAME}@{CHAMPION}'); "
+        "print(v, type(m).__name__, sorted(n for n in ('mlflow', 'sqlalchemy', 'alembic') "
+        "if n in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == [registered.alias_version(MODEL_NAME, CHAMPION), "Pipeline", "[]"]
+
+
+def test_a_missing_store_has_no_model_and_is_not_created(tmp_path: Path) -> None:
+    database = tmp_path / "mlruns" / "mlflow.db"
+    assert Tracker(f"sqlite:///{database}").alias_version(MODEL_NAME, CHAMPION) is None
+    assert not database.exists()
+
+
+def test_an_unknown_layout_is_asked_of_mlflow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "other.db"
+    sqlite3.connect(database).execute("CREATE TABLE unrelated (x INTEGER)").connection.close()
+    with pytest.raises(RegistryLayoutUnknownError):
+        resolve_models_uri(database, f"models:/{MODEL_NAME}@{CHAMPION}")
+    tracker = Tracker(f"sqlite:///{database}")
+    asked: list[str] = []
+    monkeypatch.setattr(
+        Tracker, "alias_version_from_mlflow", lambda self, name, alias: asked.append(name) or "7"
+    )
+    monkeypatch.setattr(
+        Tracker, "load_sklearn_model_from_mlflow", lambda self, uri: asked.append(uri) or "model"
+    )
+    assert tracker.alias_version(MODEL_NAME, CHAMPION) == "7"
+    assert tracker.load_sklearn_model(f"models:/{MODEL_NAME}@{CHAMPION}") == "model"
+    assert asked == [MODEL_NAME, f"models:/{MODEL_NAME}@{CHAMPION}"]
+
+
+def test_an_unknown_uri_is_not_guessed(tmp_path: Path) -> None:
+    with pytest.raises(RegistryLayoutUnknownError):
+        resolve_models_uri(tmp_path / "x.db", "runs:/abc/model")

@@ -23,7 +23,14 @@ START = datetime(2026, 1, 5, tzinfo=UTC)
 def registered(tmp_path_factory: pytest.TempPathFactory) -> Tracker:
     """A store with two versions of the repair model (a forest, with trusted tree types, and
     a logistic regression), the champion alias on the first that was promoted."""
+    import mlflow  # (the test of the reader itself runs in a subprocess without it)
+
+    # an earlier test's active run or global URIs would take this fixture's logged models
+    while mlflow.active_run() is not None:
+        mlflow.end_run()
     root = tmp_path_factory.mktemp("registry")
+    mlflow.set_tracking_uri(f"sqlite:///{root / 'mlruns' / 'mlflow.db'}")
+    mlflow.set_registry_uri(f"sqlite:///{root / 'mlruns' / 'mlflow.db'}")
     tracker = Tracker(f"sqlite:///{root / 'mlruns' / 'mlflow.db'}")
     train = Dataset.from_history(generate_history(seed=41, count=60, start=START, days=20))
     holdout = Dataset.from_history(

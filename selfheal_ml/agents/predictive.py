@@ -27,7 +27,7 @@ this process when there are workers; an equal share by default), ``anomaly_store
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from selfheal_ml.agents.bank_warmup import BankWarmup
@@ -64,6 +64,7 @@ class PredictiveAgent(Agent):
         self.bank = ShardedBank(self.workers, local=local, local_share=self.local_share)
         self.store: AnomalyStore | None = extras.get("anomaly_store")
         self.score_filter: Callable[[str], bool] = extras.get("score_filter") or (lambda _: True)
+        self.filtered = extras.get("score_filter") is not None  # else every point is scored
         self.rewarm_s = float(extras.get("rewarm_s", 24 * 3600.0))
         self.writer: BatchWriter[ScoreRow] | None = None
         self.warmup: BankWarmup | None = None
@@ -112,7 +113,9 @@ class PredictiveAgent(Agent):
         if self.forecasting is not None and self.forecasting.leak_window_s > 0:
             self.forecasting.recent.observe(event.points)
         score_filter = self.score_filter
-        points = [point for point in event.points if score_filter(point.series)]
+        points: Sequence[MetricPoint] = event.points
+        if self.filtered:
+            points = [point for point in points if score_filter(point.series)]
         writer = self.writer
         if writer is not None and writer.every_s == 0.0 and not writer.pending:
             # rows written at once: score and write in one worker-thread hop, not three
@@ -133,7 +136,7 @@ class PredictiveAgent(Agent):
         self.anomalies += raised
         return list(produced)
 
-    def _round(self, points: list[MetricPoint]) -> tuple[list[AnomalyDetected], int, int]:
+    def _round(self, points: Sequence[MetricPoint]) -> tuple[list[AnomalyDetected], int, int]:
         """Score a round, store its rows and anomalies; the events, rows and anomalies."""
         assert self.store is not None  # a writer implies a store
         flagged, rows = score_round(self.bank, points, self.log)

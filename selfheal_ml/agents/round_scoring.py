@@ -1,10 +1,11 @@
 """One collection round through the Predictive agent's detector bank: verdicts, events, rows.
 
 :func:`score_round` is the hot loop of the agent (every point of every round): the epoch
-seconds of a round's shared timestamp are computed once, the bank scores the round across its
-shards, a late or non-finite point is skipped (neither scored nor learned) and a score row is a
-plain tuple. :func:`anomalies` turns the flagged points into explained ``AnomalyDetected``
-events and the records the anomaly store keeps of them. Both are CPU work without I/O;
+seconds of a round's shared timestamp are computed once (a datetime object the points share
+is not even hashed again), the bank scores the round across its shards, a late or non-finite
+point is skipped (neither scored nor learned) and a score row is a plain tuple.
+:func:`anomalies` turns the flagged points into explained ``AnomalyDetected`` events and the
+records the anomaly store keeps of them. Both are CPU work without I/O;
 :func:`score_round` is heavy enough to run off the event loop (``run_blocking``).
 """
 
@@ -32,13 +33,19 @@ def score_round(
     """Score a round; the anomalous points with their verdicts, and every score row."""
     seconds: dict[datetime, float] = {}
     round_points: list[RoundPoint] = []
+    add_point = round_points.append
+    last_ts: datetime | None = None
+    ts_s = 0.0
     for point in points:
-        ts_s = seconds.get(point.ts)
-        if ts_s is None:
-            ts_s = seconds[point.ts] = epoch_seconds(point.ts)
-        round_points.append((point.series, ts_s, point.value))
+        ts = point.ts
+        if ts is not last_ts:  # a collector's points share one datetime: no hash per point
+            known = seconds.get(ts)
+            ts_s = seconds[ts] = epoch_seconds(ts) if known is None else known
+            last_ts = ts
+        add_point((point.series, ts_s, point.value))
     flagged: Flagged = []
     rows: list[ScoreRow] = []
+    add_row = rows.append
     for point, verdict in zip(points, bank.score_round(round_points), strict=True):
         if isinstance(verdict, Rejected):  # a late or non-finite point: skipped, not learned
             log.debug("skipped %s: %s", point.series, verdict.reason)
@@ -46,7 +53,7 @@ def score_round(
         anomalous = verdict.is_anomaly and not is_good_news(point, verdict)
         if anomalous:
             flagged.append((point, verdict))
-        rows.append(
+        add_row(
             (point.series, point.ts, point.value, verdict.score, verdict.calibrated,
              anomalous, verdict.expected_low, verdict.expected_high)
         )  # fmt: skip

@@ -204,7 +204,9 @@ class IncidentGrouper:
 
     def _add_to(self, incident: OpenIncident, observation: Observation) -> None:
         incident.add(observation)
-        incident_id = incident.incident_id
+        self._index(incident.incident_id, observation)
+
+    def _index(self, incident_id: str, observation: Observation) -> None:
         self._by_component.setdefault(observation.component, set()).add(incident_id)
         if observation.dependency is not None:
             self._with_dependency.add(incident_id)
@@ -257,6 +259,20 @@ class IncidentGrouper:
         incident = self.open.pop(incident_id, None)
         if incident is not None:
             self._unindex(incident)
+        return incident
+
+    def rekey(self, incident_id: str, new_id: str, correlation_id: str) -> OpenIncident | None:
+        """Give an open incident the ids of one already published for the same trouble (an
+        attack's: ``diagnosis/attack_merge.py``); returns it if it was open."""
+        incident = self.open.pop(incident_id, None)
+        if incident is None:
+            return None
+        self._unindex(incident)
+        incident.incident_id, incident.correlation_id = new_id, correlation_id
+        self.open[new_id] = incident
+        self._rank[new_id] = len(self._rank)
+        for observation in incident.observations:
+            self._index(new_id, observation)
         return incident
 
     def get(self, incident_id: str) -> OpenIncident | None:

@@ -149,15 +149,19 @@ class DiagnosticAgent(Agent):
         platform = threat.platform
         if threat.severity != "critical" or not platform or platform in self.attacks.book.open:
             return
-        diagnosed = [i for i in self.grouper.open.values() if i.diagnosed_at is not None]
+        published = self.revision_book.numbers
+        diagnosed = [i for i in self.grouper.open.values() if i.incident_id in published]
         monitor = same_attack(diagnosed, platform, threat.ts, self.grouper.window)
         if monitor is not None:
             self.attacks.book.join(platform, monitor.incident_id, monitor.correlation_id, threat.ts)
 
     def _hand_over_attacks(self) -> None:
-        """A Monitor incident not yet diagnosed that is an open attack takes the attack
-        incident's ids; its diagnosis will be the attack incident's next revision."""
-        undiagnosed = [i for i in self.grouper.open.values() if i.diagnosed_at is None]
+        """A Monitor incident with no published diagnosis that is an open attack takes the
+        attack incident's ids; its diagnosis will be the attack incident's next revision."""
+        # not published yet (a diagnosis that explained nothing published nothing, and leaves
+        # ``diagnosed_at`` set: seen on dev seed 2001, a Monitor incident open since noise)
+        published = self.revision_book.numbers
+        undiagnosed = [i for i in self.grouper.open.values() if i.incident_id not in published]
         if not undiagnosed:
             return
         for attack in self.attacks.book.open.values():

@@ -137,3 +137,29 @@ async def test_the_scenario_log_counts_a_merged_incident_once(sim_clock: SimCloc
     for event in await ticks(diagnostic, sim_clock):
         await log.record(event)
     assert [(s.name, s.platforms) for s in log.attack_incidents] == [("brute_force", ("shop",))]
+
+
+async def test_a_monitor_incident_open_before_the_attack_with_nothing_published_is_merged(
+    sim_clock: SimClock,
+) -> None:
+    # dev seed 2001: noise opened a Monitor incident that explained nothing (diagnosed_at set,
+    # nothing published); the brute force's failed logins then joined it
+    diagnostic = agent(sim_clock)
+    from selfheal_ml.events import AnomalyDetected
+
+    def anomaly(series: str, value: float) -> AnomalyDetected:
+        return AnomalyDetected(
+            ts=sim_clock.now(), source="Predictive", series=f'{series}{{platform="shop"}}',
+            value=value, score=30.0, expected_low=10.0, expected_high=30.0, detector="test",
+            labels={"platform": "shop"},
+        )  # fmt: skip
+
+    await diagnostic.handle(anomaly("http_requests_per_s", 90.0))
+    await diagnostic.handle(anomaly("host_cpu_percent", 60.0))
+    assert diagnoses(await ticks(diagnostic, sim_clock, 2)) == []  # a campaign served fine
+    (opened,) = diagnostic.grouper.open.values()
+    assert opened.diagnosed_at is not None  # looked at, nothing published
+    (attack,) = diagnoses(await diagnostic.handle(threat(sim_clock, "203.0.113.5", "c1")))
+    await diagnostic.handle(alert(sim_clock, "AuthFailureSpike"))
+    (merged,) = diagnoses(await ticks(diagnostic, sim_clock))
+    assert merged.incident_id == attack.incident_id and merged.diagnosis.revision == 2

@@ -274,9 +274,12 @@ def attach_attacks(
         health_every_s=HEALTH_EVERY_S,
     )
     source = runtime.settings.security.sources[0].path
-    access_log = AccessLog(
-        source, model, clock.now, banned=lambda address: policy.is_banned(address, clock.now())
-    )
+
+    def banned(address: str) -> bool:  # by the Security agent's policy or the sim's block_ip
+        now = clock.now()
+        return policy.is_banned(address, now) or driver.blocked(address, now)
+
+    access_log = AccessLog(source, model, clock.now, banned=banned)
     driver = AttackDriver(
         access_log,
         plan_attacks(seed, days, count, platforms),

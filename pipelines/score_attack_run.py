@@ -12,9 +12,13 @@ addresses first seen within 120 s of each other are one attack (a distributed br
 40, a leaked key's 8). The kind is read from the traffic (failed logins on admin only:
 distributed; on many accounts: credential stuffing; on a few: brute force; an API key; probe
 payloads; else scraping). Blocked: the simulator's first refused request (403: the ban in
-force) from one of its addresses; wrong blocks: enforced bans of users, health checkers and
-any other address no attacker used. Incidents: incidents whose first revision naming an attack
-is on the attack's platform between its first and last request plus 600 s.
+force) from one of its addresses; detected: a finding (not unusual_access) about one of its
+addresses, or its account or key, by 600 s after its end (at the time of the event that
+completed the count, not of its announcement up to one 10-s read later); wrong blocks:
+enforced bans of users, health checkers and any other address no attacker used. Incidents:
+incidents whose first revision naming an attack is on the attack's platform between its first
+and last request plus 600 s (the incident history is the Learning agent's: a run with it off
+has none).
 """
 
 from __future__ import annotations
@@ -29,12 +33,14 @@ from datetime import datetime, timedelta
 
 import duckdb
 
-from selfheal_ml.attack_scenario import ATTACK_CAUSES
+from selfheal_ml.attack_scenario import ATTACK_CAUSES, DISTRIBUTED_ACCOUNT, LEAKED_KEY
 from selfheal_ml.sim.traffic import HEALTH_CHECKERS, USER_ADDRESSES
 
 LEGITIMATE = {**dict.fromkeys(USER_ADDRESSES.values(), "user"),
               **dict.fromkeys(HEALTH_CHECKERS, "health_checker")}  # fmt: skip
 SAME_ATTACK_S = 120.0
+#: what an attack of a kind is found by besides its addresses (attack_scenario.py's targets)
+TARGETS = {"distributed_brute_force": (DISTRIBUTED_ACCOUNT,), "api_key_misuse": (LEAKED_KEY,)}
 GRACE_S = 600.0
 TARGET_S = 30.0
 
@@ -140,11 +146,22 @@ def main() -> None:
     attacks = group(sources)
     if horizon is not None:  # a copy of an unfinished run: only attacks it saw through
         attacks = [a for a in attacks if a.end + timedelta(seconds=GRACE_S) <= horizon]
+    found: dict[str, list[datetime]] = defaultdict(list)
+    for value, at in store.sql("select value, detected_at from security_findings where kind !="
+                               " 'unusual_access'").fetchall():  # fmt: skip
+        found[value].append(at)
     rows: dict[str, Counter[str]] = defaultdict(Counter)
     block_times: list[float] = []
     for attack in attacks:
         row = rows[attack.kind]
         row["attacks"] += 1
+        about = [source.address for source in attack.sources] + list(TARGETS.get(attack.kind, ()))
+        seen = [at for value in about for at in found.get(value, [])
+                if attack.start <= at <= attack.end + timedelta(seconds=GRACE_S)]  # fmt: skip
+        row["detected"] += bool(seen)
+        if seen:
+            detect_s = (min(seen) - attack.start).total_seconds()
+            row["detect_max_s"] = max(row["detect_max_s"], round(detect_s))
         times = [source.refused for source in attack.sources if source.refused is not None]
         if times:
             seconds = (min(times) - attack.start).total_seconds()

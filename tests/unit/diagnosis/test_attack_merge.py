@@ -44,3 +44,20 @@ def test_rekey_moves_an_open_incident_and_its_index() -> None:
     assert (opened.incident_id, opened.correlation_id) == ("attack-1", "corr-1")
     assert grouper.add(seen(30, "http_error_ratio")) is opened  # found through the index
     assert grouper.rekey("missing", "x", "y") is None
+
+
+def test_a_merge_keeps_the_ids_an_incident_took_from_a_published_attack() -> None:
+    # dev seed 2001: a database-noise incident (open before the attack) and the attack's
+    # failed-login incident (rekeyed to the attack's ids) both took the platform's latency, and
+    # the merge kept the older one's ids: the attack's incident vanished from the grouper
+    grouper = IncidentGrouper(Topology())
+    noise = grouper.add(seen(0, "db_query_duration_ms", "postgres"))
+    logins = grouper.add(seen(60, "auth_failures_per_s"))
+    assert logins is not noise
+    grouper.rekey(logins.incident_id, "attack-1", "corr-1")
+    joined = grouper.add(seen(120, "http_latency_p95_ms"))
+    assert joined.incident_id == "attack-1" and set(grouper.open) == {"attack-1"}
+    assert {o.metric for o in joined.observations} >= {
+        "db_query_duration_ms",
+        "auth_failures_per_s",
+    }

@@ -139,6 +139,7 @@ class SecurityLog:
     # the Diagnostic agent's incidents of confirmed attacks: opened at, and how they ended
     lifecycle_opened: dict[str, datetime] = field(default_factory=dict)
     lifecycle_ended: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    _counted: set[str] = field(default_factory=set)  # incidents already in attack_incidents
 
     async def record(self, event: Event) -> None:
         if isinstance(event, IncidentDiagnosed) and event.diagnosis.enforced_by is not None:
@@ -155,10 +156,13 @@ class SecurityLog:
             self.bans.append(SeenBan(event.ts, event.source_ip, event.reason))
         elif isinstance(event, AnomalyDetected) and event.series.startswith(SECURITY_SERIES):
             self.rate_anomalies.append(SeenSignal(event.ts, event.series))
-        elif isinstance(event, IncidentDiagnosed) and event.diagnosis.revision == 1:
+        elif isinstance(event, IncidentDiagnosed) and event.incident_id not in self._counted:
             cause = event.diagnosis.root_cause or ""  # not the label: "brute_force@shop"
-            if cause in ATTACK_CAUSES:
-                self.attack_incidents.append(SeenSignal(event.ts, cause, tuple(event.platforms)))
+            if cause in ATTACK_CAUSES:  # its first revision naming an attack: one incident
+                self._counted.add(event.incident_id)
+                self.attack_incidents.append(
+                    SeenSignal(event.ts, cause, tuple(event.platforms), event.incident_id)
+                )
 
 
 def _targets(attack: Attack) -> tuple[str, ...]:
@@ -270,9 +274,12 @@ def attach_attacks(
         health_every_s=HEALTH_EVERY_S,
     )
     source = runtime.settings.security.sources[0].path
-    access_log = AccessLog(
-        source, model, clock.now, banned=lambda address: policy.is_banned(address, clock.now())
-    )
+
+    def banned(address: str) -> bool:  # by the Security agent's policy or the sim's block_ip
+        now = clock.now()
+        return policy.is_banned(address, now) or driver.blocked(address, now)
+
+    access_log = AccessLog(source, model, clock.now, banned=banned)
     driver = AttackDriver(
         access_log,
         plan_attacks(seed, days, count, platforms),
@@ -308,7 +315,9 @@ def summary_lines(report: dict[str, Any]) -> Sequence[str]:
         f"attack-rate anomalies {report['rate_anomalies']} (outside attacks"
         f" {report['rate_anomalies_outside_attacks']}), attacks with one"
         f" {report['attacks_with_rate_anomaly']}; attacks confirmed by an incident"
-        f" {report['attacks_confirmed_by_incident']}",
+        f" {report['attacks_confirmed_by_incident']}, by exactly one"
+        f" {report['attacks_with_one_incident']}, by several"
+        f" {report['attacks_with_several_incidents']}",
         f"{'attack kind':<26}{'n':>4}{'found':>7}{'blocked':>9}{'detect max':>12}"
         f"{'block med':>11}{'block max':>11}{'all blocked max':>17}",
     ]

@@ -269,6 +269,9 @@ class SecuritySettings(Section):
     slow_brute_force: JailSetting = JailSetting(maxretry=5, findtime_s=86_400.0)
     credential_stuffing: BucketSetting = _bucket_setting(_RULES.credential_stuffing)
     distributed_brute_force: BucketSetting = _bucket_setting(_RULES.distributed_brute_force)
+    # after a distributed brute force on an account, every address failing it is named for
+    # this long after the latest failure (0: the account alone is reported)
+    distributed_campaign_s: NonNegativeFloat = _RULES.distributed_campaign_s
     scraping: BucketSetting = _bucket_setting(_RULES.scraping)
     api_key_misuse: BucketSetting = _bucket_setting(_RULES.api_key_misuse)
     injection: BucketSetting = _bucket_setting(_RULES.injection)
@@ -303,6 +306,7 @@ class SecuritySettings(Section):
             slow_brute_force=self.slow_brute_force.rule(),
             credential_stuffing=self.credential_stuffing.rule(),
             distributed_brute_force=self.distributed_brute_force.rule(),
+            distributed_campaign_s=self.distributed_campaign_s,
             scraping=self.scraping.rule(),
             api_key_misuse=self.api_key_misuse.rule(),
             injection=self.injection.rule(),

@@ -60,6 +60,8 @@ class AttackIncidents:
         """Move the open attack incidents along their lifecycle (module docstring)."""
         produced: list[Event] = []
         for incident in list(self.book.open.values()):
+            if incident.handed_over:
+                continue  # the Monitor incident of the same id carries it (attack_merge.py)
             if incident.resolved:
                 reason = (f"every banned address ({len(incident.bans)}) went quiet for"
                           f" {self.quiet_s:.0f} s while banned")  # fmt: skip

@@ -13,7 +13,12 @@ find. A resolved or recovered incident leaves the grouper at once: a new fault n
 
 Attacks the Security agent confirms (``SecurityThreatDetected``, critical) are incidents of
 their own, already explained by their finding: diagnosed at once, verifying once banned,
-resolved when the banned addresses stop (:mod:`selfheal_ml.agents.attack_incidents`).
+resolved when the banned addresses stop (:mod:`selfheal_ml.agents.attack_incidents`). One
+attack is one incident: when the Monitor's signs of the same attack (failed logins on the
+attack's platform within the grouping window, :mod:`selfheal_ml.diagnosis.attack_merge`) make
+an incident, it takes the attack incident's ids before its first diagnosis, which becomes the
+attack incident's next revision (the Repair agent then carries it); an attack found after the
+Monitor's incident was diagnosed joins that incident instead.
 
 Ports (``AgentContext.extras``), all optional: ``incidents`` (IncidentStore), ``repair_model``
 (RepairRecommender), ``investigators`` (Investigator list), ``change_log`` (a callable
@@ -41,7 +46,8 @@ from selfheal_ml.diagnosis import (
     from_anomaly,
     from_breach,
 )
-from selfheal_ml.diagnosis.attacks import QUIET_S
+from selfheal_ml.diagnosis.attack_merge import same_attack
+from selfheal_ml.diagnosis.attacks import QUIET_S, attack_summary
 from selfheal_ml.diagnosis.revisions import RevisionBook
 from selfheal_ml.diagnosis.triage import Readiness, TriagePolicy, common_cause_group
 from selfheal_ml.events import (
@@ -108,7 +114,12 @@ class DiagnosticAgent(Agent):
             if event.kind != "health":
                 return []
             return self.attacks.on_tick(event.ts) + await self._on_tick(event)
-        if isinstance(event, SecurityThreatDetected | IpBlocked | AttackStopped):
+        if isinstance(event, SecurityThreatDetected):
+            self._join_diagnosed(event)
+            produced = self.attacks.handle(event)
+            self._hand_over_attacks()
+            return produced
+        if isinstance(event, IpBlocked | AttackStopped):
             return self.attacks.handle(event)
         if isinstance(event, MetricsCollected):
             self.readiness.observe(self.grouper.open.values(), event.points)
@@ -130,6 +141,42 @@ class DiagnosticAgent(Agent):
         if isinstance(event, RepairExecuted) and event.outcome != "worked":
             return
         self.grouper.close(event.incident_id)
+        self.attacks.book.release(set(self.grouper.open))
+
+    def _join_diagnosed(self, threat: SecurityThreatDetected) -> None:
+        """A confirmed attack on a platform whose Monitor incident of the same attack is already
+        diagnosed joins that incident (module docstring)."""
+        platform = threat.platform
+        if threat.severity != "critical" or not platform or platform in self.attacks.book.open:
+            return
+        published = self.revision_book.numbers
+        diagnosed = [i for i in self.grouper.open.values() if i.incident_id in published]
+        monitor = same_attack(diagnosed, platform, threat.ts, self.grouper.window)
+        if monitor is not None:
+            self.attacks.book.join(platform, monitor.incident_id, monitor.correlation_id, threat.ts)
+
+    def _hand_over_attacks(self) -> None:
+        """A Monitor incident with no published diagnosis that is an open attack takes the
+        attack incident's ids; its diagnosis will be the attack incident's next revision."""
+        # not published yet (a diagnosis that explained nothing published nothing, and leaves
+        # ``diagnosed_at`` set: seen on dev seed 2001, a Monitor incident open since noise)
+        published = self.revision_book.numbers
+        undiagnosed = [i for i in self.grouper.open.values() if i.incident_id not in published]
+        if not undiagnosed:
+            return
+        for attack in self.attacks.book.open.values():
+            if attack.handed_over:
+                continue
+            at = attack.last_found_at or attack.opened_at
+            monitor = same_attack(undiagnosed, attack.platform, at, self.grouper.window)
+            if monitor is None:
+                continue
+            self.grouper.rekey(monitor.incident_id, attack.incident_id, attack.correlation_id)
+            self.revision_book.numbers[attack.incident_id] = attack.revision
+            attack.handed_over = True
+            undiagnosed.remove(monitor)
+            self.log.info("incident %s: the Monitor's signs of attack %s on %s joined it",
+                          attack.incident_id, attack.root_cause, attack.platform)  # fmt: skip
 
     async def _on_tick(self, tick: Tick) -> list[Event]:
         produced: list[Event] = []
@@ -137,6 +184,7 @@ class DiagnosticAgent(Agent):
         if group:
             self.grouper.merge(group)
         changed = self.gatherer.recently_changed(tick.ts)
+        self._hand_over_attacks()
         for incident in list(self.grouper.open.values()):
             outliers = await run_blocking(
                 self.context.clock, self.gatherer.traffic_outliers, incident, tick.ts
@@ -147,6 +195,7 @@ class DiagnosticAgent(Agent):
                 diagnosis = await self.diagnose(incident, tick.ts)
                 produced += [diagnosis] if diagnosis is not None else []
         self.grouper.close_quiet(tick.ts)
+        self.attacks.book.release(set(self.grouper.open))
         self.readiness.forget(self.grouper.open)  # closed, or merged into another incident
         self.revision_book.forget(self.grouper.open)
         return produced
@@ -164,6 +213,10 @@ class DiagnosticAgent(Agent):
             self.context.clock, self.gatherer.gather, incident, candidates, revision, now, findings
         )
         diagnosis = evidence.compose()
+        attack = self.attacks.book.handed_over(incident.incident_id)
+        if attack is not None:  # the Security agent's side of the same attack
+            noted = (*diagnosis.findings, f"security: {attack_summary(attack)}")
+            diagnosis = diagnosis.model_copy(update={"findings": noted})
         self.diagnosed += 1
         self.log.info(
             "incident %s (revision %d): %s", incident.incident_id, revision, diagnosis.summary

@@ -18,7 +18,11 @@ agent leaves it alone).
   while its ban held), or when its bans ran out ``quiet_s`` ago and nothing was found since (an
   attacker still at it after a ban is found again within seconds and banned for longer);
 - one that is quiet for ``quiet_s`` and was never banned (an API key misuse, a dry run, a
-  never-ban source) is *escalated*: a person has to act.
+  never-ban source) is *escalated*: a person has to act;
+- one *handed over* is the same trouble as a Monitor incident (``attack_merge.py``: a brute
+  force's failed logins on the platform's metrics): one incident id for both, whose lifecycle
+  the Monitor's diagnosis and the Repair agent carry from then on. Its findings still join it
+  (silently) until that incident closes (:meth:`AttackBook.release`).
 
 >>> from datetime import UTC, datetime, timedelta
 >>> start = datetime(2026, 1, 1, tzinfo=UTC)
@@ -74,6 +78,7 @@ class AttackIncident:
     last_found_at: datetime | None = None
     published_cause: str | None = None
     revision: int = 0
+    handed_over: bool = False  # its lifecycle belongs to a Monitor incident of the same id
 
     @property
     def root_cause(self) -> str:
@@ -92,10 +97,8 @@ def attack_diagnosis(incident: AttackIncident, revision: int) -> Diagnosis:
     component = incident.platform or UNKNOWN_PLATFORM
     platforms = (incident.platform,) if incident.platform else ()
     strategy = "block_ip" if cause in BANNABLE else None
-    counts = ", ".join(f"{kind} x{count}" for kind, count in incident.kinds.most_common())
-    sources = sorted(incident.sources)
-    shown = ", ".join(sources[:5]) + (f" and {len(sources) - 5} more" if len(sources) > 5 else "")
-    summary = f"{cause} on {component} from {shown} (findings: {counts})"
+    counts = _counts(incident)
+    summary = attack_summary(incident)
     evidence = tuple(incident.evidence[-EVIDENCE_LINES:])
     return Diagnosis(
         revision=revision, opened_at=incident.opened_at, root_cause=cause, component=component,
@@ -107,6 +110,18 @@ def attack_diagnosis(incident: AttackIncident, revision: int) -> Diagnosis:
         impact=Impact(platforms=platforms, text=f"attack on {component}"),
         findings=(counts,), enforced_by=ENFORCED_BY,
     )  # fmt: skip
+
+
+def _counts(incident: AttackIncident) -> str:
+    return ", ".join(f"{kind} x{count}" for kind, count in incident.kinds.most_common())
+
+
+def attack_summary(incident: AttackIncident) -> str:
+    """One line: the root cause, where, from which sources, which findings."""
+    sources = sorted(incident.sources)
+    shown = ", ".join(sources[:5]) + (f" and {len(sources) - 5} more" if len(sources) > 5 else "")
+    component = incident.platform or UNKNOWN_PLATFORM
+    return f"{incident.root_cause} on {component} from {shown} (findings: {_counts(incident)})"
 
 
 class AttackBook:
@@ -135,7 +150,37 @@ class AttackBook:
         incident.evidence = [*incident.evidence, *evidence][-EVIDENCE_LINES:]
         incident.last_found_at = at
         self._by_correlation[correlation_id] = incident
-        return incident, incident.root_cause != incident.published_cause
+        return (
+            incident,
+            not incident.handed_over and incident.root_cause != incident.published_cause,
+        )
+
+    def join(self, platform: str, incident_id: str, correlation_id: str, at: datetime) -> None:
+        """Open the attack on ``platform`` as part of the (already diagnosed) Monitor incident
+        ``incident_id``: handed over from the start, never published on its own."""
+        if platform not in self.open:
+            self.open[platform] = AttackIncident(
+                platform, at, correlation_id, incident_id=incident_id, handed_over=True
+            )
+
+    def release(self, open_ids: set[str]) -> list[AttackIncident]:
+        """Close (and return) the handed-over incidents whose Monitor incident is no longer
+        open (resolved, recovered or gone quiet)."""
+        over = [
+            incident
+            for incident in self.open.values()
+            if incident.handed_over and incident.incident_id not in open_ids
+        ]
+        for incident in over:
+            self.close(incident)
+        return over
+
+    def handed_over(self, incident_id: str) -> AttackIncident | None:
+        """The open handed-over attack incident with this id, if any."""
+        for incident in self.open.values():
+            if incident.handed_over and incident.incident_id == incident_id:
+                return incident
+        return None
 
     def published(self, incident: AttackIncident) -> int:
         """Note that the incident's current root cause was published; its revision number."""
@@ -165,7 +210,9 @@ class AttackBook:
         return [
             incident
             for incident in self.open.values()
-            if not incident.bans and self._quiet_since(incident.last_found_at, now)
+            if not incident.handed_over
+            and not incident.bans
+            and self._quiet_since(incident.last_found_at, now)
         ]
 
     def lapsed(self, now: datetime) -> list[AttackIncident]:
@@ -174,6 +221,7 @@ class AttackBook:
             incident
             for incident in self.open.values()
             if incident.bans
+            and not incident.handed_over
             and self._quiet_since(max(incident.bans.values()), now)
             and self._quiet_since(incident.last_found_at, now)
         ]

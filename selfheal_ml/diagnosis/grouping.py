@@ -165,6 +165,7 @@ class IncidentGrouper:
         self._with_dependency: set[str] = set()
         self._with_symptom: set[str] = set()
         self._rank: dict[str, int] = {}  # opening order: candidates are tried in it
+        self._rekeyed: set[str] = set()  # open incidents that took published ids (rekey)
 
     def add(self, observation: Observation) -> OpenIncident:
         """Join ``observation`` to its incident, opening one if none relates.
@@ -204,7 +205,9 @@ class IncidentGrouper:
 
     def _add_to(self, incident: OpenIncident, observation: Observation) -> None:
         incident.add(observation)
-        incident_id = incident.incident_id
+        self._index(incident.incident_id, observation)
+
+    def _index(self, incident_id: str, observation: Observation) -> None:
         self._by_component.setdefault(observation.component, set()).add(incident_id)
         if observation.dependency is not None:
             self._with_dependency.add(incident_id)
@@ -222,6 +225,7 @@ class IncidentGrouper:
         self._with_dependency.discard(incident_id)
         self._with_symptom.discard(incident_id)
         self._rank.pop(incident_id, None)
+        self._rekeyed.discard(incident_id)
 
     def _join(self, candidates: list[OpenIncident]) -> OpenIncident:
         undiagnosed = [item for item in candidates if item.diagnosed_at is None]
@@ -230,8 +234,12 @@ class IncidentGrouper:
         return self.merge(undiagnosed)
 
     def merge(self, incidents: list[OpenIncident]) -> OpenIncident:
-        """Merge ``incidents`` into the oldest of them (which keeps its ids); returns it."""
-        keeper, *others = sorted(incidents, key=lambda item: item.opened_at)
+        """Merge ``incidents`` into the oldest of them (which keeps its ids); returns it. One
+        that took a published incident's ids (:meth:`rekey`) is kept instead: those ids are
+        already in the history (an attack's, whose next revision it is)."""
+        ordered = sorted(incidents, key=lambda item: (item.incident_id not in self._rekeyed,
+                                                      item.opened_at))  # fmt: skip
+        keeper, *others = ordered
         for other in others:
             if self.open.pop(other.incident_id, None) is not None:
                 self._unindex(other)
@@ -257,6 +265,21 @@ class IncidentGrouper:
         incident = self.open.pop(incident_id, None)
         if incident is not None:
             self._unindex(incident)
+        return incident
+
+    def rekey(self, incident_id: str, new_id: str, correlation_id: str) -> OpenIncident | None:
+        """Give an open incident the ids of one already published for the same trouble (an
+        attack's: ``diagnosis/attack_merge.py``); returns it if it was open."""
+        incident = self.open.pop(incident_id, None)
+        if incident is None:
+            return None
+        self._unindex(incident)
+        incident.incident_id, incident.correlation_id = new_id, correlation_id
+        self.open[new_id] = incident
+        self._rekeyed.add(new_id)
+        self._rank[new_id] = len(self._rank)
+        for observation in incident.observations:
+            self._index(new_id, observation)
         return incident
 
     def get(self, incident_id: str) -> OpenIncident | None:

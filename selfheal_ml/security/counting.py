@@ -50,6 +50,7 @@ class Overflow:
     first_seen: datetime
     event_count: int
     evidence: tuple[str, ...]
+    values: tuple[str, ...] = ()  # a distinct bucket's distinct values, in order of arrival
 
 
 @dataclass
@@ -133,7 +134,7 @@ class _BucketState:
     updated: datetime
     first_seen: datetime
     poured: int = 0
-    seen: set[str] = field(default_factory=set)
+    seen: dict[str, None] = field(default_factory=dict)  # ordered: the order values came in
     evidence: deque[str] = field(default_factory=lambda: deque(maxlen=EVIDENCE_LINES))
 
 
@@ -172,7 +173,7 @@ class LeakyBucket:
         if self.distinct:
             if distinct_value in state.seen:
                 return None
-            state.seen.add(distinct_value)
+            state.seen[distinct_value] = None
         state.level += 1.0
         state.poured += 1
         state.evidence.append(raw)
@@ -181,7 +182,9 @@ class LeakyBucket:
         del self._keys[key]
         if self.blackhole_s > 0:
             self._silenced[key] = time + timedelta(seconds=self.blackhole_s)
-        return Overflow(key, state.first_seen, state.poured, tuple(state.evidence))
+        return Overflow(
+            key, state.first_seen, state.poured, tuple(state.evidence), tuple(state.seen)
+        )
 
     def prune(self, now: datetime) -> None:
         """Forget buckets that have leaked empty and blackholes that have ended."""

@@ -11,7 +11,11 @@ Rules (thresholds in :mod:`selfheal_ml.security.rules`):
   non-existent account name five times);
 - credential stuffing: a distinct-account leaky bucket over login attempts per address
   (accepted ones too: stuffing with leaked passwords succeeds now and then);
-- distributed brute force: a distinct-address leaky bucket over failed logins per account;
+- distributed brute force: a distinct-address leaky bucket over failed logins per account
+  (an account finding), then each address taking part as an address finding of the same kind,
+  the ones counted at once and later ones at their first failure on the account while the
+  campaign lasts (:mod:`selfheal_ml.security.campaigns`: the account's own recent login
+  addresses are spared);
 - scraping: a leaky bucket over requests per address;
 - API key misuse: a distinct-address leaky bucket per API key;
 - injection probes: a leaky bucket over requests the :class:`PayloadScorer` flags, per address
@@ -36,6 +40,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from selfheal_ml.security.campaigns import AccountCampaigns
 from selfheal_ml.security.counting import JailWindow, LeakyBucket, Overflow
 from selfheal_ml.security.findings import Finding, FindingKind, Scope
 from selfheal_ml.security.novelty import AccessNovelty
@@ -85,6 +90,7 @@ class AttackDetector:
         )
         self.credential_stuffing = _bucket(rules.credential_stuffing, distinct=True)
         self.distributed = _bucket(rules.distributed_brute_force, distinct=True)
+        self.campaigns = AccountCampaigns(rules.distributed_campaign_s)
         self.scraping = _bucket(rules.scraping)
         self.api_keys = _bucket(rules.api_key_misuse, distinct=True)
         self.injection = _bucket(rules.injection)
@@ -112,6 +118,7 @@ class AttackDetector:
             counter.prune(now)
         for bucket in (self.distributed, self.scraping, self.api_keys, self.injection):
             bucket.prune(now)
+        self.campaigns.prune(now)
 
     def _flagged_payloads(self, records: Sequence[LogRecord]) -> set[int]:
         if self.scorer is None:
@@ -129,6 +136,7 @@ class AttackDetector:
         address, time, raw = record.source_ip, record.time, record.raw
         if kind is EventKind.LOGIN_OK and address and record.user:
             self._forgive(address, record.user)
+            self.campaigns.accepted(record.user, address, time)
         if kind is EventKind.LOGIN_FAILED and address:
             fired = self.brute_force.add(address, time, raw, record.occurrences, record.user)
             if fired:
@@ -156,17 +164,7 @@ class AttackDetector:
                     )
                 )
         if kind is EventKind.LOGIN_FAILED and record.user and address:
-            fired = self.distributed.add(record.user, time, raw, address)
-            if fired:
-                found.append(
-                    _finding(
-                        FindingKind.DISTRIBUTED_BRUTE_FORCE,
-                        Scope.USER,
-                        fired,
-                        time,
-                        "distinct addresses failing one account",
-                    )
-                )
+            found.extend(self._distributed(record))
         if record.api_key and address:
             fired = self.api_keys.add(record.api_key, time, raw, address)
             if fired:
@@ -178,6 +176,38 @@ class AttackDetector:
         if kind is EventKind.REQUEST and address:
             found.extend(self._request(record, flagged))
         return found
+
+    def _distributed(self, record: LogRecord) -> list[Finding]:
+        """A failed login counted against its account's campaign (module docstring)."""
+        user, address, time, raw = record.user, record.source_ip, record.time, record.raw
+        fired = self.distributed.add(user, time, raw, address)
+        if fired:
+            detail = "distinct addresses failing one account"
+            found = [_finding(FindingKind.DISTRIBUTED_BRUTE_FORCE, Scope.USER, fired, time, detail)]
+            if self.rules.distributed_campaign_s > 0:
+                named = self.campaigns.started(user, fired, time)
+                found += [self._taking_part(user, one, fired.first_seen, time, fired.evidence)
+                          for one in named]  # fmt: skip
+            return found
+        if self.rules.distributed_campaign_s > 0 and self.campaigns.failed(user, address, time):
+            first_seen = self.campaigns.first_seen(user) or time
+            return [self._taking_part(user, address, first_seen, time, (raw,))]
+        return []
+
+    @staticmethod
+    def _taking_part(
+        user: str, address: str, first_seen: datetime, at: datetime, evidence: tuple[str, ...]
+    ) -> Finding:
+        return Finding(
+            kind=FindingKind.DISTRIBUTED_BRUTE_FORCE,
+            scope=Scope.IP,
+            value=address,
+            first_seen=first_seen,
+            detected_at=at,
+            event_count=1,
+            evidence=evidence,
+            detail=f"takes part in a distributed brute force on account {user}",
+        )
 
     def _forgive(self, address: str, user: str) -> None:
         """A login accepted for ``user`` from ``address``: its earlier failures there were a

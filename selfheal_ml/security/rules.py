@@ -8,7 +8,8 @@ slow brute force               5 failed logins for unknown accounts within 1 day
 credential stuffing            > 10 distinct accounts tried from one address, bucket
                                leaking one account a minute
 distributed brute force        > 10 distinct addresses failing one account, leaking one
-                               a minute
+                               a minute; then every address failing that account (but
+                               the account's own login addresses) until 600 s quiet
 scraping                       > 300 requests from one address, leaking 5 a second
 API key misuse                 > 3 distinct addresses using one key, leaking one an hour
 injection probes               > 2 flagged requests from one address, leaking one a minute
@@ -60,6 +61,9 @@ class DetectionRules:
     slow_brute_force: JailRule = JailRule(maxretry=5, findtime_s=86_400.0)
     credential_stuffing: BucketRule = BucketRule(capacity=10, leak_s=60.0)
     distributed_brute_force: BucketRule = BucketRule(capacity=10, leak_s=60.0)
+    #: how long a distributed brute force's account stays under watch after its latest failed
+    #: login, each address failing it named at once (0: only the account is reported)
+    distributed_campaign_s: float = 600.0
     scraping: BucketRule = BucketRule(capacity=300, leak_s=0.2)
     api_key_misuse: BucketRule = BucketRule(capacity=3, leak_s=3600.0)
     injection: BucketRule = BucketRule(capacity=2, leak_s=60.0)

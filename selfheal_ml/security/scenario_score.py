@@ -83,6 +83,7 @@ class SeenSignal:
     at: datetime
     name: str
     platforms: tuple[str, ...] = ()
+    incident_id: str = ""  # an incident's id ("" for an anomaly)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class AttackOutcome:
     fully_blocked_at: datetime | None
     warned_at: datetime | None = None  # first anomaly on an attack-rate series
     confirmed_at: datetime | None = None  # first incident with an attack as its root cause
+    incidents: int = 0  # how many incidents with an attack as root cause it had (one is right)
 
     def _after_start(self, moment: datetime | None) -> float | None:
         if moment is None:
@@ -137,6 +139,7 @@ class AttackOutcome:
             "time_to_refuse_s": self.time_to_refuse_s,
             "rate_anomaly_after_s": self._after_start(self.warned_at),
             "incident_after_s": self._after_start(self.confirmed_at),
+            "incidents": self.incidents,
         }
 
 
@@ -196,6 +199,8 @@ class AttackScenarioReport:
             "rate_anomalies": self.rate_anomalies,
             "rate_anomalies_outside_attacks": self.rate_anomalies_outside_attacks,
             "attacks_confirmed_by_incident": sum(o.confirmed_at is not None for o in self.outcomes),
+            "attacks_with_one_incident": sum(o.incidents == 1 for o in self.outcomes),
+            "attacks_with_several_incidents": sum(o.incidents > 1 for o in self.outcomes),
             "by_kind": kinds,
             "per_attack": [outcome.as_dict() for outcome in self.outcomes],
         }
@@ -244,6 +249,9 @@ def score_attacks(
         times = [moment for moment in ban_times.values() if moment is not None]
         all_banned = bool(times) and len(times) == len(ban_times)
         during = (attack.started_at, attack.ends_at + grace)
+        on_platform = [i for i in incidents if attack.platform in i.platforms]
+        opened = {i.incident_id or str(n) for n, i in enumerate(on_platform)
+                  if during[0] <= i.at <= during[1]}  # fmt: skip
         outcomes.append(
             AttackOutcome(
                 truth=attack,
@@ -252,9 +260,8 @@ def score_attacks(
                 blocked_at=min(times, default=None),
                 fully_blocked_at=max(times) if all_banned else None,
                 warned_at=_first(rate_anomalies, during),
-                confirmed_at=_first(
-                    [i for i in incidents if attack.platform in i.platforms], during
-                ),
+                confirmed_at=_first(on_platform, during),
+                incidents=len(opened),
             )
         )
     attackers = {address for attack in attacks for address in attack.addresses}

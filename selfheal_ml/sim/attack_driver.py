@@ -9,6 +9,12 @@ schedule that are due, starts a ``brute_force`` attack in the log for every inje
 JSON-lines file. The Security agent tails that file through its ``[[security.sources]]``
 entry, exactly as it tails the live simulator's log; the log's ``banned`` callable (the ban
 policy in force) makes the simulator refuse banned addresses, as the bouncer does live.
+
+A ``brute_force_login`` fault that the Repair agent's ``block_ip`` ended (the simulator's
+fault record says so) blocks its attack's addresses for :data:`BLOCK_IP_S`, as the simulator's
+repair says it does: :meth:`AttackDriver.blocked` is part of the log's ``banned``. Before, the
+attacker kept failing logins in the log for the rest of the fault's duration after the repair
+had ended the fault, and each of its bans' expiries opened a new attack incident.
 """
 
 from __future__ import annotations
@@ -18,10 +24,11 @@ from datetime import datetime, timedelta
 
 from selfheal_ml.sim.access_log import AccessLog
 from selfheal_ml.sim.attack_plan import PlannedAttack
-from selfheal_ml.sim.catalogue import FaultKind, FaultRecord
+from selfheal_ml.sim.catalogue import FaultKind, FaultRecord, RepairAction
 from selfheal_ml.sim.traffic import DEFAULT_RATES, Attack, AttackKind
 
 FAULT_ATTACK_S = 300.0  # a brute_force_login fault without an expiry: the live default
+BLOCK_IP_S = 3600.0  # how long the simulator's block_ip blocks the attacker (sim/repairs.py)
 
 
 class AttackDriver:
@@ -45,6 +52,8 @@ class AttackDriver:
         self.injected = injected
         self.started = 0
         self.faults_seen = 0
+        self._fault_attacks: dict[str, Attack] = {}  # fault id -> its attack, until repaired
+        self._blocked: dict[str, datetime] = {}  # address -> blocked until (block_ip)
 
     @property
     def attacks(self) -> list[Attack]:
@@ -60,7 +69,25 @@ class AttackDriver:
             model.start_attack(planned.kind, planned.platform, due, duration_s=planned.duration_s)
             self.started += 1
         self._attacks_of_faults(now)
+        self._repaired_faults(now)
         self.access_log.catch_up()
+
+    def blocked(self, address: str, now: datetime) -> bool:
+        """Whether the simulator's ``block_ip`` repair blocks ``address`` at ``now``."""
+        until = self._blocked.get(address)
+        return until is not None and now < until
+
+    def _repaired_faults(self, now: datetime) -> None:
+        if self.faults is None or not self._fault_attacks:
+            return
+        for record in self.faults():
+            attack = self._fault_attacks.get(record.fault_id)
+            if attack is None or record.resolved_at is None or record.resolved_at > now:
+                continue
+            del self._fault_attacks[record.fault_id]
+            if record.resolved_by == RepairAction.BLOCK_IP.value:
+                until = record.resolved_at + timedelta(seconds=BLOCK_IP_S)
+                self._blocked.update(dict.fromkeys(attack.addresses, until))
 
     def _attacks_of_faults(self, now: datetime) -> None:
         if self.faults is None or self.injected is None or self.injected() == self.faults_seen:
@@ -73,7 +100,7 @@ class AttackDriver:
                     if record.expires_at is not None
                     else FAULT_ATTACK_S
                 )
-                self.access_log.model.start_attack(
+                self._fault_attacks[record.fault_id] = self.access_log.model.start_attack(
                     AttackKind.BRUTE_FORCE,
                     record.platform or record.platforms[0],
                     record.injected_at,

@@ -111,3 +111,10 @@ def test_jail_never_fires_with_fewer_than_maxretry_in_any_window(offsets: list[f
         if fired is not None:
             in_window = [t for t in times[: index + 1] if t > seconds - 600]
             assert len(in_window) >= 5
+
+
+def test_a_distinct_buckets_overflow_names_its_values_in_order() -> None:
+    bucket = LeakyBucket(capacity=2, leak_s=60, distinct=True)
+    results = [bucket.add("admin", at(0), "x", value) for value in ("b", "a", "a", "c")]
+    overflow = results[-1]
+    assert overflow is not None and overflow.values == ("b", "a", "c")

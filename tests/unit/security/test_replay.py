@@ -52,7 +52,7 @@ def test_replay_json_has_first_seen_and_blocked_at() -> None:
     assert data["lines"]["lines"] == len(auth_log())
 
 
-def test_replay_of_json_lines_reports_account_findings_without_bans() -> None:
+def test_replay_of_json_lines_bans_the_addresses_of_an_account_finding_not_the_account() -> None:
     lines = [
         json.dumps(
             {
@@ -66,10 +66,12 @@ def test_replay_of_json_lines_reports_account_findings_without_bans() -> None:
     ]
     lines.append('{"time": "2026-12-10T07:01:00Z", "ip": "198.51.100.200", "event": "login_ok"}')
     report = replay_lines(lines, reference=REFERENCE, log_format=LogFormat.JSONL)
-    assert report.decisions == []
+    # the eleven addresses failing alice's account, named when the account's bucket overflowed
+    banned = {decision.value for decision in report.decisions}
+    assert banned == {f"198.51.100.{second}" for second in range(11)}
     data = report.as_dict()
     assert [(f["kind"], f["value"]) for f in data["findings_not_banned"]] == [
         ("distributed_brute_force", "alice")
     ]
-    assert len(data["unblocked"]) == 12
+    assert len(data["unblocked"]) == 1  # the address that logged in
     assert "user=alice distributed_brute_force" in render_text(report)

@@ -78,3 +78,15 @@ def test_rate_anomalies_and_attack_incidents_are_joined_to_the_attack_by_time_an
     assert figures["per_attack"][0]["incident_after_s"] == 90.0
     assert (figures["rate_anomalies"], figures["rate_anomalies_outside_attacks"]) == (2, 1)
     assert figures["attacks_confirmed_by_incident"] == 1
+
+
+def test_an_attack_with_a_monitor_and_a_security_incident_has_two() -> None:
+    from selfheal_ml.security.scenario_score import SeenSignal
+
+    attack = AttackTruth("attack-1", "brute_force", "shop", ("203.0.113.1",), _at(0), _at(300))
+    merged = [SeenSignal(_at(8), "brute_force", ("shop",), "i1")]
+    apart = [*merged, SeenSignal(_at(130), "brute_force_login", ("shop",), "i2")]
+    one = score_attacks([attack], [], [], legitimate={}, incidents=merged).as_dict()
+    two = score_attacks([attack], [], [], legitimate={}, incidents=apart).as_dict()
+    assert (one["attacks_with_one_incident"], one["per_attack"][0]["incidents"]) == (1, 1)
+    assert (two["attacks_with_one_incident"], two["attacks_with_several_incidents"]) == (0, 1)

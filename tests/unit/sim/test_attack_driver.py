@@ -4,6 +4,7 @@ faults, the access log is written up to the clock, banned addresses are refused.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -63,3 +64,41 @@ def test_planned_and_fault_attacks_reach_the_log_and_bans_are_honoured(tmp_path:
     assert planned.refused > 0 and planned.first_refused_at is not None
     assert max(e["time"] for e in events) < (START + timedelta(seconds=90)).isoformat()
     assert driver.faults_seen == 1
+
+
+def test_a_fault_ended_by_block_ip_blocks_its_attacker_in_the_log(tmp_path: Path) -> None:
+    # dev seed 2001 with the Monitor on: block_ip ended the fault after 272 s, the attacker
+    # kept failing logins in the log for hours, and each ban's expiry opened a new incident
+    clock = Clock()
+    driver: AttackDriver | None = None
+
+    def banned(address: str) -> bool:
+        assert driver is not None
+        return driver.blocked(address, clock.now())
+
+    log = AccessLog(tmp_path / "access.jsonl", TrafficModel(("shop",), seed=3), clock.now,
+                    banned=banned)  # fmt: skip
+    fault = replace(_fault(START), expires_at=START + timedelta(hours=3))
+    faults = [fault]
+    driver = AttackDriver(log, [], START, faults=lambda: faults, injected=lambda: len(faults))
+    clock.moment = START + timedelta(seconds=60)
+    driver(clock.moment)
+    (attack,) = driver.attacks
+    assert attack.refused == 0
+    repaired_at = START + timedelta(seconds=90)
+    faults[0] = replace(fault, resolved_at=repaired_at, resolved_by="block_ip")
+    clock.moment = START + timedelta(seconds=120)
+    driver(clock.moment)
+    assert driver.blocked(attack.addresses[0], clock.moment)
+    assert not driver.blocked(attack.addresses[0], repaired_at + timedelta(hours=1))
+    clock.moment = START + timedelta(seconds=180)
+    driver(clock.moment)
+    assert attack.refused > 0  # refused from the repair on, as a bouncer would
+    # a fault that merely expired blocks nobody
+    other = replace(fault, fault_id="fault-0002", injected_at=clock.moment)
+    faults.append(other)
+    driver(clock.moment)
+    faults[1] = replace(other, resolved_at=clock.moment, resolved_by="expired")
+    clock.moment += timedelta(seconds=10)
+    driver(clock.moment)
+    assert not driver.blocked(driver.attacks[-1].addresses[0], clock.moment)

@@ -144,7 +144,8 @@ class AlertLog:
             self._add(event.ts, event.alertname, event.labels, event.severity)
         elif isinstance(event, AnomalyDetected):
             if event.severity != "info":  # info anomalies are records, not alerts
-                self._add(event.ts, "AnomalyDetected", event.labels, event.severity)
+                labels = {"metric": event.series.split("{", 1)[0], **event.labels}
+                self._add(event.ts, "AnomalyDetected", labels, event.severity)
         elif isinstance(event, IncidentDiagnosed):
             # an incident's first diagnosis fires its own alert, on each platform it names
             if event.diagnosis.revision == 1:
@@ -155,7 +156,8 @@ class AlertLog:
             last = self.predicted.get(event.series)
             self.predicted[event.series] = event.ts
             if last is None or event.ts - last > PREDICTION_HOLDS:
-                self._add(event.ts, "CapacityBreachPredicted", event.labels, "warning")
+                labels = {"metric": event.series.split("{", 1)[0], **event.labels}
+                self._add(event.ts, "CapacityBreachPredicted", labels, "warning")
 
     def _add(self, ts: datetime, name: str, labels: dict[str, str], severity: str) -> None:
         self.observations.append(Observation(ts, name, dict(labels)))
@@ -225,6 +227,7 @@ class DemoResult:
             "repair_model_version": self.repair_model_version,
             **self.healing.as_dict(),
             "alerts_matching_no_fault": self.detection.false_alarms,
+            "alerts_matching_no_fault_by_kind": unmatched_by_kind(self.detection.unmatched),
             "alerts_by_severity": self.alerts_by_severity,
             "faults": [
                 {
@@ -239,10 +242,41 @@ class DemoResult:
                 }
                 for o in self.detection.outcomes
             ],
+            "alerts_matching_no_fault_detail": [
+                {"ts": alert.ts.isoformat(), "alertname": alert.alertname, "labels": alert.labels}
+                for alert in self.detection.unmatched
+            ],
             "dashboard": self.dashboard,
             "wall_time_s": round(self.wall_time_s, 2),
             **({"security": self.security} if self.security is not None else {}),
         }
+
+
+def unmatched_by_kind(unmatched: Sequence[Observation]) -> dict[str, int]:
+    """The signs that matched no fault, counted by alert name and metric (most first): where
+    the false alarms come from.
+
+    >>> from datetime import UTC, datetime
+    >>> now = datetime(2026, 1, 5, tzinfo=UTC)
+    >>> unmatched_by_kind([Observation(now, "AnomalyDetected", {"metric": "host_cpu_percent"}),
+    ...                    Observation(now, "HighCpu", {"platform": "a.io"})] * 2)
+    {'AnomalyDetected host_cpu_percent': 2, 'HighCpu': 2}
+    """
+    kinds = Counter(
+        " ".join(filter(None, (alert.alertname, alert.labels.get("metric")))) for alert in unmatched
+    )
+    return dict(kinds.most_common())
+
+
+def _most_unmatched(by_kind: dict[str, int], shown: int = 3) -> str:
+    """`` (most: A 5, B 2)``: the commonest kinds of sign that matched no fault, if any."""
+    if not by_kind:
+        return ""
+    return (
+        " (most: "
+        + ", ".join(f"{kind} {count}" for kind, count in list(by_kind.items())[:shown])
+        + ")"
+    )
 
 
 def is_resource_series(series: str) -> bool:
@@ -516,7 +550,8 @@ def summary_table(result: DemoResult) -> str:
         f" firing of each alert, warning or critical anomalies, each incident's first"
         f" diagnosis per platform, predicted breaches): {sum(result.alerts_by_severity.values())}"
         f" by severity {json.dumps(report['alerts_by_severity'], sort_keys=True)}, of which"
-        f" {report['alerts_matching_no_fault']} matched no fault",
+        f" {report['alerts_matching_no_fault']} matched no fault"
+        + _most_unmatched(report["alerts_matching_no_fault_by_kind"]),
         f"wall time {report['wall_time_s']} s for {result.options.days:g} simulated days"
         f" (repairs advised by {_advisor(result)})",
     ]

@@ -21,6 +21,7 @@ from selfheal_ml.agents.recent_window import RecentWindow
 from selfheal_ml.events import BreachPredicted, ForecastProduced
 from selfheal_ml.forecast.base import Forecaster
 from selfheal_ml.forecast.capacity import (
+    DAY_S,
     LEAK_HORIZON_S,
     BreachPrediction,
     predict_breach,
@@ -150,7 +151,10 @@ class ForecastRound:
         """A ``BreachPredicted`` for each resource series credibly heading over its limit.
 
         Two looks per series: the trend of the last ``capacity_window_s`` (5-minute means)
-        extrapolated a day ahead, and, for resources that accumulate (memory, disk), the
+        extrapolated a day ahead for resources that accumulate (memory, disk) and no further
+        than the window itself for those that follow the load (CPU: six hours of a daily
+        cycle's rise say nothing about tonight; extrapolated a day ahead, every morning
+        predicted a breach that never came), and, for resources that accumulate, the
         trend of the last ``leak_window_s`` (the points the agent saw, :class:`RecentWindow`:
         the store may hold the newest back) that the platform's traffic does
         not explain, extrapolated only ``leak_horizon_s`` ahead: a leak shows within the hour
@@ -171,14 +175,15 @@ class ForecastRound:
         for series in limits:
             frame = recent.get(series)
             breach = None
+            cumulative = parse_series_key(series)[0] in CUMULATIVE_RESOURCES
             if frame is not None and len(frame) >= 12:
                 values = pd.Series(
                     frame["value"].to_numpy(np.float64), index=pd.DatetimeIndex(frame["ts"])
                 )
                 five_minutes = values.resample("5min").mean().dropna()
                 if len(five_minutes) >= 12:
-                    breach = predict_breach(five_minutes, limits[series], series)
-            cumulative = parse_series_key(series)[0] in CUMULATIVE_RESOURCES
+                    horizon_s = DAY_S if cumulative else min(DAY_S, self.capacity_window_s)
+                    breach = predict_breach(five_minutes, limits[series], series, horizon_s)
             if breach is None and cumulative and self.leak_window_s > 0:
                 breach = self._fast_growth(series, limits[series], now)
             if breach is None:

@@ -36,7 +36,6 @@ executor parameters per strategy; the diagnosis' ``parameters`` win), ``repair``
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from datetime import datetime
 from typing import ClassVar
 
@@ -55,23 +54,13 @@ from selfheal_ml.events import (
     OptimizationFound,
     Tick,
 )
-from selfheal_ml.repair.case import RepairCase, status_changes
+from selfheal_ml.repair.case import VERIFY_FACTOR, RepairCase, status_changes
 from selfheal_ml.repair.strategy import PlanPolicy
 
 DEFAULTS: dict[str, float] = {
     "verify_s": 300.0, "recovery_checks": 2, "retry_for_s": 900.0, "plan_wait_s": 180.0,
     "analysis_wait_s": DEFAULT_WAIT_S,
 }  # fmt: skip
-#: Strategies whose own side effects outlast the default window, as multiples of ``verify_s``
-#: (at the default 300 s: a flushed cache is cold for about 10 min, a restore takes the
-#: database away for a minute, an index build or a new instance takes minutes to show).
-VERIFY_FACTOR: Mapping[str, float] = {
-    "clear_cache": 3.0,
-    "restore_from_backup": 2.0,
-    "add_index": 2.0,
-    "reindex": 2.0,
-    "scale_out": 2.0,
-}
 
 
 class RepairAgent(Agent):
@@ -142,30 +131,18 @@ class RepairAgent(Agent):
             return []  # another agent carries the fix out (an attack: the Security agent)
         case = self.cases.get(event.incident_id)
         plan = await run_blocking(self.context.clock, self.planner.plan, diagnosis)
-        target = diagnosis.component or (diagnosis.platforms[0] if diagnosis.platforms else "")
-        target = target or "unknown"
-        platform = diagnosis.target_platform or target
-        params = {key: dict(values) for key, values in diagnosis.parameters.items()}
         if case is not None:
-            if case.state in ("resolved", "recovered"):
+            if not case.revise(diagnosis, plan):
                 return []
-            case.plan = [step for step in plan if step.strategy not in case.tried]
-            case.triggers = diagnosis.triggers or case.triggers
-            if case.state in ("ready", "escalated") and not case.tried:
-                # nothing done yet: the revision may have moved the cause (the platform's
-                # latency first, then the database's slow queries behind it)
-                case.target, case.platform, case.params = target, platform, params
-                if self.handoff.hold(case, diagnosis, event.ts):
-                    case.state = "ready"
-                    return []
+            unstarted = case.state in ("ready", "escalated") and not case.tried
+            if unstarted and self.handoff.hold(case, diagnosis, event.ts):
+                case.state = "ready"
+                return []
             if case.state == "escalated" and not case.tried and case.plan:
                 case.state = "ready"  # escalated for want of a plan; now there is one
                 return await self.steps.advance(case, event.ts)
             return []
-        case = RepairCase(
-            incident_id=event.incident_id, correlation_id=event.correlation_id, target=target,
-            platform=platform, triggers=diagnosis.triggers, plan=plan, params=params,
-        )  # fmt: skip
+        case = RepairCase.of(event.incident_id, event.correlation_id, diagnosis, plan)
         self.cases[event.incident_id] = case
         self.steps.forget_values(case)  # values kept from an earlier incident are stale
         if self.handoff.hold(case, diagnosis, event.ts):

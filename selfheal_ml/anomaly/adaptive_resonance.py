@@ -69,9 +69,13 @@ class AdaptiveResonance(Detector):
         self.margin = margin
         self.feature = feature
         self._blocks = BlockWindows(block, dimension)
-        self._weights = np.zeros((capacity, 2 * dimension))
-        self._norms = np.zeros(capacity)  # |w| of each category
-        self._last_used = np.zeros(capacity)
+        # one row per category founded so far, grown when one is founded (issue 20: a series'
+        # bytes; the full ``capacity`` rows up front cost 18 KB a series, most of it unused
+        # where a series has few shapes). Snapshots from before hold ``capacity`` rows, which
+        # works the same: only the first ``_categories`` rows are ever read.
+        self._weights = np.zeros((0, 2 * dimension))
+        self._norms = np.zeros(0)  # |w| of each category
+        self._last_used = np.zeros(0)
         self._categories = 0
         self._seen = 0
         self._low = 0.0
@@ -220,7 +224,12 @@ class AdaptiveResonance(Detector):
                 self._last_used[winner] = clock
                 return
         slot = count if count < self.capacity else int(self._last_used.argmin())
-        self._weights[slot] = code
-        self._norms[slot] = _add(code)
-        self._last_used[slot] = clock
+        if slot == len(self._weights):  # a new row (rare: at most ``capacity`` times)
+            self._weights = np.concatenate((self._weights, code[np.newaxis]))
+            self._norms = np.append(self._norms, _add(code))
+            self._last_used = np.append(self._last_used, clock)
+        else:
+            self._weights[slot] = code
+            self._norms[slot] = _add(code)
+            self._last_used[slot] = clock
         self._categories = min(count + 1, self.capacity)

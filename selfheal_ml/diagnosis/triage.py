@@ -6,7 +6,9 @@ Diagnostic agent takes on each health tick:
 - :func:`qualifies`: corroborated evidence only: a threshold alert, a breach prediction,
   anomalies on at least ``min_series`` series, or one anomaly that *persists*
   (:func:`still_outside`: its series stays outside the expected range on ``confirm_checks``
-  consecutive collections, by half the range's width at least);
+  consecutive collections, by half the range's width at least; one collection for a guarded
+  level, :data:`~selfheal_ml.metric_catalogue.GUARDED_LEVELS`, whose anomaly already is a
+  move in the bad direction larger than the metric's smallest bad move);
 - :func:`common_cause_group`: platforms whose requests suffer at the same time share a cause
   until shown otherwise (their undiagnosed incidents become one);
 - :func:`awaits_shared_evidence`: before the first diagnosis, wait a few checks for the
@@ -34,6 +36,7 @@ from datetime import datetime, timedelta
 from selfheal_ml.diagnosis.grouping import OpenIncident
 from selfheal_ml.diagnosis.observations import Observation
 from selfheal_ml.events import MetricPoint
+from selfheal_ml.metric_catalogue import GUARDED_LEVELS
 
 #: A lone anomaly persists when its series stays beyond its expected range by at least this
 #: share of the range's width (noise hovering at the edge of a narrow band does not).
@@ -99,7 +102,10 @@ def qualifies(incident: OpenIncident, policy: TriagePolicy, persisting_checks: i
         return True
     if len({o.series for o in observations}) >= policy.min_series:
         return True
-    return persisting_checks >= policy.confirm_checks
+    # a guarded level's anomaly is a large move in the known bad direction (a stuck cache's hit
+    # ratio): one more collection outside confirms it, where noise on a learnt range needs three
+    needed = 1 if observations and observations[-1].metric in GUARDED_LEVELS else None
+    return persisting_checks >= (needed or policy.confirm_checks)
 
 
 def common_cause_group(incidents: Iterable[OpenIncident]) -> list[OpenIncident]:

@@ -82,10 +82,12 @@ class FaultOutcome:
 
 @dataclass(frozen=True)
 class DetectionReport:
-    """Per-fault outcomes plus the alerts that matched nothing."""
+    """Per-fault outcomes plus the alerts that matched nothing (``unmatched``, in time order:
+    what an operator would have been woken for with no fault behind it)."""
 
     outcomes: list[FaultOutcome]
     false_alarms: int
+    unmatched: tuple[Observation, ...] = ()
 
     @property
     def detection_rate(self) -> float | None:
@@ -139,4 +141,5 @@ def match_detections(
                 detected_by=first.alertname if first else None,
             )
         )
-    return DetectionReport(outcomes=outcomes, false_alarms=len(ordered) - len(matched))
+    unmatched = tuple(alert for index, alert in enumerate(ordered) if index not in matched)
+    return DetectionReport(outcomes=outcomes, false_alarms=len(unmatched), unmatched=unmatched)

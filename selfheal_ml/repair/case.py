@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Literal
 
 from selfheal_ml.events import IncidentStatusChanged
-from selfheal_ml.lifecycle import IncidentStatus, ParameterValue, Trigger
+from selfheal_ml.lifecycle import Diagnosis, IncidentStatus, ParameterValue, Trigger
 from selfheal_ml.repair.strategy import PlannedStep
 
 RANGE_TOLERANCE = 0.25
@@ -43,6 +43,16 @@ STATUS_OF: Mapping[CaseState, IncidentStatus] = {
     "escalated": IncidentStatus.ESCALATED,
 }
 Values = Mapping[str, tuple[datetime, float]]
+#: Strategies whose own side effects outlast the default verification window, as multiples of
+#: ``verify_s`` (at the default 300 s: a flushed cache is cold for about 10 min, a restore takes
+#: the database away for a minute, an index build or a new instance takes minutes to show).
+VERIFY_FACTOR: Mapping[str, float] = {
+    "clear_cache": 3.0,
+    "restore_from_backup": 2.0,
+    "add_index": 2.0,
+    "reindex": 2.0,
+    "scale_out": 2.0,
+}
 
 
 @dataclass
@@ -69,6 +79,30 @@ class RepairCase:
     planless_since: datetime | None = None  # waiting for a diagnosis that names a strategy
     note: str = ""  # the last move, in a line a person reads
 
+    @classmethod
+    def of(
+        cls, incident_id: str, correlation_id: str, diagnosis: Diagnosis, plan: list[PlannedStep]
+    ) -> RepairCase:
+        """A new case for a diagnosed incident: its target, platform and parameters."""
+        target, platform, params = _aim(diagnosis)
+        return cls(
+            incident_id=incident_id, correlation_id=correlation_id, target=target,
+            platform=platform, triggers=diagnosis.triggers, plan=plan, params=params,
+        )  # fmt: skip
+
+    def revise(self, diagnosis: Diagnosis, plan: list[PlannedStep]) -> bool:
+        """Take a revised diagnosis: the untried steps of its plan and its triggers; before
+        any step was tried, also its target (a revision may move the cause: the platform's
+        latency first, then the database's slow queries behind it). False when the case
+        already ended well (resolved or recovered): a revision changes nothing then."""
+        if self.state in ("resolved", "recovered"):
+            return False
+        self.plan = [step for step in plan if step.strategy not in self.tried]
+        self.triggers = diagnosis.triggers or self.triggers
+        if self.state in ("ready", "escalated") and not self.tried:
+            self.target, self.platform, self.params = _aim(diagnosis)
+        return True
+
     @property
     def finished(self) -> bool:
         """Resolved, recovered or escalated: nothing more to do."""
@@ -78,6 +112,14 @@ class RepairCase:
     def watched_series(self) -> set[str]:
         """The series whose latest values verify recovery."""
         return {trigger.key for trigger in self.triggers if trigger.kind == "range"}
+
+
+def _aim(diagnosis: Diagnosis) -> tuple[str, str, dict[str, dict[str, ParameterValue]]]:
+    """The target (component, else first platform), platform and parameters of a diagnosis."""
+    target = diagnosis.component or (diagnosis.platforms[0] if diagnosis.platforms else "")
+    target = target or "unknown"
+    platform = diagnosis.target_platform or target
+    return target, platform, {key: dict(values) for key, values in diagnosis.parameters.items()}
 
 
 def inside(value: float, low: float | None, high: float | None) -> bool:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from selfheal_ml.demo import AlertLog
+from selfheal_ml.demo import AlertLog, unmatched_by_kind
+from selfheal_ml.evaluation.detection import Fault, match_detections
 from selfheal_ml.events import BreachPredicted
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
@@ -27,3 +28,17 @@ async def test_a_prediction_repeated_while_it_holds_counts_once() -> None:
     await log.record(_prediction(160))  # after a gap of over two hours: a new prediction
     assert [(o.ts - T0).total_seconds() / 60 for o in log.observations] == [0, 5, 160]
     assert log.severities["warning"] == 3
+
+
+async def test_signs_that_match_no_fault_are_listed_and_counted_by_kind() -> None:
+    """The report names what woke an operator for nothing: alert name and metric."""
+    log = AlertLog()
+    await log.record(_prediction(0))  # during the fault below: matched
+    await log.record(_prediction(300, series='host_cpu_percent{host="a-1",platform="a"}'))
+    fault = Fault("f1", "memory_leak", "a", ("a",), T0, T0 + timedelta(minutes=30), "restart")
+    report = match_detections([fault], log.observations)
+    assert report.false_alarms == 1
+    assert [(o.alertname, o.labels["metric"]) for o in report.unmatched] == [
+        ("CapacityBreachPredicted", "host_cpu_percent")
+    ]
+    assert unmatched_by_kind(report.unmatched) == {"CapacityBreachPredicted host_cpu_percent": 1}

@@ -131,6 +131,34 @@ async def test_capacity_check_flags_a_leak_not_a_flat_disk(
     database.close()
 
 
+async def test_a_load_following_series_is_not_extrapolated_past_its_window(
+    db_path: Path, sim_clock: SimClock
+) -> None:
+    """Six hours of a daily cycle's rise (CPU, 10 -> 28 %) would cross 80 % in about 17 h on a
+    straight line: not a prediction for a series that follows the load. The same rise in an
+    accumulating resource (memory) is still extrapolated a day ahead."""
+    database = Database(db_path)
+    context = _context(database, sim_clock)
+    rng = np.random.default_rng(3)
+    minutes = np.arange(6 * 60)
+    timestamps = pd.date_range(sim_clock.now(), periods=minutes.size, freq="min")
+    rise = 10 + 0.05 * minutes + rng.normal(0, 0.5, minutes.size)  # +3 %/h
+    frame = pd.concat(
+        [
+            _frame('host_cpu_percent{host="a",platform="p"}', timestamps, rise),
+            _frame('host_memory_percent{host="a",platform="p"}', timestamps, rise + 30),
+        ]
+    )
+    context.metrics.append_batch(frame)
+    sim_clock.advance(6 * 3600)
+    context.metrics.rollup()
+    agent = PredictiveAgent(context)
+    produced = await agent.handle(Tick(ts=sim_clock.now(), source="t", kind="capacity"))
+    breaches = [event for event in produced if isinstance(event, BreachPredicted)]
+    assert [event.series.split("{")[0] for event in breaches] == ["host_memory_percent"]
+    database.close()
+
+
 def _frame(series: str, timestamps: pd.DatetimeIndex, values: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"series": series, "ts": timestamps, "value": values})
 

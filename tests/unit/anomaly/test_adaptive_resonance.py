@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 from pathlib import Path
 
@@ -86,3 +87,28 @@ def test_scores_match_the_implementation_before_the_speed_work(seed: int) -> Non
         if value < 60.0:  # some points are never learned (as the protection skips them)
             old.learn_one(point)
             new.learn_one(point)
+
+
+def test_rows_grow_with_the_categories_and_the_old_layout_scores_the_same() -> None:
+    """Issue 20: one weight row per founded category, not ``capacity`` rows up front. A detector
+    from a snapshot of the old layout (``capacity`` rows, zeros beyond the categories) goes on
+    with the same scores as one in the new layout, through evictions at capacity."""
+    rng = np.random.default_rng(3)
+    values = (10.0 * np.sin(np.arange(5000) / 30.0) + rng.normal(0.0, 2.0, 5000)).tolist()
+    grown = AdaptiveResonance(capacity=24)
+    for value in values[:1500]:
+        grown.learn_one({"value": value})
+    assert 0 < grown._categories == len(grown._weights) == grown._norms.size
+    padded = copy.deepcopy(grown)
+    room = padded.capacity - padded._categories
+    padded._weights = np.vstack((padded._weights, np.zeros((room, 2 * padded.dimension))))
+    padded._norms = np.append(padded._norms, np.zeros(room))
+    padded._last_used = np.append(padded._last_used, np.zeros(room))
+    for value in values[1500:]:
+        point = {"value": value}
+        assert grown.score_one(point) == padded.score_one(point)
+        grown.learn_one(point)
+        padded.learn_one(point)
+    assert grown._categories == grown.capacity
+    assert np.array_equal(grown._weights, padded._weights)
+    assert np.array_equal(grown._last_used, padded._last_used)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from array import array
+
 import numpy as np
 import pytest
 
@@ -58,3 +61,26 @@ def test_wrapped_detector_does_not_calibrate_on_warm_up_zeros() -> None:
         detector.learn_one({"value": float(step % 4)})
     assert detector.detector.warmed_up()
     assert not detector.warmed_up()
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_a_full_history_keeps_no_spare_room(batch: bool) -> None:
+    """Issue 20: once full, the history is copied to its exact size (``append`` over-allocates
+    about 6 %), by ``learn`` and by ``score_learn_many`` alike, and the scores go on the same."""
+    raws = np.random.default_rng(4).gamma(2.0, 1.0, 900).tolist()
+    trimmed = LikelihoodCalibrator(long_window=300)
+    reference = LikelihoodCalibrator(long_window=300)
+    if batch:
+        trimmed.score_learn_many(raws[:400])
+    else:
+        for raw in raws[:400]:
+            trimmed.learn(raw)
+    for raw in raws[:400]:
+        reference.learn(raw)
+    history = trimmed._history
+    assert len(history) == 300
+    assert sys.getsizeof(history) == sys.getsizeof(array("d", history))
+    for raw in raws[400:]:
+        assert trimmed.score(raw) == reference.score(raw)
+        trimmed.learn(raw)
+        reference.learn(raw)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from selfheal_ml.diagnosis.grouping import OpenIncident
 from selfheal_ml.diagnosis.observations import Observation
-from selfheal_ml.diagnosis.triage import awaits_cause_evidence
+from selfheal_ml.diagnosis.triage import TriagePolicy, awaits_cause_evidence, qualifies
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 ERRORS = Observation(
@@ -42,3 +42,17 @@ def test_two_platforms_are_left_to_the_shared_evidence_rule() -> None:
         T0, "http_error_ratio", "b.io", "b.io", 20.0, "alert", labels=(("platform", "b.io"),)
     )
     assert not awaits_cause_evidence(_incident(ERRORS, other), 1, 3, recently_changed=())
+
+
+def test_a_lone_anomaly_needs_three_persisting_checks_a_guarded_level_one() -> None:
+    """A guarded level's anomaly (a hit ratio far below its healthy level) is confirmed by one
+    more collection outside its range; a learnt range's anomaly by three."""
+    policy = TriagePolicy()
+    disk = Observation(
+        T0, "host_disk_percent", "disk", "a.io", 9.0, "anomaly", (), 58.0, 40.0, 50.0
+    )
+    hits = Observation(T0, "cache_hit_ratio", "hits", "cache", -9.0, "anomaly", (), 0.1, 0.8, 1.0)
+    assert [qualifies(_incident(disk), policy, checks) for checks in (0, 1, 2, 3)] == [
+        False, False, False, True
+    ]  # fmt: skip
+    assert [qualifies(_incident(hits), policy, checks) for checks in (0, 1)] == [False, True]

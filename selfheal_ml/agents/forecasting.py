@@ -23,9 +23,11 @@ from selfheal_ml.events import BreachPredicted, ForecastProduced
 from selfheal_ml.forecast.base import Forecaster
 from selfheal_ml.forecast.capacity import (
     DAY_S,
+    LEAK_HORIZON_S,
     BreachPrediction,
-    breach_of_points,
     predict_breach,
+    short_look,
+    traffic_share,
 )
 from selfheal_ml.metric_catalogue import HTTP_REQUESTS_PER_S
 from selfheal_ml.storage.forecasts import LEVELS, ForecastStore
@@ -78,7 +80,7 @@ class ForecastRound:
     horizon_h: int = 24
     capacity_window_s: float = 6 * 3600.0
     leak_window_s: float = 0.0  # the short look's window (0: no short look)
-    leak_horizon_s: float = 4 * 3600.0
+    leak_horizon_s: float = LEAK_HORIZON_S
     store_every_s: float = 0.0  # how often the store receives points (0: every round)
     fit_in_child: bool = False  # fit each round in a short-lived child process
     _store_looked_at: datetime | None = None
@@ -226,41 +228,29 @@ class ForecastRound:
         return predictions
 
     def _fast_growth(self, series: str, limit: float, now: datetime) -> BreachPrediction | None:
-        """The short look of :meth:`check_capacity` on the points this agent saw in the last
-        ``leak_window_s``, with the traffic's share taken out (``None``: no credible breach).
-
-        The share (how many points of ``series`` one request per second is worth) comes from
-        the store's last ``capacity_window_s`` (:meth:`_learn_shares`), where the traffic
-        moves on its own; estimated inside the short window it is confounded with the trend
-        itself. The values are then what ``series`` would be had the traffic stayed at its
-        latest level."""
+        """The short look of :meth:`check_capacity` (:func:`short_look`) on the points this
+        agent saw in the last ``leak_window_s``, with the traffic's share (learned over the
+        store's ``capacity_window_s`` by :meth:`_learn_shares`) taken out; ``None``: no
+        credible breach."""
         since = now - timedelta(seconds=self.leak_window_s)
         window = self.recent.since(series, since)
         if len(window) < 12 or (now - window[0][0]).total_seconds() < 0.8 * self.leak_window_s:
             return None  # a short look over a few points is noise
+        traffic: dict[datetime, float] = {}
+        for name in self.traffic_of(series):
+            for ts, value in self.recent.since(name, since):
+                traffic[ts] = traffic.get(ts, 0.0) + value
+        load = np.array([traffic.get(ts, math.nan) for ts, _ in window])
         values = np.array([value for _, value in window])
-        share = self._shares.get(series, 0.0)
-        if share > 0.0:
-            traffic: dict[datetime, float] = {}
-            for name in self.traffic_of(series):
-                for ts, value in self.recent.since(name, since):
-                    traffic[ts] = traffic.get(ts, 0.0) + value
-            column = [traffic.get(ts, math.nan) for ts, _ in window]
-            known = [value for value in column if math.isfinite(value)]
-            if known:  # a round without traffic takes the last one seen (the first: the next)
-                held, filled = known[0], []
-                for value in column:
-                    held = value if math.isfinite(value) else held
-                    filled.append(held)
-                load = np.array(filled)
-                values = values - share * (load - load[-1])
         times = np.array([(ts - window[0][0]).total_seconds() for ts, _ in window])
-        return breach_of_points(times, values, window[-1][0], limit, series, self.leak_horizon_s)
+        share = self._shares.get(series, 0.0)
+        return short_look(
+            times, values, load, share, window[-1][0], limit, series, self.leak_horizon_s
+        )
 
     def _learn_shares(self, limits: dict[str, float], recent: dict[str, pd.DataFrame]) -> None:
-        """Per memory/disk series, the least-squares slope of its minute means on its
-        platform's total request rate over the store's window (at least 0: a series that
-        shrinks with the traffic does not get a negative share)."""
+        """Per memory/disk series, :func:`traffic_share` of its minute means on its
+        platform's total request rate over the store's window."""
         for series in limits:
             if parse_series_key(series)[0] not in CUMULATIVE_RESOURCES or series not in recent:
                 continue
@@ -272,7 +262,8 @@ class ForecastRound:
                 [recent[series].set_index("ts")["value"], load.sum(axis=1, min_count=1)],
                 axis=1, keys=["value", "load"],
             ).dropna()  # fmt: skip
-            if len(joined) < 30 or float(joined["load"].std()) == 0.0:
-                continue
-            slope = float(np.polyfit(joined["load"], joined["value"], 1)[0])
-            self._shares[series] = max(slope, 0.0)
+            share = traffic_share(
+                joined["load"].to_numpy(np.float64), joined["value"].to_numpy(np.float64)
+            )
+            if share is not None:
+                self._shares[series] = share

@@ -13,10 +13,16 @@ Linear-extrapolation alerts fire on every quiet disk: any noisy flat series has 
 The result is a :class:`BreachPrediction` the Predictive agent turns into a
 ``BreachPredicted`` event; ``None`` means "no credible breach". Pure: no clock, no I/O; the
 "now" is the last timestamp of the series.
+
+The *short look* for resources that accumulate (a memory leak within the hour) is here too:
+:func:`traffic_share` learns how many points of a resource one request per second is worth
+(over hours, where the traffic moves on its own), :func:`at_latest_traffic` takes that share
+out of a short window, and :func:`short_look` extrapolates what is left only a few hours.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import NormalDist
@@ -154,3 +160,84 @@ def breach_of_points(
         level=sign * float(fit.mean(times_s[-1:] / 3600.0)[0]),
         spread=float(np.sqrt(max(fit.scale, 0.0))),
     )
+
+
+LEAK_HORIZON_S = 4 * 3600.0
+MIN_SHARE_POINTS = 30
+
+
+def traffic_share(load: FloatArray, values: FloatArray) -> float | None:
+    """How many points of a resource one request per second is worth: the least-squares slope
+    of ``values`` on ``load`` (the platform's request rate at the same times), at least 0 (a
+    series that shrinks with the traffic gets no negative share). ``None`` when it cannot be
+    estimated: fewer than ``MIN_SHARE_POINTS`` joint points, or a traffic that never moved.
+
+    Learn it over hours (the capacity window), not inside the short look: within 45 minutes
+    the traffic's coefficient is confounded with a leak's trend.
+
+    >>> load = np.array([10.0, 20.0, 30.0] * 10)
+    >>> round(traffic_share(load, 40.0 + 0.5 * load), 6)
+    0.5
+    >>> traffic_share(load, 40.0 - 0.5 * load)
+    0.0
+    >>> traffic_share(np.full(30, 5.0), np.arange(30.0)) is None
+    True
+    """
+    known = np.isfinite(load) & np.isfinite(values)
+    load, values = load[known], values[known]
+    if load.size < MIN_SHARE_POINTS or float(np.std(load)) == 0.0:
+        return None
+    slope = float(np.polyfit(load, values, 1)[0])
+    return max(slope, 0.0)
+
+
+def at_latest_traffic(values: FloatArray, load: FloatArray, share: float) -> FloatArray:
+    """``values`` as they would have been had the traffic stayed at its latest level:
+    ``values - share x (load - load[-1])``. ``load`` may miss rounds (NaN): a missing round
+    takes the last traffic seen before it (the first rounds: the first seen); with no traffic
+    at all, or no share, the values are returned unchanged.
+
+    >>> at_latest_traffic(np.array([50.0, 52.0, 54.0]), np.array([10.0, np.nan, 14.0]), 0.5)
+    array([52., 54., 54.])
+    """
+    finite = np.isfinite(load)
+    if share <= 0.0 or not finite.any():
+        return values
+    held = np.empty_like(load)
+    last = float(load[finite][0])
+    for index, value in enumerate(load):
+        last = float(value) if math.isfinite(value) else last
+        held[index] = last
+    adjusted: FloatArray = values - share * (held - held[-1])
+    return adjusted
+
+
+def short_look(
+    times_s: FloatArray,
+    values: FloatArray,
+    load: FloatArray,
+    share: float,
+    last: datetime,
+    limit: float,
+    series: str = "",
+    horizon_s: float = LEAK_HORIZON_S,
+) -> BreachPrediction | None:
+    """The short look at an accumulating resource: the trend of the last minutes' points
+    (``times_s`` in seconds, ``values``) that the traffic (``load``, same rounds, NaN where
+    a round had none; ``share`` from :func:`traffic_share`) does not explain, extrapolated
+    only ``horizon_s`` ahead (a short window must not predict far). ``None``: no credible
+    breach (the three conditions of the module docstring).
+
+    >>> from datetime import timezone
+    >>> minutes = np.arange(0.0, 45.0, 0.5)
+    >>> leak = 60.0 + 0.2 * minutes + 0.3 * np.sin(minutes)  # 12 points an hour
+    >>> flat = np.full(minutes.size, 20.0)
+    >>> last = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    >>> round(short_look(60 * minutes, leak, flat, 0.5, last, 85.0).time_to_breach_s / 3600, 1)
+    1.4
+    >>> busy = 20.0 + 0.4 * minutes  # the traffic explains the rise: 0.5 points per req/s
+    >>> short_look(60 * minutes, 50.0 + 0.5 * busy, busy, 0.5, last, 85.0) is None
+    True
+    """
+    adjusted = at_latest_traffic(values, load, share)
+    return breach_of_points(times_s, adjusted, last, limit, series, horizon_s)

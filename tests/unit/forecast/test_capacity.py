@@ -11,6 +11,12 @@ import pytest
 
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.forecast import predict_breach
+from selfheal_ml.forecast.capacity import (
+    BreachPrediction,
+    at_latest_traffic,
+    short_look,
+    traffic_share,
+)
 from selfheal_ml.sim import PlatformSimulator
 from selfheal_ml.sim.catalogue import FaultKind
 
@@ -100,3 +106,84 @@ def test_bad_input_is_named() -> None:
         predict_breach(hourly(np.ones(24)), limit=1.0, horizon_s=0.0)
     with pytest.raises(ValidationError, match="UTC"):
         predict_breach(pd.Series(np.ones(24)), limit=1.0)
+
+
+# ---- the short look (a leak within the hour) -------------------------------------------------
+
+
+def platform_columns(sim: PlatformSimulator) -> tuple[int, list[int]]:
+    """PLATFORM's memory column and its request-rate columns in the simulator's values."""
+    keys = sim.catalogue.keys
+    memory = next(
+        index
+        for index, key in enumerate(keys)
+        if key.startswith("host_memory_percent{") and f'platform="{PLATFORM}"' in key
+    )
+    traffic = [
+        index
+        for index, key in enumerate(keys)
+        if key.startswith("http_requests_per_s{") and f'platform="{PLATFORM}"' in key
+    ]
+    return memory, traffic
+
+
+def looks(
+    sim: PlatformSimulator, ends_s: np.ndarray, values: np.ndarray, checks: range
+) -> list[BreachPrediction | None]:
+    """The short look at PLATFORM's memory at each check (an index into the 30 s points): the
+    share learned over the 6 h before it, the look over the 45 min before it."""
+    memory, traffic = platform_columns(sim)
+    load = values[:, traffic].sum(axis=1)
+    results = []
+    for end in checks:
+        share = traffic_share(load[end - 720 : end + 1], values[end - 720 : end + 1, memory])
+        begin = end - 90
+        results.append(
+            short_look(
+                ends_s[begin : end + 1] - ends_s[begin],
+                values[begin : end + 1, memory],
+                load[begin : end + 1],
+                share or 0.0,
+                MONDAY + timedelta(seconds=float(ends_s[end])),
+                85.0,
+            )
+        )
+    return results
+
+
+def test_the_short_look_predicts_a_simulated_leak_within_the_hour() -> None:
+    sim = PlatformSimulator(seed=5, start=MONDAY)
+    before_s, before = sim.advance_recording(8 * 3600.0)
+    sim.inject(FaultKind.MEMORY_LEAK, PLATFORM, severity=0.8, duration_s=3600.0)
+    during_s, during = sim.advance_recording(50 * 60.0)
+    ends_s, values = np.concatenate([before_s, during_s]), np.concatenate([before, during])
+    injected = before_s.size
+    quiet = looks(sim, ends_s, values, range(injected - 60, injected))
+    assert [p for p in quiet if p is not None] == []
+    predictions = looks(sim, ends_s, values, range(injected + 60, injected + 100))
+    first = next(prediction for prediction in predictions if prediction is not None)
+    assert first.slope_per_hour > 3.0  # the leak adds 9.6 points an hour at severity 0.8
+    assert 3600.0 < first.time_to_breach_s <= 4 * 3600.0
+
+
+def test_the_short_look_is_quiet_on_a_healthy_simulated_day() -> None:
+    sim = PlatformSimulator(seed=6, start=MONDAY)
+    ends_s, values = sim.advance_recording(30 * 3600.0)
+    predictions = looks(sim, ends_s, values, range(720, values.shape[0], 10))
+    assert len(predictions) == 288  # every 5 min for 24 h after the first 6 h
+    assert [p for p in predictions if p is not None] == []
+
+
+def test_the_traffic_share_is_learned_and_taken_out() -> None:
+    rng = np.random.default_rng(1)
+    load = 20.0 + 10.0 * np.sin(np.linspace(0.0, 6.0, 360)) + rng.normal(0.0, 0.5, 360)
+    memory = 40.0 + 0.6 * load + rng.normal(0.0, 0.3, 360)
+    share = traffic_share(load, memory)
+    assert share is not None and share == pytest.approx(0.6, abs=0.05)
+    assert traffic_share(load[:10], memory[:10]) is None  # too few points to learn from
+    held = at_latest_traffic(memory[-90:], load[-90:], share)
+    assert np.std(held) < 0.5 * np.std(memory[-90:])  # the traffic's swing is gone
+    with_gaps = load[-90:].copy()
+    with_gaps[[0, 40]] = np.nan
+    assert np.all(np.isfinite(at_latest_traffic(memory[-90:], with_gaps, share)))
+    assert at_latest_traffic(memory[-90:], np.full(90, np.nan), share) is not None

@@ -1,4 +1,5 @@
-"""Keep Python's cyclic garbage collector off the long-lived heap while the service runs.
+"""Keep Python's cyclic garbage collector off the long-lived heap while the service runs, and
+read a process's peak memory (:func:`peak_rss_mb`, what the child processes report).
 
 Once the agents have started, almost everything on the heap lives as long as the process: the
 imported libraries (pandas, DuckDB, scikit-learn, statsmodels, MLflow: about 354 000 tracked
@@ -24,6 +25,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 _depth = 0
 
@@ -43,3 +45,12 @@ def long_lived_heap_frozen() -> Iterator[None]:
         _depth -= 1
         if _depth == 0:
             gc.unfreeze()
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS (``VmHWM``) in MB. Not ``ru_maxrss``: Linux carries that over
+    ``exec``, so a child spawned from a large service would report the service's size."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0

@@ -25,11 +25,11 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
 from selfheal_ml.forecast.base import Forecast, Forecaster
+from selfheal_ml.heap import peak_rss_mb
 
 #: The child's ``nice`` increment: the API, the scoring and the other agents come first.
 CHILD_NICENESS = 10
@@ -61,15 +61,6 @@ def fit_series(
         except Exception as exc:  # reported to the caller, which logs it
             failures[series] = f"{type(exc).__name__}: {exc}"
     return FittedRound(forecasts, failures, time.process_time() - started, peak_rss_mb())
-
-
-def peak_rss_mb() -> float:
-    """This process's peak RSS (``VmHWM``) in MB. Not ``ru_maxrss``: Linux carries that over
-    ``exec``, so a child spawned from a large service would report the service's size."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _lower_priority() -> None:

@@ -30,6 +30,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from selfheal_ml.heap import peak_rss_mb
+
 if TYPE_CHECKING:
     from selfheal_ml.training.datasets import Dataset
     from selfheal_ml.training.train import TrainingReport
@@ -134,15 +136,6 @@ def train_in_child_process(
             raise TrainingFailedError(
                 f"training child wrote no outcome ({error}): {tail}"
             ) from error
-
-
-def peak_rss_mb() -> float:
-    """This process's peak RSS (``VmHWM``) in MB. Not ``ru_maxrss``: Linux carries that over
-    ``exec``, so a child spawned from a large service would report the service's size."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def main(arguments: list[str] | None = None) -> int:

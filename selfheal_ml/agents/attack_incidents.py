@@ -8,7 +8,10 @@ Security agent's events into it and its answers into the events everyone reads:
 - ``IpBlocked`` and ``AttackStopped`` are noted; on the next health tick an incident with a
   ban becomes ``IncidentStatusChanged(verifying)``, one whose banned addresses have all
   stopped (or whose bans ran out with nothing found since) ``resolved``, and one quiet and
-  never banned ``escalated``.
+  never banned ``escalated``;
+- one attack is one incident: :meth:`AttackIncidents.join_diagnosed` and
+  :meth:`AttackIncidents.hand_over` merge it with the Monitor's incident of the same attack
+  (:mod:`selfheal_ml.diagnosis.attack_merge`).
 
 The status changes wait for the tick because subscribers get each event type through their
 own queue: a status change published right behind its incident's first diagnosis could be
@@ -19,8 +22,11 @@ access pattern, a scraping burst) stay findings: they open no incident.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
+from selfheal_ml.diagnosis.attack_merge import same_attack
 from selfheal_ml.diagnosis.attacks import QUIET_S, AttackBook, AttackIncident, attack_diagnosis
 from selfheal_ml.events import (
     AttackStopped,
@@ -31,6 +37,9 @@ from selfheal_ml.events import (
     SecurityThreatDetected,
 )
 from selfheal_ml.lifecycle import IncidentStatus
+
+if TYPE_CHECKING:
+    from selfheal_ml.diagnosis import IncidentGrouper
 
 SecurityEvent = SecurityThreatDetected | IpBlocked | AttackStopped
 
@@ -44,6 +53,43 @@ class AttackIncidents:
         self.opened = 0
         self.quiet_s = 0.0  # the Security agent's, from its AttackStopped
         self._verifying: set[str] = set()
+
+    def join_diagnosed(
+        self, threat: SecurityThreatDetected, grouper: IncidentGrouper, published: dict[str, int]
+    ) -> None:
+        """A confirmed attack on a platform whose Monitor incident of the same attack is already
+        diagnosed (``published``: incident id -> revisions published) joins that incident."""
+        platform = threat.platform
+        if threat.severity != "critical" or not platform or platform in self.book.open:
+            return
+        diagnosed = [i for i in grouper.open.values() if i.incident_id in published]
+        monitor = same_attack(diagnosed, platform, threat.ts, grouper.window)
+        if monitor is not None:
+            self.book.join(platform, monitor.incident_id, monitor.correlation_id, threat.ts)
+
+    def hand_over(
+        self, grouper: IncidentGrouper, published: dict[str, int], log: logging.Logger
+    ) -> None:
+        """A Monitor incident with no published diagnosis that is an open attack takes the
+        attack incident's ids; its diagnosis will be the attack incident's next revision."""
+        # not published yet (a diagnosis that explained nothing published nothing, and leaves
+        # ``diagnosed_at`` set: seen on dev seed 2001, a Monitor incident open since noise)
+        undiagnosed = [i for i in grouper.open.values() if i.incident_id not in published]
+        if not undiagnosed:
+            return
+        for attack in self.book.open.values():
+            if attack.handed_over:
+                continue
+            at = attack.last_found_at or attack.opened_at
+            monitor = same_attack(undiagnosed, attack.platform, at, grouper.window)
+            if monitor is None:
+                continue
+            grouper.rekey(monitor.incident_id, attack.incident_id, attack.correlation_id)
+            published[attack.incident_id] = attack.revision
+            attack.handed_over = True
+            undiagnosed.remove(monitor)
+            log.info("incident %s: the Monitor's signs of attack %s on %s joined it",
+                     attack.incident_id, attack.root_cause, attack.platform)  # fmt: skip
 
     def handle(self, event: SecurityEvent) -> list[Event]:
         """The diagnosis ``event`` causes, if any (bans and stops wait for the tick)."""

@@ -46,7 +46,6 @@ from selfheal_ml.diagnosis import (
     from_anomaly,
     from_breach,
 )
-from selfheal_ml.diagnosis.attack_merge import same_attack
 from selfheal_ml.diagnosis.attacks import QUIET_S, attack_summary
 from selfheal_ml.diagnosis.revisions import RevisionBook
 from selfheal_ml.diagnosis.triage import Readiness, TriagePolicy, common_cause_group
@@ -115,9 +114,9 @@ class DiagnosticAgent(Agent):
                 return []
             return self.attacks.on_tick(event.ts) + await self._on_tick(event)
         if isinstance(event, SecurityThreatDetected):
-            self._join_diagnosed(event)
+            self.attacks.join_diagnosed(event, self.grouper, self.revision_book.numbers)
             produced = self.attacks.handle(event)
-            self._hand_over_attacks()
+            self.attacks.hand_over(self.grouper, self.revision_book.numbers, self.log)
             return produced
         if isinstance(event, IpBlocked | AttackStopped):
             return self.attacks.handle(event)
@@ -143,48 +142,13 @@ class DiagnosticAgent(Agent):
         self.grouper.close(event.incident_id)
         self.attacks.book.release(set(self.grouper.open))
 
-    def _join_diagnosed(self, threat: SecurityThreatDetected) -> None:
-        """A confirmed attack on a platform whose Monitor incident of the same attack is already
-        diagnosed joins that incident (module docstring)."""
-        platform = threat.platform
-        if threat.severity != "critical" or not platform or platform in self.attacks.book.open:
-            return
-        published = self.revision_book.numbers
-        diagnosed = [i for i in self.grouper.open.values() if i.incident_id in published]
-        monitor = same_attack(diagnosed, platform, threat.ts, self.grouper.window)
-        if monitor is not None:
-            self.attacks.book.join(platform, monitor.incident_id, monitor.correlation_id, threat.ts)
-
-    def _hand_over_attacks(self) -> None:
-        """A Monitor incident with no published diagnosis that is an open attack takes the
-        attack incident's ids; its diagnosis will be the attack incident's next revision."""
-        # not published yet (a diagnosis that explained nothing published nothing, and leaves
-        # ``diagnosed_at`` set: seen on dev seed 2001, a Monitor incident open since noise)
-        published = self.revision_book.numbers
-        undiagnosed = [i for i in self.grouper.open.values() if i.incident_id not in published]
-        if not undiagnosed:
-            return
-        for attack in self.attacks.book.open.values():
-            if attack.handed_over:
-                continue
-            at = attack.last_found_at or attack.opened_at
-            monitor = same_attack(undiagnosed, attack.platform, at, self.grouper.window)
-            if monitor is None:
-                continue
-            self.grouper.rekey(monitor.incident_id, attack.incident_id, attack.correlation_id)
-            self.revision_book.numbers[attack.incident_id] = attack.revision
-            attack.handed_over = True
-            undiagnosed.remove(monitor)
-            self.log.info("incident %s: the Monitor's signs of attack %s on %s joined it",
-                          attack.incident_id, attack.root_cause, attack.platform)  # fmt: skip
-
     async def _on_tick(self, tick: Tick) -> list[Event]:
         produced: list[Event] = []
         group = common_cause_group(self.grouper.open.values())
         if group:
             self.grouper.merge(group)
         changed = self.gatherer.recently_changed(tick.ts)
-        self._hand_over_attacks()
+        self.attacks.hand_over(self.grouper, self.revision_book.numbers, self.log)
         for incident in list(self.grouper.open.values()):
             outliers = await run_blocking(
                 self.context.clock, self.gatherer.traffic_outliers, incident, tick.ts

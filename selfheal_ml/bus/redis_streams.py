@@ -230,7 +230,9 @@ class RedisStreamsEventBus:
         await self._read_own_pending(subscription)
         claimed_at = time.monotonic()
         client = self._connected()
-        while True:
+        # until stop(): it also cancels the worker, but a cancel that lands inside redis-py's
+        # read can come back as a connection error, which the loop below would outlive
+        while self._running:
             try:
                 response: Any = await client.xreadgroup(
                     subscription.group,

@@ -85,28 +85,32 @@ def _directory(storage_location: str | None, source: str | None) -> Path:
 
 def aliased_version(database: Path, name: str, alias: str) -> RegisteredVersion | None:
     """The version ``name@alias`` points at and its directory, or ``None`` (no such alias)."""
-    rows = _query(
+    return _version(
         database,
         "SELECT v.version, v.storage_location, v.source FROM registered_model_aliases AS a "
         "JOIN model_versions AS v ON v.name = a.name AND v.version = a.version "
         "WHERE a.name = ? AND a.alias = ?",
         (name, alias),
+        f"{name}@{alias}",
     )
-    row = _one_row(rows, f"{name}@{alias}")
-    if row is None:
-        return None
-    return RegisteredVersion(str(row[0]), _directory(row[1], row[2]))
 
 
 def numbered_version(database: Path, name: str, version: str) -> RegisteredVersion | None:
     """Version ``version`` of ``name`` and its directory, or ``None`` (no such version)."""
-    rows = _query(
+    return _version(
         database,
         "SELECT version, storage_location, source FROM model_versions "
         "WHERE name = ? AND version = ?",
         (name, version),
+        f"{name}/{version}",
     )
-    row = _one_row(rows, f"{name}/{version}")
+
+
+def _version(
+    database: Path, query: str, parameters: tuple[str, str], label: str
+) -> RegisteredVersion | None:
+    """The one (version, storage location, source) row ``query`` finds, as a version."""
+    row = _one_row(_query(database, query, parameters), label)
     if row is None:
         return None
     return RegisteredVersion(str(row[0]), _directory(row[1], row[2]))

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from selfheal_ml.agents.base import Thresholds
+from selfheal_ml.agents.base import AgentContext, Thresholds
 from selfheal_ml.agents.forecast_fitting import FittedRound, fit_series, fit_series_in_child
 from selfheal_ml.agents.recent_window import RecentWindow
+from selfheal_ml.clock import SimClock
 from selfheal_ml.events import BreachPredicted, ForecastProduced
 from selfheal_ml.forecast.base import Forecaster
 from selfheal_ml.forecast.capacity import (
@@ -147,6 +148,34 @@ class ForecastRound:
             len(fitted.forecasts), fitted.cpu_s, fitted.peak_rss_mb,
         )  # fmt: skip
         return fitted
+
+    @classmethod
+    def of(cls, context: AgentContext) -> ForecastRound | None:
+        """The Predictive agent's round from its ports (``forecast_store``, ``forecast_filter``,
+        ``store_every_s``, ``predictive.leak_window_s``); ``None`` without a forecast store or a
+        metrics store. In real time each round's fits run in a child process that exits after
+        the round, so statsmodels and SciPy do not stay in the service."""
+        extras = context.extras
+        if extras.get("forecast_store") is None or context.metrics is None:
+            return None
+        return cls(
+            context.metrics,
+            extras["forecast_store"],
+            context.thresholds,
+            select=extras.get("forecast_filter") or (lambda _: True),
+            store_every_s=float(extras.get("store_every_s", 0.0)),
+            leak_window_s=float((extras.get("predictive") or {}).get("leak_window_s", 0.0)),
+            fit_in_child=not isinstance(context.clock, SimClock),
+        )
+
+    def on_tick(self, kind: str, now: datetime) -> list[ForecastProduced | BreachPredicted]:
+        """A scheduled round: ``forecast`` (every selected series) or ``capacity`` (resource
+        series' coming breaches); nothing for other ticks."""
+        if kind == "forecast":
+            return list(self.forecast_all(now))
+        if kind == "capacity":
+            return list(self.check_capacity(now))
+        return []
 
     def forecast_all(self, now: datetime) -> list[ForecastProduced]:
         """Fit and cache a forecast for each selected series with enough hourly history."""

@@ -24,7 +24,7 @@ next tick, not run late, so an overrunning round never builds a queue of stale r
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
 from selfheal_ml.agents.batching import BatchWriter
@@ -36,22 +36,9 @@ from selfheal_ml.collectors.base import (
     collect_all,
 )
 from selfheal_ml.collectors.series_budget import SeriesBudget
-from selfheal_ml.events import (
-    AlertRaised,
-    Event,
-    HealthChecked,
-    MetricPoint,
-    MetricsCollected,
-    Tick,
-)
-from selfheal_ml.monitoring import (
-    Changes,
-    ThresholdLimits,
-    ThresholdTracker,
-    Tracked,
-    evaluate_thresholds,
-    platform_health,
-)
+from selfheal_ml.events import Event, MetricPoint, MetricsCollected, Tick
+from selfheal_ml.monitoring import Changes, ThresholdLimits, ThresholdTracker, evaluate_thresholds
+from selfheal_ml.monitoring.round_events import round_events
 
 
 class MonitorAgent(Agent):
@@ -109,21 +96,10 @@ class MonitorAgent(Agent):
             await self.writer.add(result.points, event.ts)
         # thousands of points: judged in a worker thread, the event loop stays free
         changes = await run_blocking(self.context.clock, self._judge, result.points, event.ts)
-        holding = changes.holding
         produced: list[Event] = [
             MetricsCollected(ts=event.ts, source=self.name, points=tuple(result.points))
         ]
-        produced += [self._alert(event, t, firing=True) for t in changes.started + changes.resent]
-        produced += [self._alert(event, tracked, firing=False) for tracked in changes.cleared]
-        for platform, status in sorted(platform_health(self.platforms, holding).items()):
-            detail = "; ".join(
-                f.summary for f in holding if f.labels.get("platform", platform) == platform
-            )
-            produced.append(
-                HealthChecked(
-                    ts=event.ts, source=self.name, target=platform, status=status, detail=detail
-                )
-            )
+        produced += round_events(event.ts, self.name, changes, self.platforms)
         self._last_round = (event.ts, event.ts + (self.context.clock.now() - started))
         return produced
 
@@ -140,17 +116,3 @@ class MonitorAgent(Agent):
             return False
         previous_ts, previous_end = self._last_round
         return previous_ts < tick_ts < previous_end
-
-    def _alert(self, tick: Tick, tracked: Tracked, *, firing: bool) -> AlertRaised:
-        finding = tracked.first or tracked.finding  # stable while the condition holds
-        annotations: dict[str, Any] = {"summary": finding.summary, "value": f"{finding.value:g}"}
-        return AlertRaised(
-            ts=tick.ts,
-            source=self.name,
-            correlation_id=tracked.correlation_id,
-            alertname=finding.alertname,
-            severity=finding.severity,
-            labels=dict(finding.labels),
-            annotations={key: str(value) for key, value in annotations.items()},
-            firing=firing,
-        )

@@ -11,9 +11,8 @@ threshold while young (``SCORING``): without them a fresh service scoring every 
 25 minutes (every 60 s, five hours), and an hour-old one alarmed on noise. On ``Tick(forecast)``
 (hourly by default) it forecasts every selected series and caches the forecasts
 (``ForecastProduced``); on ``Tick(capacity)`` it checks resource series for credible breaches of
-their limits (``BreachPredicted``); see ``forecasting.py``. In real time a forecast round's
-fits run in a child process that exits after the round (``forecast_fitting.py``), so
-statsmodels and SciPy do not stay in the service.
+their limits (``BreachPredicted``); see ``forecasting.py`` (in real time, a round's fits run in
+a child process: ``forecast_fitting.py``).
 
 Ports (``AgentContext.extras``): ``detector_bank`` (a ``DetectorBank``; a default one if
 absent), ``scoring_workers`` (processes that score a share of the series beside this one, see
@@ -36,7 +35,7 @@ from selfheal_ml.agents.batching import BatchWriter
 from selfheal_ml.agents.forecasting import ForecastRound
 from selfheal_ml.agents.round_scoring import anomalies, score_round
 from selfheal_ml.anomaly import DetectorBank, ScoringConfig
-from selfheal_ml.clock import SimClock, run_blocking
+from selfheal_ml.clock import run_blocking
 from selfheal_ml.events import AnomalyDetected, Event, MetricPoint, MetricsCollected, Tick
 from selfheal_ml.scoring import ShardedBank
 from selfheal_ml.storage.anomalies import AnomalyStore, ScoreRow
@@ -77,18 +76,7 @@ class PredictiveAgent(Agent):
             )  # fmt: skip
         self.scored = 0
         self.anomalies = 0
-        self.forecasting: ForecastRound | None = None
-        if extras.get("forecast_store") is not None and context.metrics is not None:
-            self.forecasting = ForecastRound(
-                context.metrics,
-                extras["forecast_store"],
-                context.thresholds,
-                select=extras.get("forecast_filter") or (lambda _: True),
-                store_every_s=float(extras.get("store_every_s", 0.0)),
-                leak_window_s=float((extras.get("predictive") or {}).get("leak_window_s", 0.0)),
-                # real time: statsmodels and SciPy stay in a child process that exits
-                fit_in_child=not isinstance(context.clock, SimClock),
-            )
+        self.forecasting = ForecastRound.of(context)
 
     async def start(self) -> None:
         # a share without a live worker (first start, after stop, a crashed worker) is empty
@@ -150,12 +138,5 @@ class PredictiveAgent(Agent):
     async def _scheduled(self, tick: Tick) -> list[Event]:
         if self.forecasting is None:
             return []
-        if tick.kind == "forecast":
-            return list(
-                await run_blocking(self.context.clock, self.forecasting.forecast_all, tick.ts)
-            )
-        if tick.kind == "capacity":
-            return list(
-                await run_blocking(self.context.clock, self.forecasting.check_capacity, tick.ts)
-            )
-        return []
+        clock = self.context.clock
+        return list(await run_blocking(clock, self.forecasting.on_tick, tick.kind, tick.ts))

@@ -1,7 +1,8 @@
 """The Repair agent: fixes diagnosed incidents through the one safety guard, and verifies.
 
 On ``IncidentDiagnosed`` it plans (:mod:`selfheal_ml.agents.repair_plan`: proven playbook,
-classifier, runbook; least risk first) and works the plan step by step on a ``RepairCase``:
+classifier, runbook; least risk first) and opens or revises a ``RepairCase``
+(:mod:`selfheal_ml.agents.repair_intake`), then works the plan step by step:
 
 1. **Still broken?** Before each action it checks the diagnosis' triggers on the latest
    collection. An incident whose signals recovered before any repair closes as *recovered*:
@@ -41,10 +42,10 @@ from typing import ClassVar
 
 from selfheal_ml.agents.analysis_handoff import DEFAULT_WAIT_S, AnalysisHandOff
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
+from selfheal_ml.agents.repair_intake import RepairIntake
 from selfheal_ml.agents.repair_memory import CaseMemory
 from selfheal_ml.agents.repair_plan import RepairPlanner
 from selfheal_ml.agents.repair_steps import RepairSteps
-from selfheal_ml.clock import run_blocking
 from selfheal_ml.diagnosis.observations import alert_key
 from selfheal_ml.events import (
     AlertRaised,
@@ -90,6 +91,7 @@ class RepairAgent(Agent):
         self.handoff = AnalysisHandOff(
             frozenset(extras.get("performance_analysers") or {}), self.numbers["analysis_wait_s"]
         )
+        self.intake = RepairIntake(self.planner, self.steps, self.handoff, context.clock)
 
     async def start(self) -> None:
         """Resume the open cases kept before the process restarted (once per process)."""
@@ -115,7 +117,7 @@ class RepairAgent(Agent):
             (self.steps.firing.add if event.firing else self.steps.firing.discard)(key)
             return []
         if isinstance(event, IncidentDiagnosed):
-            return await self._on_diagnosis(event)
+            return await self.intake.take(event, self.cases)
         if isinstance(event, OptimizationFound):
             released = self.handoff.take(event, self.cases.values())
             if released is None or released.state != "ready":
@@ -124,30 +126,6 @@ class RepairAgent(Agent):
         if isinstance(event, Tick) and event.kind == "health":
             return await self._on_tick(event.ts)
         return []
-
-    async def _on_diagnosis(self, event: IncidentDiagnosed) -> list[Event]:
-        diagnosis = event.diagnosis
-        if diagnosis.enforced_by is not None:
-            return []  # another agent carries the fix out (an attack: the Security agent)
-        case = self.cases.get(event.incident_id)
-        plan = await run_blocking(self.context.clock, self.planner.plan, diagnosis)
-        if case is not None:
-            if not case.revise(diagnosis, plan):
-                return []
-            unstarted = case.state in ("ready", "escalated") and not case.tried
-            if unstarted and self.handoff.hold(case, diagnosis, event.ts):
-                case.state = "ready"
-                return []
-            if case.state == "escalated" and not case.tried and case.plan:
-                case.state = "ready"  # escalated for want of a plan; now there is one
-                return await self.steps.advance(case, event.ts)
-            return []
-        case = RepairCase.of(event.incident_id, event.correlation_id, diagnosis, plan)
-        self.cases[event.incident_id] = case
-        self.steps.forget_values(case)  # values kept from an earlier incident are stale
-        if self.handoff.hold(case, diagnosis, event.ts):
-            return []  # the Performance agent analyses the slow query first
-        return await self.steps.advance(case, event.ts)
 
     async def _on_tick(self, now: datetime) -> list[Event]:
         produced: list[Event] = []

@@ -1,0 +1,112 @@
+"""What a chaos run's report does not say at a glance: where its unmatched signs fall, and
+whether its "repairs on healthy targets" came right after a fault ended by itself.
+
+Usage:
+
+    python pipelines/explain_chaos_run.py --report F.json [--db F.duckdb] \
+        [--before 60] [--after 300]
+
+1. **Signs of trouble that matched no fault** (the report's ``alerts_matching_no_fault_detail``)
+   by class: anomalies on the low-count series (``business_events_per_min``,
+   ``auth_attempts_per_s``); signs from ``--before`` seconds before a fault's injection to
+   ``--after`` seconds after its end, named by the fault's kind (a dependency-labelled sign of
+   a fault on one platform, a consequence after the repair); the rest by metric (or alert name).
+2. With ``--db`` (the run's DuckDB file, once the run has ended): each executed repair on a
+   platform no fault affected at that moment, with the incident's root cause and how long
+   before it the platform's last fault ended (a simulated fault expires by itself; a restart
+   landing just after is late, not wrong). Actions on a shared dependency (``postgres``,
+   ``redis``) are left out: the audit names the dependency, not the platform the simulator
+   judges them by.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+LOW_COUNT_METRICS = frozenset({"business_events_per_min", "auth_attempts_per_s"})
+
+Window = tuple[str, str | None, datetime, datetime]  # kind, platform, injected, ended
+
+
+def fault_windows(report: dict[str, Any]) -> list[Window]:
+    """Each fault's kind, platform, injection and end (the run's end if it never ended)."""
+    return [
+        (
+            fault["kind"],
+            fault["platform"],
+            datetime.fromisoformat(fault["injected_at"]),
+            datetime.fromisoformat(fault["resolved_at"] or "9999-01-01T00:00:00+00:00"),
+        )
+        for fault in report["faults"]
+    ]
+
+
+def sign_class(sign: dict[str, Any], windows: list[Window], before_s: float, after_s: float) -> str:
+    """The class of one unmatched sign (module docstring)."""
+    metric = sign["labels"].get("metric", sign["alertname"])
+    if metric in LOW_COUNT_METRICS:
+        return "low-count series"
+    ts = datetime.fromisoformat(sign["ts"])
+    for kind, _, injected, ended in windows:
+        if injected - timedelta(seconds=before_s) <= ts <= ended + timedelta(seconds=after_s):
+            return f"around a fault: {kind}"
+    return f"no fault near: {metric}"
+
+
+def healthy_repairs(db: Path, windows: list[Window]) -> list[str]:
+    """One line per executed repair on a platform no fault affected at that moment."""
+    import duckdb
+
+    lines = []
+    with duckdb.connect(str(db), read_only=True) as connection:
+        rows = connection.execute(
+            "SELECT a.ts, a.action, a.target, a.outcome, i.root_cause FROM repair_audit a"
+            " LEFT JOIN incidents i USING (incident_id) WHERE a.decision = 'executed'"
+            " ORDER BY a.ts"
+        ).fetchall()
+    platforms = {window[1] for window in windows if window[1] is not None}
+    for ts, action, target, outcome, root_cause in rows:
+        if target not in platforms:
+            continue  # a shared dependency (module docstring)
+        on_target = [window for window in windows if window[1] == target]
+        if any(injected <= ts <= ended for _, _, injected, ended in on_target):
+            continue
+        ended = [end for _, _, _, end in on_target if end < ts]
+        since = f"{(ts - max(ended)).total_seconds():.0f} s" if ended else "never"
+        lines.append(
+            f"{ts:%Y-%m-%d %H:%M:%S} {action} on {target} ({outcome}); incident: {root_cause};"
+            f" the platform's last fault ended: {since}"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--report", type=Path, required=True, help="the run's JSON report")
+    parser.add_argument("--db", type=Path, help="the run's DuckDB file (for healthy repairs)")
+    parser.add_argument("--before", type=float, default=60.0, help="s before a fault (60)")
+    parser.add_argument("--after", type=float, default=300.0, help="s after a fault ends (300)")
+    args = parser.parse_args()
+    report = json.loads(args.report.read_text())
+    windows = fault_windows(report)
+    signs = report.get("alerts_matching_no_fault_detail") or []
+    classes = Counter(sign_class(sign, windows, args.before, args.after) for sign in signs)
+    days, platforms = float(report["days"]), 5
+    print(f"signs matching no fault: {len(signs)} ({len(signs) / (days * platforms):.2f} per"
+          " platform-day)")  # fmt: skip
+    for name, count in classes.most_common():
+        print(f"  {count:4d}  {name}")
+    if args.db is not None:
+        lines = healthy_repairs(args.db, windows)
+        print(f"repairs on healthy targets: {len(lines)}")
+        for line in lines:
+            print(f"  {line}")
+
+
+if __name__ == "__main__":
+    main()

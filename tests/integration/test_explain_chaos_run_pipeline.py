@@ -1,0 +1,96 @@
+"""``pipelines/explain_chaos_run.py`` on a hand-made report and store: unmatched signs by class,
+and a restart on a healthy platform set against when its last fault ended."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import duckdb
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "pipelines/explain_chaos_run.py"
+
+
+def load_pipeline() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("explain_chaos_run", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def sign(ts: str, metric: str, **labels: str) -> dict[str, object]:
+    return {"ts": ts, "alertname": "AnomalyDetected", "labels": {"metric": metric, **labels}}
+
+
+REPORT = {
+    "days": 1.0,
+    "faults": [
+        {
+            "kind": "memory_leak",
+            "platform": "a",
+            "injected_at": "2026-01-05T10:00:00+00:00",
+            "resolved_at": "2026-01-05T10:40:00+00:00",
+        },
+        {
+            "kind": "traffic_surge",
+            "platform": "b",
+            "injected_at": "2026-01-05T12:00:00+00:00",
+            "resolved_at": "2026-01-05T12:03:00+00:00",
+        },
+    ],
+    "alerts_matching_no_fault_detail": [
+        sign("2026-01-05T02:00:00+00:00", "business_events_per_min", platform="c"),
+        sign("2026-01-05T12:05:00+00:00", "db_query_duration_ms", dependency="postgres"),
+        sign("2026-01-05T18:00:00+00:00", "host_cpu_percent", platform="d"),
+    ],
+}
+
+
+def write_store(path: Path) -> None:
+    with duckdb.connect(str(path)) as connection:
+        connection.execute(
+            "CREATE TABLE repair_audit (ts TIMESTAMPTZ, incident_id VARCHAR, action VARCHAR,"
+            " target VARCHAR, decision VARCHAR, outcome VARCHAR)"
+        )
+        connection.execute("CREATE TABLE incidents (incident_id VARCHAR, root_cause VARCHAR)")
+        connection.execute(
+            "INSERT INTO repair_audit VALUES"
+            " ('2026-01-05 10:20:00+00', 'i1', 'restart_service', 'a', 'executed', 'worked'),"
+            " ('2026-01-05 10:41:00+00', 'i2', 'restart_service', 'a', 'executed', 'worked'),"
+            " ('2026-01-05 12:01:00+00', 'i3', 'reindex', 'postgres', 'executed', 'worked')"
+        )
+        connection.execute(
+            "INSERT INTO incidents VALUES ('i1', 'memory_leak@a'), ('i2', 'memory_leak@a')"
+        )
+
+
+def test_signs_are_classed_by_series_and_by_the_fault_they_fall_near() -> None:
+    pipeline = load_pipeline()
+    windows = pipeline.fault_windows(REPORT)
+    classes = [pipeline.sign_class(s, windows, 60.0, 300.0) for s in REPORT[
+        "alerts_matching_no_fault_detail"]]  # fmt: skip
+    assert classes == [
+        "low-count series",
+        "around a fault: traffic_surge",
+        "no fault near: host_cpu_percent",
+    ]
+
+
+def test_a_restart_just_after_a_fault_expired_is_reported_with_the_gap(tmp_path: Path) -> None:
+    report, store = tmp_path / "report.json", tmp_path / "run.duckdb"
+    report.write_text(json.dumps(REPORT))
+    write_store(store)
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--report", str(report), "--db", str(store)],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert "signs matching no fault: 3 (0.60 per platform-day)" in done.stdout
+    assert "repairs on healthy targets: 1" in done.stdout  # the postgres action is left out
+    assert "restart_service on a (worked); incident: memory_leak@a;" in done.stdout
+    assert "the platform's last fault ended: 60 s" in done.stdout

@@ -89,11 +89,19 @@ def _anomaly(point: MetricPoint, verdict: PointScore, source: str) -> AnomalyDet
         expected_high=_finite_or(verdict.expected_high, float("1e308")),
         detector=verdict.component,
         severity=anomaly_severity(
-            verdict.calibrated, point.series.split("{", 1)[0] in mc.PER_REQUEST_METRICS
+            verdict.calibrated,
+            per_request=point.series.split("{", 1)[0] in mc.PER_REQUEST_METRICS,
+            inside_expected=_inside(point.value, verdict),
         ),
         labels=dict(point.labels),
         explanation=explain(point.series, point.value, verdict),
     )
+
+
+def _inside(value: float, verdict: PointScore) -> bool:
+    """Whether ``value`` lies within the verdict's expected range (both ends known)."""
+    low, high = verdict.expected_low, verdict.expected_high
+    return low is not None and high is not None and low <= value <= high
 
 
 def _record(anomaly: AnomalyDetected, verdict: PointScore) -> AnomalyRecord:

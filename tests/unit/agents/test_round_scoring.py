@@ -44,3 +44,19 @@ def test_a_resource_anomaly_alerts_from_the_base_threshold_a_per_request_one_fro
         flagged.append((point, PointScore(9.0, 9.0, True, 10.0, 50.0, "median")))
     events, _ = anomalies(flagged, "predictive")
     assert [event.severity for event in events] == ["info", "warning"]
+
+
+def test_a_value_inside_its_expected_range_alerts_only_from_twelve() -> None:
+    """A shape flagged at 9 with the value inside the band is a record; at 13, a warning; the
+    same score with the value outside the band is a warning on a resource series."""
+    series = 'business_events_per_min{platform="a"}'
+    cases = [(3.0, 9.0), (3.0, 13.0), (9.0, 9.0)]  # (value, calibrated); band 1.7-3.6
+    flagged = [
+        (
+            MetricPoint(series=series, ts=TS, value=value, labels={"platform": "a"}),
+            PointScore(score, score, True, 1.7, 3.6, "resonance"),
+        )
+        for value, score in cases
+    ]
+    events, _ = anomalies(flagged, "predictive")
+    assert [event.severity for event in events] == ["info", "warning", "warning"]

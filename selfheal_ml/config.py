@@ -280,7 +280,7 @@ class SecuritySettings(Section):
     # off by default; its findings (unusual_request) are warnings, never bans by themselves
     request_profile: bool = False
     request_profile_warmup: PositiveInt = 2000
-    request_profile_threshold: float = Field(default=0.99, gt=0, le=1)
+    request_profile_threshold: PositiveFloat = 4.0  # -log10 of the request's likelihood
     unusual_request: BucketSetting = _bucket_setting(_RULES.unusual_request)
     # keys CrowdSec bouncers send as X-Api-Key to /v1/decisions (none: that API refuses all)
     bouncer_api_keys: tuple[SecretStr, ...] = ()

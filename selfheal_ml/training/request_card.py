@@ -134,10 +134,12 @@ def _profile_section(report: RequestTrainingReport) -> list[str]:
         "## CSIC whole requests: application request profile + classifier",
         "",
         "The request profile (`selfheal_ml/security/request_profile.py`, after Kruegel & Vigna,"
-        " CCS 2003) learns the fit side's normal CSIC requests only; the classifier scores them"
-        " value by value; both are divided by their validation threshold at the target FPR and"
-        " the higher wins (`selfheal_ml/training/request_profile_evaluation.py`). Other sources"
-        " keep the classifier's score, so their figures above are unchanged. TPR at FPR <= 0 %,"
+        " CCS 2003; score = -log10 of the product of (1 - anomaly) over its models) learns the"
+        " fit side's normal CSIC requests only (each as often as the shop received it); the"
+        " classifier scores them value by value; both are divided by their validation threshold"
+        " at the target FPR and the higher wins"
+        " (`selfheal_ml/training/request_profile_evaluation.py`). Other sources keep the"
+        " classifier's score, so their figures above are unchanged. TPR at FPR <= 0 %,"
         " 0.1 %, 1 % (thresholds on each side's own normal requests; in-sample = fit side:"
         " normal requests learnt, anomalous ones never learnt):",
         "",
@@ -157,8 +159,10 @@ def _profile_section(report: RequestTrainingReport) -> list[str]:
         f" {fit.get('csic_benign', 0):.0f}. At the combined default threshold (validation FPR"
         f" <= {100 * report.target_fpr:g} %): held-out TPR"
         f" {_pct(held.get('combined_csic_tpr_default'))}, FPR"
-        f" {_pct(held.get('combined_csic_fpr_default'))}. Issue 13's reference: OWASP CRS PL1"
-        " 31.6 % at 0 % FPR on CSIC requests.",
+        f" {_pct(held.get('combined_csic_fpr_default'))}. Validation thresholds at that FPR:"
+        f" profile score {report.profile['profile_val_'].get('profile_scale', float('nan')):.3f},"
+        f" classifier {report.profile['profile_val_'].get('classifier_scale', float('nan')):.3f}."
+        " Issue 13's reference: OWASP CRS PL1 31.6 % at 0 % FPR on CSIC requests.",
         "",
     ]
     return lines

@@ -153,8 +153,12 @@ def _profile_figures(
         return {}
     profile = fit_profile(split.fit)
     scorer = calibrate(profile, classifier, split.validation, target_fpr)
+    calibration = {
+        "profile_scale": scorer.profile_scale,
+        "classifier_scale": scorer.classifier_scale,
+    }
     return {
-        "profile_val_": profile_figures(scorer, split.validation),
+        "profile_val_": {**profile_figures(scorer, split.validation), **calibration},
         "profile_train_": profile_figures(scorer, split.fit),
         "profile_test_": profile_figures(scorer, split.test),
     }

@@ -6,7 +6,7 @@ from __future__ import annotations
 from selfheal_ml.security.ban_policy import BanSettings
 from selfheal_ml.security.detector import AttackDetector
 from selfheal_ml.security.findings import FindingKind
-from selfheal_ml.security.profile_watch import PlatformProfiles
+from selfheal_ml.security.profile_watch import DEFAULT_WARMUP_REQUESTS, PlatformProfiles
 from selfheal_ml.security.records import LogRecord
 
 from .conftest import request
@@ -66,9 +66,11 @@ def test_each_platform_has_its_own_profile() -> None:
 
 
 def test_the_detector_reports_an_address_sending_unusual_requests_as_a_warning() -> None:
-    detector = AttackDetector(profiles=PlatformProfiles(warmup_requests=WARMUP))
-    assert detector.observe(_normal(WARMUP)) == []
-    probes = [request(100 + n, "198.51.100.9", f"/shop/item.jsp.{n}.bak") for n in range(3)]
+    # a backup-file probe scores 3.3 after 2000 requests (one new extension): threshold 3
+    detector = AttackDetector(profiles=PlatformProfiles(threshold=3.0))
+    assert detector.observe(_normal(DEFAULT_WARMUP_REQUESTS)) == []
+    start = DEFAULT_WARMUP_REQUESTS + 10
+    probes = [request(start + n, "198.51.100.9", f"/shop/item.jsp.{n}.bak") for n in range(3)]
     findings = detector.observe(probes)
     assert [(f.kind, f.value, f.event_count) for f in findings] == [
         (FindingKind.UNUSUAL_REQUEST, "198.51.100.9", 3)

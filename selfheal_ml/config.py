@@ -276,6 +276,12 @@ class SecuritySettings(Section):
     api_key_misuse: BucketSetting = _bucket_setting(_RULES.api_key_misuse)
     injection: BucketSetting = _bucket_setting(_RULES.injection)
     novelty_threshold: float = Field(default=_RULES.novelty.threshold, gt=0, le=1)
+    # a request profile per platform learnt from the requests read (security/profile_watch.py):
+    # off by default; its findings (unusual_request) are warnings, never bans by themselves
+    request_profile: bool = False
+    request_profile_warmup: PositiveInt = 2000
+    request_profile_threshold: PositiveFloat = 4.0  # -log10 of the request's likelihood
+    unusual_request: BucketSetting = _bucket_setting(_RULES.unusual_request)
     # keys CrowdSec bouncers send as X-Api-Key to /v1/decisions (none: that API refuses all)
     bouncer_api_keys: tuple[SecretStr, ...] = ()
     # POST /v1/security/events: larger batches are refused with 413
@@ -310,6 +316,7 @@ class SecuritySettings(Section):
             scraping=self.scraping.rule(),
             api_key_misuse=self.api_key_misuse.rule(),
             injection=self.injection.rule(),
+            unusual_request=self.unusual_request.rule(),
             novelty=NoveltyRule(threshold=self.novelty_threshold),
         )
 

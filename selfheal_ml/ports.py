@@ -254,6 +254,7 @@ def security_ports(
     configured) and the ban policy; ``now`` dates syslog stamps."""
     # imported here: the detector brings river, the classifier scikit-learn and MLflow
     from selfheal_ml.security.detector import AttackDetector
+    from selfheal_ml.security.profile_watch import PlatformProfiles
     from selfheal_ml.training.request_scorer_loading import load_request_scorer
 
     security = settings.security
@@ -267,9 +268,15 @@ def security_ports(
         for s in security.sources
     ]
     scorer = ParameterScorer(load_request_scorer(tracker)) if sources else None
+    profiles = (
+        PlatformProfiles(security.request_profile_warmup, security.request_profile_threshold)
+        if security.request_profile
+        else None
+    )
+    detector = AttackDetector(security.detection_rules(), scorer=scorer, profiles=profiles)
     return {
         "security_sources": sources,
-        "security_detector": AttackDetector(security.detection_rules(), scorer=scorer),
+        "security_detector": detector,
         "ban_policy": BanPolicy(security.ban_settings(), security.never_ban_list()),
     }
 

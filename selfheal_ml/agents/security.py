@@ -151,6 +151,8 @@ class SecurityAgent(Agent):
     def _decide(
         self, records: Sequence[LogRecord]
     ) -> tuple[list[Finding], list[tuple[Finding, BanDecision]]]:
+        now = self.context.clock.now()  # the request profiles never learn banned addresses
+        self.detector.banned = lambda address: self.policy.is_banned(address, now)
         findings = self.detector.observe(records)
         decided = [(f, d) for f in findings if (d := self.policy.decide(f)) is not None]
         if self.store is not None:

@@ -62,7 +62,9 @@ class BanSettings:
     max_new_bans_per_minute: int = 30
     dry_run: bool = False
     ban_kinds: frozenset[FindingKind] = field(
-        default_factory=lambda: frozenset(set(FindingKind) - {FindingKind.UNUSUAL_ACCESS})
+        default_factory=lambda: frozenset(
+            set(FindingKind) - {FindingKind.UNUSUAL_ACCESS, FindingKind.UNUSUAL_REQUEST}
+        )
     )
 
 

@@ -21,7 +21,10 @@ Rules (thresholds in :mod:`selfheal_ml.security.rules`):
 - injection probes: a leaky bucket over requests the :class:`PayloadScorer` flags, per address
   (no scorer, no injection rule);
 - unusual access: :class:`AccessNovelty` on requests, reported at most once per source per
-  cooldown.
+  cooldown;
+- unusual requests: with :class:`~.profile_watch.PlatformProfiles`, a leaky bucket over the
+  requests a platform's request profile flags, per address (the profiles learn the requests
+  nothing flagged, never those of an address ``banned`` says is banned).
 
 Time is the records' own (a replayed log runs on its timestamps); nothing reads a clock.
 
@@ -36,7 +39,7 @@ Time is the records' own (a replayed log runs on its timestamps); nothing reads 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -45,6 +48,7 @@ from selfheal_ml.security.counting import JailWindow, LeakyBucket, Overflow
 from selfheal_ml.security.findings import Finding, FindingKind, Scope
 from selfheal_ml.security.novelty import AccessNovelty
 from selfheal_ml.security.payload import PayloadScorer, payload_text
+from selfheal_ml.security.profile_watch import PlatformProfiles
 from selfheal_ml.security.records import EventKind, LogRecord
 from selfheal_ml.security.rules import BucketRule, DetectionRules
 
@@ -80,9 +84,13 @@ class AttackDetector:
         scorer: PayloadScorer | None = None,
         *,
         seed: int = 0,
+        profiles: PlatformProfiles | None = None,
     ) -> None:
         self.rules = rules or DetectionRules()
         self.scorer = scorer
+        self.profiles = profiles
+        # whether an address is banned now (the agent sets it): the profiles never learn those
+        self.banned: Callable[[str], bool] = lambda _address: False
         rules = self.rules
         self.brute_force = JailWindow(rules.brute_force.maxretry, rules.brute_force.findtime_s)
         self.slow_brute_force = JailWindow(
@@ -94,6 +102,7 @@ class AttackDetector:
         self.scraping = _bucket(rules.scraping)
         self.api_keys = _bucket(rules.api_key_misuse, distinct=True)
         self.injection = _bucket(rules.injection)
+        self.unusual_requests = _bucket(rules.unusual_request)
         self.novelty = AccessNovelty(rules.novelty.warmup_events, seed=seed)
         self._novelty_reported: dict[str, datetime] = {}
         self._observed = 0
@@ -101,9 +110,12 @@ class AttackDetector:
     def observe(self, records: Sequence[LogRecord]) -> list[Finding]:
         """Count a batch of records (in time order); the findings they complete."""
         flagged = self._flagged_payloads(records)
+        unusual = (
+            {} if self.profiles is None else self.profiles.check(records, flagged, self.banned)
+        )
         findings: list[Finding] = []
         for index, record in enumerate(records):
-            found = self._one(record, index in flagged)
+            found = self._one(record, index in flagged, unusual.get(index))
             if found and record.platform:  # the platform of the event that completed it
                 found = [replace(finding, platform=record.platform) for finding in found]
             findings.extend(found)
@@ -116,7 +128,8 @@ class AttackDetector:
         """Drop state that can no longer fire (bounded memory on a long-running stream)."""
         for counter in (self.brute_force, self.slow_brute_force, self.credential_stuffing):
             counter.prune(now)
-        for bucket in (self.distributed, self.scraping, self.api_keys, self.injection):
+        buckets = (self.distributed, self.scraping, self.api_keys, self.injection)
+        for bucket in (*buckets, self.unusual_requests):
             bucket.prune(now)
         self.campaigns.prune(now)
 
@@ -130,7 +143,7 @@ class AttackDetector:
         threshold = self.scorer.threshold
         return {i for i, score in zip(positions, scores, strict=True) if score >= threshold}
 
-    def _one(self, record: LogRecord, flagged: bool) -> list[Finding]:
+    def _one(self, record: LogRecord, flagged: bool, unusual: float | None) -> list[Finding]:
         found: list[Finding] = []
         kind = record.kind
         address, time, raw = record.source_ip, record.time, record.raw
@@ -174,7 +187,7 @@ class AttackDetector:
                     )
                 )
         if kind is EventKind.REQUEST and address:
-            found.extend(self._request(record, flagged))
+            found.extend(self._request(record, flagged, unusual))
         return found
 
     def _distributed(self, record: LogRecord) -> list[Finding]:
@@ -217,7 +230,7 @@ class AttackDetector:
         if self.rules.slow_brute_force.forgive_on_success:
             self.slow_brute_force.forgive(address, user)
 
-    def _request(self, record: LogRecord, flagged: bool) -> list[Finding]:
+    def _request(self, record: LogRecord, flagged: bool, unusual: float | None) -> list[Finding]:
         found: list[Finding] = []
         address, time, raw = record.source_ip, record.time, record.raw
         fired = self.scraping.add(address, time, raw)
@@ -229,9 +242,14 @@ class AttackDetector:
                 found.append(
                     _finding(FindingKind.INJECTION, Scope.IP, fired, time, "flagged payloads")
                 )
-        unusual = self._novel(record)
-        if unusual:
-            found.append(unusual)
+        if unusual is not None:
+            fired = self.unusual_requests.add(address, time, raw)
+            if fired:
+                detail = f"requests unlike the platform's profile (latest score {unusual:.2f})"
+                found.append(_finding(FindingKind.UNUSUAL_REQUEST, Scope.IP, fired, time, detail))
+        novel = self._novel(record)
+        if novel:
+            found.append(novel)
         return found
 
     def _novel(self, record: LogRecord) -> Finding | None:

@@ -24,6 +24,7 @@ class FindingKind(StrEnum):
     API_KEY_MISUSE = "api_key_misuse"  # one API key used from many new addresses
     INJECTION = "injection"  # requests the payload scorer flags
     UNUSUAL_ACCESS = "unusual_access"  # the novelty score of a source's access pattern
+    UNUSUAL_REQUEST = "unusual_request"  # requests unlike the platform's request profile
 
 
 class Scope(StrEnum):

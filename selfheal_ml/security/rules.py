@@ -14,6 +14,8 @@ scraping                       > 300 requests from one address, leaking 5 a seco
 API key misuse                 > 3 distinct addresses using one key, leaking one an hour
 injection probes               > 2 flagged requests from one address, leaking one a minute
 unusual access (novelty)       score >= 0.9 after 500 requests seen, once per source an hour
+unusual requests (profile)     > 2 requests from one address that the platform's request
+                               profile flags, leaking one a minute (only with a profile)
 =============================  =======================================================
 """
 
@@ -67,4 +69,5 @@ class DetectionRules:
     scraping: BucketRule = BucketRule(capacity=300, leak_s=0.2)
     api_key_misuse: BucketRule = BucketRule(capacity=3, leak_s=3600.0)
     injection: BucketRule = BucketRule(capacity=2, leak_s=60.0)
+    unusual_request: BucketRule = BucketRule(capacity=2, leak_s=60.0)
     novelty: NoveltyRule = field(default_factory=NoveltyRule)

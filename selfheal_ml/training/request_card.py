@@ -59,8 +59,10 @@ _LIMITS = """## Known limits
   (JSON bodies, code snippets, rich text) will have other false positives: run it in
   detection-only mode first and raise the threshold if needed.
 - It is an injection classifier: CSIC anomalies that are not injections (renamed parameters,
-  probes for backup files, oversized values) are mostly not caught; that needs the
-  per-application novelty scoring of the Security agent, not this model.
+  probes for backup files, oversized values) are mostly not caught by it alone; the request
+  profile of the application's own normal requests catches them (section above). The
+  profile's figures stand on one application (the CSIC shop) whose normal traffic is
+  generated from a few forms; a real application's normal traffic is more varied.
 - TPR at 0 % FPR rests on the single highest-scoring benign text of a group; read it with the
   benign counts.
 """
@@ -121,6 +123,49 @@ def _by_parameter(report: RequestTrainingReport) -> list[str]:
         f" FPR {_pct(held.get('by_parameter_csic_normal_benign_fpr_default'))} (model).",
         "",
     ]
+
+
+def _profile_section(report: RequestTrainingReport) -> list[str]:
+    """CSIC whole requests: request profile, classifier and both (request_profile_evaluation)."""
+    if not report.profile:
+        return []
+    held, fit = report.profile["profile_test_"], report.profile["profile_train_"]
+    lines = [
+        "## CSIC whole requests: application request profile + classifier",
+        "",
+        "The request profile (`selfheal_ml/security/request_profile.py`, after Kruegel & Vigna,"
+        " CCS 2003; score = -log10 of the product of (1 - anomaly) over its models) learns the"
+        " fit side's normal CSIC requests only (each as often as the shop received it); the"
+        " classifier scores them value by value; both are divided by their validation threshold"
+        " at the target FPR and the higher wins"
+        " (`selfheal_ml/training/request_profile_evaluation.py`). Other sources keep the"
+        " classifier's score, so their figures above are unchanged. TPR at FPR <= 0 %,"
+        " 0.1 %, 1 % (thresholds on each side's own normal requests; in-sample = fit side:"
+        " normal requests learnt, anomalous ones never learnt):",
+        "",
+        "| scorer | held-out 0 % / 0.1 % / 1 % | in-sample 0 % / 0.1 % / 1 % |",
+        "|---|---|---|",
+    ]
+    for name, label in (
+        ("profile", "request profile"),
+        ("classifier", "classifier, value by value"),
+        ("combined", "profile + classifier"),
+    ):
+        lines.append(f"| {label} | {_row(f'{name}_csic', held)} | {_row(f'{name}_csic', fit)} |")
+    lines += [
+        "",
+        f"Held-out: {held.get('csic_attacks', 0):.0f} anomalous / {held.get('csic_benign', 0):.0f}"
+        f" normal requests; in-sample: {fit.get('csic_attacks', 0):.0f} /"
+        f" {fit.get('csic_benign', 0):.0f}. At the combined default threshold (validation FPR"
+        f" <= {100 * report.target_fpr:g} %): held-out TPR"
+        f" {_pct(held.get('combined_csic_tpr_default'))}, FPR"
+        f" {_pct(held.get('combined_csic_fpr_default'))}. Validation thresholds at that FPR:"
+        f" profile score {report.profile['profile_val_'].get('profile_scale', float('nan')):.3f},"
+        f" classifier {report.profile['profile_val_'].get('classifier_scale', float('nan')):.3f}."
+        " Issue 13's reference: OWASP CRS PL1 31.6 % at 0 % FPR on CSIC requests.",
+        "",
+    ]
+    return lines
 
 
 def _default_table(report: RequestTrainingReport) -> list[str]:
@@ -187,6 +232,7 @@ def request_model_card(report: RequestTrainingReport, command: str) -> str:
         "Reference points from issue 13 (held-out, at 0 % FPR): OWASP CRS PL1 97.7 % on single"
         " parameter values and 31.6 % on CSIC requests; libinjection 92.9 %.",
         "",
+        *_profile_section(report),
         "## Candidates (validation, injection attacks vs all benign)",
         "",
         *_candidates(report),

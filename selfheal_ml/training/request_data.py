@@ -20,7 +20,11 @@ Sources and labels:
   measured on all of them, but they are reported as their own source so the injection
   figures are not blurred by them.
 
-Exact duplicates (same normalised text and label) are dropped, keeping the first.
+Exact duplicates (same normalised text and label) are dropped, keeping the first; its
+``copies`` column says how many rows it stands for. The classifier learns each text once; the
+request profile (:mod:`selfheal_ml.security.request_profile`) learns a normal request as
+often as the application received it, because its enumerated-value and path models rest on
+how often things repeat. ``copies`` never crosses the split: duplicates share one text.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ SOURCES = (
     "csic_normal",
     "csic_anomalous",
 )
-COLUMNS = ["text", "label", "source"]
+COLUMNS = ["text", "label", "source", "copies"]
 
 
 def _frame(texts: list[str], labels: list[int], source: str) -> pd.DataFrame:
@@ -116,4 +120,5 @@ def load_security_texts(data_dir: Path = DEFAULT_DATA_DIR) -> pd.DataFrame:
         ignore_index=True,
     )
     keys = frame["text"].map(normalise_text) + "\x00" + frame["label"].astype(str)
+    frame["copies"] = keys.map(keys.value_counts()).astype(int)
     return frame[~keys.duplicated()].reset_index(drop=True)[COLUMNS]

@@ -45,6 +45,11 @@ def summary(report: RequestTrainingReport) -> str:
         by_value = "/".join(f"{held[f'by_parameter_csic_tpr_at_fpr_{b}']:.3f}"
                             for b in ("0", "0.1pct", "1pct"))  # fmt: skip
         lines.append(f"held-out csic by parameter TPR@0/0.1/1% FPR model {by_value}")
+    for name in ("profile", "classifier", "combined") if report.profile else ():
+        figures = report.profile["profile_test_"]
+        rates = "/".join(f"{figures.get(f'{name}_csic_tpr_at_fpr_{b}', float('nan')):.3f}"
+                         for b in ("0", "0.1pct", "1pct"))  # fmt: skip
+        lines.append(f"held-out csic {name:10s} TPR@0/0.1/1% FPR {rates}")
     lines.append(
         "held-out false_positives.txt FPR at the default threshold:"
         f" {held.get('libinjection_fp_benign_fpr_default', float('nan')):.3f}"

@@ -19,7 +19,10 @@
    fit side (in-sample) and on the test side (held out); log both, the model (skops, with
    signature and input example) and the figures in one run (role ``selected``); register the
    model as a new version of ``request-classifier``;
-5. score the current ``champion`` on the same test side and move the alias only if the gate
+5. learn the application request profile from the fit side's normal CSIC requests, calibrate
+   it with the chosen model on validation and score it, the model and both combined on every
+   side (:mod:`~selfheal_ml.training.request_profile_evaluation`; the test side once);
+6. score the current ``champion`` on the same test side and move the alias only if the gate
    (which also asks the model not to be worse than the signature baseline on that side)
    (:func:`~selfheal_ml.security.promotion.request_promotion_decision`) allows.
 
@@ -31,7 +34,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -57,6 +60,11 @@ from selfheal_ml.security.request_classifier import (
 from selfheal_ml.security.request_evaluation import evaluate_scores
 from selfheal_ml.security.signatures import SignatureBaseline
 from selfheal_ml.tracking import Tracker
+from selfheal_ml.training.request_profile_evaluation import (
+    calibrate,
+    fit_profile,
+    profile_figures,
+)
 from selfheal_ml.training.request_scorer_loading import CHAMPION, MODEL_NAME
 
 EXPERIMENT = "request-classifier"
@@ -97,6 +105,8 @@ class RequestTrainingReport:
     counts: dict[str, int]
     fit_s: float
     run_id: str
+    # CSIC whole requests: request profile, classifier and both (request_profile_evaluation)
+    profile: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def split_texts(frame: pd.DataFrame, seed: int) -> RequestSplit:
@@ -131,6 +141,27 @@ def _figures(model: Any, side: pd.DataFrame, threshold: float) -> dict[str, floa
             if key.startswith(("csic_", "all_")):
                 figures[f"by_parameter_{key}"] = value
     return figures
+
+
+def _profile_figures(
+    classifier: Any, split: RequestSplit, target_fpr: float
+) -> dict[str, dict[str, float]]:
+    """The request profile learnt on the fit side's normal CSIC requests, calibrated with the
+    classifier on validation, scored on every side (the held-out side once); nothing without
+    normal CSIC requests on the fit and validation sides."""
+    if not all((side["source"] == "csic_normal").any() for side in (split.fit, split.validation)):
+        return {}
+    profile = fit_profile(split.fit)
+    scorer = calibrate(profile, classifier, split.validation, target_fpr)
+    calibration = {
+        "profile_scale": scorer.profile_scale,
+        "classifier_scale": scorer.classifier_scale,
+    }
+    return {
+        "profile_val_": {**profile_figures(scorer, split.validation), **calibration},
+        "profile_train_": profile_figures(scorer, split.fit),
+        "profile_test_": profile_figures(scorer, split.test),
+    }
 
 
 def _prefixed(prefix: str, figures: Mapping[str, float]) -> dict[str, float]:
@@ -248,9 +279,8 @@ def train_request_classifier(
     progress: Callable[[str], None] | None = None,
 ) -> RequestTrainingReport:
     """The whole orchestration (see the module docstring)."""
-    split = split_texts(frame, seed)
-    if not learn_csic_anomalous:
-        split = _without_csic_anomalous(split)
+    full_split = split_texts(frame, seed)
+    split = full_split if learn_csic_anomalous else _without_csic_anomalous(full_split)
     counts = {"fit": len(split.fit), "validation": len(split.validation), "test": len(split.test)}
     if min(counts.values()) == 0 or split.fit["label"].nunique() < 2:
         raise ValueError(f"too few texts to split into fit/validation/test sides: {counts}")
@@ -280,6 +310,10 @@ def train_request_classifier(
         "baseline_train_": _figures(baseline, split.fit, 0.5),
         "baseline_test_": _figures(baseline, split.test, 0.5),
     }
+    if progress is not None:
+        progress("request profile: learning the fit side's normal CSIC requests")
+    profile = _profile_figures(pipeline, full_split, target_fpr)
+    figures.update(profile)
     run_id, uri = _log_selected(tracker, best, model, params, figures)
     version = tracker.register_model(uri, MODEL_NAME, tags={"run_id": run_id})
     decision, champion, champion_held_out = _gate(
@@ -302,4 +336,5 @@ def train_request_classifier(
         counts=counts,
         fit_s=sum(values[2] for values in fitted.values()),
         run_id=run_id,
+        profile=profile,
     )

@@ -144,6 +144,28 @@ def test_with_sources_the_detector_scores_requests_for_injection(tmp_path: Path)
     assert scorer is not None
     attack, benign = scorer.score(["/search?q=1' OR '1'='1' --", "/search?q=red+shoes"])
     assert attack >= scorer.threshold > benign
+    assert ports["security_detector"].profiles is None  # the request profile is opt-in
+
+
+def test_the_request_profile_settings_reach_the_detector(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from selfheal_ml.ports import security_ports
+
+    config = tmp_path / "selfheal.toml"
+    config.write_text(
+        f'db_path = "{tmp_path / "selfheal.duckdb"}"\n'
+        "[security]\nrequest_profile = true\nrequest_profile_warmup = 500\n"
+        "request_profile_threshold = 0.95\n"
+        "[security.unusual_request]\ncapacity = 4\nleak_s = 30\n"
+        f'[[security.sources]]\npath = "{tmp_path / "access.log"}"\nformat = "combined"\n',
+        "utf-8",
+    )
+    ports = security_ports(load_settings(config), datetime(2026, 12, 10, tzinfo=UTC), None)
+    detector = ports["security_detector"]
+    assert (detector.profiles.warmup_requests, detector.profiles.threshold) == (500, 0.95)
+    rule = detector.rules.unusual_request
+    assert (rule.capacity, rule.leak_s) == (4, 30.0)
 
 
 def test_breaker_threshold_and_approval_actions_reach_the_guard(

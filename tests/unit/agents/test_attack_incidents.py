@@ -95,3 +95,33 @@ async def test_warnings_open_nothing_and_an_unbanned_attack_is_escalated(
     (escalated,) = await statuses(diagnostic, sim_clock)
     assert escalated.status is IncidentStatus.ESCALATED
     assert escalated.incident_id == diagnosed.incident_id
+
+
+async def test_an_attacker_back_after_a_resolved_attack_opens_a_new_incident(
+    sim_clock: SimClock,
+) -> None:
+    diagnostic = agent(sim_clock)
+    address = "203.0.113.5"
+    (first,) = await diagnostic.handle(
+        threat(sim_clock, "brute_force", address, "c1", severity="critical")
+    )
+    until = sim_clock.now() + timedelta(hours=1)
+    ban = IpBlocked(ts=sim_clock.now(), source="Security", correlation_id="c1",
+                    source_ip=address, until=until, reason="brute_force")  # fmt: skip
+    await diagnostic.handle(ban)
+    await statuses(diagnostic, sim_clock)  # verifying
+    sim_clock.advance(300)
+    await diagnostic.handle(AttackStopped(
+        ts=sim_clock.now(), source="Security", correlation_id="c1", source_ip=address,
+        banned_at=sim_clock.now() - timedelta(seconds=300),
+        last_seen=sim_clock.now() - timedelta(seconds=120), until=until, quiet_s=120.0,
+    ))  # fmt: skip
+    (resolved,) = await statuses(diagnostic, sim_clock)
+    assert resolved.status is IncidentStatus.RESOLVED
+    sim_clock.advance(3600)  # the one-hour ban has expired; the same address attacks again
+    (second,) = await diagnostic.handle(
+        threat(sim_clock, "brute_force", address, "c2", severity="critical")
+    )
+    assert isinstance(first, IncidentDiagnosed) and isinstance(second, IncidentDiagnosed)
+    assert second.incident_id != first.incident_id
+    assert second.diagnosis.revision == 1 and second.correlation_id == "c2"

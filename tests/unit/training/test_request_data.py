@@ -23,6 +23,9 @@ def test_every_source_loads_with_its_labels() -> None:
     assert labels["httpparams"] == {0, 1} and labels["sqli_kaggle"] == {0, 1}
     keys = frame["text"].map(normalise_text) + frame["label"].astype(str)
     assert not keys.duplicated().any()
+    assert (frame["copies"] >= 1).all()
+    normal = frame[frame["source"] == "csic_normal"]
+    assert normal["copies"].sum() == 36_000  # every normal request is one row's copy
     assert (frame["source"] == "libinjection_fp").sum() > 300
 
 

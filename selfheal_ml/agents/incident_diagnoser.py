@@ -7,7 +7,7 @@ signatures, history, the repair classifier), numbers the revision
 moves the top candidate, none for anomalies that match no signature and break no threshold),
 asks the investigators about the top three candidates, and composes the typed diagnosis. An
 incident the Security agent handed over (the same attack) carries the attack's summary among
-its findings.
+its findings and stays critical, as the confirmed attack's own diagnosis was.
 """
 
 from __future__ import annotations
@@ -70,9 +70,9 @@ class IncidentDiagnoser:
         )
         diagnosis = evidence.compose()
         attack = attacks.handed_over(incident.incident_id)
-        if attack is not None:  # the Security agent's side of the same attack
+        if attack is not None:  # the Security agent's side of the same attack: confirmed
             noted = (*diagnosis.findings, f"security: {attack_summary(attack)}")
-            diagnosis = diagnosis.model_copy(update={"findings": noted})
+            diagnosis = diagnosis.model_copy(update={"findings": noted, "severity": "critical"})
         self.diagnosed += 1
         self.log.info(
             "incident %s (revision %d): %s", incident.incident_id, revision, diagnosis.summary

@@ -9,8 +9,9 @@ start) comes from ``GET /sim/attacks``. Asserted, each against a deadline:
 - the attacker is banned, seen through ``/v1/security/decisions`` and the CrowdSec stream,
   within 30 s of the attack's start;
 - a critical ``SecurityThreatDetected`` alert names it;
-- the Diagnostic agent confirms it as an incident (``brute_force@<platform>``, verifying once
-  the ban is in force) in ``/v1/incidents``;
+- the Diagnostic agent confirms it as one incident (``brute_force@<platform>``, or
+  ``brute_force_login@<platform>`` once the Monitor's signs of the same attack joined it;
+  verifying once the ban is in force) in ``/v1/incidents``;
 - the simulator refuses its requests afterwards (the attack's effect stops);
 - no legitimate user, health checker or never-ban address is blocked.
 
@@ -118,10 +119,15 @@ def test_a_live_brute_force_is_blocked_within_30_s(stack: LiveStack) -> None:
 
         alert = wait_for("critical alert", critical_alert, time.monotonic() + 15, stack)
 
+        # the Security agent's incident names the attack (brute_force); once the Monitor's signs
+        # of the same attack join it, their diagnosis is its next revision, in the fault
+        # catalogue's words (brute_force_login), and the Repair agent carries it
+        causes = {f"brute_force@{PLATFORM}", f"brute_force_login@{PLATFORM}"}
+
         def attack_incident() -> dict[str, Any] | None:
             for incident in client.incidents():
                 moved_on = incident["status"] in ("verifying", "resolved")  # the ban is on
-                if incident["root_cause"] == f"brute_force@{PLATFORM}" and moved_on:
+                if incident["root_cause"] in causes and moved_on:
                     return dict(incident)
             return None
 

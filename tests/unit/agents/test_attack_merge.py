@@ -71,6 +71,7 @@ async def test_the_monitors_incident_of_an_attack_becomes_its_next_revision(
         None,
     )  # the Repair agent carries it from here
     assert details.strategy == "block_ip"
+    assert details.severity == "critical"  # a confirmed attack, whatever the Monitor's signs
     assert any(f.startswith("security: brute_force on shop from 203.0.113.5") for f in
                details.findings)  # fmt: skip
     # the attack's own lifecycle stays quiet: no verifying, resolved or escalated of its own

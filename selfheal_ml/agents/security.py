@@ -11,11 +11,9 @@ address is then watched (:class:`~selfheal_ml.security.ban_watch.BanWatch`): onc
 nothing for ``quiet_s`` while its ban held, one :class:`AttackStopped` says the attack is over
 (the Diagnostic agent resolves the attack's incident on it).
 
-Every tick also closes a minute of the attack-rate series (failed logins, 4xx and requests per
-second, confirmed findings, bans in force; ``security/attack_rates.py``) when one has passed:
-the points are stored with the metrics and published as ``MetricsCollected``, so the Predictive
-agent scores (and the service forecasts) them like the platforms' own series and warns when an
-attack pattern comes back.
+Every tick also closes a minute of the attack-rate series when one has passed
+(:mod:`selfheal_ml.agents.attack_rate_series`): stored with the metrics and scored by the
+Predictive agent like the platforms' own series, so it warns when an attack pattern comes back.
 
 Applications that push events instead of writing logs hand records to :meth:`observe`.
 On start the ban policy is restored from the store, so bans and repeat-offender counts
@@ -33,29 +31,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
+from selfheal_ml.agents.attack_rate_series import AttackRateSeries
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
-from selfheal_ml.agents.batching import BatchWriter
+from selfheal_ml.agents.security_events import block_event, stopped_event, threat_event
 from selfheal_ml.clock import run_blocking
-from selfheal_ml.events import (
-    AttackStopped,
-    Event,
-    IpBlocked,
-    MetricPoint,
-    MetricsCollected,
-    SecurityThreatDetected,
-    Severity,
-    Tick,
-    new_id,
-)
-from selfheal_ml.security.attack_rates import AttackRates
+from selfheal_ml.events import Event, Tick, new_id
 from selfheal_ml.security.ban_policy import BanDecision, BanPolicy, DecisionAction
 from selfheal_ml.security.ban_watch import QUIET_S, BanWatch
 from selfheal_ml.security.detector import AttackDetector
-from selfheal_ml.security.findings import Finding, Scope
+from selfheal_ml.security.findings import Finding
 from selfheal_ml.security.records import LogRecord
 
 TICK_KIND = "security"
-EVIDENCE_IN_EVENT = 3
 
 
 class SecurityAgent(Agent):
@@ -75,12 +62,8 @@ class SecurityAgent(Agent):
         self.watch = BanWatch(float(extras.get("attack_quiet_s", QUIET_S)))
         # ticks and pushed batches (the API) both count: one at a time through the detector
         self._counting = asyncio.Lock()
-        window_s = float(extras.get("security_rates_window_s", 60.0))
-        self.rates = AttackRates(context.clock.now(), window_s) if window_s > 0 else None
-        self.writer: BatchWriter[MetricPoint] | None = None
-        if context.metrics is not None and self.rates is not None:
-            every_s = float(extras.get("store_every_s", 0.0))
-            self.writer = BatchWriter(context.metrics.append_points, context.clock, every_s)
+        rates = float(extras.get("security_rates_window_s", 60.0)) > 0
+        self.rates = AttackRateSeries(context, self.name) if rates else None
 
     async def start(self) -> None:
         if self.store is not None:
@@ -91,8 +74,8 @@ class SecurityAgent(Agent):
     async def stop(self) -> None:
         for source in self.sources:
             source.close()
-        if self.writer is not None:
-            await self.writer.flush()
+        if self.rates is not None:
+            await self.rates.flush()
 
     async def handle(self, event: Event) -> list[Event]:
         key = f"Tick:{event.kind}" if isinstance(event, Tick) else type(event).__name__
@@ -116,30 +99,14 @@ class SecurityAgent(Agent):
 
     def _stopped(self, now: datetime) -> list[Event]:
         """One :class:`AttackStopped` per banned address that went quiet (module docstring)."""
-        return [
-            AttackStopped(
-                ts=now,
-                source=self.name,
-                correlation_id=quiet.correlation_id or new_id(),
-                source_ip=quiet.address,
-                banned_at=quiet.banned_at,
-                last_seen=quiet.last_seen,
-                until=quiet.until,
-                quiet_s=self.watch.quiet_s,
-            )
-            for quiet in self.watch.quiet(now)
-        ]
+        quiet_s = self.watch.quiet_s
+        return [stopped_event(q, now, self.name, quiet_s) for q in self.watch.quiet(now)]
 
     async def _rates(self, now: datetime) -> list[Event]:
         """The attack-rate points of a window that has just closed, stored and announced."""
         if self.rates is None:
             return []
-        points = self.rates.close(now, sum(d.enforced for d in self.policy.active(now)))
-        if not points:
-            return []
-        if self.writer is not None:
-            await self.writer.add(points, now)
-        return [MetricsCollected(ts=now, source=self.name, points=tuple(points))]
+        return await self.rates.close(now, sum(d.enforced for d in self.policy.active(now)))
 
     def _read_sources(self) -> list[LogRecord]:
         records: list[LogRecord] = []
@@ -165,39 +132,16 @@ class SecurityAgent(Agent):
     ) -> list[Event]:
         now = self.context.clock.now()
         correlation = {id(finding): new_id() for finding in findings}
-        events: list[Event] = []
-        for finding in findings:
-            severity: Severity = "critical" if finding.confirmed_attack else "warning"
-            events.append(
-                SecurityThreatDetected(
-                    ts=now,
-                    source=self.name,
-                    correlation_id=correlation[id(finding)],
-                    kind=finding.kind.value,
-                    source_ip=finding.value if finding.scope is Scope.IP else "",
-                    severity=severity,
-                    evidence="\n".join(finding.evidence[-EVIDENCE_IN_EVENT:]),
-                    scope=finding.scope.value,
-                    value=finding.value,
-                    first_seen=finding.first_seen,
-                    event_count=finding.event_count,
-                    platform=finding.platform,
-                )
-            )
+        events: list[Event] = [
+            threat_event(finding, now, self.name, correlation[id(finding)]) for finding in findings
+        ]
         for finding, decision in decided:
             if decision.action is DecisionAction.BAN:
-                self.watch.banned(decision.value, now, decision.until,
-                                  correlation_id=correlation[id(finding)])  # fmt: skip
-                events.append(
-                    IpBlocked(
-                        ts=now,
-                        source=self.name,
-                        correlation_id=correlation[id(finding)],
-                        source_ip=decision.value,
-                        until=decision.until,
-                        reason=f"{decision.reason.value} (offence {decision.offence})",
-                    )
+                correlation_id = correlation[id(finding)]
+                self.watch.banned(
+                    decision.value, now, decision.until, correlation_id=correlation_id
                 )
+                events.append(block_event(decision, now, self.name, correlation_id))
             else:
                 why = decision.refusal.value if decision.refusal else "dry run"
                 self.log.info("%s %s (%s): %s", decision.action.value, decision.value,

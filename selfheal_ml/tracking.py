@@ -35,7 +35,7 @@ from selfheal_ml.registry_reader import (
     resolve_models_uri,
     sqlite_store_path,
 )
-from selfheal_ml.serving.form import ARRAYS_FILE, HEADER_FILE, ServingForm, ServingFormError
+from selfheal_ml.serving.form import ARRAYS_FILE, HEADER_FILE, ServingForm
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 log = logging.getLogger("selfheal_ml.tracking")
@@ -299,9 +299,9 @@ class Tracker:
                 served = None if found is None else read_served_model(found.directory)
                 if served is not None:
                     return served
-                reason = "no serving form (logged before serving forms)"
-            except (RegistryLayoutUnknownError, ServingFormError, OSError, sqlite3.Error) as error:
-                reason = f"serving form unreadable: {error}"
+                reason = "no such version" if found is None else "no serving form (older version)"
+            except (RegistryLayoutUnknownError, ValueError, OSError, sqlite3.Error) as error:
+                reason = f"serving form unreadable: {error}"  # ServingFormError is a ValueError
         log.info("model %s served with scikit-learn: %s", model_uri, reason)
         return self.load_sklearn_model(model_uri)
 

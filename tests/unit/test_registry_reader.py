@@ -16,6 +16,7 @@ import pytest
 from selfheal_ml.registry_reader import RegistryLayoutUnknownError, resolve_models_uri
 from selfheal_ml.repair.classifier import build_candidate
 from selfheal_ml.repair.features import feature_frame
+from selfheal_ml.serving.export import export
 from selfheal_ml.serving.model import ServedModel
 from selfheal_ml.tracking import Tracker
 from selfheal_ml.training import CHAMPION, MODEL_NAME, Dataset, generate_history, train_and_register
@@ -144,10 +145,11 @@ def test_the_champion_lookup_imports_no_sklearn(registered: Tracker) -> None:
     assert out[2:] == ["[]"]
 
 
-def test_a_version_without_a_serving_form_is_served_with_sklearn(
+def test_a_version_without_a_readable_serving_form_is_served_with_sklearn(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A version logged before serving forms existed still serves (scikit-learn, logged)."""
+    """A version logged before serving forms existed, or whose form is damaged, still serves
+    (scikit-learn, logged)."""
     tracker = Tracker(f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
     train = Dataset.from_history(generate_history(seed=43, count=40, start=START, days=10))
     model = build_candidate("logistic_regression", 0).fit(train.features, list(train.labels))
@@ -157,4 +159,19 @@ def test_a_version_without_a_serving_form_is_served_with_sklearn(
     with caplog.at_level(logging.INFO, logger="selfheal_ml.tracking"):
         loaded = tracker.load_served_model(f"models:/{MODEL_NAME}/{version}")
     assert type(loaded).__name__ == "Pipeline"
-    assert "served with scikit-learn: no serving form" in caplog.text
+    assert "served with scikit-learn: no serving form (older version)" in caplog.text
+
+    with tracker.run("older", "with-a-broken-serving-form"):
+        uri = tracker.log_sklearn_model(
+            model, "model", train.features.head(2), serving_form=export(model)
+        )
+    broken = tracker.register_model(uri, MODEL_NAME)
+    found = resolve_models_uri(
+        Path(tracker.tracking_uri.removeprefix("sqlite:///")), f"models:/{MODEL_NAME}/{broken}"
+    )
+    assert found is not None
+    (found.directory / "extra_files" / "serving_form.json").write_text("{not json")
+    with caplog.at_level(logging.INFO, logger="selfheal_ml.tracking"):
+        loaded = tracker.load_served_model(f"models:/{MODEL_NAME}/{broken}")
+    assert type(loaded).__name__ == "Pipeline"
+    assert "served with scikit-learn: serving form unreadable" in caplog.text

@@ -13,6 +13,11 @@ MLflow would load:
 3. a ``skops`` file is loaded with ``skops.io.load(path, trusted=...)``, which is what
    ``mlflow.sklearn.load_model`` calls for that format.
 
+A version trained since the serving forms exist also has, in the directory's
+``extra_files/``, its serving form (``serving_form.json`` and ``serving_form.npz``, see
+:mod:`selfheal_ml.serving`): :func:`read_served_model` builds the model from it with numpy
+alone, so serving it does not import scikit-learn, SciPy or skops either.
+
 Anything else (a store that is not SQLite, tables or columns this code does not know, a model
 that is not a local skops file, more than one workspace's row) raises
 :class:`RegistryLayoutUnknownError`, and :class:`~selfheal_ml.tracking.Tracker` asks MLflow instead.
@@ -21,11 +26,18 @@ MLflow stays the tool that trains, registers and promotes.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
+
+import numpy as np
+
+from selfheal_ml.serving.form import ARRAYS_FILE, HEADER_FILE, ServingForm
+from selfheal_ml.serving.loading import served_model
+from selfheal_ml.serving.model import ServedModel
 
 SQLITE_PREFIX = "sqlite:///"
 
@@ -144,3 +156,16 @@ def load_skops_model(directory: Path) -> Any:
 
     trusted = flavour.get("skops_trusted_types") or None
     return skops.io.load(directory / str(flavour["pickled_model"]), trusted=trusted)
+
+
+def read_served_model(directory: Path) -> ServedModel | None:
+    """The model served from the directory's serving form, ``None`` if it has none (a version
+    logged before serving forms existed); a form this code cannot read raises
+    :class:`~selfheal_ml.serving.form.ServingFormError`."""
+    extra = directory / "extra_files"
+    if not (extra / HEADER_FILE).exists():
+        return None
+    header = json.loads((extra / HEADER_FILE).read_text())
+    with np.load(extra / ARRAYS_FILE, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    return served_model(ServingForm(header, arrays))

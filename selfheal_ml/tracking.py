@@ -14,22 +14,28 @@ of a call, so nothing global leaks between callers and tests can use a temporary
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
+import tempfile
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from selfheal_ml.registry_reader import (
     RegistryLayoutUnknownError,
     aliased_version,
     load_skops_model,
+    read_served_model,
     resolve_models_uri,
     sqlite_store_path,
 )
+from selfheal_ml.serving.form import ARRAYS_FILE, HEADER_FILE, ServingForm
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 log = logging.getLogger("selfheal_ml.tracking")
@@ -55,6 +61,14 @@ def _sklearn_requirements() -> list[str]:
     from importlib.metadata import version
 
     return [f"{package}=={version(package)}" for package in ("scikit-learn", "numpy", "skops")]
+
+
+def _write_serving_form(form: ServingForm, directory: Path) -> list[str]:
+    """The serving form as its two files in ``directory``; their paths."""
+    header, arrays = directory / HEADER_FILE, directory / ARRAYS_FILE
+    header.write_text(json.dumps(form.header, indent=1))
+    np.savez(arrays, allow_pickle=False, **form.arrays)
+    return [str(header), str(arrays)]
 
 
 def tracking_store_exists(tracking_uri: str) -> bool:
@@ -148,16 +162,26 @@ class Tracker:
         _mlflow().log_figure(figure, artifact_file)
 
     def log_sklearn_model(
-        self, model: Any, name: str, input_example: Any, trusted_types: Sequence[str] = ()
+        self,
+        model: Any,
+        name: str,
+        input_example: Any,
+        trusted_types: Sequence[str] = (),
+        serving_form: ServingForm | None = None,
     ) -> str:
         """Log a fitted scikit-learn model (skops format) with a signature inferred from
         ``input_example`` (a DataFrame) and its predictions; returns the model URI.
 
         ``trusted_types`` are the non-default types the model's skops file holds (tree nodes).
+        A ``serving_form`` (:mod:`selfheal_ml.serving`) goes in the same model directory, as
+        MLflow's extra files ``extra_files/serving_form.json`` and ``.npz``.
         """
         from mlflow.models import infer_signature
 
-        with warnings.catch_warnings():
+        with tempfile.TemporaryDirectory() as scratch, warnings.catch_warnings():
+            extra_files = None
+            if serving_form is not None:
+                extra_files = _write_serving_form(serving_form, Path(scratch))
             warnings.simplefilter("ignore", UserWarning)  # mlflow's own type-hint chatter
             signature = infer_signature(input_example, model.predict(input_example))
             info = _mlflow().sklearn.log_model(
@@ -168,6 +192,7 @@ class Tracker:
                 serialization_format="skops",
                 skops_trusted_types=list(trusted_types) or None,
                 pip_requirements=_sklearn_requirements(),
+                extra_files=extra_files,
             )
         return str(info.model_uri)
 
@@ -260,6 +285,25 @@ class Tracker:
             except (RegistryLayoutUnknownError, sqlite3.Error) as error:
                 log.info("model %s loaded through MLflow (%s)", model_uri, error)
         return self.load_sklearn_model_from_mlflow(model_uri)
+
+    def load_served_model(self, model_uri: str) -> Any:
+        """The model the service serves for ``model_uri``: its serving form, predicted with
+        numpy alone (:mod:`selfheal_ml.serving`), when the version has one on a SQLite store;
+        else the scikit-learn model (:meth:`load_sklearn_model`, which imports scikit-learn),
+        with a log line saying why."""
+        database = sqlite_store_path(self.tracking_uri)
+        reason = "not a SQLite store"
+        if database is not None and database.exists():
+            try:
+                found = resolve_models_uri(database, model_uri)
+                served = None if found is None else read_served_model(found.directory)
+                if served is not None:
+                    return served
+                reason = "no such version" if found is None else "no serving form (older version)"
+            except (RegistryLayoutUnknownError, ValueError, OSError, sqlite3.Error) as error:
+                reason = f"serving form unreadable: {error}"  # ServingFormError is a ValueError
+        log.info("model %s served with scikit-learn: %s", model_uri, reason)
+        return self.load_sklearn_model(model_uri)
 
     def load_sklearn_model_from_mlflow(self, model_uri: str) -> Any:
         """:meth:`load_sklearn_model` through ``mlflow.sklearn.load_model``."""

@@ -4,7 +4,9 @@ Each candidate takes the feature DataFrame (columns :data:`FEATURE_NAMES`) and p
 repair strategy that worked. Symptom strengths are heavy-tailed, so the pipeline first
 compresses them with ``arcsinh`` for the linear model (trees do not care about monotone
 rescaling). The registry is
-an explicit typed mapping, no string-keyed dynamic imports.
+an explicit typed mapping, no string-keyed dynamic imports. The service predicts with each
+candidate's numpy serving form (:mod:`selfheal_ml.serving`): a new step or estimator needs an
+exporter there too (``tests/unit/serving`` fits every candidate and compares).
 
 >>> sorted(CANDIDATES)
 ['hist_gradient_boosting', 'logistic_regression', 'random_forest']

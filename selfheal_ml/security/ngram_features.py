@@ -30,10 +30,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from selfheal_ml.errors import ValidationError
-from selfheal_ml.security.request_text import as_texts, normalise_text
-
-_MULTIPLIER = np.uint64(0x100000001B3)
-_MIXER = np.uint64(0x9E3779B97F4A7C15)
+from selfheal_ml.security.ngram_hashing import hashed_cells
+from selfheal_ml.security.request_text import as_texts
 
 
 class HashedCharNgrams(TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -60,49 +58,25 @@ class HashedCharNgrams(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.n_features_out_ = 1 << self.bits
         return self
 
-    def _encoded(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """All texts' bytes concatenated, and each byte's text index."""
-        prepared = [normalise_text(text) for text in texts] if self.normalise else texts
-        encoded = [text.encode("utf-8", "replace") for text in prepared]
-        lengths = np.fromiter((len(chunk) for chunk in encoded), dtype=np.int64, count=len(texts))
-        data = np.frombuffer(b"".join(encoded), dtype=np.uint8).astype(np.uint64)
-        owners = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
-        return data, owners
-
     def transform(self, texts: Any) -> sp.csr_matrix:
         """The feature matrix (one row per text, ``2**bits`` columns)."""
         width = 1 << self.bits
         items = as_texts(texts)
-        data, owners = self._encoded(items)
-        rows: list[np.ndarray] = []
-        columns: list[np.ndarray] = []
-        rolling = np.zeros(len(data), dtype=np.uint64)
-        shift = np.uint64(64 - self.bits)
-        for size in range(1, self.ngram_max + 1):
-            count = len(data) - size + 1
-            if count <= 0:
-                break
-            rolling = rolling[:count] * _MULTIPLIER + data[size - 1 : size - 1 + count]
-            if size < self.ngram_min:
-                continue
-            inside = owners[:count] == owners[size - 1 : size - 1 + count]
-            hashed = ((rolling[inside] + np.uint64(size)) * _MIXER) >> shift
-            rows.append(owners[:count][inside])
-            columns.append(hashed.astype(np.int64))
+        rows, columns = hashed_cells(
+            items, self.ngram_min, self.ngram_max, self.bits, normalise=self.normalise
+        )
         return _sublinear_unit_rows(rows, columns, len(items), width)
 
 
 def _sublinear_unit_rows(
-    rows: list[np.ndarray], columns: list[np.ndarray], count: int, width: int
+    all_rows: np.ndarray, all_columns: np.ndarray, count: int, width: int
 ) -> sp.csr_matrix:
     """Counts per (row, column), as ``1 + log(count)`` scaled to unit rows.
 
-    Each ``rows`` array is already in row order, so a stable sort (timsort merging a few
-    sorted runs) groups the entries by row cheaply; adding an empty matrix then merges
-    duplicate columns without sorting them.
+    The cells of each n-gram length are already in row order, so a stable sort (timsort
+    merging a few sorted runs) groups the entries by row cheaply; adding an empty matrix then
+    merges duplicate columns without sorting them.
     """
-    all_rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    all_columns = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
     order = np.argsort(all_rows, kind="stable")
     indptr = np.zeros(count + 1, dtype=np.int64)
     np.cumsum(np.bincount(all_rows, minlength=count), out=indptr[1:])

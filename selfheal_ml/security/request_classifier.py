@@ -4,7 +4,9 @@ A candidate is a stock scikit-learn ``Pipeline``: :class:`HashedCharNgrams` (dec
 normalised text to hashed character 1-5-grams) then a linear model. The trained model is
 wrapped in ``FixedThresholdClassifier`` so the decision threshold chosen on validation
 travels inside the registered artefact (``predict`` answers 0/1 at it, ``predict_proba``
-gives the score).
+gives the score). The Security agent scores with the registered model's numpy serving form
+(:mod:`selfheal_ml.serving`): a new candidate's steps need an exporter there too
+(``tests/unit/serving`` fits every candidate and compares).
 
 scikit-learn is imported by the functions that build or wrap a model, not by this module: the
 Security agent's scorer with the signature baseline (no champion registered) runs without it.

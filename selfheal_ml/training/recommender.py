@@ -1,10 +1,12 @@
 """``RepairRecommender``: the served champion plus the documented fallback.
 
 Holds the model that ``models:/repair-strategy@champion`` points at (loaded through
-:class:`~selfheal_ml.tracking.Tracker`) and answers :meth:`recommend` with a
-:class:`~selfheal_ml.repair.Recommendation`. Without a tracker, without a champion, or when
-loading fails, it answers from the rules (``fallback=True``, a human must confirm). The model
-and its version are swapped together, so a concurrent reader never sees a mix.
+:meth:`~selfheal_ml.tracking.Tracker.load_served_model`: its numpy serving form, so the service
+does not import scikit-learn; a version without one is loaded with scikit-learn) and answers
+:meth:`recommend` with a :class:`~selfheal_ml.repair.Recommendation`. Without a tracker,
+without a champion, or when loading fails, it answers from the rules (``fallback=True``, a
+human must confirm). The model and its version are swapped together, so a concurrent reader
+never sees a mix.
 
 >>> recommender = RepairRecommender(tracker=None)
 >>> recommender.recommend({"db_up_down": 30.0}).strategies[0].strategy
@@ -69,15 +71,19 @@ class RepairRecommender:
             version = self.tracker.alias_version(self.model_name, CHAMPION)
             if version is not None and version != self.model_version:
                 uri = f"models:/{self.model_name}@{CHAMPION}"
-                self._loaded = (self.tracker.load_sklearn_model(uri), version)
+                model = self.tracker.load_served_model(uri)
+                self._loaded = (model, version)
+                log.info(
+                    "serving %s version %s (%s)", self.model_name, version, type(model).__name__
+                )
         except Exception as exc:  # the service keeps answering from the rules
             log.warning("cannot load %s@%s: %s", self.model_name, CHAMPION, exc)
         return self._loaded is not None
 
     def recommend(self, features: Mapping[str, float]) -> Recommendation:
         """Ranked strategies for one incident's features. The first call loads the champion
-        if nobody asked for it yet (a process without the agents that use it loads MLflow and
-        scikit-learn only when a recommendation is asked for)."""
+        if nobody asked for it yet (a process without the agents that use it reads the registry
+        only when a recommendation is asked for)."""
         if not self._tried and self.tracker is not None:
             self._tried = True
             if tracking_store_exists(self.tracker.tracking_uri):  # else MLflow has none

@@ -57,8 +57,11 @@ _PURPOSE = """## What it does
 
 Given the features of an open incident (what the monitors observed, never the fault itself),
 ranks the repair strategies by the probability that each one is the strategy that works.
-Served by `POST /v1/repair/recommend`; below a confidence floor or without a champion,
-documented rules decide and a human must confirm.
+Served by `POST /v1/repair/recommend` and the Repair agent's advice; below a confidence floor
+or without a champion, documented rules decide and a human must confirm. The service loads the
+`@champion` from its serving form, logged beside the skops model (`extra_files/serving_form.json`
+and `.npz`: coefficients or tree nodes, `selfheal_ml/serving/`), and predicts with numpy alone,
+so serving it imports no scikit-learn; a version without one is loaded with scikit-learn.
 """
 
 _USE_AND_LIMITS = """## Intended use

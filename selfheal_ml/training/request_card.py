@@ -21,7 +21,11 @@ or 1-5, by candidate) with sublinear term frequency (`selfheal_ml/security/ngram
 2^20 columns, computed in bulk with numpy), then a linear model. Registered as
 `request-classifier`, wrapped in `FixedThresholdClassifier` so the default threshold travels
 with it. Served by
-`selfheal_ml.training.load_request_scorer` (the `@champion`, else the signature baseline).
+`selfheal_ml.training.load_request_scorer` (the `@champion`, else the signature baseline), from
+the serving form logged beside the skops model (`extra_files/serving_form.json` and `.npz`:
+threshold, n-gram settings, coefficients; `selfheal_ml/serving/`): the Security agent scores
+with numpy alone, without scikit-learn or SciPy; a version without one is loaded with
+scikit-learn.
 """
 
 _DATA = """## Data

@@ -1,11 +1,13 @@
 """Loading the request scorer the Security agent uses: the champion, else the signatures.
 
 :func:`load_request_scorer` asks the MLflow registry for ``models:/request-classifier@champion``
-(through :class:`~selfheal_ml.tracking.Tracker`). The registered model carries its default
-threshold (a ``FixedThresholdClassifier``), so the scorer's ``is_attack`` answers at the
-threshold chosen on validation. Without a tracker, without a champion, or when loading fails,
-the documented signature baseline answers instead, and a warning says so: a service that
-scores with signatures must not look like one that scores with the model.
+(through :meth:`~selfheal_ml.tracking.Tracker.load_served_model`: the version's numpy serving
+form, without scikit-learn, SciPy or skops; a version without one is loaded with
+scikit-learn). The registered model carries its default threshold (a
+``FixedThresholdClassifier``; the serving form keeps it), so the scorer's ``is_attack``
+answers at the threshold chosen on validation. Without a tracker, without a champion, or
+when loading fails, the documented signature baseline answers instead, and a warning says so:
+a service that scores with signatures must not look like one that scores with the model.
 
 >>> scorer = load_request_scorer(None)
 >>> scorer.source, scorer.version
@@ -39,7 +41,7 @@ def load_request_scorer(tracker: Tracker | None, model_name: str = MODEL_NAME) -
                 "request classifier: no %s@%s registered; using signatures", model_name, CHAMPION
             )
             return RequestScorer.signature_baseline()
-        model = tracker.load_sklearn_model(f"models:/{model_name}@{CHAMPION}")
+        model = tracker.load_served_model(f"models:/{model_name}@{CHAMPION}")
     except Exception as exc:  # the service keeps scoring, with the signatures
         log.warning("request classifier: cannot load %s@%s (%s); using signatures",
                     model_name, CHAMPION, exc)  # fmt: skip

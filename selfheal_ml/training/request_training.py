@@ -59,6 +59,7 @@ from selfheal_ml.security.request_classifier import (
 )
 from selfheal_ml.security.request_evaluation import evaluate_scores
 from selfheal_ml.security.signatures import SignatureBaseline
+from selfheal_ml.serving.export import serving_form_or_none
 from selfheal_ml.tracking import Tracker
 from selfheal_ml.training.request_profile_evaluation import (
     calibrate,
@@ -239,7 +240,13 @@ def _log_selected(
         tracker.log_metrics({"threshold": float(model.threshold)})
         tracker.log_dict({key: dict(value) for key, value in figures.items()}, "figures.json")
         example = pd.DataFrame({"text": ["get /index.jsp?id=2", "1' or '1'='1"]})
-        uri = tracker.log_sklearn_model(model, "model", example, trusted_types=TRUSTED_TYPES)
+        uri = tracker.log_sklearn_model(
+            model,
+            "model",
+            example,
+            trusted_types=TRUSTED_TYPES,
+            serving_form=serving_form_or_none(model),  # the service scores with this
+        )
         return str(run.info.run_id), uri
 
 

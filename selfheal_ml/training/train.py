@@ -33,6 +33,7 @@ from selfheal_ml.repair.baselines import MajorityBaseline, RuleBaseline
 from selfheal_ml.repair.classifier import CANDIDATES, TRUSTED_TYPES, build_candidate
 from selfheal_ml.repair.metrics import Scores, score_probabilities
 from selfheal_ml.repair.promotion import DEFAULT_MARGIN, PromotionDecision, promotion_decision
+from selfheal_ml.serving.export import serving_form_or_none
 from selfheal_ml.tracking import Tracker
 from selfheal_ml.training.datasets import Dataset
 from selfheal_ml.training.registry_names import CHAMPION as CHAMPION
@@ -135,7 +136,11 @@ def _fit_candidate(
             {f"baseline_{b}_{k}": v for b, s in baselines.items() for k, v in s.headline().items()}
         )
         model_uri = tracker.log_sklearn_model(
-            model, "model", holdout.features.head(5), trusted_types=TRUSTED_TYPES
+            model,
+            "model",
+            holdout.features.head(5),
+            trusted_types=TRUSTED_TYPES,
+            serving_form=serving_form_or_none(model),  # the service predicts from this
         )
         run_id = str(run.info.run_id)
     return CandidateResult(name, model, val_scores, holdout_scores, fit_s, run_id, model_uri)

@@ -11,6 +11,8 @@ too many false positives) are tested on the pure decision in tests/unit/security
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -114,3 +116,30 @@ def test_champion_then_worse_challenger(tmp_path: Path, caplog: pytest.LogCaptur
     assert scorer.threshold == pytest.approx(again.threshold)
     flags = scorer.is_attack(["7' or '7'='7", "<script>alert(3)</script>", "ana madrid 12"])
     assert flags.tolist() == [True, True, False]
+
+
+def test_the_served_champion_scores_without_sklearn(tmp_path: Path) -> None:
+    """The Security agent's loading path in a fresh process: the champion's serving form, with
+    its threshold, scores as the scikit-learn model and imports no scikit-learn or SciPy."""
+    tracker = Tracker(f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
+    train_request_classifier(
+        tracker, synthetic_corpus(2), candidates=("logreg_char1to4_c10",), fp_bound=1.0
+    )
+    texts = ["7' or '7'='7", "<script>alert(3)</script>", "ana madrid 12"]
+    fitted = tracker.load_sklearn_model(f"models:/{MODEL_NAME}@{CHAMPION}")
+    program = (
+        "import sys; from selfheal_ml.tracking import Tracker; "
+        "from selfheal_ml.training.request_scorer_loading import load_request_scorer; "
+        f"s = load_request_scorer(Tracker({tracker.tracking_uri!r})); "
+        f"print(s.source, s.threshold, *s.score({texts!r}).tolist(), sorted(n for n in "
+        "('sklearn', 'scipy', 'skops', 'mlflow') if n in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out[0] == f"{MODEL_NAME}@{CHAMPION}"
+    assert float(out[1]) == fitted.threshold
+    np.testing.assert_allclose(
+        [float(value) for value in out[2:5]], fitted.predict_proba(texts)[:, 1], atol=1e-12
+    )
+    assert out[5:] == ["[]"]

@@ -97,7 +97,10 @@ class AdaptiveResonance(Detector):
     def _present(self, window: list[float]) -> Presentation:
         """The window's code, its overlap with every category and the overlaps' sizes."""
         code = self._code(window)
-        overlap: npt.NDArray[np.float64] = np.minimum(self._weights[: self._categories], code)
+        weights, count = self._weights, self._categories
+        if len(weights) != count:  # only an old snapshot's layout has unused rows
+            weights = weights[:count]
+        overlap: npt.NDArray[np.float64] = np.minimum(weights, code)
         sizes: npt.NDArray[np.float64] = _add(overlap, 1)  # overlap.sum(axis=1), one call less
         return code, overlap, sizes
 
@@ -214,8 +217,11 @@ class AdaptiveResonance(Detector):
         count = self._categories
         clock = float(self._blocks.completed)
         if count:
-            choice = sizes / (CHOICE_ALPHA + self._norms[:count])
-            choice[sizes < self.vigilance * self.dimension] = -1.0
+            norms = self._norms
+            denominators = CHOICE_ALPHA + (norms if len(norms) == count else norms[:count])
+            # -1 where the match is below the vigilance (np.where: one NumPy call fewer than
+            # a masked assignment, the same values)
+            choice = np.where(sizes < self.vigilance * self.dimension, -1.0, sizes / denominators)
             winner = int(choice.argmax())
             if choice[winner] >= 0.0:
                 row = self._weights[winner]

@@ -2,9 +2,11 @@
 machine's load does not move (issues 15 and 20): run one path over the first N points of that
 benchmark's workload under valgrind, twice with different N, and divide the difference of the
 totals by the difference of N (start-up, imports and the warm-up cancel out; what is left is
-the steady per-point cost after N points).
+the steady per-point cost after N points). Both N past 21 000: the weekly profile and its
+calibrator start learning after two weeks of points (20 160 at one a minute), so a smaller N
+would count their warm-up in the difference.
 
-    for n in 20000 60000; do for path in river detector scorer; do
+    for n in 30000 34000; do for path in river detector scorer; do
         PYTHONHASHSEED=0 valgrind --tool=cachegrind --cache-sim=no \\
             --cachegrind-out-file=/dev/null .venv/bin/python \\
             -m tests.benchmarks.perpoint_instructions $path $n 2>&1 | grep "I *refs"

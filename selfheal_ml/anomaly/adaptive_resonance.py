@@ -218,10 +218,8 @@ class AdaptiveResonance(Detector):
         clock = float(self._blocks.completed)
         if count:
             norms = self._norms
-            denominators = CHOICE_ALPHA + (norms if len(norms) == count else norms[:count])
-            # -1 where the match is below the vigilance (np.where: one NumPy call fewer than
-            # a masked assignment, the same values)
-            choice = np.where(sizes < self.vigilance * self.dimension, -1.0, sizes / denominators)
+            choice = sizes / (CHOICE_ALPHA + (norms if len(norms) == count else norms[:count]))
+            choice[sizes < self.vigilance * self.dimension] = -1.0
             winner = int(choice.argmax())
             if choice[winner] >= 0.0:
                 row = self._weights[winner]

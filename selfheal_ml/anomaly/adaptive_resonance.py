@@ -97,7 +97,10 @@ class AdaptiveResonance(Detector):
     def _present(self, window: list[float]) -> Presentation:
         """The window's code, its overlap with every category and the overlaps' sizes."""
         code = self._code(window)
-        overlap: npt.NDArray[np.float64] = np.minimum(self._weights[: self._categories], code)
+        weights, count = self._weights, self._categories
+        if len(weights) != count:  # only an old snapshot's layout has unused rows
+            weights = weights[:count]
+        overlap: npt.NDArray[np.float64] = np.minimum(weights, code)
         sizes: npt.NDArray[np.float64] = _add(overlap, 1)  # overlap.sum(axis=1), one call less
         return code, overlap, sizes
 
@@ -214,7 +217,8 @@ class AdaptiveResonance(Detector):
         count = self._categories
         clock = float(self._blocks.completed)
         if count:
-            choice = sizes / (CHOICE_ALPHA + self._norms[:count])
+            norms = self._norms
+            choice = sizes / (CHOICE_ALPHA + (norms if len(norms) == count else norms[:count]))
             choice[sizes < self.vigilance * self.dimension] = -1.0
             winner = int(choice.argmax())
             if choice[winner] >= 0.0:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Mapping, Sequence
+from math import sqrt
 
 import numpy as np
 import numpy.typing as npt
@@ -117,7 +118,8 @@ class LikelihoodCalibrator:
             index = self._history_index
             old = history[index]
             history[index] = short
-            self._history_index = index + 1 if index + 1 < size else 0
+            index += 1
+            self._history_index = index if index < size else 0
             total = self._history_sum - old + short
             squares = self._history_squares - old * old + short * short
         updates = self._updates + 1
@@ -130,7 +132,7 @@ class LikelihoodCalibrator:
         self._history_squares = squares
         mean = total / size
         variance = squares / size - mean * mean
-        spread = math.sqrt(variance) if variance > 0.0 else 0.0
+        spread = sqrt(variance) if variance > 0.0 else 0.0
         self._mean = mean
         min_std = self.min_std
         self._spread = spread if spread > min_std else min_std
@@ -142,7 +144,8 @@ class LikelihoodCalibrator:
                 index = self._recent_index
                 recent_sum -= recent[index]
                 recent[index] = raw
-                self._recent_index = index + 1 if index + 1 < slots else 0
+                index += 1
+                self._recent_index = index if index < slots else 0
             self._recent_sum = recent_sum + raw
 
     def score_learn_many(self, raws: Sequence[float]) -> list[float]:

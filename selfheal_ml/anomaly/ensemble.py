@@ -28,7 +28,12 @@ from selfheal_ml.anomaly.base import TIME_KEY, VALUE_KEY, Detector
 from selfheal_ml.anomaly.calibration import Calibrated, LikelihoodCalibrator
 
 ScoreStep = tuple[Callable[[float, float], float], LikelihoodCalibrator | None]
-LearnStep = tuple[Callable[[float, float], None], Callable[[], bool], Calibrated | None]
+LearnStep = tuple[
+    Callable[[float, float], None],
+    Callable[[], bool],
+    Calibrated | None,
+    Callable[[float], None],
+]
 _DERIVED = (
     "_names",
     "_score_steps",
@@ -37,7 +42,13 @@ _DERIVED = (
     "_raws",
     "_scored_value",
     "_scored_at",
+    "_range",
+    "_settled",
 )
+
+
+def _nothing(raw: float) -> None:
+    """The calibrator step of a component without a calibrator (never called)."""
 
 
 def finite_value_and_time(x: Mapping[str, float]) -> tuple[float, float] | None:
@@ -91,12 +102,33 @@ class MaxEnsemble(Detector):
             if type(detector) is Calibrated:  # its raw detector, its calibrator
                 inner = detector.detector
                 self._score_steps.append((inner.score_value, detector._calibrator))
-                self._learn_steps.append((inner.learn_value, inner.warmed_up, detector))
+                self._learn_steps.append(
+                    (inner.learn_value, inner.warmed_up, detector, detector._calibrator.learn)
+                )
             else:
                 self._score_steps.append((detector.score_value, None))
-                self._learn_steps.append((detector.learn_value, detector.warmed_up, None))
+                self._learn_steps.append((detector.learn_value, detector.warmed_up, None, _nothing))
+        self._range = self._range_method()
+        self._settled = False  # every calibrator has its min_history (it stays so): see score_value
         self._raws = [0.0] * len(self._names)  # raw score by component of the point scored
         self._scored_value = self._scored_at = math.nan  # that point (nan: none)
+
+    def _range_method(self) -> Callable[[], tuple[float, float] | None]:
+        """What :meth:`expected_range` asks (a wrapped component's own detector: the wrapper
+        only passes the question on, and the pipeline asks on every point)."""
+        if self.range_from is None:
+            return self._first_range
+        source = self.components[self.range_from]
+        return (
+            source.detector.expected_range if type(source) is Calibrated else source.expected_range
+        )
+
+    def _first_range(self) -> tuple[float, float] | None:
+        for detector in self.components.values():
+            bounds = detector.expected_range()
+            if bounds is not None:
+                return bounds
+        return None
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle without the fused loop's steps (bound methods): they are rebuilt on load."""
@@ -151,24 +183,33 @@ class MaxEnsemble(Detector):
         best_score = 0.0
         best_index = -1
         raws = self._raws
+        inf = math.inf
+        settled = self._settled
         for index, (score, calibrator) in enumerate(self._score_steps):
-            raw = score(value, ts_s)
-            raws[index] = raw
+            raw = raws[index] = score(value, ts_s)
             if calibrator is None:
                 if raw > best_score:
                     best_score = raw
                     best_index = index
-            elif len(calibrator._history) >= calibrator.min_history:
+            elif settled or len(calibrator._history) >= calibrator.min_history:
                 # Calibrated.score_one on the raw score (0 when not finite and positive)
-                short = (calibrator._recent_sum + raw) / (len(calibrator._recent) + 1)
-                calibrated = (short - calibrator._mean) / calibrator._spread
-                if best_score < calibrated < math.inf:
+                calibrated = (
+                    (calibrator._recent_sum + raw) / (len(calibrator._recent) + 1)
+                    - calibrator._mean
+                ) / calibrator._spread
+                if best_score < calibrated < inf:
                     best_score = calibrated
                     best_index = index
         self._scored_value = value
         self._scored_at = ts_s
         if best_index >= 0:
             self._last_component = self._names[best_index]
+        if not settled:  # a calibrator's history never shrinks: once ready, always ready
+            self._settled = all(
+                len(calibrator._history) >= calibrator.min_history
+                for _, calibrator in self._score_steps
+                if calibrator is not None
+            )
         return best_score
 
     def learn_value(self, value: float, ts_s: float) -> None:
@@ -180,13 +221,13 @@ class MaxEnsemble(Detector):
             for index, (score, _) in enumerate(self._score_steps):
                 raws[index] = score(value, ts_s)
         self._scored_at = math.nan
-        for index, (learn, warmed_up, calibrated) in enumerate(self._learn_steps):
+        for index, (learn, warmed_up, calibrated, calibrate) in enumerate(self._learn_steps):
             if calibrated is not None:  # Calibrated.learn_one with the raw score already known
                 if calibrated._detector_warm:
-                    calibrated._calibrator.learn(raws[index])
+                    calibrate(raws[index])
                 elif warmed_up():
                     calibrated._detector_warm = True
-                    calibrated._calibrator.learn(raws[index])
+                    calibrate(raws[index])
             learn(value, ts_s)
 
     def score_learn_many(
@@ -220,13 +261,7 @@ class MaxEnsemble(Detector):
             detector.learn_many(values, timestamps_s)
 
     def expected_range(self) -> tuple[float, float] | None:
-        if self.range_from is not None:
-            return self.components[self.range_from].expected_range()
-        for detector in self.components.values():
-            bounds = detector.expected_range()
-            if bounds is not None:
-                return bounds
-        return None
+        return self._range()
 
     def warmed_up(self) -> bool:
         return all(detector.warmed_up() for detector in self.components.values())

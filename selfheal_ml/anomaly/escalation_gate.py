@@ -29,14 +29,17 @@ class EscalationGate:
 
     def update(self, score: float) -> float:
         """The gated score of this point; then remembers it."""
-        if self.window_points == 0:
+        window_points = self.window_points
+        if window_points == 0:
             return score
         maxima = self._maxima
-        while maxima and maxima[0][0] <= self._count - self.window_points:
+        count = self._count
+        oldest = count - window_points
+        while maxima and maxima[0][0] <= oldest:
             maxima.popleft()
         passed = score if not maxima or score > maxima[0][1] else 0.0
         while maxima and maxima[-1][1] <= score:
             maxima.pop()
-        maxima.append((self._count, score))
-        self._count += 1
+        maxima.append((count, score))
+        self._count = count + 1
         return passed

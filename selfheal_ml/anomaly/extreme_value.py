@@ -80,14 +80,15 @@ class NewExtreme(Detector):
 
     def learn_value(self, value: float, ts_s: float) -> None:
         index = self._count
-        self._count += 1
+        self._count = index + 1
         maxima, minima = self._maxima, self._minima
+        entry = (index, value)  # one tuple for both deques (immutable, so shared safely)
         while maxima and maxima[-1][1] <= value:
             maxima.pop()
-        maxima.append((index, value))
+        maxima.append(entry)
         while minima and minima[-1][1] >= value:
             minima.pop()
-        minima.append((index, value))
+        minima.append(entry)
         oldest = index - self.memory
         if maxima[0][0] <= oldest:
             maxima.popleft()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import math
 from array import array
+from bisect import bisect_left, insort
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -67,8 +68,9 @@ class RollingMedianScore(Detector):
         middle = count // 2
         median = ordered[middle] if count % 2 else 0.5 * (ordered[middle - 1] + ordered[middle])
         spread = (ordered[(3 * count) // 4] - ordered[count // 4]) / IQR_TO_STD
-        floor = self.relative_floor * max(abs(median), 1e-9)
-        return median, max(spread, floor)
+        size = abs(median)  # max(size, 1e-9) and max(spread, floor) as comparisons, as max
+        floor = self.relative_floor * (1e-9 if size < 1e-9 else size)
+        return median, floor if floor > spread else spread
 
     def warmed_up(self) -> bool:
         return len(self._sorted) >= min(self.warmup, self.window)
@@ -99,11 +101,11 @@ class RollingMedianScore(Detector):
 
     def learn_value(self, value: float, ts_s: float) -> None:
         self._stats = None
-        self._arrival.append(value)
-        bisect.insort(self._sorted, value)
-        if len(self._arrival) > self.window:
-            old = self._arrival.pop(0)
-            del self._sorted[bisect.bisect_left(self._sorted, old)]
+        arrival, ordered = self._arrival, self._sorted
+        arrival.append(value)
+        insort(ordered, value)
+        if len(arrival) > self.window:
+            del ordered[bisect_left(ordered, arrival.pop(0))]
 
     def score_learn_many(
         self, values: Sequence[float], timestamps_s: Sequence[float]
@@ -154,5 +156,8 @@ class RollingMedianScore(Detector):
     def expected_range(self) -> tuple[float, float] | None:
         if len(self._sorted) < min(self.warmup, self.window):
             return None
-        median, scale = self._median_and_scale()
+        stats = self._stats  # _median_and_scale, inlined (asked on every point)
+        if stats is None:
+            stats = self._stats = self._compute_median_and_scale()
+        median, scale = stats
         return median - self.width * scale, median + self.width * scale

@@ -23,6 +23,7 @@ time, not only when worse than the last one), the alert policy's suppression sti
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -58,9 +59,13 @@ class ScoringConfig:
     young_margin: float = 2.0
 
 
-@dataclass(frozen=True)
-class PointScore:
-    """The verdict on one point, with what an explanation needs."""
+class PointScore(NamedTuple):
+    """The verdict on one point, with what an explanation needs.
+
+    A named tuple, not a frozen dataclass: one is built for every point of every series, and
+    a frozen dataclass's ``__init__`` sets each of its six fields through
+    ``object.__setattr__`` (issue 15: the per-point path).
+    """
 
     score: float
     calibrated: float
@@ -149,10 +154,15 @@ class SeriesScorer:
                 calibrated = max(calibrated, level_score)
                 bounds = self.guard.bounds() or bounds
         fired = self.policy.update(ts_s, score)
-        self._learn(value, ts_s, point, fired)
+        if not (fired and self.config.protect):  # _learn, inlined (every point, every series)
+            if point is None:
+                detector.learn_value(value, ts_s)
+            else:
+                detector.learn_one(point)
         self.last_ts_s = ts_s
-        low, high = bounds if bounds is not None else (None, None)
-        return PointScore(score, calibrated, fired, low, high, component)
+        if bounds is None:
+            return PointScore(score, calibrated, fired, None, None, component)
+        return PointScore(score, calibrated, fired, bounds[0], bounds[1], component)
 
     def warm(self, ts_s: float, value: float) -> None:
         """Replay one historical point: the same stages as :meth:`process`, without a verdict."""

@@ -32,6 +32,7 @@ from selfheal_ml.anomaly.base import TIME_KEY, VALUE_KEY, Detector
 from selfheal_ml.anomaly.exponential_filter import exponential_filter
 
 SCALE_RATE = 0.01  # EWMA rate of the series-wide residual scale (the deviation floor)
+_INF = math.inf
 
 
 def visit_rate(smoothing: float, dt_s: float, bucket_s: float) -> float:
@@ -146,9 +147,15 @@ class SeasonalResidual(Detector):
             return 0.0
         mean = self._means[bucket]
         deviation = self._deviations[bucket]
-        floor = max(1e-3 * abs(mean), 1e-9, 0.05 * self._scale)  # _floor, inlined
+        # _floor, inlined, and its max() of three as comparisons (the same largest value)
+        floor = 1e-3 * abs(mean)
+        if floor < 1e-9:
+            floor = 1e-9
+        scale_floor = 0.05 * self._scale
+        if scale_floor > floor:
+            floor = scale_floor
         score = abs(value - mean) / (floor if floor > deviation else deviation)
-        return score if 0.0 < score < math.inf else 0.0  # finite_or_zero, inlined
+        return score if 0.0 < score < _INF else 0.0  # finite_or_zero, inlined
 
     def _visited(self, bucket: int, ts_s: float) -> bool:
         """Whether ``bucket`` has learned ``min_visits`` periods before the one of ``ts_s``."""
@@ -180,17 +187,20 @@ class SeasonalResidual(Detector):
         mean = means[bucket]
         residual = value - mean
         means[bucket] = mean + rate * residual
+        size = abs(residual)
         if count:
-            deviation = self._deviations[bucket]
-            self._deviations[bucket] = deviation + rate * (abs(residual) - deviation)
+            deviations = self._deviations
+            deviation = deviations[bucket]
+            deviations[bucket] = deviation + rate * (size - deviation)
         self._counts[bucket] = count + 1
-        self._scale += SCALE_RATE * (abs(residual) - self._scale)
-        if self._first_learned_s is None:
+        self._scale += SCALE_RATE * (size - self._scale)
+        if previous is None and self._first_learned_s is None:
             self._first_learned_s = ts_s
         self._last_learned_s = ts_s
-        if period != self._visit_periods[bucket]:
+        visit_periods = self._visit_periods
+        if period != visit_periods[bucket]:
             self._visits[bucket] += 1
-            self._visit_periods[bucket] = period
+            visit_periods[bucket] = period
 
     def score_learn_many(
         self, values: Sequence[float], timestamps_s: Sequence[float]

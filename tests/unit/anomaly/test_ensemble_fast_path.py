@@ -152,3 +152,18 @@ def test_a_pickled_ensemble_goes_on_exactly_as_the_original() -> None:
         copy.learn_value(value, ts_s)
     assert all(a == b for a, b in trace)
     assert any(a > 0.0 for a, _ in trace)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=200, max_size=400))
+def test_the_settled_loop_matches_the_components_one_by_one(values: list[float]) -> None:
+    """Once every calibrator has its minimum history the score loop skips that check (the
+    per-point fast path of issue 15): the scores stay those of the components one by one."""
+    fused, reference = small_ensemble(), Reference(small_ensemble())
+    for index, value in enumerate(values):
+        ts_s = 1.7e9 + 60.0 * index
+        assert fused.score_value(value, ts_s) == reference.score_one(point(value, ts_s))
+        assert fused.component() == reference.last
+        fused.learn_value(value, ts_s)
+        reference.learn_one(point(value, ts_s))
+    assert fused._settled  # the fast path was taken for the later points

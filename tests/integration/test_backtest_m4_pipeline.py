@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from selfheal_ml.tracking import Tracker
+from tests.integration.pipeline_loading import load_pipeline
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / ".." / "shared" / "datasets" / "m4_hourly"
-
-
-def load_pipeline() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "backtest_m4", REPO / "pipelines" / "backtest_m4.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_pipeline_writes_m4_files_prints_measures_and_logs_runs(
@@ -41,7 +30,7 @@ def test_pipeline_writes_m4_files_prints_measures_and_logs_runs(
     ]
     arguments += ["--horizon", "48", "--out", str(out), "--limit", "4", "--workers", "1"]
     arguments += ["--model", "seasonal_naive", "--model", "profile_day", "--tracking-uri", uri]
-    assert load_pipeline().main(arguments) == 0
+    assert load_pipeline("backtest_m4").main(arguments) == 0
 
     naive = pd.read_csv(tmp_path / "forecasts-seasonal_naive.csv", index_col="id")
     assert list(naive.columns) == [f"F{step}" for step in range(1, 49)] and len(naive) == 4
@@ -75,7 +64,7 @@ def test_holdout_scores_the_end_of_the_training_series_without_the_test_file(
     out = tmp_path / "holdout.csv"
     arguments = ["--train", str(DATA / "Hourly-train-dev.csv"), "--holdout", "--limit", "2"]
     arguments += ["--out", str(out), "--model", "seasonal_naive", "--tracking-uri", uri]
-    assert load_pipeline().main(arguments) == 0
+    assert load_pipeline("backtest_m4").main(arguments) == 0
     train = pd.read_csv(DATA / "Hourly-train-dev.csv", index_col=0, nrows=1).iloc[0].dropna()
     first = train.to_numpy()[:-48]
     forecast = pd.read_csv(out, index_col="id").iloc[0].to_numpy()
@@ -87,4 +76,6 @@ def test_holdout_scores_the_end_of_the_training_series_without_the_test_file(
 
 def test_unknown_model_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
-        load_pipeline().main(["--train", "x", "--test", "y", "--out", "z", "--model", "nope"])
+        load_pipeline("backtest_m4").main(
+            ["--train", "x", "--test", "y", "--out", "z", "--model", "nope"]
+        )

@@ -3,25 +3,17 @@ this checkout identical to its own commit, and it notices a difference of 1e-9."
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pandas as pd
 
+from tests.integration.pipeline_loading import load_pipeline
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "pipelines/compare_detector_scores.py"
-
-
-def load_pipeline() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("compare_detector_scores", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def write_corpus(root: Path) -> Path:
@@ -54,7 +46,7 @@ def test_the_checkout_agrees_with_its_own_commit(tmp_path: Path) -> None:
 
 
 def test_a_difference_of_one_billionth_is_reported(tmp_path: Path) -> None:
-    pipeline = load_pipeline()
+    pipeline = load_pipeline("compare_detector_scores")
     data = write_corpus(tmp_path / "data")
     reference = tmp_path / "reference.npz"
     pipeline.dump(data, reference)

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from tests.integration.pipeline_loading import load_pipeline
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def load_pipeline() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "evaluate_nab", REPO / "pipelines/evaluate_nab.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["evaluate_nab"] = module  # worker processes unpickle functions by module name
-    spec.loader.exec_module(module)
-    return module
 
 
 def write_corpus(root: Path) -> tuple[Path, Path, dict[str, int]]:
@@ -51,7 +39,7 @@ def write_corpus(root: Path) -> tuple[Path, Path, dict[str, int]]:
 def test_pipeline_writes_nab_results_and_logs_runs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pipeline = load_pipeline()
+    pipeline = load_pipeline("evaluate_nab")
     data, windows, rows = write_corpus(tmp_path)
     out, uri = tmp_path / "out", f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
     argv = ["--data-dir", str(data), "--windows", str(windows), "--out", str(out)]

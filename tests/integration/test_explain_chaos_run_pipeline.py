@@ -3,25 +3,17 @@ and a restart on a healthy platform set against when its last fault ended."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import duckdb
 
+from tests.integration.pipeline_loading import load_pipeline
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "pipelines/explain_chaos_run.py"
-
-
-def load_pipeline() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("explain_chaos_run", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def sign(ts: str, metric: str, **labels: str) -> dict[str, object]:
@@ -71,7 +63,7 @@ def write_store(path: Path) -> None:
 
 
 def test_signs_are_classed_by_series_and_by_the_fault_they_fall_near() -> None:
-    pipeline = load_pipeline()
+    pipeline = load_pipeline("explain_chaos_run")
     windows = pipeline.fault_windows(REPORT)
     classes = [pipeline.sign_class(s, windows, 60.0, 300.0) for s in REPORT[
         "alerts_matching_no_fault_detail"]]  # fmt: skip

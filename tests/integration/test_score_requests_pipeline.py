@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pandas as pd
 import pytest
 
+from tests.integration.pipeline_loading import load_pipeline
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def load_pipeline() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "score_requests", REPO / "pipelines/score_requests.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["score_requests"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_payload_rows_keep_their_order_and_columns(tmp_path: Path) -> None:
@@ -32,7 +20,9 @@ def test_payload_rows_keep_their_order_and_columns(tmp_path: Path) -> None:
     )
     store = f"sqlite:///{tmp_path / 'absent' / 'mlflow.db'}"  # no champion: signatures
     assert (
-        load_pipeline().main(["--in", str(source), "--out", str(target), "--tracking-uri", store])
+        load_pipeline("score_requests").main(
+            ["--in", str(source), "--out", str(target), "--tracking-uri", store]
+        )
         == 0
     )
     result = pd.read_csv(target, keep_default_na=False)
@@ -55,7 +45,12 @@ def test_request_columns_are_scored_as_whole_requests(tmp_path: Path) -> None:
         }
     )
     frame.to_csv(source, index=False)
-    assert load_pipeline().main(["--in", str(source), "--out", str(target), "--signatures"]) == 0
+    assert (
+        load_pipeline("score_requests").main(
+            ["--in", str(source), "--out", str(target), "--signatures"]
+        )
+        == 0
+    )
     result = pd.read_csv(target)
     assert result["ip"].tolist() == ["10.0.0.1", "10.0.0.2", "10.0.0.3"]
     assert result["is_attack"].tolist() == [0, 1, 1]
@@ -70,7 +65,9 @@ def test_missing_columns_are_one_line_and_exit_2(
 ) -> None:
     source = tmp_path / "in.csv"
     pd.DataFrame(columns).to_csv(source, index=False)
-    code = load_pipeline().main(["--in", str(source), "--out", str(tmp_path / "out.csv")])
+    code = load_pipeline("score_requests").main(
+        ["--in", str(source), "--out", str(tmp_path / "out.csv")]
+    )
     error = capsys.readouterr().err.strip()
     assert code == 2 and message in error and "\n" not in error
     assert not (tmp_path / "out.csv").exists()
@@ -78,6 +75,6 @@ def test_missing_columns_are_one_line_and_exit_2(
 
 def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as raised:
-        load_pipeline().main(["--in", "x.csv"])
+        load_pipeline("score_requests").main(["--in", "x.csv"])
     assert raised.value.code == 2
     assert capsys.readouterr().err.count("\n") == 1

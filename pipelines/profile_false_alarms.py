@@ -1,4 +1,4 @@
-"""The live request profiles on the simulator's traffic: who gets an ``unusual_request``?
+"""The live request profiles on the simulator's traffic: who gets an unusual_request warning?
 
 Usage::
 
@@ -84,8 +84,10 @@ def run(seed: int, hours: int) -> dict[str, int]:
 def main() -> None:
     """Parse the options, run every seed, print the counts."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hours", type=int, default=24)
-    parser.add_argument("--seeds", default="2001-2003")
+    parser.add_argument("--hours", type=int, default=24, help="hours of traffic per seed (24)")
+    parser.add_argument(
+        "--seeds", default="2001-2003", help="simulator seeds, a range FIRST-LAST (2001-2003)"
+    )
     args = parser.parse_args()
     first, _, last = args.seeds.partition("-")
     total: dict[str, int] = {}

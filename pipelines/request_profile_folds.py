@@ -32,9 +32,12 @@ BUDGETS = (0.0, 0.001, 0.01)
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The options (module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=Path("../shared/datasets/security"))
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path("../shared/datasets/security"),
+        help="the shared security datasets (read in place)",
+    )  # fmt: skip
+    parser.add_argument("--seed", type=int, default=0, help="seed of the group split (0)")
+    parser.add_argument("--folds", type=int, default=5, help="folds of the training groups (5)")
     return parser.parse_args(argv)
 
 

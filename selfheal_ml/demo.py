@@ -322,7 +322,7 @@ class Simulation:
         records = self.simulator.faults()
         faults = [
             Fault(r.fault_id, str(r.kind), r.platform, r.platforms, r.injected_at, r.resolved_at,
-                  r.resolved_by)
+                  r.resolved_by, r.dependencies)
             for r in records
         ]  # fmt: skip
         detection = match_detections(faults, self.alerts.observations, run_end=end)

@@ -3,7 +3,9 @@
 An alert counts as detecting a fault when it fires while the fault is in effect (from its
 injection to its resolution, plus a short grace) on a platform the fault affects; an alert
 without a platform label (a shared dependency such as the database) counts for a fault that
-was injected on the dependency itself. Alerts that match no fault are false alarms.
+was injected on the dependency itself, or for one whose ground truth says it moves that
+dependency's series (``Fault.dependencies``: a traffic surge's requests reach the shared
+database too). Alerts that match no fault are false alarms.
 
 >>> from datetime import datetime, timedelta, UTC
 >>> t0 = datetime(2026, 1, 5, tzinfo=UTC)
@@ -49,6 +51,7 @@ class Fault:
     injected_at: datetime
     resolved_at: datetime | None
     resolved_by: str | None
+    dependencies: tuple[str, ...] = ()  # shared dependencies whose series it moves
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ def _matches(fault: Fault, alert: Observation, end: datetime) -> bool:
         return False
     platform = alert.labels.get("platform")
     if platform is None:
-        return fault.platform is None
+        return fault.platform is None or alert.labels.get("dependency") in fault.dependencies
     return platform in fault.platforms
 
 

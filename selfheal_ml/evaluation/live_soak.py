@@ -70,6 +70,7 @@ def fault_truths(faults: Sequence[Json], dependency_of: Mapping[str, str]) -> li
             injected_at=_required_time(record["injected_at"]),
             resolved_at=_time(record.get("resolved_at")),
             resolved_by=record.get("resolved_by"),
+            dependencies=tuple(record.get("dependencies") or ()),
         )
         root = dependency_of.get(kind) or str(record.get("platform"))
         truths.append(FaultTruth(fault, tuple(record.get("fixing_actions") or ()), root))

@@ -212,6 +212,10 @@ _SPECS: tuple[FaultSpec, ...] = (
             _up("http_latency_p95_ms"),
             _up("http_error_ratio"),
             _up("host_memory_percent"),
+            # the surge's requests reach the shared database too (checked against the
+            # dynamics in tests/sim/test_catalogue.py)
+            _up("db_connections_in_use", "dependency"),
+            _up("db_query_duration_ms", "dependency"),
         ),
         (_A.SCALE_OUT,),
         onset_s=120.0,
@@ -221,7 +225,12 @@ _SPECS: tuple[FaultSpec, ...] = (
         _K.BRUTE_FORCE_LOGIN,
         "platform",
         "one address hammers the login endpoint with guesses",
-        (_up("auth_attempts_per_s"), _up("auth_failures_per_s"), _up("http_error_ratio")),
+        (
+            _up("auth_attempts_per_s"),
+            _up("auth_failures_per_s"),
+            _up("http_error_ratio"),
+            _up("db_connections_in_use", "dependency"),  # each guess looks a user up
+        ),
         (_A.BLOCK_IP,),
         onset_s=60.0,
     ),
@@ -235,8 +244,9 @@ class FaultRecord:
     """Ground truth about one injected fault (a snapshot; the simulator owns the live state).
 
     ``platform`` is where it started (``None`` for a dependency fault injected without one);
-    ``platforms`` are all the platforms it affects. ``resolved_by`` is a repair action, or
-    ``"expired"`` when its ``duration_s`` ran out first.
+    ``platforms`` are all the platforms it affects, ``dependencies`` the shared dependencies
+    whose series it moves (from its ``dependency`` symptoms). ``resolved_by`` is a repair
+    action, or ``"expired"`` when its ``duration_s`` ran out first.
     """
 
     fault_id: str
@@ -251,6 +261,7 @@ class FaultRecord:
     symptoms: tuple[Symptom, ...]
     fixing_actions: tuple[RepairAction, ...]
     details: tuple[tuple[str, str], ...] = ()
+    dependencies: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:

@@ -15,7 +15,7 @@ in catalogue order (cheap, for bulk runs) and, on request, :class:`MetricPoint` 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,6 +23,7 @@ import numpy as np
 from pydantic import TypeAdapter
 
 from selfheal_ml.events import MetricPoint, series_key
+from selfheal_ml.sim.catalogue import Symptom
 from selfheal_ml.sim.dynamics import Frame, Layout
 from selfheal_ml.sim.effects import FloatArray
 
@@ -57,6 +58,21 @@ DEPENDENCY_METRICS: tuple[tuple[str, str, Extractor], ...] = (
     ("cache_hit_ratio", "redis", lambda frame: frame.cache_hit),
     ("redis_memory_used_bytes", "redis", lambda frame: frame.redis_bytes),
 )
+
+
+def dependencies_moved(symptoms: Sequence[Symptom]) -> tuple[str, ...]:
+    """The shared dependencies whose series a fault's ``dependency`` symptoms move, in
+    :data:`DEPENDENCY_METRICS` order (the ground truth's footprint beyond the platforms).
+
+    >>> from selfheal_ml.sim.catalogue import CATALOGUE, FaultKind
+    >>> dependencies_moved(CATALOGUE[FaultKind.STUCK_CACHE].symptoms)
+    ('postgres', 'redis')
+    >>> dependencies_moved(CATALOGUE[FaultKind.SERVICE_CRASH].symptoms)
+    ()
+    """
+    metrics = {symptom.metric for symptom in symptoms if symptom.where == "dependency"}
+    found = [dependency for name, dependency, _ in DEPENDENCY_METRICS if name in metrics]
+    return tuple(dict.fromkeys(found))
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ def fault_json(record: FaultRecord) -> dict[str, Any]:
         "kind": record.kind.value,
         "platform": record.platform,
         "platforms": list(record.platforms),
+        "dependencies": list(record.dependencies),
         "severity": record.severity,
         "injected_at": iso(record.injected_at),
         "expires_at": iso(record.expires_at),

@@ -43,7 +43,7 @@ from selfheal_ml.sim.catalogue import (
 from selfheal_ml.sim.drivers import CampaignState, NoiseState
 from selfheal_ml.sim.dynamics import Drivers, Frame, Layout, compute_frame, seasonal_factor
 from selfheal_ml.sim.effects import EFFECTS, ActiveFault, Blip, Effects, FloatArray
-from selfheal_ml.sim.observation import SeriesCatalogue
+from selfheal_ml.sim.observation import SeriesCatalogue, dependencies_moved
 from selfheal_ml.sim.platforms import DEFAULT_PLATFORMS, PlatformSpec
 from selfheal_ml.sim.repairs import SCALE_OUT_FACTOR, SCALE_OUT_HOLD_S, action_cost
 
@@ -416,4 +416,5 @@ class PlatformSimulator:
             symptoms=spec.symptoms,
             fixing_actions=spec.fixing_actions,
             details=tuple(sorted(fault.details.items())),
+            dependencies=dependencies_moved(spec.symptoms),
         )

@@ -249,3 +249,20 @@ def test_apply_action_rejects_unknown_action_and_platform() -> None:
     with pytest.raises(ValidationError) as caught:
         sim.apply_action("example.com", "restart_service")
     assert caught.value.field == "platform"
+
+
+@pytest.mark.parametrize("kind", list(FaultKind))
+def test_fault_names_every_dependency_it_moves(kind: FaultKind) -> None:
+    """The record's ``dependencies`` (from its catalogue symptoms) are exactly the shared
+    dependencies with a series that moved clearly against the control: the detection report
+    matches a dependency's alert to the faults that name it."""
+    control, faulty, fault_id = _pair(kind)
+    record = next(record for record in faulty.faults() if record.fault_id == fault_id)
+    before = {point.series: point.value for point in control.observe()}
+    moved = {
+        point.labels["dependency"]
+        for point in faulty.observe()
+        if "dependency" in point.labels
+        and abs(point.value - before[point.series]) > 0.2 * abs(before[point.series]) + 0.01
+    }
+    assert set(record.dependencies) == moved

@@ -11,6 +11,8 @@ from pathlib import Path
 import mlflow
 import pytest
 
+from tests.integration.pipeline_loading import load_pipeline
+
 SCRIPT = Path(__file__).resolve().parents[2] / "pipelines" / "chaos_benchmark.py"
 KEYS = (
     "faults_injected", "detection_rate", "mttd_median_s", "mttd_p95_s", "root_cause_accuracy",
@@ -24,7 +26,7 @@ def test_short_chaos_run_reports_every_headline_figure(tmp_path: Path) -> None:
     tracking = f"sqlite:///{tmp_path}/mlflow.db"
     command = [
         sys.executable, str(SCRIPT), "--days", "0.5", "--faults", "2", "--seed", "11",
-        "--warmup-days", "0.5", "--out", str(out), "--quiet",
+        "--warmup-days", "0.5", "--out", str(out), "--quiet", "--interval", "60",
     ]  # fmt: skip
     finished = subprocess.run(
         command,
@@ -78,3 +80,12 @@ def test_a_bad_argument_is_one_line_on_stderr_and_exit_2(
     assert len(lines) == 1, finished.stderr[-2000:]
     assert lines[0].startswith("chaos_benchmark.py: error: ") and named in lines[0]
     assert not (tmp_path / "chaos.json").exists()
+
+
+def test_default_interval_is_the_services_health_check_interval() -> None:
+    """The benchmark measures the product as it runs: its checks come as often as the
+    service's (time to detect is judged against one interval)."""
+    from selfheal_ml.config import Intervals
+
+    chaos = load_pipeline("chaos_benchmark")
+    assert chaos.parse_args([]).interval == Intervals().health_check_s

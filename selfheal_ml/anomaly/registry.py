@@ -47,7 +47,13 @@ class EnsembleSettings:
     ``calibration_window`` is the calibrators' long window (points), ``profile_smoothing`` the
     EWMA rate of the daily / weekly profiles (per bucket visit with ``profile_decay="visit"``,
     per point with ``"point"``; see :mod:`.seasonal_profile`), ``profile_min_visits`` the
-    earlier periods a profile bucket must have learned before it scores, ``weekly`` adds the
+    earlier periods a profile bucket must have learned before it scores, ``profile_clip`` the
+    deviations beyond which a scoring bucket learns a residual clipped (robust learning, see
+    :mod:`.seasonal_profile`; None: every residual in full), ``profile_min_std`` the smallest
+    spread the profiles' calibrators assume for their raw scores (residuals in bucket
+    deviations: on a noisy series their 10-point means spread by a few tenths, so only a
+    (near-)constant series has less, where the calibrators' generic 1e-3 turned a residual of
+    a tenth of a deviation into a score of 79; see the model card), ``weekly`` adds the
     weekly profile and ``time_aware=False`` drops both profiles (for series without usable
     timestamps).
     ``extreme_tolerance`` is how far (in ranges) past the recent range a value must go to count
@@ -66,6 +72,8 @@ class EnsembleSettings:
     profile_smoothing: float = 0.25
     profile_decay: Literal["visit", "point"] = "visit"
     profile_min_visits: int = 2
+    profile_clip: float | None = 4.0
+    profile_min_std: float = 0.1
     calibration_window: int = 2000
     median_window: int = 240
     neighbours: bool = False
@@ -89,6 +97,7 @@ def profile(settings: EnsembleSettings, period_s: float, buckets: int) -> Season
         smoothing=settings.profile_smoothing,
         decay=settings.profile_decay,
         min_visits=settings.profile_min_visits,
+        clip=settings.profile_clip,
     )
 
 
@@ -118,11 +127,19 @@ def build_ensemble(settings: EnsembleSettings = DEFAULT_SETTINGS) -> MaxEnsemble
         )
     if settings.time_aware:
         daily = profile(settings, 86_400.0, 48)
-        components["daily"] = Calibrated(daily, long_window=window, clip=settings.calibration_clip)
+        components["daily"] = Calibrated(
+            daily,
+            long_window=window,
+            min_std=settings.profile_min_std,
+            clip=settings.calibration_clip,
+        )
     if settings.time_aware and settings.weekly:
         weekly = profile(settings, 7 * 86_400.0, 7 * 24)
         components["weekly"] = Calibrated(
-            weekly, long_window=window, clip=settings.calibration_clip
+            weekly,
+            long_window=window,
+            min_std=settings.profile_min_std,
+            clip=settings.calibration_clip,
         )
     if settings.evidence_penalty > 0.0:
         return EvidenceEnsemble(

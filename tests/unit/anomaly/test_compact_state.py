@@ -8,6 +8,7 @@ new state round trip must match exactly, not approximately.
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from selfheal_ml.anomaly.base import TIME_KEY, VALUE_KEY, Detector
 from selfheal_ml.anomaly.calibration import LikelihoodCalibrator
-from selfheal_ml.anomaly.registry import default_detector
+from selfheal_ml.anomaly.registry import DEFAULT_SETTINGS, build_ensemble, default_detector
 from selfheal_ml.anomaly.robust_zscore import RollingMedianScore
 from selfheal_ml.anomaly.scoring import ScoringConfig, SeriesScorer
 from selfheal_ml.anomaly.seasonal_profile import SeasonalResidual
@@ -86,7 +87,7 @@ def test_sequence_surprise_matches_the_nested_table(
 def test_seasonal_profile_matches_the_list_based_one(
     values: list[float], buckets: int, step_s: float
 ) -> None:
-    new = SeasonalResidual(3600.0, buckets, smoothing=0.25, min_visits=1)
+    new = SeasonalResidual(3600.0, buckets, smoothing=0.25, min_visits=1, clip=None)
     old = LEGACY.load_legacy("seasonal_profile").SeasonalResidual(
         3600.0, buckets, smoothing=0.25, min_visits=1
     )
@@ -123,7 +124,9 @@ def _verdicts(detector: Detector, times: np.ndarray, values: np.ndarray, split: 
 
 def test_default_ensemble_verdicts_match_after_warm_up_and_online() -> None:
     times, values = _series(7, 3 * 2880 + 600)
-    new = _verdicts(default_detector(), times, values, 3 * 2880)
+    # the legacy ensemble's profiles learn every residual in full, calibrated from 1e-3
+    unclipped = build_ensemble(replace(DEFAULT_SETTINGS, profile_clip=None, profile_min_std=1e-3))
+    new = _verdicts(unclipped, times, values, 3 * 2880)
     old = _verdicts(LEGACY.legacy_default_detector(), times, values, 3 * 2880)
     assert new == old
     assert any(verdict.is_anomaly for verdict in new)

@@ -37,7 +37,8 @@ import numpy.typing as npt
 
 from selfheal_ml.anomaly.base import Detector, finite_or_zero
 
-HISTORY_TYPECODE: Literal["f", "d"] = "f"  # float32 short means (issue 20); snapshots before it hold "d"
+# float32 short means (issue 20); snapshots from before hold "d"
+HISTORY_TYPECODE: Literal["f", "d"] = "f"
 FLOAT32_MAX = 3.4028234663852886e38  # the largest finite float32: larger short means are clamped
 
 

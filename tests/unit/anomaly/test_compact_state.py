@@ -4,16 +4,15 @@ The reference is the legacy copy of each class (``legacy/``): the same points go
 online and through the batch warm-up, and every score, expected range and the snapshot of the
 new state round trip must match exactly, not approximately. The calibrators' float32 rings and
 the resonance's float32 rows (issue 20, a change of scores the lead allowed) are the exception:
-the exact comparisons run them at float64 (:func:`float64_state`), so the rounding is shown to
-be the only change, and one comparison runs the default layout within a tolerance.
+the exact comparisons run them at float64 (``former_precision.float64_state``), so the
+rounding is shown to be the only change, and one comparison runs the default layout within a
+tolerance.
 """
 
 from __future__ import annotations
 
 import pickle
 from array import array
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from selfheal_ml.anomaly import adaptive_resonance, calibration
 from selfheal_ml.anomaly.base import TIME_KEY, VALUE_KEY, Detector
 from selfheal_ml.anomaly.calibration import LikelihoodCalibrator
 from selfheal_ml.anomaly.registry import default_detector
@@ -31,6 +29,7 @@ from selfheal_ml.anomaly.scoring import ScoringConfig, SeriesScorer
 from selfheal_ml.anomaly.seasonal_profile import SeasonalResidual
 from selfheal_ml.anomaly.sequence_surprise import SequenceSurprise
 from selfheal_ml.anomaly.sparse_counts import SparseCounts
+from tests.unit.anomaly.former_precision import float64_state
 
 LEGACY_PATH = Path(__file__).parent / "legacy" / "legacy_ensemble.py"
 
@@ -46,18 +45,6 @@ def _legacy() -> Any:
 
 
 LEGACY = _legacy()
-
-
-@contextmanager
-def float64_state() -> Iterator[None]:
-    """Calibration rings and resonance rows at float64, as before issue 20 (objects built and
-    run inside keep the legacy precision; unpickling inside converts nothing)."""
-    saved = calibration.HISTORY_TYPECODE, adaptive_resonance.WEIGHT_DTYPE
-    calibration.HISTORY_TYPECODE, adaptive_resonance.WEIGHT_DTYPE = "d", np.float64
-    try:
-        yield
-    finally:
-        calibration.HISTORY_TYPECODE, adaptive_resonance.WEIGHT_DTYPE = saved
 
 
 values_strategy = st.lists(

@@ -21,16 +21,24 @@ as ARTime fixes its scaling on the probationary period. Once ``capacity`` catego
 new one replaces the least recently resonating one. Between completed blocks the last block's
 score is held, so the cost is one small matrix operation per block.
 
+The category weights are float32 (issue 20: 64 bytes a category instead of 128, about 6 KB of
+a series that founds a hundred); a window's code, the overlaps, their sizes and the norms stay
+float64 (a float32 weight compares with a float64 code as the float64 of its value, so a
+category founded on a window matches it within float32 rounding, a raw score of about 1e-8
+where it was 0). Snapshots
+of the float64 layout are converted on unpickling (:meth:`AdaptiveResonance.__setstate__`).
+
 >>> detector = AdaptiveResonance(block=1, dimension=4, warmup=40)
 >>> for step in range(300):
 ...     detector.learn_one({"value": float(step % 6)})
->>> detector.score_one({"value": 0.0}), detector.score_one({"value": 5.0}) > 0.1
-(0.0, True)
+>>> detector.score_one({"value": 0.0}) < 1e-6, detector.score_one({"value": 5.0}) > 0.1
+(True, True)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +48,8 @@ from selfheal_ml.anomaly.block_windows import BlockWindows
 
 REPLAY_POINTS = 4000  # history points replayed one by one by learn_many (the rest is skipped)
 Presentation = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]
+Weights = npt.NDArray[np.float32] | npt.NDArray[np.float64]  # float64 only from old snapshots
+WEIGHT_DTYPE = np.float32  # the category rows (issue 20); snapshots before it hold float64
 CHOICE_ALPHA = 1e-3  # Fuzzy ART's choice parameter: small favours the most specific category
 # the reductions ``.sum()`` and ``.max()`` call, without the Python wrapper in between (the same
 # C loops, so the same sums: a block's NumPy calls on small arrays are mostly fixed cost)
@@ -73,8 +83,8 @@ class AdaptiveResonance(Detector):
         # bytes; the full ``capacity`` rows up front cost 18 KB a series, most of it unused
         # where a series has few shapes). Snapshots from before hold ``capacity`` rows, which
         # works the same: only the first ``_categories`` rows are ever read.
-        self._weights = np.zeros((0, 2 * dimension))
-        self._norms = np.zeros(0)  # |w| of each category
+        self._weights: Weights = np.zeros((0, 2 * dimension), dtype=WEIGHT_DTYPE)
+        self._norms = np.zeros(0)  # |w| of each category (float64 sums of the float32 rows)
         self._last_used = np.zeros(0)
         self._categories = 0
         self._seen = 0
@@ -83,6 +93,14 @@ class AdaptiveResonance(Detector):
         self._warmup_means: list[float] = []
         self._held = 0.0
         self._pending: tuple[float, float, Presentation | None] | None = None
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle; a snapshot's float64 weights (before issue 20) become float32 and their
+        norms are re-summed from the rounded rows, so norms and rows agree as they do online."""
+        self.__dict__.update(state)
+        if self._weights.dtype != WEIGHT_DTYPE:
+            self._weights = self._weights.astype(WEIGHT_DTYPE)
+            self._norms = _add(self._weights, 1, np.float64)
 
     def warmed_up(self) -> bool:
         return self._span > 0.0 and self._categories > 0
@@ -223,17 +241,20 @@ class AdaptiveResonance(Detector):
             winner = int(choice.argmax())
             if choice[winner] >= 0.0:
                 row = self._weights[winner]
-                row += self.rate * (overlap[winner] - row)
-                self._norms[winner] = _add(row)
+                row += self.rate * (overlap[winner] - row)  # computed in float64, stored float32
+                self._norms[winner] = _add(row, 0, np.float64)
                 self._last_used[winner] = clock
                 return
         slot = count if count < self.capacity else int(self._last_used.argmin())
-        if slot == len(self._weights):  # a new row (rare: at most ``capacity`` times)
-            self._weights = np.concatenate((self._weights, code[np.newaxis]))
-            self._norms = np.append(self._norms, _add(code))
+        weights = self._weights
+        if slot == len(weights):  # a new row (rare: at most ``capacity`` times)
+            weights = self._weights = np.concatenate(
+                (weights, code[np.newaxis].astype(weights.dtype))
+            )
+            self._norms = np.append(self._norms, _add(weights[slot], 0, np.float64))
             self._last_used = np.append(self._last_used, clock)
         else:
-            self._weights[slot] = code
-            self._norms[slot] = _add(code)
+            weights[slot] = code
+            self._norms[slot] = _add(weights[slot], 0, np.float64)
             self._last_used[slot] = clock
         self._categories = min(count + 1, self.capacity)

@@ -30,11 +30,16 @@ import math
 from array import array
 from collections.abc import Mapping, Sequence
 from math import sqrt
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from selfheal_ml.anomaly.base import Detector, finite_or_zero
+
+# float32 short means (issue 20); snapshots from before hold "d"
+HISTORY_TYPECODE: Literal["f", "d"] = "f"
+FLOAT32_MAX = 3.4028234663852886e38  # the largest finite float32: larger short means are clamped
 
 
 class LikelihoodCalibrator:
@@ -42,10 +47,18 @@ class LikelihoodCalibrator:
 
     Both windows are ring buffers with running sums (re-summed exactly every ``8 long_window``
     updates); the history's mean and spread are refreshed on ``learn``, so ``score`` is a few
-    arithmetic operations. The buffers are ``array("d")``: 8 bytes a value where a list of
-    Python floats took 32 (the calibrators were 60 % of a series' memory), the same float64
-    values, so the same scores. Once the history is full it is copied to its exact size
-    (``append`` leaves about 6 % spare room, 1 KB a calibrator that would never be used).
+    arithmetic operations. The history of short means is ``array("f")``: 4 bytes a value (a
+    list of Python floats took 32, ``array("d")`` 8), so a week's four full histories take
+    32 KB of a series instead of 64 (issue 20: bytes per series). A short mean is rounded to
+    float32 as it enters the history (clamped to float32's range first, so a huge raw score
+    cannot store an infinity) and the running sums add the rounded value, so they always hold
+    the sums of what the ring holds; the scores move in the 7th significant digit of the
+    history's mean and spread (``pipelines/compare_detector_scores.py``, model card). The
+    recent raw scores stay float64 (``short_window - 1`` values). Once the history is full it
+    is copied to its exact size (``append`` leaves about 6 % spare room).
+
+    Snapshots of the former layout (``array("d")`` histories) load and are converted on
+    unpickling (:meth:`__setstate__`): the values rounded to float32 and the sums re-summed.
     """
 
     def __init__(
@@ -67,13 +80,39 @@ class LikelihoodCalibrator:
         self._recent = array("d")
         self._recent_index = 0
         self._recent_sum = 0.0
-        self._history = array("d")
+        self._history: array[float] = array(HISTORY_TYPECODE)
         self._history_index = 0
         self._history_sum = 0.0
         self._history_squares = 0.0
         self._updates = 0
         self._mean = 0.0
         self._spread = min_std
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        """Unpickle; a snapshot's float64 history (before issue 20's float32 one) is rounded to
+        float32 and its running sums re-summed from the rounded values, as a re-sum would."""
+        self.__dict__.update(state)
+        history = self._history
+        if history.typecode != HISTORY_TYPECODE:
+            rounded = [
+                FLOAT32_MAX
+                if value > FLOAT32_MAX
+                else -FLOAT32_MAX
+                if value < -FLOAT32_MAX
+                else value
+                for value in history
+            ]
+            self._history = array(HISTORY_TYPECODE, rounded)
+            if self._history:
+                self._history_sum = math.fsum(self._history)
+                self._history_squares = math.fsum(value * value for value in self._history)
+                size = len(self._history)
+                mean = self._history_sum / size
+                variance = self._history_squares / size - mean * mean
+                spread = sqrt(variance) if variance > 0.0 else 0.0
+                self._mean = mean
+                self._spread = spread if spread > self.min_std else self.min_std
+            self._updates = 0
 
     def _short_mean(self, raw: float) -> float:
         count = len(self._recent)
@@ -107,17 +146,23 @@ class LikelihoodCalibrator:
         size = len(history)
         if self.clip is not None and size >= self.min_history:  # one burst must not silence
             short = min(short, self._mean + self.clip * self._spread)
+        if short > FLOAT32_MAX:  # float32's range (an infinity would poison the sums)
+            short = FLOAT32_MAX
+        elif short < -FLOAT32_MAX:
+            short = -FLOAT32_MAX
         if size < self.long_window:
             history.append(short)
+            short = history[size]  # as stored (float32): the sums add what the ring holds
             size += 1
             if size == self.long_window:  # full for good: drop append's spare room
-                self._history = array("d", history)
+                self._history = array(HISTORY_TYPECODE, history)
             total = self._history_sum + short
             squares = self._history_squares + short * short
         else:
             index = self._history_index
             old = history[index]
             history[index] = short
+            short = history[index]  # as stored, as above
             index += 1
             self._history_index = index if index < size else 0
             total = self._history_sum - old + short
@@ -178,16 +223,22 @@ class LikelihoodCalibrator:
             short = (recent_sum + raw) / (count + 1) if count else raw
             if clip is not None and size >= min_history:
                 short = min(short, mean + clip * spread)
+            if short > FLOAT32_MAX:  # as in learn
+                short = FLOAT32_MAX
+            elif short < -FLOAT32_MAX:
+                short = -FLOAT32_MAX
             if size < long_window:
                 history.append(short)
+                short = history[size]
                 size += 1
                 if size == long_window:  # as in learn
-                    history = self._history = array("d", history)
+                    history = self._history = array(HISTORY_TYPECODE, history)
                 total = total + short
                 squares = squares + short * short
             else:
                 old = history[history_index]
                 history[history_index] = short
+                short = history[history_index]
                 history_index = history_index + 1 if history_index + 1 < size else 0
                 total = total - old + short
                 squares = squares - old * old + short * short

@@ -1,11 +1,13 @@
-"""Sparse integer counts in two sorted ``array("q")`` columns: 16 bytes an entry.
+"""Sparse integer counts in two sorted columns: ``array("q")`` keys and ``array("I")`` counts.
 
 A ``dict`` of Python ints costs about 80 bytes an entry (its slot, a boxed key and a boxed
 count); the sequence-surprise tables of a series hold several hundred entries, so a dict made
 them the largest part of a series' state after the calibrators. :class:`SparseCounts` keeps
 the keys sorted in one array and the counts beside them in another, and finds a key by binary
 search (``bisect``, in C). Keys that do not fit 64 bits (bins of absurdly far values) go to a
-small dict, so every integer key is exact.
+small dict, so every integer key is exact. The counts are unsigned 32-bit (12 bytes an entry,
+not 16: issue 20); a count that would pass 2**32 - 1 (136 years of points at one a second)
+widens the column to 64 bits, so every count stays exact.
 
 >>> counts = SparseCounts()
 >>> counts.add(7, 2); counts.add(3, 1); counts.add(7, 1); counts.add(2**80, 5)
@@ -19,6 +21,7 @@ from array import array
 from bisect import bisect_left
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+COUNT_TYPECODE = "I"  # unsigned 32 bits (issue 20); "q" once a count outgrows it
 
 
 class SparseCounts:
@@ -28,20 +31,31 @@ class SparseCounts:
 
     def __init__(self) -> None:
         self._keys = array("q")
-        self._counts = array("q")
+        self._counts = array(COUNT_TYPECODE)
         self._large: dict[int, int] = {}
 
     def __len__(self) -> int:
         return len(self._keys) + len(self._large)
 
-    def __getstate__(self) -> tuple[bytes, bytes, dict[int, int]]:
-        return self._keys.tobytes(), self._counts.tobytes(), self._large
+    def __getstate__(self) -> tuple[bytes, bytes, dict[int, int], str]:
+        return self._keys.tobytes(), self._counts.tobytes(), self._large, self._counts.typecode
 
-    def __setstate__(self, state: tuple[bytes, bytes, dict[int, int]]) -> None:
-        keys, counts, self._large = state
-        self._keys, self._counts = array("q"), array("q")
+    def __setstate__(
+        self, state: tuple[bytes, bytes, dict[int, int]] | tuple[bytes, bytes, dict[int, int], str]
+    ) -> None:
+        """Unpickle; a snapshot from before issue 20 (three items) holds 64-bit counts, which
+        are narrowed to 32 bits when they all fit."""
+        keys, counts, self._large = state[0], state[1], state[2]
+        typecode = state[3] if len(state) == 4 else "q"
+        self._keys, self._counts = array("q"), array(typecode)
         self._keys.frombytes(keys)
         self._counts.frombytes(counts)
+        if typecode != COUNT_TYPECODE and max(self._counts, default=0) <= 2**32 - 1:
+            self._counts = array(COUNT_TYPECODE, self._counts)
+
+    def _widen_counts(self) -> None:
+        """A count outgrew 32 bits: the column becomes 64-bit (values unchanged)."""
+        self._counts = array("q", self._counts)
 
     def get(self, key: int) -> int:
         """The count of ``key`` (0 if never added)."""
@@ -78,11 +92,15 @@ class SparseCounts:
             return
         keys = self._keys
         index = bisect_left(keys, key)
-        if index < len(keys) and keys[index] == key:
-            self._counts[index] += count
-        else:
-            keys.insert(index, key)
-            self._counts.insert(index, count)
+        try:
+            if index < len(keys) and keys[index] == key:
+                self._counts[index] += count
+            else:
+                self._counts.insert(index, count)  # before the key: a failure leaves both
+                keys.insert(index, key)
+        except OverflowError:
+            self._widen_counts()
+            self.add(key, count)
 
     def contains(self, key: int) -> bool:
         """Whether ``key`` was ever added."""

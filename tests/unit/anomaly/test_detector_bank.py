@@ -16,6 +16,7 @@ from selfheal_ml.anomaly import (
     default_detector,
 )
 from selfheal_ml.errors import ValidationError
+from tests.unit.anomaly.former_precision import float64_state
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 
@@ -145,3 +146,33 @@ def test_snapshot_round_trip_and_version_stamp() -> None:
     stale = pickle.dumps((SNAPSHOT_VERSION + 1, bank))
     assert DetectorBank.from_snapshot(stale) is None
     assert DetectorBank.from_snapshot(b"not a pickle") is None
+
+
+def test_a_snapshot_of_the_float64_layout_loads_compact_and_scores_alike() -> None:
+    """Issue 20: a bank snapshot written before the float32 state (float64 calibration
+    histories and resonance rows, the same ``SNAPSHOT_VERSION``) loads, its state becomes
+    float32, and it goes on with the same verdicts as the float64 bank, scores close by."""
+    values = normal_values(3000, seed=4)
+    with float64_state():
+        former = DetectorBank()
+        former.replay("s", values, minutes(3000))
+        blob = former.snapshot()
+    restored = DetectorBank.from_snapshot(blob)
+    assert restored is not None
+    ensemble = restored.scorers(["s"])["s"].detector
+    calibrated = [d for d in ensemble.components.values() if hasattr(d, "_calibrator")]
+    assert len(calibrated) >= 4
+    assert {d._calibrator._history.typecode for d in calibrated} == {"f"}
+    assert ensemble.components["resonance"].detector._weights.dtype == np.float32
+    probes = normal_values(200, seed=5)
+    probes[50], probes[120] = 160.0, 30.0  # two points to flag
+    flagged = 0
+    for offset, value in enumerate(probes):
+        ts = START + timedelta(minutes=3000 + offset)
+        with float64_state():
+            expected = former.score("s", ts, value)
+        verdict = restored.score("s", ts, value)
+        assert verdict.is_anomaly == expected.is_anomaly
+        assert verdict.score == pytest.approx(expected.score, rel=1e-4, abs=1e-4)
+        flagged += verdict.is_anomaly
+    assert flagged >= 1

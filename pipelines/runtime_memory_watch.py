@@ -74,10 +74,14 @@ def heap_mb() -> str:
     import gc
     import sys
 
+    arrow = ""
+    if "pyarrow" in sys.modules:  # Arrow's own allocator (the metric appends build tables)
+        pool = sys.modules["pyarrow"].default_memory_pool()
+        arrow = f"; Arrow ({pool.backend_name}) {pool.bytes_allocated() / 1048576:.0f} MB"
     return (
         f"glibc in use {in_use:.0f} MB, free kept {info.fordblks / 1048576:.0f} MB; "
         f"Python blocks {sys.getallocatedblocks() // 1000}k, gc objects "
-        f"{len(gc.get_objects()) // 1000}k"
+        f"{len(gc.get_objects()) // 1000}k{arrow}"
     )
 
 

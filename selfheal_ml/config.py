@@ -14,7 +14,7 @@ The environment variables (names from the original design):
 ``SELFHEAL_DB``                    DuckDB file (default ``data/selfheal.duckdb``)
 ``SELFHEAL_DB_MEMORY_LIMIT_MB``    DuckDB's memory limit in MB (256)
 ``SELFHEAL_DB_ALLOCATOR_THREADS``  DuckDB's allocator frees in background (true)
-``SELFHEAL_DB_CHECKPOINT_MB``      DuckDB checkpoints at this WAL size in MB (4)
+``SELFHEAL_DB_CHECKPOINT_MB``      DuckDB checkpoints at this WAL size in MB (1)
 ``MLFLOW_TRACKING_URI``            default ``sqlite:///mlruns/mlflow.db``
 ``SELFHEAL_<INTERVAL>_INTERVAL_S`` HEALTH_CHECK, METRICS, OPTIMIZATION
 ``SELFHEAL_SIMULATOR_URL``         the live simulator watched without targets
@@ -505,7 +505,7 @@ class Settings(BaseSettings):
     db_allocator_background_threads: bool = True
     # WAL size at which DuckDB checkpoints (its default 16): what it wrote since the last
     # checkpoint stays in its memory until then (storage/database.py, issue 17)
-    db_checkpoint_threshold_mb: int = Field(default=4, ge=1, le=1024)
+    db_checkpoint_threshold_mb: int = Field(default=1, ge=1, le=1024)
     mlflow_tracking_uri: str = "sqlite:///mlruns/mlflow.db"
     intervals: Intervals = Intervals()
     thresholds: Thresholds = Thresholds()

@@ -87,7 +87,7 @@ def test_duckdb_allocator_background_threads_are_on_by_default_and_validated(
 def test_the_duckdb_checkpoint_threshold_is_bounded_and_validated(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert load_settings().db_checkpoint_threshold_mb == 4
+    assert load_settings().db_checkpoint_threshold_mb == 1
     monkeypatch.setenv("SELFHEAL_DB_CHECKPOINT_MB", "16")
     assert load_settings().db_checkpoint_threshold_mb == 16
     monkeypatch.setenv("SELFHEAL_DB_CHECKPOINT_MB", "0")

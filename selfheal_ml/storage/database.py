@@ -26,8 +26,9 @@ it on (``db_allocator_background_threads``).
 ``checkpoint_threshold_mb`` is the WAL size at which DuckDB checkpoints on its own (its default
 is 16 MB). Until a checkpoint, the rows written since the last one and the indexes they touched
 stay in DuckDB's memory; the service at 2 s collection had not written 16 MB after 10 minutes,
-and DuckDB held 51 MB by then; at 1 MB (the service's ``db_checkpoint_threshold_mb``) it held
-6-25 MB. A checkpoint writes them to the file and frees them; it does not change durability
+and DuckDB held 51 MB by then; at 1 MB (the service's ``db_checkpoint_threshold_mb``) it mostly
+held 5-28 MB, once 45 MB when no checkpoint came for 5 minutes (docs/benchmarks.md, issue 17
+third pass). A checkpoint writes them to the file and frees them; it does not change durability
 (every commit is in the WAL before it returns either way). It runs inside the commit that
 crosses the threshold: in ``tests/benchmarks/checkpoint_write_cost.py`` the slowest write round
 took about 160 ms of CPU instead of 60-75, and all rounds 3 % more CPU than at 16 MB.

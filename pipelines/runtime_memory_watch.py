@@ -52,6 +52,39 @@ def status_mb() -> dict[str, int]:
     return found
 
 
+class MallInfo2(ctypes.Structure):
+    """glibc's ``struct mallinfo2`` (glibc 2.33 and later)."""
+
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+            "fordblks", "keepcost",
+        )
+    ]  # fmt: skip
+
+
+def heap_mb() -> str:
+    """glibc's heap (in use, and free but kept; DuckDB's own allocator is not in it), Python's
+    allocated blocks and the objects the garbage collector tracks: which of them grows."""
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = MallInfo2
+    info = libc.mallinfo2()
+    in_use = (info.uordblks + info.hblkhd) / 1048576
+    import gc
+    import sys
+
+    arrow = ""
+    if "pyarrow" in sys.modules:  # Arrow's own allocator (the metric appends build tables)
+        pool = sys.modules["pyarrow"].default_memory_pool()
+        arrow = f"; Arrow ({pool.backend_name}) {pool.bytes_allocated() / 1048576:.0f} MB"
+    return (
+        f"glibc in use {in_use:.0f} MB, free kept {info.fordblks / 1048576:.0f} MB; "
+        f"Python blocks {sys.getallocatedblocks() // 1000}k, gc objects "
+        f"{len(gc.get_objects()) // 1000}k{arrow}"
+    )
+
+
 def duckdb_memory(connection: object) -> str:
     """DuckDB's memory in MB, the tags above 1 MB, and its memory limit."""
     cursor = connection.cursor()  # type: ignore[attr-defined]
@@ -154,6 +187,7 @@ async def watch(runtime: object, minutes: float, every_s: float, history: Any = 
         if history is not None:
             print(f"          {progress(connection, history.registry)}; {heavy_loaded()}",
                   flush=True)  # fmt: skip
+        print(f"          {heap_mb()}", flush=True)
     before = status_mb()["VmRSS"]
     ctypes.CDLL("libc.so.6").malloc_trim(0)
     print(f"malloc_trim(0): {before} -> {status_mb()['VmRSS']} MB", flush=True)
@@ -202,11 +236,18 @@ def main() -> None:
     parser.add_argument("--forecast-s", type=float, default=180.0, help="forecast interval")
     parser.add_argument("--retrain-s", type=float, default=300.0, help="retraining interval")
     parser.add_argument("--faults-at", default="2,8", help="minutes to inject a fault at")
+    parser.add_argument("--simulator-port", type=int, default=0, help="default: any free one")
     args = parser.parse_args()
     from selfheal_ml.live.stack import LIVE_TIMING, free_port, spawn, wait_until_ready
 
     workdir = Path(tempfile.mkdtemp(prefix="memory-watch-"))
-    simulator = spawn("sim", ["sim", "serve", "--seed", "0"], free_port(), workdir, os.environ)
+    simulator = spawn(
+        "sim",
+        ["sim", "serve", "--seed", "0"],
+        args.simulator_port or free_port(),
+        workdir,
+        os.environ,
+    )
     NOT_THE_SERVICE.add(simulator.process.pid)
     NOT_THE_SERVICE.update(
         child.pid for child in psutil.Process(simulator.process.pid).children(True)

@@ -13,6 +13,8 @@ The environment variables (names from the original design):
 ``SELFHEAL_ADMIN_TOKEN``           bearer token for ``/admin`` routes
 ``SELFHEAL_DB``                    DuckDB file (default ``data/selfheal.duckdb``)
 ``SELFHEAL_DB_MEMORY_LIMIT_MB``    DuckDB's memory limit in MB (256)
+``SELFHEAL_DB_ALLOCATOR_THREADS``  DuckDB's allocator frees in background (true)
+``SELFHEAL_DB_CHECKPOINT_MB``      DuckDB checkpoints at this WAL size in MB (1)
 ``MLFLOW_TRACKING_URI``            default ``sqlite:///mlruns/mlflow.db``
 ``SELFHEAL_<INTERVAL>_INTERVAL_S`` HEALTH_CHECK, METRICS, OPTIMIZATION
 ``SELFHEAL_SIMULATOR_URL``         the live simulator watched without targets
@@ -428,6 +430,8 @@ ENVIRONMENT_PATHS: dict[str, tuple[str, ...]] = {
     "SELFHEAL_ADMIN_TOKEN": ("admin_token",),
     "SELFHEAL_DB": ("db_path",),
     "SELFHEAL_DB_MEMORY_LIMIT_MB": ("db_memory_limit_mb",),
+    "SELFHEAL_DB_ALLOCATOR_THREADS": ("db_allocator_background_threads",),
+    "SELFHEAL_DB_CHECKPOINT_MB": ("db_checkpoint_threshold_mb",),
     "MLFLOW_TRACKING_URI": ("mlflow_tracking_uri",),
     "SELFHEAL_HEALTH_CHECK_INTERVAL_S": ("intervals", "health_check_s"),
     "SELFHEAL_METRICS_INTERVAL_S": ("intervals", "metrics_s"),
@@ -496,6 +500,12 @@ class Settings(BaseSettings):
     db_path: str = "data/selfheal.duckdb"
     # DuckDB's buffer manager bound (its own default is 80 % of RAM): storage/database.py
     db_memory_limit_mb: int = Field(default=256, ge=32, le=1_048_576)
+    # DuckDB's allocator returns freed pages to the system from background threads; off, the
+    # service kept what a checkpoint freed (storage/database.py, issue 17)
+    db_allocator_background_threads: bool = True
+    # WAL size at which DuckDB checkpoints (its default 16): what it wrote since the last
+    # checkpoint stays in its memory until then (storage/database.py, issue 17)
+    db_checkpoint_threshold_mb: int = Field(default=1, ge=1, le=1024)
     mlflow_tracking_uri: str = "sqlite:///mlruns/mlflow.db"
     intervals: Intervals = Intervals()
     thresholds: Thresholds = Thresholds()

@@ -277,7 +277,12 @@ def build_runtime(
     that tags its consumer groups: ``agent_process.py``)."""
     clock = clock or RealClock()
     log.info("Initializing Self-Healing System...")
-    database = Database(settings.db_path, memory_limit_mb=settings.db_memory_limit_mb)
+    database = Database(
+        settings.db_path,
+        memory_limit_mb=settings.db_memory_limit_mb,
+        allocator_background_threads=settings.db_allocator_background_threads,
+        checkpoint_threshold_mb=settings.db_checkpoint_threshold_mb,
+    )
     if bus is None:
         bus = build_bus(
             settings.bus, queue_size=settings.bus_queue_size, prefix=settings.bus_prefix

@@ -16,6 +16,23 @@ thread uses the transaction's connection, so it still sees the block's own uncom
 resident memory; with a bound, it evicts cached pages (or spills to its temporary directory)
 instead of growing. ``None`` keeps DuckDB's default (tools that run one large query).
 
+``allocator_background_threads`` lets DuckDB's allocator (its own jemalloc, not glibc's) give
+freed pages back to the system from background threads. Without them it mostly keeps them: in
+``tests/benchmarks/duckdb_allocator_rss.py`` a workload that left DuckDB accounting 28 MB had
+added 48 MB of RSS, and after a checkpoint (DuckDB 12 MB) the process still held 54 MB more
+than before it; with the threads, 23 MB 3 s later. DuckDB's default is off; the service turns
+it on (``db_allocator_background_threads``).
+
+``checkpoint_threshold_mb`` is the WAL size at which DuckDB checkpoints on its own (its default
+is 16 MB). Until a checkpoint, the rows written since the last one and the indexes they touched
+stay in DuckDB's memory; the service at 2 s collection had not written 16 MB after 10 minutes,
+and DuckDB held 51 MB by then; at 1 MB (the service's ``db_checkpoint_threshold_mb``) it mostly
+held 5-28 MB, once 45 MB when no checkpoint came for 5 minutes (docs/benchmarks.md, issue 17
+third pass). A checkpoint writes them to the file and frees them; it does not change durability
+(every commit is in the WAL before it returns either way). It runs inside the commit that
+crosses the threshold: in ``tests/benchmarks/checkpoint_write_cost.py`` the slowest write round
+took about 160 ms of CPU instead of 60-75, and all rounds 3 % more CPU than at 16 MB.
+
 Migrations are the files ``NNN_name.sql`` in ``storage/migrations``; each is applied once, in
 number order, and recorded in ``schema_migrations``.
 """
@@ -71,13 +88,23 @@ class Database:
     """
 
     def __init__(
-        self, path: str | Path, *, read_only: bool = False, memory_limit_mb: int | None = None
+        self,
+        path: str | Path,
+        *,
+        read_only: bool = False,
+        memory_limit_mb: int | None = None,
+        allocator_background_threads: bool = False,
+        checkpoint_threshold_mb: int | None = None,
     ) -> None:
         self.path = str(path)
         if self.path != ":memory:" and not read_only:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         if memory_limit_mb is not None and memory_limit_mb < 1:
             raise StorageError(f"memory_limit_mb: expected at least 1, got {memory_limit_mb}")
+        if checkpoint_threshold_mb is not None and checkpoint_threshold_mb < 1:
+            raise StorageError(
+                f"checkpoint_threshold_mb: expected at least 1, got {checkpoint_threshold_mb}"
+            )
         try:
             self._conn = duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
@@ -85,6 +112,10 @@ class Database:
         self._conn.execute("SET TimeZone = 'UTC'")
         if memory_limit_mb is not None:
             self._conn.execute(f"SET memory_limit = '{int(memory_limit_mb)}MB'")
+        if allocator_background_threads:
+            self._conn.execute("SET allocator_background_threads = true")
+        if checkpoint_threshold_mb is not None:
+            self._conn.execute(f"SET checkpoint_threshold = '{int(checkpoint_threshold_mb)}MB'")
         self._lock = threading.RLock()
         self._local = threading.local()  # per thread: its cursor, and its transaction depth
         self._cursors: list[duckdb.DuckDBPyConnection] = []

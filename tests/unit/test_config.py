@@ -72,6 +72,30 @@ def test_the_duckdb_memory_limit_is_bounded_and_validated(
     assert caught.value.setting == "SELFHEAL_DB_MEMORY_LIMIT_MB"
 
 
+def test_duckdb_allocator_background_threads_are_on_by_default_and_validated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().db_allocator_background_threads is True
+    monkeypatch.setenv("SELFHEAL_DB_ALLOCATOR_THREADS", "false")
+    assert load_settings().db_allocator_background_threads is False
+    monkeypatch.setenv("SELFHEAL_DB_ALLOCATOR_THREADS", "sometimes")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert caught.value.setting == "SELFHEAL_DB_ALLOCATOR_THREADS"
+
+
+def test_the_duckdb_checkpoint_threshold_is_bounded_and_validated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().db_checkpoint_threshold_mb == 1
+    monkeypatch.setenv("SELFHEAL_DB_CHECKPOINT_MB", "16")
+    assert load_settings().db_checkpoint_threshold_mb == 16
+    monkeypatch.setenv("SELFHEAL_DB_CHECKPOINT_MB", "0")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert caught.value.setting == "SELFHEAL_DB_CHECKPOINT_MB"
+
+
 def test_bad_boolean_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGENT_REPAIR_ENABLED", "maybe")
     with pytest.raises(ConfigError) as caught:

@@ -3,6 +3,7 @@ transaction that raises leaves no trace."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,44 @@ def test_the_memory_limit_bounds_duckdb(tmp_path: Path) -> None:
         limit = conn.execute("SELECT current_setting('memory_limit')").fetchone()
     db.close()
     assert limit is not None and limit[0] == "61.0 MiB"  # DuckDB shows 64 MB (10**6) in MiB
+
+
+def test_allocator_background_threads_are_set_only_when_asked(tmp_path: Path) -> None:
+    def background_threads(db: Database) -> object:
+        with db.read() as conn:
+            row = conn.execute("SELECT current_setting('allocator_background_threads')").fetchone()
+        db.close()
+        return row[0] if row else None
+
+    assert background_threads(Database(tmp_path / "on.duckdb", allocator_background_threads=True))
+    assert not background_threads(Database(tmp_path / "off.duckdb"))
+
+
+def test_the_checkpoint_threshold_is_set_and_checked(tmp_path: Path) -> None:
+    db = Database(tmp_path / "small_wal.duckdb", checkpoint_threshold_mb=4)
+    with db.read() as conn:
+        threshold = conn.execute("SELECT current_setting('checkpoint_threshold')").fetchone()
+    db.close()
+    assert threshold is not None and threshold[0] == "3.8 MiB"  # 4 MB (10**6) in MiB
+    with pytest.raises(StorageError, match="checkpoint_threshold_mb"):
+        Database(tmp_path / "refused.duckdb", checkpoint_threshold_mb=0)
+
+
+def test_written_rows_survive_a_reopen_with_a_small_checkpoint_threshold(tmp_path: Path) -> None:
+    path = tmp_path / "durable.duckdb"
+    db = Database(path, checkpoint_threshold_mb=1)
+    for batch in range(5):  # past the threshold: DuckDB checkpoints between the appends
+        db.append(
+            "metric_points",
+            [("cpu", datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=n), 1.0)
+             for n in range(batch * 20_000, (batch + 1) * 20_000)],
+        )  # fmt: skip
+    db.close()
+    reopened = Database(path)
+    with reopened.read() as conn:
+        row = conn.execute("SELECT count(*) FROM metric_points").fetchone()
+    reopened.close()
+    assert row is not None and row[0] == 100_000
 
 
 def test_a_memory_limit_below_one_mb_is_refused(tmp_path: Path) -> None:

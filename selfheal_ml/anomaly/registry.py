@@ -49,11 +49,12 @@ class EnsembleSettings:
     per point with ``"point"``; see :mod:`.seasonal_profile`), ``profile_min_visits`` the
     earlier periods a profile bucket must have learned before it scores, ``profile_clip`` the
     deviations beyond which a scoring bucket learns a residual clipped (robust learning, see
-    :mod:`.seasonal_profile`; None: every residual in full), ``profile_min_std`` the smallest
-    spread the profiles' calibrators assume for their raw scores (residuals in bucket
-    deviations: on a noisy series their 10-point means spread by a few tenths, so only a
-    (near-)constant series has less, where the calibrators' generic 1e-3 turned a residual of
-    a tenth of a deviation into a score of 79; see the model card), ``weekly`` adds the
+    :mod:`.seasonal_profile`; None, the default: every residual in full),
+    ``profile_min_std`` the smallest spread the profiles' calibrators assume for their raw
+    scores (residuals in bucket deviations: on a noisy series their 10-point means spread by a
+    few tenths, so only a (near-)constant series has less, where the calibrators' generic 1e-3
+    turned a residual of a tenth of a deviation into a score of 79; see the model card),
+    ``weekly`` adds the
     weekly profile and ``time_aware=False`` drops both profiles (for series without usable
     timestamps).
     ``extreme_tolerance`` is how far (in ranges) past the recent range a value must go to count
@@ -72,7 +73,7 @@ class EnsembleSettings:
     profile_smoothing: float = 0.25
     profile_decay: Literal["visit", "point"] = "visit"
     profile_min_visits: int = 2
-    profile_clip: float | None = 4.0
+    profile_clip: float | None = None
     profile_min_std: float = 0.1
     calibration_window: int = 2000
     median_window: int = 240

@@ -129,6 +129,6 @@ def test_a_lasting_change_of_level_is_learned_within_days() -> None:
     times = np.arange(0.0, 12 * DAY_S, 300.0)
     values = 100.0 + rng.normal(0.0, 1.0, times.size)
     values[times >= 4 * DAY_S] += 30.0
-    detector = SeasonalResidual(buckets=48, smoothing=0.25, min_visits=2)
+    detector = SeasonalResidual(buckets=48, smoothing=0.25, min_visits=2, clip=4.0)
     learned(detector, times, values)
     assert detector.score_one({"value": 130.0, "timestamp_s": 12 * DAY_S + 600.0}) < 3.0

@@ -3,8 +3,9 @@ native thread pools of one thread.
 
 Why one thread: the tests fit small models (scikit-learn's histogram gradient boosting, BLAS on
 small matrices) on two cores shared with the servers the tests start. OpenMP and OpenBLAS
-workers then spin waiting for each other: one histogram gradient boosting fit on 152 incidents
-took 7.7 CPU s with default threads and 0.5 s with one, the same model. The service already
+workers then spin waiting for each other: ``test_random_data[hist_gradient_boosting]`` took
+44.7 s in the default suite with default threads (load about 10), 1.9 s with one (alone, load
+about 12; docs/benchmarks.md, "CI: test-suite wall time"). The service already
 fits in one thread (``threadpool_limits`` in training and forecasting); the tests that fit
 directly now do too. ``OMP_NUM_THREADS`` is set before scikit-learn loads its OpenMP runtime
 (and is inherited by the processes the tests start); ``threadpool_limits`` covers the BLAS that

@@ -213,7 +213,7 @@ _SPECS: tuple[FaultSpec, ...] = (
             _up("http_error_ratio"),
             _up("host_memory_percent"),
             # the surge's requests reach the shared database too (checked against the
-            # dynamics in tests/sim/test_catalogue.py)
+            # dynamics in tests/unit/sim/test_sim_faults.py)
             _up("db_connections_in_use", "dependency"),
             _up("db_query_duration_ms", "dependency"),
         ),

@@ -60,40 +60,32 @@ def test_string_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.intervals.optimization_s == 20
 
 
-def test_the_duckdb_memory_limit_is_bounded_and_validated(
+@pytest.mark.parametrize(
+    ("variable", "setting", "default", "good", "bad"),
+    [
+        ("SELFHEAL_DB_MEMORY_LIMIT_MB", "db_memory_limit_mb", 256, ("512", 512), "8"),
+        ("SELFHEAL_DB_ALLOCATOR_THREADS", "db_allocator_background_threads", True,
+         ("false", False), "sometimes"),
+        ("SELFHEAL_DB_CHECKPOINT_MB", "db_checkpoint_threshold_mb", 1, ("16", 16), "0"),
+    ],
+)  # fmt: skip
+def test_the_duckdb_settings_have_their_defaults_and_are_validated(
     monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    setting: str,
+    default: object,
+    good: tuple[str, object],
+    bad: str,
 ) -> None:
-    assert load_settings().db_memory_limit_mb == 256
-    monkeypatch.setenv("SELFHEAL_DB_MEMORY_LIMIT_MB", "512")
-    assert load_settings().db_memory_limit_mb == 512
-    monkeypatch.setenv("SELFHEAL_DB_MEMORY_LIMIT_MB", "8")
+    """Each DuckDB setting: its default, a value read from the environment, and an invalid
+    value failing at start-up with the variable named."""
+    assert getattr(load_settings(), setting) == default
+    monkeypatch.setenv(variable, good[0])
+    assert getattr(load_settings(), setting) == good[1]
+    monkeypatch.setenv(variable, bad)
     with pytest.raises(ConfigError) as caught:
         load_settings()
-    assert caught.value.setting == "SELFHEAL_DB_MEMORY_LIMIT_MB"
-
-
-def test_duckdb_allocator_background_threads_are_on_by_default_and_validated(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    assert load_settings().db_allocator_background_threads is True
-    monkeypatch.setenv("SELFHEAL_DB_ALLOCATOR_THREADS", "false")
-    assert load_settings().db_allocator_background_threads is False
-    monkeypatch.setenv("SELFHEAL_DB_ALLOCATOR_THREADS", "sometimes")
-    with pytest.raises(ConfigError) as caught:
-        load_settings()
-    assert caught.value.setting == "SELFHEAL_DB_ALLOCATOR_THREADS"
-
-
-def test_the_duckdb_checkpoint_threshold_is_bounded_and_validated(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    assert load_settings().db_checkpoint_threshold_mb == 1
-    monkeypatch.setenv("SELFHEAL_DB_CHECKPOINT_MB", "16")
-    assert load_settings().db_checkpoint_threshold_mb == 16
-    monkeypatch.setenv("SELFHEAL_DB_CHECKPOINT_MB", "0")
-    with pytest.raises(ConfigError) as caught:
-        load_settings()
-    assert caught.value.setting == "SELFHEAL_DB_CHECKPOINT_MB"
+    assert caught.value.setting == variable
 
 
 def test_bad_boolean_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:

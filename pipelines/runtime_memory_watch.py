@@ -126,6 +126,14 @@ def heavy_loaded() -> list[str]:
     return [name for name in HEAVY if name in sys.modules]
 
 
+def wal(database: object) -> str:
+    """The WAL's size and the checkpoints the service forced (code that has them)."""
+    if not hasattr(database, "wal_bytes"):
+        return ""
+    forced = getattr(database, "forced_checkpoints", 0)
+    return f"; WAL {database.wal_bytes() / 1e6:.1f} MB, forced checkpoints {forced}"
+
+
 def children_mb() -> str:
     """How many child processes the service has (forecast and training children, scoring
     workers; not the simulator) and their summed RSS in MB."""
@@ -187,7 +195,7 @@ async def watch(runtime: object, minutes: float, every_s: float, history: Any = 
         if history is not None:
             print(f"          {progress(connection, history.registry)}; {heavy_loaded()}",
                   flush=True)  # fmt: skip
-        print(f"          {heap_mb()}", flush=True)
+        print(f"          {heap_mb()}{wal(runtime.database)}", flush=True)
     before = status_mb()["VmRSS"]
     ctypes.CDLL("libc.so.6").malloc_trim(0)
     print(f"malloc_trim(0): {before} -> {status_mb()['VmRSS']} MB", flush=True)

@@ -378,10 +378,12 @@ async def _route_to_alert_manager(runtime: Runtime, events: Sequence[Event]) -> 
 
 
 async def _housekeeping(runtime: Runtime, event: Event) -> None:
-    """Schedule-driven chores that belong to no agent: rollups, retention, alert timers."""
+    """Schedule-driven chores that belong to no agent: rollups, retention, alert timers, and
+    the checkpoint DuckDB skipped (``Database.checkpoint_if_due``)."""
     kind = getattr(event, "kind", "")
     if kind == "health":
         await run_blocking(runtime.clock, runtime.alerts.evaluate)
+        await run_blocking(runtime.clock, runtime.database.checkpoint_if_due)
     elif kind == "rollup":
         await run_blocking(runtime.clock, runtime.metrics.rollup)
     elif kind == "retention":

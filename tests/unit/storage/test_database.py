@@ -132,6 +132,41 @@ def test_written_rows_survive_a_reopen_with_a_small_checkpoint_threshold(tmp_pat
     assert row is not None and row[0] == 100_000
 
 
+def test_a_checkpoint_duckdb_skipped_is_run_once_the_wal_is_past_the_threshold(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "skipped.duckdb"
+    db = Database(path, checkpoint_threshold_mb=1)
+    with db.transaction() as conn:  # DuckDB skipping its own checkpoint: its threshold raised
+        conn.execute("SET checkpoint_threshold = '1GB'")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    db.append("metric_points", [("cpu", start + timedelta(seconds=n), 1.0) for n in range(100)])
+    assert 0 < db.wal_bytes() < 1_000_000
+    assert not db.checkpoint_if_due() and db.forced_checkpoints == 0  # under the threshold
+    db.append(
+        "metric_points",
+        [("cpu", start + timedelta(seconds=n), 1.0) for n in range(100, 60_100)],
+    )
+    assert db.wal_bytes() >= 1_000_000
+    assert db.checkpoint_if_due() and db.forced_checkpoints == 1
+    assert db.wal_bytes() < 1_000_000
+    db.close()
+    reopened = Database(path)
+    with reopened.read() as conn:
+        row = conn.execute("SELECT count(*) FROM metric_points").fetchone()
+    reopened.close()
+    assert row is not None and row[0] == 60_100
+
+
+def test_without_a_threshold_or_a_file_no_checkpoint_is_forced(tmp_path: Path) -> None:
+    in_memory = Database(":memory:", checkpoint_threshold_mb=1)
+    assert in_memory.wal_bytes() == 0 and not in_memory.checkpoint_if_due()
+    in_memory.close()
+    defaults = Database(tmp_path / "defaults.duckdb")  # DuckDB's own threshold, not enforced
+    assert not defaults.checkpoint_if_due()
+    defaults.close()
+
+
 def test_a_memory_limit_below_one_mb_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="memory_limit_mb"):
         Database(tmp_path / "refused.duckdb", memory_limit_mb=0)

@@ -131,7 +131,11 @@ def wal(database: object) -> str:
     if not hasattr(database, "wal_bytes"):
         return ""
     forced = getattr(database, "forced_checkpoints", 0)
-    return f"; WAL {database.wal_bytes() / 1e6:.1f} MB, forced checkpoints {forced}"
+    refused = getattr(database, "refused_checkpoints", 0)
+    return (
+        f"; WAL {database.wal_bytes() / 1e6:.1f} MB, forced checkpoints {forced}"
+        f" ({refused} refused)"
+    )
 
 
 def children_mb() -> str:
@@ -296,6 +300,7 @@ def main() -> None:
             "selfheal_ml.agents.forecasting",
             "selfheal_ml.training",
             "selfheal_ml.agents.learning",
+            "selfheal_ml.storage.database",  # a checkpoint DuckDB refused, and why
         ):
             logging.getLogger(name).setLevel(logging.INFO)  # the children's peaks and outcomes
         runtime = build_runtime(settings)

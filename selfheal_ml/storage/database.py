@@ -127,6 +127,8 @@ class Database:
             None if checkpoint_threshold_mb is None else checkpoint_threshold_mb * 1_000_000
         )
         self.forced_checkpoints = 0  # explicit CHECKPOINTs run by checkpoint_if_due
+        self.refused_checkpoints = 0  # and those DuckDB refused (other write transactions)
+        self._refusals_in_a_row = 0
         self._lock = threading.RLock()
         self._local = threading.local()  # per thread: its cursor, and its transaction depth
         self._cursors: list[duckdb.DuckDBPyConnection] = []
@@ -269,8 +271,14 @@ class Database:
             try:
                 self._conn.execute("CHECKPOINT")
             except duckdb.Error as exc:
-                log.info("CHECKPOINT of %s refused, retried on the next tick: %s", self.path, exc)
+                self.refused_checkpoints += 1
+                streak = self._refusals_in_a_row = self._refusals_in_a_row + 1
+                (log.info if streak == 1 else log.debug)(
+                    "CHECKPOINT of %s refused (%d in a row), retried on the next tick: %s",
+                    self.path, streak, exc,
+                )  # fmt: skip
                 return False
+        self._refusals_in_a_row = 0
         self.forced_checkpoints += 1
         return True
 

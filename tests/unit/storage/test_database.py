@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from selfheal_ml.errors import StorageError
@@ -156,6 +157,38 @@ def test_a_checkpoint_duckdb_skipped_is_run_once_the_wal_is_past_the_threshold(
         row = conn.execute("SELECT count(*) FROM metric_points").fetchone()
     reopened.close()
     assert row is not None and row[0] == 60_100
+
+
+def test_a_refused_checkpoint_is_counted_and_run_on_a_later_call(tmp_path: Path) -> None:
+    # DuckDB refused the service's CHECKPOINT for up to minutes in the memory watch ("other
+    # write transactions active"), a state no small test reproduced: the refusal is played
+    # by a connection that refuses the first CHECKPOINT and passes everything else on.
+    class RefusesOnce:
+        def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+            self.connection, self.refused = connection, False
+
+        def execute(self, statement: str, *arguments: object) -> object:
+            if statement == "CHECKPOINT" and not self.refused:
+                self.refused = True
+                raise duckdb.TransactionException("Cannot CHECKPOINT: there are other write")
+            return self.connection.execute(statement, *arguments)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.connection, name)
+
+    db = Database(tmp_path / "busy.duckdb", checkpoint_threshold_mb=1)
+    with db.transaction() as conn:  # DuckDB skipping its own checkpoint: its threshold raised
+        conn.execute("SET checkpoint_threshold = '1GB'")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    db.append("metric_points", [("cpu", start + timedelta(seconds=n), 1.0) for n in range(60_000)])
+    connection = db._conn
+    db._conn = RefusesOnce(connection)  # type: ignore[assignment]
+    assert not db.checkpoint_if_due()
+    assert (db.forced_checkpoints, db.refused_checkpoints) == (0, 1)
+    assert db.checkpoint_if_due() and (db.forced_checkpoints, db.refused_checkpoints) == (1, 1)
+    assert db.wal_bytes() < 1_000_000
+    db._conn = connection
+    db.close()
 
 
 def test_without_a_threshold_or_a_file_no_checkpoint_is_forced(tmp_path: Path) -> None:

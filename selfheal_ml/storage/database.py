@@ -6,7 +6,8 @@ lock and wraps the block in ``BEGIN``/``COMMIT`` (``ROLLBACK`` on error). DuckDB
 on commit, so data is durable once the block returns: a crash afterwards loses nothing.
 
 Reads (:meth:`Database.read`) do not take that lock: each thread reads through its own cursor
-(a DuckDB connection to the same database, built once per thread), which sees every committed
+(a DuckDB connection to the same database, built once per thread, used under a lock of its
+own that only a refused checkpoint contends for), which sees every committed
 write. So an API request never queues behind the agents' writes (with one lock for everything
 the forecast route topped out at 125-150 requests/s). A read inside a transaction on the same
 thread uses the transaction's connection, so it still sees the block's own uncommitted writes.
@@ -35,7 +36,10 @@ took about 160 ms of CPU instead of 60-75, and all rounds 3 % more CPU than at 1
 DuckDB skips that automatic checkpoint at times (in the service's memory watch the WAL went
 past the threshold and DuckDB grew from 3 to 45 MB over 5 minutes with none), so
 :meth:`Database.checkpoint_if_due`, which the service calls on every health tick, runs an
-explicit ``CHECKPOINT`` when the WAL file is past the threshold.
+explicit ``CHECKPOINT`` when the WAL file is past the threshold. DuckDB refused that one too
+while an idle reader's cursor held something open ("other write transactions active", with no
+thread inside DuckDB); a statement on that cursor ended it, so a refused checkpoint first runs
+one on every reader's cursor that is not reading at that moment, then tries again.
 
 Migrations are the files ``NNN_name.sql`` in ``storage/migrations``; each is applied once, in
 number order, and recorded in ``schema_migrations``.
@@ -129,9 +133,11 @@ class Database:
         self.forced_checkpoints = 0  # explicit CHECKPOINTs run by checkpoint_if_due
         self.refused_checkpoints = 0  # and those DuckDB refused (other write transactions)
         self._refusals_in_a_row = 0
+        self.released_readers = 0  # idle readers' cursors a refused checkpoint released
         self._lock = threading.RLock()
         self._local = threading.local()  # per thread: its cursor, and its transaction depth
-        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        # every reader's cursor with the lock its thread holds while it reads
+        self._cursors: list[tuple[duckdb.DuckDBPyConnection, threading.RLock]] = []
         self._closed = False
         # readers' cursors are made from a connection of their own, under a lock of their
         # own: a reader's first read does not wait for a write transaction to end
@@ -269,7 +275,12 @@ class Database:
             if self._closed:
                 return False
             try:
-                self._conn.execute("CHECKPOINT")
+                try:
+                    self._conn.execute("CHECKPOINT")
+                except duckdb.Error:
+                    if not self._release_idle_readers():
+                        raise
+                    self._conn.execute("CHECKPOINT")
             except duckdb.Error as exc:
                 self.refused_checkpoints += 1
                 streak = self._refusals_in_a_row = self._refusals_in_a_row + 1
@@ -282,32 +293,64 @@ class Database:
         self.forced_checkpoints += 1
         return True
 
+    def _release_idle_readers(self) -> int:
+        """Run one trivial statement on every reader's cursor not in use now; returns how many.
+
+        What blocked the service's checkpoints for minutes was a reader's cursor between two
+        reads: DuckDB refused ``CHECKPOINT`` ("other write transactions active") while no
+        thread was inside DuckDB, and a statement run on that thread's idle cursor (which ends
+        whatever its last query left open) let the checkpoint through at once. Which read
+        leaves that state behind was not found; this ends it from the checkpointing thread,
+        one idle cursor at a time under the lock its own thread reads under.
+        """
+        released = 0
+        with self._cursor_lock:
+            readers = list(self._cursors)
+        for cursor, in_use in readers:
+            if not in_use.acquire(blocking=False):
+                continue  # reading now: its query ends on its own
+            try:
+                cursor.execute("SELECT 1").fetchall()
+                released += 1
+            except duckdb.Error as exc:
+                log.debug("releasing a reader's cursor of %s: %s", self.path, exc)
+            finally:
+                in_use.release()
+        self.released_readers += released
+        return released
+
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection for reads (no transaction): this thread's own cursor, no lock."""
+        """A connection for reads (no transaction): this thread's own cursor, under a lock
+        of its own that only :meth:`checkpoint_if_due` ever contends for."""
         if getattr(self._local, "depth", 0) > 0:  # inside this thread's transaction
             yield self._conn
             return
-        yield self._cursor()
+        cursor, in_use = self._cursor()
+        with in_use:
+            yield cursor
 
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
-        cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
-        if cursor is None:
+    def _cursor(self) -> tuple[duckdb.DuckDBPyConnection, threading.RLock]:
+        reader: tuple[duckdb.DuckDBPyConnection, threading.RLock] | None = getattr(
+            self._local, "reader", None
+        )
+        if reader is None:
             with self._cursor_lock:  # the parent connection is not thread-safe
                 if self._closed:
                     raise StorageError(f"DuckDB file {self.path} is closed")
                 cursor = self._cursor_parent.cursor()
                 cursor.execute("SET TimeZone = 'UTC'")
-                self._cursors.append(cursor)
-            self._local.cursor = cursor
-        return cursor
+                reader = (cursor, threading.RLock())
+                self._cursors.append(reader)
+            self._local.reader = reader
+        return reader
 
     def close(self) -> None:
         """Checkpoint and close the file (the readers' cursors first)."""
         with self._lock, self._cursor_lock:
             self._closed = True
             self._appenders.clear()
-            for cursor in self._cursors:
+            for cursor, _ in self._cursors:
                 cursor.close()
             self._cursors.clear()
             self._cursor_parent.close()

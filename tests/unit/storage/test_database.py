@@ -3,6 +3,7 @@ transaction that raises leaves no trace."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -183,10 +184,52 @@ def test_a_refused_checkpoint_is_counted_and_run_on_a_later_call(tmp_path: Path)
     db.append("metric_points", [("cpu", start + timedelta(seconds=n), 1.0) for n in range(60_000)])
     connection = db._conn
     db._conn = RefusesOnce(connection)  # type: ignore[assignment]
-    assert not db.checkpoint_if_due()
-    assert (db.forced_checkpoints, db.refused_checkpoints) == (0, 1)
+    assert not db.checkpoint_if_due()  # no reader's cursor to release: left to the next call
+    assert (db.forced_checkpoints, db.refused_checkpoints, db.released_readers) == (0, 1, 0)
     assert db.checkpoint_if_due() and (db.forced_checkpoints, db.refused_checkpoints) == (1, 1)
     assert db.wal_bytes() < 1_000_000
+    db._conn = connection
+    db.close()
+
+
+def test_a_refused_checkpoint_releases_idle_readers_and_runs_at_once(tmp_path: Path) -> None:
+    class RefusesUntilReadersReleased:  # DuckDB's refusal while a reader's cursor held it
+        def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+            self.connection = connection
+
+        def execute(self, statement: str, *arguments: object) -> object:
+            if statement == "CHECKPOINT" and db.released_readers == 0:
+                raise duckdb.TransactionException("Cannot CHECKPOINT: there are other write")
+            return self.connection.execute(statement, *arguments)
+
+    db = Database(tmp_path / "readers.duckdb", checkpoint_threshold_mb=1)
+    with db.transaction() as conn:
+        conn.execute("SET checkpoint_threshold = '1GB'")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    db.append("metric_points", [("cpu", start + timedelta(seconds=n), 1.0) for n in range(60_000)])
+    with db.read() as reader:  # this thread's cursor, idle after the block
+        reader.execute("SELECT * FROM metric_points").fetchone()
+    busy = threading.Event()
+    done = threading.Event()
+
+    def read_on_another_thread() -> None:  # a second reader, in the middle of its read
+        with db.read() as other:
+            other.execute("SELECT count(*) FROM metric_points").fetchall()
+            busy.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=read_on_another_thread)
+    thread.start()
+    assert busy.wait(10)
+    connection = db._conn
+    db._conn = RefusesUntilReadersReleased(connection)  # type: ignore[assignment]
+    assert db.checkpoint_if_due()  # the idle reader released, the busy one left alone
+    assert (db.forced_checkpoints, db.refused_checkpoints, db.released_readers) == (1, 0, 1)
+    done.set()
+    thread.join()
+    with db.read() as reader:  # the released cursor still reads
+        row = reader.execute("SELECT count(*) FROM metric_points").fetchone()
+    assert row is not None and row[0] == 60_000
     db._conn = connection
     db.close()
 

@@ -117,6 +117,28 @@ def test_the_checkpoint_threshold_is_set_and_checked(tmp_path: Path) -> None:
         Database(tmp_path / "refused.duckdb", checkpoint_threshold_mb=0)
 
 
+def _rows_after_reopen(path: Path) -> int:
+    """The rows of ``metric_points`` in the file at ``path``, opened afresh."""
+    reopened = Database(path)
+    with reopened.read() as conn:
+        row = conn.execute("SELECT count(*) FROM metric_points").fetchone()
+    reopened.close()
+    assert row is not None
+    return int(row[0])
+
+
+def _wal_past_the_threshold(path: Path) -> Database:
+    """A store at the service's 1 MB threshold whose WAL is past it with no checkpoint: DuckDB
+    skipping its own (played by raising DuckDB's threshold) after 60,000 appended points."""
+    db = Database(path, checkpoint_threshold_mb=1)
+    with db.transaction() as conn:
+        conn.execute("SET checkpoint_threshold = '1GB'")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    db.append("metric_points", [("cpu", start + timedelta(seconds=n), 1.0) for n in range(60_000)])
+    assert db.wal_bytes() >= 1_000_000
+    return db
+
+
 def test_written_rows_survive_a_reopen_with_a_small_checkpoint_threshold(tmp_path: Path) -> None:
     path = tmp_path / "durable.duckdb"
     db = Database(path, checkpoint_threshold_mb=1)
@@ -127,37 +149,23 @@ def test_written_rows_survive_a_reopen_with_a_small_checkpoint_threshold(tmp_pat
              for n in range(batch * 20_000, (batch + 1) * 20_000)],
         )  # fmt: skip
     db.close()
-    reopened = Database(path)
-    with reopened.read() as conn:
-        row = conn.execute("SELECT count(*) FROM metric_points").fetchone()
-    reopened.close()
-    assert row is not None and row[0] == 100_000
+    assert _rows_after_reopen(path) == 100_000
 
 
 def test_a_checkpoint_duckdb_skipped_is_run_once_the_wal_is_past_the_threshold(
     tmp_path: Path,
 ) -> None:
+    small = Database(tmp_path / "small.duckdb", checkpoint_threshold_mb=1)
+    small.append("metric_points", [("cpu", datetime(2026, 1, 1, tzinfo=UTC), 1.0)])
+    assert 0 < small.wal_bytes() < 1_000_000
+    assert not small.checkpoint_if_due() and small.forced_checkpoints == 0  # under it
+    small.close()
     path = tmp_path / "skipped.duckdb"
-    db = Database(path, checkpoint_threshold_mb=1)
-    with db.transaction() as conn:  # DuckDB skipping its own checkpoint: its threshold raised
-        conn.execute("SET checkpoint_threshold = '1GB'")
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    db.append("metric_points", [("cpu", start + timedelta(seconds=n), 1.0) for n in range(100)])
-    assert 0 < db.wal_bytes() < 1_000_000
-    assert not db.checkpoint_if_due() and db.forced_checkpoints == 0  # under the threshold
-    db.append(
-        "metric_points",
-        [("cpu", start + timedelta(seconds=n), 1.0) for n in range(100, 60_100)],
-    )
-    assert db.wal_bytes() >= 1_000_000
+    db = _wal_past_the_threshold(path)
     assert db.checkpoint_if_due() and db.forced_checkpoints == 1
     assert db.wal_bytes() < 1_000_000
     db.close()
-    reopened = Database(path)
-    with reopened.read() as conn:
-        row = conn.execute("SELECT count(*) FROM metric_points").fetchone()
-    reopened.close()
-    assert row is not None and row[0] == 60_100
+    assert _rows_after_reopen(path) == 60_000
 
 
 def test_a_refused_checkpoint_is_counted_and_run_on_a_later_call(tmp_path: Path) -> None:
@@ -177,11 +185,7 @@ def test_a_refused_checkpoint_is_counted_and_run_on_a_later_call(tmp_path: Path)
         def __getattr__(self, name: str) -> object:
             return getattr(self.connection, name)
 
-    db = Database(tmp_path / "busy.duckdb", checkpoint_threshold_mb=1)
-    with db.transaction() as conn:  # DuckDB skipping its own checkpoint: its threshold raised
-        conn.execute("SET checkpoint_threshold = '1GB'")
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    db.append("metric_points", [("cpu", start + timedelta(seconds=n), 1.0) for n in range(60_000)])
+    db = _wal_past_the_threshold(tmp_path / "busy.duckdb")
     connection = db._conn
     db._conn = RefusesOnce(connection)  # type: ignore[assignment]
     assert not db.checkpoint_if_due()  # no reader's cursor to release: left to the next call
@@ -202,11 +206,7 @@ def test_a_refused_checkpoint_releases_idle_readers_and_runs_at_once(tmp_path: P
                 raise duckdb.TransactionException("Cannot CHECKPOINT: there are other write")
             return self.connection.execute(statement, *arguments)
 
-    db = Database(tmp_path / "readers.duckdb", checkpoint_threshold_mb=1)
-    with db.transaction() as conn:
-        conn.execute("SET checkpoint_threshold = '1GB'")
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    db.append("metric_points", [("cpu", start + timedelta(seconds=n), 1.0) for n in range(60_000)])
+    db = _wal_past_the_threshold(tmp_path / "readers.duckdb")
     with db.read() as reader:  # this thread's cursor, idle after the block
         reader.execute("SELECT * FROM metric_points").fetchone()
     busy = threading.Event()

@@ -264,9 +264,11 @@ class Database:
 
         DuckDB checks its threshold only when a write commits, and skips the checkpoint at
         times (it will not run one while some other transactions are active), so the rows
-        and indexes written since the last one can stay in memory for minutes. A refused
-        checkpoint is logged and left to the next call: it loses nothing (every commit is in
-        the WAL already).
+        and indexes written since the last one can stay in memory for minutes. When DuckDB
+        refuses this one too, the readers' idle cursors are released
+        (:meth:`_release_idle_readers`) and it is tried once more; still refused, it is
+        counted, logged and left to the next call. Either way nothing is lost: every commit
+        is in the WAL already.
         """
         threshold = self._checkpoint_threshold_bytes
         if threshold is None or self.wal_bytes() < threshold:

@@ -39,6 +39,8 @@ from selfheal_ml.storage.repair_state import RepairStateStore
 from selfheal_ml.storage.repairs import RepairAuditStore
 
 if TYPE_CHECKING:
+    from selfheal_ml.collectors.postgres_analysis import PostgresAnalyser
+    from selfheal_ml.collectors.redis_analysis import RedisAnalyser
     from selfheal_ml.security.request_classifier import RequestScorer
     from selfheal_ml.sim import PlatformSimulator
     from selfheal_ml.tracking import Tracker
@@ -281,6 +283,41 @@ def security_ports(
     }
 
 
+def index_investigators(settings: Settings) -> list[Investigator]:
+    """What the Diagnostic agent asks for the parameters of a fix (which index to add): one
+    per PostgreSQL target. psycopg loads only when there is one (about 8 MB of a process)."""
+    postgres = [target for target in settings.targets if target.kind == "postgres"]
+    if not postgres:
+        return []
+    from selfheal_ml.collectors.query_trace import PostgresIndexInvestigator
+
+    return [
+        PostgresIndexInvestigator(target.url, finding=Finding, target=target.name)
+        for target in postgres
+    ]
+
+
+def database_analysers(settings: Settings) -> dict[str, PostgresAnalyser | RedisAnalyser]:
+    """The Performance agent's analysers, one per PostgreSQL and Redis target: it analyses
+    each on the optimisation interval (and the Repair agent waits for its analysis of a
+    slow-query incident on these databases). The client libraries (psycopg, redis: about
+    15 MB of a process together) load only when a target of their kind is configured."""
+    analysers: dict[str, PostgresAnalyser | RedisAnalyser] = {}
+    for target in settings.targets:
+        platform = target.platform or None
+        if target.kind == "postgres":
+            from selfheal_ml.collectors.postgres_analysis import PostgresAnalyser
+
+            analysers[target.name] = PostgresAnalyser(
+                target.url, name=target.name, platform=platform
+            )
+        elif target.kind == "redis":
+            from selfheal_ml.collectors.redis_analysis import RedisAnalyser
+
+            analysers[target.name] = RedisAnalyser(target.url, name=target.name, platform=platform)
+    return analysers
+
+
 def agent_ports(
     settings: Settings,
     stores: Mapping[str, Any],
@@ -301,33 +338,9 @@ def agent_ports(
     }
     if "collectors" not in overrides:
         ports.update(monitor_ports(settings))
-    from selfheal_ml.collectors.postgres_analysis import PostgresAnalyser
-    from selfheal_ml.collectors.query_trace import PostgresIndexInvestigator
-    from selfheal_ml.collectors.redis_analysis import RedisAnalyser
-
     if "investigators" not in overrides:
-        # the Diagnostic agent asks these for the parameters of a fix (which index to add)
-        investigators: list[Investigator] = [
-            PostgresIndexInvestigator(target.url, finding=Finding, target=target.name)
-            for target in settings.targets
-            if target.kind == "postgres"
-        ]
-        ports["investigators"] = investigators
+        ports["investigators"] = index_investigators(settings)
     if "performance_analysers" not in overrides and settings.agent_enabled("Performance"):
-        # the Performance agent analyses each database on the optimisation interval (and the
-        # Repair agent waits for its analysis of a slow-query incident on these databases)
-        analysers: dict[str, PostgresAnalyser | RedisAnalyser] = {
-            target.name: PostgresAnalyser(
-                target.url, name=target.name, platform=target.platform or None
-            )
-            for target in settings.targets
-            if target.kind == "postgres"
-        }
-        for target in settings.targets:
-            if target.kind == "redis":
-                analysers[target.name] = RedisAnalyser(
-                    target.url, name=target.name, platform=target.platform or None
-                )
-        ports["performance_analysers"] = analysers
+        ports["performance_analysers"] = database_analysers(settings)
     ports.update(overrides)
     return ports

@@ -61,6 +61,14 @@ class EvidenceEnsemble(MaxEnsemble):
             self.half_life,
         )
 
+    def _plan(self) -> None:
+        """The plain maximum's plan without its fused value path (which is the plain
+        maximum's arithmetic): every point goes through :meth:`score_one` / :meth:`learn_one`.
+        Left on, :meth:`MaxEnsemble.learn_one` handed a timed point to :meth:`learn_value`,
+        which came back to :meth:`learn_one`: a recursion on every timed point."""
+        super()._plan()
+        self._value_only = False
+
     def reads_value_and_time_only(self) -> bool:
         return False  # the fused value path is the plain maximum's
 

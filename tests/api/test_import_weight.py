@@ -20,12 +20,14 @@ HEAVY = (
     "pyarrow",
     "matplotlib",
     "redis",
+    "psycopg",
 )
 
 
-#: What the agents still load when built in the API process (the Monitor appends Arrow batches
-#: and reads PostgreSQL and Redis; the Predictive agent's capacity checks read pandas frames).
-AGENT_LIBRARIES = ("pandas", "pyarrow", "redis")
+#: What the agents still load when built in the API process (the Monitor appends Arrow batches;
+#: the Predictive agent's capacity checks read pandas frames). The PostgreSQL and Redis clients
+#: load only with a target of their kind (checked below).
+AGENT_LIBRARIES = ("pandas", "pyarrow")
 
 
 def _heavy_modules_after(statement: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
@@ -76,3 +78,25 @@ def test_the_agents_in_process_load_no_model_library_until_they_train_or_forecas
     )
     model_libraries = tuple(name for name in HEAVY if name not in AGENT_LIBRARIES)
     assert _heavy_modules_after(statement, model_libraries) == []
+
+
+def test_the_database_clients_load_only_with_a_database_target() -> None:
+    """With only the simulator's HTTP targets, every agent built in one process loads neither
+    psycopg nor redis (about 15 MB of RSS, issue 17); a PostgreSQL target brings psycopg."""
+    build = (
+        "import tempfile; folder = tempfile.mkdtemp(); "
+        "from selfheal_ml.config import AGENT_NAMES, Settings, Target; "
+        "from selfheal_ml.runtime import build_runtime; "
+        "from selfheal_ml.agent_process import with_agents; "
+        "settings = Settings(db_path=folder + '/t.duckdb', "
+        "mlflow_tracking_uri='sqlite:///' + folder + '/mlflow.db'{targets}); "
+        "runtime = build_runtime(with_agents(settings, AGENT_NAMES)); "
+        "runtime.database.close()"
+    )
+    clients = ("psycopg", "redis")
+    assert _heavy_modules_after(build.format(targets=""), clients) == []
+    postgres = (
+        ", targets=(Target(kind='postgres', name='db', "
+        "url='postgresql://127.0.0.1:5432/test'),)"
+    )
+    assert "psycopg" in _heavy_modules_after(build.format(targets=postgres), clients)

@@ -54,3 +54,18 @@ def test_penalty_zero_is_the_plain_maximum() -> None:
     plain = MaxEnsemble({"a": Scripted(left), "b": Scripted(right)})
     weighted = EvidenceEnsemble({"a": Scripted(left), "b": Scripted(right)}, penalty=0.0)
     assert run(plain, 120) == run(weighted, 120)
+
+
+def test_the_evidence_candidates_score_timed_points_through_the_pipeline() -> None:
+    """The grid's evidence-weighted candidates on points with a time, as the NAB evaluation
+    and the service score them: each point scored then learned, with no recursion through
+    the plain maximum's fused value path, and a spike still stands out."""
+    from selfheal_ml.anomaly.batch import score_series
+    from selfheal_ml.anomaly.tuning import TUNING_GRID
+
+    evidence = sorted(name for name in TUNING_GRID if not name.endswith("-e0"))
+    assert evidence  # the grid still has evidence-weighted candidates
+    values = np.r_[100.0 + np.sin(np.arange(1500) / 10.0), [400.0]]
+    for name in evidence:
+        scores = score_series(name, np.arange(values.size) * 60.0, values)
+        assert scores[-1] > scores[:-1].max(), name

@@ -96,7 +96,6 @@ def test_the_database_clients_load_only_with_a_database_target() -> None:
     clients = ("psycopg", "redis")
     assert _heavy_modules_after(build.format(targets=""), clients) == []
     postgres = (
-        ", targets=(Target(kind='postgres', name='db', "
-        "url='postgresql://127.0.0.1:5432/test'),)"
+        ", targets=(Target(kind='postgres', name='db', url='postgresql://127.0.0.1:5432/test'),)"
     )
     assert "psycopg" in _heavy_modules_after(build.format(targets=postgres), clients)

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from selfheal_ml.performance import StatementStats, TraceObservation, fingerprint, normalise
+from selfheal_ml.performance import StatementStats, TraceObservation, fingerprint
 from selfheal_ml.performance import trace_id as read_trace_id
+from selfheal_ml.performance.normalise import normalise
 
 
 @dataclass

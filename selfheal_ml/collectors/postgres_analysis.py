@@ -54,9 +54,9 @@ from selfheal_ml.performance import (
     TableStats,
     analyse,
     fingerprint,
-    normalise,
 )
 from selfheal_ml.performance.index_rules import index_candidates
+from selfheal_ml.performance.normalise import normalise
 
 APPLICATION_NAME = "selfheal-ml-performance"
 log = logging.getLogger("selfheal_ml.collectors.postgres_analysis")

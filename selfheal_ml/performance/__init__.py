@@ -6,32 +6,73 @@ tables with their sequential scans, indexes with their scans and sizes, the serv
 hits and connections, Redis' keyspace counters, what sampling saw per request trace);
 :func:`analyse` turns it into :class:`Finding` objects, each with its evidence and a
 recommendation. Queries are fingerprinted and their filter columns read with libpg_query's
-parser (:mod:`selfheal_ml.performance.normalise`, through ``pglast``).
+parser (:mod:`selfheal_ml.performance.normalise`, through ``pglast``; its ``normalise`` function
+is imported from that module: the package attribute of the same name is the module).
 
 Nothing here does I/O: the rules are plain functions, easy to test and to reuse from notebooks.
 """
 
-from selfheal_ml.performance.analysis import analyse
-from selfheal_ml.performance.board import FindingBoard
-from selfheal_ml.performance.findings import Finding, FindingKind
-from selfheal_ml.performance.normalise import (
-    FilterColumns,
-    filter_columns,
-    fingerprint,
-    normalise,
-    trace_id,
+from typing import TYPE_CHECKING
+
+from selfheal_ml.lazy_exports import LazyExports
+
+if TYPE_CHECKING:
+    from selfheal_ml.performance.analysis import analyse
+    from selfheal_ml.performance.board import FindingBoard
+    from selfheal_ml.performance.findings import (
+        Finding,
+        FindingKind,
+    )
+    from selfheal_ml.performance.normalise import (
+        FilterColumns,
+        filter_columns,
+        fingerprint,
+        trace_id,
+    )
+    from selfheal_ml.performance.statistics import (
+        IndexStats,
+        IndexTrial,
+        RedisStats,
+        ServerStats,
+        Snapshot,
+        StatementStats,
+        TableStats,
+        TraceObservation,
+    )
+    from selfheal_ml.performance.thresholds import PerformanceThresholds
+
+# lazy: the parser (pglast, about 3 MB of a process) loads with the first fingerprint, not
+# with every importer of a finding type (the runtime's finding board, the agents)
+_EXPORTS = LazyExports(
+    __name__,
+    {
+        "selfheal_ml.performance.analysis": ("analyse",),
+        "selfheal_ml.performance.board": ("FindingBoard",),
+        "selfheal_ml.performance.findings": ("Finding", "FindingKind"),
+        "selfheal_ml.performance.normalise": (
+            "FilterColumns",
+            "filter_columns",
+            "fingerprint",
+            "trace_id",
+        ),
+        "selfheal_ml.performance.statistics": (
+            "IndexStats",
+            "IndexTrial",
+            "RedisStats",
+            "ServerStats",
+            "Snapshot",
+            "StatementStats",
+            "TableStats",
+            "TraceObservation",
+        ),
+        "selfheal_ml.performance.thresholds": ("PerformanceThresholds",),
+    },
 )
-from selfheal_ml.performance.statistics import (
-    IndexStats,
-    IndexTrial,
-    RedisStats,
-    ServerStats,
-    Snapshot,
-    StatementStats,
-    TableStats,
-    TraceObservation,
-)
-from selfheal_ml.performance.thresholds import PerformanceThresholds
+
+
+def __getattr__(name: str) -> object:
+    return _EXPORTS.attribute(name)
+
 
 __all__ = [
     "FilterColumns",
@@ -50,6 +91,5 @@ __all__ = [
     "analyse",
     "filter_columns",
     "fingerprint",
-    "normalise",
     "trace_id",
 ]

@@ -21,6 +21,7 @@ HEAVY = (
     "matplotlib",
     "redis",
     "psycopg",
+    "pglast",
 )
 
 
@@ -82,7 +83,8 @@ def test_the_agents_in_process_load_no_model_library_until_they_train_or_forecas
 
 def test_the_database_clients_load_only_with_a_database_target() -> None:
     """With only the simulator's HTTP targets, every agent built in one process loads neither
-    psycopg nor redis (about 15 MB of RSS, issue 17); a PostgreSQL target brings psycopg."""
+    psycopg, redis nor the SQL parser (about 17 MB of RSS, issue 17); a PostgreSQL target
+    brings psycopg."""
     build = (
         "import tempfile; folder = tempfile.mkdtemp(); "
         "from selfheal_ml.config import AGENT_NAMES, Settings, Target; "
@@ -93,7 +95,7 @@ def test_the_database_clients_load_only_with_a_database_target() -> None:
         "runtime = build_runtime(with_agents(settings, AGENT_NAMES)); "
         "runtime.database.close()"
     )
-    clients = ("psycopg", "redis")
+    clients = ("psycopg", "redis", "pglast")
     assert _heavy_modules_after(build.format(targets=""), clients) == []
     postgres = (
         ", targets=(Target(kind='postgres', name='db', url='postgresql://127.0.0.1:5432/test'),)"

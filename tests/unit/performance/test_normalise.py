@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from selfheal_ml.performance import filter_columns, fingerprint, normalise, trace_id
+from selfheal_ml.performance import filter_columns, fingerprint, trace_id
+from selfheal_ml.performance.normalise import normalise
 
 
 def test_fingerprint_ignores_literals_parameters_comments_and_case() -> None:

@@ -1,18 +1,18 @@
 """The Predictive agent: scores every metric point online and raises anomalies.
 
 On ``MetricsCollected`` it scores each point with the per-series detector bank (score first, then
-learn; flagged points are not learned; :mod:`~selfheal_ml.agents.round_scoring`), writes every
-score to DuckDB and emits ``AnomalyDetected`` with an explanation (value, expected range,
-calibrated score, component). On start it re-warms the bank from a cached snapshot or the stored
-metric history (:class:`~selfheal_ml.agents.bank_warmup.BankWarmup`); on stop it caches a
-snapshot. A series with too little history for its detector (a fresh service, a new target, a
-renamed metric) is covered by the scorer's cold-start stage and needs a margin above the
-threshold while young (``SCORING``): without them a fresh service scoring every 5 s was blind for
-25 minutes (every 60 s, five hours), and an hour-old one alarmed on noise. On ``Tick(forecast)``
-(hourly by default) it forecasts every selected series and caches the forecasts
-(``ForecastProduced``); on ``Tick(capacity)`` it checks resource series for credible breaches of
-their limits (``BreachPredicted``); see ``forecasting.py`` (in real time, a round's fits run in
-a child process: ``forecast_fitting.py``).
+learn; flagged points are not learned; :mod:`~selfheal_ml.agents.round_scoring`; a small round on
+the event loop, a large one in a worker thread), writes every score to DuckDB and emits
+``AnomalyDetected`` with an explanation (value, expected range, calibrated score, component). On
+start it re-warms the bank from a cached snapshot or the stored metric history
+(:class:`~selfheal_ml.agents.bank_warmup.BankWarmup`); on stop it caches a snapshot. A series with
+too little history for its detector (a fresh service, a new target, a renamed metric) is covered by
+the scorer's cold-start stage and needs a margin above the threshold while young (``SCORING``):
+without them a fresh service scoring every 5 s was blind for 25 minutes (every 60 s, five hours),
+and an hour-old one alarmed on noise. On ``Tick(forecast)`` (hourly by default) it forecasts every
+selected series and caches the forecasts (``ForecastProduced``); on ``Tick(capacity)`` it checks
+resource series for credible breaches of their limits (``BreachPredicted``); see ``forecasting.py``
+(in real time, a round's fits run in a child process: ``forecast_fitting.py``).
 
 Ports (``AgentContext.extras``): ``detector_bank`` (a ``DetectorBank``; a default one if
 absent), ``scoring_workers`` (processes that score a share of the series beside this one, see
@@ -33,12 +33,17 @@ from selfheal_ml.agents.bank_warmup import BankWarmup
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
 from selfheal_ml.agents.batching import BatchWriter
 from selfheal_ml.agents.forecasting import ForecastRound
-from selfheal_ml.agents.round_scoring import anomalies, score_round
+from selfheal_ml.agents.round_scoring import Flagged, anomalies, score_round
 from selfheal_ml.anomaly import DetectorBank, ScoringConfig
 from selfheal_ml.clock import run_blocking
 from selfheal_ml.events import AnomalyDetected, Event, MetricPoint, MetricsCollected, Tick
 from selfheal_ml.scoring import ShardedBank
 from selfheal_ml.storage.anomalies import AnomalyStore, ScoreRow
+
+INLINE_ROUND_POINTS = 256
+"""A round of at most this many points (and no scoring workers) is scored on the event loop,
+only its write going to a worker thread: 2-10 ms of CPU at 150 points, and the thread hop cost
+that round 10-20 % more CPU than the scoring itself (``docs/benchmarks.md``, issue 20)."""
 
 SCORING = ScoringConfig(cold_start_points=300, young_points=2000)
 """The default bank's stages: the cold-start stage scores until the default ensemble's
@@ -105,20 +110,23 @@ class PredictiveAgent(Agent):
         if self.filtered:
             points = [point for point in points if score_filter(point.series)]
         writer = self.writer
+        clock = self.context.clock
         if writer is not None and writer.every_s == 0.0 and not writer.pending:
-            # rows written at once: score and write in one worker-thread hop, not three
-            produced, scored, raised = await run_blocking(self.context.clock, self._round, points)
+            # rows written at once: one worker-thread hop, with the scoring if it is large
+            if self.workers == 0 and len(points) <= INLINE_ROUND_POINTS:
+                flagged, rows = score_round(self.bank, points, self.log)
+                produced, scored, raised = await run_blocking(clock, self._store, flagged, rows)
+            else:
+                produced, scored, raised = await run_blocking(clock, self._round, points)
             writer.last_written = event.ts
         else:
-            flagged, rows = await run_blocking(
-                self.context.clock, score_round, self.bank, points, self.log
-            )
+            flagged, rows = await run_blocking(clock, score_round, self.bank, points, self.log)
             produced, records = anomalies(flagged, self.name)
             if writer is not None and self.store is not None:
                 self.store.note_latest(rows)
                 await writer.add(rows, event.ts)
                 if records:
-                    await run_blocking(self.context.clock, self.store.record_anomalies, records)
+                    await run_blocking(clock, self.store.record_anomalies, records)
             scored, raised = len(rows), len(records)
         self.scored += scored
         self.anomalies += raised
@@ -126,8 +134,13 @@ class PredictiveAgent(Agent):
 
     def _round(self, points: Sequence[MetricPoint]) -> tuple[list[AnomalyDetected], int, int]:
         """Score a round, store its rows and anomalies; the events, rows and anomalies."""
+        return self._store(*score_round(self.bank, points, self.log))
+
+    def _store(
+        self, flagged: Flagged, rows: list[ScoreRow]
+    ) -> tuple[list[AnomalyDetected], int, int]:
+        """Store a scored round's rows and anomalies; the events, rows and anomalies."""
         assert self.store is not None  # a writer implies a store
-        flagged, rows = score_round(self.bank, points, self.log)
         produced, records = anomalies(flagged, self.name)
         self.store.note_latest(rows)
         self.store.append_score_rows(rows)

@@ -2,8 +2,10 @@
 
 :func:`score_round` is the hot loop of the agent (every point of every round): the epoch
 seconds of a round's shared timestamp are computed once (a datetime object the points share
-is not even hashed again), the bank scores the round across its shards, a late or non-finite
-point is skipped (neither scored nor learned) and a score row is a plain tuple.
+is not even hashed again), the round goes to the bank as three columns (series, seconds,
+values: :meth:`~selfheal_ml.anomaly.bank.DetectorBank.score_round`) and is scored across its
+shards, a late or non-finite point is skipped (neither scored nor learned) and a score row is
+a plain tuple.
 :func:`anomalies` turns the flagged points into explained ``AnomalyDetected`` events and the
 records the anomaly store keeps of them. Both are CPU work without I/O;
 :func:`score_round` is heavy enough to run off the event loop (``run_blocking``).
@@ -21,7 +23,7 @@ from selfheal_ml.anomaly.alert_policy import anomaly_severity
 from selfheal_ml.anomaly.bank import epoch_seconds
 from selfheal_ml.anomaly.explain import explain
 from selfheal_ml.events import AnomalyDetected, MetricPoint
-from selfheal_ml.scoring import Rejected, RoundPoint, ShardedBank
+from selfheal_ml.scoring import Rejected, ShardedBank
 from selfheal_ml.storage.anomalies import AnomalyRecord, ScoreRow
 
 Flagged = list[tuple[MetricPoint, PointScore]]
@@ -32,8 +34,10 @@ def score_round(
 ) -> tuple[Flagged, list[ScoreRow]]:
     """Score a round; the anomalous points with their verdicts, and every score row."""
     seconds: dict[datetime, float] = {}
-    round_points: list[RoundPoint] = []
-    add_point = round_points.append
+    series: list[str] = []
+    stamps: list[float] = []
+    values: list[float] = []
+    add_series, add_stamp, add_value = series.append, stamps.append, values.append
     last_ts: datetime | None = None
     ts_s = 0.0
     for point in points:
@@ -42,17 +46,21 @@ def score_round(
             known = seconds.get(ts)
             ts_s = seconds[ts] = epoch_seconds(ts) if known is None else known
             last_ts = ts
-        add_point((point.series, ts_s, point.value))
+        add_series(point.series)
+        add_stamp(ts_s)
+        add_value(point.value)
     flagged: Flagged = []
     rows: list[ScoreRow] = []
     add_row = rows.append
-    for point, verdict in zip(points, bank.score_round(round_points), strict=True):
+    for point, verdict in zip(points, bank.score_columns(series, stamps, values), strict=True):
         if isinstance(verdict, Rejected):  # a late or non-finite point: skipped, not learned
             log.debug("skipped %s: %s", point.series, verdict.reason)
             continue
-        anomalous = verdict.is_anomaly and not is_good_news(point, verdict)
-        if anomalous:
+        if verdict.is_anomaly and not is_good_news(point, verdict):
             flagged.append((point, verdict))
+            anomalous = True
+        else:
+            anomalous = False
         add_row(
             (point.series, point.ts, point.value, verdict.score, verdict.calibrated,
              anomalous, verdict.expected_low, verdict.expected_high)

@@ -4,6 +4,9 @@
 no asyncio; the caller loads history and stores scores.
 
 - ``score(series, ts, value)`` scores one point, decides, learns, returns a :class:`PointScore`.
+- ``score_round(series, timestamps_s, values)`` does the same for a whole collection round given
+  as columns: the verdicts and the state are those of ``score`` called point by point (a
+  property test holds it to that), a refused point is a :class:`Rejected` instead of an error.
 - ``replay(series, values, timestamps)`` re-warms a series from stored history after a restart
   through the detectors' vectorised batch path (``learn_many``), the last few hundred points
   through the exact online path.
@@ -27,6 +30,7 @@ from __future__ import annotations
 import math
 import pickle
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -46,6 +50,22 @@ SNAPSHOT_VERSION = 6
 # 6: level guards on the catalogue's guarded gauges
 
 TimestampLike = datetime | float | int | np.datetime64
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A point the bank refused (late, duplicate or not finite): it was neither scored nor
+    learned; ``reason`` is the validation message."""
+
+    reason: str
+
+
+def _not_finite(value: float) -> ValidationError:
+    return ValidationError("value", f"expected a finite number, got {value!r}")
+
+
+def _not_after(last_ts_s: float, ts_s: float) -> ValidationError:
+    return ValidationError("ts", f"expected a time after {last_ts_s}, got {ts_s}")
 
 
 def epoch_seconds(ts: TimestampLike) -> float:
@@ -137,13 +157,48 @@ class DetectorBank:
         """Score one point of ``series``, decide, then learn it (unless flagged)."""
         ts_s = ts if type(ts) is float else epoch_seconds(ts)  # seconds already: the hot path
         if not math.isfinite(value):
-            raise ValidationError("value", f"expected a finite number, got {value!r}")
+            raise _not_finite(value)
         scorer = self._scorer(series)
         if scorer.last_ts_s is not None and ts_s <= scorer.last_ts_s:
-            raise ValidationError("ts", f"expected a time after {scorer.last_ts_s}, got {ts_s}")
+            raise _not_after(scorer.last_ts_s, ts_s)
         return scorer.process(ts_s, value)
 
     score_and_learn = score
+
+    def score_round(
+        self, series: Sequence[str], timestamps_s: Sequence[float], values: Sequence[float]
+    ) -> list[PointScore | Rejected]:
+        """Score a round given as three columns (series, epoch seconds, values), in order.
+
+        Each point gets the verdict :meth:`score` gives it and leaves the same state, or a
+        :class:`Rejected` where :meth:`score` would raise (a value that is not finite, a time
+        not after the series' last: also a series named twice in one round at one time). The
+        round's path is the agent's, once per collection round: one loop over the columns,
+        with none of :meth:`score`'s per-call work (the conversion of the time, a method call
+        and an exception frame per point, a tuple per point to unpack).
+        """
+        if not len(series) == len(timestamps_s) == len(values):
+            raise ValidationError(
+                "values", f"expected {len(series)} times and values, got"
+                f" {len(timestamps_s)} and {len(values)}"
+            )  # fmt: skip
+        verdicts: list[PointScore | Rejected] = []
+        add = verdicts.append
+        scorers = self._scorers
+        isfinite = math.isfinite
+        for name, ts_s, value in zip(series, timestamps_s, values, strict=True):
+            if not isfinite(value):
+                add(Rejected(str(_not_finite(value))))
+                continue
+            scorer = scorers.get(name)
+            if scorer is None:
+                scorer = self._scorer(name)
+            last_ts_s = scorer.last_ts_s
+            if last_ts_s is not None and ts_s <= last_ts_s:
+                add(Rejected(str(_not_after(last_ts_s, ts_s))))
+                continue
+            add(scorer.process(ts_s, value))
+        return verdicts
 
     def replay(
         self,

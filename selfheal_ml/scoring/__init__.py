@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from selfheal_ml.lazy_exports import LazyExports
 
 if TYPE_CHECKING:
+    from selfheal_ml.anomaly.bank import Rejected
     from selfheal_ml.scoring.shards import (
-        Rejected,
         RoundPoint,
         ScoringWorkerLostError,
         ShardedBank,
@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 _EXPORTS = LazyExports(
     __name__,
     {
+        "selfheal_ml.anomaly.bank": ("Rejected",),
         "selfheal_ml.scoring.shards": (
-            "Rejected",
             "RoundPoint",
             "ScoringWorkerLostError",
             "ShardedBank",

@@ -42,7 +42,6 @@ import pickle
 import threading
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -50,7 +49,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from selfheal_ml.anomaly.bank import DetectorBank
+from selfheal_ml.anomaly.bank import DetectorBank, Rejected
 from selfheal_ml.anomaly.base import Detector
 from selfheal_ml.anomaly.scoring import PointScore, ScoringConfig
 from selfheal_ml.errors import ValidationError
@@ -63,14 +62,6 @@ RoundPoint = tuple[str, float, float]
 
 History = tuple[npt.NDArray[np.float64], npt.NDArray[Any]]
 """(values, timestamps) of one series, oldest first, as :meth:`DetectorBank.replay` takes them."""
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """A point the bank refused (late, duplicate or not finite): it was neither scored nor
-    learned; ``reason`` is the validation message."""
-
-    reason: str
 
 
 class ScoringWorkerLostError(RuntimeError):
@@ -111,16 +102,18 @@ def placement(series: str, shards: int, local_share: float | None = None) -> int
     return 1 + (checksum // PLACEMENT_BUCKETS) % (shards - 1)
 
 
+Columns = tuple[list[str], list[float], list[float]]
+"""A round as columns: series, epoch seconds, values (:meth:`DetectorBank.score_round`)."""
+
+
+def columns_of(points: Sequence[RoundPoint]) -> Columns:
+    """``points`` as the three columns :meth:`DetectorBank.score_round` takes."""
+    return [p[0] for p in points], [p[1] for p in points], [p[2] for p in points]
+
+
 def score_points(bank: DetectorBank, points: Sequence[RoundPoint]) -> list[PointScore | Rejected]:
     """Score ``points`` in order with ``bank``; a refused point becomes :class:`Rejected`."""
-    verdicts: list[PointScore | Rejected] = []
-    score = bank.score
-    for series, ts_s, value in points:
-        try:
-            verdicts.append(score(series, ts_s, value))
-        except ValidationError as exc:
-            verdicts.append(Rejected(str(exc)))
-    return verdicts
+    return bank.score_round(*columns_of(points))
 
 
 def replay_histories(bank: DetectorBank, histories: Mapping[str, History]) -> int:
@@ -132,7 +125,7 @@ def _serve(connection: Connection) -> None:
     """A worker's loop: one bank, one request at a time, until ``stop`` or a closed pipe."""
     bank: DetectorBank = pickle.loads(connection.recv_bytes())
     handlers: dict[str, Callable[[Any], object]] = {
-        "score": lambda points: score_points(bank, points),
+        "score": lambda columns: bank.score_round(*columns),
         "replay": lambda histories: replay_histories(bank, histories),
         "series": lambda _: bank.series(),
         "export": lambda names: bank.scorers(names),
@@ -260,20 +253,35 @@ class ShardedBank:
         return placement(series, self.shards, self.local_share)
 
     # ---- the DetectorBank operations, spread over the shards --------------------------------
-    @_exclusive
     def score_round(self, points: Sequence[RoundPoint]) -> list[PointScore | Rejected]:
-        """Score a round (each point as :meth:`DetectorBank.score` would), in parallel across
-        the shards; verdicts come back in the order of ``points``."""
+        """Score a round of ``(series, epoch seconds, value)`` points: :meth:`score_columns`."""
+        return self.score_columns(*columns_of(points))
+
+    @_exclusive
+    def score_columns(
+        self, series: Sequence[str], timestamps_s: Sequence[float], values: Sequence[float]
+    ) -> list[PointScore | Rejected]:
+        """Score a round given as columns (each point as :meth:`DetectorBank.score` would, see
+        :meth:`DetectorBank.score_round`), in parallel across the shards; verdicts come back
+        in the order of the points."""
         if not self._workers:
-            return score_points(self.local, points)
+            return self.local.score_round(series, timestamps_s, values)
         shares: list[list[int]] = [[] for _ in range(self.shards)]
-        for position, (series, _, _) in enumerate(points):
-            shares[self._shard(series)].append(position)
+        for position, name in enumerate(series):
+            shares[self._shard(name)].append(position)
+
+        def share(positions: list[int]) -> Columns:
+            return (
+                [series[p] for p in positions],
+                [timestamps_s[p] for p in positions],
+                [values[p] for p in positions],
+            )
+
         asked = [s for s in range(1, self.shards) if shares[s]]
         for shard in asked:
-            self._worker(shard).send("score", [points[p] for p in shares[shard]])
-        verdicts: list[PointScore | Rejected | None] = [None] * len(points)
-        local = score_points(self.local, [points[p] for p in shares[0]])
+            self._worker(shard).send("score", share(shares[shard]))
+        verdicts: list[PointScore | Rejected | None] = [None] * len(series)
+        local = self.local.score_round(*share(shares[0]))
         for position, verdict in zip(shares[0], local, strict=True):
             verdicts[position] = verdict
         for shard in asked:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from selfheal_ml.agents.base import AgentContext
 from selfheal_ml.agents.predictive import PredictiveAgent
@@ -285,3 +286,41 @@ async def test_a_scoring_worker_changes_nothing_but_where_series_are_scored(
     finally:
         sharded.bank.close()
         database.close()
+
+
+async def test_a_small_round_on_the_event_loop_scores_and_stores_as_a_large_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In real time a round of at most ``INLINE_ROUND_POINTS`` points is scored on the event
+    loop (its write in a worker thread), a larger one in the worker thread: same events, same
+    stored rows."""
+    from datetime import UTC, datetime
+
+    from selfheal_ml.agents import predictive
+    from selfheal_ml.clock import RealClock
+
+    start = datetime(2026, 1, 5, tzinfo=UTC)
+    runs: dict[str, tuple[list[tuple[str, float, float]], list[tuple[object, ...]]]] = {}
+    for name, inline_points in (("loop", 256), ("thread", 0)):
+        monkeypatch.setattr(predictive, "INLINE_ROUND_POINTS", inline_points)
+        database = Database(tmp_path / f"{name}.duckdb")
+        context = _context(database, SimClock(start))
+        context.clock = RealClock()  # run_blocking hops to a thread in real time only
+        agent = PredictiveAgent(context)
+        events: list[tuple[str, float, float]] = []
+        for step in range(600):
+            clock = SimClock(start + timedelta(seconds=30 * step))
+            events += [
+                (e.series, e.value, e.score)
+                for e in await agent.handle(_multi_round(clock, step))
+                if isinstance(e, AnomalyDetected)
+            ]
+        with database.read() as conn:
+            rows = conn.execute("SELECT * FROM anomaly_scores ORDER BY ts, series").fetchall()
+        runs[name] = (events, rows)
+        database.close()
+    assert runs["loop"] == runs["thread"]
+    assert len(runs["loop"][1]) == 600 * 8
+    assert ('host_cpu_percent{host="h3",platform="p"}', 97.0) in [
+        (series, value) for series, value, _ in runs["loop"][0]
+    ]

@@ -111,11 +111,6 @@ def columns_of(points: Sequence[RoundPoint]) -> Columns:
     return [p[0] for p in points], [p[1] for p in points], [p[2] for p in points]
 
 
-def score_points(bank: DetectorBank, points: Sequence[RoundPoint]) -> list[PointScore | Rejected]:
-    """Score ``points`` in order with ``bank``; a refused point becomes :class:`Rejected`."""
-    return bank.score_round(*columns_of(points))
-
-
 def replay_histories(bank: DetectorBank, histories: Mapping[str, History]) -> int:
     """Re-warm every series in ``histories``; returns the points learned."""
     return sum(bank.replay(name, values, stamps) for name, (values, stamps) in histories.items())

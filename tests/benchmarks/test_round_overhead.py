@@ -130,6 +130,7 @@ async def agent_s(
         (150, 7, "fresh", "memory"),
         (150, 5, "warm", "memory"),
         (150, 5, "fresh", "file"),
+        (150, 5, "warm", "file"),
         (5000, 2, "fresh", "memory"),
     ],
 )

@@ -12,7 +12,10 @@ read), cuts them into ``--folds`` near-duplicate group folds, and for each fold 
 other folds (each as often as the shop received it) and scores the fold's normal and
 anomalous requests. Printed per way of combining the anomalies (the profile's score,
 ``-log10(prod(1 - a))``; their sum, as in Kruegel & Vigna; the highest one): TPR at FPR <= 0,
-0.1 and 1 %, the threshold set on each fold's own normal requests, mean and worst over folds.
+0.1 and 1 %, the threshold set on each fold's own normal requests, mean and worst over folds;
+and pooled: every fold's out-of-fold scores together, the threshold set on all of their
+normal requests at once (about five times a fold's: a 0 % FPR point closer to that of a large
+test set, where one unusual normal request among tens of thousands sets it).
 """
 
 from __future__ import annotations
@@ -65,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         "highest anomaly": lambda a: a.max(axis=1),
     }
     rates: dict[str, list[list[float]]] = {name: [] for name in combiners}
+    pooled: dict[str, list[np.ndarray]] = {name: [] for name in combiners}
+    pooled_labels: list[np.ndarray] = []
     for fold, (learn_rows, score_rows) in enumerate(
         GroupKFold(args.folds).split(train, groups=groups)
     ):
@@ -80,8 +85,10 @@ def main(argv: list[str] | None = None) -> int:
             [[profile.anomalies(parse_request_text(t))[k] for k in KINDS] for t in scored["text"]]
         )
         labels = scored["label"].to_numpy()
+        pooled_labels.append(labels)
         for name, combine in combiners.items():
             scores = combine(anomalies)
+            pooled[name].append(scores)
             benign, attacks = scores[labels == 0], scores[labels == 1]
             rates[name].append(
                 [tpr_at_threshold(attacks, threshold_at_fpr(benign, b)) for b in BUDGETS]
@@ -91,6 +98,14 @@ def main(argv: list[str] | None = None) -> int:
         mean = " / ".join(f"{100 * v:.1f}" for v in np.mean(rows, axis=0))
         worst = " / ".join(f"{100 * v:.1f}" for v in np.min(rows, axis=0))
         print(f"{name:24s} TPR % at 0 / 0.1 / 1 % FPR: mean {mean}; worst fold {worst}")
+    labels = np.concatenate(pooled_labels)
+    print(f"pooled: {(labels == 0).sum()} normal, {(labels == 1).sum()} anomalous")
+    for name, parts in pooled.items():
+        scores = np.concatenate(parts)
+        benign, attacks = scores[labels == 0], scores[labels == 1]
+        figures = [tpr_at_threshold(attacks, threshold_at_fpr(benign, b)) for b in BUDGETS]
+        shown = " / ".join(f"{100 * v:.1f}" for v in figures)
+        print(f"{name:24s} TPR % at 0 / 0.1 / 1 % FPR, pooled: {shown}")
     return 0
 
 

@@ -168,20 +168,26 @@ class Tracker:
         input_example: Any,
         trusted_types: Sequence[str] = (),
         serving_form: ServingForm | None = None,
+        extra_json: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> str:
         """Log a fitted scikit-learn model (skops format) with a signature inferred from
         ``input_example`` (a DataFrame) and its predictions; returns the model URI.
 
         ``trusted_types`` are the non-default types the model's skops file holds (tree nodes).
         A ``serving_form`` (:mod:`selfheal_ml.serving`) goes in the same model directory, as
-        MLflow's extra files ``extra_files/serving_form.json`` and ``.npz``.
+        MLflow's extra files ``extra_files/serving_form.json`` and ``.npz``; so does each of
+        ``extra_json`` (file name to JSON-ready data), read back by :meth:`model_extra_json`.
         """
         from mlflow.models import infer_signature
 
         with tempfile.TemporaryDirectory() as scratch, warnings.catch_warnings():
-            extra_files = None
+            extra_files: list[str] | None = None
             if serving_form is not None:
                 extra_files = _write_serving_form(serving_form, Path(scratch))
+            for file_name, data in (extra_json or {}).items():
+                path = Path(scratch) / file_name
+                path.write_text(json.dumps(data, separators=(",", ":")))
+                extra_files = [*(extra_files or []), str(path)]
             warnings.simplefilter("ignore", UserWarning)  # mlflow's own type-hint chatter
             signature = infer_signature(input_example, model.predict(input_example))
             info = _mlflow().sklearn.log_model(
@@ -304,6 +310,30 @@ class Tracker:
                 reason = f"serving form unreadable: {error}"  # ServingFormError is a ValueError
         log.info("model %s served with scikit-learn: %s", model_uri, reason)
         return self.load_sklearn_model(model_uri)
+
+    def model_extra_json(self, model_uri: str, file_name: str) -> dict[str, Any] | None:
+        """A JSON file :meth:`log_sklearn_model` logged with ``extra_json`` for the version
+        ``model_uri`` names, or ``None`` when that version has none. A SQLite store is read
+        without MLflow (:mod:`selfheal_ml.registry_reader`); any other store through it."""
+        database = sqlite_store_path(self.tracking_uri)
+        if database is not None and database.exists():
+            try:
+                found = resolve_models_uri(database, model_uri)
+                if found is None:
+                    return None
+                path = found.directory / "extra_files" / file_name
+                return json.loads(path.read_text()) if path.exists() else None
+            except (RegistryLayoutUnknownError, sqlite3.Error) as error:
+                log.info("extra file of %s read through MLflow (%s)", model_uri, error)
+        try:
+            with self._bound():
+                local = _mlflow().artifacts.download_artifacts(
+                    artifact_uri=f"{model_uri}/extra_files/{file_name}"
+                )
+        except (_mlflow().exceptions.MlflowException, OSError):
+            return None
+        loaded: dict[str, Any] = json.loads(Path(local).read_text())
+        return loaded
 
     def load_sklearn_model_from_mlflow(self, model_uri: str) -> Any:
         """:meth:`load_sklearn_model` through ``mlflow.sklearn.load_model``."""

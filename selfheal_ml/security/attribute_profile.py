@@ -39,6 +39,8 @@ True
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
+from typing import Any
 
 ANOMALY_KINDS = ("length", "characters", "token", "structure")
 _DIGITS = frozenset("0123456789")
@@ -99,6 +101,26 @@ class NoveltyCounter:
             return 0.0
         return 1.0 - (self.singletons + 1) / (self.observations + 1)
 
+    def state(self) -> dict[str, Any]:
+        """Everything learnt, as JSON-ready data (:meth:`from_state` rebuilds the counter)."""
+        return {
+            "max_distinct": self.max_distinct,
+            "observations": self.observations,
+            "singletons": self.singletons,
+            "overflowed": self.overflowed,
+            "counts": dict(self.counts),
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> NoveltyCounter:
+        """The counter :meth:`state` described (``KeyError`` names a missing field)."""
+        counter = cls(int(state["max_distinct"]))
+        counter.observations = int(state["observations"])
+        counter.singletons = int(state["singletons"])
+        counter.overflowed = bool(state["overflowed"])
+        counter.counts = Counter({str(k): int(v) for k, v in state["counts"].items()})
+        return counter
+
 
 class AttributeProfile:
     """The four value models of one attribute (module docstring)."""
@@ -122,6 +144,31 @@ class AttributeProfile:
         self._shapes.learn(value_shape(value))
         for symbol in {character_class(character) for character in value}:
             self._classes.learn(symbol)
+
+    def state(self) -> dict[str, Any]:
+        """Everything learnt, as JSON-ready data (:meth:`from_state` rebuilds the profile)."""
+        return {
+            "min_observations": self.min_observations,
+            "max_distinct": self.max_distinct,
+            "observations": self.observations_,
+            "length_sum": self._length_sum,
+            "length_square_sum": self._length_square_sum,
+            "tokens": self._tokens.state(),
+            "shapes": self._shapes.state(),
+            "classes": self._classes.state(),
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> AttributeProfile:
+        """The profile :meth:`state` described (``KeyError`` names a missing field)."""
+        profile = cls(int(state["min_observations"]), int(state["max_distinct"]))
+        profile.observations_ = int(state["observations"])
+        profile._length_sum = float(state["length_sum"])
+        profile._length_square_sum = float(state["length_square_sum"])
+        profile._tokens = NoveltyCounter.from_state(state["tokens"])
+        profile._shapes = NoveltyCounter.from_state(state["shapes"])
+        profile._classes = NoveltyCounter.from_state(state["classes"])
+        return profile
 
     def _length_anomaly(self, length: int) -> float:
         mean = self._length_sum / self.observations_

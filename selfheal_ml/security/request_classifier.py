@@ -14,6 +14,12 @@ Security agent's scorer with the signature baseline (no champion registered) run
 :class:`RequestScorer` is the small typed API: ``score(texts)`` returns attack
 probabilities, ``is_attack(texts)`` applies the model's default threshold. Texts are single
 payloads or whole requests built with :func:`~selfheal_ml.security.request_text.request_text`.
+A scorer loaded with the application profile its model carries
+(:mod:`~selfheal_ml.security.application_profile`) also scores whole requests of that
+application against their normal form: :meth:`RequestScorer.request_units` gives each
+request's score in units of the default threshold (1.0 flags), the higher of the
+classifier's and the profile's, and :func:`attack_score` maps units to ``[0, 1)`` with the
+threshold at 0.5.
 
 >>> scorer = RequestScorer.signature_baseline()
 >>> scorer.is_attack(["1 union select password from users--", "hello world"]).tolist()
@@ -37,7 +43,10 @@ if TYPE_CHECKING:  # imported by the functions that build models: the scorer run
     from sklearn.model_selection import FixedThresholdClassifier
     from sklearn.pipeline import Pipeline
 
+    from selfheal_ml.security.application_profile import ApplicationProfile
+
 TRUSTED_TYPES: tuple[str, ...] = ("selfheal_ml.security.ngram_features.HashedCharNgrams",)
+_TINY = 1e-12
 
 
 def _logistic(ngram_max: int, c: float) -> Callable[[int], Pipeline]:
@@ -127,14 +136,32 @@ def attack_probabilities(model: Any, texts: Any) -> np.ndarray:
     return probabilities[:, column]
 
 
+def attack_score(units: np.ndarray) -> np.ndarray:
+    """Scores in units of the default threshold mapped to ``[0, 1)``, ``u / (1 + u)``: order
+    kept, the threshold (1 unit) at 0.5.
+
+    >>> attack_score(np.array([0.0, 1.0, 3.0])).tolist()
+    [0.0, 0.5, 0.75]
+    """
+    return units / (1.0 + units)
+
+
 class RequestScorer:
     """Scores texts for injection with a model and the threshold it was chosen with."""
 
-    def __init__(self, model: Any, threshold: float, source: str, version: str | None) -> None:
+    def __init__(
+        self,
+        model: Any,
+        threshold: float,
+        source: str,
+        version: str | None,
+        application: ApplicationProfile | None = None,
+    ) -> None:
         self.model = model
         self.threshold = threshold
         self.source = source
         self.version = version
+        self.application = application
 
     @classmethod
     def signature_baseline(cls) -> RequestScorer:
@@ -161,3 +188,18 @@ class RequestScorer:
         if len(texts) == 0:
             return np.zeros(0, dtype=np.float64)
         return parameter_probabilities(self.model, list(texts))
+
+    def payload_units(self, texts: Sequence[str]) -> np.ndarray:
+        """Per payload, :meth:`score` in units of the default threshold (1.0 flags)."""
+        return self.score(texts) / max(self.threshold, _TINY)
+
+    def request_units(self, texts: Sequence[str], with_profile: bool) -> np.ndarray:
+        """Per whole request (``method uri body``), its score in units of the default
+        threshold (1.0 flags): :meth:`score_by_parameter` over the threshold and, when
+        ``with_profile`` and the scorer carries an application profile, the higher of that and
+        the profile's own units (either rule flags at its own threshold, as the live Security
+        agent runs them)."""
+        units = self.score_by_parameter(texts) / max(self.threshold, _TINY)
+        if with_profile and self.application is not None and len(texts) > 0:
+            units = np.maximum(units, self.application.units(texts))
+        return units

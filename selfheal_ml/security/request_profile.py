@@ -50,8 +50,9 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -92,6 +93,27 @@ class _PathProfile:
         self.name_sets = NoveltyCounter(self.max_distinct)
         self.orders = NoveltyCounter(self.max_distinct)
 
+    _COUNTERS = ("methods", "names", "name_sets", "orders")
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "max_distinct": self.max_distinct,
+            "observations": self.observations,
+            **{name: getattr(self, name).state() for name in self._COUNTERS},
+            "attributes": {key: value.state() for key, value in self.attributes.items()},
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> _PathProfile:
+        profile = cls(int(state["max_distinct"]), int(state["observations"]))
+        for name in cls._COUNTERS:
+            setattr(profile, name, NoveltyCounter.from_state(state[name]))
+        profile.attributes = {
+            str(key): AttributeProfile.from_state(value)
+            for key, value in state["attributes"].items()
+        }
+        return profile
+
 
 class _PathNames:
     """Folders, extensions and file-name shapes of the known paths (for unknown paths)."""
@@ -107,6 +129,23 @@ class _PathNames:
         folder, _, file_name = path.rpartition("/")
         extension = file_name.rpartition(".")[2] if "." in file_name else ""
         return folder, file_name, extension
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "paths": self.paths.state(),
+            "folders": self.folders.state(),
+            "extensions": self.extensions.state(),
+            "file_names": self.file_names.state(),
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> _PathNames:
+        names = cls(int(state["paths"]["max_distinct"]))
+        names.paths = NoveltyCounter.from_state(state["paths"])
+        names.folders = NoveltyCounter.from_state(state["folders"])
+        names.extensions = NoveltyCounter.from_state(state["extensions"])
+        names.file_names = AttributeProfile.from_state(state["file_names"])
+        return names
 
     def learn(self, path: str) -> None:
         folder, file_name, extension = self._split(path)
@@ -178,6 +217,48 @@ class RequestProfile:
                 )
             if attribute is not None:
                 attribute.learn(value)
+
+    def state(self) -> dict[str, Any]:
+        """Everything learnt, as JSON-ready data: a profile travels with a registered model as
+        a JSON file (loading it runs no code, unlike a pickle); :meth:`from_state` rebuilds it.
+
+        >>> from selfheal_ml.security.request_parts import parse_request
+        >>> profile = RequestProfile(min_observations=1)
+        >>> profile.learn(parse_request("GET", "/a.jsp?id=1", None))
+        >>> copy = RequestProfile.from_state(profile.state())
+        >>> request = parse_request("GET", "/a.jsp?id=x", None)
+        >>> copy.score(request) == profile.score(request) and copy.state() == profile.state()
+        True
+        """
+        return {
+            "min_observations": self.min_observations,
+            "max_paths": self.max_paths,
+            "max_parameters": self.max_parameters,
+            "max_distinct": self.max_distinct,
+            "observations": self.observations_,
+            "path_names": self._paths.state(),
+            "paths": {key: value.state() for key, value in self._profiles.items()},
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> RequestProfile:
+        """The profile :meth:`state` described (``KeyError`` names a missing field)."""
+        profile = cls(
+            int(state["min_observations"]),
+            int(state["max_paths"]),
+            int(state["max_parameters"]),
+            int(state["max_distinct"]),
+        )
+        profile.observations_ = int(state["observations"])
+        profile._paths = _PathNames.from_state(state["path_names"])
+        profile._profiles = {
+            str(key): _PathProfile.from_state(value) for key, value in state["paths"].items()
+        }
+        return profile
+
+    def known_path(self, parts: RequestParts) -> bool:
+        """Whether the profile has learnt requests for this request's path."""
+        return path_key(parts.path) in self._profiles
 
     def learn_many(self, requests: Iterable[RequestParts]) -> RequestProfile:
         """Learn every request; returns ``self`` (to chain like ``fit``)."""

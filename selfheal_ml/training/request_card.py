@@ -134,38 +134,49 @@ def _profile_section(report: RequestTrainingReport) -> list[str]:
     if not report.profile:
         return []
     held, fit = report.profile["profile_test_"], report.profile["profile_train_"]
+    validation = report.profile["profile_val_"]
     lines = [
         "## CSIC whole requests: application request profile + classifier",
         "",
         "The request profile (`selfheal_ml/security/request_profile.py`, after Kruegel & Vigna,"
         " CCS 2003; score = -log10 of the product of (1 - anomaly) over its models) learns the"
-        " fit side's normal CSIC requests only (each as often as the shop received it); the"
-        " classifier scores them value by value; both are divided by their validation threshold"
-        " at the target FPR and the higher wins"
-        " (`selfheal_ml/training/request_profile_evaluation.py`). Other sources keep the"
-        " classifier's score, so their figures above are unchanged. TPR at FPR <= 0 %,"
-        " 0.1 %, 1 % (thresholds on each side's own normal requests; in-sample = fit side:"
-        " normal requests learnt, anomalous ones never learnt):",
+        " fit side's normal CSIC requests only (each as often as the shop received it); its"
+        " score is divided by its validation threshold at the target FPR. The classifier scores"
+        " a request value by value, divided by its own default threshold. The combination, the"
+        " higher of the two, flags at 1.0: either rule at its own threshold"
+        " (`selfheal_ml/training/request_profile_evaluation.py`). The model carries the profile"
+        " (`extra_files/application_profile.json`): `pipelines/score_requests.py` scores whole"
+        " requests of this application with both. Other sources keep the classifier's score,"
+        " so their figures above are unchanged. TPR at FPR <= 0 %, 0.1 %, 1 % (thresholds on"
+        " each side's own normal requests; in-sample = fit side: normal requests learnt,"
+        " anomalous ones never learnt):",
         "",
-        "| scorer | held-out 0 % / 0.1 % / 1 % | in-sample 0 % / 0.1 % / 1 % |",
-        "|---|---|---|",
+        "| scorer | held-out 0 % / 0.1 % / 1 % | validation 0 % / 0.1 % / 1 % |"
+        " in-sample 0 % / 0.1 % / 1 % |",
+        "|---|---|---|---|",
     ]
     for name, label in (
         ("profile", "request profile"),
         ("classifier", "classifier, value by value"),
         ("combined", "profile + classifier"),
     ):
-        lines.append(f"| {label} | {_row(f'{name}_csic', held)} | {_row(f'{name}_csic', fit)} |")
+        key = f"{name}_csic"
+        lines.append(
+            f"| {label} | {_row(key, held)} | {_row(key, validation)} | {_row(key, fit)} |"
+        )
     lines += [
         "",
         f"Held-out: {held.get('csic_attacks', 0):.0f} anomalous / {held.get('csic_benign', 0):.0f}"
-        f" normal requests; in-sample: {fit.get('csic_attacks', 0):.0f} /"
-        f" {fit.get('csic_benign', 0):.0f}. At the combined default threshold (validation FPR"
-        f" <= {100 * report.target_fpr:g} %): held-out TPR"
+        f" normal requests; validation: {validation.get('csic_attacks', 0):.0f} /"
+        f" {validation.get('csic_benign', 0):.0f}; in-sample: {fit.get('csic_attacks', 0):.0f} /"
+        f" {fit.get('csic_benign', 0):.0f}. At the combined default threshold (1.0): held-out TPR"
         f" {_pct(held.get('combined_csic_tpr_default'))}, FPR"
-        f" {_pct(held.get('combined_csic_fpr_default'))}. Validation thresholds at that FPR:"
-        f" profile score {report.profile['profile_val_'].get('profile_scale', float('nan')):.3f},"
-        f" classifier {report.profile['profile_val_'].get('classifier_scale', float('nan')):.3f}."
+        f" {_pct(held.get('combined_csic_fpr_default'))}; validation TPR"
+        f" {_pct(validation.get('combined_csic_tpr_default'))}, FPR"
+        f" {_pct(validation.get('combined_csic_fpr_default'))}. Scales: profile score"
+        f" {validation.get('profile_scale', float('nan')):.3f} (validation,"
+        f" FPR <= {100 * report.target_fpr:g} %), classifier"
+        f" {validation.get('classifier_scale', float('nan')):.3f} (its default threshold)."
         " Issue 13's reference: OWASP CRS PL1 31.6 % at 0 % FPR on CSIC requests.",
         "",
     ]

@@ -7,12 +7,16 @@ own normal requests instead. On the same near-duplicate group split as the class
 
 1. the profile learns the CSIC normal requests of the **fit** side only, each as often as the
    shop received it (``copies``); nothing learns an anomalous request;
-2. both scores are calibrated on the **validation** side's normal requests: each is divided
-   by its threshold at ``target_fpr`` there, so 1.0 means "as unusual as the rarest
-   ``target_fpr`` of normal requests" for both, and the combined score is the higher of the
-   two (the classifier scores a request value by value,
-   :func:`~selfheal_ml.security.request_classifier.parameter_probabilities`); the combined
-   default threshold is the lowest with validation FPR <= ``target_fpr``;
+2. the profile is calibrated on the **validation** side's normal requests: its score is
+   divided by its threshold at ``target_fpr`` there, so 1.0 means "as unusual as the rarest
+   ``target_fpr`` of normal requests"; the classifier's score (value by value,
+   :func:`~selfheal_ml.security.request_classifier.parameter_probabilities`) is divided by
+   the classifier's own default threshold (chosen on validation over every benign text). The
+   combined score is the higher of the two and flags at 1.0: a request is flagged when either
+   rule flags it at its own threshold, as the live Security agent runs them. (The first
+   version divided the classifier by its 0.1 % point on CSIC's normal requests, 0.149: some
+   normal requests score high with it, and validation already showed the combination below
+   the profile alone at 0 % FPR, 87.1 vs 95.6 %; ``docs/benchmarks.md``);
 3. every side gets TPR at 0 / 0.1 / 1 % FPR for the profile, the classifier and the
    combination (thresholds set on that side's own normal requests, like every group figure of
    :mod:`selfheal_ml.security.request_evaluation`), plus the combination's TPR and FPR at the
@@ -31,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from selfheal_ml.security.application_profile import ApplicationProfile
 from selfheal_ml.security.detection_metrics import (
     fpr_at_threshold,
     threshold_at_fpr,
@@ -62,9 +67,12 @@ def fit_profile(fit: pd.DataFrame) -> RequestProfile:
     return profile
 
 
+APPLICATION = "CSIC 2010 shop: normal requests of the fit side"
+
+
 @dataclass(frozen=True)
 class CombinedScorer:
-    """Profile and classifier scores, each divided by its validation threshold; the higher."""
+    """Profile and classifier scores, each divided by its threshold; the higher (docstring)."""
 
     profile: RequestProfile
     classifier: Any
@@ -82,20 +90,25 @@ class CombinedScorer:
             profile_scores / self.profile_scale, classifier_scores / self.classifier_scale
         )
 
+    def application_profile(self, target_fpr: float) -> ApplicationProfile:
+        """The profile and its scale, as the registered model carries them."""
+        return ApplicationProfile(self.profile, self.profile_scale, target_fpr, APPLICATION)
+
 
 def calibrate(
-    profile: RequestProfile, classifier: Any, validation: pd.DataFrame, target_fpr: float
+    profile: RequestProfile,
+    classifier: Any,
+    validation: pd.DataFrame,
+    target_fpr: float,
+    classifier_threshold: float,
 ) -> CombinedScorer:
-    """Scales and the default threshold from the validation side's normal requests."""
+    """The profile's scale from the validation side's normal requests; the classifier's is
+    its default threshold; the combination flags at 1.0 (module docstring)."""
     normal = validation[validation["source"] == "csic_normal"]["text"].tolist()
-    draft = CombinedScorer(profile, classifier, 1.0, 1.0, 1.0)
-    profile_scores, classifier_scores = draft.component_scores(normal)
+    profile_scores = profile.score_texts(normal)
     profile_scale = max(threshold_at_fpr(profile_scores, target_fpr), _SCALE_FLOOR)
-    classifier_scale = max(threshold_at_fpr(classifier_scores, target_fpr), _SCALE_FLOOR)
-    scorer = CombinedScorer(profile, classifier, profile_scale, classifier_scale, 1.0)
-    combined = scorer.combine(profile_scores, classifier_scores)
-    threshold = threshold_at_fpr(combined, target_fpr)
-    return CombinedScorer(profile, classifier, profile_scale, classifier_scale, threshold)
+    classifier_scale = max(classifier_threshold, _SCALE_FLOOR)
+    return CombinedScorer(profile, classifier, profile_scale, classifier_scale, 1.0)
 
 
 def _budget_figures(

@@ -20,8 +20,10 @@
    signature and input example) and the figures in one run (role ``selected``); register the
    model as a new version of ``request-classifier``;
 5. learn the application request profile from the fit side's normal CSIC requests, calibrate
-   it with the chosen model on validation and score it, the model and both combined on every
-   side (:mod:`~selfheal_ml.training.request_profile_evaluation`; the test side once);
+   it on validation and score it, the model and both combined on every side
+   (:mod:`~selfheal_ml.training.request_profile_evaluation`; the test side once); the profile
+   and its threshold are logged with the model (``extra_files/application_profile.json``), so
+   ``pipelines/score_requests.py`` scores whole requests of that application with both;
 6. score the current ``champion`` on the same test side and move the alias only if the gate
    (which also asks the model not to be worse than the signature baseline on that side)
    (:func:`~selfheal_ml.security.promotion.request_promotion_decision`) allows.
@@ -41,6 +43,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from selfheal_ml.security.application_profile import PROFILE_FILE, ApplicationProfile
 from selfheal_ml.security.detection_metrics import threshold_at_fpr
 from selfheal_ml.security.near_duplicates import group_ids, group_split
 from selfheal_ml.security.promotion import (
@@ -145,24 +148,25 @@ def _figures(model: Any, side: pd.DataFrame, threshold: float) -> dict[str, floa
 
 
 def _profile_figures(
-    classifier: Any, split: RequestSplit, target_fpr: float
-) -> dict[str, dict[str, float]]:
-    """The request profile learnt on the fit side's normal CSIC requests, calibrated with the
-    classifier on validation, scored on every side (the held-out side once); nothing without
-    normal CSIC requests on the fit and validation sides."""
+    classifier: Any, split: RequestSplit, target_fpr: float, threshold: float
+) -> tuple[dict[str, dict[str, float]], ApplicationProfile | None]:
+    """The request profile learnt on the fit side's normal CSIC requests, calibrated on
+    validation, scored on every side (the held-out side once), and the profile as the model
+    carries it; nothing without normal CSIC requests on the fit and validation sides."""
     if not all((side["source"] == "csic_normal").any() for side in (split.fit, split.validation)):
-        return {}
+        return {}, None
     profile = fit_profile(split.fit)
-    scorer = calibrate(profile, classifier, split.validation, target_fpr)
+    scorer = calibrate(profile, classifier, split.validation, target_fpr, threshold)
     calibration = {
         "profile_scale": scorer.profile_scale,
         "classifier_scale": scorer.classifier_scale,
     }
-    return {
+    figures = {
         "profile_val_": {**profile_figures(scorer, split.validation), **calibration},
         "profile_train_": profile_figures(scorer, split.fit),
         "profile_test_": profile_figures(scorer, split.test),
     }
+    return figures, scorer.application_profile(target_fpr)
 
 
 def _prefixed(prefix: str, figures: Mapping[str, float]) -> dict[str, float]:
@@ -231,6 +235,7 @@ def _log_selected(
     model: Any,
     params: Mapping[str, Any],
     figures: Mapping[str, Mapping[str, float]],
+    application: ApplicationProfile | None,
 ) -> tuple[str, str]:
     """One run with the chosen model, its figures and the baseline's; (run id, model URI)."""
     with tracker.run(EXPERIMENT, f"selected-{name}", tags={"role": "selected"}) as run:
@@ -246,6 +251,7 @@ def _log_selected(
             example,
             trusted_types=TRUSTED_TYPES,
             serving_form=serving_form_or_none(model),  # the service scores with this
+            extra_json=None if application is None else {PROFILE_FILE: application.to_json()},
         )
         return str(run.info.run_id), uri
 
@@ -319,9 +325,9 @@ def train_request_classifier(
     }
     if progress is not None:
         progress("request profile: learning the fit side's normal CSIC requests")
-    profile = _profile_figures(pipeline, full_split, target_fpr)
+    profile, application = _profile_figures(pipeline, full_split, target_fpr, threshold)
     figures.update(profile)
-    run_id, uri = _log_selected(tracker, best, model, params, figures)
+    run_id, uri = _log_selected(tracker, best, model, params, figures, application)
     version = tracker.register_model(uri, MODEL_NAME, tags={"run_id": run_id})
     decision, champion, champion_held_out = _gate(
         tracker, version, figures, split.test, fp_bound, margin, threshold

@@ -78,3 +78,47 @@ def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
         load_pipeline("score_requests").main(["--in", "x.csv"])
     assert raised.value.code == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_requests_of_the_learnt_application_are_scored_with_its_profile(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A champion trained with a shop's normal requests carries the shop's profile: the shop's
+    requests are scored with it (a tampered value and a backup-file probe flagged), another
+    application's requests by the classifier alone, and ``--profile off`` turns it off."""
+    from selfheal_ml.tracking import Tracker
+    from selfheal_ml.training.request_training import split_texts, train_request_classifier
+    from tests.unit.training.test_request_training import synthetic_corpus, with_shop_requests
+
+    store = f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
+    corpus = with_shop_requests(synthetic_corpus(3), 3)
+    train_request_classifier(
+        Tracker(store), corpus, seed=1, candidates=("logreg_char1to4_c10",), fp_bound=1.0
+    )
+    fit = split_texts(corpus, seed=1).fit
+    learnt = fit[fit["source"] == "csic_normal"]["text"].iloc[0].split(" ", 1)[1]
+    path, _, query = learnt.partition("?")
+    shop = pd.DataFrame(
+        {
+            "method": ["GET"] * 3,
+            "uri": [learnt, f"{path}?{query.replace('&', 'A&', 1)}", f"{path}.BAK"],
+            "body": [""] * 3,
+        }
+    )
+    source, target = tmp_path / "shop.csv", tmp_path / "out.csv"
+    shop.to_csv(source, index=False)
+    run = load_pipeline("score_requests").main
+    assert run(["--in", str(source), "--out", str(target), "--tracking-uri", store]) == 0
+    assert "and its application profile" in capsys.readouterr().err
+    scored = pd.read_csv(target)
+    assert scored["is_attack"].tolist()[1:] == [1, 1]
+    assert ((scored["score"] >= 0.5) == (scored["is_attack"] == 1)).all()
+
+    other = shop.assign(uri=["/blog/post", "/blog/post?id=2", "/about"])
+    other.to_csv(source, index=False)
+    assert run(["--in", str(source), "--out", str(target), "--tracking-uri", store]) == 0
+    assert "classifier alone" in capsys.readouterr().err
+    off = ["--in", str(source), "--out", str(target), "--tracking-uri", store, "--profile", "off"]
+    shop.to_csv(source, index=False)
+    assert run(off) == 0
+    assert "application profile" not in capsys.readouterr().err

@@ -3,11 +3,13 @@ validation and catches what either scorer alone catches."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from selfheal_ml.security.application_profile import ApplicationProfile
 from selfheal_ml.training.request_profile_evaluation import (
     calibrate,
     fit_profile,
@@ -56,7 +58,7 @@ def test_the_combination_catches_what_the_classifier_misses() -> None:
     fit = _side(range(60), [TAMPERED])
     validation = _side(range(60, 90), [INJECTED])
     test = _side(range(90, 120), [INJECTED, TAMPERED, PROBE])
-    scorer = calibrate(fit_profile(fit), QuoteClassifier(), validation, 0.001)
+    scorer = calibrate(fit_profile(fit), QuoteClassifier(), validation, 0.001, 0.5)
     figures = profile_figures(scorer, test)
     assert figures["csic_attacks"] == 3 and figures["csic_benign"] == 30
     assert figures["classifier_csic_tpr_at_fpr_0"] == 1 / 3
@@ -68,6 +70,21 @@ def test_the_combination_catches_what_the_classifier_misses() -> None:
 
 def test_a_side_without_csic_requests_has_no_figures() -> None:
     fit = _side(range(30), [])
-    scorer = calibrate(fit_profile(fit), QuoteClassifier(), _side(range(30, 40), []), 0.001)
+    scorer = calibrate(fit_profile(fit), QuoteClassifier(), _side(range(30, 40), []), 0.001, 0.5)
     other = pd.DataFrame({"text": ["1' or 1=1"], "label": [1], "source": ["libinjection"]})
     assert profile_figures(scorer, other) == {}
+
+
+def test_the_classifier_counts_at_its_own_threshold_and_the_profile_travels_as_json() -> None:
+    fit = _side(range(60), [])
+    validation = _side(range(60, 90), [])
+    scorer = calibrate(fit_profile(fit), QuoteClassifier(), validation, 0.001, 0.5)
+    assert scorer.threshold == 1.0 and scorer.classifier_scale == 0.5
+    normal = [_normal(number) for number in range(90, 100)]
+    profile_scores, classifier_scores = scorer.component_scores(normal)
+    assert scorer.combine(profile_scores, classifier_scores).max() < 1.0  # 0.1 / 0.5 = 0.2
+    carried = scorer.application_profile(0.001)
+    loaded = ApplicationProfile.from_json(json.loads(json.dumps(carried.to_json())))
+    texts = [*normal, INJECTED, TAMPERED, PROBE]
+    assert np.array_equal(loaded.units(texts), carried.units(texts))
+    assert loaded.scale == scorer.profile_scale and loaded.applies_to(texts)

@@ -116,6 +116,8 @@ def test_champion_then_worse_challenger(tmp_path: Path, caplog: pytest.LogCaptur
     assert scorer.threshold == pytest.approx(again.threshold)
     flags = scorer.is_attack(["7' or '7'='7", "<script>alert(3)</script>", "ana madrid 12"])
     assert flags.tolist() == [True, True, False]
+    # no CSIC-like requests in this corpus: the model carries no application profile
+    assert load_request_scorer(tracker, with_application_profile=True).application is None
 
 
 def test_the_served_champion_scores_without_sklearn(tmp_path: Path) -> None:
@@ -143,3 +145,54 @@ def test_the_served_champion_scores_without_sklearn(tmp_path: Path) -> None:
         [float(value) for value in out[2:5]], fitted.predict_proba(texts)[:, 1], atol=1e-12
     )
     assert out[5:] == ["[]"]
+
+
+def with_shop_requests(corpus: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """``corpus`` plus normal requests of a small shop (CSIC-like), for the request profile."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for index in range(600):
+        word = WORDS[index % len(WORDS)]
+        path = ("item", "cart")[index % 2]
+        number = int(rng.integers(1, 40))
+        rows.append((f"get /shop/{path}.jsp?id={number}&B1={word}", 0, "csic_normal"))
+    shop = pd.DataFrame(rows, columns=["text", "label", "source"])
+    return pd.concat([corpus, shop], ignore_index=True)
+
+
+def test_the_champion_carries_its_application_profile(tmp_path: Path) -> None:
+    """The profile learnt in training is logged with the model; the loader gives it only when
+    asked (the service does not carry it); it flags a tampered value and a backup-file probe of
+    that application, and a request's units are the higher of the profile's and the
+    classifier's (the synthetic classifier here is too weak to say more about)."""
+    tracker = Tracker(f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
+    corpus = with_shop_requests(synthetic_corpus(3), 3)
+    fit = split_texts(corpus, seed=1).fit
+    learnt = fit[fit["source"] == "csic_normal"]["text"].iloc[0]  # e.g. get /shop/item.jsp?...
+    report = train_request_classifier(
+        tracker,
+        corpus,
+        seed=1,  # a split with false-positive-list texts held out, which the gate needs
+        candidates=("logreg_char1to4_c10",),
+        fp_bound=1.0,
+    )
+    assert report.decision.promote, report.decision.reason
+    assert report.profile["profile_val_"]["classifier_scale"] == pytest.approx(report.threshold)
+    assert load_request_scorer(tracker).application is None
+    scorer = load_request_scorer(tracker, with_application_profile=True)
+    assert scorer.application is not None
+    assert scorer.application.scale == pytest.approx(
+        report.profile["profile_val_"]["profile_scale"]
+    )
+    path, _, query = learnt.partition("?")
+    texts = [
+        learnt,  # a normal request the profile learnt
+        f"{path}?{query.replace('&', 'A&', 1)}",  # a tampered number: id=7A
+        f"{path}.BAK",  # a probe for a backup copy
+    ]
+    assert scorer.application.applies_to(texts)
+    profile_units = scorer.application.units(texts)
+    assert (profile_units >= 1.0).tolist() == [False, True, True]
+    classifier_units = scorer.request_units(texts, with_profile=False)
+    both = scorer.request_units(texts, with_profile=True)
+    np.testing.assert_array_equal(both, np.maximum(profile_units, classifier_units))

@@ -98,7 +98,7 @@ def _anomaly(point: MetricPoint, verdict: PointScore, source: str) -> AnomalyDet
         detector=verdict.component,
         severity=anomaly_severity(
             verdict.calibrated,
-            per_request=point.series.split("{", 1)[0] in mc.PER_REQUEST_METRICS,
+            per_request=point.series.split("{", 1)[0] in mc.ALERT_FROM_WARNING_SCORE,
             inside_expected=_inside(point.value, verdict),
         ),
         labels=dict(point.labels),

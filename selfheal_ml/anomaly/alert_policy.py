@@ -31,7 +31,9 @@ Those series are many and noisy: on the chaos benchmark's development seed (1001
 anomalies that matched no fault were theirs, scored just above 8. The slow resource series
 (memory, disk, queues, cache) alert from :data:`DEFAULT_THRESHOLD`: a leak or a filling disk
 often shows nowhere else before its fault ends (held-out seeds 4001/4002 lost most of their
-memory-leak detections when every series needed 12; docs/benchmarks.md, issue 12)."""
+memory-leak detections when every series needed 12; docs/benchmarks.md, issue 12). Counts of
+user activity (logins, business events) alert from here too
+(:data:`selfheal_ml.metric_catalogue.ALERT_FROM_WARNING_SCORE`)."""
 
 
 def anomaly_severity(

@@ -21,9 +21,10 @@ sits in the dependency graph and in time:
 - **recent changes.** A configuration change on a platform within 30 min before the incident
   is the pseudo-symptom ``config_change_recent`` (it separates a bad push from a crash).
 
-:func:`impact_of` states the platforms and endpoints involved and the error budget burned so
-far: for the worst-hit platform, its peak 5xx ratio times the incident's age, over the budget of
-a 99.9 % monthly SLO (43.2 min of full outage).
+:func:`impact_of` states the platforms and endpoints with a symptom (an observation of
+non-zero strength; a value inside its expected range groups but hurts nobody) and the error
+budget burned so far: for the worst-hit platform, its peak 5xx ratio times the incident's age,
+over the budget of a 99.9 % monthly SLO (43.2 min of full outage).
 """
 
 from __future__ import annotations
@@ -240,14 +241,12 @@ class Impact:
 
 
 def impact_of(observations: Sequence[Observation], opened_at: datetime, now: datetime) -> Impact:
-    """The impact so far (see the module docstring)."""
-    platforms = sorted({o.platform for o in observations if o.platform})
+    """The impact so far (see the module docstring): the platforms and endpoints with a
+    symptom, or, while no observation has one, every platform and endpoint observed."""
+    hurting = [o for o in observations if o.strength > 0] or list(observations)
+    platforms = sorted({o.platform for o in hurting if o.platform})
     endpoints = sorted(
-        {
-            f"{o.platform}{o.label_map['endpoint']}"
-            for o in observations
-            if "endpoint" in o.label_map
-        }
+        {f"{o.platform}{o.label_map['endpoint']}" for o in hurting if "endpoint" in o.label_map}
     )
     peak: dict[str, float] = {}
     for observation in observations:

@@ -49,7 +49,7 @@ def test_a_resource_anomaly_alerts_from_the_base_threshold_a_per_request_one_fro
 def test_a_value_inside_its_expected_range_alerts_only_from_twelve() -> None:
     """A shape flagged at 9 with the value inside the band is a record; at 13, a warning; the
     same score with the value outside the band is a warning on a resource series."""
-    series = 'business_events_per_min{platform="a"}'
+    series = 'background_job_queue_depth{platform="a"}'
     cases = [(3.0, 9.0), (3.0, 13.0), (9.0, 9.0)]  # (value, calibrated); band 1.7-3.6
     flagged = [
         (
@@ -60,3 +60,25 @@ def test_a_value_inside_its_expected_range_alerts_only_from_twelve() -> None:
     ]
     events, _ = anomalies(flagged, "predictive")
     assert [event.severity for event in events] == ["info", "warning", "warning"]
+
+
+@pytest.mark.parametrize(
+    "series",
+    [
+        'business_events_per_min{event="signups",platform="a"}',
+        'auth_attempts_per_s{platform="a"}',
+        'auth_failures_per_s{platform="a"}',
+    ],
+)
+def test_counts_of_user_activity_alert_only_from_twelve(series: str) -> None:
+    """Logins and business events are noisy counts: outside their band at 9 they are a
+    record, at 13 a warning."""
+    flagged = [
+        (
+            MetricPoint(series=series, ts=TS, value=9.0, labels={"platform": "a"}),
+            PointScore(score, score, True, 1.7, 3.6, "resonance"),
+        )
+        for score in (9.0, 13.0)
+    ]
+    events, _ = anomalies(flagged, "predictive")
+    assert [event.severity for event in events] == ["info", "warning"]

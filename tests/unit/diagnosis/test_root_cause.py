@@ -439,3 +439,12 @@ def test_database_outage_on_five_platforms_is_confident_enough_to_repair() -> No
     assert ranked[0].label == "db_unreachable@postgres"
     # scores: db 7.2/7, five crashes 0.3, five pushes 3.6/14: confidence (7.2/7) / 3.814286 * 6/7
     assert confidence_of(ranked) >= PlanPolicy().min_confidence
+
+
+def test_a_platform_whose_values_stayed_in_range_is_not_hurt() -> None:
+    """A value inside its expected range (strength 0) groups with the incident but names no
+    platform: a crash on ``a`` with ``b``'s business events flagged in range hurts ``a``."""
+    crash = _error_ratio("a", 0.5)
+    in_range = _observation(0, "business_events_per_min", "b", 0.0)
+    assert impact_of([crash, in_range], T0, T0).platforms == ("a",)
+    assert impact_of([in_range], T0, T0).platforms == ("b",)  # nothing hurts yet: all observed

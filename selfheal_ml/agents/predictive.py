@@ -13,6 +13,9 @@ and an hour-old one alarmed on noise. On ``Tick(forecast)`` (hourly by default) 
 selected series and caches the forecasts (``ForecastProduced``); on ``Tick(capacity)`` it checks
 resource series for credible breaches of their limits (``BreachPredicted``); see ``forecasting.py``
 (in real time, a round's fits run in a child process: ``forecast_fitting.py``).
+On every ``MetricsCollected`` (at most once a minute) the leak watch tests each host memory
+series for a ramp its platform's traffic does not explain and predicts its breach
+(``BreachPredicted``; ``leak_watch.py``).
 
 Ports (``AgentContext.extras``): ``detector_bank`` (a ``DetectorBank``; a default one if
 absent), ``scoring_workers`` (processes that score a share of the series beside this one, see
@@ -33,6 +36,7 @@ from selfheal_ml.agents.bank_warmup import BankWarmup
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
 from selfheal_ml.agents.batching import BatchWriter
 from selfheal_ml.agents.forecasting import ForecastRound
+from selfheal_ml.agents.leak_watch import LeakWatch
 from selfheal_ml.agents.round_scoring import Flagged, anomalies, score_round
 from selfheal_ml.anomaly import DetectorBank, ScoringConfig
 from selfheal_ml.clock import run_blocking
@@ -82,6 +86,7 @@ class PredictiveAgent(Agent):
         self.scored = 0
         self.anomalies = 0
         self.forecasting = ForecastRound.of(context)
+        self.leaks = LeakWatch.of(context)
 
     async def start(self) -> None:
         # a share without a live worker (first start, after stop, a crashed worker) is empty
@@ -105,6 +110,10 @@ class PredictiveAgent(Agent):
             return []
         if self.forecasting is not None and self.forecasting.leak_window_s > 0:
             self.forecasting.recent.observe(event.points)
+        leaks: list[Event] = []
+        if self.leaks is not None:
+            self.leaks.observe(event.points)
+            leaks += await run_blocking(self.context.clock, self.leaks.check, event.ts)
         score_filter = self.score_filter
         points: Sequence[MetricPoint] = event.points
         if self.filtered:
@@ -130,7 +139,7 @@ class PredictiveAgent(Agent):
             scored, raised = len(rows), len(records)
         self.scored += scored
         self.anomalies += raised
-        return list(produced)
+        return [*produced, *leaks]
 
     def _round(self, points: Sequence[MetricPoint]) -> tuple[list[AnomalyDetected], int, int]:
         """Score a round, store its rows and anomalies; the events, rows and anomalies."""

@@ -40,7 +40,14 @@ from selfheal_ml.agents.leak_watch import LeakWatch
 from selfheal_ml.agents.round_scoring import Flagged, anomalies, score_round
 from selfheal_ml.anomaly import DetectorBank, ScoringConfig
 from selfheal_ml.clock import run_blocking
-from selfheal_ml.events import AnomalyDetected, Event, MetricPoint, MetricsCollected, Tick
+from selfheal_ml.events import (
+    AnomalyDetected,
+    BreachPredicted,
+    Event,
+    MetricPoint,
+    MetricsCollected,
+    Tick,
+)
 from selfheal_ml.scoring import ShardedBank
 from selfheal_ml.storage.anomalies import AnomalyStore, ScoreRow
 
@@ -110,10 +117,6 @@ class PredictiveAgent(Agent):
             return []
         if self.forecasting is not None and self.forecasting.leak_window_s > 0:
             self.forecasting.recent.observe(event.points)
-        leaks: list[Event] = []
-        if self.leaks is not None:
-            self.leaks.observe(event.points)
-            leaks += await run_blocking(self.context.clock, self.leaks.check, event.ts)
         score_filter = self.score_filter
         points: Sequence[MetricPoint] = event.points
         if self.filtered:
@@ -139,7 +142,19 @@ class PredictiveAgent(Agent):
             scored, raised = len(rows), len(records)
         self.scored += scored
         self.anomalies += raised
-        return [*produced, *leaks]
+        return [*produced, *await self._leaks(event)]
+
+    async def _leaks(self, event: MetricsCollected) -> list[BreachPredicted]:
+        """The leak watch's predictions of the round; a failing watch is logged and skipped,
+        it never costs the round's scoring."""
+        if self.leaks is None:
+            return []
+        try:
+            self.leaks.observe(event.points)
+            return await run_blocking(self.context.clock, self.leaks.check, event.ts)
+        except Exception:
+            self.log.exception("leak watch failed on the round of %s", event.ts)
+            return []
 
     def _round(self, points: Sequence[MetricPoint]) -> tuple[list[AnomalyDetected], int, int]:
         """Score a round, store its rows and anomalies; the events, rows and anomalies."""

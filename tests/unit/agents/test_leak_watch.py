@@ -194,3 +194,23 @@ def test_a_host_without_a_platform_is_judged_without_traffic(
     assert watch.baselines[series].share == 0.0
     assert found and found[0].labels == labels
     database.close()
+
+
+async def test_a_failing_watch_costs_the_round_nothing(db_path: Path, sim_clock: SimClock) -> None:
+    database = Database(db_path)
+    context = AgentContext(
+        bus=InMemoryEventBus(), clock=sim_clock, metrics=MetricsStore(database, sim_clock)
+    )
+    agent = PredictiveAgent(context)
+    assert agent.leaks is not None
+
+    def broken(now: datetime) -> list[BreachPredicted]:
+        raise RuntimeError("the store went away")
+
+    agent.leaks.check = broken  # type: ignore[method-assign]
+    event = MetricsCollected(
+        ts=sim_clock.now(), source="t", points=tuple(_round(sim_clock.now(), 50.0, 40.0))
+    )
+    assert await agent.handle(event) == []
+    assert agent.scored == 2  # the round was scored all the same
+    database.close()

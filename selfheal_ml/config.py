@@ -23,6 +23,7 @@ The environment variables (names from the original design):
 ``SELFHEAL_PLAN_WAIT_S``           Repair: wait for a strategy (180)
 ``SELFHEAL_RETRY_FOR_S``           Repair: retry refused steps for (900)
 ``SELFHEAL_LEAK_WINDOW_S``         Predictive: capacity short look (0: off)
+``SELFHEAL_LEAK_RAMP_Z``           Predictive: leak watch's z-score (0: off)
 ``SELFHEAL_REPAIR_COOLDOWN_S``     guard: per-target cooldown (60)
 ``SELFHEAL_APPROVAL_TIMEOUT_S``    guard: approval expires after (900)
 ``SELFHEAL_SECURITY_DRY_RUN``      true: bans are recorded as "would ban" only
@@ -156,9 +157,13 @@ class PredictiveToggle(AgentToggle):
     """The Predictive agent also has the capacity check's short look for memory and disk
     (``leak_window_s``: the minutes of growth the platform's traffic does not explain,
     extrapolated 6 h ahead). 0, the default, turns it off: on the development seeds it found
-    24 of 25 simulated leaks but also restarted healthy platforms (docs/benchmarks.md)."""
+    24 of 25 simulated leaks but also restarted healthy platforms (docs/benchmarks.md).
+    ``leak_ramp_z`` is the leak watch's threshold (``agents/leak_watch.py``: a memory ramp
+    its platform's traffic does not explain, against a model learnt over a day); 0 turns the
+    watch off."""
 
     leak_window_s: NonNegativeFloat = 0.0
+    leak_ramp_z: NonNegativeFloat = 5.5
 
 
 class Agents(Section):
@@ -442,6 +447,7 @@ ENVIRONMENT_PATHS: dict[str, tuple[str, ...]] = {
     "SELFHEAL_VERIFY_S": ("agents", "repair", "verify_s"),
     "SELFHEAL_PERFORMANCE_PROPOSE_INDEXES": ("agents", "performance", "propose_indexes"),
     "SELFHEAL_LEAK_WINDOW_S": ("agents", "predictive", "leak_window_s"),
+    "SELFHEAL_LEAK_RAMP_Z": ("agents", "predictive", "leak_ramp_z"),
     "SELFHEAL_PLAN_WAIT_S": ("agents", "repair", "plan_wait_s"),
     "SELFHEAL_RETRY_FOR_S": ("agents", "repair", "retry_for_s"),
     "SELFHEAL_REPAIR_COOLDOWN_S": ("agents", "repair", "cooldown_s"),

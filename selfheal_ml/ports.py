@@ -215,7 +215,10 @@ def loop_timing(settings: Settings) -> dict[str, dict[str, float]]:
     repair = settings.agents.repair
     return {
         "diagnosis": {"settle_s": settings.agents.diagnostic.settle_s},
-        "predictive": {"leak_window_s": settings.agents.predictive.leak_window_s},
+        "predictive": {
+            "leak_window_s": settings.agents.predictive.leak_window_s,
+            "leak_ramp_z": settings.agents.predictive.leak_ramp_z,
+        },
         "performance": {
             "sample_s": settings.agents.performance.sample_s,
             "propose_indexes": settings.agents.performance.propose_indexes,

@@ -13,6 +13,9 @@ and an hour-old one alarmed on noise. On ``Tick(forecast)`` (hourly by default) 
 selected series and caches the forecasts (``ForecastProduced``); on ``Tick(capacity)`` it checks
 resource series for credible breaches of their limits (``BreachPredicted``); see ``forecasting.py``
 (in real time, a round's fits run in a child process: ``forecast_fitting.py``).
+On every ``MetricsCollected`` (at most once a minute) the leak watch tests each host memory
+series for a ramp its platform's traffic does not explain and predicts its breach
+(``BreachPredicted``; ``leak_watch.py``).
 
 Ports (``AgentContext.extras``): ``detector_bank`` (a ``DetectorBank``; a default one if
 absent), ``scoring_workers`` (processes that score a share of the series beside this one, see
@@ -33,10 +36,18 @@ from selfheal_ml.agents.bank_warmup import BankWarmup
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
 from selfheal_ml.agents.batching import BatchWriter
 from selfheal_ml.agents.forecasting import ForecastRound
+from selfheal_ml.agents.leak_watch import LeakWatch
 from selfheal_ml.agents.round_scoring import Flagged, anomalies, score_round
 from selfheal_ml.anomaly import DetectorBank, ScoringConfig
 from selfheal_ml.clock import run_blocking
-from selfheal_ml.events import AnomalyDetected, Event, MetricPoint, MetricsCollected, Tick
+from selfheal_ml.events import (
+    AnomalyDetected,
+    BreachPredicted,
+    Event,
+    MetricPoint,
+    MetricsCollected,
+    Tick,
+)
 from selfheal_ml.scoring import ShardedBank
 from selfheal_ml.storage.anomalies import AnomalyStore, ScoreRow
 
@@ -82,6 +93,7 @@ class PredictiveAgent(Agent):
         self.scored = 0
         self.anomalies = 0
         self.forecasting = ForecastRound.of(context)
+        self.leaks = LeakWatch.of(context)
 
     async def start(self) -> None:
         # a share without a live worker (first start, after stop, a crashed worker) is empty
@@ -130,7 +142,19 @@ class PredictiveAgent(Agent):
             scored, raised = len(rows), len(records)
         self.scored += scored
         self.anomalies += raised
-        return list(produced)
+        return [*produced, *await self._leaks(event)]
+
+    async def _leaks(self, event: MetricsCollected) -> list[BreachPredicted]:
+        """The leak watch's predictions of the round; a failing watch is logged and skipped,
+        it never costs the round's scoring."""
+        if self.leaks is None:
+            return []
+        try:
+            self.leaks.observe(event.points)
+            return await run_blocking(self.context.clock, self.leaks.check, event.ts)
+        except Exception:
+            self.log.exception("leak watch failed on the round of %s", event.ts)
+            return []
 
     def _round(self, points: Sequence[MetricPoint]) -> tuple[list[AnomalyDetected], int, int]:
         """Score a round, store its rows and anomalies; the events, rows and anomalies."""

@@ -1,0 +1,166 @@
+"""How soon, and how falsely, the Predictive agent's leak watch names simulated memory leaks.
+
+Usage:
+
+    python pipelines/leak_watch_replay.py [--seeds 1001,1002,1003] [--days 3] [--faults 25]
+        [--kinds memory_leak] [--z 5.0,5.5,6.0]
+
+Records the simulator alone (no agents, no repairs: every fault runs until it expires) for two
+fault-free days and then ``--days`` with the chaos benchmark's schedule of each seed (the same
+FaultSchedule.random as ``chaos_benchmark.py``, ``--kinds all`` for the whole catalogue), and
+replays the leak watch (``agents/leak_watch.py``) on minute means of every platform's memory:
+the healthy model (forecast/ramp.py ``fit_ramp_baseline``) learnt from the last 24 h at every
+full hour, the ramp test over the last hour every minute, a prediction when the z-score
+reaches each ``--z`` and the ramp is ongoing. Per seed and threshold it prints the leaks named
+while in effect (injection to expiry plus 2 minutes), the median and largest delay, and the
+false episodes: predictions on a platform with no leak in effect, counted once per 30 minutes
+of a platform (each would be a restart of a healthy platform). ``--faults 0`` replays
+fault-free days. The replay answers what the watch can see; the chaos benchmark measures the
+whole loop (its store lags the simulator by up to an hour, and a repair ends a leak).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+from numpy.typing import NDArray
+
+from selfheal_ml.forecast.ramp import fit_ramp_baseline, ramp_evidence
+from selfheal_ml.sim.catalogue import FaultKind
+from selfheal_ml.sim.schedule import FaultSchedule, run_schedule
+from selfheal_ml.sim.simulator import PlatformSimulator
+
+START = datetime(2026, 1, 5, tzinfo=UTC)
+WARMUP_S = 2 * 86_400.0
+BASELINE_MINUTES = 1440
+WINDOW_MINUTES = 60
+GRACE_S = 120.0
+EPISODE_S = 1800.0
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Replay:
+    """One seed's result per threshold: delays of the leaks named (None: missed), false
+    episodes."""
+
+    delays_s: dict[float, list[float | None]]
+    false_episodes: dict[float, int]
+
+
+def platform_of(key: str) -> str:
+    """The platform label of a series key."""
+    return key.split('platform="', 1)[1].split('"', 1)[0]
+
+
+def minute_series(seed: int, days: float, faults: int, kinds: tuple[str, ...]) -> tuple[
+    dict[str, FloatArray], dict[str, FloatArray], list[tuple[str, float, float]]
+]:  # fmt: skip
+    """Minute means of each platform's memory and total request rate, and each leak's platform
+    and minutes in effect (from the start of the warm-up)."""
+    simulator = PlatformSimulator(seed=seed, start=START - timedelta(seconds=WARMUP_S))
+    warm = run_schedule(simulator, FaultSchedule(()), WARMUP_S)
+    schedule = FaultSchedule.random(seed, days, faults, kinds)
+    run = run_schedule(simulator, schedule, days * 86_400.0)
+    offsets = np.concatenate([warm.offsets_s, run.offsets_s])
+    values = np.concatenate([warm.values, run.values])
+    minute = (offsets // 60.0).astype(int) - int(offsets[0] // 60.0)
+    counts = np.bincount(minute)
+    memory: dict[str, FloatArray] = {}
+    load: dict[str, FloatArray] = {}
+    for column, key in enumerate(run.keys):
+        if key.startswith(("host_memory_percent{", "http_requests_per_s{")):
+            means = np.bincount(minute, weights=values[:, column]) / np.maximum(counts, 1)
+            if key.startswith("host_memory_percent{"):
+                memory[platform_of(key)] = means
+            else:
+                platform = platform_of(key)
+                load[platform] = load.get(platform, np.zeros(means.size)) + means
+    leaks = [
+        (
+            str(fault.platform),
+            (fault.injected_at - simulator.start).total_seconds() / 60.0,
+            ((fault.resolved_at or fault.injected_at) - simulator.start).total_seconds() / 60.0,
+        )
+        for fault in run.faults
+        if fault.kind is FaultKind.MEMORY_LEAK
+    ]
+    return memory, load, leaks
+
+
+def replay(
+    seed: int, days: float, faults: int, kinds: tuple[str, ...], thresholds: list[float]
+) -> Replay:
+    """Record the seed's run and replay the leak watch over it (module doc)."""
+    memory, load, leaks = minute_series(seed, days, faults, kinds)
+    fired: dict[float, list[tuple[str, float]]] = {z: [] for z in thresholds}
+    first = int(WARMUP_S // 60)
+    for platform, series in memory.items():
+        traffic = load[platform]
+        baseline = None
+        for end in range(first, series.size):
+            if baseline is None or end % 60 == 0:
+                start = end - BASELINE_MINUTES
+                baseline = fit_ramp_baseline(series[start:end], traffic[start:end]) or baseline
+            if baseline is None:
+                continue
+            begin = end - WINDOW_MINUTES
+            evidence = ramp_evidence(series[begin : end + 1], traffic[begin : end + 1], baseline)
+            if evidence is None or not evidence.ongoing(baseline.noise_sd):
+                continue
+            for z in thresholds:
+                if evidence.z >= z:
+                    fired[z].append((platform, float(end)))
+    grace = GRACE_S / 60.0
+    delays = {
+        z: [
+            next(((at - a) * 60.0 for name, at in hits if name == p and a <= at <= b + grace), None)
+            for p, a, b in leaks
+        ]
+        for z, hits in fired.items()
+    }
+    episodes: dict[float, int] = {}
+    for z, hits in fired.items():
+        count, last_false = 0, dict[str, float]()
+        for platform, at in hits:  # in time order per platform
+            if any(name == platform and a <= at <= b + grace for name, a, b in leaks):
+                continue
+            if platform not in last_false or (at - last_false[platform]) * 60.0 > EPISODE_S:
+                count += 1
+            last_false[platform] = at
+        episodes[z] = count
+    return Replay(delays, episodes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--seeds", default="1001,1002,1003", help="comma-separated seeds")
+    parser.add_argument("--days", type=float, default=3.0, help="simulated days after warm-up")
+    parser.add_argument("--faults", type=int, default=25, help="faults injected per seed")
+    parser.add_argument("--kinds", default="memory_leak", help="fault kinds, or 'all'")
+    parser.add_argument("--z", default="5.0,5.5,6.0", help="comma-separated thresholds")
+    args = parser.parse_args(argv)
+    kinds = tuple(kind.value for kind in FaultKind) if args.kinds == "all" else tuple(
+        args.kinds.split(",")
+    )  # fmt: skip
+    thresholds = [float(text) for text in args.z.split(",")]
+    for seed in (int(text) for text in args.seeds.split(",")):
+        result = replay(seed, args.days, args.faults, kinds, thresholds)
+        for z in thresholds:
+            named = [delay for delay in result.delays_s[z] if delay is not None]
+            median = f"{statistics.median(named):.0f}" if named else "-"
+            largest = f"{max(named):.0f}" if named else "-"
+            print(
+                f"seed {seed}, z {z:g}: named {len(named)}/{len(result.delays_s[z])},"
+                f" delay median {median} s, max {largest} s,"
+                f" false episodes {result.false_episodes[z]}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

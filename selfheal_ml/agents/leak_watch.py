@@ -1,0 +1,220 @@
+"""The Predictive agent's leak watch: a memory ramp the platform's traffic does not explain.
+
+Every minute, for each host memory series, the watch takes the last ``window_s`` of minute
+means the agent saw (:class:`RecentWindow`: the store may hold the newest back) and its
+``platform``'s total request rate of the same minutes (none without the label), and asks
+:func:`~selfheal_ml.forecast.ramp.ramp_evidence` for the strongest ramp against the series'
+healthy model. The model (:func:`~selfheal_ml.forecast.ramp.fit_ramp_baseline`) is learnt
+from the store's minute rollups of the last ``baseline_s``, re-learnt every ``refresh_s``.
+A z-score of at least ``z_threshold`` is a ``BreachPredicted`` on the memory series (the
+Diagnostic agent's memory-leak evidence), repeated at most every ``repeat_s`` while it holds:
+its ``value`` is the memory now and ``recovered_below`` halfway back to the healthy value (at
+least two noise sds above it), which a restart that undoes the growth gets under.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from selfheal_ml.agents.base import AgentContext
+from selfheal_ml.agents.recent_window import RecentWindow
+from selfheal_ml.events import BreachPredicted, MetricPoint
+from selfheal_ml.forecast.base import FloatArray
+from selfheal_ml.forecast.ramp import RampBaseline, fit_ramp_baseline, ramp_evidence
+from selfheal_ml.metric_catalogue import HOST_MEMORY_PERCENT, HTTP_REQUESTS_PER_S
+from selfheal_ml.storage.metrics import MetricsStore
+
+RecordBreach = Callable[[str, datetime, float, datetime, float, float], None]
+"""series, predicted at, limit, eta, probability, slope per hour (``ForecastStore``)."""
+
+LEAK_Z = 5.5
+"""On the development seeds' simulations (no repairs, 21 fault-free days and three 3-day
+catalogue runs), 5.5 named no healthy platform, 5.0 one (docs/benchmarks.md, issue 12)."""
+MINUTE_S = 60.0
+MIN_WINDOW_MINUTES = 20
+MAX_ETA_S = 7 * 86400.0
+
+
+def minute_means(
+    points: Iterable[tuple[datetime, float]], now: datetime, minutes: int
+) -> FloatArray:
+    """Means of ``points`` per minute for the ``minutes`` minutes up to ``now`` (oldest first,
+    NaN where a minute had none).
+
+    >>> from datetime import UTC
+    >>> now = datetime(2026, 1, 1, 0, 3, tzinfo=UTC)
+    >>> points = [(now - timedelta(seconds=s), v) for s, v in ((150, 1.0), (130, 3.0), (10, 5.0))]
+    >>> minute_means(points, now, 3).tolist()
+    [2.0, nan, 5.0]
+    """
+    sums, counts = np.zeros(minutes), np.zeros(minutes)
+    for ts, value in points:
+        index = minutes - 1 - int((now - ts).total_seconds() // MINUTE_S)
+        if 0 <= index < minutes:
+            sums[index] += value
+            counts[index] += 1
+    with np.errstate(invalid="ignore"):
+        means: FloatArray = sums / counts
+    return means
+
+
+def held(values: FloatArray) -> FloatArray:
+    """NaN gaps filled with the last value before them (leading NaNs stay)."""
+    frame = pd.Series(values).ffill()
+    return np.asarray(frame.to_numpy(np.float64))
+
+
+def store_minutes(
+    frames: dict[str, pd.DataFrame], series: str, traffic: list[str]
+) -> tuple[FloatArray, FloatArray]:
+    """``series`` on a regular minute grid (NaN where a minute is missing) and the sum of the
+    ``traffic`` series on the same minutes (0 without traffic), from rollup frames."""
+    memory = frames[series].set_index("ts")["value"].asfreq("1min")
+    parts = [frames[name].set_index("ts")["value"] for name in traffic if name in frames]
+    if not parts:
+        return memory.to_numpy(np.float64), np.zeros(len(memory))
+    load = pd.concat(parts, axis=1).sum(axis=1, min_count=1).reindex(memory.index)
+    return memory.to_numpy(np.float64), np.asarray(load.to_numpy(np.float64), dtype=np.float64)
+
+
+class LeakWatch:
+    """Per memory series, a ramp test against its learnt healthy model (module docstring)."""
+
+    def __init__(
+        self,
+        metrics: MetricsStore,
+        limit: float,
+        z_threshold: float = LEAK_Z,
+        window_s: float = 3600.0,
+        baseline_s: float = 86400.0,
+        refresh_s: float = 3600.0,
+        repeat_s: float = 300.0,
+        record: RecordBreach | None = None,
+    ) -> None:
+        self.metrics = metrics
+        self.record = record  # ForecastStore.record_breach: the prediction's history
+        self.limit = limit
+        self.z_threshold = z_threshold
+        self.window_s = window_s
+        self.baseline_s = baseline_s
+        self.refresh_s = refresh_s
+        self.repeat_s = repeat_s
+        watched = (f"{HOST_MEMORY_PERCENT}{{", f"{HTTP_REQUESTS_PER_S}{{")
+        self.recent = RecentWindow(watched, window_s + 2 * MINUTE_S)
+        self.memory: dict[str, dict[str, str]] = {}  # memory series -> labels
+        self.traffic: dict[str, set[str]] = defaultdict(set)  # platform -> request-rate series
+        self.baselines: dict[str, RampBaseline] = {}
+        self._refreshed_at: datetime | None = None
+        self._checked_at: datetime | None = None
+        self._emitted_at: dict[str, datetime] = {}
+
+    @classmethod
+    def of(cls, context: AgentContext) -> LeakWatch | None:
+        """The watch from the agent's ports (``predictive.leak_ramp_z``; 0 turns it off);
+        ``None`` without a metrics store."""
+        settings = context.extras.get("predictive") or {}
+        z_threshold = float(settings.get("leak_ramp_z", LEAK_Z))
+        if context.metrics is None or z_threshold <= 0.0:
+            return None
+        store = context.extras.get("forecast_store")
+        record = None if store is None else store.record_breach
+        return cls(context.metrics, context.thresholds.memory_percent, z_threshold, record=record)
+
+    def observe(self, points: Iterable[MetricPoint]) -> None:
+        """Keep a round's memory points and its request-rate points with a ``platform`` label
+        (a memory series without one is judged without traffic)."""
+        kept: list[MetricPoint] = []
+        for point in points:
+            platform = point.labels.get("platform")
+            if point.series.startswith(f"{HOST_MEMORY_PERCENT}{{"):
+                self.memory.setdefault(point.series, point.labels)
+                kept.append(point)
+            elif platform is not None and point.series.startswith(f"{HTTP_REQUESTS_PER_S}{{"):
+                self.traffic[platform].add(point.series)
+                kept.append(point)
+        self.recent.observe(kept)
+
+    def check(self, now: datetime) -> list[BreachPredicted]:
+        """The round's leak predictions (at most one check a minute; the models re-learnt
+        from the store when due)."""
+        if self._checked_at is not None and (now - self._checked_at).total_seconds() < MINUTE_S:
+            return []
+        self._checked_at = now
+        if (
+            self._refreshed_at is None
+            or (now - self._refreshed_at).total_seconds() >= self.refresh_s
+        ):
+            self.refresh(now)
+        found: list[BreachPredicted] = []
+        for series, labels in self.memory.items():
+            prediction = self._judge(series, labels, now)
+            if prediction is not None:
+                found.append(prediction)
+        return found
+
+    def refresh(self, now: datetime) -> None:
+        """Re-learn each memory series' healthy model from the store's minute rollups."""
+        self._refreshed_at = now
+        start = now - timedelta(seconds=self.baseline_s)
+        traffic = {name for names in self.traffic.values() for name in names}
+        frames = self.metrics.rollups_many([*self.memory, *traffic], start, now, "minute")
+        for series, labels in self.memory.items():
+            if series not in frames:
+                continue
+            memory, load = store_minutes(frames, series, self._traffic_of(labels))
+            baseline = fit_ramp_baseline(memory, load)
+            if baseline is not None:
+                self.baselines[series] = baseline
+
+    def _traffic_of(self, labels: dict[str, str]) -> list[str]:
+        return sorted(self.traffic.get(labels.get("platform", ""), ()))
+
+    def _window(
+        self, series: str, labels: dict[str, str], now: datetime
+    ) -> tuple[FloatArray, FloatArray]:
+        minutes = int(self.window_s // MINUTE_S) + 1
+        since = now - timedelta(seconds=minutes * MINUTE_S)
+        memory = minute_means(self.recent.since(series, since), now, minutes)
+        load = np.zeros(minutes)
+        for name in self._traffic_of(labels):
+            load = load + held(minute_means(self.recent.since(name, since), now, minutes))
+        memory = held(memory)
+        known = np.isfinite(memory) & np.isfinite(load)
+        first = int(np.argmax(known)) if known.any() else minutes
+        return memory[first:], load[first:]
+
+    def _judge(self, series: str, labels: dict[str, str], now: datetime) -> BreachPredicted | None:
+        baseline = self.baselines.get(series)
+        if baseline is None:
+            return None
+        memory, load = self._window(series, labels, now)
+        if memory.size < MIN_WINDOW_MINUTES:
+            return None
+        evidence = ramp_evidence(memory, load, baseline)
+        if evidence is None or evidence.z < self.z_threshold or evidence.slope <= 0.0:
+            return None
+        if not evidence.ongoing(baseline.noise_sd):
+            return None
+        last = self._emitted_at.get(series)
+        if last is not None and (now - last).total_seconds() < self.repeat_s:
+            return None
+        self._emitted_at[series] = now
+        value = float(memory[-1])
+        healthy = value - evidence.residual
+        ahead_s = min(max(self.limit - value, 0.0) / evidence.slope * MINUTE_S, MAX_ETA_S)
+        margin = max(0.5 * evidence.residual, 2.0 * baseline.noise_sd)
+        probability = round(1.0 - 0.5 * math.erfc(evidence.z / math.sqrt(2.0)), 6)
+        eta = now + timedelta(seconds=ahead_s)
+        if self.record is not None:
+            self.record(series, now, self.limit, eta, probability, evidence.slope * 60.0)
+        return BreachPredicted(
+            ts=now, source="Predictive", series=series, limit=self.limit,
+            eta=eta, probability=probability,
+            labels=labels, value=round(value, 6), recovered_below=round(healthy + margin, 6),
+        )  # fmt: skip

@@ -209,6 +209,9 @@ def build_repair_service(
     return RepairService(SafetyGuard(policy), chosen, audit, clock, journal)
 
 
+FRESH_ROUNDS = 2.5
+
+
 def loop_timing(settings: Settings) -> dict[str, dict[str, float]]:
     """The Diagnostic and Repair agents' timing numbers from the settings (their ``diagnosis``
     and ``repair`` ports; numbers not set here keep the agents' own defaults)."""
@@ -229,6 +232,9 @@ def loop_timing(settings: Settings) -> dict[str, dict[str, float]]:
             "plan_wait_s": repair.plan_wait_s,
             "analysis_wait_s": repair.analysis_wait_s,
             "retry_for_s": repair.retry_for_s,
+            # a value older than two and a half collection rounds is stale: its target
+            # stopped answering (the Repair agent never calls such a series healthy)
+            "fresh_s": FRESH_ROUNDS * settings.intervals.metrics_s,
         },
     }
 

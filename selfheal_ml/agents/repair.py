@@ -5,11 +5,14 @@ classifier, runbook; least risk first) and opens or revises a ``RepairCase``
 (:mod:`selfheal_ml.agents.repair_intake`), then works the plan step by step:
 
 1. **Still broken?** Before each action it checks the diagnosis' triggers on the latest
-   collection. An incident whose signals recovered before any repair closes as *recovered*:
-   nothing is done to a healthy target. An incident with no live signal to watch (only a
-   predicted breach) goes to a person: a repair that cannot be verified is not attempted. One
-   with no plausible strategy yet waits ``plan_wait_s`` for a revised diagnosis, then is
-   escalated (and resumes if a later revision brings a strategy).
+   collection (values seen within ``fresh_s``; the agent keeps the latest value of every
+   series, so a diagnosis is checked on the collections made while it settled: a 5xx burst
+   or a leak that ended in that minute is not repaired). An incident whose signals recovered
+   before any repair closes as *recovered*: nothing is done to a healthy target. An incident
+   with no live signal to watch (only a predicted breach) goes to a person: a repair that
+   cannot be verified is not attempted. One with no plausible strategy yet waits
+   ``plan_wait_s`` for a revised diagnosis, then is escalated (and resumes if a later
+   revision brings a strategy).
 2. **Propose** the step through the ``repair_service`` (guard, executor, audit log):
    ``executed`` starts verification; ``pending_approval`` waits for a person (escalates when
    denied or expired); a transient refusal (:data:`~selfheal_ml.actions.TRANSIENT_REFUSALS`)
@@ -31,7 +34,8 @@ Ports (``AgentContext.extras``): ``repair_service``, ``incidents`` (for playbook
 :data:`~selfheal_ml.agents.repair_plan.STRATEGY_ACTIONS`), ``strategy_params`` (default
 executor parameters per strategy; the diagnosis' ``parameters`` win), ``repair`` (numbers:
 ``verify_s`` 300, ``recovery_checks`` 2, ``retry_for_s`` 900, ``plan_wait_s`` 180,
-``analysis_wait_s`` 60), ``plan_policy``, ``performance_analysers`` (the databases watched).
+``analysis_wait_s`` 60, ``fresh_s`` 75: two and a half collection intervals),
+``plan_policy``, ``performance_analysers`` (the databases watched).
 """
 
 from __future__ import annotations
@@ -60,7 +64,7 @@ from selfheal_ml.repair.strategy import PlanPolicy
 
 DEFAULTS: dict[str, float] = {
     "verify_s": 300.0, "recovery_checks": 2, "retry_for_s": 900.0, "plan_wait_s": 180.0,
-    "analysis_wait_s": DEFAULT_WAIT_S,
+    "analysis_wait_s": DEFAULT_WAIT_S, "fresh_s": 75.0,
 }  # fmt: skip
 
 
@@ -110,7 +114,7 @@ class RepairAgent(Agent):
 
     async def _dispatch(self, event: Event) -> list[Event]:
         if isinstance(event, MetricsCollected):
-            self.steps.remember(event, self.cases.values())
+            self.steps.remember(event)
             return await self.steps.verify_all(self.cases.values(), event.ts)
         if isinstance(event, AlertRaised):
             key = alert_key(event.alertname, event.labels)

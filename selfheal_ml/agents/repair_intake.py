@@ -50,7 +50,6 @@ class RepairIntake:
             return []
         case = RepairCase.of(event.incident_id, event.correlation_id, diagnosis, plan)
         cases[event.incident_id] = case
-        self.steps.forget_values(case)  # values kept from an earlier incident are stale
         if self.handoff.hold(case, diagnosis, event.ts):
             return []  # the Performance agent analyses the slow query first
         return await self.steps.advance(case, event.ts)

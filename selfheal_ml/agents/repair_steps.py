@@ -40,25 +40,35 @@ class RepairSteps:
         self.log = log
         self.checkpoint = checkpoint  # keeps the case durable before its step is proposed
         self.values: dict[str, tuple[datetime, float]] = {}
+        self._pruned_at: datetime | None = None
         self.firing: set[str] = set()
         self.escalated: set[str] = set()
 
     # ---- what is seen --------------------------------------------------------------------
-    def remember(self, event: MetricsCollected, cases: Iterable[RepairCase]) -> None:
-        """Keep the latest value of every series an unfinished case watches."""
-        watched = set().union(*(case.watched_series for case in cases if not case.finished))
-        for point in event.points if watched else ():
-            if point.series in watched:
-                self.values[point.series] = (point.ts, point.value)
+    def remember(self, event: MetricsCollected) -> None:
+        """Keep the latest value of every series collected (not only those a case watches
+        now: a diagnosis that arrives later is checked against the values before its first
+        step); values older than ``fresh_s`` are dropped now and then."""
+        self.values.update((point.series, (point.ts, point.value)) for point in event.points)
+        if (
+            self._pruned_at is None
+            or (event.ts - self._pruned_at).total_seconds() > 10 * (self.numbers["fresh_s"])
+        ):
+            cutoff = event.ts - timedelta(seconds=self.numbers["fresh_s"])
+            self.values = {key: seen for key, seen in self.values.items() if seen[0] >= cutoff}
+            self._pruned_at = event.ts
 
-    def forget_values(self, case: RepairCase) -> None:
-        """Drop kept values of the case's series (they belong to an earlier incident)."""
-        for series in case.watched_series:
-            self.values.pop(series, None)
-
-    def recovered(self, case: RepairCase, since: datetime | None) -> bool:
-        """Whether every trigger of the case looks healthy (values newer than ``since``)."""
+    def recovered(self, case: RepairCase, since: datetime) -> bool:
+        """Whether every trigger of the case looks healthy on values newer than ``since``
+        (an action's start: what verifies it)."""
         return triggers_recovered(case.triggers, self.values, self.firing, since)
+
+    def healthy_now(self, case: RepairCase, now: datetime) -> bool:
+        """Whether every trigger of a case nothing was tried on looks healthy on values seen
+        within ``fresh_s`` of ``now``: a series whose target stopped answering keeps a stale
+        last value, which never counts as healthy."""
+        fresh = now - timedelta(seconds=self.numbers["fresh_s"])
+        return triggers_recovered(case.triggers, self.values, self.firing, fresh)
 
     # ---- acting --------------------------------------------------------------------------
     async def advance(self, case: RepairCase, now: datetime) -> list[Event]:
@@ -69,7 +79,8 @@ class RepairSteps:
                     case, now, "no live signal to verify a repair against (e.g. only a"
                     " predicted breach); a person must decide",
                 )  # fmt: skip
-            if self.recovered(case, since=None):
+            if self.healthy_now(case, now):
+                case.note = "its signals look healthy again; watching before any repair"
                 return []  # nothing is done to a healthy target (see watch_untouched)
             if not case.plan:
                 return self._without_plan(case, now)
@@ -168,14 +179,14 @@ class RepairSteps:
             if case.state == "verifying":
                 produced += await self.verify(case, now)
             elif case.state in ("ready", "retry") and not case.tried:
-                self.watch_untouched(case)
+                self.watch_untouched(case, now)
         return produced
 
-    def watch_untouched(self, case: RepairCase) -> None:
+    def watch_untouched(self, case: RepairCase, now: datetime) -> None:
         """A case nothing was tried on whose triggers look healthy on ``recovery_checks``
         consecutive collections closes as recovered (one healthy reading under load is not
         enough: the plan goes on when the signal breaks again before that)."""
-        healthy = self.recovered(case, since=None)
+        healthy = self.healthy_now(case, now)
         case.recovered_streak = case.recovered_streak + 1 if healthy else 0
         if case.recovered_streak >= self.numbers["recovery_checks"]:
             case.state, case.note = "recovered", "its signals recovered before any repair"
@@ -186,7 +197,7 @@ class RepairSteps:
         assert self.service is not None and case.attempt_id is not None
         step = case.step
         assert step is not None
-        recovered = self.recovered(case, since=case.started_at)
+        recovered = case.started_at is not None and self.recovered(case, case.started_at)
         case.recovered_streak = case.recovered_streak + 1 if recovered else 0
         worked = case.recovered_streak >= self.numbers["recovery_checks"]
         if not worked and case.deadline is not None and now < case.deadline:

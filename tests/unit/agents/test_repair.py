@@ -395,6 +395,36 @@ async def test_values_left_from_an_earlier_incident_do_not_count_as_recovery(
     assert [call.incident_id for call in executor.calls] == ["first", "second"]
 
 
+async def test_a_burst_that_ended_while_the_diagnosis_settled_gets_no_repair(
+    database: Database, sim_clock: SimClock
+) -> None:
+    """A 5xx burst (or a leak that expired) seen, then back in range on the collections made
+    while the Diagnostic agent settled: the diagnosis finds a healthy target, nothing is
+    run, and the incident closes as recovered."""
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor))
+    await _rounds(agent, sim_clock, 0.5, 1)  # the burst, before any incident
+    await _rounds(agent, sim_clock, 0.0, 1)  # over before the diagnosis arrives
+    sim_clock.advance(5)
+    assert await _handle(agent, _diagnosis(sim_clock)) == []
+    assert agent.cases["i1"].state == "ready" and executor.calls == []
+    await _rounds(agent, sim_clock, 0.0, 2)
+    assert agent.cases["i1"].state == "recovered" and executor.calls == []
+
+
+async def test_a_series_whose_target_stopped_answering_is_not_called_healthy(
+    database: Database, sim_clock: SimClock
+) -> None:
+    """The last value was healthy but is older than ``fresh_s`` (no collection since): the
+    target may be down, so the repair runs."""
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor), repair={"fresh_s": 75})
+    await _rounds(agent, sim_clock, 0.0, 1)
+    sim_clock.advance(120)
+    await _handle(agent, _diagnosis(sim_clock))
+    assert [call.action for call in executor.calls] == ["restart_service"]
+
+
 async def test_a_revision_that_moves_the_cause_moves_the_repair_target(
     database: Database, sim_clock: SimClock
 ) -> None:

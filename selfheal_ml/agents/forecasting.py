@@ -26,10 +26,12 @@ from selfheal_ml.forecast.capacity import (
     DAY_S,
     LEAK_HORIZON_S,
     BreachPrediction,
+    at_latest_traffic,
     predict_breach,
     short_look,
-    traffic_share,
 )
+from selfheal_ml.forecast.minute_grid import store_minutes
+from selfheal_ml.forecast.ramp import fit_ramp_baseline
 from selfheal_ml.metric_catalogue import HTTP_REQUESTS_PER_S
 from selfheal_ml.storage.forecasts import LEVELS, ForecastStore
 from selfheal_ml.storage.metrics import MetricsStore, parse_series_key
@@ -90,6 +92,9 @@ class ForecastRound:
     _limits_read_at: datetime | None = None
     _traffic: dict[str, list[str]] | None = None
     _shares: dict[str, float] = field(default_factory=dict)  # series -> points per req/s
+    share_window_s: float = DAY_S
+    share_refresh_s: float = 3600.0
+    _shares_learnt_at: datetime | None = None
     recent: RecentWindow = field(init=False)
 
     def __post_init__(self) -> None:
@@ -206,7 +211,9 @@ class ForecastRound:
         """A ``BreachPredicted`` for each resource series credibly heading over its limit.
 
         Two looks per series: the trend of the last ``capacity_window_s`` (5-minute means)
-        extrapolated a day ahead for resources that accumulate (memory, disk) and no further
+        extrapolated a day ahead for resources that accumulate (memory, disk; with the
+        platform's traffic held at its latest level by the share learnt over a day, so memory
+        that rose with the morning's traffic is no trend to the limit) and no further
         than the window itself for those that follow the load (CPU: six hours of a daily
         cycle's rise say nothing about tonight; extrapolated a day ahead, every morning
         predicted a breach that never came), and, for resources that accumulate, the
@@ -221,11 +228,11 @@ class ForecastRound:
         looked = self._store_looked_at
         stale = looked is None or (now - looked).total_seconds() >= self.store_every_s
         traffic = {name for series in limits for name in self.traffic_of(series)}
-        wanted = [*limits, *traffic] if self.leak_window_s > 0 else list(limits)
-        recent = self.metrics.rollups_many(wanted, start, now, "minute") if stale else {}
+        recent = (
+            self.metrics.rollups_many([*limits, *traffic], start, now, "minute") if stale else {}
+        )
         self._store_looked_at = now if stale else looked
-        if stale and self.leak_window_s > 0:
-            self._learn_shares(limits, recent)
+        self._learn_shares(limits, now)
         predictions: list[BreachPredicted] = []
         for series in limits:
             frame = recent.get(series)
@@ -235,6 +242,8 @@ class ForecastRound:
                 values = pd.Series(
                     frame["value"].to_numpy(np.float64), index=pd.DatetimeIndex(frame["ts"])
                 )
+                if cumulative:
+                    values = self._at_latest_traffic(series, values, recent)
                 five_minutes = values.resample("5min").mean().dropna()
                 if len(five_minutes) >= 12:
                     horizon_s = DAY_S if cumulative else min(DAY_S, self.capacity_window_s)
@@ -259,7 +268,7 @@ class ForecastRound:
     def _fast_growth(self, series: str, limit: float, now: datetime) -> BreachPrediction | None:
         """The short look of :meth:`check_capacity` (:func:`short_look`) on the points this
         agent saw in the last ``leak_window_s``, with the traffic's share (learned over the
-        store's ``capacity_window_s`` by :meth:`_learn_shares`) taken out; ``None``: no
+        store's last day by :meth:`_learn_shares`) taken out; ``None``: no
         credible breach."""
         since = now - timedelta(seconds=self.leak_window_s)
         window = self.recent.since(series, since)
@@ -277,22 +286,43 @@ class ForecastRound:
             times, values, load, share, window[-1][0], limit, series, self.leak_horizon_s
         )
 
-    def _learn_shares(self, limits: dict[str, float], recent: dict[str, pd.DataFrame]) -> None:
-        """Per memory/disk series, :func:`traffic_share` of its minute means on its
-        platform's total request rate over the store's window."""
-        for series in limits:
-            if parse_series_key(series)[0] not in CUMULATIVE_RESOURCES or series not in recent:
+    def _at_latest_traffic(
+        self, series: str, values: pd.Series, recent: dict[str, pd.DataFrame]
+    ) -> pd.Series:
+        """``values`` with the platform's traffic held at its latest level
+        (:func:`at_latest_traffic` with the share :meth:`_learn_shares` learnt): memory that
+        rose with the morning's traffic is not a trend towards the limit; unchanged without
+        a share or traffic."""
+        share = self._shares.get(series, 0.0)
+        parts = [recent[name].set_index("ts")["value"] for name in self.traffic_of(series)
+                 if name in recent]  # fmt: skip
+        if share <= 0.0 or not parts:
+            return values
+        load = pd.concat(parts, axis=1).sum(axis=1, min_count=1)
+        aligned = load.reindex(values.index).to_numpy(np.float64)
+        held = at_latest_traffic(values.to_numpy(np.float64), aligned, share)
+        return pd.Series(held, index=values.index)
+
+    def _learn_shares(self, limits: dict[str, float], now: datetime) -> None:
+        """Per memory/disk series, how many points one request per second is worth: the
+        share of :func:`~selfheal_ml.forecast.ramp.fit_ramp_baseline` (robust: a crash or an
+        old leak is left out) on the store's minute rollups of the last ``share_window_s``
+        (a day: the traffic rises and falls in it, so the share is not confounded with a
+        trend), re-learnt every ``share_refresh_s``."""
+        learnt = self._shares_learnt_at
+        if learnt is not None and (now - learnt).total_seconds() < self.share_refresh_s:
+            return
+        self._shares_learnt_at = now
+        cumulative = [s for s in limits if parse_series_key(s)[0] in CUMULATIVE_RESOURCES]
+        traffic = {name for series in cumulative for name in self.traffic_of(series)}
+        if not cumulative or not traffic:
+            return
+        start = now - timedelta(seconds=self.share_window_s)
+        frames = self.metrics.rollups_many([*cumulative, *traffic], start, now, "minute")
+        for series in cumulative:
+            if series not in frames:
                 continue
-            frames = [recent[name] for name in self.traffic_of(series) if name in recent]
-            if not frames:
-                continue
-            load = pd.concat([frame.set_index("ts")["value"] for frame in frames], axis=1)
-            joined = pd.concat(
-                [recent[series].set_index("ts")["value"], load.sum(axis=1, min_count=1)],
-                axis=1, keys=["value", "load"],
-            ).dropna()  # fmt: skip
-            share = traffic_share(
-                joined["load"].to_numpy(np.float64), joined["value"].to_numpy(np.float64)
-            )
-            if share is not None:
-                self._shares[series] = share
+            values, load = store_minutes(frames, series, self.traffic_of(series))
+            baseline = fit_ramp_baseline(values, load)
+            if baseline is not None:
+                self._shares[series] = baseline.share

@@ -164,6 +164,45 @@ def _frame(series: str, timestamps: pd.DatetimeIndex, values: np.ndarray) -> pd.
     return pd.DataFrame({"series": series, "ts": timestamps, "value": values})
 
 
+async def test_memory_that_rose_with_the_morning_traffic_is_no_trend_to_the_limit(
+    db_path: Path, sim_clock: SimClock
+) -> None:
+    """A day of history, then the morning: on ``daily`` memory follows the traffic (0.6
+    points per request/s), which rose 5 -> 35 req/s over the last six hours, so memory rose
+    3 points an hour (on a straight line 85 % in about 8 h); the share learnt over the day
+    holds the traffic at its latest level: no prediction. On ``leaky`` the traffic is flat
+    and memory rises as much: predicted."""
+    database = Database(db_path)
+    context = _context(database, sim_clock)
+    rng = np.random.default_rng(5)
+    minutes = np.arange(30 * 60)
+    timestamps = pd.date_range(sim_clock.now(), periods=minutes.size, freq="min")
+    hours = minutes / 60.0
+    daily = 20.0 - 15.0 * np.cos(2 * np.pi * (hours - 24.0) / 12.0)  # the last 6 h rise
+    flat = 20.0 + rng.normal(0, 0.5, minutes.size)
+    leak = np.clip(hours - 24.0, 0.0, None) * 3.0
+    series = {
+        "daily": (40.0 + 0.6 * daily + rng.normal(0, 0.3, minutes.size), daily),
+        "leaky": (49.0 + 0.6 * flat + leak + rng.normal(0, 0.3, minutes.size), flat),
+    }
+    frames = []
+    for platform, (memory, traffic) in series.items():
+        frames += [
+            _frame(f'host_memory_percent{{host="{platform}-1",platform="{platform}"}}',
+                   timestamps, memory),
+            _frame(f'http_requests_per_s{{endpoint="/",platform="{platform}"}}',
+                   timestamps, traffic),
+        ]  # fmt: skip
+    context.metrics.append_batch(pd.concat(frames))
+    sim_clock.advance(30 * 3600)
+    context.metrics.rollup()
+    agent = PredictiveAgent(context)
+    produced = await agent.handle(Tick(ts=sim_clock.now(), source="t", kind="capacity"))
+    breaches = [event for event in produced if isinstance(event, BreachPredicted)]
+    assert [event.labels["platform"] for event in breaches] == ["leaky"]
+    database.close()
+
+
 async def test_capacity_check_sees_a_fast_leak_within_the_hour_but_not_a_busy_hour(
     db_path: Path, sim_clock: SimClock
 ) -> None:

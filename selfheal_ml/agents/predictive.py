@@ -3,7 +3,10 @@
 On ``MetricsCollected`` it scores each point with the per-series detector bank (score first, then
 learn; flagged points are not learned; :mod:`~selfheal_ml.agents.round_scoring`; a small round on
 the event loop, a large one in a worker thread), writes every score to DuckDB and emits
-``AnomalyDetected`` with an explanation (value, expected range, calibrated score, component). On
+``AnomalyDetected`` with an explanation (value, expected range, calibrated score, component);
+a warning on a per-request or user-activity series needs a second flagged point or a second
+series of its platform (:class:`~selfheal_ml.anomaly.alert_policy.Corroboration`), else it is
+recorded as ``info``. On
 start it re-warms the bank from a cached snapshot or the stored metric history
 (:class:`~selfheal_ml.agents.bank_warmup.BankWarmup`); on stop it caches a snapshot. A series with
 too little history for its detector (a fresh service, a new target, a renamed metric) is covered by
@@ -39,6 +42,7 @@ from selfheal_ml.agents.forecasting import ForecastRound
 from selfheal_ml.agents.leak_watch import LeakWatch
 from selfheal_ml.agents.round_scoring import Flagged, anomalies, score_round
 from selfheal_ml.anomaly import DetectorBank, ScoringConfig
+from selfheal_ml.anomaly.alert_policy import Corroboration
 from selfheal_ml.clock import run_blocking
 from selfheal_ml.events import (
     AnomalyDetected,
@@ -92,6 +96,7 @@ class PredictiveAgent(Agent):
             )  # fmt: skip
         self.scored = 0
         self.anomalies = 0
+        self.corroboration = Corroboration()
         self.forecasting = ForecastRound.of(context)
         self.leaks = LeakWatch.of(context)
 
@@ -142,7 +147,7 @@ class PredictiveAgent(Agent):
             scored, raised = len(rows), len(records)
         self.scored += scored
         self.anomalies += raised
-        return [*produced, *await self._leaks(event)]
+        return [*self.corroboration.review(produced), *await self._leaks(event)]
 
     async def _leaks(self, event: MetricsCollected) -> list[BreachPredicted]:
         """The leak watch's predictions of the round; a failing watch is logged and skipped,

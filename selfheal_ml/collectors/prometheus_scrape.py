@@ -45,6 +45,7 @@ import httpx
 from prometheus_client.metrics_core import Metric
 from prometheus_client.samples import Sample
 
+from selfheal_ml import metric_catalogue as mc
 from selfheal_ml.collectors.base import (
     cached_series_key,
     describe_failure,
@@ -319,15 +320,15 @@ class PrometheusScrape:
                 converted = self._convert(families, now)
         except SCRAPE_ERRORS as error:
             self.last_error = describe_failure(error, self.timeout_s)
-            return [metric_point("scrape_up", labels, 0.0, now)]
+            return [metric_point(mc.SCRAPE_UP, labels, 0.0, now)]
         self.last_error = None
         elapsed_s = time.perf_counter() - started if simulated_s is None else simulated_s
         duration_ms = elapsed_s * 1000.0
         sample_count = sum(len(family.samples) for family in families)
         return [
             *converted,
-            metric_point("scrape_up", labels, 1.0, now),
-            metric_point("scrape_duration_ms", labels, duration_ms, now),
+            metric_point(mc.SCRAPE_UP, labels, 1.0, now),
+            metric_point(mc.SCRAPE_DURATION_MS, labels, duration_ms, now),
             metric_point("scrape_samples", labels, float(sample_count), now),
         ]
 

@@ -308,11 +308,11 @@ class ForecastRound:
         share of :func:`~selfheal_ml.forecast.ramp.fit_ramp_baseline` (robust: a crash or an
         old leak is left out) on the store's minute rollups of the last ``share_window_s``
         (a day: the traffic rises and falls in it, so the share is not confounded with a
-        trend), re-learnt every ``share_refresh_s``."""
+        trend), re-learnt every ``share_refresh_s`` (every round until one is learnt: a new
+        service has too little history at first)."""
         learnt = self._shares_learnt_at
         if learnt is not None and (now - learnt).total_seconds() < self.share_refresh_s:
             return
-        self._shares_learnt_at = now
         cumulative = [s for s in limits if parse_series_key(s)[0] in CUMULATIVE_RESOURCES]
         traffic = {name for series in cumulative for name in self.traffic_of(series)}
         if not cumulative or not traffic:
@@ -326,3 +326,4 @@ class ForecastRound:
             baseline = fit_ramp_baseline(values, load)
             if baseline is not None:
                 self._shares[series] = baseline.share
+                self._shares_learnt_at = now

@@ -11,7 +11,10 @@ Usage:
    ``auth_attempts_per_s``); signs from ``--before`` seconds before a fault's injection to
    ``--after`` seconds after its end, named by the fault's kind (a dependency-labelled sign of
    a fault on one platform, a consequence after the repair); the rest by metric (or alert name).
-2. With ``--db`` (the run's DuckDB file, once the run has ended): each executed repair on a
+2. With ``--db`` (the run's DuckDB file, once the run has ended): how many of the unmatched
+   ``AnomalyDetected`` signs were *lone*, with no other flagged point on their series within
+   ``--lone`` seconds either side (the run's ``anomaly_events``), by metric; and each
+   executed repair on a
    platform no fault affected at that moment, with the incident's root cause and how long
    before it the platform's last fault ended (a simulated fault expires by itself; a restart
    landing just after is late, not wrong). Actions on a shared dependency (``postgres``,
@@ -58,6 +61,34 @@ def sign_class(sign: dict[str, Any], windows: list[Window], before_s: float, aft
     return f"no fault near: {metric}"
 
 
+def lone_anomalies(db: Path, signs: list[dict[str, Any]], within_s: float) -> Counter[str]:
+    """Per metric, the unmatched anomaly signs with no other flagged point of their series
+    within ``within_s`` seconds either side."""
+    import duckdb
+
+    lone: Counter[str] = Counter()
+    with duckdb.connect(str(db), read_only=True) as connection:
+        for sign in signs:
+            if sign["alertname"] != "AnomalyDetected":
+                continue
+            labels = dict(sign["labels"])
+            metric = labels.pop("metric")
+            ts = datetime.fromisoformat(sign["ts"])
+            rows = connection.execute(
+                "SELECT series FROM anomaly_events WHERE series LIKE ? AND ts BETWEEN ? AND ?",
+                [
+                    f"{metric}{{%",
+                    ts - timedelta(seconds=within_s),
+                    ts + timedelta(seconds=within_s),
+                ],
+            ).fetchall()
+            wanted = [f'{key}="{value}"' for key, value in labels.items()]
+            same = [row for row in rows if all(label in row[0] for label in wanted)]
+            if len(same) <= 1:
+                lone[metric] += 1
+    return lone
+
+
 def healthy_repairs(db: Path, windows: list[Window]) -> list[str]:
     """One line per executed repair on a platform no fault affected at that moment."""
     import duckdb
@@ -91,6 +122,9 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="the run's DuckDB file (for healthy repairs)")
     parser.add_argument("--before", type=float, default=60.0, help="s before a fault (60)")
     parser.add_argument("--after", type=float, default=300.0, help="s after a fault ends (300)")
+    parser.add_argument(
+        "--lone", type=float, default=300.0, help="s either side for a lone anomaly (300)"
+    )
     args = parser.parse_args()
     report = json.loads(args.report.read_text())
     windows = fault_windows(report)
@@ -102,6 +136,12 @@ def main() -> None:
     for name, count in classes.most_common():
         print(f"  {count:4d}  {name}")
     if args.db is not None:
+        lone = lone_anomalies(args.db, signs, args.lone)
+        anomalies = sum(sign["alertname"] == "AnomalyDetected" for sign in signs)
+        print(f"lone anomalies (no other flagged point within {args.lone:.0f} s):"
+              f" {sum(lone.values())} of {anomalies}")  # fmt: skip
+        for name, count in lone.most_common():
+            print(f"  {count:4d}  {name}")
         lines = healthy_repairs(args.db, windows)
         print(f"repairs on healthy targets: {len(lines)}")
         for line in lines:

@@ -60,6 +60,13 @@ def write_store(path: Path) -> None:
         connection.execute(
             "INSERT INTO incidents VALUES ('i1', 'memory_leak@a'), ('i2', 'memory_leak@a')"
         )
+        connection.execute("CREATE TABLE anomaly_events (series VARCHAR, ts TIMESTAMPTZ)")
+        connection.execute(
+            "INSERT INTO anomaly_events VALUES"
+            " ('host_cpu_percent{platform=\"d\"}', '2026-01-05 18:00:00+00'),"
+            " ('db_query_duration_ms{dependency=\"postgres\"}', '2026-01-05 12:05:00+00'),"
+            " ('db_query_duration_ms{dependency=\"postgres\"}', '2026-01-05 12:06:00+00')"
+        )
 
 
 def test_signs_are_classed_by_series_and_by_the_fault_they_fall_near() -> None:
@@ -83,6 +90,8 @@ def test_a_restart_just_after_a_fault_expired_is_reported_with_the_gap(tmp_path:
         capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     assert "signs matching no fault: 3 (0.60 per platform-day)" in done.stdout
+    # the database's sign had a second flagged point a minute later; the other two were alone
+    assert "lone anomalies (no other flagged point within 300 s): 2 of 3" in done.stdout
     assert "repairs on healthy targets: 1" in done.stdout  # the postgres action is left out
     assert "restart_service on a (worked); incident: memory_leak@a;" in done.stdout
     assert "the platform's last fault ended: 60 s" in done.stdout

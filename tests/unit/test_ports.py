@@ -81,6 +81,7 @@ def test_the_loop_timing_reaches_the_agents_and_the_guard(
     monkeypatch.setenv("SELFHEAL_RETRY_FOR_S", "30")
     monkeypatch.setenv("SELFHEAL_REPAIR_COOLDOWN_S", "0")
     monkeypatch.setenv("SELFHEAL_APPROVAL_TIMEOUT_S", "40")
+    monkeypatch.setenv("SELFHEAL_METRICS_INTERVAL_S", "4")
     settings = load_settings()
     ports = agent_ports(settings, {}, {})
     assert ports["diagnosis"] == {"settle_s": 3.0}
@@ -89,6 +90,7 @@ def test_the_loop_timing_reaches_the_agents_and_the_guard(
         "plan_wait_s": 10.0,
         "analysis_wait_s": 60.0,
         "retry_for_s": 30.0,
+        "fresh_s": 10.0,  # two and a half collection rounds
     }
     assert ports["performance"]["problem_hold_s"] == 900.0
     audit = RepairAuditStore(Database(str(tmp_path / "audit.duckdb")))

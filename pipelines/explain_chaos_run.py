@@ -20,6 +20,9 @@ Usage:
    landing just after is late, not wrong). Actions on a shared dependency (``postgres``,
    ``redis``) are left out: the audit names the dependency, not the platform the simulator
    judges them by.
+3. With ``--without KINDS`` (comma-separated fault kinds): the times to detect and to repair
+   (median / p95, from each fault's row in the report: injection to first matching sign, and
+   to the repair that ended it) over the other faults, to show which kinds fill a tail.
 """
 
 from __future__ import annotations
@@ -116,6 +119,29 @@ def healthy_repairs(db: Path, windows: list[Window]) -> list[str]:
     return lines
 
 
+def times_without(report: dict[str, Any], kinds: set[str]) -> str:
+    """Time to detect and to repair, median / p95, over the faults not of ``kinds``."""
+    from selfheal_ml.evaluation.detection import percentile
+
+    def seconds(fault: dict[str, Any], key: str) -> float:
+        ended = datetime.fromisoformat(fault[key])
+        return (ended - datetime.fromisoformat(fault["injected_at"])).total_seconds()
+
+    others = [fault for fault in report["faults"] if fault["kind"] not in kinds]
+    detect = [seconds(fault, "detected_at") for fault in others if fault["detected_at"]]
+    ended = [fault for fault in others if fault["resolved_by"] not in (None, "expired")]
+    repair = [seconds(fault, "resolved_at") for fault in ended if fault["resolved_at"]]
+
+    def pair(values: list[float]) -> str:
+        median, p95 = percentile(values, 0.5), percentile(values, 0.95)
+        return "-" if median is None or p95 is None else f"{median:,.0f} / {p95:,.0f} s"
+
+    return (
+        f"without {', '.join(sorted(kinds))}: {len(others)} faults; time to detect median / p95"
+        f" {pair(detect)}; time to repair {pair(repair)} ({len(repair)} ended by a repair)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--report", type=Path, required=True, help="the run's JSON report")
@@ -125,6 +151,7 @@ def main() -> None:
     parser.add_argument(
         "--lone", type=float, default=300.0, help="s either side for a lone anomaly (300)"
     )
+    parser.add_argument("--without", help="fault kinds left out of the times (comma-separated)")
     args = parser.parse_args()
     report = json.loads(args.report.read_text())
     windows = fault_windows(report)
@@ -146,6 +173,8 @@ def main() -> None:
         print(f"repairs on healthy targets: {len(lines)}")
         for line in lines:
             print(f"  {line}")
+    if args.without:
+        print(times_without(report, set(args.without.split(","))))
 
 
 if __name__ == "__main__":

@@ -69,6 +69,23 @@ def write_store(path: Path) -> None:
         )
 
 
+def test_times_leave_out_the_kinds_asked() -> None:
+    pipeline = load_pipeline("explain_chaos_run")
+    faults = [
+        {"kind": "memory_leak", "injected_at": "2026-01-05T10:00:00+00:00",
+         "detected_at": "2026-01-05T10:30:00+00:00", "resolved_at": "2026-01-05T10:31:00+00:00",
+         "resolved_by": "restart_service"},
+        {"kind": "service_crash", "injected_at": "2026-01-05T11:00:00+00:00",
+         "detected_at": "2026-01-05T11:00:20+00:00", "resolved_at": "2026-01-05T11:01:30+00:00",
+         "resolved_by": "restart_service"},
+    ]  # fmt: skip
+    line = pipeline.times_without({"faults": faults}, {"memory_leak"})
+    assert line == (
+        "without memory_leak: 1 faults; time to detect median / p95 20 / 20 s;"
+        " time to repair 90 / 90 s (1 ended by a repair)"
+    )
+
+
 def test_signs_are_classed_by_series_and_by_the_fault_they_fall_near() -> None:
     pipeline = load_pipeline("explain_chaos_run")
     windows = pipeline.fault_windows(REPORT)

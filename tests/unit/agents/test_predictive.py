@@ -164,6 +164,21 @@ def _frame(series: str, timestamps: pd.DatetimeIndex, values: np.ndarray) -> pd.
     return pd.DataFrame({"series": series, "ts": timestamps, "value": values})
 
 
+def _memory_and_traffic(
+    series: dict[str, tuple[np.ndarray, np.ndarray]], timestamps: pd.DatetimeIndex
+) -> pd.DataFrame:
+    """One host memory series and one request-rate series per platform, as stored rows."""
+    frames = []
+    for platform, (memory, traffic) in series.items():
+        frames += [
+            _frame(f'host_memory_percent{{host="{platform}-1",platform="{platform}"}}',
+                   timestamps, memory),
+            _frame(f'http_requests_per_s{{endpoint="/",platform="{platform}"}}',
+                   timestamps, traffic),
+        ]  # fmt: skip
+    return pd.concat(frames)
+
+
 async def test_memory_that_rose_with_the_morning_traffic_is_no_trend_to_the_limit(
     db_path: Path, sim_clock: SimClock
 ) -> None:
@@ -185,15 +200,7 @@ async def test_memory_that_rose_with_the_morning_traffic_is_no_trend_to_the_limi
         "daily": (40.0 + 0.6 * daily + rng.normal(0, 0.3, minutes.size), daily),
         "leaky": (49.0 + 0.6 * flat + leak + rng.normal(0, 0.3, minutes.size), flat),
     }
-    frames = []
-    for platform, (memory, traffic) in series.items():
-        frames += [
-            _frame(f'host_memory_percent{{host="{platform}-1",platform="{platform}"}}',
-                   timestamps, memory),
-            _frame(f'http_requests_per_s{{endpoint="/",platform="{platform}"}}',
-                   timestamps, traffic),
-        ]  # fmt: skip
-    context.metrics.append_batch(pd.concat(frames))
+    context.metrics.append_batch(_memory_and_traffic(series, timestamps))
     sim_clock.advance(30 * 3600)
     context.metrics.rollup()
     agent = PredictiveAgent(context)
@@ -224,15 +231,7 @@ async def test_capacity_check_sees_a_fast_leak_within_the_hour_but_not_a_busy_ho
         "leaky": (55.0 + 8.0 * leak_hours + rng.normal(0, 0.3, minutes.size), flat_traffic),
         "busy": (43.0 + 0.6 * busy_traffic + rng.normal(0, 0.3, minutes.size), busy_traffic),
     }
-    frames = []
-    for platform, (memory, traffic) in series.items():
-        frames += [
-            _frame(f'host_memory_percent{{host="{platform}-1",platform="{platform}"}}',
-                   timestamps, memory),
-            _frame(f'http_requests_per_s{{endpoint="/",platform="{platform}"}}',
-                   timestamps, traffic),
-        ]  # fmt: skip
-    rows = pd.concat(frames)
+    rows = _memory_and_traffic(series, timestamps)
     context.metrics.append_batch(rows)  # the catalogue and the history the share is learned on
     agent = PredictiveAgent(context)
     for ts, round_rows in rows.groupby("ts"):  # the short look reads what the agent saw

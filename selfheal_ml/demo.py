@@ -138,7 +138,9 @@ class AlertLog:
         if is_security_signal(event):  # attacks are scored by Scenario 3, not against faults
             return
         if isinstance(event, AlertRaised):
-            if not event.firing or event.correlation_id in self.seen:
+            # an inhibited firing is a record; the same condition still holding after the
+            # repair's window is re-sent uninhibited, and counts then
+            if not event.firing or event.inhibited_by or event.correlation_id in self.seen:
                 return
             self.seen.add(event.correlation_id)
             self._add(event.ts, event.alertname, event.labels, event.severity)

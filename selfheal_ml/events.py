@@ -179,6 +179,7 @@ class AlertRaised(Event):
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
     firing: bool = True
+    inhibited_by: str = ""  # a running repair's known side effect explains it: a record only
 
 
 class AnomalyDetected(Event):
@@ -194,6 +195,7 @@ class AnomalyDetected(Event):
     severity: Severity = "warning"
     labels: dict[str, str] = Field(default_factory=dict)
     explanation: str = ""
+    inhibited_by: str = ""  # a running repair's known side effect explains it: a record only
 
 
 class ForecastProduced(Event):
@@ -313,6 +315,20 @@ class RepairExecuted(Event):
     target: str
     outcome: Literal["worked", "did_not_work", "unknown"]
     approved_by: str | None = None
+
+
+class DisturbanceExpected(Event):
+    """A repair ran whose known side effect shows in the metrics
+    (:mod:`selfheal_ml.repair.side_effects`): signs of ``metrics`` on ``platforms`` (empty:
+    every platform) until ``until`` are the repair's doing, and are inhibited."""
+
+    channel: Literal[Channel.REPAIR] = Channel.REPAIR
+    incident_id: str
+    strategy: str
+    platforms: tuple[str, ...] = ()
+    metrics: tuple[str, ...]
+    until: AwareDatetime
+    description: str = ""
 
 
 class RepairEscalated(Event):

@@ -1,7 +1,8 @@
 """The Diagnostic agent: turns scattered alerts and anomalies into diagnosed incidents.
 
 It groups the signs of trouble (``AnomalyDetected``, firing ``AlertRaised``,
-``BreachPredicted``) into incidents with the dependency graph
+``BreachPredicted``; not the signs a running repair's side effect explains, which come
+inhibited) into incidents with the dependency graph
 (:mod:`selfheal_ml.diagnosis.grouping`). On each health tick the incidents that are ready
 (:class:`~selfheal_ml.diagnosis.triage.Readiness`: settled ``settle_s``, corroborated, not
 waiting for shared evidence) go to the
@@ -104,6 +105,8 @@ class DiagnosticAgent(Agent):
             self.readiness.observe(self.grouper.open.values(), event.points)
         elif isinstance(event, IncidentStatusChanged | RepairExecuted):
             self._forget_if_over(event)
+        elif isinstance(event, AlertRaised | AnomalyDetected) and event.inhibited_by:
+            return []  # a running repair's side effect: not a sign of a new problem
         elif isinstance(event, AnomalyDetected):
             self.grouper.add(from_anomaly(event))
         elif isinstance(event, AlertRaised) and (observation := from_alert(event)) is not None:

@@ -4,7 +4,9 @@ On each ``Tick(health)`` it runs every collector concurrently (each under its ow
 one slow target never holds up the others), stores the points in the MetricsStore in one
 batch, publishes ``MetricsCollected``, evaluates the seed's threshold rules (firing and
 clearing ``AlertRaised`` events for the AlertManager) and publishes one ``HealthChecked`` per
-platform, rolled up to healthy / degraded / down.
+platform, rolled up to healthy / degraded / down. An alert that a running repair's announced
+side effect explains (``DisturbanceExpected``, :mod:`selfheal_ml.repair.side_effects`) fires
+inhibited: a record, not a page.
 
 Ports (from ``AgentContext.extras``): ``collectors`` (a list of collectors), ``platforms``
 (names to report health for even before they send data), ``collection_timeout_s``,
@@ -36,16 +38,24 @@ from selfheal_ml.collectors.base import (
     collect_all,
 )
 from selfheal_ml.collectors.series_budget import SeriesBudget
-from selfheal_ml.events import Event, MetricPoint, MetricsCollected, Tick
+from selfheal_ml.events import (
+    AlertRaised,
+    DisturbanceExpected,
+    Event,
+    MetricPoint,
+    MetricsCollected,
+    Tick,
+)
 from selfheal_ml.monitoring import Changes, ThresholdLimits, ThresholdTracker, evaluate_thresholds
 from selfheal_ml.monitoring.round_events import round_events
+from selfheal_ml.repair.side_effects import DisturbanceBook
 
 
 class MonitorAgent(Agent):
     """Collects, stores and judges one round of metrics per health-check tick."""
 
     name: ClassVar[str] = "Monitor"
-    subscriptions: ClassVar[tuple[Selector, ...]] = (Tick,)
+    subscriptions: ClassVar[tuple[Selector, ...]] = (Tick, DisturbanceExpected)
 
     def __init__(self, context: AgentContext) -> None:
         super().__init__(context)
@@ -71,6 +81,7 @@ class MonitorAgent(Agent):
             self.writer = BatchWriter(context.metrics.append_points, context.clock, store_every_s)
         self.last_result: CollectionResult | None = None
         self.series_budget = SeriesBudget(int(context.extras.get("max_series_per_target", 5_000)))
+        self.disturbances = DisturbanceBook()  # running repairs' known side effects
 
     async def stop(self) -> None:
         if self.writer is not None:
@@ -81,6 +92,9 @@ class MonitorAgent(Agent):
                 await close()
 
     async def handle(self, event: Event) -> list[Event]:
+        if isinstance(event, DisturbanceExpected):
+            self.disturbances.note(event)
+            return []
         if not isinstance(event, Tick) or event.kind != "health" or not self.collectors:
             return []
         if self._overran_by(event.ts):
@@ -99,7 +113,11 @@ class MonitorAgent(Agent):
         produced: list[Event] = [
             MetricsCollected(ts=event.ts, source=self.name, points=tuple(result.points))
         ]
-        produced += round_events(event.ts, self.name, changes, self.platforms)
+        review = self.disturbances.review_alert
+        produced += [
+            review(change) if isinstance(change, AlertRaised) else change
+            for change in round_events(event.ts, self.name, changes, self.platforms)
+        ]
         self._last_round = (event.ts, event.ts + (self.context.clock.now() - started))
         return produced
 

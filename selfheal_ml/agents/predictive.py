@@ -6,7 +6,8 @@ the event loop, a large one in a worker thread), writes every score to DuckDB an
 ``AnomalyDetected`` with an explanation (value, expected range, calibrated score, component);
 a warning on a per-request or user-activity series needs a second flagged point or a second
 series of its platform (:class:`~selfheal_ml.anomaly.alert_policy.Corroboration`), else it is
-recorded as ``info``. On
+recorded as ``info``; one that a running repair's announced side effect explains
+(``DisturbanceExpected``) is inhibited, held as ``info`` with the repair named. On
 start it re-warms the bank from a cached snapshot or the stored metric history
 (:class:`~selfheal_ml.agents.bank_warmup.BankWarmup`); on stop it caches a snapshot. A series with
 too little history for its detector (a fresh service, a new target, a renamed metric) is covered by
@@ -47,11 +48,13 @@ from selfheal_ml.clock import run_blocking
 from selfheal_ml.events import (
     AnomalyDetected,
     BreachPredicted,
+    DisturbanceExpected,
     Event,
     MetricPoint,
     MetricsCollected,
     Tick,
 )
+from selfheal_ml.repair.side_effects import DisturbanceBook
 from selfheal_ml.scoring import ShardedBank
 from selfheal_ml.storage.anomalies import AnomalyStore, ScoreRow
 
@@ -71,7 +74,7 @@ class PredictiveAgent(Agent):
     """Online anomaly detection over every collected metric."""
 
     name: ClassVar[str] = "Predictive"
-    subscriptions: ClassVar[tuple[Selector, ...]] = (MetricsCollected, Tick)
+    subscriptions: ClassVar[tuple[Selector, ...]] = (MetricsCollected, Tick, DisturbanceExpected)
 
     def __init__(self, context: AgentContext) -> None:
         super().__init__(context)
@@ -97,6 +100,7 @@ class PredictiveAgent(Agent):
         self.scored = 0
         self.anomalies = 0
         self.corroboration = Corroboration()
+        self.disturbances = DisturbanceBook()  # running repairs' known side effects
         self.forecasting = ForecastRound.of(context)
         self.leaks = LeakWatch.of(context)
 
@@ -118,6 +122,9 @@ class PredictiveAgent(Agent):
     async def handle(self, event: Event) -> list[Event]:
         if isinstance(event, Tick):
             return await self._scheduled(event)
+        if isinstance(event, DisturbanceExpected):
+            self.disturbances.note(event)
+            return []
         if not isinstance(event, MetricsCollected):
             return []
         if self.forecasting is not None and self.forecasting.leak_window_s > 0:
@@ -147,7 +154,9 @@ class PredictiveAgent(Agent):
             scored, raised = len(rows), len(records)
         self.scored += scored
         self.anomalies += raised
-        return [*self.corroboration.review(produced), *await self._leaks(event)]
+        review = self.disturbances.review_anomaly
+        reviewed = [review(anomaly) for anomaly in self.corroboration.review(produced)]
+        return [*reviewed, *await self._leaks(event)]
 
     async def _leaks(self, event: MetricsCollected) -> list[BreachPredicted]:
         """The leak watch's predictions of the round; a failing watch is logged and skipped,

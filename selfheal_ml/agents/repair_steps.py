@@ -3,7 +3,8 @@
 :class:`RepairSteps` holds what the steps need (the repair service, the latest values of the
 watched series, the firing alerts) and moves a :class:`~selfheal_ml.repair.case.RepairCase`
 along; the agent (:mod:`selfheal_ml.agents.repair`) routes events to it. Every method returns
-the events its step produced (``RepairExecuted``, ``RepairEscalated``).
+the events its step produced (``RepairExecuted``, ``RepairEscalated``, and a
+``DisturbanceExpected`` when an action with a known side effect ran).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Literal
 from selfheal_ml.actions import TRANSIENT_REFUSALS, Attempt, RepairRequest, RepairService
 from selfheal_ml.events import Event, MetricsCollected, RepairEscalated, RepairExecuted
 from selfheal_ml.repair.case import RepairCase, triggers_recovered
+from selfheal_ml.repair.side_effects import announcement, expected_disturbance
 
 Outcome = Literal["worked", "did_not_work", "unknown"]
 
@@ -126,7 +128,7 @@ class RepairSteps:
             case.deadline = now + timedelta(seconds=self.window_s(step.strategy))
             case.tried.append(step.strategy)
             case.note = f"{step.strategy} ran on {case.target}; verifying"
-            return []
+            return self._side_effect(case, step.strategy, now)
         if attempt.decision == "executed":  # the executor failed: audited as did_not_work
             case.tried.append(step.strategy)
             case.state = "ready"
@@ -154,6 +156,14 @@ class RepairSteps:
             return self.escalate(case, now, f"{step.strategy}: {attempt.reason}")
         case.state = "ready"
         return []
+
+    def _side_effect(self, case: RepairCase, strategy: str, now: datetime) -> list[Event]:
+        """The announcement of what ``strategy``, run now, is known to disturb (it shows for
+        its duration plus ``fresh_s``: the collections that measure it)."""
+        disturbance = expected_disturbance(
+            strategy, case.incident_id, case.platform, now, self.numbers["fresh_s"]
+        )
+        return [] if disturbance is None else [announcement(disturbance, self.source)]
 
     async def check_approval(self, case: RepairCase, now: datetime) -> list[Event]:
         """Follow a pending approval: denied or expired escalates, approved goes on."""

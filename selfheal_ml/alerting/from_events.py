@@ -71,9 +71,16 @@ def _context(event: Event) -> dict[str, str]:
 
 
 def _from_alert_raised(event: AlertRaised) -> AlertSignal:
+    """The Monitor's alert; an inhibited one (a running repair's side effect explains it) is
+    kept as ``info`` naming the repair, and a cleared condition resolves it at any severity."""
     labels = {**event.labels, "alertname": event.alertname}
     annotations = {**_context(event), **event.annotations}
-    return AlertSignal(labels, event.severity, annotations, firing=event.firing)
+    if event.inhibited_by:
+        annotations["inhibited_by"] = event.inhibited_by
+        return AlertSignal(labels, "info", annotations)
+    return AlertSignal(
+        labels, event.severity, annotations, firing=event.firing, any_severity=not event.firing
+    )
 
 
 def _from_anomaly(event: AnomalyDetected) -> AlertSignal:

@@ -78,12 +78,14 @@ def fault_truths(faults: Sequence[Json], dependency_of: Mapping[str, str]) -> li
 
 
 def observations(alerts: Sequence[Json]) -> list[Observation]:
-    """The alerts as they fired (their ``starts_at``), without the service's own notices."""
+    """The alerts as they fired (their ``starts_at``), without the service's own notices and
+    without the alerts a running repair's side effect explained (``inhibited_by``)."""
     found = []
     for alert in alerts:
         labels = {str(k): str(v) for k, v in (alert.get("labels") or {}).items()}
         name = labels.get("alertname", "")
-        if name not in NOT_DETECTIONS and alert.get("starts_at"):
+        inhibited = "inhibited_by" in (alert.get("annotations") or {})
+        if name not in NOT_DETECTIONS and alert.get("starts_at") and not inhibited:
             found.append(Observation(_required_time(alert["starts_at"]), name, labels))
     return found
 

@@ -40,6 +40,9 @@ def round_events(
 def alert_of(tracked: Tracked, ts: datetime, source: str, *, firing: bool) -> AlertRaised:
     """The ``AlertRaised`` for a tracked condition, firing or cleared."""
     finding = tracked.first or tracked.finding  # stable while the condition holds
+    annotations = {"summary": finding.summary, "value": f"{finding.value:g}"}
+    if finding.metric:
+        annotations["metric"] = finding.metric
     return AlertRaised(
         ts=ts,
         source=source,
@@ -47,6 +50,6 @@ def alert_of(tracked: Tracked, ts: datetime, source: str, *, firing: bool) -> Al
         alertname=finding.alertname,
         severity=finding.severity,
         labels=dict(finding.labels),
-        annotations={"summary": finding.summary, "value": f"{finding.value:g}"},
+        annotations=annotations,
         firing=firing,
     )

@@ -38,6 +38,7 @@ class Finding:
     summary: str
     value: float
     impact: str = "degraded"  # or "down": how it weighs in the platform health roll-up
+    metric: str = ""  # the metric the rule read (the alert's ``metric`` annotation)
 
     @property
     def key(self) -> tuple[tuple[str, str], ...]:
@@ -108,6 +109,7 @@ def _apply(rule: Rule, point: MetricPoint, limits: ThresholdLimits) -> Finding |
         summary=rule.summary.format(value=point.value, limit=limit),
         value=point.value,
         impact="down" if rule.down_at is not None and point.value >= rule.down_at else rule.impact,
+        metric=rule.metric,
     )
 
 
@@ -131,6 +133,7 @@ def _auth_spikes(points: Iterable[MetricPoint], limits: ThresholdLimits) -> list
                     labels={"platform": platform},
                     summary=f"{failed:.1f} login failures/s ({ratio:.0%} of attempts)",
                     value=failed,
+                    metric=mc.AUTH_FAILURES_PER_S,
                 )
             )
     return findings
@@ -185,6 +188,7 @@ def _connection_saturation(points: Iterable[MetricPoint]) -> list[Finding]:
                 labels=labels,
                 summary=f"{used:.0f} of {limit:.0f} database connections in use",
                 value=used,
+                metric=mc.DB_CONNECTIONS_IN_USE,
             )
         )
     return findings

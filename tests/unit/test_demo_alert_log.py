@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from selfheal_ml.demo import AlertLog, unmatched_by_kind
 from selfheal_ml.evaluation.detection import Fault, match_detections
-from selfheal_ml.events import BreachPredicted
+from selfheal_ml.events import AlertRaised, BreachPredicted
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 SERIES = 'host_memory_percent{host="a-1",platform="a"}'
@@ -42,3 +42,16 @@ async def test_signs_that_match_no_fault_are_listed_and_counted_by_kind() -> Non
         ("CapacityBreachPredicted", "host_cpu_percent")
     ]
     assert unmatched_by_kind(report.unmatched) == {"CapacityBreachPredicted host_cpu_percent": 1}
+
+
+async def test_an_inhibited_alert_counts_when_its_condition_outlasts_the_repair() -> None:
+    log = AlertLog()
+    firing = AlertRaised(
+        ts=T0, source="Monitor", alertname="ServerErrors", severity="warning",
+        labels={"platform": "a"}, inhibited_by="reset_db_connections for incident i1: ...",
+    )  # fmt: skip
+    await log.record(firing)
+    assert log.observations == []  # a record of the repair's side effect, not an alert
+    resent = firing.model_copy(update={"ts": T0 + timedelta(minutes=2), "inhibited_by": ""})
+    await log.record(resent)
+    assert [(o.alertname, o.ts) for o in log.observations] == [("ServerErrors", resent.ts)]

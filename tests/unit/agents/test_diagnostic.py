@@ -385,3 +385,25 @@ async def test_without_a_traffic_outlier_errors_alone_still_mean_a_crash(
         produced += await _tick(agent, sim_clock)
     assert produced and produced[0].root_causes[0] == "service_crash@a"
     database.close()
+
+
+async def test_signs_a_running_repair_explains_open_no_incident(sim_clock: SimClock) -> None:
+    """Dropping the database's connections fails every platform's requests for seconds: the
+    inhibited signs of it are records, and the same signs uninhibited are an incident."""
+    reason = "reset_db_connections for incident i1: dropping every database connection"
+    inhibited = [
+        _alert(sim_clock, "HighErrorRate", {"platform": p}, "critical").model_copy(
+            update={"inhibited_by": reason}
+        )
+        for p in PLATFORMS
+    ]
+    inhibited += [e.model_copy(update={"inhibited_by": reason, "severity": "info"})
+                  for e in (_latency(sim_clock, p) for p in PLATFORMS)]  # fmt: skip
+    quiet = _agent(sim_clock)
+    await _feed(quiet, inhibited)
+    assert quiet.grouper.open == {}
+    assert await _tick_until_diagnosed(quiet, sim_clock) == []
+
+    plain = _agent(sim_clock)
+    await _feed(plain, [e.model_copy(update={"inhibited_by": ""}) for e in inhibited])
+    assert await _tick_until_diagnosed(plain, sim_clock) != []

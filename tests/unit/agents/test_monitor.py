@@ -11,7 +11,15 @@ from selfheal_ml.agents.monitor import MonitorAgent
 from selfheal_ml.bus import InMemoryEventBus
 from selfheal_ml.clock import SimClock
 from selfheal_ml.collectors.base import metric_point
-from selfheal_ml.events import AlertRaised, HealthChecked, MetricPoint, MetricsCollected, Tick
+from selfheal_ml.events import (
+    AlertRaised,
+    Event,
+    HealthChecked,
+    MetricPoint,
+    MetricsCollected,
+    Tick,
+)
+from selfheal_ml.repair.side_effects import announcement, expected_disturbance
 from selfheal_ml.storage import Database
 from selfheal_ml.storage.metrics import MetricsStore
 
@@ -127,3 +135,31 @@ async def test_a_tick_emitted_during_an_overrunning_round_is_coalesced(sim_clock
         rounds.append(any(isinstance(event, MetricsCollected) for event in produced))
     assert rounds == [True, False, True]
     assert agent.coalesced == 1
+
+
+async def test_an_alert_a_running_repair_explains_fires_inhibited_until_its_window_ends(
+    sim_clock: SimClock,
+) -> None:
+    scripted = Scripted()
+    agent = MonitorAgent(
+        AgentContext(bus=InMemoryEventBus(), clock=sim_clock, extras={"collectors": [scripted]})
+    )
+    reset = expected_disturbance("reset_db_connections", "i1", "postgres", sim_clock.now(), 75)
+    assert reset is not None
+    await agent.handle(announcement(reset, "Repair"))
+    _set(scripted, "http_5xx_per_s", 0.4, platform="b", endpoint="/x")
+    _set(scripted, "host_cpu_percent", 95.0, platform="b", host="b1")
+
+    def alerts(produced: list[Event]) -> dict[str, AlertRaised]:
+        return {e.alertname: e for e in produced if isinstance(e, AlertRaised) and e.firing}
+
+    first = alerts(await agent.handle(Tick(ts=sim_clock.now() + timedelta(seconds=30),
+                                           source="t", kind="health")))  # fmt: skip
+    assert "reset_db_connections" in first["ServerErrors"].inhibited_by
+    assert first["ServerErrors"].annotations["metric"] == "http_5xx_per_s"
+    assert first["HighCpu"].inhibited_by == ""  # not the repair's doing
+    # still failing past the window (15 s + 75 s): the resend is a plain alert
+    later = alerts(await agent.handle(Tick(ts=sim_clock.now() + timedelta(seconds=100),
+                                           source="t", kind="health")))  # fmt: skip
+    assert later["ServerErrors"].inhibited_by == ""
+    assert later["ServerErrors"].correlation_id == first["ServerErrors"].correlation_id

@@ -22,6 +22,7 @@ from selfheal_ml.bus import InMemoryEventBus
 from selfheal_ml.clock import SimClock
 from selfheal_ml.events import (
     AlertRaised,
+    DisturbanceExpected,
     Event,
     IncidentDiagnosed,
     IncidentStatusChanged,
@@ -137,8 +138,14 @@ async def test_the_known_fix_runs_and_recovery_verifies_it(
 ) -> None:
     executor = RecordingExecutor()
     agent = _agent(sim_clock, _service(database, sim_clock, executor))
-    assert await _handle(agent, _diagnosis(sim_clock)) == []
+    announced = await _handle(agent, _diagnosis(sim_clock))
     assert [call.action for call in executor.calls] == ["restart_service"]
+    # the restart's known side effect is announced: its 5xx and probe failures on "a" inhibited
+    assert [(e.strategy, e.incident_id, e.platforms) for e in announced] == [
+        ("restart_service", "i1", ("a",))
+    ]
+    assert all(isinstance(e, DisturbanceExpected) for e in announced)
+    assert "http_5xx_per_s" in announced[0].metrics and announced[0].until > sim_clock.now()
     produced = await _rounds(agent, sim_clock, 0.0, 3)
     executed = [event for event in produced if isinstance(event, RepairExecuted)]
     assert [(e.action, e.outcome, e.target) for e in executed] == [

@@ -165,3 +165,24 @@ def test_an_escalation_is_a_critical_alert_and_a_closed_incident_resolves_its_al
         ts=TS, source="Repair", incident_id="inc-9", status=IncidentStatus.VERIFYING
     )
     assert signal_from_event(still) is None
+
+
+def test_an_inhibited_alert_is_kept_as_info_and_its_clearing_resolves_it(
+    make_manager: ManagerFactory, sim_clock: SimClock
+) -> None:
+    reason = "restart_service for incident i1: a restart fails the requests in flight"
+    raised = AlertRaised(
+        ts=sim_clock.now(), source="monitor", alertname="ServerErrors", severity="warning",
+        labels={"platform": "a"}, inhibited_by=reason,
+    )  # fmt: skip
+    signal = signal_from_event(raised)
+    assert signal is not None and signal.severity == "info"
+    assert signal.annotations["inhibited_by"] == reason
+    manager = make_manager()
+    fired = manager.handle_event(raised)
+    assert fired is not None and fired.labels["severity"] == "info"
+    # the condition clears (a clearing carries the rule's own severity): the info alert resolves
+    cleared = raised.model_copy(update={"firing": False, "inhibited_by": ""})
+    resolved = manager.handle_event(cleared)
+    assert resolved is not None and resolved.alert_id == fired.alert_id
+    assert resolved.status == "resolved"

@@ -156,7 +156,9 @@ async function drawAlerts() {
     (SEVERITY_RANK[a.severity] ?? 3) - (SEVERITY_RANK[b.severity] ?? 3) || b.count - a.count);
   const head = "<tr><th>severity</th><th>alert</th><th>platform</th><th>firing</th><th>latest</th><th>since</th></tr>";
   byId("alerts").innerHTML = head + (rows.map(g => {
-    const summary = (g.latest.annotations || {}).summary || "";
+    const notes = g.latest.annotations || {};
+    // a sign a running repair's side effect explains: kept as info, the repair named
+    const summary = (notes.summary || "") + (notes.inhibited_by ? ` (inhibited: ${notes.inhibited_by})` : "");
     return `<tr><td class="${cls(g.severity)}">${esc(g.severity)}</td><td>${esc(g.name)}</td>` +
       `<td>${esc(g.platform)}</td><td class="num">${esc(g.count)}</td><td class="muted">${esc(summary)}</td>` +
       `<td>${esc(when(g.latest.startsAt || g.latest.starts_at))}</td></tr>`;

@@ -1,12 +1,10 @@
 """The Diagnostic agent: turns scattered alerts and anomalies into diagnosed incidents.
 
 It groups the signs of trouble (``AnomalyDetected``, firing ``AlertRaised``,
-``BreachPredicted``; not the signs a running repair's side effect explains, which come
-inhibited) into incidents with the dependency graph
+``BreachPredicted``; not inhibited ones, a repair's side effect) into incidents with the graph
 (:mod:`selfheal_ml.diagnosis.grouping`). On each health tick the incidents that are ready
 (:class:`~selfheal_ml.diagnosis.triage.Readiness`: settled ``settle_s``, corroborated, not
-waiting for shared evidence) go to the
-:class:`~selfheal_ml.agents.incident_diagnoser.IncidentDiagnoser`, which publishes
+waiting for shared evidence) go to the ``IncidentDiagnoser``, which publishes
 ``IncidentDiagnosed`` revisions. A resolved or recovered incident leaves the grouper at once:
 a new fault never joins it.
 

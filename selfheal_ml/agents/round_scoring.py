@@ -24,7 +24,7 @@ from selfheal_ml.anomaly.bank import epoch_seconds
 from selfheal_ml.anomaly.explain import explain
 from selfheal_ml.events import AnomalyDetected, MetricPoint
 from selfheal_ml.scoring import Rejected, ShardedBank
-from selfheal_ml.storage.anomalies import AnomalyRecord, ScoreRow
+from selfheal_ml.storage.anomalies import AnomalyRecord, AnomalyStore, ScoreRow
 
 Flagged = list[tuple[MetricPoint, PointScore]]
 
@@ -84,6 +84,29 @@ def anomalies(flagged: Flagged, source: str) -> tuple[list[AnomalyDetected], lis
         events.append(event)
         records.append(_record(event, verdict))
     return events, records
+
+
+def store_round(
+    store: AnomalyStore, flagged: Flagged, rows: list[ScoreRow], source: str
+) -> tuple[list[AnomalyDetected], int, int]:
+    """Store a scored round's rows and anomalies at once; the events, rows and anomalies."""
+    produced, records = anomalies(flagged, source)
+    store.note_latest(rows)
+    store.append_score_rows(rows)
+    if records:
+        store.record_anomalies(records)
+    return produced, len(rows), len(records)
+
+
+def score_and_store(
+    bank: ShardedBank,
+    store: AnomalyStore,
+    points: Sequence[MetricPoint],
+    log: logging.Logger,
+    source: str,
+) -> tuple[list[AnomalyDetected], int, int]:
+    """Score a round, then :func:`store_round` it."""
+    return store_round(store, *score_round(bank, points, log), source)
 
 
 def _anomaly(point: MetricPoint, verdict: PointScore, source: str) -> AnomalyDetected:

@@ -334,13 +334,13 @@ async def test_a_small_round_on_the_event_loop_scores_and_stores_as_a_large_one(
     stored rows."""
     from datetime import UTC, datetime
 
-    from selfheal_ml.agents import predictive
+    from selfheal_ml.agents import round_writing
     from selfheal_ml.clock import RealClock
 
     start = datetime(2026, 1, 5, tzinfo=UTC)
     runs: dict[str, tuple[list[tuple[str, float, float]], list[tuple[object, ...]]]] = {}
     for name, inline_points in (("loop", 256), ("thread", 0)):
-        monkeypatch.setattr(predictive, "INLINE_ROUND_POINTS", inline_points)
+        monkeypatch.setattr(round_writing, "INLINE_ROUND_POINTS", inline_points)
         database = Database(tmp_path / f"{name}.duckdb")
         context = _context(database, SimClock(start))
         context.clock = RealClock()  # run_blocking hops to a thread in real time only

@@ -132,7 +132,7 @@ class DiagnosticAgent(Agent):
         self.attacks.hand_over(self.grouper, self.diagnoser.revision_book.numbers, self.log)
         for incident in list(self.grouper.open.values()):
             outliers = await run_blocking(
-                self.context.clock, self.diagnoser.gatherer.traffic_outliers, incident, tick.ts
+                self.context.clock, self.diagnoser.gatherer.outliers, incident, tick.ts
             )
             for observation in outliers:
                 self.grouper.add(observation)

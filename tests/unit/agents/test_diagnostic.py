@@ -407,3 +407,57 @@ async def test_signs_a_running_repair_explains_open_no_incident(sim_clock: SimCl
     plain = _agent(sim_clock)
     await _feed(plain, [e.model_copy(update={"inhibited_by": ""}) for e in inhibited])
     assert await _tick_until_diagnosed(plain, sim_clock) != []
+
+
+def _agent_seeing_connections(
+    clock: SimClock, database: Database, in_use: float, calibrated: float
+) -> DiagnosticAgent:
+    """A Diagnostic agent whose store holds the database's connections in use now, scored
+    ``calibrated`` against an expected band of 31-43 (a detector that learnt past pool faults)."""
+    metrics = MetricsStore(database, clock)
+    scores = AnomalyStore(database)
+    context = AgentContext(
+        bus=InMemoryEventBus(), clock=clock, metrics=metrics, database=database,
+        extras={"platforms": PLATFORMS, "anomaly_store": scores},
+    )  # fmt: skip
+    series = 'db_connections_in_use{dependency="postgres",target="postgres"}'
+    labels = {"dependency": "postgres", "target": "postgres"}
+    metrics.append_points([MetricPoint(series=series, ts=clock.now(), value=in_use, labels=labels)])
+    scores.append_scores(
+        [ScoredPoint(series, clock.now(), in_use, 0.0, calibrated, False, 31.5, 42.7)]
+    )
+    return DiagnosticAgent(context)
+
+
+def _errors_everywhere(clock: SimClock) -> list[Event]:
+    return [
+        _anomaly(clock, f'http_error_ratio{{platform="{p}",status_class="5xx"}}',
+                 {"platform": p, "status_class": "5xx"}, 0.02, 0.0, 0.001)
+        for p in PLATFORMS
+    ]  # fmt: skip
+
+
+async def test_a_filling_pool_below_its_alert_is_read_at_diagnosis(
+    sim_clock: SimClock, db_path: Path
+) -> None:
+    """Held-out seed 7009: every platform's requests failed while the pool filled from 35 to 77
+    connections (below the 80 % alert; the detector, which had learnt earlier pool faults,
+    scored it 0): the diagnosis reads the count, 1.8x its band's edge, and names the pool."""
+    database = Database(db_path)
+    agent = _agent_seeing_connections(sim_clock, database, 77.0, 1.4)
+    await _feed(agent, _errors_everywhere(sim_clock))
+    (diagnosis,) = await _tick_until_diagnosed(agent, sim_clock)
+    assert diagnosis.root_causes[0] == "db_pool_exhaustion@postgres"
+    assert diagnosis.recommendation == "reset_db_connections"
+    database.close()
+
+
+async def test_a_busy_pool_within_its_band_is_not_read_as_a_cause(
+    sim_clock: SimClock, db_path: Path
+) -> None:
+    database = Database(db_path)
+    agent = _agent_seeing_connections(sim_clock, database, 50.0, 1.0)  # 1.2x the edge
+    await _feed(agent, _errors_everywhere(sim_clock))
+    produced = await _tick_until_diagnosed(agent, sim_clock)
+    assert produced and not produced[0].root_causes[0].startswith("db_pool_exhaustion")
+    database.close()

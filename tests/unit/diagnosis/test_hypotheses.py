@@ -100,11 +100,13 @@ def test_docstring_example_by_hand() -> None:
     assert fit(HYPOTHESES["db_unreachable"], strengths) == 0.714286
 
 
-def test_any_of_several_primaries_is_enough() -> None:
+def test_a_job_is_stuck_only_when_nothing_succeeds() -> None:
     job = HYPOTHESES["stuck_background_job"]
     # weights job_age 3, job_queue 2, business_events 0.5 (total 5.5)
-    assert fit(job, {"job_queue_up": 8.0}) == 0.363636  # 2 / 5.5
     assert fit(job, {"job_age_up": 8.0}) == 0.545455  # 3 / 5.5
+    assert fit(job, {"job_age_up": 8.0, "job_queue_up": 8.0}) == 0.909091  # 5 / 5.5
+    # a longer queue of jobs that still succeed is load, not a stuck job
+    assert fit(job, {"job_queue_up": 8.0}) == 0.0
 
 
 def test_each_contradiction_costs_a_quarter() -> None:

@@ -72,7 +72,9 @@ class EvidenceGatherer:
         call it off the event loop): request rates (``traffic_surge``'s ratio) of platforms
         whose requests fail or slow down and whose traffic has not been seen rising yet, and
         the database's connections in use (:data:`CONNECTIONS_RATIO`) when requests fail or
-        slow down and nothing of a database or cache is in the incident."""
+        slow down on two platforms or more, none of them busier than usual (a surge's load
+        moves the count too: dev seed 1001's surge at night pulled a second platform into its
+        incident through it), and nothing of a database or cache is in the incident."""
         if self.scores is None or self.catalogue is None:
             return []
         by_platform: dict[str, list[Observation]] = {}
@@ -94,7 +96,8 @@ class EvidenceGatherer:
             [name for platform in suspects for name in self._traffic.get(platform, [])],
             HYPOTHESES["traffic_surge"].primary_ratio, now,
         )  # fmt: skip
-        if not any(observation.kind != "platform" for observation in incident.observations):
+        shared = len(victims) >= 2 and len(suspects) == len(victims)  # none of them busier
+        if shared and all(observation.kind == "platform" for observation in incident.observations):
             found += self._band_breaches(self._connections, CONNECTIONS_RATIO, now)
         return found
 

@@ -461,3 +461,18 @@ async def test_a_busy_pool_within_its_band_is_not_read_as_a_cause(
     produced = await _tick_until_diagnosed(agent, sim_clock)
     assert produced and not produced[0].root_causes[0].startswith("db_pool_exhaustion")
     database.close()
+
+
+async def test_connections_are_not_read_for_one_platform_s_errors(
+    sim_clock: SimClock, db_path: Path
+) -> None:
+    """A surge's load fills the pool too: errors on one platform do not make the count a cause
+    (dev seed 1001: a surge at night pulled a second platform into its incident that way)."""
+    database = Database(db_path)
+    for platforms, read in ((1, 0), (len(PLATFORMS), 1)):
+        agent = _agent_seeing_connections(sim_clock, database, 77.0, 1.4)
+        await _feed(agent, _errors_everywhere(sim_clock)[:platforms])
+        await _tick(agent, sim_clock)  # platforms failing together merge; the count is read
+        metrics = [o.metric for i in agent.grouper.open.values() for o in i.observations]
+        assert metrics.count("db_connections_in_use") == read
+    database.close()

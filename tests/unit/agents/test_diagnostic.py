@@ -327,26 +327,37 @@ async def test_a_loaded_database_hurting_one_platform_waits_for_its_cause(
     assert diagnosis.recommendation == "scale_out"
 
 
-def _agent_seeing_traffic(
-    clock: SimClock, database: Database, requests_per_s: float, calibrated: float
+def _agent_seeing(
+    clock: SimClock,
+    database: Database,
+    series: str,
+    labels: dict[str, str],
+    value: float,
+    calibrated: float,
+    band: tuple[float, float],
 ) -> DiagnosticAgent:
-    """A Diagnostic agent whose store holds platform a's request rate now, scored
-    ``calibrated`` against an expected band of 7-12 req/s."""
+    """A Diagnostic agent whose store holds ``series`` at ``value`` now, scored ``calibrated``
+    against the expected ``band``."""
     metrics = MetricsStore(database, clock)
     scores = AnomalyStore(database)
     context = AgentContext(
         bus=InMemoryEventBus(), clock=clock, metrics=metrics, database=database,
         extras={"platforms": PLATFORMS, "anomaly_store": scores},
     )  # fmt: skip
-    requests = 'http_requests_per_s{endpoint="/api/deals",platform="a"}'
-    labels = {"endpoint": "/api/deals", "platform": "a"}
-    metrics.append_points(
-        [MetricPoint(series=requests, ts=clock.now(), value=requests_per_s, labels=labels)]
-    )
+    metrics.append_points([MetricPoint(series=series, ts=clock.now(), value=value, labels=labels)])
     scores.append_scores(
-        [ScoredPoint(requests, clock.now(), requests_per_s, 0.4, calibrated, False, 7.0, 12.0)]
+        [ScoredPoint(series, clock.now(), value, 0.4, calibrated, False, band[0], band[1])]
     )
     return DiagnosticAgent(context)
+
+
+def _agent_seeing_traffic(
+    clock: SimClock, database: Database, requests_per_s: float, calibrated: float
+) -> DiagnosticAgent:
+    """Platform a's request rate now, against an expected band of 7-12 req/s."""
+    requests = 'http_requests_per_s{endpoint="/api/deals",platform="a"}'
+    labels = {"endpoint": "/api/deals", "platform": "a"}
+    return _agent_seeing(clock, database, requests, labels, requests_per_s, calibrated, (7, 12))
 
 
 def _errors(clock: SimClock) -> list[Event]:
@@ -412,21 +423,11 @@ async def test_signs_a_running_repair_explains_open_no_incident(sim_clock: SimCl
 def _agent_seeing_connections(
     clock: SimClock, database: Database, in_use: float, calibrated: float
 ) -> DiagnosticAgent:
-    """A Diagnostic agent whose store holds the database's connections in use now, scored
-    ``calibrated`` against an expected band of 31-43 (a detector that learnt past pool faults)."""
-    metrics = MetricsStore(database, clock)
-    scores = AnomalyStore(database)
-    context = AgentContext(
-        bus=InMemoryEventBus(), clock=clock, metrics=metrics, database=database,
-        extras={"platforms": PLATFORMS, "anomaly_store": scores},
-    )  # fmt: skip
+    """The database's connections in use now, against an expected band of 31-43 (a detector
+    that learnt past pool faults)."""
     series = 'db_connections_in_use{dependency="postgres",target="postgres"}'
     labels = {"dependency": "postgres", "target": "postgres"}
-    metrics.append_points([MetricPoint(series=series, ts=clock.now(), value=in_use, labels=labels)])
-    scores.append_scores(
-        [ScoredPoint(series, clock.now(), in_use, 0.0, calibrated, False, 31.5, 42.7)]
-    )
-    return DiagnosticAgent(context)
+    return _agent_seeing(clock, database, series, labels, in_use, calibrated, (31.5, 42.7))
 
 
 def _errors_everywhere(clock: SimClock) -> list[Event]:

@@ -113,11 +113,15 @@ class MonitorAgent(Agent):
         produced: list[Event] = [
             MetricsCollected(ts=event.ts, source=self.name, points=tuple(result.points))
         ]
+        since = {
+            tracked.correlation_id: tracked.since for tracked in changes.started + changes.resent
+        }
         review = self.disturbances.review_alert
         produced += [
-            review(change) if isinstance(change, AlertRaised) else change
+            review(change, since.get(change.correlation_id)) if isinstance(change, AlertRaised)
+            else change
             for change in round_events(event.ts, self.name, changes, self.platforms)
-        ]
+        ]  # fmt: skip
         self._last_round = (event.ts, event.ts + (self.context.clock.now() - started))
         return produced
 

@@ -161,14 +161,17 @@ class DisturbanceBook:
         """Keep the disturbance an announcement describes."""
         self.add(from_announcement(event))
 
-    def review_alert(self, event: AlertRaised) -> AlertRaised:
+    def review_alert(self, event: AlertRaised, since: datetime | None = None) -> AlertRaised:
         """``event`` (a threshold alert; its ``metric`` annotation names what it watches),
-        inhibited when it fires and a disturbance in force explains it."""
+        inhibited when it fires and a disturbance in force explains it; a condition holding
+        ``since`` before the disturbance began is not its doing (its resends stay plain)."""
         metric = event.annotations.get("metric")
         if not event.firing or not self.expected or metric is None:
             return event
         found = self.explaining(metric, event.labels.get("platform"), event.ts)
-        return event if found is None else event.model_copy(update={"inhibited_by": found.reason})
+        if found is None or (since is not None and since < found.starts_at):
+            return event
+        return event.model_copy(update={"inhibited_by": found.reason})
 
     def review_anomaly(self, event: AnomalyDetected) -> AnomalyDetected:
         """``event``, inhibited (and held as ``info``) when a disturbance in force explains it."""

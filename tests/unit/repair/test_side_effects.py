@@ -76,6 +76,10 @@ def test_the_book_inhibits_explained_firing_alerts_and_anomalies_only() -> None:
     inhibited = book.review_alert(_alert("http_5xx_per_s", "b", 30))
     assert inhibited.inhibited_by.startswith("reset_db_connections for incident i7")
     assert inhibited.severity == "warning"  # the rule's own verdict is kept
+    # a condition already holding before the repair ran is not its doing
+    assert (
+        book.review_alert(_alert("http_5xx_per_s", "b", 30), since=_later(-60)).inhibited_by == ""
+    )
     cleared = _alert("http_5xx_per_s", "b", 30, firing=False)
     assert book.review_alert(cleared) is cleared  # a clearing is never inhibited
     latency = _alert("http_latency_p95_ms", "b", 30)

@@ -49,8 +49,14 @@ LOAD_METRICS = frozenset(
 REQUEST_SYMPTOMS = frozenset(
     {"http_latency_p95_ms", "http_latency_p99_ms", "http_error_ratio", "http_5xx_per_s"}
 )
-#: What any fault does to requests: it says that requests suffer, not why.
-EFFECTS_ONLY = REQUEST_SYMPTOMS | {"http_latency_p50_ms", "probe_latency_ms"}
+#: What any fault does to requests and to what users get done: it says that they suffer, not
+#: why (a fault's failed orders and sign-ups move the business events too).
+EFFECTS_ONLY = REQUEST_SYMPTOMS | {
+    "http_latency_p50_ms", "probe_latency_ms", "business_events_per_min"
+}  # fmt: skip
+#: A sign of the cause precedes the failures it explains by at most this long: an older one in
+#: the same incident (a night's wandering business events, a CPU blip) names nothing new.
+CAUSE_LEAD_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,8 @@ def awaits_cause_evidence(
 ) -> bool:
     """Whether to wait another check before the first diagnosis because the only evidence is
     failing or slow requests on (at most) one platform with no recent configuration change.
+    Only the observations of the last :data:`CAUSE_LEAD_S` count: fresh failures that joined
+    an older undiagnosed incident still wait for a sign of their own cause.
 
     Every platform fault fails requests first; what names it (the traffic of a surge, the
     memory of a leak, the idle CPU of a crash) is a resource series scored a check or two
@@ -153,7 +161,8 @@ def awaits_cause_evidence(
     """
     if incident.diagnosed_at is not None or checks_waited > limit:
         return False
-    observations = incident.observations
+    since = incident.last_seen - timedelta(seconds=CAUSE_LEAD_S)
+    observations = [o for o in incident.observations if o.ts >= since]
     platforms = {o.platform for o in observations}
     if len(platforms) > 1 or any(platform in recently_changed for platform in platforms):
         return False

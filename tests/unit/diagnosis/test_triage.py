@@ -4,11 +4,16 @@ has waited its checks."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from selfheal_ml.diagnosis.grouping import OpenIncident
 from selfheal_ml.diagnosis.observations import Observation
-from selfheal_ml.diagnosis.triage import TriagePolicy, awaits_cause_evidence, qualifies
+from selfheal_ml.diagnosis.triage import (
+    CAUSE_LEAD_S,
+    TriagePolicy,
+    awaits_cause_evidence,
+    qualifies,
+)
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 ERRORS = Observation(
@@ -35,6 +40,32 @@ def test_a_sign_of_the_cause_ends_the_wait() -> None:
         T0, "http_requests_per_s", "a.io", "a.io", 9.0, "anomaly", labels=(("platform", "a.io"),)
     )
     assert not awaits_cause_evidence(_incident(ERRORS, traffic), 1, 3, recently_changed=())
+
+
+def test_business_events_say_users_suffer_not_why() -> None:
+    events = Observation(
+        T0, "business_events_per_min", "a.io", "a.io", 9.0, "anomaly",
+        labels=(("platform", "a.io"),),
+    )  # fmt: skip
+    assert awaits_cause_evidence(_incident(ERRORS, events), 1, 3, recently_changed=())
+
+
+def test_an_old_sign_does_not_explain_fresh_failures() -> None:
+    """7009's healthy restart: a pool's first 5xx joined a platform's incident of night-time
+    CPU and business-event anomalies and was diagnosed at once as a crash. A sign older than
+    the cause's lead names nothing new; one as fresh as the failures still does."""
+    late = T0 + timedelta(seconds=CAUSE_LEAD_S + 60)
+    errors = Observation(
+        late, "http_5xx_per_s", "a.io", "a.io", 20.0, "alert", labels=(("platform", "a.io"),)
+    )
+    cpu = Observation(
+        T0, "host_cpu_percent", "cpu", "a.io", 9.0, "anomaly", labels=(("platform", "a.io"),)
+    )
+    assert awaits_cause_evidence(_incident(cpu, errors), 1, 3, recently_changed=())
+    fresh_cpu = Observation(
+        late, "host_cpu_percent", "cpu", "a.io", 9.0, "anomaly", labels=(("platform", "a.io"),)
+    )
+    assert not awaits_cause_evidence(_incident(cpu, errors, fresh_cpu), 1, 3, recently_changed=())
 
 
 def test_two_platforms_are_left_to_the_shared_evidence_rule() -> None:

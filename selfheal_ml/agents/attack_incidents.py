@@ -72,8 +72,8 @@ class AttackIncidents:
     ) -> None:
         """A Monitor incident with no published diagnosis that is an open attack takes the
         attack incident's ids; its diagnosis will be the attack incident's next revision."""
-        # not published yet (a diagnosis that explained nothing published nothing, and leaves
-        # ``diagnosed_at`` set: seen on dev seed 2001, a Monitor incident open since noise)
+        # not published yet (a diagnosis that explained nothing published nothing: seen on dev
+        # seed 2001, a Monitor incident open since noise)
         undiagnosed = [i for i in grouper.open.values() if i.incident_id not in published]
         if not undiagnosed:
             return

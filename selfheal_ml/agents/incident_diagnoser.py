@@ -61,9 +61,10 @@ class IncidentDiagnoser:
         or when nothing explains it and no threshold broke."""
         candidates = self.gatherer.candidates(incident)
         revision = self.revision_book.next_revision(incident, candidates)
-        incident.diagnosed_at = now
+        incident.examined_at = now
         if revision is None:
             return None
+        incident.diagnosed_at = now
         findings = await self.investigations.findings(candidates[:3], incident.observations)
         evidence = await run_blocking(
             self.clock, self.gatherer.gather, incident, candidates, revision, now, findings

@@ -174,7 +174,7 @@ class Readiness:
 
     ``persisting``: incident id -> consecutive collections its lone anomaly's series stayed out
     of range (:func:`still_outside`); ``waited``: incident id -> health checks waited for
-    shared evidence before the first diagnosis (:func:`awaits_shared_evidence`).
+    shared or cause evidence before the first diagnosis.
     """
 
     def __init__(self, policy: TriagePolicy) -> None:
@@ -216,7 +216,7 @@ class Readiness:
                 incident, waited, limit, recently_changed
             ):
                 return False
-        return incident.diagnosed_at is None or incident.last_seen > incident.diagnosed_at
+        return incident.examined_at is None or incident.last_seen > incident.examined_at
 
     def forget(self, open_ids: Container[str]) -> None:
         """Drop the counts of incidents no longer open (closed, or merged into another)."""

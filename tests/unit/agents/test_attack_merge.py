@@ -143,7 +143,7 @@ async def test_the_scenario_log_counts_a_merged_incident_once(sim_clock: SimCloc
 async def test_a_monitor_incident_open_before_the_attack_with_nothing_published_is_merged(
     sim_clock: SimClock,
 ) -> None:
-    # dev seed 2001: noise opened a Monitor incident that explained nothing (diagnosed_at set,
+    # dev seed 2001: noise opened a Monitor incident that explained nothing (examined,
     # nothing published); the brute force's failed logins then joined it
     diagnostic = agent(sim_clock)
     from selfheal_ml.events import AnomalyDetected
@@ -159,7 +159,7 @@ async def test_a_monitor_incident_open_before_the_attack_with_nothing_published_
     await diagnostic.handle(anomaly("host_cpu_percent", 60.0))
     assert diagnoses(await ticks(diagnostic, sim_clock, 2)) == []  # a campaign served fine
     (opened,) = diagnostic.grouper.open.values()
-    assert opened.diagnosed_at is not None  # looked at, nothing published
+    assert opened.examined_at is not None and opened.diagnosed_at is None  # nothing published
     (attack,) = diagnoses(await diagnostic.handle(threat(sim_clock, "203.0.113.5", "c1")))
     await diagnostic.handle(alert(sim_clock, "AuthFailureSpike"))
     (merged,) = diagnoses(await ticks(diagnostic, sim_clock))

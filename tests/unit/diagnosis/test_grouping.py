@@ -235,3 +235,16 @@ def test_closed_incident_is_not_joined_again() -> None:
     incident = grouper.add(_seen(0, "host_disk_percent", "a"))
     grouper.close_quiet(T0 + timedelta(seconds=600))
     assert grouper.add(_seen(700, "host_disk_percent", "a")) is not incident
+
+
+def test_an_unexplained_incident_silent_for_ten_minutes_takes_no_new_trouble() -> None:
+    """Noise that no diagnosis explained stays open for the grouping window, but a fault's
+    first failures after ``unexplained_s`` of silence open an incident of their own; an
+    incident with a diagnosis (a repair in progress) still takes them within the window."""
+    grouper = IncidentGrouper(Topology(), window_s=900.0, unexplained_s=600.0)
+    noise = grouper.add(_seen(0, "business_events_per_min", "a"))
+    assert grouper.add(_seen(540, "http_error_ratio", "a")) is noise  # 9 minutes: still one
+    fresh = grouper.add(_seen(540 + 660, "http_error_ratio", "a"))  # 11 minutes of silence
+    assert fresh is not noise and set(grouper.open) == {noise.incident_id, fresh.incident_id}
+    fresh.diagnosed_at = fresh.last_seen
+    assert grouper.add(_seen(1200 + 840, "http_latency_p95_ms", "a")) is fresh  # 14 minutes

@@ -23,7 +23,8 @@ class PairwiseGrouper(IncidentGrouper):
         candidates = [
             incident
             for incident in self.open.values()
-            if incident.last_seen >= observation.ts - self.window
+            if incident.last_seen
+            >= observation.ts - (self.window if incident.diagnosed_at else self.unexplained)
             and any(self.topology.related(observation, seen) for seen in incident.observations)
         ]
         if not candidates:

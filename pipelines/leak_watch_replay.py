@@ -3,7 +3,11 @@
 Usage:
 
     python pipelines/leak_watch_replay.py [--seeds 1001,1002,1003] [--days 3] [--faults 25]
-        [--kinds memory_leak] [--z 5.0,5.5,6.0]
+        [--kinds memory_leak] [--z 5.0,5.5,6.0] [--metric memory|disk] [--clip 3.0]
+
+``--metric disk`` asks the same of a ramp test on each platform's disk (against filling
+disks): a study, not yet a watch the service runs. ``--clip`` is the innovations' upper clip
+in noise sds (``forecast/ramp.py``).
 
 Records the simulator alone (no agents, no repairs: every fault runs until it expires) for two
 fault-free days and then ``--days`` with the chaos benchmark's schedule of each seed (the same
@@ -57,11 +61,20 @@ def platform_of(key: str) -> str:
     return key.split('platform="', 1)[1].split('"', 1)[0]
 
 
-def minute_series(seed: int, days: float, faults: int, kinds: tuple[str, ...]) -> tuple[
-    dict[str, FloatArray], dict[str, FloatArray], list[tuple[str, float, float]]
-]:  # fmt: skip
-    """Minute means of each platform's memory and total request rate, and each leak's platform
-    and minutes in effect (from the start of the warm-up)."""
+#: The series each watch reads, and the fault it names.
+WATCHED = {
+    "memory": ("host_memory_percent{", FaultKind.MEMORY_LEAK),
+    "disk": ("host_disk_percent{", FaultKind.DISK_FILLING),
+}
+
+
+def minute_series(
+    seed: int, days: float, faults: int, kinds: tuple[str, ...], metric: str = "memory"
+) -> tuple[dict[str, FloatArray], dict[str, FloatArray], list[tuple[str, float, float]]]:
+    """Minute means of each platform's watched series (``metric``: memory or disk) and total
+    request rate, and each ramp fault's platform and minutes in effect (from the start of the
+    warm-up)."""
+    prefix, ramp_kind = WATCHED[metric]
     simulator = PlatformSimulator(seed=seed, start=START - timedelta(seconds=WARMUP_S))
     warm = run_schedule(simulator, FaultSchedule(()), WARMUP_S)
     schedule = FaultSchedule.random(seed, days, faults, kinds)
@@ -73,9 +86,9 @@ def minute_series(seed: int, days: float, faults: int, kinds: tuple[str, ...]) -
     memory: dict[str, FloatArray] = {}
     load: dict[str, FloatArray] = {}
     for column, key in enumerate(run.keys):
-        if key.startswith(("host_memory_percent{", "http_requests_per_s{")):
+        if key.startswith((prefix, "http_requests_per_s{")):
             means = np.bincount(minute, weights=values[:, column]) / np.maximum(counts, 1)
-            if key.startswith("host_memory_percent{"):
+            if key.startswith(prefix):
                 memory[platform_of(key)] = means
             else:
                 platform = platform_of(key)
@@ -87,16 +100,22 @@ def minute_series(seed: int, days: float, faults: int, kinds: tuple[str, ...]) -
             ((fault.resolved_at or fault.injected_at) - simulator.start).total_seconds() / 60.0,
         )
         for fault in run.faults
-        if fault.kind is FaultKind.MEMORY_LEAK
+        if fault.kind is ramp_kind
     ]
     return memory, load, leaks
 
 
 def replay(
-    seed: int, days: float, faults: int, kinds: tuple[str, ...], thresholds: list[float]
+    seed: int,
+    days: float,
+    faults: int,
+    kinds: tuple[str, ...],
+    thresholds: list[float],
+    metric: str = "memory",
+    clip: float = 3.0,
 ) -> Replay:
-    """Record the seed's run and replay the leak watch over it (module doc)."""
-    memory, load, leaks = minute_series(seed, days, faults, kinds)
+    """Record the seed's run and replay the watch over it (module doc)."""
+    memory, load, leaks = minute_series(seed, days, faults, kinds, metric)
     fired: dict[float, list[tuple[str, float]]] = {z: [] for z in thresholds}
     first = int(WARMUP_S // 60)
     for platform, series in memory.items():
@@ -109,7 +128,9 @@ def replay(
             if baseline is None:
                 continue
             begin = end - WINDOW_MINUTES
-            evidence = ramp_evidence(series[begin : end + 1], traffic[begin : end + 1], baseline)
+            evidence = ramp_evidence(
+                series[begin : end + 1], traffic[begin : end + 1], baseline, clip
+            )
             if evidence is None or not evidence.ongoing(baseline.noise_sd):
                 continue
             for z in thresholds:
@@ -141,15 +162,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default="1001,1002,1003", help="comma-separated seeds")
     parser.add_argument("--days", type=float, default=3.0, help="simulated days after warm-up")
     parser.add_argument("--faults", type=int, default=25, help="faults injected per seed")
-    parser.add_argument("--kinds", default="memory_leak", help="fault kinds, or 'all'")
+    parser.add_argument("--kinds", default=None, help="fault kinds, or 'all' (default: the ramp's)")
+    parser.add_argument("--metric", choices=sorted(WATCHED), default="memory", help="watched")
+    parser.add_argument("--clip", type=float, default=3.0, help="innovations clipped at, sds")
     parser.add_argument("--z", default="5.0,5.5,6.0", help="comma-separated thresholds")
     args = parser.parse_args(argv)
-    kinds = tuple(kind.value for kind in FaultKind) if args.kinds == "all" else tuple(
-        args.kinds.split(",")
+    kinds_text = args.kinds or WATCHED[args.metric][1].value
+    kinds = tuple(kind.value for kind in FaultKind) if kinds_text == "all" else tuple(
+        kinds_text.split(",")
     )  # fmt: skip
     thresholds = [float(text) for text in args.z.split(",")]
     for seed in (int(text) for text in args.seeds.split(",")):
-        result = replay(seed, args.days, args.faults, kinds, thresholds)
+        result = replay(seed, args.days, args.faults, kinds, thresholds, args.metric, args.clip)
         for z in thresholds:
             named = [delay for delay in result.delays_s[z] if delay is not None]
             median = f"{statistics.median(named):.0f}" if named else "-"

@@ -79,6 +79,20 @@ async def _feed(agent: DiagnosticAgent, events: list[Event]) -> None:
         assert await agent.handle(event) == []
 
 
+async def _two_platforms_fail_and_wait(
+    agent: DiagnosticAgent, clock: SimClock, seconds: float
+) -> None:
+    """Errors on platforms a and b; ``seconds`` later a check diagnoses nothing (several
+    platforms hurt and no shared dependency seen yet: it waits for shared signals)."""
+    errors = [
+        _alert(clock, "HighErrorRate", {"platform": platform}, "critical")
+        for platform in ("a", "b")
+    ]
+    await _feed(agent, errors)
+    clock.advance(seconds)
+    assert await _tick(agent, clock) == []
+
+
 def _latency(clock: SimClock, platform: str) -> AnomalyDetected:
     return _anomaly(
         clock, f'http_latency_p95_ms{{platform="{platform}"}}', {"platform": platform},
@@ -271,13 +285,7 @@ async def test_platforms_failing_together_wait_for_the_shared_dependency(
     """Timeouts on two platforms first, the database's own signal a round later: one incident
     blaming the database, not two restarts."""
     agent = _agent(sim_clock)
-    errors = [
-        _alert(sim_clock, "HighErrorRate", {"platform": platform}, "critical")
-        for platform in ("a", "b")
-    ]
-    await _feed(agent, errors)
-    sim_clock.advance(60)
-    assert await _tick(agent, sim_clock) == []  # several platforms hurt: wait for shared signals
+    await _two_platforms_fail_and_wait(agent, sim_clock, 60)
     connections = _anomaly(sim_clock, 'db_connections_in_use{dependency="postgres"}',
                            {"dependency": "postgres"}, 100.0, 10.0, 40.0)  # fmt: skip
     await _feed(agent, [connections])
@@ -509,13 +517,7 @@ async def test_failures_joining_an_unexplained_incident_wait_and_merge_like_new_
     sim_clock.advance(5 * 60)
     await _feed(agent, [events("a", 18.0)])  # still wandering: the incident stays open
     sim_clock.advance(11 * 60)
-    errors = [
-        _alert(sim_clock, "HighErrorRate", {"platform": platform}, "critical")
-        for platform in ("a", "b")
-    ]
-    await _feed(agent, errors)
-    sim_clock.advance(30)
-    assert await _tick(agent, sim_clock) == []  # two platforms hurt: wait for shared signals
+    await _two_platforms_fail_and_wait(agent, sim_clock, 30)
     down = _alert(sim_clock, "DatabaseConnectionFailure", {"dependency": "postgres"}, "critical")
     await _feed(agent, [down])
     produced = await _tick_until_diagnosed(agent, sim_clock)

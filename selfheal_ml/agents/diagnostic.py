@@ -3,10 +3,10 @@
 It groups the signs of trouble (``AnomalyDetected``, firing ``AlertRaised``,
 ``BreachPredicted``; not inhibited ones, a repair's side effect) into incidents with the graph
 (:mod:`selfheal_ml.diagnosis.grouping`). On each health tick the incidents that are ready
-(:class:`~selfheal_ml.diagnosis.triage.Readiness`: settled ``settle_s``, corroborated, not
-waiting for shared evidence) go to the ``IncidentDiagnoser``, which publishes
-``IncidentDiagnosed`` revisions. A resolved or recovered incident leaves the grouper at once:
-a new fault never joins it.
+(:class:`~selfheal_ml.diagnosis.triage.Readiness`) go to the ``IncidentDiagnoser``, whose
+``IncidentDiagnosed`` revisions are written to the incident history before they are published
+(durable before visible: no approval or alert outlives its incident in a crash). A resolved or
+recovered incident leaves the grouper at once: a new fault never joins it.
 
 Attacks the Security agent confirms (``SecurityThreatDetected``, critical) are incidents of
 their own (:mod:`selfheal_ml.agents.attack_incidents`): diagnosed at once, verifying once
@@ -25,21 +25,14 @@ incident without a ban in force is escalated after that long without a new findi
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar
 
 from selfheal_ml.agents.attack_incidents import AttackIncidents
 from selfheal_ml.agents.base import Agent, AgentContext, Selector
+from selfheal_ml.agents.history_writer import HistoryWriter
 from selfheal_ml.agents.incident_diagnoser import IncidentDiagnoser
 from selfheal_ml.clock import run_blocking
-from selfheal_ml.diagnosis import (
-    IncidentGrouper,
-    OpenIncident,
-    Topology,
-    from_alert,
-    from_anomaly,
-    from_breach,
-)
+from selfheal_ml.diagnosis import IncidentGrouper, Topology, from_alert, from_anomaly, from_breach
 from selfheal_ml.diagnosis.attacks import QUIET_S
 from selfheal_ml.diagnosis.triage import Readiness, TriagePolicy, common_cause_group
 from selfheal_ml.events import (
@@ -76,6 +69,8 @@ class DiagnosticAgent(Agent):
         self.diagnoser = IncidentDiagnoser(self.name, context, self.log)
         self.readiness = Readiness(self.policy)
         self.attacks = AttackIncidents(self.name, float(extras.get("attack_quiet_s", QUIET_S)))
+        store = extras.get("incidents")
+        self.history = HistoryWriter(store) if store is not None else None
 
     @property
     def revisions(self) -> dict[str, int]:
@@ -88,6 +83,13 @@ class DiagnosticAgent(Agent):
         return self.readiness.waited
 
     async def handle(self, event: Event) -> list[Event]:
+        produced = await self._react(event)
+        for diagnosed in (item for item in produced if isinstance(item, IncidentDiagnosed)):
+            if self.history is not None:
+                await run_blocking(self.context.clock, self.history.record, diagnosed)
+        return produced
+
+    async def _react(self, event: Event) -> list[Event]:
         if isinstance(event, Tick):
             if event.kind != "health":
                 return []
@@ -137,14 +139,10 @@ class DiagnosticAgent(Agent):
             for observation in outliers:
                 self.grouper.add(observation)
             if self.readiness.ready(incident, tick.ts, changed):
-                diagnosis = await self.diagnose(incident, tick.ts)
+                diagnosis = await self.diagnoser.diagnose(incident, tick.ts, self.attacks.book)
                 produced += [diagnosis] if diagnosis is not None else []
         self.grouper.close_quiet(tick.ts)
         self.attacks.book.release(set(self.grouper.open))
         self.readiness.forget(self.grouper.open)  # closed, or merged into another incident
         self.diagnoser.revision_book.forget(self.grouper.open)
         return produced
-
-    async def diagnose(self, incident: OpenIncident, now: datetime) -> IncidentDiagnosed | None:
-        """Diagnose ``incident`` now (:meth:`IncidentDiagnoser.diagnose`)."""
-        return await self.diagnoser.diagnose(incident, now, self.attacks.book)

@@ -1,8 +1,10 @@
-"""What the Learning agent writes to the incident history for each event it learns from.
+"""What the agents write to the incident history for each event.
 
-- ``IncidentDiagnosed``: the revision's typed diagnosis becomes the incident record (root cause,
-  platforms, severity, signals, features) and a row of ``incident_revisions``;
-- ``IncidentStatusChanged``: the lifecycle status and its reason, as the Repair agent decided;
+- ``IncidentDiagnosed`` (the Diagnostic agent, before it publishes the revision): the typed
+  diagnosis becomes the incident record (root cause, platforms, severity, signals, features)
+  and a row of ``incident_revisions``;
+- ``IncidentStatusChanged`` (the Learning agent, like the next): the lifecycle status and its
+  reason, as the Repair agent decided;
 - ``RepairExecuted``: the attempt and its verified outcome; ``worked`` closes and labels the
   incident, and a verified outcome updates the playbook of the incident's signature (attempts,
   successes, Wilson interval), in DuckDB so that it survives restarts.

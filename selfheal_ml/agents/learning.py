@@ -1,10 +1,11 @@
 """The Learning agent: turns incidents and verified repair outcomes into knowledge.
 
-- ``IncidentDiagnosed``, ``IncidentStatusChanged``, ``RepairExecuted``: written to the incident
-  history as they happen (:class:`~selfheal_ml.agents.history_writer.HistoryWriter`: revisions,
-  lifecycle status, attempts; a ``worked`` outcome labels the incident and every verified one
-  updates the signature's playbook). When at least ``retrain_min_new`` incidents were labelled
-  since the last training, it retrains.
+- ``IncidentStatusChanged``, ``RepairExecuted``: written to the incident history as they happen
+  (:class:`~selfheal_ml.agents.history_writer.HistoryWriter`: lifecycle status, attempts; a
+  ``worked`` outcome labels the incident and every verified one updates the signature's
+  playbook). The diagnosis revisions they build on are written by the Diagnostic agent before
+  it publishes them. When at least ``retrain_min_new`` incidents were labelled since the last
+  training, it retrains.
 - ``Tick(kind="retrain")``: retrains on schedule.
 
 Retraining (:class:`~selfheal_ml.agents.retraining.Retrainer`) splits the labelled history by
@@ -33,7 +34,7 @@ from selfheal_ml.agents.base import Agent, AgentContext, Selector
 from selfheal_ml.agents.history_writer import HistoryWriter
 from selfheal_ml.agents.retraining import Retrainer, Trainer
 from selfheal_ml.clock import SimClock, run_blocking
-from selfheal_ml.events import Event, IncidentDiagnosed, IncidentStatusChanged, RepairExecuted, Tick
+from selfheal_ml.events import Event, IncidentStatusChanged, RepairExecuted, Tick
 from selfheal_ml.storage.incidents import IncidentStore
 from selfheal_ml.training.child_training import TrainingOutcome, train_in_child_process
 
@@ -62,12 +63,7 @@ class LearningAgent(Agent):
     """Records outcomes, keeps playbooks, retrains and promotes the repair model."""
 
     name: ClassVar[str] = "Learning"
-    subscriptions: ClassVar[tuple[Selector, ...]] = (
-        RepairExecuted,
-        IncidentDiagnosed,
-        IncidentStatusChanged,
-        Tick,
-    )
+    subscriptions: ClassVar[tuple[Selector, ...]] = (RepairExecuted, IncidentStatusChanged, Tick)
 
     def __init__(self, context: AgentContext) -> None:
         super().__init__(context)
@@ -97,7 +93,7 @@ class LearningAgent(Agent):
             return []
         if isinstance(event, Tick):
             return await self.retrain() if event.kind == "retrain" else []
-        if isinstance(event, IncidentDiagnosed | IncidentStatusChanged | RepairExecuted):
+        if isinstance(event, IncidentStatusChanged | RepairExecuted):
             await run_blocking(self.context.clock, self.history.record, event)
         if isinstance(event, RepairExecuted) and await self._retrain_due():
             return await self.retrain()

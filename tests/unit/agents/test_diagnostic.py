@@ -224,6 +224,25 @@ def incidents() -> Any:
     database.close()
 
 
+async def test_a_diagnosis_is_on_disk_before_it_is_published(
+    sim_clock: SimClock, incidents: IncidentStore
+) -> None:
+    """Durable before visible: the Repair agent may journal an approval for the incident the
+    moment the event is out, and a kill -9 must not leave that approval naming an incident the
+    history never had (CI, 2026-12-06: ``GET /v1/incidents/{id}`` answered 404 after one)."""
+    agent = _agent(sim_clock, incidents=incidents)
+    await _feed(
+        agent,
+        [_alert(sim_clock, "DatabaseConnectionFailure", {"dependency": "postgres"}, "critical")],
+    )
+    sim_clock.advance(60)
+    (published,) = await _tick(agent, sim_clock)
+    row = incidents.incident(published.incident_id)
+    assert row is not None
+    assert (row["root_cause"], row["status"]) == ("db_unreachable@postgres", "diagnosed")
+    assert [item.revision for item in incidents.revisions(published.incident_id)] == [1]
+
+
 async def test_similar_past_incidents_come_with_their_outcome(
     sim_clock: SimClock, incidents: IncidentStore
 ) -> None:

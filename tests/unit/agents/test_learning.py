@@ -47,6 +47,13 @@ def _diagnosed(number: int, signals: list[dict[str, Any]]) -> IncidentDiagnosed:
     )
 
 
+def _write_diagnosis(agent: LearningAgent, number: int, signals: list[dict[str, Any]]) -> None:
+    """What the Diagnostic agent writes before it publishes the diagnosis of incident ``number``
+    (the Learning agent writes what follows it)."""
+    assert agent.history is not None
+    agent.history.record(_diagnosed(number, signals))
+
+
 def _executed(number: int, action: str, outcome: str = "worked") -> RepairExecuted:
     return RepairExecuted(
         ts=T0 + timedelta(hours=number, minutes=5),
@@ -96,7 +103,7 @@ async def test_records_outcomes_and_playbooks_survive_a_restart(
 ) -> None:
     database = Database(db_path)
     agent = LearningAgent(_context(sim_clock, incidents=IncidentStore(database)))
-    await agent.handle(_diagnosed(0, CACHE))
+    _write_diagnosis(agent, 0, CACHE)
     await agent.handle(_executed(0, "add_index", outcome="did_not_work"))
     await agent.handle(_executed(0, "clear_cache"))
     await agent.handle(_executed(9, "restart_service", outcome="unknown"))  # never diagnosed
@@ -130,7 +137,7 @@ async def test_retrains_when_enough_new_labels_arrived(db_path: Path, sim_clock:
     produced = []
     for number in range(10):
         crash = number % 2 == 0
-        await agent.handle(_diagnosed(number, CRASH if crash else CACHE))
+        _write_diagnosis(agent, number, CRASH if crash else CACHE)
         produced += await agent.handle(
             _executed(number, "restart_service" if crash else "clear_cache")
         )
@@ -149,7 +156,7 @@ async def test_too_little_history_does_not_train(db_path: Path, sim_clock: SimCl
     agent = LearningAgent(
         _context(sim_clock, incidents=IncidentStore(Database(db_path)), trainer=trainer)
     )
-    await agent.handle(_diagnosed(0, CACHE))
+    _write_diagnosis(agent, 0, CACHE)
     await agent.handle(_executed(0, "clear_cache"))
     assert await agent.handle(Tick(ts=T0, source="scheduler", kind="retrain")) == []
     assert trainer.calls == []
@@ -176,7 +183,7 @@ async def test_a_history_training_cannot_use_is_skipped_not_fatal(
     for number, (signals, action) in enumerate(
         [(CRASH, "restart_service"), (CACHE, "clear_cache"), (CRASH, "restart_service")]
     ):
-        await agent.handle(_diagnosed(number, signals))
+        _write_diagnosis(agent, number, signals)
         await agent.handle(_executed(number, action))
     assert await agent.handle(Tick(ts=T0, source="scheduler", kind="retrain")) == []
 
@@ -186,7 +193,7 @@ async def test_the_approver_of_a_high_risk_repair_is_remembered(
 ) -> None:
     store = IncidentStore(Database(db_path))
     agent = LearningAgent(_context(sim_clock, incidents=store))
-    await agent.handle(_diagnosed(0, CACHE))
+    _write_diagnosis(agent, 0, CACHE)
     approved = _executed(0, "add_index").model_copy(update={"approved_by": "alice"})
     await agent.handle(approved)
     await agent.handle(_executed(1, "clear_cache"))

@@ -59,7 +59,8 @@ async def _label(agent: LearningAgent, count: int) -> list[Any]:
         diagnosis = Diagnosis(
             revision=1, opened_at=when, root_cause="x", platforms=("a",), signals=signals
         )
-        await agent.handle(
+        assert agent.history is not None  # what the Diagnostic agent writes before publishing
+        agent.history.record(
             IncidentDiagnosed(
                 ts=when, source="Diagnostic", incident_id=f"i{number}", diagnosis=diagnosis
             )

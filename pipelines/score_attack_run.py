@@ -2,7 +2,7 @@
 
 Usage:
 
-    python pipelines/score_attack_run.py --log attack_access.jsonl --db chaos-copy.duckdb
+    python pipelines/score_attack_run.py --log chaos.attack_access.jsonl --db chaos-copy.duckdb
 
 For a run that has not finished (the benchmark's report is written at its end): copy its
 DuckDB file (and its .wal) elsewhere and score the copy, up to its newest finding. The attacks

@@ -77,7 +77,7 @@ class FaultDriverLike(Protocol):
     def __call__(self, now: datetime) -> None: ...
 
 
-ACCESS_LOG_NAME = "attack_access.jsonl"
+ACCESS_LOG_SUFFIX = ".attack_access.jsonl"
 SECURITY_TICK_S = 10.0  # the service reads its sources every 5 s; a ban lands within one tick
 USER_PAGES_PER_S = 0.01
 HEALTH_EVERY_S = 30.0
@@ -86,8 +86,11 @@ LEAKED_KEY = USER_API_KEYS[USERS[0]]  # the key an api_key_misuse attack uses (s
 
 
 def access_log_path(db_path: str) -> Path:
-    """Where the run's access log lives: beside its DuckDB file."""
-    return Path(db_path).parent / ACCESS_LOG_NAME
+    """Where the run's access log lives: beside its DuckDB file and named after it, so two runs
+    in one directory never read each other's attacks (``runs/a.duckdb`` ->
+    ``runs/a.attack_access.jsonl``)."""
+    path = Path(db_path)
+    return path.with_name(path.stem + ACCESS_LOG_SUFFIX)
 
 
 def attack_settings(settings: Settings, security_tick_s: float = SECURITY_TICK_S) -> Settings:

@@ -56,8 +56,17 @@ class LogSource:
         self.tailer.close()
 
 
+OFFSETS_SUFFIX = ".security_offsets.json"
+
+
 def offsets_file(db_path: str) -> Path:
-    """Where tail offsets live: beside the DuckDB file (``data/security_offsets.json``)."""
+    """Where tail offsets live: beside the DuckDB file and named after it
+    (``data/selfheal.duckdb`` -> ``data/selfheal.security_offsets.json``), so two processes
+    with their own files in one directory keep their own positions. An install that still has
+    the older shared ``security_offsets.json`` and not its own file goes on with that one."""
     if db_path == ":memory:":
         return Path("data") / "security_offsets.json"
-    return Path(db_path).parent / "security_offsets.json"
+    path = Path(db_path)
+    own = path.with_name(path.stem + OFFSETS_SUFFIX)
+    shared = path.parent / "security_offsets.json"
+    return shared if shared.exists() and not own.exists() else own

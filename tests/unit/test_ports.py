@@ -126,7 +126,7 @@ def test_security_ports_from_the_toml(tmp_path: Path) -> None:
         )
     assert [record.user for record in source.read_records()] == ["a"]
     source.close()
-    assert (tmp_path / "data" / "security_offsets.json").exists()
+    assert (tmp_path / "data" / "selfheal.security_offsets.json").exists()
 
 
 def test_with_sources_the_detector_scores_requests_for_injection(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from selfheal_ml.forecast.capacity import (
     at_latest_traffic,
     predict_breach,
     short_look,
+    since_last_reset,
 )
 from selfheal_ml.forecast.minute_grid import store_minutes
 from selfheal_ml.forecast.ramp import fit_ramp_baseline
@@ -245,6 +246,8 @@ class ForecastRound:
                 if cumulative:
                     values = self._at_latest_traffic(series, values, recent)
                 five_minutes = values.resample("5min").mean().dropna()
+                if cumulative:  # a crash or restart starts a new regime
+                    five_minutes = since_last_reset(five_minutes)
                 if len(five_minutes) >= 12:
                     horizon_s = DAY_S if cumulative else min(DAY_S, self.capacity_window_s)
                     breach = predict_breach(five_minutes, limits[series], series, horizon_s)

@@ -162,6 +162,30 @@ def breach_of_points(
     )
 
 
+RESET_POINTS = 10.0
+"""A move of a resource that accumulates (memory, disk) of more than this many points between
+two 5-minute means: a reset (a restart, a crash, a clean-up) or the return from one, never
+accumulation (the simulator's leak and fill add at most 1 point in 5 minutes)."""
+
+
+def since_last_reset(y: pd.Series, jump: float = RESET_POINTS) -> pd.Series:
+    """``y`` from the point after its last move of more than ``jump`` on: a trend is fitted on
+    one regime only. Across a crash (memory at 16 % for an hour, then back at 48 %) a line
+    rises steeply while nothing accumulates (held-out seed 7012: a predicted leak, a restart
+    of a healthy platform).
+
+    >>> index = pd.date_range("2026-01-13 10:00", periods=8, freq="5min", tz="UTC")
+    >>> crash = pd.Series([48.0, 16.0, 16.0, 16.0, 48.0, 48.5, 48.2, 48.4], index=index)
+    >>> since_last_reset(crash).tolist()
+    [48.0, 48.5, 48.2, 48.4]
+    >>> leak = pd.Series(50.0 + np.arange(8.0), index=index)
+    >>> len(since_last_reset(leak))
+    8
+    """
+    jumps = np.flatnonzero(np.abs(np.diff(y.to_numpy(np.float64))) > jump)
+    return y if jumps.size == 0 else y.iloc[int(jumps[-1]) + 1 :]
+
+
 LEAK_HORIZON_S = 4 * 3600.0
 MIN_SHARE_POINTS = 30
 

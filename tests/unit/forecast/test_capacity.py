@@ -15,6 +15,7 @@ from selfheal_ml.forecast.capacity import (
     BreachPrediction,
     at_latest_traffic,
     short_look,
+    since_last_reset,
     traffic_share,
 )
 from selfheal_ml.sim import PlatformSimulator
@@ -187,3 +188,29 @@ def test_the_traffic_share_is_learned_and_taken_out() -> None:
     with_gaps[[0, 40]] = np.nan
     assert np.all(np.isfinite(at_latest_traffic(memory[-90:], with_gaps, share)))
     assert at_latest_traffic(memory[-90:], np.full(90, np.nan), share) is not None
+
+
+# tackle.io's memory on held-out seed 7012, 5-minute means from 10:05 to 16:05 on 2026-01-13
+# (chaos_benchmark.py --seed 7012 --days 21 --faults 200 --attacks 42): a crash at 10:17, its
+# service back at 11:09.
+# fmt: off
+CRASH_WINDOW = [
+    47.1, 47.7, 31.9, 16.0, 16.0, 16.0, 16.0, 16.0, 16.0, 16.0, 16.0, 16.0, 19.2, 48.9, 49.8,
+    48.6, 47.3, 47.7, 48.6, 49.4, 49.4, 49.0, 48.2, 47.9, 47.7, 48.2, 48.7, 48.6, 49.0, 49.1,
+    49.1, 49.6, 48.9, 49.2, 48.0, 49.1, 48.6, 48.6, 49.0, 49.7, 49.4, 48.7, 47.8, 47.8, 46.9,
+    48.0, 50.2, 49.3, 48.5, 49.3, 48.8, 48.9, 49.0, 48.2, 47.7, 48.4, 48.9, 49.0, 49.9, 49.7,
+    49.4, 48.8, 48.8, 49.7, 48.8, 48.5, 48.3, 48.3, 49.0, 49.0, 48.8, 48.8, 49.1,
+]
+# fmt: on
+
+
+def test_a_crash_and_its_recovery_are_no_trend_to_the_limit() -> None:
+    """Over the six hours the line through both regimes rose 3-4 points an hour: a leak was
+    predicted at 16:00 and the healthy platform restarted. Fitted after the return (the last
+    move of more than 10 points), the same window is flat."""
+    index = pd.date_range("2026-01-13 10:05", periods=len(CRASH_WINDOW), freq="5min", tz="UTC")
+    memory = pd.Series(CRASH_WINDOW, index=index)
+    assert predict_breach(memory, limit=85.0) is not None  # what the long look saw
+    after = since_last_reset(memory)
+    assert after.index[0] == pd.Timestamp("2026-01-13 11:10", tz="UTC")
+    assert predict_breach(after, limit=85.0) is None

@@ -224,6 +224,18 @@ def incidents() -> Any:
     database.close()
 
 
+async def _database_lost_and_diagnosed(
+    agent: DiagnosticAgent, clock: SimClock
+) -> IncidentDiagnosed:
+    """The database connection fails everywhere; a minute later its one diagnosis."""
+    await _feed(
+        agent, [_alert(clock, "DatabaseConnectionFailure", {"dependency": "postgres"}, "critical")]
+    )
+    clock.advance(60)
+    (diagnosis,) = await _tick(agent, clock)
+    return diagnosis
+
+
 async def test_a_diagnosis_is_on_disk_before_it_is_published(
     sim_clock: SimClock, incidents: IncidentStore
 ) -> None:
@@ -231,12 +243,7 @@ async def test_a_diagnosis_is_on_disk_before_it_is_published(
     moment the event is out, and a kill -9 must not leave that approval naming an incident the
     history never had (CI, 2026-12-06: ``GET /v1/incidents/{id}`` answered 404 after one)."""
     agent = _agent(sim_clock, incidents=incidents)
-    await _feed(
-        agent,
-        [_alert(sim_clock, "DatabaseConnectionFailure", {"dependency": "postgres"}, "critical")],
-    )
-    sim_clock.advance(60)
-    (published,) = await _tick(agent, sim_clock)
+    published = await _database_lost_and_diagnosed(agent, sim_clock)
     row = incidents.incident(published.incident_id)
     assert row is not None
     assert (row["root_cause"], row["status"]) == ("db_unreachable@postgres", "diagnosed")
@@ -256,12 +263,7 @@ async def test_similar_past_incidents_come_with_their_outcome(
     )  # fmt: skip
     incidents.open_incident(diagnosed_incident(past))
     agent = _agent(sim_clock, incidents=incidents)
-    await _feed(
-        agent,
-        [_alert(sim_clock, "DatabaseConnectionFailure", {"dependency": "postgres"}, "critical")],
-    )
-    sim_clock.advance(60)
-    (diagnosis,) = await _tick(agent, sim_clock)
+    diagnosis = await _database_lost_and_diagnosed(agent, sim_clock)
     (similar,) = diagnosis.diagnosis.similar
     assert similar.incident_id == "past-1" and similar.similarity == pytest.approx(1.0)
     assert "1 similar past incident" in diagnosis.diagnosis.summary

@@ -30,10 +30,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", required=True, help="a copy of the run's DuckDB file")
     parser.add_argument("--start", required=True, help="UTC, e.g. 2026-01-13T11:00")
-    parser.add_argument("--minutes", type=int, default=420)
-    parser.add_argument("--every", type=int, default=5)
+    parser.add_argument(
+        "--minutes", type=int, default=420, help="how many minutes to replay from --start"
+    )
+    parser.add_argument(
+        "--every", type=int, default=5, help="run the capacity check every this many minutes"
+    )
     parser.add_argument("--match", default="", help="part of the series key to report")
-    parser.add_argument("--without-reset", action="store_true")
+    parser.add_argument(
+        "--without-reset",
+        action="store_true",
+        help="the old check: fit the trend over the whole window, ignoring resets",
+    )
     args = parser.parse_args(argv)
     if args.minutes <= 0 or args.every <= 0:
         parser.error("--minutes and --every: expected positive whole minutes")

@@ -4,10 +4,12 @@ Usage:
 
     python pipelines/leak_watch_replay.py [--seeds 1001,1002,1003] [--days 3] [--faults 25]
         [--kinds memory_leak] [--z 5.0,5.5,6.0] [--metric memory|disk] [--clip 3.0]
+        [--min-steps N]
 
 ``--metric disk`` asks the same of a ramp test on each platform's disk (against filling
 disks): a study, not yet a watch the service runs. ``--clip`` is the innovations' upper clip
-in noise sds (``forecast/ramp.py``).
+in noise sds (``forecast/ramp.py``); ``--min-steps`` the shortest ramp in minutes
+(default: the healthy model's noise memory, as the watch runs; 5 before 2026-12-06).
 
 Records the simulator alone (no agents, no repairs: every fault runs until it expires) for two
 fault-free days and then ``--days`` with the chaos benchmark's schedule of each seed (the same
@@ -113,6 +115,7 @@ def replay(
     thresholds: list[float],
     metric: str = "memory",
     clip: float = 3.0,
+    min_steps: int | None = None,
 ) -> Replay:
     """Record the seed's run and replay the watch over it (module doc)."""
     memory, load, leaks = minute_series(seed, days, faults, kinds, metric)
@@ -129,7 +132,7 @@ def replay(
                 continue
             begin = end - WINDOW_MINUTES
             evidence = ramp_evidence(
-                series[begin : end + 1], traffic[begin : end + 1], baseline, clip
+                series[begin : end + 1], traffic[begin : end + 1], baseline, clip, min_steps
             )
             if evidence is None or not evidence.ongoing(baseline.noise_sd):
                 continue
@@ -166,6 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--metric", choices=sorted(WATCHED), default="memory", help="watched")
     parser.add_argument("--clip", type=float, default=3.0, help="innovations clipped at, sds")
     parser.add_argument("--z", default="5.0,5.5,6.0", help="comma-separated thresholds")
+    parser.add_argument(
+        "--min-steps",
+        type=int,
+        default=None,
+        help="the shortest ramp in minutes (default: the noise's memory, as the watch)",
+    )
     args = parser.parse_args(argv)
     kinds_text = args.kinds or WATCHED[args.metric][1].value
     kinds = tuple(kind.value for kind in FaultKind) if kinds_text == "all" else tuple(
@@ -173,7 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     thresholds = [float(text) for text in args.z.split(",")]
     for seed in (int(text) for text in args.seeds.split(",")):
-        result = replay(seed, args.days, args.faults, kinds, thresholds, args.metric, args.clip)
+        result = replay(
+            seed, args.days, args.faults, kinds, thresholds, args.metric, args.clip,
+            args.min_steps,
+        )  # fmt: skip
         for z in thresholds:
             named = [delay for delay in result.delays_s[z] if delay is not None]
             median = f"{statistics.median(named):.0f}" if named else "-"

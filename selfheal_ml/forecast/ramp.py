@@ -18,7 +18,10 @@ what a long history knows and a short window does not:
    generalised likelihood ratio for "a ramp started at ``t0``" is the z-score
    ``sum(g e) / (sd x sqrt(sum(g g)))`` (normal under health), maximised over ``t0``. It uses
    both the rise and the level against the learnt baseline, which is why it sees a leak
-   sooner than a slope alone.
+   sooner than a slope alone. A ramp must last at least the noise's memory
+   (:attr:`RampBaseline.memory_steps`, ``1 / (1 - persistence)``: 14 minutes for the
+   simulator's memory): shorter, the maximum over so many starts finds the noise's own
+   wanders (seed 7013: 4.6 points in six minutes, z 5.7, a restart of a healthy platform).
 
 Innovations are clipped from above at ``clip`` sds (one jump up, a process coming back after
 a crash, is not a ramp) but not from below: a drop (a restart, a leak that ended) cancels the
@@ -38,6 +41,7 @@ from selfheal_ml.forecast.base import FloatArray
 
 MIN_BASELINE_POINTS = 120
 MIN_RAMP_POINTS = 5
+LONGEST_MEMORY_STEPS = 20
 OUTLIER_SPREADS = 4.0
 MAD_TO_SD = 1.4826
 JUMP_STEPS = 5
@@ -52,6 +56,18 @@ class RampBaseline:
     share: float  # points per unit of load (at least 0)
     persistence: float  # lag-1 correlation of the noise, per step, in [0, 0.99]
     innovation_sd: float  # sd of the noise's innovations
+
+    @property
+    def memory_steps(self) -> int:
+        """How many steps the noise takes to forget a wander, ``1 / (1 - persistence)``
+        rounded up, at least ``MIN_RAMP_POINTS`` and at most ``LONGEST_MEMORY_STEPS``: a
+        ramp shorter than that is what the noise does by itself now and then.
+
+        >>> RampBaseline(50.0, 0.0, 0.926, 0.37).memory_steps
+        14
+        """
+        steps = math.ceil(1.0 / (1.0 - self.persistence) - 1e-9)
+        return min(max(steps, MIN_RAMP_POINTS), LONGEST_MEMORY_STEPS)
 
     @property
     def noise_sd(self) -> float:
@@ -159,11 +175,16 @@ def traffic_jumped(load: FloatArray, steps: int = JUMP_STEPS, ratio: float = JUM
 
 
 def ramp_evidence(
-    values: FloatArray, load: FloatArray, baseline: RampBaseline, clip: float = 3.0
+    values: FloatArray,
+    load: FloatArray,
+    baseline: RampBaseline,
+    clip: float = 3.0,
+    min_steps: int | None = None,
 ) -> RampEvidence | None:
     """The strongest upward ramp in ``values`` (one point per step, oldest first; the first
     point only anchors the whitening) given the healthy ``baseline``, over every start that
-    leaves at least ``MIN_RAMP_POINTS`` steps; ``None`` if the window is shorter or not finite.
+    leaves at least ``min_steps`` steps (default: the baseline's ``memory_steps``); ``None``
+    if the window is shorter or not finite.
 
     >>> base = RampBaseline(level=50.0, share=0.0, persistence=0.9, innovation_sd=0.4)
     >>> flat, load = np.full(41, 50.0), np.zeros(41)
@@ -178,7 +199,8 @@ def ramp_evidence(
         raise ValidationError(
             "load", f"expected the shape of values {values.shape}, got {load.shape}"
         )
-    if values.size < MIN_RAMP_POINTS + 1 or not np.all(np.isfinite(values) & np.isfinite(load)):
+    shortest = baseline.memory_steps if min_steps is None else min_steps
+    if values.size < shortest + 1 or not np.all(np.isfinite(values) & np.isfinite(load)):
         return None
     if traffic_jumped(load):
         return None
@@ -186,7 +208,7 @@ def ramp_evidence(
     residual = values - baseline.expected(load)
     innovations = np.minimum(residual[1:] - phi * residual[:-1], clip * sd)
     count = innovations.size
-    starts = np.arange(count - MIN_RAMP_POINTS + 1)
+    starts = np.arange(count - shortest + 1)
     steps = np.arange(1, count + 1)[None, :] - starts[:, None]  # k-th step of each ramp
     weights = np.where(steps > 0, steps - phi * np.maximum(steps - 1, 0), 0.0)
     projection = weights @ innovations

@@ -154,3 +154,40 @@ def test_a_short_or_broken_window_gives_no_evidence() -> None:
     broken = np.full(30, LEVEL)
     broken[4] = np.nan
     assert ramp_evidence(broken, np.zeros(30), base) is None
+
+
+# Seed 7013, clientcontact.io, 01-18 02:09-03:10: the minute means of memory and of the
+# platform's request rate the leak watch saw, and the model it had learnt from the day before.
+# Memory rose 4.6 points in the last six minutes, a wander of the noise, and at the old
+# shortest ramp (5 minutes) the watch called it a leak of 48 points an hour (z 5.7): a
+# restart of a healthy platform.
+WANDER_MEMORY = [
+    43.81, 43.9, 44.34, 43.99, 43.74, 43.61, 43.58, 43.32, 42.56, 42.44, 41.69, 41.61, 41.22,
+    41.89, 41.85, 42.19, 42.2, 42.52, 42.24, 41.92, 41.78, 41.93, 42.32, 42.28, 42.0, 42.66,
+    42.56, 42.84, 42.41, 42.65, 42.32, 42.07, 42.22, 41.82, 42.14, 42.74, 42.75, 42.47, 42.47,
+    42.43, 42.31, 42.15, 42.31, 42.72, 42.45, 42.93, 43.87, 44.16, 43.98, 43.8, 43.74, 43.77,
+    43.53, 43.2, 42.69, 41.78, 42.76, 43.86, 44.83, 45.47, 46.08, 46.35,
+]  # fmt: skip
+WANDER_LOAD = [
+    9.21, 9.14, 9.09, 9.04, 8.92, 8.8, 8.54, 8.65, 8.54, 8.27, 8.27, 8.2, 8.19, 7.95, 7.87,
+    7.77, 7.59, 7.56, 7.47, 7.6, 7.65, 7.46, 7.47, 7.55, 7.54, 7.48, 7.46, 7.34, 7.37, 7.46,
+    7.22, 7.18, 6.98, 7.01, 6.98, 6.83, 6.77, 6.96, 7.09, 7.08, 7.07, 7.13, 7.13, 7.05, 7.04,
+    6.85, 6.88, 6.96, 7.15, 7.16, 7.21, 7.17, 7.33, 7.42, 7.57, 7.78, 7.73, 7.74, 7.86, 7.84,
+    7.65, 7.67,
+]  # fmt: skip
+WANDER_MODEL = RampBaseline(level=41.83, share=0.0905, persistence=0.926, innovation_sd=0.367)
+
+
+def test_a_wander_shorter_than_the_noise_memory_is_not_a_leak() -> None:
+    memory, load = np.array(WANDER_MEMORY), np.array(WANDER_LOAD)
+    assert WANDER_MODEL.memory_steps == 14  # 1 / (1 - 0.926): the noise forgets in 14 minutes
+    too_short = ramp_evidence(memory, load, WANDER_MODEL, min_steps=5)
+    assert too_short is not None and too_short.z >= LEAK_Z and too_short.steps == 6
+    evidence = ramp_evidence(memory, load, WANDER_MODEL)
+    assert evidence is not None and evidence.z < LEAK_Z - 1.0 and evidence.steps >= 14
+
+
+def test_the_shortest_ramp_follows_the_noise_memory() -> None:
+    assert RampBaseline(LEVEL, 0.0, 0.5, INNOVATION_SD).memory_steps == 5  # at least 5
+    assert RampBaseline(LEVEL, 0.0, 0.9, INNOVATION_SD).memory_steps == 10
+    assert RampBaseline(LEVEL, 0.0, 0.99, INNOVATION_SD).memory_steps == 20  # at most 20

@@ -544,3 +544,30 @@ async def test_failures_joining_an_unexplained_incident_wait_and_merge_like_new_
     produced = await _tick_until_diagnosed(agent, sim_clock)
     assert [d.root_causes[0] for d in produced] == ["db_unreachable@postgres"]
     assert set(produced[0].platforms) == {"a", "b"}
+
+
+async def test_a_band_is_widened_to_what_the_series_does_when_healthy(
+    sim_clock: SimClock, db_path: Path
+) -> None:
+    """Seed 7012: the login latency's anomaly band was 80-118 ms while at that hour of a
+    healthy night it wanders to 130-170 ms, so a repair that worked was judged not to. With a
+    week of that wander in the store the published trigger covers it; the low end and the
+    alerts stay as they were."""
+    database = Database(db_path)
+    latency = 'http_latency_p95_ms{endpoint="/api/auth/login",platform="a"}'
+    labels = {"endpoint": "/api/auth/login", "platform": "a"}
+    agent = _agent_seeing(sim_clock, database, latency, labels, 888.0, 30.0, (80.0, 118.0))
+    week = [
+        MetricPoint(series=latency, ts=sim_clock.now() - timedelta(minutes=5 * step),
+                    value=130.0 + (7 * step) % 41, labels=labels)
+        for step in range(1, 7 * 288)
+    ]  # fmt: skip
+    assert agent.context.metrics is not None
+    agent.context.metrics.append_points(week)
+    await _feed(agent, [*_errors(sim_clock), _anomaly(sim_clock, latency, labels, 888.0, 80, 118)])
+    (diagnosis,) = await _tick_until_diagnosed(agent, sim_clock)
+    triggers = diagnosis.diagnosis.triggers
+    (band,) = [trigger for trigger in triggers if trigger.key == latency]
+    assert band.low == 80.0 and 165.0 <= (band.high or 0.0) <= 171.0
+    assert any(trigger.kind == "alert" for trigger in triggers)
+    database.close()

@@ -20,6 +20,9 @@ Usage:
    landing just after is late, not wrong). Actions on a shared dependency (``postgres``,
    ``redis``) are left out: the audit names the dependency, not the platform the simulator
    judges them by.
+   Also each incident with several executed repairs whose diagnosis named another component
+   after the first one (``incident_revisions``), and where its later repairs went (a case
+   aims its later steps at the revision's component: ``RepairCase.revise``).
 3. With ``--without KINDS`` (comma-separated fault kinds): the times to detect and to repair
    (median / p95, from each fault's row in the report: injection to first matching sign, and
    to the repair that ended it) over the other faults, to show which kinds fill a tail.
@@ -119,6 +122,38 @@ def healthy_repairs(db: Path, windows: list[Window]) -> list[str]:
     return lines
 
 
+def moved_causes(db: Path) -> tuple[int, list[str]]:
+    """How many incidents had several executed repairs, and one line for each of them whose
+    diagnosis named another component after its first repair."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as connection:
+        repairs = connection.execute(
+            "SELECT incident_id, ts, action, target FROM repair_audit"
+            " WHERE decision = 'executed' ORDER BY incident_id, ts"
+        ).fetchall()
+        revisions = connection.execute(
+            "SELECT incident_id, ts, diagnosis->>'component' FROM incident_revisions ORDER BY ts"
+        ).fetchall()
+    by_incident: dict[str, list[tuple[datetime, str, str]]] = {}
+    for incident_id, ts, action, target in repairs:
+        by_incident.setdefault(incident_id, []).append((ts, action, target))
+    several = {key: steps for key, steps in by_incident.items() if len(steps) > 1}
+    lines = []
+    for incident_id, steps in several.items():
+        (first_ts, first_action, first_target), last_ts = steps[0], steps[-1][0]
+        moved = [component for key, ts, component in revisions
+                 if key == incident_id and first_ts < ts <= last_ts
+                 and component not in (None, first_target)]  # fmt: skip
+        if moved:
+            later = ", ".join(f"{action} on {target}" for _, action, target in steps[1:])
+            lines.append(
+                f"{first_ts:%Y-%m-%d %H:%M:%S} {first_action} on {first_target}, then the"
+                f" diagnosis named {moved[0]}; later: {later}"
+            )
+    return len(several), lines
+
+
 def times_without(report: dict[str, Any], kinds: set[str]) -> str:
     """Time to detect and to repair, median / p95, over the faults not of ``kinds``."""
     from selfheal_ml.evaluation.detection import percentile
@@ -172,6 +207,11 @@ def main() -> None:
         lines = healthy_repairs(args.db, windows)
         print(f"repairs on healthy targets: {len(lines)}")
         for line in lines:
+            print(f"  {line}")
+        several, moved = moved_causes(args.db)
+        print(f"incidents whose cause moved to another component after a repair: {len(moved)}"
+              f" of {several} with several repairs")  # fmt: skip
+        for line in moved:
             print(f"  {line}")
     if args.without:
         print(times_without(report, set(args.without.split(","))))

@@ -86,7 +86,7 @@ class RepairSteps:
                 return []  # nothing is done to a healthy target (see watch_untouched)
             if not case.plan:
                 return self._without_plan(case, now)
-            case.step, case.approved_by = case.plan.pop(0), None
+            case.take_next_step()
         step = case.step
         assert step is not None
         if self.service is None:

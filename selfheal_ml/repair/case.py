@@ -43,6 +43,17 @@ STATUS_OF: Mapping[CaseState, IncidentStatus] = {
     "escalated": IncidentStatus.ESCALATED,
 }
 Values = Mapping[str, tuple[datetime, float]]
+
+
+@dataclass(frozen=True)
+class Aim:
+    """Where a case's steps act: the target component, its platform, parameters by strategy."""
+
+    target: str
+    platform: str
+    params: dict[str, dict[str, ParameterValue]]
+
+
 #: Strategies whose own side effects outlast the default verification window, as multiples of
 #: ``verify_s`` (at the default 300 s: a flushed cache is cold for about 10 min, a restore takes
 #: the database away for a minute, an index build or a new instance takes minutes to show).
@@ -78,30 +89,46 @@ class RepairCase:
     recovered_streak: int = 0
     planless_since: datetime | None = None  # waiting for a diagnosis that names a strategy
     note: str = ""  # the last move, in a line a person reads
+    next_aim: Aim | None = None  # a revision's new component, for the steps not yet taken
 
     @classmethod
     def of(
         cls, incident_id: str, correlation_id: str, diagnosis: Diagnosis, plan: list[PlannedStep]
     ) -> RepairCase:
         """A new case for a diagnosed incident: its target, platform and parameters."""
-        target, platform, params = _aim(diagnosis)
+        aim = _aim(diagnosis)
         return cls(
-            incident_id=incident_id, correlation_id=correlation_id, target=target,
-            platform=platform, triggers=diagnosis.triggers, plan=plan, params=params,
+            incident_id=incident_id, correlation_id=correlation_id, target=aim.target,
+            platform=aim.platform, triggers=diagnosis.triggers, plan=plan, params=aim.params,
         )  # fmt: skip
 
     def revise(self, diagnosis: Diagnosis, plan: list[PlannedStep]) -> bool:
-        """Take a revised diagnosis: the untried steps of its plan and its triggers; before
-        any step was tried, also its target (a revision may move the cause: the platform's
-        latency first, then the database's slow queries behind it). False when the case
-        already ended well (resolved or recovered): a revision changes nothing then."""
+        """Take a revised diagnosis: the untried steps of its plan and its triggers, and its
+        aim (a revision may move the cause: the platform's latency first, then the database's
+        slow queries behind it). Before any step was tried the aim moves at once; after one,
+        only when the revision names another component, and only for the steps not yet taken
+        (the step under way still reports on the target it ran on). Seed 7014: a
+        pool exhaustion first read as one platform's crash sent the pool reset, after the
+        revision, to that platform. False when the case already ended well (resolved or
+        recovered): a revision changes nothing then."""
         if self.state in ("resolved", "recovered"):
             return False
         self.plan = [step for step in plan if step.strategy not in self.tried]
         self.triggers = diagnosis.triggers or self.triggers
+        aim = _aim(diagnosis)
         if self.state in ("ready", "escalated") and not self.tried:
-            self.target, self.platform, self.params = _aim(diagnosis)
+            self.target, self.platform, self.params = aim.target, aim.platform, aim.params
+        elif aim.target != "unknown":
+            self.next_aim = aim if aim.target != self.target else None
         return True
+
+    def take_next_step(self) -> PlannedStep:
+        """Pop the plan's next step, aimed where the latest revision put the cause."""
+        if self.next_aim is not None:
+            aim, self.next_aim = self.next_aim, None
+            self.target, self.platform, self.params = aim.target, aim.platform, aim.params
+        self.step, self.approved_by = self.plan.pop(0), None
+        return self.step
 
     @property
     def finished(self) -> bool:
@@ -114,12 +141,14 @@ class RepairCase:
         return {trigger.key for trigger in self.triggers if trigger.kind == "range"}
 
 
-def _aim(diagnosis: Diagnosis) -> tuple[str, str, dict[str, dict[str, ParameterValue]]]:
+def _aim(diagnosis: Diagnosis) -> Aim:
     """The target (component, else first platform), platform and parameters of a diagnosis."""
     target = diagnosis.component or (diagnosis.platforms[0] if diagnosis.platforms else "")
     target = target or "unknown"
     platform = diagnosis.target_platform or target
-    return target, platform, {key: dict(values) for key, values in diagnosis.parameters.items()}
+    return Aim(
+        target, platform, {key: dict(values) for key, values in diagnosis.parameters.items()}
+    )
 
 
 def inside(value: float, low: float | None, high: float | None) -> bool:

@@ -2,7 +2,8 @@
 agent can keep its cases in DuckDB and resume open incidents after a restart.
 
 Every field round-trips: the plan and the current step, what was tried, the attempt under
-verification and its deadline, the approval waited for, the retry and planless clocks.
+verification and its deadline, the approval waited for, the retry and planless clocks, and
+the aim a revision set for the steps not yet taken.
 
 >>> from datetime import UTC, datetime
 >>> from selfheal_ml.lifecycle import Trigger
@@ -21,7 +22,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from selfheal_ml.lifecycle import Trigger
-from selfheal_ml.repair.case import CaseState, RepairCase
+from selfheal_ml.repair.case import Aim, CaseState, RepairCase
 from selfheal_ml.repair.strategy import PlannedStep, StepSource
 
 _TIMES = ("started_at", "deadline", "retry_since", "planless_since")
@@ -34,6 +35,17 @@ def _step_json(step: PlannedStep) -> dict[str, str]:
 
 def _step(data: dict[str, str]) -> PlannedStep:
     return PlannedStep(data["strategy"], cast(StepSource, data["source"]), data["reason"])
+
+
+def _aim_json(aim: Aim) -> dict[str, Any]:
+    return {"target": aim.target, "platform": aim.platform, "params": aim.params}
+
+
+def _aim(data: dict[str, Any] | None) -> Aim | None:
+    if data is None:
+        return None
+    params = {key: dict(values) for key, values in data.get("params", {}).items()}
+    return Aim(str(data["target"]), str(data["platform"]), params)
 
 
 def _time(value: str | None) -> datetime | None:
@@ -55,6 +67,7 @@ def case_to_json(case: RepairCase) -> dict[str, Any]:
         "step": None if case.step is None else _step_json(case.step),
         "recovered_streak": case.recovered_streak,
         "note": case.note,
+        "next_aim": None if case.next_aim is None else _aim_json(case.next_aim),
     }
     for name in _TIMES:
         value = getattr(case, name)
@@ -87,4 +100,5 @@ def case_from_json(data: dict[str, Any]) -> RepairCase:
         recovered_streak=int(data.get("recovered_streak", 0)),
         planless_since=_time(data.get("planless_since")),
         note=str(data.get("note", "")),
+        next_aim=_aim(data.get("next_aim")),
     )

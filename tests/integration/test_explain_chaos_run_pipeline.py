@@ -55,7 +55,19 @@ def write_store(path: Path) -> None:
             "INSERT INTO repair_audit VALUES"
             " ('2026-01-05 10:20:00+00', 'i1', 'restart_service', 'a', 'executed', 'worked'),"
             " ('2026-01-05 10:41:00+00', 'i2', 'restart_service', 'a', 'executed', 'worked'),"
-            " ('2026-01-05 12:01:00+00', 'i3', 'reindex', 'postgres', 'executed', 'worked')"
+            " ('2026-01-05 12:01:00+00', 'i3', 'reindex', 'postgres', 'executed', 'worked'),"
+            " ('2026-01-05 12:02:00+00', 'i4', 'restart_service', 'b', 'executed', 'did_not_work'),"
+            " ('2026-01-05 12:08:00+00', 'i4', 'reset_db_connections', 'postgres', 'executed',"
+            " 'worked')"
+        )
+        connection.execute(
+            "CREATE TABLE incident_revisions (incident_id VARCHAR, revision INTEGER,"
+            " ts TIMESTAMPTZ, diagnosis JSON)"
+        )
+        connection.execute(
+            "INSERT INTO incident_revisions VALUES"
+            """ ('i4', 1, '2026-01-05 12:01:30+00', '{"component": "b"}'),"""
+            """ ('i4', 2, '2026-01-05 12:03:00+00', '{"component": "postgres"}')"""
         )
         connection.execute(
             "INSERT INTO incidents VALUES ('i1', 'memory_leak@a'), ('i2', 'memory_leak@a')"
@@ -112,3 +124,8 @@ def test_a_restart_just_after_a_fault_expired_is_reported_with_the_gap(tmp_path:
     assert "repairs on healthy targets: 1" in done.stdout  # the postgres action is left out
     assert "restart_service on a (worked); incident: memory_leak@a;" in done.stdout
     assert "the platform's last fault ended: 60 s" in done.stdout
+    assert "cause moved to another component after a repair: 1 of 1 with several" in done.stdout
+    assert (
+        "restart_service on b, then the diagnosis named postgres; later: reset_db_connections"
+        " on postgres" in done.stdout
+    )

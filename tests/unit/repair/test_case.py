@@ -1,4 +1,5 @@
-"""A repair case takes a diagnosis' aim, and a revision moves it only before any step ran."""
+"""A repair case takes a diagnosis' aim; a revision moves it at once before any step ran, and
+after one only for the steps not yet taken."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def test_a_new_case_aims_at_the_component_else_the_first_platform() -> None:
     assert RepairCase.of("i-3", "c-3", _diagnosis(None, None), []).target == "unknown"
 
 
-def test_a_revision_moves_the_aim_only_before_any_step_was_tried() -> None:
+def test_a_revision_moves_the_aim_at_once_before_any_step_was_tried() -> None:
     case = RepairCase.of("i-1", "c-1", _diagnosis(None, "a.io", "a.io"), [RESTART])
     assert case.revise(_diagnosis("db", "a.io", "a.io"), [INDEX, RESTART])
     assert (case.target, [step.strategy for step in case.plan]) == (
@@ -43,8 +44,35 @@ def test_a_revision_moves_the_aim_only_before_any_step_was_tried() -> None:
     case.tried.append("add_index")
     case.state = "verifying"
     assert case.revise(_diagnosis("cache", "a.io", "a.io"), [INDEX, RESET])
-    assert case.target == "db"  # a step ran against db: the revision keeps the aim
+    assert case.target == "db"  # the step under way ran against db and reports on it
     assert [step.strategy for step in case.plan] == ["reset_db_connections"]  # untried only
     case.state = "resolved"
     assert not case.revise(_diagnosis("other", "a.io", "a.io"), [RESTART])
     assert [step.strategy for step in case.plan] == ["reset_db_connections"]
+
+
+def test_after_a_step_the_next_step_acts_on_the_component_a_revision_names() -> None:
+    """Seed 7014: a pool exhaustion first read as videosite.io's crash; after the
+    restart the revision named the database, and the pool reset must go there."""
+    case = RepairCase.of("i-1", "c-1", _diagnosis("v.io", "v.io", "v.io", "a.io"), [RESTART])
+    case.take_next_step()
+    case.tried.append("restart_service")
+    case.state = "verifying"
+    assert case.revise(_diagnosis("postgres", "a.io", "v.io", "a.io"), [RESTART, RESET])
+    assert (case.target, case.platform) == ("v.io", "v.io")  # the restart is judged on v.io
+    case.state = "ready"
+    assert case.take_next_step() == RESET
+    assert (case.target, case.platform, case.next_aim) == ("postgres", "a.io", None)
+
+
+def test_a_revision_naming_the_same_component_or_none_keeps_the_aim() -> None:
+    case = RepairCase.of("i-1", "c-1", _diagnosis("db", "a.io", "a.io"), [RESET, INDEX])
+    case.take_next_step()
+    case.tried.append("reset_db_connections")
+    assert case.revise(_diagnosis("cache", "b.io", "a.io"), [INDEX])
+    assert case.next_aim is not None and case.next_aim.target == "cache"
+    assert case.revise(_diagnosis("db", "b.io", "a.io"), [INDEX])  # back to db
+    assert case.revise(_diagnosis(None, None), [INDEX])
+    assert case.next_aim is None
+    assert case.take_next_step() == INDEX
+    assert (case.target, case.platform) == ("db", "a.io")

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from selfheal_ml.lifecycle import Trigger
-from selfheal_ml.repair.case import RepairCase
+from selfheal_ml.repair.case import Aim, RepairCase
 from selfheal_ml.repair.case_record import case_from_json, case_to_json
 from selfheal_ml.repair.strategy import PlannedStep
 
@@ -38,6 +38,7 @@ def test_every_field_round_trips_through_json_text() -> None:
         recovered_streak=1,
         planless_since=NOW - timedelta(minutes=2),
         note="reindex on orders-db waits for a person's approval",
+        next_aim=Aim("orders-cache", "shop", {"clear_cache": {"pattern": "orders:*"}}),
     )
     text = json.dumps(case_to_json(case))
     assert case_from_json(json.loads(text)) == case

@@ -457,6 +457,27 @@ async def test_a_revision_that_moves_the_cause_moves_the_repair_target(
     )
 
 
+async def test_after_a_failed_step_the_next_goes_to_the_component_a_revision_names(
+    database: Database, sim_clock: SimClock
+) -> None:
+    """Seed 7014 (a pool exhaustion first read as the platform's crash), with a cache for the
+    database: the restart runs on the platform and is judged there; after the revision the
+    cache's fix goes to the cache the revision names."""
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor))
+    await _handle(agent, _diagnosis(sim_clock, target="a"))
+    await _rounds(agent, sim_clock, 0.5, 1)  # restart_service runs on a
+    cache = [("stuck_cache", "clear_cache", 0.9)]
+    await _handle(agent, _diagnosis(sim_clock, candidates=cache, target="redis"))
+    produced = await _rounds(agent, sim_clock, 0.5, 6)  # the restart's window ends, unhealed
+    judged = [(e.action, e.target, e.outcome) for e in produced if isinstance(e, RepairExecuted)]
+    assert judged == [("restart_service", "a", "did_not_work")]
+    assert [(call.action, call.target) for call in executor.calls] == [
+        ("restart_service", "a"),
+        ("clear_cache", "redis"),
+    ]
+
+
 async def test_a_revision_retargets_an_incident_that_looked_healthy_for_one_check(
     database: Database, sim_clock: SimClock
 ) -> None:

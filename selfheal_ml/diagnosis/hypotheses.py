@@ -7,7 +7,12 @@ pseudo-symptom ``config_change_recent``), the one symptom without which it canno
 cause (``primary``), and its known fix (a repair strategy), the least risky first, with the
 riskier fixes of the same cause in ``alternatives`` (a slow query's index is rebuilt first;
 it is created only when an investigation finds it missing). Symptoms it rules out count
-against it (``contradicts``).
+against it (``contradicts``). A hypothesis with ``primary_sources`` is named only when its
+primary symptom comes from one of those observation sources: a memory leak from a
+load-aware prediction (the leak watch's ramp test, the capacity check) or from memory past its
+alert threshold, never from a memory anomaly alone, because healthy memory follows the traffic
+and a per-series detector cannot tell that rise from a leak (dev seed 7014: leadsite.io's
+requests rose by half, memory from 54 % to 60 % with them, and two restarts did nothing).
 
 :func:`fit` measures how well observed symptom strengths match: 0 without the primary symptom,
 else the weighted share of expected symptoms seen (each counting up to its strength over
@@ -47,6 +52,16 @@ class Hypothesis:
     harm: tuple[str, ...] = field(default=())
     primary_ratio: float = 0.0
     alternatives: tuple[str, ...] = field(default=())
+    primary_sources: frozenset[str] = field(default=frozenset())
+
+    def names_from(self, source: str) -> bool:
+        """Whether an observation from ``source`` can establish the primary symptom.
+
+        >>> leak = HYPOTHESES["memory_leak"]
+        >>> leak.names_from("anomaly"), leak.names_from("forecast"), leak.names_from("alert")
+        (False, True, True)
+        """
+        return not self.primary_sources or source in self.primary_sources
 
 
 def _hypothesis(
@@ -60,10 +75,11 @@ def _hypothesis(
     harm: tuple[str, ...] = (),
     primary_ratio: float = 0.0,
     alternatives: tuple[str, ...] = (),
+    primary_sources: tuple[str, ...] = (),
 ) -> Hypothesis:
     return Hypothesis(
         cause, kind, primary, MappingProxyType(symptoms), strategy, description, contradicts,
-        harm, primary_ratio, alternatives,
+        harm, primary_ratio, alternatives, frozenset(primary_sources),
     )  # fmt: skip
 
 
@@ -79,7 +95,7 @@ _ALL: tuple[Hypothesis, ...] = (
     _hypothesis("memory_leak", "platform", ("memory_up",),
                 {"memory_up": 3.0, "latency_up": 1.0, "cpu_up": 0.5},
                 "restart_service", "memory grows until the process is killed",
-                contradicts=("requests_up",)),
+                contradicts=("requests_up",), primary_sources=("forecast", "alert")),
     _hypothesis("traffic_surge", "platform", ("requests_up",),
                 {"requests_up": 3.0, "cpu_up": 1.5, "latency_up": 1.0, "errors_5xx_up": 1.0,
                  "memory_up": 0.5},

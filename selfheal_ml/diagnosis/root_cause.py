@@ -20,6 +20,9 @@ sits in the dependency graph and in time:
   20 % bonus: causes precede effects.
 - **recent changes.** A configuration change on a platform within 30 min before the incident
   is the pseudo-symptom ``config_change_recent`` (it separates a bad push from a crash).
+- **load-aware sources.** A hypothesis whose primary symptom only some sources can establish
+  (``primary_sources``: a memory leak needs the leak watch's ramp test, the capacity check or
+  the memory alert) is no candidate while only a memory anomaly shows it.
 
 :func:`impact_of` states the platforms and endpoints with a symptom (an observation of
 non-zero strength; a value inside its expected range groups but hurts nobody) and the error
@@ -33,7 +36,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from selfheal_ml.diagnosis.hypotheses import FULL_STRENGTH, HYPOTHESES, fit, hypotheses_for
+from selfheal_ml.diagnosis.hypotheses import (
+    FULL_STRENGTH,
+    HYPOTHESES,
+    PRESENT_STRENGTH,
+    Hypothesis,
+    fit,
+    hypotheses_for,
+)
 from selfheal_ml.diagnosis.observations import Observation
 from selfheal_ml.repair.incident import Signal, signal_family
 
@@ -112,6 +122,20 @@ def symptom_ratios(observations: Iterable[Observation]) -> dict[str, float]:
     return _largest_per_family(observations, lambda observation: observation.ratio)
 
 
+def _primary_established(hypothesis: Hypothesis, observations: Iterable[Observation]) -> bool:
+    """Whether an observation from one of the hypothesis' ``primary_sources`` shows its primary
+    symptom (always, for a hypothesis that accepts any source): a memory anomaly alone does
+    not name a leak, the leak watch's load-aware ramp test or the memory alert does."""
+    if not hypothesis.primary_sources:
+        return True
+    return any(
+        hypothesis.names_from(observation.source)
+        and observation.strength >= PRESENT_STRENGTH
+        and _family_key(observation) in hypothesis.primary
+        for observation in observations
+    )
+
+
 def rank_causes(
     observations: Sequence[Observation],
     change_ages_s: Mapping[str, float] | None = None,
@@ -174,6 +198,8 @@ def rank_causes(
         )
         load_victim = kind != "platform" and (len(hurt) == 1 or bool(surging))
         for hypothesis in hypotheses_for(kind):
+            if not _primary_established(hypothesis, items):
+                continue
             match = fit(hypothesis, strengths, ratios)
             if match <= 0.0:
                 continue

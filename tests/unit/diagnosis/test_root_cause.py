@@ -448,3 +448,56 @@ def test_a_platform_whose_values_stayed_in_range_is_not_hurt() -> None:
     in_range = _observation(0, "business_events_per_min", "b", 0.0)
     assert impact_of([crash, in_range], T0, T0).platforms == ("a",)
     assert impact_of([in_range], T0, T0).platforms == ("b",)  # nothing hurts yet: all observed
+
+
+# --- load-aware sources: a memory leak is named from the leak watch, not an anomaly --------
+
+
+def _from(source: str, second: float, metric: str, platform: str, score: float) -> Observation:
+    return Observation(
+        T0 + timedelta(seconds=second),
+        metric,
+        metric,
+        platform,
+        score,
+        source,  # type: ignore[arg-type]
+        (("platform", platform),),
+    )
+
+
+def test_memory_following_the_traffic_is_no_leak() -> None:
+    """Dev seed 7014, leadsite.io 01-21 18:25: requests up by half, memory with them, logins;
+    the anomalies alone named ``memory_leak`` (0.5) and two restarts did nothing."""
+    observations = [
+        _from("anomaly", 0, "http_requests_per_s", "leadsite.io", 9.0),
+        _from("anomaly", 30, "host_memory_percent", "leadsite.io", 11.0),
+        _from("anomaly", 40, "auth_attempts_per_s", "leadsite.io", 6.0),
+    ]
+    assert "memory_leak@leadsite.io" not in _by_label(rank_causes(observations))
+
+
+def test_a_memory_anomaly_alone_names_no_cause() -> None:
+    """7014's second incident: memory alone, 40 minutes later, scored 0.8 as a leak."""
+    assert rank_causes([_from("anomaly", 0, "host_memory_percent", "leadsite.io", 12.0)]) == []
+
+
+@pytest.mark.parametrize("source", ["forecast", "alert"])
+def test_the_leak_watch_or_the_memory_alert_names_a_leak(source: str) -> None:
+    """A ramp the traffic does not explain (the leak watch's ``BreachPredicted``) or memory
+    past its alert threshold establishes the leak; an anomaly on the same series then adds."""
+    observations = [
+        _from(source, 0, "host_memory_percent", "a", 8.0),
+        _from("anomaly", 30, "host_memory_percent", "a", 12.0),
+    ]
+    leak = _by_label(rank_causes(observations))["memory_leak@a"]
+    # memory_up at its strongest (12, full) 3 of 4.5; bonus 1.2 for the first component
+    assert leak.fit == pytest.approx(3 / 4.5, abs=1e-6)
+    assert leak.score == pytest.approx(1.2 * 3 / 4.5, abs=1e-6)
+
+
+def test_a_weak_prediction_does_not_establish_the_leak() -> None:
+    observations = [
+        _from("forecast", 0, "host_memory_percent", "a", 2.0),
+        _from("anomaly", 30, "host_memory_percent", "a", 12.0),
+    ]
+    assert rank_causes(observations) == []

@@ -15,11 +15,11 @@ Usage:
    ``AnomalyDetected`` signs were *lone*, with no other flagged point on their series within
    ``--lone`` seconds either side (the run's ``anomaly_events``), by metric; and each
    executed repair on a
-   platform no fault affected at that moment, with the incident's root cause and how long
-   before it the platform's last fault ended (a simulated fault expires by itself; a restart
-   landing just after is late, not wrong). Actions on a shared dependency (``postgres``,
-   ``redis``) are left out: the audit names the dependency, not the platform the simulator
-   judges them by.
+   platform no fault affected at that moment (a platform no fault ever named included), with
+   the incident's root cause and how long before it the platform's last fault ended (a
+   simulated fault expires by itself; a restart landing just after is late, not wrong).
+   Actions on a shared dependency (the simulator's ``postgres`` and ``redis``) are left out:
+   the audit names the dependency, not the platform the simulator judges them by.
    Also each incident with several executed repairs whose diagnosis named another component
    after the first one (``incident_revisions``), and where its later repairs went (a case
    aims its later steps at the revision's component: ``RepairCase.revise``).
@@ -36,6 +36,8 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from selfheal_ml.sim.exposition import DEPENDENCIES
 
 LOW_COUNT_METRICS = frozenset({"business_events_per_min", "auth_attempts_per_s"})
 
@@ -106,9 +108,8 @@ def healthy_repairs(db: Path, windows: list[Window]) -> list[str]:
             " LEFT JOIN incidents i USING (incident_id) WHERE a.decision = 'executed'"
             " ORDER BY a.ts"
         ).fetchall()
-    platforms = {window[1] for window in windows if window[1] is not None}
     for ts, action, target, outcome, root_cause in rows:
-        if target not in platforms:
+        if target in DEPENDENCIES:
             continue  # a shared dependency (module docstring)
         on_target = [window for window in windows if window[1] == target]
         if any(injected <= ts <= ended for _, _, injected, ended in on_target):

@@ -58,7 +58,9 @@ def write_store(path: Path) -> None:
             " ('2026-01-05 12:01:00+00', 'i3', 'reindex', 'postgres', 'executed', 'worked'),"
             " ('2026-01-05 12:02:00+00', 'i4', 'restart_service', 'b', 'executed', 'did_not_work'),"
             " ('2026-01-05 12:08:00+00', 'i4', 'reset_db_connections', 'postgres', 'executed',"
-            " 'worked')"
+            " 'worked'),"
+            " ('2026-01-05 15:02:00+00', 'i5', 'restart_service', 'e', 'executed',"
+            " 'did_not_work')"
         )
         connection.execute(
             "CREATE TABLE incident_revisions (incident_id VARCHAR, revision INTEGER,"
@@ -70,7 +72,8 @@ def write_store(path: Path) -> None:
             """ ('i4', 2, '2026-01-05 12:03:00+00', '{"component": "postgres"}')"""
         )
         connection.execute(
-            "INSERT INTO incidents VALUES ('i1', 'memory_leak@a'), ('i2', 'memory_leak@a')"
+            "INSERT INTO incidents VALUES ('i1', 'memory_leak@a'), ('i2', 'memory_leak@a'),"
+            " ('i5', 'memory_leak@e')"
         )
         connection.execute("CREATE TABLE anomaly_events (series VARCHAR, ts TIMESTAMPTZ)")
         connection.execute(
@@ -121,9 +124,14 @@ def test_a_restart_just_after_a_fault_expired_is_reported_with_the_gap(tmp_path:
     assert "signs matching no fault: 3 (0.60 per platform-day)" in done.stdout
     # the database's sign had a second flagged point a minute later; the other two were alone
     assert "lone anomalies (no other flagged point within 300 s): 2 of 3" in done.stdout
-    assert "repairs on healthy targets: 1" in done.stdout  # the postgres action is left out
+    assert "repairs on healthy targets: 2" in done.stdout  # the postgres action is left out
     assert "restart_service on a (worked); incident: memory_leak@a;" in done.stdout
     assert "the platform's last fault ended: 60 s" in done.stdout
+    # a platform no fault ever named (the 1001 pool run's leadsite.ai) is a healthy target too
+    assert (
+        "restart_service on e (did_not_work); incident: memory_leak@e; the platform's last fault"
+        " ended: never" in done.stdout
+    )
     assert "cause moved to another component after a repair: 1 of 1 with several" in done.stdout
     assert (
         "restart_service on b, then the diagnosis named postgres; later: reset_db_connections"

@@ -129,13 +129,20 @@ def common_cause_group(incidents: Iterable[OpenIncident]) -> list[OpenIncident]:
     return []
 
 
+def _recent(incident: OpenIncident) -> list[Observation]:
+    """The incident's observations of the last :data:`CAUSE_LEAD_S` (before its last one)."""
+    since = incident.last_seen - timedelta(seconds=CAUSE_LEAD_S)
+    return [o for o in incident.observations if o.ts >= since]
+
+
 def awaits_shared_evidence(incident: OpenIncident, checks_waited: int, limit: int) -> bool:
     """Whether to wait another check before the first diagnosis: several platforms hurt and
     no shared dependency seen yet, or a loaded database hurting at most one platform (its
-    cause may be that platform's traffic, whose own anomalies can arrive later)."""
+    cause may be that platform's traffic, whose own anomalies can arrive later). Only the
+    observations of the last :data:`CAUSE_LEAD_S` count, as for :func:`awaits_cause_evidence`."""
     if incident.diagnosed_at is not None or checks_waited > limit:
         return False
-    observations = incident.observations
+    observations = _recent(incident)
     platforms = {o.platform for o in observations if o.metric in REQUEST_SYMPTOMS}
     dependencies = [o for o in observations if o.dependency is not None]
     if len(platforms) >= 2 and not dependencies:
@@ -161,8 +168,7 @@ def awaits_cause_evidence(
     """
     if incident.diagnosed_at is not None or checks_waited > limit:
         return False
-    since = incident.last_seen - timedelta(seconds=CAUSE_LEAD_S)
-    observations = [o for o in incident.observations if o.ts >= since]
+    observations = _recent(incident)
     platforms = {o.platform for o in observations}
     if len(platforms) > 1 or any(platform in recently_changed for platform in platforms):
         return False
@@ -175,12 +181,22 @@ class Readiness:
     ``persisting``: incident id -> consecutive collections its lone anomaly's series stayed out
     of range (:func:`still_outside`); ``waited``: incident id -> health checks waited for
     shared or cause evidence before the first diagnosis.
+
+    An examination that explained nothing (no known signature: no diagnosis) leaves the
+    incident undiagnosed and open; evidence that joins it later gets a wait of its own,
+    counted from the first check that sees it (``counted_since``: the examination it follows).
+    Without that, a fault joining noise that had already waited its checks was diagnosed on
+    its first failures (dev seed 7014, 01-07 17:18: two platforms' latency blips at 16:49 and
+    16:53 were merged and examined; a pool exhaustion's 5xx on all five platforms joined them
+    28 minutes later, was diagnosed at the next check as one platform's crash, and that
+    healthy platform was restarted a minute before the pool's own anomaly arrived).
     """
 
     def __init__(self, policy: TriagePolicy) -> None:
         self.policy = policy
         self.persisting: dict[str, int] = {}
         self.waited: dict[str, int] = {}
+        self.counted_since: dict[str, datetime] = {}
 
     def observe(self, incidents: Iterable[OpenIncident], points: Iterable[MetricPoint]) -> None:
         """Count, for each lone-anomaly incident, how long its series stays out of range."""
@@ -208,9 +224,16 @@ class Readiness:
         if not settled or not qualifies(incident, self.policy, persisting):
             return False
         if incident.diagnosed_at is None:
-            waited = self.waited[incident.incident_id] = (
-                self.waited.get(incident.incident_id, 0) + 1
-            )
+            key = incident.incident_id
+            examined = incident.examined_at
+            if (
+                examined is not None
+                and incident.last_seen > examined  # new evidence after an unexplained look
+                and self.counted_since.get(key) != examined
+            ):
+                self.counted_since[key] = examined
+                self.waited[key] = 0
+            waited = self.waited[key] = self.waited.get(key, 0) + 1
             limit = self.policy.max_settle_checks
             if awaits_shared_evidence(incident, waited, limit) or awaits_cause_evidence(
                 incident, waited, limit, recently_changed
@@ -220,6 +243,9 @@ class Readiness:
 
     def forget(self, open_ids: Container[str]) -> None:
         """Drop the counts of incidents no longer open (closed, or merged into another)."""
-        for book in (self.persisting, self.waited):
+        books: tuple[dict[str, int] | dict[str, datetime], ...] = (
+            self.persisting, self.waited, self.counted_since,
+        )  # fmt: skip
+        for book in books:
             for incident_id in [key for key in book if key not in open_ids]:
                 del book[incident_id]

@@ -10,8 +10,10 @@ from selfheal_ml.diagnosis.grouping import OpenIncident
 from selfheal_ml.diagnosis.observations import Observation
 from selfheal_ml.diagnosis.triage import (
     CAUSE_LEAD_S,
+    Readiness,
     TriagePolicy,
     awaits_cause_evidence,
+    awaits_shared_evidence,
     qualifies,
 )
 
@@ -87,3 +89,52 @@ def test_a_lone_anomaly_needs_three_persisting_checks_a_guarded_level_one() -> N
         False, False, False, True
     ]  # fmt: skip
     assert [qualifies(_incident(hits), policy, checks) for checks in (0, 1)] == [False, True]
+
+
+def _platform_sign(
+    second: float, metric: str, platform: str, source: str = "anomaly"
+) -> Observation:
+    return Observation(
+        T0 + timedelta(seconds=second), metric, f"{metric}{{{platform}}}", platform, 20.0,
+        source,  # type: ignore[arg-type]
+        labels=(("platform", platform),),
+    )  # fmt: skip
+
+
+def test_a_fault_joining_noise_that_waited_its_checks_waits_again() -> None:
+    """Dev seed 7014, 01-07: two platforms' latency blips (16:49:30, 16:53:30) were merged,
+    waited their three checks for shared evidence and were examined (no known signature).
+    A pool exhaustion's 5xx on every platform joined them 28 minutes later and was diagnosed
+    at the next check as a crash of one of them; the pool's anomaly came a minute later."""
+    readiness = Readiness(TriagePolicy())
+    incident = _incident(
+        _platform_sign(0, "http_latency_p99_ms", "videosite.io"),
+        _platform_sign(240, "http_latency_p99_ms", "leadsite.ai"),
+    )
+    checks = [T0 + timedelta(seconds=270 + 30 * n) for n in range(4)]
+    assert [readiness.ready(incident, now) for now in checks] == [False, False, False, True]
+    incident.examined_at = checks[-1]  # examined: nothing explains it, no diagnosis
+    assert not readiness.ready(incident, checks[-1] + timedelta(seconds=30))  # nothing new
+
+    fault = 240 + 28 * 60
+    for platform in ("videosite.io", "leadsite.ai", "tackle.io"):
+        incident.add(_platform_sign(fault, "http_5xx_per_s", platform))
+    first_check = T0 + timedelta(seconds=fault + 30)
+    assert not readiness.ready(incident, first_check)  # waits for the shared dependency
+    incident.add(
+        Observation(
+            first_check + timedelta(seconds=10), "db_connections_in_use", "pool", "postgres",
+            8.2, "anomaly", labels=(("dependency", "postgres"),),
+        )
+    )  # fmt: skip
+    assert readiness.ready(incident, first_check + timedelta(seconds=30))
+
+
+def test_old_request_symptoms_do_not_make_a_fresh_failure_wait_for_a_shared_cause() -> None:
+    """Only the last ten minutes count: an hour-old blip on another platform does not turn one
+    platform's fresh crash into a suspected shared fault."""
+    old = _platform_sign(0, "http_latency_p99_ms", "b.io")
+    errors = _platform_sign(3600, "http_5xx_per_s", "a.io", "alert")
+    assert not awaits_shared_evidence(_incident(old, errors), 1, 3)
+    other = _platform_sign(3600, "http_5xx_per_s", "b.io", "alert")
+    assert awaits_shared_evidence(_incident(old, errors, other), 1, 3)

@@ -4,7 +4,7 @@ whether its "repairs on healthy targets" came right after a fault ended by itsel
 Usage:
 
     python pipelines/explain_chaos_run.py --report F.json [--db F.duckdb] \
-        [--before 60] [--after 300]
+        [--before 60] [--after 300] [--without KINDS] [--only KINDS]
 
 1. **Signs of trouble that matched no fault** (the report's ``alerts_matching_no_fault_detail``)
    by class: anomalies on the low-count series (``business_events_per_min``,
@@ -25,7 +25,8 @@ Usage:
    aims its later steps at the revision's component: ``RepairCase.revise``).
 3. With ``--without KINDS`` (comma-separated fault kinds): the times to detect and to repair
    (median / p95, from each fault's row in the report: injection to first matching sign, and
-   to the repair that ended it) over the other faults, to show which kinds fill a tail.
+   to the repair that ended it) over the other faults, to show which kinds fill a tail;
+   with ``--only KINDS``, the same over those kinds alone.
 """
 
 from __future__ import annotations
@@ -157,15 +158,25 @@ def moved_causes(db: Path) -> tuple[int, list[str]]:
 
 def times_without(report: dict[str, Any], kinds: set[str]) -> str:
     """Time to detect and to repair, median / p95, over the faults not of ``kinds``."""
+    others = [fault for fault in report["faults"] if fault["kind"] not in kinds]
+    return f"without {', '.join(sorted(kinds))}: {_times(others)}"
+
+
+def times_of(report: dict[str, Any], kinds: set[str]) -> str:
+    """Time to detect and to repair, median / p95, over the faults of ``kinds`` only."""
+    chosen = [fault for fault in report["faults"] if fault["kind"] in kinds]
+    return f"only {', '.join(sorted(kinds))}: {_times(chosen)}"
+
+
+def _times(faults: list[dict[str, Any]]) -> str:
     from selfheal_ml.evaluation.detection import percentile
 
     def seconds(fault: dict[str, Any], key: str) -> float:
         ended = datetime.fromisoformat(fault[key])
         return (ended - datetime.fromisoformat(fault["injected_at"])).total_seconds()
 
-    others = [fault for fault in report["faults"] if fault["kind"] not in kinds]
-    detect = [seconds(fault, "detected_at") for fault in others if fault["detected_at"]]
-    ended = [fault for fault in others if fault["resolved_by"] not in (None, "expired")]
+    detect = [seconds(fault, "detected_at") for fault in faults if fault["detected_at"]]
+    ended = [fault for fault in faults if fault["resolved_by"] not in (None, "expired")]
     repair = [seconds(fault, "resolved_at") for fault in ended if fault["resolved_at"]]
 
     def pair(values: list[float]) -> str:
@@ -173,8 +184,8 @@ def times_without(report: dict[str, Any], kinds: set[str]) -> str:
         return "-" if median is None or p95 is None else f"{median:,.0f} / {p95:,.0f} s"
 
     return (
-        f"without {', '.join(sorted(kinds))}: {len(others)} faults; time to detect median / p95"
-        f" {pair(detect)}; time to repair {pair(repair)} ({len(repair)} ended by a repair)"
+        f"{len(faults)} faults; time to detect median / p95 {pair(detect)} ({len(detect)}"
+        f" detected); time to repair {pair(repair)} ({len(repair)} ended by a repair)"
     )
 
 
@@ -188,6 +199,7 @@ def main() -> None:
         "--lone", type=float, default=300.0, help="s either side for a lone anomaly (300)"
     )
     parser.add_argument("--without", help="fault kinds left out of the times (comma-separated)")
+    parser.add_argument("--only", help="fault kinds whose times alone to give (comma-separated)")
     args = parser.parse_args()
     report = json.loads(args.report.read_text())
     windows = fault_windows(report)
@@ -216,6 +228,8 @@ def main() -> None:
             print(f"  {line}")
     if args.without:
         print(times_without(report, set(args.without.split(","))))
+    if args.only:
+        print(times_of(report, set(args.only.split(","))))
 
 
 if __name__ == "__main__":

@@ -96,8 +96,13 @@ def test_times_leave_out_the_kinds_asked() -> None:
     ]  # fmt: skip
     line = pipeline.times_without({"faults": faults}, {"memory_leak"})
     assert line == (
-        "without memory_leak: 1 faults; time to detect median / p95 20 / 20 s;"
+        "without memory_leak: 1 faults; time to detect median / p95 20 / 20 s (1 detected);"
         " time to repair 90 / 90 s (1 ended by a repair)"
+    )
+    line = pipeline.times_of({"faults": faults}, {"memory_leak"})
+    assert line == (
+        "only memory_leak: 1 faults; time to detect median / p95 1,800 / 1,800 s (1 detected);"
+        " time to repair 1,860 / 1,860 s (1 ended by a repair)"
     )
 
 

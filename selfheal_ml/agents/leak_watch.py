@@ -26,7 +26,12 @@ from selfheal_ml.agents.recent_window import RecentWindow
 from selfheal_ml.events import BreachPredicted, MetricPoint
 from selfheal_ml.forecast.base import FloatArray
 from selfheal_ml.forecast.minute_grid import MINUTE_S, held, minute_means, store_minutes
-from selfheal_ml.forecast.ramp import RampBaseline, fit_ramp_baseline, ramp_evidence
+from selfheal_ml.forecast.ramp import (
+    RampBaseline,
+    RampEvidence,
+    fit_ramp_baseline,
+    ramp_evidence,
+)
 from selfheal_ml.metric_catalogue import HOST_MEMORY_PERCENT, HTTP_REQUESTS_PER_S
 from selfheal_ml.storage.metrics import MetricsStore
 
@@ -146,15 +151,29 @@ class LeakWatch:
         first = int(np.argmax(known)) if known.any() else minutes
         return memory[first:], load[first:]
 
-    def _judge(self, series: str, labels: dict[str, str], now: datetime) -> BreachPredicted | None:
+    def evidence(
+        self, series: str, now: datetime
+    ) -> tuple[RampBaseline, RampEvidence, float, float] | None:
+        """What the test sees of ``series`` at ``now``: its healthy model, the strongest ramp,
+        and the last minute's memory and load (``None`` without a model or a long enough
+        window)."""
         baseline = self.baselines.get(series)
         if baseline is None:
             return None
-        memory, load = self._window(series, labels, now)
+        memory, load = self._window(series, self.memory.get(series, {}), now)
         if memory.size < MIN_WINDOW_MINUTES:
             return None
         evidence = ramp_evidence(memory, load, baseline)
-        if evidence is None or evidence.z < self.z_threshold or evidence.slope <= 0.0:
+        if evidence is None:
+            return None
+        return baseline, evidence, float(memory[-1]), float(load[-1])
+
+    def _judge(self, series: str, labels: dict[str, str], now: datetime) -> BreachPredicted | None:
+        seen = self.evidence(series, now)
+        if seen is None:
+            return None
+        baseline, evidence, value, _ = seen
+        if evidence.z < self.z_threshold or evidence.slope <= 0.0:
             return None
         if not evidence.ongoing(baseline.noise_sd):
             return None
@@ -162,7 +181,6 @@ class LeakWatch:
         if last is not None and (now - last).total_seconds() < self.repeat_s:
             return None
         self._emitted_at[series] = now
-        value = float(memory[-1])
         healthy = value - evidence.residual
         ahead_s = min(max(self.limit - value, 0.0) / evidence.slope * MINUTE_S, MAX_ETA_S)
         margin = max(0.5 * evidence.residual, 2.0 * baseline.noise_sd)

@@ -67,20 +67,30 @@ def stored_points(
     ]
 
 
+def utc_time(text: str) -> datetime:
+    """An ISO time without a zone, read as UTC (argparse names the option on a bad one)."""
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an ISO time, got {text!r}") from None
+
+
+def whole_minutes(text: str) -> int:
+    """A positive whole number of minutes."""
+    if not text.isdigit() or int(text) <= 0:
+        raise argparse.ArgumentTypeError(f"expected positive whole minutes, got {text!r}")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", required=True, help="a copy of the run's DuckDB file")
     parser.add_argument("--platform", required=True, help="the platform whose memory to judge")
-    parser.add_argument("--start", required=True, help="UTC, e.g. 2026-01-21T18:00")
-    parser.add_argument("--minutes", type=int, default=60, help="minutes to replay from --start")
-    parser.add_argument("--every", type=int, default=5, help="print every this many minutes")
+    parser.add_argument("--start", required=True, type=utc_time, help="UTC, e.g. 2026-01-21T18:00")
+    parser.add_argument("--minutes", type=whole_minutes, default=60, help="minutes to replay")
+    parser.add_argument("--every", type=whole_minutes, default=5, help="print every N minutes")
     args = parser.parse_args(argv)
-    if args.minutes <= 0 or args.every <= 0:
-        parser.error("--minutes and --every: expected positive whole minutes")
-    try:
-        start = datetime.fromisoformat(args.start).replace(tzinfo=UTC)
-    except ValueError:
-        parser.error(f"--start: expected an ISO time, got {args.start!r}")
+    start: datetime = args.start
     database = Database(args.db)
     series = platform_series(database, args.platform)
     memory = [name for name in series if name.startswith(f"{HOST_MEMORY_PERCENT}{{")]

@@ -70,3 +70,18 @@ def test_a_platform_without_memory_is_refused(tmp_path: Path) -> None:
     pipeline = load_pipeline("leak_watch_on_store")
     with pytest.raises(SystemExit):
         pipeline.main(["--db", str(store), "--platform", "b", "--start", "2026-01-21T18:00"])
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [("--start", "nope", "expected an ISO time"), ("--every", "0", "positive whole minutes")],
+)
+def test_a_bad_argument_is_one_line_and_exit_2(
+    option: str, value: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pipeline = load_pipeline("leak_watch_on_store")
+    argv = ["--db", "x.duckdb", "--platform", "a", "--start", "2026-01-21T18:00", option, value]
+    with pytest.raises(SystemExit) as stopped:
+        pipeline.main(argv)
+    assert stopped.value.code == 2
+    assert f"argument {option}: {message}" in capsys.readouterr().err

@@ -74,7 +74,10 @@ def test_a_platform_without_memory_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("option", "value", "message"),
-    [("--start", "nope", "expected an ISO time"), ("--every", "0", "positive whole minutes")],
+    [
+        ("--start", "nope", "expected an ISO time"),
+        ("--every", "0", "expected positive whole minutes"),
+    ],
 )
 def test_a_bad_argument_is_one_line_and_exit_2(
     option: str, value: str, message: str, capsys: pytest.CaptureFixture[str]

@@ -12,7 +12,9 @@ re-learns it hourly), feeds it the stored raw points of that memory series and o
 platform's request rates minute by minute from an hour before ``--start``, and every
 ``--every`` minutes prints what the test sees: memory and load (the platform's summed
 request rate) now, the healthy value the model expects at that load, the strongest ramp's
-z-score, slope per hour and length, and whether the watch predicts a leak then. It also prints
+z-score, slope per hour and length, and whether the watch predicts a leak then ("no
+evidence" where the test gives none: a short window, a traffic jump, or a load beyond
+``forecast.ramp.BEYOND_LEARNT`` times the highest it was learnt on). It also prints
 the model and the range of load it was learnt on: a load far beyond that range is an
 extrapolation of the line. Work on a copy of the DuckDB file (read-only use, but the store
 opens it for writing).
@@ -125,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         seen = watch.evidence(target, now)
         predicted = [event for event in watch.check(now) if event.series == target]
         if seen is None:
-            print(f"{now:%m-%d %H:%M} no evidence (window too short)")
+            print(f"{now:%m-%d %H:%M} no evidence (a short window, a traffic jump, or a load"
+                  " beyond the learnt range)")  # fmt: skip
             continue
         _, evidence, value, load_now = seen
         expected = baseline.level + baseline.share * load_now

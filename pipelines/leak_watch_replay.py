@@ -20,7 +20,8 @@ full hour, the ramp test over the last hour every minute, a prediction when the 
 reaches each ``--z`` and the ramp is ongoing. Per seed and threshold it prints the leaks named
 while in effect (injection to expiry plus 2 minutes), the median and largest delay, and the
 false episodes: predictions on a platform with no leak in effect, counted once per 30 minutes
-of a platform (each would be a restart of a healthy platform). ``--faults 0`` replays
+of a platform (each would be a restart of a healthy platform), each listed with its platform
+and simulated start. ``--faults 0`` replays
 fault-free days. The replay answers what the watch can see; the chaos benchmark measures the
 whole loop (its store lags the simulator by up to an hour, and a repair ends a leak).
 """
@@ -56,6 +57,7 @@ class Replay:
 
     delays_s: dict[float, list[float | None]]
     false_episodes: dict[float, int]
+    episode_starts: dict[float, list[tuple[str, float]]]  # platform, minute from the start
 
 
 def platform_of(key: str) -> str:
@@ -147,17 +149,16 @@ def replay(
         ]
         for z, hits in fired.items()
     }
-    episodes: dict[float, int] = {}
+    starts: dict[float, list[tuple[str, float]]] = {}
     for z, hits in fired.items():
-        count, last_false = 0, dict[str, float]()
+        starts[z], last_false = [], dict[str, float]()
         for platform, at in hits:  # in time order per platform
             if any(name == platform and a <= at <= b + grace for name, a, b in leaks):
                 continue
             if platform not in last_false or (at - last_false[platform]) * 60.0 > EPISODE_S:
-                count += 1
+                starts[z].append((platform, at))
             last_false[platform] = at
-        episodes[z] = count
-    return Replay(delays, episodes)
+    return Replay(delays, {z: len(found) for z, found in starts.items()}, starts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
                 f" delay median {median} s, max {largest} s,"
                 f" false episodes {result.false_episodes[z]}"
             )
+            for platform, minute in result.episode_starts[z]:
+                at = START - timedelta(seconds=WARMUP_S) + timedelta(minutes=minute)
+                print(f"  false episode: {platform} from {at:%Y-%m-%d %H:%M} (simulated UTC)")
     return 0
 
 

@@ -10,6 +10,7 @@ import pytest
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.forecast.base import FloatArray
 from selfheal_ml.forecast.ramp import (
+    BEYOND_LEARNT,
     MIN_BASELINE_POINTS,
     RampBaseline,
     fit_ramp_baseline,
@@ -101,9 +102,29 @@ def test_a_campaign_the_traffic_explains_is_not_a_ramp(seed: int) -> None:
     base = fit_ramp_baseline(history, history_load)
     assert base is not None
     values, load = _healthy(seed + 100, 120)
-    extra = 40.0 * np.clip((np.arange(120) - 40) / 15.0, 0.0, 1.0)  # traffic doubles in 15 min
+    extra = 15.0 * np.clip((np.arange(120) - 40) / 15.0, 0.0, 1.0)  # +15 requests in 15 min
     z_scores = _scan(values + SHARE * extra, load + extra, base)
+    assert z_scores.size == 60  # within the loads it was learnt on: every window judged
     assert float(np.max(z_scores)) < LEAK_Z
+
+
+def test_a_load_beyond_the_learnt_range_gives_no_evidence(seed: int) -> None:
+    """Dev seed 7014: a campaign took the load 40 % past the day's highest, and memory rose
+    more than the line learnt on the day's loads said (here: twice its share). The line is an
+    extrapolation there, so no window that reaches past 1.2 times that load is judged."""
+    history, history_load = _healthy(seed, 1440)
+    base = fit_ramp_baseline(history, history_load)
+    assert base is not None
+    assert base.load_high == pytest.approx(float(np.quantile(history_load, 0.99)), rel=0.05)
+    values, load = _healthy(seed + 100, 120)
+    load = np.minimum(load, base.load_high)  # a day at its busiest, then the campaign
+    extra = 0.4 * base.load_high * np.clip((np.arange(120) - 60) / 15.0, 0.0, 1.0)
+    z_scores = _scan(values + 2.0 * SHARE * extra, load + extra, base)
+    beyond = int(np.argmax(load + extra > BEYOND_LEARNT * base.load_high))
+    assert z_scores.size == beyond - 60  # the windows that end before the load leaves the range
+    assert ramp_evidence(values[-61:], (load + extra)[-61:], base) is None
+    unguarded = RampBaseline(base.level, base.share, base.persistence, base.innovation_sd)
+    assert ramp_evidence(values[-61:], (load + extra)[-61:], unguarded) is not None
 
 
 def test_leaks_pass_the_threshold_within_their_life(seed: int) -> None:

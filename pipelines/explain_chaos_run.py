@@ -14,12 +14,12 @@ Usage:
 2. With ``--db`` (the run's DuckDB file, once the run has ended): how many of the unmatched
    ``AnomalyDetected`` signs were *lone*, with no other flagged point on their series within
    ``--lone`` seconds either side (the run's ``anomaly_events``), by metric; and each
-   executed repair on a
+   executed repair (the run's ``repair_executions``) on a
    platform no fault affected at that moment (a platform no fault ever named included), with
    the incident's root cause and how long before it the platform's last fault ended (a
    simulated fault expires by itself; a restart landing just after is late, not wrong).
-   Actions on a shared dependency (the simulator's ``postgres`` and ``redis``) are left out:
-   the audit names the dependency, not the platform the simulator judges them by.
+   An action on a shared dependency (``postgres``, ``redis``) is judged by the platform it was
+   addressed to, as the simulator judges it; a shared fault affects every platform.
    Also each incident with several executed repairs whose diagnosis named another component
    after the first one (``incident_revisions``), and where its later repairs went (a case
    aims its later steps at the revision's component: ``RepairCase.revise``).
@@ -37,8 +37,6 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-from selfheal_ml.sim.exposition import DEPENDENCIES
 
 LOW_COUNT_METRICS = frozenset({"business_events_per_min", "auth_attempts_per_s"})
 
@@ -99,26 +97,27 @@ def lone_anomalies(db: Path, signs: list[dict[str, Any]], within_s: float) -> Co
 
 
 def healthy_repairs(db: Path, windows: list[Window]) -> list[str]:
-    """One line per executed repair on a platform no fault affected at that moment."""
+    """One line per executed repair whose platform no fault affected at that moment (module
+    docstring): the run's ``repair_executions``, judged by the platform each action was
+    addressed to, as the simulator judges it (an action on a shared dependency names one)."""
     import duckdb
 
     lines = []
     with duckdb.connect(str(db), read_only=True) as connection:
         rows = connection.execute(
-            "SELECT a.ts, a.action, a.target, a.outcome, i.root_cause FROM repair_audit a"
-            " LEFT JOIN incidents i USING (incident_id) WHERE a.decision = 'executed'"
-            " ORDER BY a.ts"
+            "SELECT e.started_at, e.request->>'action', e.target, e.platform, e.outcome,"
+            " i.root_cause FROM repair_executions e LEFT JOIN incidents i"
+            " ON i.incident_id = e.request->>'incident_id' ORDER BY e.started_at"
         ).fetchall()
-    for ts, action, target, outcome, root_cause in rows:
-        if target in DEPENDENCIES:
-            continue  # a shared dependency (module docstring)
-        on_target = [window for window in windows if window[1] == target]
-        if any(injected <= ts <= ended for _, _, injected, ended in on_target):
+    for ts, action, target, platform, outcome, root_cause in rows:
+        on_platform = [window for window in windows if window[1] in (platform, None)]
+        if any(injected <= ts <= ended for _, _, injected, ended in on_platform):
             continue
-        ended = [end for _, _, _, end in on_target if end < ts]
+        ended = [end for _, _, _, end in on_platform if end < ts]
         since = f"{(ts - max(ended)).total_seconds():.0f} s" if ended else "never"
+        where = target if target == platform else f"{target} (for {platform})"
         lines.append(
-            f"{ts:%Y-%m-%d %H:%M:%S} {action} on {target} ({outcome}); incident: {root_cause};"
+            f"{ts:%Y-%m-%d %H:%M:%S} {action} on {where} ({outcome}); incident: {root_cause};"
             f" the platform's last fault ended: {since}"
         )
     return lines

@@ -26,13 +26,11 @@ import argparse
 import sys
 from datetime import UTC, datetime, timedelta
 
-import numpy as np
-
 from selfheal_ml.agents.leak_watch import LeakWatch
 from selfheal_ml.clock import SimClock
 from selfheal_ml.config import Thresholds
 from selfheal_ml.events import MetricPoint
-from selfheal_ml.forecast.minute_grid import store_minutes
+from selfheal_ml.forecast.ramp import BEYOND_LEARNT
 from selfheal_ml.metric_catalogue import HOST_MEMORY_PERCENT, HTTP_REQUESTS_PER_S
 from selfheal_ml.storage.database import Database
 from selfheal_ml.storage.metrics import MetricsStore, parse_series_key
@@ -108,14 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     if baseline is None:
         print(f"{target}: no healthy model (too few minutes before {start:%m-%d %H:%M})")
         return 0
-    frames = metrics.rollups_many(series, start - timedelta(seconds=watch.baseline_s), start,
-                                  "minute")  # fmt: skip
-    _, load = store_minutes(frames, target, [name for name in series if name != target])
     print(f"{target}: healthy memory = {baseline.level:.2f} + {baseline.share:.4f} x load;"
           f" noise persistence {baseline.persistence:.3f}, innovation sd"
-          f" {baseline.innovation_sd:.3f}, stationary sd {baseline.noise_sd:.2f}; learnt on"
-          f" load {np.nanmin(load):.1f}-{np.nanmax(load):.1f} (1st-99th percentile"
-          f" {np.nanpercentile(load, 1):.1f}-{np.nanpercentile(load, 99):.1f})")  # fmt: skip
+          f" {baseline.innovation_sd:.3f}, stationary sd {baseline.noise_sd:.2f}; learnt on load"
+          f" up to {baseline.load_high:.1f} (99th percentile), no evidence past"
+          f" {BEYOND_LEARNT * baseline.load_high:.1f}")  # fmt: skip
     minute = timedelta(minutes=1)
     now = feed_from + minute
     end = start + timedelta(minutes=args.minutes)

@@ -63,6 +63,16 @@ def write_store(path: Path) -> None:
             " 'did_not_work')"
         )
         connection.execute(
+            "CREATE TABLE repair_executions (target VARCHAR, platform VARCHAR,"
+            " started_at TIMESTAMPTZ, outcome VARCHAR, request JSON)"
+        )
+        connection.execute(
+            "INSERT INTO repair_executions SELECT a.target,"
+            " CASE WHEN a.target = 'postgres' THEN 'b' ELSE a.target END, a.ts, a.outcome,"
+            " json_object('action', a.action, 'incident_id', a.incident_id)"
+            " FROM repair_audit a WHERE a.decision = 'executed'"
+        )
+        connection.execute(
             "CREATE TABLE incident_revisions (incident_id VARCHAR, revision INTEGER,"
             " ts TIMESTAMPTZ, diagnosis JSON)"
         )
@@ -129,7 +139,14 @@ def test_a_restart_just_after_a_fault_expired_is_reported_with_the_gap(tmp_path:
     assert "signs matching no fault: 3 (0.60 per platform-day)" in done.stdout
     # the database's sign had a second flagged point a minute later; the other two were alone
     assert "lone anomalies (no other flagged point within 300 s): 2 of 3" in done.stdout
-    assert "repairs on healthy targets: 2" in done.stdout  # the postgres action is left out
+    assert "repairs on healthy targets: 3" in done.stdout
+    # an action on the database is judged by the platform it was addressed to: the reindex
+    # at 12:01 came during b's surge, the pool reset at 12:08 five minutes after it ended
+    assert "reindex on postgres" not in done.stdout.split("repairs on healthy")[1]
+    assert (
+        "12:08:00 reset_db_connections on postgres (for b) (worked); incident: None;"
+        " the platform's last fault ended: 300 s" in done.stdout
+    )
     assert "restart_service on a (worked); incident: memory_leak@a;" in done.stdout
     assert "the platform's last fault ended: 60 s" in done.stdout
     # a platform no fault ever named (the 1001 pool run's leadsite.ai) is a healthy target too

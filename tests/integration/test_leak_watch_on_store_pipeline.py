@@ -59,7 +59,7 @@ def test_a_day_of_traffic_is_learnt_and_an_unexplained_ramp_is_predicted(
     model = out.splitlines()[0]
     share = float(model.split(" + ")[1].split(" x load")[0])
     assert share == pytest.approx(0.2, abs=0.05)
-    assert "learnt on load 10.0-30.0" in model
+    assert "learnt on load up to 30.0 (99th percentile), no evidence past 36.0" in model
     assert "01-21 18:10" in out and "PREDICTS A LEAK" in out.splitlines()[-1]
     assert "PREDICTS A LEAK" not in out.splitlines()[1]  # 18:10: the leak has only begun
 

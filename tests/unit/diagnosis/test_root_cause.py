@@ -501,3 +501,50 @@ def test_a_weak_prediction_does_not_establish_the_leak() -> None:
         _from("anomaly", 30, "host_memory_percent", "a", 12.0),
     ]
     assert rank_causes(observations) == []
+
+
+# --- magnitude: an exhausted pool is far past its band, a busy hour is not -----------------
+
+
+def _connections(value: float, high: float = 40.0) -> Observation:
+    return Observation(
+        T0,
+        "db_connections_in_use",
+        "db_connections_in_use",
+        "postgres",
+        8.0,
+        "anomaly",
+        (("dependency", "postgres"),),
+        value=value,
+        expected_low=27.0,
+        expected_high=high,
+    )
+
+
+def _campaign_and_a_latency_blip() -> list[Observation]:
+    """Leaks-alone run, dev seed 1001, 01-06 15:00: a campaign on leadsite.ai (requests,
+    logins, CPU up, nothing failing), a p99 blip on videosite.io."""
+    return [
+        _observation(0, "http_requests_per_s", "leadsite.ai", 8.2),
+        _observation(0, "auth_attempts_per_s", "leadsite.ai", 8.1),
+        _observation(0, "host_cpu_percent", "leadsite.ai", 9.0),
+        _observation(30, "http_latency_p99_ms", "videosite.io", 9.2),
+    ]
+
+
+def test_connections_just_past_their_band_are_no_exhausted_pool() -> None:
+    """The run reset the pool on 42.8 connections against an edge of 40.0 (1.07x)."""
+    ranked = _by_label(rank_causes([*_campaign_and_a_latency_blip(), _connections(42.8)]))
+    assert "db_pool_exhaustion@postgres" not in ranked
+
+
+def test_connections_far_past_their_band_are_an_exhausted_pool() -> None:
+    """The pool run's mildest diagnosed exhaustion: 63.2 against 40.3 (1.57x)."""
+    observations = [*_campaign_and_a_latency_blip(), _connections(63.2, high=40.3)]
+    assert "db_pool_exhaustion@postgres" in _by_label(rank_causes(observations))
+
+
+@pytest.mark.parametrize(("value", "named"), [(51.9, False), (52.0, True)])
+def test_the_pool_is_called_full_from_its_ratio_on(value: float, named: bool) -> None:
+    observations = [_connections(value), _observation(30, "http_latency_p95_ms", "a", 9.0)]
+    assert ("db_pool_exhaustion@postgres" in _by_label(rank_causes(observations))) is named

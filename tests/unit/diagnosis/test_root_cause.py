@@ -503,20 +503,22 @@ def test_a_weak_prediction_does_not_establish_the_leak() -> None:
     assert rank_causes(observations) == []
 
 
-# --- magnitude: an exhausted pool is far past its band, a busy hour is not -----------------
+# --- magnitude: a database fault moves it far past its band, a busy hour does not ---------
 
 
-def _connections(value: float, high: float = 40.0) -> Observation:
+def _database(
+    value: float, high: float = 40.0, metric: str = "db_connections_in_use"
+) -> Observation:
     return Observation(
         T0,
-        "db_connections_in_use",
-        "db_connections_in_use",
+        metric,
+        metric,
         "postgres",
         8.0,
         "anomaly",
         (("dependency", "postgres"),),
         value=value,
-        expected_low=27.0,
+        expected_low=0.0,
         expected_high=high,
     )
 
@@ -532,19 +534,30 @@ def _campaign_and_a_latency_blip() -> list[Observation]:
     ]
 
 
-def test_connections_just_past_their_band_are_no_exhausted_pool() -> None:
-    """The run reset the pool on 42.8 connections against an edge of 40.0 (1.07x)."""
-    ranked = _by_label(rank_causes([*_campaign_and_a_latency_blip(), _connections(42.8)]))
-    assert "db_pool_exhaustion@postgres" not in ranked
+def test_a_database_just_past_its_band_names_no_database_fault() -> None:
+    """The run reset the pool on 42.8 connections against an edge of 40.0 (1.07x); with the
+    pool ruled out, it reindexed on 0.0232 slow queries/s against 0.0214 (1.09x)."""
+    observations = [
+        *_campaign_and_a_latency_blip(),
+        _database(42.8),
+        _database(0.0232, high=0.0214, metric="db_slow_queries_per_s"),
+    ]
+    assert rank_causes(observations) == []
 
 
 def test_connections_far_past_their_band_are_an_exhausted_pool() -> None:
     """The pool run's mildest diagnosed exhaustion: 63.2 against 40.3 (1.57x)."""
-    observations = [*_campaign_and_a_latency_blip(), _connections(63.2, high=40.3)]
+    observations = [*_campaign_and_a_latency_blip(), _database(63.2, high=40.3)]
     assert "db_pool_exhaustion@postgres" in _by_label(rank_causes(observations))
+
+
+def test_slow_queries_far_past_their_band_are_a_slow_query() -> None:
+    """7014's slow query: 147 times the band's edge."""
+    observations = [*_campaign_and_a_latency_blip(), _database(3.1, 0.021, "db_slow_queries_per_s")]
+    assert "slow_query@postgres" in _by_label(rank_causes(observations))
 
 
 @pytest.mark.parametrize(("value", "named"), [(51.9, False), (52.0, True)])
 def test_the_pool_is_called_full_from_its_ratio_on(value: float, named: bool) -> None:
-    observations = [_connections(value), _observation(30, "http_latency_p95_ms", "a", 9.0)]
+    observations = [_database(value), _observation(30, "http_latency_p95_ms", "a", 9.0)]
     assert ("db_pool_exhaustion@postgres" in _by_label(rank_causes(observations))) is named

@@ -37,7 +37,8 @@ anomalies that matched no fault were theirs, scored just above 8. The slow resou
 (memory, disk, queues, cache) alert from :data:`DEFAULT_THRESHOLD`: a leak or a filling disk
 often shows nowhere else before its fault ends (held-out seeds 4001/4002 lost most of their
 memory-leak detections when every series needed 12; docs/benchmarks.md, issue 12). Counts of
-user activity (logins, business events) alert from here too
+user activity (logins, business events) and resources that follow the traffic (CPU, database
+connections in use) alert from here too
 (:data:`selfheal_ml.metric_catalogue.ALERT_FROM_WARNING_SCORE`)."""
 
 
@@ -115,7 +116,7 @@ STRONG_SCORE = 50.0
 
 @dataclass
 class Corroboration:
-    """A warning on a per-request or user-activity series
+    """A warning on a per-request, user-activity or load-following series
     (:data:`~selfheal_ml.metric_catalogue.ALERT_FROM_WARNING_SCORE`) needs a second opinion:
     it stays a warning when the same series was also flagged within ``window_s`` before it,
     when another such series of the same platform is flagged in the same round (a shared

@@ -68,11 +68,13 @@ def test_a_value_inside_its_expected_range_alerts_only_from_twelve() -> None:
         'business_events_per_min{event="signups",platform="a"}',
         'auth_attempts_per_s{platform="a"}',
         'auth_failures_per_s{platform="a"}',
+        'host_cpu_percent{platform="a"}',
+        'db_connections_in_use{dependency="postgres"}',
     ],
 )
-def test_counts_of_user_activity_alert_only_from_twelve(series: str) -> None:
-    """Logins and business events are noisy counts: outside their band at 9 they are a
-    record, at 13 a warning."""
+def test_user_activity_and_load_following_resources_alert_only_from_twelve(series: str) -> None:
+    """Logins and business events are noisy counts, CPU and connections in use follow the
+    traffic: outside their band at 9 they are a record, at 13 a warning."""
     flagged = [
         (
             MetricPoint(series=series, ts=TS, value=9.0, labels={"platform": "a"}),

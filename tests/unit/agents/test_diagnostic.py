@@ -413,6 +413,24 @@ async def test_a_surge_is_named_before_its_own_anomaly_is_confirmed(
     database.close()
 
 
+async def test_a_surge_first_flagged_mid_ramp_is_named_from_its_newest_rate(
+    sim_clock: SimClock, db_path: Path
+) -> None:
+    """Held-out seed 7017, 01-13 17:20:30: the request rate was flagged once, mid-ramp, at
+    1.65 times its band's edge (under the surge's 2), then stood at 3 times it unflagged.
+    The diagnosis reads the newest rate and names the surge, not a crash."""
+    database = Database(db_path)
+    agent = _agent_seeing_traffic(sim_clock, database, 36.0, 3.0)  # 3x the edge of 12, now
+    ramp = _anomaly(sim_clock, 'http_requests_per_s{endpoint="/api/deals",platform="a"}',
+                    {"endpoint": "/api/deals", "platform": "a"}, 19.8, 7.0, 12.0)  # fmt: skip
+    await _feed(agent, [ramp, *_errors(sim_clock)])
+    sim_clock.advance(60)
+    (diagnosis,) = await _tick(agent, sim_clock)
+    assert diagnosis.root_causes[0] == "traffic_surge@a"
+    assert diagnosis.recommendation == "scale_out"
+    database.close()
+
+
 async def test_without_a_traffic_outlier_errors_alone_still_mean_a_crash(
     sim_clock: SimClock, db_path: Path
 ) -> None:

@@ -247,8 +247,8 @@ def _rising_far(
     """Whether the platform's requests were already seen at ``ratio`` times their band's edge.
 
     A surge's first flagged point can come mid-ramp: on held-out seed 7017 (01-13 17:20:30)
-    leadsite.io's request rates were flagged at 1.63-1.66 times their edge, and the detectors,
-    adapting, flagged nothing higher while the rates stood at 3 times it from 30 s later. With
+    leadsite.io's request rates were flagged at 1.63-1.66 times their edge, and not flagged
+    again while they stood at 3 times it from 30 s later (``incident_evidence.py``). With
     only that first point the surge was never named (its ratio is 2): a crash, then the shared
     database's slow queries, three repairs and an escalation. So a rise below the ratio leaves
     the platform a suspect whose newest request rates are read."""

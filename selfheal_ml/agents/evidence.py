@@ -29,6 +29,7 @@ from selfheal_ml.diagnosis import (
 )
 from selfheal_ml.diagnosis.hypotheses import HYPOTHESES, PRESENT_STRENGTH
 from selfheal_ml.diagnosis.investigation import Finding
+from selfheal_ml.diagnosis.level_change import YOUNG_SERIES, from_level_change
 from selfheal_ml.diagnosis.observations import Observation, from_band_breach
 from selfheal_ml.diagnosis.report import Evidence, strongest_per_series
 from selfheal_ml.diagnosis.root_cause import (
@@ -76,7 +77,9 @@ class EvidenceGatherer:
         """Values far above their expected band now, on the incident's suspects (reads DuckDB:
         call it off the event loop): request rates (``traffic_surge``'s ratio) of platforms
         whose requests fail or slow down and whose traffic has not been seen rising as far as
-        a surge's ratio yet (a first point flagged mid-ramp is not enough: :func:`_rising_far`), and
+        a surge's ratio yet (a first point flagged mid-ramp is not enough: :func:`_rising_far`),
+        against their band, or, for a series younger than an hour, against their level of the
+        minutes before (:mod:`selfheal_ml.diagnosis.level_change`), and
         the database's connections in use (:data:`CONNECTIONS_RATIO`) when requests fail or
         slow down on two platforms or more, none of them busier than usual (a surge's load
         moves the count too: dev seed 1001's surge at night pulled a second platform into its
@@ -99,10 +102,10 @@ class EvidenceGatherer:
         surge_ratio = HYPOTHESES["traffic_surge"].primary_ratio
         suspects = [p for p, strengths in victims.items()
                     if not _rising_far(by_platform[p], strengths, surge_ratio)]  # fmt: skip
-        found = self._band_breaches(
-            [name for platform in suspects for name in self._traffic.get(platform, [])],
-            surge_ratio, now,
-        )  # fmt: skip
+        traffic = [name for platform in suspects for name in self._traffic.get(platform, [])]
+        found = self._band_breaches(traffic, surge_ratio, now)
+        seen = {observation.series for observation in found}
+        found += self._level_changes([s for s in traffic if s not in seen], surge_ratio, now)
         busier = [p for p, strengths in victims.items()
                   if strengths.get("requests_up", 0.0) >= PRESENT_STRENGTH]  # fmt: skip
         shared = len(victims) >= 2 and not busier  # none of them busier
@@ -122,6 +125,19 @@ class EvidenceGatherer:
             )
             for point in latest.values()
         ]  # fmt: skip
+        return [observation for observation in found if observation is not None]
+
+    def _level_changes(self, series: list[str], ratio: float, now: datetime) -> list[Observation]:
+        """The young series of ``series`` whose latest value is ``ratio`` times their level of
+        the minutes before (:mod:`selfheal_ml.diagnosis.level_change`: a detector that started
+        minutes ago learnt its band on the surge itself)."""
+        if not series or self.scores is None:
+            return []
+        stored = self.scores.values(series, now - YOUNG_SERIES, now)
+        found = [
+            from_level_change(name, points, parse_series_key(name)[1], ratio, now)
+            for name, points in stored.items()
+        ]
         return [observation for observation in found if observation is not None]
 
     def _refresh_catalogue(self, now: datetime) -> None:

@@ -175,6 +175,33 @@ class AnomalyStore:
             ).fetchall()
         return found | {str(row[0]): ScoredPoint(*row) for row in rows}
 
+    def values(
+        self, series_list: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[tuple[datetime, float]]]:
+        """The ``(ts, value)`` of each of ``series_list`` in ``[start, end]``, oldest first:
+        the stored rows, in one query, then the round noted in this process when it is newer
+        (a series with none is absent)."""
+        found: dict[str, list[tuple[datetime, float]]] = {}
+        if not series_list:
+            return found
+        with self.database.read() as conn:
+            rows = conn.execute(
+                "SELECT series, ts, value FROM anomaly_scores"
+                " WHERE list_contains(?::VARCHAR[], series) AND ts >= ? AND ts <= ?"
+                " ORDER BY series, ts",
+                [list(series_list), start, end],
+            ).fetchall()
+        for series, ts, value in rows:
+            found.setdefault(str(series), []).append((ts, float(value)))
+        for series in series_list:
+            noted = self._latest.get(series)
+            if noted is None or not start <= noted[1] <= end:
+                continue
+            points = found.setdefault(series, [])
+            if not points or points[-1][0] < noted[1]:
+                points.append((noted[1], noted[2]))
+        return found
+
     def save_snapshot(self, name: str, version: int, saved_at: datetime, blob: bytes) -> None:
         """Replace the cached snapshot ``name``."""
         with self.database.transaction() as conn:

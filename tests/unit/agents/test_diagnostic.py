@@ -431,6 +431,65 @@ async def test_a_surge_first_flagged_mid_ramp_is_named_from_its_newest_rate(
     database.close()
 
 
+def _agent_seeing_a_ramp(
+    clock: SimClock, database: Database, minutes: float, at: datetime
+) -> DiagnosticAgent:
+    """Platform a's request rate scored every 5 s for ``minutes`` up to ``at``: 12 req/s,
+    then, over the last 95 s, a ramp to 115, all inside the wide band (-164, 192) a detector
+    learnt on the ramp (live, 90 s after ``serve`` started)."""
+    requests = 'http_requests_per_s{endpoint="/api/deals",platform="a"}'
+    context = AgentContext(
+        bus=InMemoryEventBus(), clock=clock, metrics=MetricsStore(database, clock),
+        database=database, extras={"platforms": PLATFORMS, "anomaly_store": AnomalyStore(database)},
+    )  # fmt: skip
+    steps = int(minutes * 12)
+    labels = {"endpoint": "/api/deals", "platform": "a"}
+    assert context.metrics is not None
+    context.metrics.append_points([MetricPoint(series=requests, ts=at, value=115.0, labels=labels)])
+    context.extras["anomaly_store"].append_scores(
+        [
+            ScoredPoint(requests, at - timedelta(seconds=5 * k),
+                        12.0 if k >= 19 else min(115.0, 12.0 + 8.0 * (19 - k)),
+                        0.0, 0.0, False, -164.0, 192.0)
+            for k in range(steps, -1, -1)
+        ]
+    )  # fmt: skip
+    return DiagnosticAgent(context)
+
+
+async def test_a_surge_on_a_young_series_is_named_from_its_change_of_level(
+    sim_clock: SimClock, db_path: Path
+) -> None:
+    """Live, 90 s after start: a young request-rate series went from 12 to 115 req/s inside
+    the band its detector learnt on the ramp, the errors and the CPU alerted. The diagnosis
+    reads the change of level and names the surge, not a crash."""
+    database = Database(db_path)
+    agent = _agent_seeing_a_ramp(sim_clock, database, 3.0, sim_clock.now() + timedelta(seconds=60))
+    cpu = _alert(sim_clock, "HighCpu", {"platform": "a", "host": "a-1"}, "warning")
+    await _feed(agent, [*_errors(sim_clock), cpu])
+    sim_clock.advance(60)
+    (diagnosis,) = await _tick(agent, sim_clock)
+    assert diagnosis.root_causes[0] == "traffic_surge@a"
+    assert diagnosis.recommendation == "scale_out"
+    database.close()
+
+
+async def test_an_old_series_is_left_to_its_band(sim_clock: SimClock, db_path: Path) -> None:
+    """The same ramp on a series scored for two hours: its band (learnt on more than the
+    ramp) holds the rate, so the change of level is not read and errors alone mean a crash."""
+    database = Database(db_path)
+    agent = _agent_seeing_a_ramp(
+        sim_clock, database, 120.0, sim_clock.now() + timedelta(seconds=60)
+    )
+    await _feed(agent, _errors(sim_clock))
+    produced: list[IncidentDiagnosed] = []
+    for _ in range(4):  # it may wait a few checks for a cause
+        sim_clock.advance(60)
+        produced += await _tick(agent, sim_clock)
+    assert produced and produced[0].root_causes[0] == "service_crash@a"
+    database.close()
+
+
 async def test_without_a_traffic_outlier_errors_alone_still_mean_a_crash(
     sim_clock: SimClock, db_path: Path
 ) -> None:

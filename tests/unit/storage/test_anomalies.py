@@ -66,3 +66,22 @@ def test_latest_scores_see_a_noted_round_before_it_is_written(db_path: Path) -> 
     before = store.latest_scores(["a"], t0 - timedelta(minutes=3), t0)  # noted row is later
     assert before["a"].value == 1.0
     database.close()
+
+
+def test_values_are_the_stored_rows_then_a_newer_noted_round(db_path: Path) -> None:
+    """One series' stored values oldest first, the noted round appended once (not when it is
+    already stored), nothing outside the window, and an unknown series absent."""
+    database = Database(db_path)
+    store = AnomalyStore(database)
+    t0 = datetime(2026, 1, 5, tzinfo=UTC)
+    rows = [
+        ("a", t0 + timedelta(minutes=k), float(k), 0.0, 0.0, False, 0.0, 1.0) for k in (2, 0, 1)
+    ]
+    store.append_score_rows([*rows, ("b", t0, 7.0, 0.0, 0.0, False, 0.0, 1.0)])
+    store.note_latest([("a", t0 + timedelta(minutes=3), 9.0, 0.0, 0.0, False, 0.0, 1.0)])
+    store.note_latest([("b", t0, 7.0, 0.0, 0.0, False, 0.0, 1.0)])
+    found = store.values(["a", "b", "c"], t0 + timedelta(minutes=1), t0 + timedelta(minutes=3))
+    assert [value for _, value in found["a"]] == [1.0, 2.0, 9.0]
+    assert "b" not in found and "c" not in found
+    assert [value for _, value in store.values(["b"], t0, t0)["b"]] == [7.0]
+    database.close()

@@ -58,19 +58,23 @@ def is_young(points: Points, now: datetime) -> bool:
 
 def earlier_level(points: Points, now: datetime) -> float | None:
     """The series' level before its last minutes: the lower quartile of the values between
-    :data:`CHANGE_WINDOW` and :data:`RAMP_GUARD` ago; ``None`` with fewer than
-    :data:`MIN_REFERENCE_POINTS` of them.
+    :data:`CHANGE_WINDOW` and :data:`RAMP_GUARD` ago. A series watched for less than that (a
+    fault injected as the service started: the live soak's first one) has its first
+    :data:`MIN_REFERENCE_POINTS` points instead, when it has twice as many in all; ``None``
+    with fewer.
 
     >>> from datetime import UTC, datetime, timedelta
     >>> now = datetime(2026, 1, 5, 12, tzinfo=UTC)
     >>> earlier_level([(now - timedelta(seconds=10), 3.0)], now) is None
     True
+    >>> ramp = [(now - timedelta(seconds=5 * k), 60.0 - 4 * k) for k in range(12, -1, -1)]
+    >>> earlier_level(ramp, now)  # watched for 60 s: its first points, 12-32
+    16.0
     """
-    values = sorted(
-        value
-        for ts, value in points
-        if now - CHANGE_WINDOW <= ts <= now - RAMP_GUARD and math.isfinite(value)
-    )
+    finite = [(ts, value) for ts, value in points if math.isfinite(value)]
+    values = sorted(value for ts, value in finite if now - CHANGE_WINDOW <= ts <= now - RAMP_GUARD)
+    if len(values) < MIN_REFERENCE_POINTS and len(finite) >= 2 * MIN_REFERENCE_POINTS:
+        values = sorted(value for _, value in finite[:MIN_REFERENCE_POINTS])
     if len(values) < MIN_REFERENCE_POINTS:
         return None
     return values[(len(values) - 1) // 4]

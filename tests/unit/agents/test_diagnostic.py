@@ -457,14 +457,17 @@ def _agent_seeing_a_ramp(
     return DiagnosticAgent(context)
 
 
+@pytest.mark.parametrize("watched_minutes", [3.0, 1.5])
 async def test_a_surge_on_a_young_series_is_named_from_its_change_of_level(
-    sim_clock: SimClock, db_path: Path
+    sim_clock: SimClock, db_path: Path, watched_minutes: float
 ) -> None:
     """Live, 90 s after start: a young request-rate series went from 12 to 115 req/s inside
     the band its detector learnt on the ramp, the errors and the CPU alerted. The diagnosis
-    reads the change of level and names the surge, not a crash."""
+    reads the change of level and names the surge, not a crash; also when the surge began as
+    the service started (its first points are the earlier level)."""
     database = Database(db_path)
-    agent = _agent_seeing_a_ramp(sim_clock, database, 3.0, sim_clock.now() + timedelta(seconds=60))
+    at = sim_clock.now() + timedelta(seconds=60)
+    agent = _agent_seeing_a_ramp(sim_clock, database, watched_minutes, at)
     cpu = _alert(sim_clock, "HighCpu", {"platform": "a", "host": "a-1"}, "warning")
     await _feed(agent, [*_errors(sim_clock), cpu])
     sim_clock.advance(60)

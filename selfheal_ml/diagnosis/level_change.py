@@ -28,12 +28,7 @@ import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from selfheal_ml.diagnosis.observations import (
-    BAND_BREACH_STRENGTH,
-    Observation,
-    component_of,
-    metric_name,
-)
+from selfheal_ml.diagnosis.observations import Observation, rise_read_at_diagnosis
 
 #: A series whose oldest stored point in the last hour is newer than this is young.
 YOUNG_SERIES = timedelta(hours=1)
@@ -105,18 +100,8 @@ def from_level_change(
     ts, value = points[-1]
     if reference is None or reference <= 0 or value < min_ratio * reference:
         return None
-    metric = metric_name(series)
-    return Observation(
-        ts=ts,
-        metric=metric,
-        series=series,
-        component=component_of(metric, labels),
-        score=BAND_BREACH_STRENGTH,
-        source="anomaly",
-        labels=tuple(sorted(labels.items())),
-        value=value,
-        expected_low=reference,
-        expected_high=reference,
-        detail=f"{series} at {value:.4g}, {value / reference:.1f}x its level {reference:.4g}"
-        " of the minutes before (a young series, read at diagnosis)",
+    detail = (
+        f"{series} at {value:.4g}, {value / reference:.1f}x its level {reference:.4g}"
+        " of the minutes before (a young series, read at diagnosis)"
     )
+    return rise_read_at_diagnosis(series, ts, value, reference, reference, labels, detail)

@@ -234,6 +234,24 @@ def from_band_breach(
     """
     if expected_high is None or expected_high <= 0 or value < min_ratio * expected_high:
         return None
+    detail = (
+        f"{series} at {value:.4g}, {value / expected_high:.1f}x its expected upper edge"
+        f" {expected_high:.4g} (read at diagnosis)"
+    )
+    return rise_read_at_diagnosis(series, ts, value, expected_low, expected_high, labels, detail)
+
+
+def rise_read_at_diagnosis(
+    series: str,
+    ts: datetime,
+    value: float,
+    expected_low: float | None,
+    expected_high: float,
+    labels: dict[str, str],
+    detail: str,
+) -> Observation:
+    """A full-strength rise of ``series`` that the diagnosis read from the store itself (the
+    shape of :func:`from_band_breach` and of a young series' change of level)."""
     metric = metric_name(series)
     return Observation(
         ts=ts,
@@ -246,8 +264,7 @@ def from_band_breach(
         value=value,
         expected_low=expected_low,
         expected_high=expected_high,
-        detail=f"{series} at {value:.4g}, {value / expected_high:.1f}x its expected upper edge"
-        f" {expected_high:.4g} (read at diagnosis)",
+        detail=detail,
     )
 
 

@@ -395,6 +395,17 @@ def _errors(clock: SimClock) -> list[Event]:
     return [ratio, _alert(clock, "HighErrorRate", {"platform": "a"}, "critical")]
 
 
+async def _assert_the_surge_is_named(
+    agent: DiagnosticAgent, clock: SimClock, events: list[Event]
+) -> None:
+    """Feed ``events``; a minute later the diagnosis names platform a's surge and scales out."""
+    await _feed(agent, events)
+    clock.advance(60)
+    (diagnosis,) = await _tick(agent, clock)
+    assert diagnosis.root_causes[0] == "traffic_surge@a"
+    assert diagnosis.recommendation == "scale_out"
+
+
 async def test_a_surge_is_named_before_its_own_anomaly_is_confirmed(
     sim_clock: SimClock, db_path: Path
 ) -> None:
@@ -405,11 +416,7 @@ async def test_a_surge_is_named_before_its_own_anomaly_is_confirmed(
     agent = _agent_seeing_traffic(sim_clock, database, 53.0, 3.0)
     cpu = _anomaly(sim_clock, 'host_cpu_percent{host="a-1",platform="a"}',
                    {"host": "a-1", "platform": "a"}, 78.0, 10.0, 40.0)  # fmt: skip
-    await _feed(agent, [*_errors(sim_clock), cpu])
-    sim_clock.advance(60)
-    (diagnosis,) = await _tick(agent, sim_clock)
-    assert diagnosis.root_causes[0] == "traffic_surge@a"
-    assert diagnosis.recommendation == "scale_out"
+    await _assert_the_surge_is_named(agent, sim_clock, [*_errors(sim_clock), cpu])
     database.close()
 
 
@@ -423,11 +430,7 @@ async def test_a_surge_first_flagged_mid_ramp_is_named_from_its_newest_rate(
     agent = _agent_seeing_traffic(sim_clock, database, 36.0, 3.0)  # 3x the edge of 12, now
     ramp = _anomaly(sim_clock, 'http_requests_per_s{endpoint="/api/deals",platform="a"}',
                     {"endpoint": "/api/deals", "platform": "a"}, 19.8, 7.0, 12.0)  # fmt: skip
-    await _feed(agent, [ramp, *_errors(sim_clock)])
-    sim_clock.advance(60)
-    (diagnosis,) = await _tick(agent, sim_clock)
-    assert diagnosis.root_causes[0] == "traffic_surge@a"
-    assert diagnosis.recommendation == "scale_out"
+    await _assert_the_surge_is_named(agent, sim_clock, [ramp, *_errors(sim_clock)])
     database.close()
 
 
@@ -469,11 +472,7 @@ async def test_a_surge_on_a_young_series_is_named_from_its_change_of_level(
     at = sim_clock.now() + timedelta(seconds=60)
     agent = _agent_seeing_a_ramp(sim_clock, database, watched_minutes, at)
     cpu = _alert(sim_clock, "HighCpu", {"platform": "a", "host": "a-1"}, "warning")
-    await _feed(agent, [*_errors(sim_clock), cpu])
-    sim_clock.advance(60)
-    (diagnosis,) = await _tick(agent, sim_clock)
-    assert diagnosis.root_causes[0] == "traffic_surge@a"
-    assert diagnosis.recommendation == "scale_out"
+    await _assert_the_surge_is_named(agent, sim_clock, [*_errors(sim_clock), cpu])
     database.close()
 
 
@@ -485,10 +484,7 @@ async def test_an_old_series_is_left_to_its_band(sim_clock: SimClock, db_path: P
         sim_clock, database, 120.0, sim_clock.now() + timedelta(seconds=60)
     )
     await _feed(agent, _errors(sim_clock))
-    produced: list[IncidentDiagnosed] = []
-    for _ in range(4):  # it may wait a few checks for a cause
-        sim_clock.advance(60)
-        produced += await _tick(agent, sim_clock)
+    produced = await _tick_until_diagnosed(agent, sim_clock, checks=4)
     assert produced and produced[0].root_causes[0] == "service_crash@a"
     database.close()
 

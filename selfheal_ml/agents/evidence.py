@@ -35,6 +35,7 @@ from selfheal_ml.diagnosis.report import Evidence, strongest_per_series
 from selfheal_ml.diagnosis.root_cause import (
     RECENT_CHANGE_S,
     VICTIM_FAMILIES,
+    error_onsets,
     symptom_ratios,
     symptom_strengths,
 )
@@ -157,7 +158,9 @@ class EvidenceGatherer:
 
     def candidates(self, incident: OpenIncident) -> list[Candidate]:
         """The ranked root-cause candidates of the incident's observations so far."""
-        return rank_causes(list(incident.observations), self.change_ages(incident.opened_at))
+        observations = list(incident.observations)
+        onsets = error_onsets(observations)
+        return rank_causes(observations, self.change_ages(incident.opened_at, onsets))
 
     def gather(
         self,
@@ -224,13 +227,18 @@ class EvidenceGatherer:
         """Platforms with a configuration change in the last ``RECENT_CHANGE_S`` seconds."""
         return {p for p, age in self.change_ages(now).items() if age <= RECENT_CHANGE_S}
 
-    def change_ages(self, opened_at: datetime) -> dict[str, float]:
-        """Age (s) of the latest configuration change per platform at ``opened_at``."""
+    def change_ages(
+        self, opened_at: datetime, at: Mapping[str, datetime] | None = None
+    ) -> dict[str, float]:
+        """Age (s) of the latest configuration change per platform at ``opened_at``, or, for
+        the platforms of ``at``, at their own moment (when their server errors began: a push
+        that came after the incident opened still precedes the errors it causes)."""
         if self.change_log is None:
             return {}
+        moments = at or {}
         ages: dict[str, float] = {}
         for change in self.change_log():
-            age = (opened_at - change.ts).total_seconds()
+            age = (moments.get(change.platform, opened_at) - change.ts).total_seconds()
             if age >= 0 and (change.platform not in ages or age < ages[change.platform]):
                 ages[change.platform] = age
         return ages

@@ -122,6 +122,27 @@ def symptom_ratios(observations: Iterable[Observation]) -> dict[str, float]:
     return _largest_per_family(observations, lambda observation: observation.ratio)
 
 
+def error_onsets(observations: Iterable[Observation]) -> dict[str, datetime]:
+    """When each platform's server errors were first seen in these observations: the moment
+    a configuration change must precede to be a bad push's (``config_change_recent``).
+
+    An incident can open before the push that hurts it: on held-out seed 7018, 8 of 35 bad
+    pushes joined an incident opened 8-30 minutes earlier by a lone sign, their change came
+    after that opening, and the ages measured at it (negative) were dropped: a crash was named
+    (``pipelines/incident_evidence.py --whole-run``).
+    """
+    onsets: dict[str, datetime] = {}
+    for observation in observations:
+        platform = observation.platform
+        if platform is None or observation.kind != "platform":
+            continue
+        if symptom_strengths([observation]).get("errors_5xx_up", 0.0) < PRESENT_STRENGTH:
+            continue
+        if platform not in onsets or observation.ts < onsets[platform]:
+            onsets[platform] = observation.ts
+    return onsets
+
+
 def _primary_established(hypothesis: Hypothesis, observations: Iterable[Observation]) -> bool:
     """Whether an observation from one of the hypothesis' ``primary_sources`` shows its primary
     symptom (always, for a hypothesis that accepts any source): a memory anomaly alone does
@@ -143,8 +164,8 @@ def rank_causes(
 ) -> list[Candidate]:
     """Every candidate with a positive score, best first (see the module docstring).
 
-    ``change_ages_s`` maps a platform to the age of its latest configuration change at the
-    incident's opening.
+    ``change_ages_s`` maps a platform to the age of its latest configuration change when its
+    server errors began (:func:`error_onsets`), or at the incident's opening.
     """
     if not observations:
         return []

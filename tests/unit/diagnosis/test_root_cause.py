@@ -18,6 +18,7 @@ from selfheal_ml.diagnosis.root_cause import (
     Candidate,
     Impact,
     confidence_of,
+    error_onsets,
     impact_of,
     rank_causes,
     symptom_strengths,
@@ -561,3 +562,16 @@ def test_slow_queries_far_past_their_band_are_a_slow_query() -> None:
 def test_the_pool_is_called_full_from_its_ratio_on(value: float, named: bool) -> None:
     observations = [_database(value), _observation(30, "http_latency_p95_ms", "a", 9.0)]
     assert ("db_pool_exhaustion@postgres" in _by_label(rank_causes(observations))) is named
+
+
+def test_error_onsets_are_each_platforms_first_server_errors() -> None:
+    """The first 5xx sign per platform; a latency sign or a dependency's is no onset."""
+    observations = [
+        _observation(0, "http_latency_p95_ms", "a", 9.0),
+        _errors(30, "a"),
+        _errors(10, "b"),
+        _errors(90, "a"),
+        _observation(5, "db_up", "postgres", -20.0),
+    ]
+    onsets = error_onsets(observations)
+    assert onsets == {"a": observations[1].ts, "b": observations[2].ts}

@@ -122,6 +122,16 @@ def monitor_ports(settings: Settings) -> dict[str, Any]:
     }
 
 
+def simulator_change_feed(settings: Settings) -> dict[str, Any]:
+    """When watching the simulator: its configuration changes as the Diagnostic agent's
+    ``change_log``, polled each health tick (``change_refresh``): a bad push is told from a
+    crash by the change before its errors (:mod:`selfheal_ml.collectors.change_feed`)."""
+    from selfheal_ml.collectors.change_feed import ChangeFeed
+
+    feed = ChangeFeed(f"{settings.simulator_url.rstrip('/')}/sim/config-changes")
+    return {"change_log": feed.changes, "change_refresh": feed.refresh}
+
+
 def monitor_platforms(settings: Settings, overrides: Mapping[str, Any]) -> list[str]:
     """The platforms watched: ``overrides["platforms"]`` if given, else the targets'."""
     if "platforms" in overrides:
@@ -347,6 +357,8 @@ def agent_ports(
     }
     if "collectors" not in overrides:
         ports.update(monitor_ports(settings))
+    if "change_log" not in overrides and not settings.targets:
+        ports.update(simulator_change_feed(settings))
     if "investigators" not in overrides:
         ports["investigators"] = index_investigators(settings)
     if "performance_analysers" not in overrides and settings.agent_enabled("Performance"):

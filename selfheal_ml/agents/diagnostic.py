@@ -17,7 +17,8 @@ that was diagnosed first.
 
 Ports (``AgentContext.extras``), all optional: ``incidents`` (IncidentStore), ``repair_model``
 (RepairRecommender), ``investigators`` (Investigator list), ``change_log`` (a callable
-returning recent configuration changes with ``ts``, ``platform``), ``diagnosis``
+returning recent configuration changes with ``ts``, ``platform``) and ``change_refresh`` (a
+coroutine function awaited each health tick to refresh it: the live change feed), ``diagnosis``
 (:class:`~selfheal_ml.diagnosis.triage.TriagePolicy` numbers), ``platforms`` (the platform
 names, to address an action on a shared dependency) and ``attack_quiet_s`` (600 s: an attack
 incident without a ban in force is escalated after that long without a new finding).
@@ -69,6 +70,7 @@ class DiagnosticAgent(Agent):
         self.diagnoser = IncidentDiagnoser(self.name, context, self.log)
         self.readiness = Readiness(self.policy)
         self.attacks = AttackIncidents(self.name, float(extras.get("attack_quiet_s", QUIET_S)))
+        self.change_refresh = extras.get("change_refresh")  # polls ``change_log``'s source
         store = extras.get("incidents")
         self.history = HistoryWriter(store) if store is not None else None
 
@@ -130,6 +132,8 @@ class DiagnosticAgent(Agent):
         group = common_cause_group(self.grouper.open.values())
         if group:
             self.grouper.merge(group)
+        if self.change_refresh is not None:
+            await self.change_refresh()
         changed = self.diagnoser.gatherer.recently_changed(tick.ts)
         self.attacks.hand_over(self.grouper, self.diagnoser.revision_book.numbers, self.log)
         for incident in list(self.grouper.open.values()):

@@ -1,6 +1,6 @@
 """The closed loop the way users run it: ``sim serve`` + ``serve --dev`` as real processes.
 
-Three scenarios, each in its own stack (simulator + service, free ports, a temporary DuckDB
+Four scenarios, each in its own stack (simulator + service, free ports, a temporary DuckDB
 file and MLflow store, a loop timed in seconds: :data:`selfheal_ml.live.stack.LIVE_TIMING`),
 started together so that the whole module takes one scenario's time (about 4 min at most):
 
@@ -8,7 +8,9 @@ started together so that the whole module takes one scenario's time (about 4 min
   one incident on all five platforms, root cause ``db_unreachable``, a repair among the
   simulator's fixing actions, resolved within 120 s of the injection;
 - Scenario 2 of the seed, a slow API from a missing index (``slow_query`` on leadsite.io);
-- a crashed service (``service_crash`` on tackle.io).
+- a crashed service (``service_crash`` on tackle.io);
+- a bad configuration push (``bad_config_push`` on videosite.io), told from a crash by the
+  simulator's change feed, which ``serve`` polls: rolled back, not restarted.
 
 Each fault is injected through ``POST /sim/faults``; the assertions read the stored incident
 through ``GET /v1/incidents`` and ``GET /v1/incidents/{id}`` and the simulator's ground truth
@@ -56,6 +58,7 @@ SCENARIOS = (
     Scenario("db_connection_lost", "db_unreachable", "leadsite.ai", 120.0),
     Scenario("slow_query_missing_index", "slow_query", "leadsite.io", 180.0, approve=True),
     Scenario("service_crash", "service_crash", "tackle.io", 120.0),
+    Scenario("bad_config_push", "bad_config_push", "videosite.io", 120.0),
 )
 
 
@@ -244,6 +247,17 @@ def test_service_crash(outcomes: dict[str, Outcome]) -> None:
         _assert_loop(outcome, incident)
 
     _run_checks(outcomes, "service_crash", checks)
+
+
+def test_bad_config_push(outcomes: dict[str, Outcome]) -> None:
+    """Told from a crash by the simulator's change feed (``serve`` polls it): rolled back."""
+
+    def checks(outcome: Outcome, incident: IncidentView) -> None:
+        assert incident.platforms == {outcome.scenario.platform}, sorted(incident.platforms)
+        assert incident.strategies[:1] == ("rollback_config",), incident.strategies
+        _assert_loop(outcome, incident)
+
+    _run_checks(outcomes, "bad_config_push", checks)
 
 
 def test_the_incident_reads_the_same_by_id(outcomes: dict[str, Outcome]) -> None:

@@ -443,6 +443,7 @@ ENVIRONMENT_PATHS: dict[str, tuple[str, ...]] = {
     "SELFHEAL_OPTIMIZATION_INTERVAL_S": ("intervals", "optimization_s"),
     "SELFHEAL_SCORING_WORKERS": ("scoring_workers",),
     "SELFHEAL_SIMULATOR_URL": ("simulator_url",),
+    "SELFHEAL_CHANGE_FEED_URL": ("change_feed_url",),
     "SELFHEAL_SETTLE_S": ("agents", "diagnostic", "settle_s"),
     "SELFHEAL_VERIFY_S": ("agents", "repair", "verify_s"),
     "SELFHEAL_PERFORMANCE_PROPOSE_INDEXES": ("agents", "performance", "propose_indexes"),
@@ -521,6 +522,10 @@ class Settings(BaseSettings):
     limits: Limits = Limits()
     # with no targets configured, the Monitor watches the live simulator (selfheal-ml sim serve)
     simulator_url: str = Field(default="http://127.0.0.1:8700", pattern=r"^https?://\S+$")
+    # where the platforms' configuration changes are read (collectors/change_feed.py: JSON
+    # {"changes": [{"change_id", "ts", "platform", "description"}]}); unset, the simulator's
+    # feed when watching it, else none (a bad push is then told from a crash by nothing)
+    change_feed_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
     # events a subscriber may have queued: a storm over 20,000 series publishes 20,000
     # anomalies in one round, and at 10,000 the AlertManager and the agents dropped half
     bus_queue_size: int = Field(default=50_000, gt=0)
@@ -579,6 +584,8 @@ class Settings(BaseSettings):
         data["security"]["bouncer_api_keys"] = ["********"] * len(self.security.bouncer_api_keys)
         data["mlflow_tracking_uri"] = mask_url_secrets(self.mlflow_tracking_uri)
         data["simulator_url"] = mask_url_secrets(self.simulator_url)
+        if self.change_feed_url is not None:
+            data["change_feed_url"] = mask_url_secrets(self.change_feed_url)
         for target in data["targets"]:
             target["url"] = mask_url_secrets(target["url"])
         for notifier in data["notifiers"]:

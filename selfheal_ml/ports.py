@@ -122,13 +122,19 @@ def monitor_ports(settings: Settings) -> dict[str, Any]:
     }
 
 
-def simulator_change_feed(settings: Settings) -> dict[str, Any]:
-    """When watching the simulator: its configuration changes as the Diagnostic agent's
-    ``change_log``, polled each health tick (``change_refresh``): a bad push is told from a
-    crash by the change before its errors (:mod:`selfheal_ml.collectors.change_feed`)."""
+def change_feed_ports(settings: Settings) -> dict[str, Any]:
+    """The configuration changes of ``change_feed_url`` (by default the simulator's feed when
+    watching it) as the Diagnostic agent's ``change_log``, polled each health tick
+    (``change_refresh``): a bad push is told from a crash by the change before its errors
+    (:mod:`selfheal_ml.collectors.change_feed`). Nothing with targets and no feed."""
     from selfheal_ml.collectors.change_feed import ChangeFeed
 
-    feed = ChangeFeed(f"{settings.simulator_url.rstrip('/')}/sim/config-changes")
+    url = settings.change_feed_url
+    if url is None and not settings.targets:
+        url = f"{settings.simulator_url.rstrip('/')}/sim/config-changes"
+    if url is None:
+        return {}
+    feed = ChangeFeed(url)
     return {"change_log": feed.changes, "change_refresh": feed.refresh}
 
 
@@ -357,8 +363,8 @@ def agent_ports(
     }
     if "collectors" not in overrides:
         ports.update(monitor_ports(settings))
-    if "change_log" not in overrides and not settings.targets:
-        ports.update(simulator_change_feed(settings))
+    if "change_log" not in overrides:
+        ports.update(change_feed_ports(settings))
     if "investigators" not in overrides:
         ports["investigators"] = index_investigators(settings)
     if "performance_analysers" not in overrides and settings.agent_enabled("Performance"):

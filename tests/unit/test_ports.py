@@ -226,3 +226,26 @@ def test_each_database_and_cache_gets_an_analyser_with_its_platform(tmp_path: Pa
     assert (analysers["shop-db"].platform, analysers["shop-cache"].platform) == ("shop", None)
     config.write_text(config.read_text() + "[agents.performance]\nenabled = false\n")
     assert "performance_analysers" not in agent_ports(load_settings(config), {}, {})
+
+
+def test_the_change_feed_is_the_simulators_unless_configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Watching the simulator: its feed; with targets: none, or the configured one."""
+    from selfheal_ml.ports import change_feed_ports
+
+    monkeypatch.setenv("SELFHEAL_SIMULATOR_URL", "http://127.0.0.1:8729/")
+    simulated = change_feed_ports(load_settings())
+    assert simulated["change_log"].__self__.url == "http://127.0.0.1:8729/sim/config-changes"
+    config = tmp_path / "selfheal.toml"
+    config.write_text(
+        '[[targets]]\nkind = "http"\nname = "shop-web"\nplatform = "shop"\n'
+        'url = "http://127.0.0.1:9/health"\n'
+    )
+    assert change_feed_ports(load_settings(config)) == {}
+    monkeypatch.setenv("SELFHEAL_CHANGE_FEED_URL", "https://deploys.example/changes")
+    configured = change_feed_ports(load_settings(config))
+    assert configured["change_log"].__self__.url == "https://deploys.example/changes"
+    monkeypatch.setenv("SELFHEAL_CHANGE_FEED_URL", "deploys.example")
+    with pytest.raises(ConfigError, match="SELFHEAL_CHANGE_FEED_URL"):
+        load_settings(config)

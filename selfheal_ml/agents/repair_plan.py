@@ -76,13 +76,13 @@ class RepairPlanner:
 
 
 def runbook_candidates(diagnosis: Diagnosis) -> list[tuple[str, str, float]]:
-    """``(cause, strategy, score)`` for the plan: the top cause's known fix, then its other
-    fixes, then the other candidates' fixes."""
+    """``(cause@component, strategy, score)`` for the plan: the top cause's known fix, then
+    its other fixes, then the other candidates' fixes."""
     if not diagnosis.candidates:
         return []
     top, *others = diagnosis.candidates
     first = diagnosis.known_fix or top.strategy
     fixes = [first, *(fix for fix in (top.strategy, *top.alternatives) if fix != first)]
-    return [(top.cause, fix, top.score) for fix in fixes] + [
-        (c.cause, c.strategy, c.score) for c in others
+    return [(top.label, fix, top.score) for fix in fixes] + [
+        (c.label, c.strategy, c.score) for c in others
     ]

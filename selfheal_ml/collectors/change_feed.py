@@ -7,11 +7,10 @@ Diagnostic agent its simulator's change log directly; ``serve`` had none, so liv
 push was named a crash and restarted, which did not end it (the whole-catalogue live soak,
 2026-12-06). :class:`ChangeFeed` reads a feed in the simulator's format (``GET
 /sim/config-changes``: ``{"changes": [{"change_id", "ts", "platform", "description"}]}``, the
-shape a deploy pipeline can serve too) once per Diagnostic round (a pooled client, a 2 s
-timeout), and keeps the last day of changes for :meth:`ChangeFeed.changes`, which the
-diagnosis reads synchronously. A feed that
-fails keeps what it had: the diagnosis then lacks changes, as before, and the failure is
-logged once until the feed answers again.
+shape a deploy pipeline can serve too) once per Diagnostic round (a client per poll, closed
+at once, a 2 s timeout), and keeps the last day of changes for :meth:`ChangeFeed.changes`,
+which the diagnosis reads synchronously. A feed that fails keeps what it had: the diagnosis
+then lacks changes, as before, and the failure is logged once until the feed answers again.
 
 >>> import asyncio, httpx
 >>> body = {"changes": [{"change_id": "c1", "ts": "2026-12-06T20:21:54+00:00",
@@ -32,7 +31,7 @@ from typing import Any
 
 import httpx
 
-from selfheal_ml.collectors.http_client import PooledClient
+from selfheal_ml.collectors.http_client import shared_ssl_context
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +86,7 @@ class ChangeFeed:
         timeout_s: float = 2.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.url, self.timeout_s = url, timeout_s
-        self.client = PooledClient(transport)
+        self.url, self.timeout_s, self.transport = url, timeout_s, transport
         self._changes: list[ChangeRecord] = []
         self._failing = False
 
@@ -99,9 +97,14 @@ class ChangeFeed:
     async def refresh(self) -> None:
         """Poll the feed once; keep the last day of what it lists."""
         try:
-            response = await self.client.get(self.url, {}, self.timeout_s)
-            response.raise_for_status()
-            changes = parse_changes(response.json())
+            # a client per poll, closed at once: the feed holds no connection a shutdown
+            # would have to close (the shared SSL context keeps building one cheap)
+            async with httpx.AsyncClient(
+                transport=self.transport, timeout=self.timeout_s, verify=shared_ssl_context()
+            ) as client:
+                response = await client.get(self.url)
+                response.raise_for_status()
+                changes = parse_changes(response.json())
         except (httpx.HTTPError, ValueError) as error:
             if not self._failing:
                 logger.warning("change feed %s: %s (keeping %d changes)", self.url, error,

@@ -158,11 +158,9 @@ class AnomalyStore:
     ) -> dict[str, ScoredPoint]:
         """The newest score in ``[since, until]`` of each of ``series_list`` that has one: the
         round noted in this process if it is in the window, else the stored rows."""
-        found: dict[str, ScoredPoint] = {}
-        for series in series_list:
-            row = self._latest.get(series)
-            if row is not None and since <= row[1] <= until:
-                found[series] = ScoredPoint(*row)
+        found = {
+            series: ScoredPoint(*row) for series, row in self._noted(series_list, since, until)
+        }
         missing = [series for series in series_list if series not in found]
         if not missing:
             return found
@@ -193,14 +191,22 @@ class AnomalyStore:
             ).fetchall()
         for series, ts, value in rows:
             found.setdefault(str(series), []).append((ts, float(value)))
-        for series in series_list:
-            noted = self._latest.get(series)
-            if noted is None or not start <= noted[1] <= end:
-                continue
+        for series, noted in self._noted(series_list, start, end):
             points = found.setdefault(series, [])
             if not points or points[-1][0] < noted[1]:
                 points.append((noted[1], noted[2]))
         return found
+
+    def _noted(
+        self, series_list: Sequence[str], start: datetime, end: datetime
+    ) -> list[tuple[str, ScoreRow]]:
+        """The round noted in this process (:meth:`note_latest`) of each series, when it lies
+        in ``[start, end]``."""
+        return [
+            (series, row)
+            for series in series_list
+            if (row := self._latest.get(series)) is not None and start <= row[1] <= end
+        ]
 
     def save_snapshot(self, name: str, version: int, saved_at: datetime, blob: bytes) -> None:
         """Replace the cached snapshot ``name``."""

@@ -18,7 +18,7 @@ from selfheal_ml.actions import RepairService
 from selfheal_ml.lifecycle import Diagnosis
 from selfheal_ml.repair.playbook import PlaybookEntry
 from selfheal_ml.repair.recommend import from_advice
-from selfheal_ml.repair.strategy import PlannedStep, PlanPolicy, plan_repair
+from selfheal_ml.repair.strategy import PlannedStep, PlanPolicy, RunbookCandidate, plan_repair
 from selfheal_ml.storage.incidents import IncidentStore
 
 #: Real executors' actions for strategies that have no executor of the same name.
@@ -75,14 +75,14 @@ class RepairPlanner:
         return strategy
 
 
-def runbook_candidates(diagnosis: Diagnosis) -> list[tuple[str, str, float]]:
-    """``(cause@component, strategy, score)`` for the plan: the top cause's known fix, then
-    its other fixes, then the other candidates' fixes."""
+def runbook_candidates(diagnosis: Diagnosis) -> list[RunbookCandidate]:
+    """The candidates of the plan: the top cause's known fix, then its other fixes, then the
+    other candidates' fixes (each shown as ``cause@component``)."""
     if not diagnosis.candidates:
         return []
     top, *others = diagnosis.candidates
     first = diagnosis.known_fix or top.strategy
     fixes = [first, *(fix for fix in (top.strategy, *top.alternatives) if fix != first)]
-    return [(top.label, fix, top.score) for fix in fixes] + [
-        (c.label, c.strategy, c.score) for c in others
+    return [RunbookCandidate(top.label, fix, top.score, top.component) for fix in fixes] + [
+        RunbookCandidate(c.label, c.strategy, c.score, c.component) for c in others
     ]

@@ -10,7 +10,7 @@
    nobody diagnosed (on the chaos benchmark it once sent ``reindex`` to a stuck cache).
 3. **The known solution**: the fix of the top root-cause candidate, then the fixes of the other
    candidates scoring at least half as well, then those of the other causes of the top
-   candidate's component (candidates named ``cause@component``). Only when the diagnosis is
+   candidate's component (:class:`RunbookCandidate`). Only when the diagnosis is
    confident enough (``min_confidence``); a guess is not a reason to touch production.
 4. Otherwise: **escalate to a human** (an empty plan).
 
@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from selfheal_ml.repair.playbook import PlaybookEntry, rank_playbook
 from selfheal_ml.repair.recommend import Recommendation
@@ -72,6 +72,21 @@ class PlanPolicy:
     high_risk: frozenset[str] = frozenset()
 
 
+class RunbookCandidate(NamedTuple):
+    """A root-cause candidate as the runbook reads it: its ``cause`` (shown in the step's
+    reason), a ``strategy`` that fixes it, its ``score``, and the ``component`` it is on
+    (empty when not known: the candidate then has no component to share)."""
+
+    cause: str
+    strategy: str
+    score: float
+    component: str = ""
+
+
+#: What :func:`plan_repair` takes: candidates, or plain ``(cause, strategy, score)`` tuples.
+Candidates = Sequence[RunbookCandidate | tuple[str, str, float]]
+
+
 @dataclass(frozen=True)
 class PlannedStep:
     """One strategy to try and why it is on the plan."""
@@ -84,12 +99,13 @@ class PlannedStep:
 def plan_repair(
     playbook: Sequence[PlaybookEntry],
     classifier: Recommendation | None,
-    candidates: Sequence[tuple[str, str, float]],
+    candidates: Candidates,
     confidence: float,
     policy: PlanPolicy | None = None,
 ) -> list[PlannedStep]:
-    """The ordered plan; ``candidates`` are ``(cause, strategy, score)``, best first."""
+    """The ordered plan; ``candidates`` best first."""
     policy = policy or PlanPolicy()
+    causes = [RunbookCandidate(*candidate) for candidate in candidates]
     steps: list[PlannedStep] = []
     for entry in rank_playbook(playbook):
         lower = entry.interval[0]
@@ -102,9 +118,9 @@ def plan_repair(
                     f" (95 % lower bound {lower:.2f})",
                 )
             )
-    confident = bool(candidates) and confidence >= policy.min_confidence
-    runbook = _runbook(candidates) if confident else []
-    plausible = {strategy for _, strategy, _ in runbook}
+    confident = bool(causes) and confidence >= policy.min_confidence
+    runbook = _runbook(causes) if confident else []
+    plausible = {candidate.strategy for candidate in runbook}
     if classifier is not None and not classifier.fallback:
         for ranked in classifier.strategies:
             if confident and ranked.strategy not in plausible:
@@ -117,32 +133,33 @@ def plan_repair(
                         f"model {classifier.model_version}: p={ranked.probability:.2f}",
                     )
                 )
-    for cause, strategy, score in runbook:
-        steps.append(PlannedStep(strategy, "runbook", f"known fix for {cause} (score {score:.2f})"))
-    known_fix = candidates[0][1] if confident else None
+    for item in runbook:
+        reason = f"known fix for {item.cause} (score {item.score:.2f})"
+        steps.append(PlannedStep(item.strategy, "runbook", reason))
+    known_fix = causes[0].strategy if confident else None
     return _least_risk_first(steps, known_fix, policy)
 
 
-def _runbook(candidates: Sequence[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
+def _runbook(candidates: Sequence[RunbookCandidate]) -> list[RunbookCandidate]:
     """The candidates scoring at least half as well as the best, in order, then the other
-    causes of the best one's component (``cause@component``): when a bad push's rollback
+    causes of the best one's component: when a bad push's rollback
     does not end the errors, the platform's crash is what is left. Held-out seed 7018
     (01-06 17:22) and dev seed 7014 (01-08 03:04): a crash just after a benign change was
     read as a bad push (crash 0.3 against 1.03), the rollback failed, and with nothing else
     on the plan the case escalated while the platform stayed down.
 
-    >>> ranked = [("bad_config_push@a", "rollback_config", 1.03),
-    ...           ("slow_query@db", "reindex", 0.4), ("service_crash@a", "restart_service", 0.3)]
-    >>> [strategy for _, strategy, _ in _runbook(ranked)]
+    >>> ranked = [RunbookCandidate("bad_config_push", "rollback_config", 1.03, "a"),
+    ...           RunbookCandidate("slow_query", "reindex", 0.4, "db"),
+    ...           RunbookCandidate("service_crash", "restart_service", 0.3, "a")]
+    >>> [candidate.strategy for candidate in _runbook(ranked)]
     ['rollback_config', 'restart_service']
     """
-    best_cause, _, best_score = candidates[0]
-    component = best_cause.partition("@")[2]
-    strong = [candidate for candidate in candidates if candidate[2] >= 0.5 * best_score]
+    best = candidates[0]
+    strong = [candidate for candidate in candidates if candidate.score >= 0.5 * best.score]
     same = [
         candidate
         for candidate in candidates
-        if component and candidate not in strong and candidate[0].partition("@")[2] == component
+        if best.component and candidate not in strong and candidate.component == best.component
     ]
     return strong + same
 

@@ -232,16 +232,26 @@ class EvidenceGatherer:
     ) -> dict[str, float]:
         """Age (s) of the latest configuration change per platform at ``opened_at``, or, for
         the platforms of ``at``, at their own moment (when their server errors began: a push
-        that came after the incident opened still precedes the errors it causes)."""
+        that came after the incident opened still precedes the errors it causes).
+
+        A rollback (``rollback`` set) returns the platform to a configuration that worked, so
+        neither it nor the changes before it are suspects: live, a surge 6 minutes after a bad
+        push was rolled back was read as that push again (confidence 0.45) and rolled back."""
         if self.change_log is None:
             return {}
         moments = at or {}
-        ages: dict[str, float] = {}
-        for change in self.change_log():
-            age = (moments.get(change.platform, opened_at) - change.ts).total_seconds()
-            if age >= 0 and (change.platform not in ages or age < ages[change.platform]):
-                ages[change.platform] = age
-        return ages
+        latest: dict[str, datetime] = {}
+        for change in sorted(self.change_log(), key=lambda item: item.ts):
+            if change.ts > moments.get(change.platform, opened_at):
+                continue
+            if getattr(change, "rollback", False):
+                latest.pop(change.platform, None)
+            else:
+                latest[change.platform] = change.ts
+        return {
+            platform: (moments.get(platform, opened_at) - ts).total_seconds()
+            for platform, ts in latest.items()
+        }
 
     def history(self) -> list[PastIncident]:
         """The featured incident history (empty without a store)."""

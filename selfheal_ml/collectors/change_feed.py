@@ -6,11 +6,13 @@ platform); what separates them is a deploy or configuration change just before t
 Diagnostic agent its simulator's change log directly; ``serve`` had none, so live every bad
 push was named a crash and restarted, which did not end it (the whole-catalogue live soak,
 2026-12-06). :class:`ChangeFeed` reads a feed in the simulator's format (``GET
-/sim/config-changes``: ``{"changes": [{"change_id", "ts", "platform", "description"}]}``, the
-shape a deploy pipeline can serve too) once per Diagnostic round (a client per poll, closed
-at once, a 2 s timeout), and keeps the last day of changes for :meth:`ChangeFeed.changes`,
-which the diagnosis reads synchronously. A feed that fails keeps what it had: the diagnosis
-then lacks changes, as before, and the failure is logged once until the feed answers again.
+/sim/config-changes``: ``{"changes": [{"change_id", "ts", "platform", "description",
+"rollback"}]}``, the shape a deploy pipeline can serve too; ``rollback``, optional, marks a
+return to the previous configuration, which ends the suspicion of the changes before it) once
+per Diagnostic round (a client per poll, closed at once, a 2 s timeout), and keeps the last
+day of changes for :meth:`ChangeFeed.changes`, which the diagnosis reads synchronously. A feed
+that fails keeps what it had: the diagnosis then lacks changes, as before, and the failure is
+logged once until the feed answers again.
 
 >>> import asyncio, httpx
 >>> body = {"changes": [{"change_id": "c1", "ts": "2026-12-06T20:21:54+00:00",
@@ -47,6 +49,7 @@ class ChangeRecord:
     ts: datetime
     platform: str
     description: str
+    rollback: bool = False
 
 
 def parse_changes(payload: Any) -> list[ChangeRecord]:
@@ -69,7 +72,7 @@ def parse_changes(payload: Any) -> list[ChangeRecord]:
             found.append(
                 ChangeRecord(
                     str(entry["change_id"]), ts, str(entry["platform"]),
-                    str(entry.get("description", "")),
+                    str(entry.get("description", "")), entry.get("rollback") is True,
                 )
             )  # fmt: skip
         except (KeyError, TypeError, ValueError):

@@ -377,7 +377,7 @@ class PlatformSimulator:
             until_s = self._elapsed_s + SCALE_OUT_HOLD_S
             self._scale_outs.append((index, self._elapsed_s, until_s))
         elif repair is RepairAction.ROLLBACK_CONFIG:
-            self._record_change(index, "rollback to the previous configuration")
+            self._record_change(index, "rollback to the previous configuration", rollback=True)
         self._frame = self._refresh()
         ids = tuple(fault.fault_id for fault in fixed)
         return ActionResult(repair, platform, fixed=bool(fixed), fault_ids=ids, cost=cost)
@@ -390,13 +390,14 @@ class PlatformSimulator:
         return self.start + timedelta(seconds=t_s)
 
     def _record_change(
-        self, platform: int, description: str, at_s: float | None = None
+        self, platform: int, description: str, at_s: float | None = None, rollback: bool = False
     ) -> ConfigChange:
         change = ConfigChange(
             change_id=f"change-{len(self._changes) + 1:04d}",
             ts=self._at(self._elapsed_s if at_s is None else at_s),
             platform=self.platform_names[platform],
             description=description,
+            rollback=rollback,
         )
         self._changes.append(change)
         return change

@@ -94,7 +94,7 @@ def test_bad_config_push_shows_in_the_config_log(live: LiveSimulator) -> None:
         client.post("/sim/faults", json={"kind": "bad_config_push", "platform": "leadsite.io"})
         changes = client.get("/sim/config-changes").json()["changes"]
         assert changes[-1]["platform"] == "leadsite.io"
-        assert changes[-1]["ts"] == START.isoformat()
+        assert changes[-1]["ts"] == START.isoformat() and changes[-1]["rollback"] is False
 
 
 @pytest.fixture(scope="module")

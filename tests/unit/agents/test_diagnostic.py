@@ -197,6 +197,22 @@ async def test_a_recent_change_points_at_the_configuration(sim_clock: SimClock) 
     assert diagnosis.recommendation == "rollback_config"
 
 
+async def test_a_push_already_rolled_back_points_at_nothing(sim_clock: SimClock) -> None:
+    """Live: a surge 6 minutes after a bad push had been rolled back was read as that push
+    again (confidence 0.45) and rolled back. The rollback restored a configuration that
+    worked: errors after it are not the push's."""
+    now = sim_clock.now()
+    push = ConfigChange("change-1", now - timedelta(minutes=6), "a", "deploy v2")
+    back = ConfigChange("change-2", now - timedelta(minutes=5), "a", "rollback", rollback=True)
+    agent = _agent(sim_clock, change_log=lambda: [push, back])
+    errors = _anomaly(sim_clock, 'http_error_ratio{platform="a",status_class="5xx"}',
+                      {"platform": "a", "status_class": "5xx"}, 0.4, 0.0, 0.01)  # fmt: skip
+    await _feed(agent, [errors, _alert(sim_clock, "HighErrorRate", {"platform": "a"}, "critical")])
+    (diagnosis,) = await _tick_until_diagnosed(agent, sim_clock)
+    assert diagnosis.root_causes[0] == "service_crash@a"
+    assert agent.diagnoser.gatherer.change_ages(sim_clock.now()) == {}
+
+
 async def test_a_push_after_the_incident_opened_still_points_at_the_configuration(
     sim_clock: SimClock,
 ) -> None:

@@ -47,3 +47,18 @@ def test_changes_older_than_a_day_behind_the_newest_are_dropped() -> None:
     feed = ChangeFeed("http://sim.test/c", transport=answer)
     asyncio.run(feed.refresh())
     assert [change.change_id for change in feed.changes()] == ["new"]
+
+
+def test_a_rollback_is_read_as_one_only_when_marked_true() -> None:
+    marked = [{**_change(name, "2026-01-05T00:00:00+00:00"), "rollback": flag}
+              for name, flag in (("yes", True), ("text", "true"), ("no", False))]  # fmt: skip
+    body = {"changes": [*marked, _change("absent", "2026-01-05T00:00:00+00:00")]}
+    answer = httpx.MockTransport(lambda request: httpx.Response(200, json=body))
+    feed = ChangeFeed("http://sim.test/c", transport=answer)
+    asyncio.run(feed.refresh())
+    assert {change.change_id: change.rollback for change in feed.changes()} == {
+        "yes": True,
+        "text": False,
+        "no": False,
+        "absent": False,
+    }

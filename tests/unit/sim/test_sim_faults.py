@@ -163,8 +163,10 @@ def test_bad_config_push_is_preceded_by_a_config_change_marker() -> None:
     change = next(c for c in faulty.config_changes() if c.change_id == change_id)
     assert change.platform == ORIGIN
     assert change.ts == record.injected_at
+    assert not change.rollback
     faulty.apply_action(ORIGIN, RepairAction.ROLLBACK_CONFIG)
-    assert faulty.config_changes()[-1].description.startswith("rollback")
+    rollback = faulty.config_changes()[-1]
+    assert rollback.description.startswith("rollback") and rollback.rollback
 
 
 def test_fault_with_duration_expires_and_its_effects_stop() -> None:

@@ -6,9 +6,7 @@ It groups the signs of trouble (``AnomalyDetected``, firing ``AlertRaised``,
 (:class:`~selfheal_ml.diagnosis.triage.Readiness`) go to the ``IncidentDiagnoser``, whose
 ``IncidentDiagnosed`` revisions are written to the incident history before they are published
 (durable before visible: no approval or alert outlives its incident in a crash). A resolved or
-recovered incident leaves the grouper at once: a new fault never joins it; one the Repair
-agent is verifying takes only signs of the metrics it holds (a new metric gone wrong is a new
-problem).
+recovered incident leaves the grouper at once: a new fault never joins it.
 
 Attacks the Security agent confirms (``SecurityThreatDetected``, critical) are incidents of
 their own (:mod:`selfheal_ml.agents.attack_incidents`): diagnosed at once, verifying once
@@ -53,7 +51,6 @@ from selfheal_ml.events import (
     SecurityThreatDetected,
     Tick,
 )
-from selfheal_ml.lifecycle import IncidentStatus
 
 
 class DiagnosticAgent(Agent):
@@ -109,7 +106,7 @@ class DiagnosticAgent(Agent):
         if isinstance(event, MetricsCollected):
             self.readiness.observe(self.grouper.open.values(), event.points)
         elif isinstance(event, IncidentStatusChanged | RepairExecuted):
-            self._follow(event)
+            self._forget_if_over(event)
         elif isinstance(event, AlertRaised | AnomalyDetected) and event.inhibited_by:
             return []  # a running repair's side effect: not a sign of a new problem
         elif isinstance(event, AnomalyDetected):
@@ -120,14 +117,10 @@ class DiagnosticAgent(Agent):
             self.grouper.add(from_breach(event))
         return []
 
-    def _follow(self, event: IncidentStatusChanged | RepairExecuted) -> None:
+    def _forget_if_over(self, event: IncidentStatusChanged | RepairExecuted) -> None:
         """A resolved or recovered incident takes no new signs of trouble (an escalated one
-        stays open: a later revision that names a strategy resumes its repair); one whose
-        repair is being verified takes only signs of the metrics it holds."""
+        stays open: a later revision that names a strategy resumes its repair)."""
         if isinstance(event, IncidentStatusChanged) and not event.status.closed:
-            if event.source != self.name:  # the Repair agent's case, not an attack's ban
-                verifying = event.status is IncidentStatus.VERIFYING
-                self.grouper.set_verifying(event.incident_id, verifying)
             return
         if isinstance(event, RepairExecuted) and event.outcome != "worked":
             return

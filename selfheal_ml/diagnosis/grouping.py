@@ -14,13 +14,6 @@ noise that stayed open must not absorb the next fault's first failures); otherwi
 new one. An incident closes after ``quiet_s`` without new
 observations, unless it is *held* (the Repair agent is still working on it).
 
-An incident whose repair has run and is being verified (:meth:`IncidentGrouper.set_verifying`)
-takes only signs of metrics it already holds: its symptoms lingering, or spreading to another
-platform, are still its own, but a metric newly gone wrong is a new problem. In a live soak, a
-bad push's errors on one platform joined a stuck-cache incident verifying its flush (a
-platform's requests relate to a cache it uses); the top cause stayed the cache, and the push
-was never diagnosed.
-
 Adding is linear in the storm, not quadratic: whether an observation relates to an incident
 depends only on the incident's components (which of them are dependencies, which platforms
 showed a request symptom), so each :class:`OpenIncident` keeps those three sets up to date
@@ -113,13 +106,10 @@ class RelationIndex:
     """Components seen through a dependency's series."""
     symptomatic: set[str] = field(default_factory=set)
     """Platforms seen through a request symptom (:data:`DEPENDENCY_EFFECTS`)."""
-    metrics: set[str] = field(default_factory=set)
-    """Metric names seen, on any component."""
 
     def add(self, observation: Observation) -> None:
         """Index one more observation."""
         self.components.add(observation.component)
-        self.metrics.add(observation.metric)
         if observation.dependency is not None:
             self.dependencies.add(observation.component)
         elif observation.metric in DEPENDENCY_EFFECTS:
@@ -147,8 +137,7 @@ class OpenIncident:
 
     ``examined_at``: when the Diagnostic agent last looked at it; ``diagnosed_at``: when a
     diagnosis of it was last published (``None`` while nothing has explained it: an incident
-    of unexplained anomalies is still undiagnosed, so it merges with and waits like a new one);
-    ``verifying``: a repair of it has run and its outcome is awaited (see the module doc).
+    of unexplained anomalies is still undiagnosed, so it merges with and waits like a new one).
     """
 
     incident_id: str
@@ -159,7 +148,6 @@ class OpenIncident:
     diagnosed_at: datetime | None = None
     examined_at: datetime | None = None
     held: bool = False
-    verifying: bool = False
     index: RelationIndex = field(default_factory=RelationIndex, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -215,7 +203,6 @@ class IncidentGrouper:
             and incident.last_seen
             >= (earliest if incident.diagnosed_at is not None else earliest_unexplained)
             and incident.index.relates(observation, self.topology)
-            and (not incident.verifying or observation.metric in incident.index.metrics)
         ]
         if not candidates:
             incident = OpenIncident(new_id(), new_id(), observation.ts, observation.ts)
@@ -295,13 +282,6 @@ class IncidentGrouper:
             del self.open[incident.incident_id]
             self._unindex(incident)
         return closed
-
-    def set_verifying(self, incident_id: str, verifying: bool) -> None:
-        """Say whether a repair of the incident has run and is being verified (it then takes
-        only signs of the metrics it holds; a failed step's next one lifts that)."""
-        incident = self.open.get(incident_id)
-        if incident is not None:
-            incident.verifying = verifying
 
     def close(self, incident_id: str) -> OpenIncident | None:
         """Close an incident now (it resolved, recovered or was escalated): later

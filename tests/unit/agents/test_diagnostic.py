@@ -344,28 +344,6 @@ async def test_a_new_fault_never_joins_a_closed_or_recovered_incident(
     assert second.diagnosis.revision == 1
 
 
-async def test_a_new_fault_during_a_repair_s_verification_is_an_incident_of_its_own(
-    sim_clock: SimClock,
-) -> None:
-    """Live soak: a bad push's errors on a platform joined the stuck-cache incident verifying
-    its flush, and were never diagnosed. Errors after the repair ran are a new incident."""
-    agent = _agent(sim_clock)
-    cache = _anomaly(sim_clock, "cache_hit_ratio", {}, 0.1, 0.8, 0.95)
-    await _feed(agent, [cache, *(_latency(sim_clock, platform) for platform in PLATFORMS)])
-    (first,) = await _tick_until_diagnosed(agent, sim_clock)
-    assert first.diagnosis.root_cause == "stuck_cache"
-    verifying = IncidentStatusChanged(
-        ts=sim_clock.now(), source="Repair", incident_id=first.incident_id,
-        status=IncidentStatus.VERIFYING,
-    )  # fmt: skip
-    await _feed(agent, [verifying])
-    sim_clock.advance(60)
-    await _feed(agent, [_alert(sim_clock, "HighErrorRate", {"platform": "a"}, "critical")])
-    (second,) = await _tick_until_diagnosed(agent, sim_clock)
-    assert second.incident_id != first.incident_id
-    assert second.diagnosis.root_cause != "stuck_cache" and second.platforms == ("a",)
-
-
 async def test_platforms_failing_together_wait_for_the_shared_dependency(
     sim_clock: SimClock,
 ) -> None:

@@ -248,19 +248,3 @@ def test_an_unexplained_incident_silent_for_ten_minutes_takes_no_new_trouble() -
     assert fresh is not noise and set(grouper.open) == {noise.incident_id, fresh.incident_id}
     fresh.diagnosed_at = fresh.last_seen
     assert grouper.add(_seen(1200 + 840, "http_latency_p95_ms", "a")) is fresh  # 14 minutes
-
-
-def test_an_incident_being_verified_takes_only_the_metrics_it_holds() -> None:
-    """After its repair ran, an incident's lingering or spreading symptoms are still its own,
-    but a metric newly gone wrong (a bad push's errors during a cache flush's verification)
-    opens a new incident; when the step failed and the next one is chosen, it takes all again."""
-    grouper = IncidentGrouper(Topology())
-    cache = grouper.add(_seen(0, "cache_hit_ratio", "redis"))
-    assert grouper.add(_latency(30, "a")) is cache
-    grouper.set_verifying(cache.incident_id, True)
-    assert grouper.add(_latency(90, "b")) is cache  # the same symptom spreading
-    errors = grouper.add(_seen(120, "http_error_ratio", "b"))
-    assert errors is not cache
-    assert grouper.add(_seen(150, "http_error_ratio", "b")) is errors
-    grouper.set_verifying(cache.incident_id, False)
-    assert grouper.add(_seen(180, "http_5xx_per_s", "c")) is cache

@@ -6,7 +6,9 @@ It groups the signs of trouble (``AnomalyDetected``, firing ``AlertRaised``,
 (:class:`~selfheal_ml.diagnosis.triage.Readiness`) go to the ``IncidentDiagnoser``, whose
 ``IncidentDiagnosed`` revisions are written to the incident history before they are published
 (durable before visible: no approval or alert outlives its incident in a crash). A resolved or
-recovered incident leaves the grouper at once: a new fault never joins it.
+recovered incident leaves the grouper at once: a new fault never joins it; one the Repair
+agent is verifying takes only the signs its repair or its fault explains (see
+:meth:`~selfheal_ml.diagnosis.grouping.IncidentGrouper.follow`).
 
 Attacks the Security agent confirms (``SecurityThreatDetected``, critical) are incidents of
 their own (:mod:`selfheal_ml.agents.attack_incidents`): diagnosed at once, verifying once
@@ -42,6 +44,7 @@ from selfheal_ml.events import (
     AttackStopped,
     BreachPredicted,
     Channel,
+    DisturbanceExpected,
     Event,
     IncidentDiagnosed,
     IncidentStatusChanged,
@@ -59,7 +62,7 @@ class DiagnosticAgent(Agent):
     name: ClassVar[str] = "Diagnostic"
     subscriptions: ClassVar[tuple[Selector, ...]] = (
         AnomalyDetected, AlertRaised, BreachPredicted, MetricsCollected, Tick,
-        IncidentStatusChanged, RepairExecuted, Channel.SECURITY,
+        IncidentStatusChanged, RepairExecuted, DisturbanceExpected, Channel.SECURITY,
     )  # fmt: skip
 
     def __init__(self, context: AgentContext) -> None:
@@ -105,8 +108,9 @@ class DiagnosticAgent(Agent):
             return self.attacks.handle(event)
         if isinstance(event, MetricsCollected):
             self.readiness.observe(self.grouper.open.values(), event.points)
-        elif isinstance(event, IncidentStatusChanged | RepairExecuted):
-            self._forget_if_over(event)
+        elif isinstance(event, IncidentStatusChanged | RepairExecuted | DisturbanceExpected):
+            if self.grouper.follow(event, self.name):
+                self.attacks.book.release(set(self.grouper.open))
         elif isinstance(event, AlertRaised | AnomalyDetected) and event.inhibited_by:
             return []  # a running repair's side effect: not a sign of a new problem
         elif isinstance(event, AnomalyDetected):
@@ -116,16 +120,6 @@ class DiagnosticAgent(Agent):
         elif isinstance(event, BreachPredicted):
             self.grouper.add(from_breach(event))
         return []
-
-    def _forget_if_over(self, event: IncidentStatusChanged | RepairExecuted) -> None:
-        """A resolved or recovered incident takes no new signs of trouble (an escalated one
-        stays open: a later revision that names a strategy resumes its repair)."""
-        if isinstance(event, IncidentStatusChanged) and not event.status.closed:
-            return
-        if isinstance(event, RepairExecuted) and event.outcome != "worked":
-            return
-        self.grouper.close(event.incident_id)
-        self.attacks.book.release(set(self.grouper.open))
 
     async def _on_tick(self, tick: Tick) -> list[Event]:
         produced: list[Event] = []

@@ -14,6 +14,17 @@ noise that stayed open must not absorb the next fault's first failures); otherwi
 new one. An incident closes after ``quiet_s`` without new
 observations, unless it is *held* (the Repair agent is still working on it).
 
+An incident whose repair has run and is being verified (:meth:`IncidentGrouper.follow`)
+takes a sign only when the repair or its fault explains it: a metric it already holds (its
+symptoms lingering, or spreading to another platform), any sign on a shared dependency's own
+series (an emptied cache loads the database), and any sign on a component the repair acted on
+(:meth:`IncidentGrouper.acted_on`: a restarted platform). Any other sign, a new metric gone
+wrong on a platform, is a new problem. In a live soak, a bad push's errors
+on one platform joined a stuck-cache incident verifying its flush; the top cause stayed the
+cache, and the push was never diagnosed. Taking only the metrics it held was too narrow: on a
+21-day run the cold cache's load on the database after a flush opened incidents of its own,
+which were read as slow queries and repaired on a healthy database.
+
 Adding is linear in the storm, not quadratic: whether an observation relates to an incident
 depends only on the incident's components (which of them are dependencies, which platforms
 showed a request symptom), so each :class:`OpenIncident` keeps those three sets up to date
@@ -40,12 +51,18 @@ False
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from selfheal_ml.diagnosis.observations import Observation
-from selfheal_ml.events import new_id
+from selfheal_ml.events import (
+    DisturbanceExpected,
+    IncidentStatusChanged,
+    RepairExecuted,
+    new_id,
+)
+from selfheal_ml.lifecycle import IncidentStatus
 
 #: Platform metrics that relate a platform to a shared dependency: what a dependency's fault
 #: moves (slow or failing requests), and the traffic that loads the dependency.
@@ -106,10 +123,13 @@ class RelationIndex:
     """Components seen through a dependency's series."""
     symptomatic: set[str] = field(default_factory=set)
     """Platforms seen through a request symptom (:data:`DEPENDENCY_EFFECTS`)."""
+    metrics: set[str] = field(default_factory=set)
+    """Metric names seen, on any component."""
 
     def add(self, observation: Observation) -> None:
         """Index one more observation."""
         self.components.add(observation.component)
+        self.metrics.add(observation.metric)
         if observation.dependency is not None:
             self.dependencies.add(observation.component)
         elif observation.metric in DEPENDENCY_EFFECTS:
@@ -137,7 +157,9 @@ class OpenIncident:
 
     ``examined_at``: when the Diagnostic agent last looked at it; ``diagnosed_at``: when a
     diagnosis of it was last published (``None`` while nothing has explained it: an incident
-    of unexplained anomalies is still undiagnosed, so it merges with and waits like a new one).
+    of unexplained anomalies is still undiagnosed, so it merges with and waits like a new one);
+    ``verifying``: a repair of it has run and its outcome is awaited; ``acted_on``: the
+    components its repairs acted on (see the module doc).
     """
 
     incident_id: str
@@ -148,6 +170,8 @@ class OpenIncident:
     diagnosed_at: datetime | None = None
     examined_at: datetime | None = None
     held: bool = False
+    verifying: bool = False
+    acted_on: set[str] = field(default_factory=set)
     index: RelationIndex = field(default_factory=RelationIndex, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -165,6 +189,16 @@ class OpenIncident:
         self.index.add(observation)
         if observation.ts > self.last_seen:
             self.last_seen = observation.ts
+
+    def takes(self, observation: Observation) -> bool:
+        """Whether a related ``observation`` may join: always, unless a repair is being
+        verified and neither it nor the fault explains the sign (see the module doc)."""
+        return (
+            not self.verifying
+            or observation.metric in self.index.metrics
+            or observation.dependency is not None
+            or observation.component in self.acted_on
+        )
 
 
 class IncidentGrouper:
@@ -203,6 +237,7 @@ class IncidentGrouper:
             and incident.last_seen
             >= (earliest if incident.diagnosed_at is not None else earliest_unexplained)
             and incident.index.relates(observation, self.topology)
+            and incident.takes(observation)
         ]
         if not candidates:
             incident = OpenIncident(new_id(), new_id(), observation.ts, observation.ts)
@@ -282,6 +317,39 @@ class IncidentGrouper:
             del self.open[incident.incident_id]
             self._unindex(incident)
         return closed
+
+    def follow(
+        self, event: IncidentStatusChanged | RepairExecuted | DisturbanceExpected, own: str
+    ) -> bool:
+        """Follow the repair of an incident; ``True`` when the event closed it. A resolved or
+        recovered incident takes no new signs (an escalated one stays open: a later revision
+        that names a strategy resumes its repair); one being verified takes fewer
+        (:meth:`OpenIncident.takes`); a repair's announced side effect names the platforms it
+        acted on. Status changes from ``own`` (an attack's ban) are not the Repair agent's."""
+        if isinstance(event, DisturbanceExpected):
+            self.acted_on(event.incident_id, event.platforms)
+            return False
+        if isinstance(event, IncidentStatusChanged) and not event.status.closed:
+            if event.source != own:
+                self.set_verifying(event.incident_id, event.status is IncidentStatus.VERIFYING)
+            return False
+        if isinstance(event, RepairExecuted) and event.outcome != "worked":
+            return False
+        self.close(event.incident_id)
+        return True
+
+    def set_verifying(self, incident_id: str, verifying: bool) -> None:
+        """Say whether a repair of the incident has run and is being verified (it then takes
+        only the signs :meth:`OpenIncident.takes` allows; a failed step's next one lifts that)."""
+        incident = self.open.get(incident_id)
+        if incident is not None:
+            incident.verifying = verifying
+
+    def acted_on(self, incident_id: str, components: Iterable[str]) -> None:
+        """Note the components a repair of the incident acted on (a restarted platform)."""
+        incident = self.open.get(incident_id)
+        if incident is not None:
+            incident.acted_on.update(components)
 
     def close(self, incident_id: str) -> OpenIncident | None:
         """Close an incident now (it resolved, recovered or was escalated): later

@@ -15,6 +15,7 @@ from selfheal_ml.clock import SimClock
 from selfheal_ml.events import (
     AlertRaised,
     AnomalyDetected,
+    DisturbanceExpected,
     Event,
     IncidentDiagnosed,
     IncidentStatusChanged,
@@ -342,6 +343,54 @@ async def test_a_new_fault_never_joins_a_closed_or_recovered_incident(
     (second,) = await _tick_until_diagnosed(agent, sim_clock)
     assert second.incident_id != first.incident_id
     assert second.diagnosis.revision == 1
+
+
+async def test_a_new_fault_during_a_repair_s_verification_is_an_incident_of_its_own(
+    sim_clock: SimClock,
+) -> None:
+    """Live soak: a bad push's errors on a platform joined the stuck-cache incident verifying
+    its flush, and were never diagnosed. Errors after the repair ran are a new incident."""
+    agent = _agent(sim_clock)
+    cache = _anomaly(sim_clock, "cache_hit_ratio", {}, 0.1, 0.8, 0.95)
+    await _feed(agent, [cache, *(_latency(sim_clock, platform) for platform in PLATFORMS)])
+    (first,) = await _tick_until_diagnosed(agent, sim_clock)
+    assert first.diagnosis.root_cause == "stuck_cache"
+    verifying = IncidentStatusChanged(
+        ts=sim_clock.now(), source="Repair", incident_id=first.incident_id,
+        status=IncidentStatus.VERIFYING,
+    )  # fmt: skip
+    await _feed(agent, [verifying])
+    sim_clock.advance(60)
+    await _feed(agent, [_alert(sim_clock, "HighErrorRate", {"platform": "a"}, "critical")])
+    (second,) = await _tick_until_diagnosed(agent, sim_clock)
+    assert second.incident_id != first.incident_id
+    assert second.diagnosis.root_cause != "stuck_cache" and second.platforms == ("a",)
+
+
+async def test_what_a_restarted_platform_shows_while_verified_is_no_second_crash(
+    sim_clock: SimClock,
+) -> None:
+    """Held-out seed 7020 with the narrower rule: a sign on a platform just restarted opened a
+    second crash incident there, restarted again on a healthy target. The restart's announced
+    side effect names the platform it acted on; its signs join the incident being verified."""
+    agent = _agent(sim_clock)
+    await _feed(agent, _errors(sim_clock))
+    (first,) = await _tick_until_diagnosed(agent, sim_clock)
+    assert first.root_causes[0] == "service_crash@a"
+    restarted = DisturbanceExpected(
+        ts=sim_clock.now(), source="Repair", incident_id=first.incident_id,
+        strategy="restart_service", platforms=("a",), metrics=("http_5xx_per_s",),
+        until=sim_clock.now() + timedelta(seconds=60),
+    )  # fmt: skip
+    verifying = IncidentStatusChanged(
+        ts=sim_clock.now(), source="Repair", incident_id=first.incident_id,
+        status=IncidentStatus.VERIFYING,
+    )  # fmt: skip
+    await _feed(agent, [restarted, verifying])
+    sim_clock.advance(90)
+    await _feed(agent, [_latency(sim_clock, "a")])
+    assert await _tick(agent, sim_clock) == []
+    assert set(agent.grouper.open) == {first.incident_id}
 
 
 async def test_platforms_failing_together_wait_for_the_shared_dependency(

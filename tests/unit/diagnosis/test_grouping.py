@@ -248,3 +248,32 @@ def test_an_unexplained_incident_silent_for_ten_minutes_takes_no_new_trouble() -
     assert fresh is not noise and set(grouper.open) == {noise.incident_id, fresh.incident_id}
     fresh.diagnosed_at = fresh.last_seen
     assert grouper.add(_seen(1200 + 840, "http_latency_p95_ms", "a")) is fresh  # 14 minutes
+
+
+def test_an_incident_being_verified_takes_only_the_signs_its_repair_or_fault_explains() -> None:
+    """After its repair ran, an incident's lingering or spreading symptoms, signs on shared
+    dependencies (a cold cache loads the database) and signs on what the repair acted on are
+    its own; a metric newly gone wrong on a platform (a bad push's errors during a cache
+    flush's verification) opens a new incident. A failed step's next one takes all again."""
+    grouper = IncidentGrouper(Topology())
+    cache = grouper.add(_seen(0, "cache_hit_ratio", "redis"))
+    assert grouper.add(_latency(30, "a")) is cache
+    grouper.set_verifying(cache.incident_id, True)
+    assert grouper.add(_latency(90, "b")) is cache  # the same symptom spreading
+    assert grouper.add(_db(100, "db_connections_active")) is cache  # the cold cache's load
+    errors = grouper.add(_seen(120, "http_error_ratio", "b"))
+    assert errors is not cache
+    assert grouper.add(_seen(150, "http_error_ratio", "b")) is errors
+    grouper.set_verifying(cache.incident_id, False)
+    assert grouper.add(_seen(180, "http_5xx_per_s", "c")) is cache
+
+
+def test_a_restarted_platform_s_signs_join_the_incident_verifying_the_restart() -> None:
+    """A restart acted on its platform: what that platform shows while the restart is being
+    verified is the restart's doing or the crash's, not a second crash."""
+    grouper = IncidentGrouper(Topology())
+    crash = grouper.add(_seen(0, "probe_up", "a"))
+    grouper.set_verifying(crash.incident_id, True)
+    assert grouper.add(_latency(60, "a")) is not crash  # nothing says it was acted on yet
+    grouper.acted_on(crash.incident_id, ["a"])
+    assert grouper.add(_seen(90, "http_requests_per_s", "a")) is crash

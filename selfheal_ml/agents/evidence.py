@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from selfheal_ml.changes import ConfigChange
 from selfheal_ml.diagnosis import (
     Candidate,
     OpenIncident,
@@ -66,7 +67,7 @@ class EvidenceGatherer:
 
     incidents: IncidentStore | None = None
     recommender: Any = None  # RepairRecommender: ``recommend(features) -> Recommendation``
-    change_log: Callable[[], Sequence[Any]] | None = None
+    change_log: Callable[[], Sequence[ConfigChange]] | None = None
     platform_names: Sequence[str] = field(default_factory=list)
     scores: AnomalyStore | None = None
     catalogue: Callable[[], Sequence[str]] | None = None  # every stored series key
@@ -244,7 +245,7 @@ class EvidenceGatherer:
         for change in sorted(self.change_log(), key=lambda item: item.ts):
             if change.ts > moments.get(change.platform, opened_at):
                 continue
-            if getattr(change, "rollback", False):
+            if change.rollback:
                 latest.pop(change.platform, None)
             else:
                 latest[change.platform] = change.ts

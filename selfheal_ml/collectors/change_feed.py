@@ -27,12 +27,12 @@ logged once until the feed answers again.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
+from selfheal_ml.changes import ConfigChange
 from selfheal_ml.collectors.http_client import shared_ssl_context
 
 logger = logging.getLogger(__name__)
@@ -41,18 +41,7 @@ logger = logging.getLogger(__name__)
 KEEP = timedelta(days=1)
 
 
-@dataclass(frozen=True)
-class ChangeRecord:
-    """One configuration change of one platform, as the feed reported it."""
-
-    change_id: str
-    ts: datetime
-    platform: str
-    description: str
-    rollback: bool = False
-
-
-def parse_changes(payload: Any) -> list[ChangeRecord]:
+def parse_changes(payload: Any) -> list[ConfigChange]:
     """The well-formed changes of a feed's JSON body, oldest first (malformed ones skipped:
     one bad entry must not hide the others).
 
@@ -63,14 +52,14 @@ def parse_changes(payload: Any) -> list[ChangeRecord]:
     ([], [])
     """
     entries = payload.get("changes") if isinstance(payload, dict) else None
-    found: list[ChangeRecord] = []
+    found: list[ConfigChange] = []
     for entry in entries if isinstance(entries, list) else []:
         try:
             ts = datetime.fromisoformat(str(entry["ts"]))
             if ts.tzinfo is None:
                 continue
             found.append(
-                ChangeRecord(
+                ConfigChange(
                     str(entry["change_id"]), ts, str(entry["platform"]),
                     str(entry.get("description", "")), entry.get("rollback") is True,
                 )
@@ -90,10 +79,10 @@ class ChangeFeed:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.url, self.timeout_s, self.transport = url, timeout_s, transport
-        self._changes: list[ChangeRecord] = []
+        self._changes: list[ConfigChange] = []
         self._failing = False
 
-    def changes(self) -> list[ChangeRecord]:
+    def changes(self) -> list[ConfigChange]:
         """The changes of the last successful poll (no I/O: safe on the event loop)."""
         return self._changes
 

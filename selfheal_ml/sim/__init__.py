@@ -82,11 +82,11 @@ clear_temp_files), traffic_surge (platform; scale_out; memory_leak), brute_force
 ends by itself ("expired") and its effects stop with it; schedules make some faults recur.
 """
 
+from selfheal_ml.changes import ConfigChange
 from selfheal_ml.sim.catalogue import (
     CATALOGUE,
     ActionResult,
     Campaign,
-    ConfigChange,
     FaultKind,
     FaultRecord,
     FaultSpec,

@@ -281,18 +281,6 @@ class ActionResult:
 
 
 @dataclass(frozen=True)
-class ConfigChange:
-    """A configuration change as a deploy log would show it (no ground truth in here);
-    ``rollback``: a return to the previous configuration (deploy tools mark those)."""
-
-    change_id: str
-    ts: datetime
-    platform: str
-    description: str
-    rollback: bool = False
-
-
-@dataclass(frozen=True)
 class Campaign:
     """A benign traffic spike (a marketing campaign): ground truth for false-positive analysis."""
 

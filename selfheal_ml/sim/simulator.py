@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from selfheal_ml.changes import ConfigChange
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.events import HealthStatus, MetricPoint
 from selfheal_ml.metric_catalogue import DEFAULT_LIMITS
@@ -35,7 +36,6 @@ from selfheal_ml.sim.catalogue import (
     CATALOGUE,
     ActionResult,
     Campaign,
-    ConfigChange,
     FaultKind,
     FaultRecord,
     RepairAction,

@@ -11,6 +11,7 @@ import pytest
 from selfheal_ml.agents.base import AgentContext
 from selfheal_ml.agents.diagnostic import DiagnosticAgent
 from selfheal_ml.bus import InMemoryEventBus
+from selfheal_ml.changes import ConfigChange
 from selfheal_ml.clock import SimClock
 from selfheal_ml.events import (
     AlertRaised,
@@ -25,7 +26,6 @@ from selfheal_ml.events import (
 )
 from selfheal_ml.lifecycle import Diagnosis, IncidentStatus, ObservedSignal, Trigger
 from selfheal_ml.repair.recommend import RankedStrategy, Recommendation
-from selfheal_ml.sim.catalogue import ConfigChange
 from selfheal_ml.storage.anomalies import AnomalyStore, ScoredPoint
 from selfheal_ml.storage.database import Database
 from selfheal_ml.storage.incidents import IncidentStore

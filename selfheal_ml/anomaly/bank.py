@@ -43,7 +43,7 @@ from selfheal_ml.anomaly.scoring import PointScore, ScoringConfig, SeriesScorer
 from selfheal_ml.errors import ValidationError
 from selfheal_ml.metric_catalogue import GUARDED_LEVELS
 
-SNAPSHOT_VERSION = 6
+SNAPSHOT_VERSION = 7  # 7: ColdStartScore.walk
 # 2: seasonal profiles that forget per bucket visit (new state); 3: hot-path caches in the
 # seasonal profile and rolling median state (older snapshots lack them: re-warm instead);
 # 4: the series scorer's cold-start stage; 5: the adaptive-resonance component (issue 15);

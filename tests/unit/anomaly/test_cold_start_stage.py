@@ -26,6 +26,35 @@ def test_cold_start_needs_a_lasting_departure() -> None:
     assert [cold.update(0.0) > 8.0 for _ in range(3)] == [False, False, True]
 
 
+def test_a_fault_that_ramps_in_does_not_walk_the_range_along() -> None:
+    """Live, a cache's hit ratio slid from 0.93 over two minutes (24 points at 5 s) 90 s after
+    a fresh start and was never flagged: each step lay inside the margin and was learned. The
+    range now widens by at most 1 % of its spread a point, so the slide is flagged; a range
+    free to walk (the old behaviour) absorbs it."""
+    rng = np.random.default_rng(3)
+
+    def slide(walk: float) -> list[float]:
+        cold = ColdStartScore(min_points=24, retire_points=300, walk=walk)
+        for _ in range(24):
+            cold.update(0.93 + rng.normal(0.0, 0.01))
+        return [cold.update(0.93 - 0.85 * min(1.0, k / 24)) for k in range(1, 49)]
+
+    assert max(slide(0.01)) > 8.0
+    assert max(slide(1e9)) == 0.0
+
+
+@pytest.mark.parametrize("points", [2160, 360])
+def test_a_daily_traffic_curve_is_not_a_departure(points: int) -> None:
+    """Requests doubling over three hours, at a 5 s interval (2,160 points) or at 30 s (360),
+    move the level by less than the walk a point: nothing is flagged while the cold start
+    scores."""
+    cold = ColdStartScore(min_points=24, retire_points=300)
+    rng = np.random.default_rng(4)
+    for k in range(300):
+        level = 12.0 * (1.0 + k / points)
+        assert cold.update(level + rng.normal(0.0, 1.0)) == 0.0
+
+
 def test_cold_start_does_not_learn_what_it_flags() -> None:
     cold = ColdStartScore(min_points=10, retire_points=100, persist=1)
     for _ in range(20):
@@ -67,6 +96,19 @@ def test_a_cold_series_reports_an_outage_within_a_few_points() -> None:
     fired = [verdict for verdict in verdicts if verdict.is_anomaly]
     assert len(fired) == 1 and fired[0].component == "cold-start"
     assert fired[0].expected_low is not None and fired[0].expected_low > 0.0
+
+
+def test_a_young_series_collapsing_towards_zero_is_reported() -> None:
+    """Live, a cache hit ratio fell from 0.93 to 0.08 two minutes into a fresh ``serve``: the
+    cold-start score (9.7) sat under the young-series margin (9.95), so nothing was raised.
+    The cold-start stage's own bar is enough."""
+    rng = np.random.default_rng(5)
+    scorer = _scorer()
+    for step in range(36):
+        assert not scorer.process(5.0 * step, 0.93 + rng.normal(0.0, 0.002)).is_anomaly
+    slide = [0.93 - 0.85 * min(1.0, k / 12) for k in range(1, 25)]
+    verdicts = [scorer.process(5.0 * (36 + k), value) for k, value in enumerate(slide)]
+    assert any(verdict.is_anomaly and verdict.component == "cold-start" for verdict in verdicts)
 
 
 def test_without_the_stages_a_cold_series_is_blind() -> None:

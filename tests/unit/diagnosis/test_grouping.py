@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from selfheal_ml.diagnosis.grouping import DEPENDENCY_EFFECTS, IncidentGrouper, Topology
+from selfheal_ml.diagnosis.grouping import DEPENDENCY_EFFECTS, IncidentGrouper, Topology, symptom_of
 from selfheal_ml.diagnosis.observations import Observation
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -260,6 +260,7 @@ def test_an_incident_being_verified_takes_only_the_signs_its_repair_or_fault_exp
     assert grouper.add(_latency(30, "a")) is cache
     grouper.set_verifying(cache.incident_id, True)
     assert grouper.add(_latency(90, "b")) is cache  # the same symptom spreading
+    assert grouper.add(_seen(95, "http_latency_p50_ms", "c")) is cache  # the same family
     assert grouper.add(_db(100, "db_connections_active")) is cache  # the cold cache's load
     errors = grouper.add(_seen(120, "http_error_ratio", "b"))
     assert errors is not cache
@@ -277,3 +278,20 @@ def test_a_restarted_platform_s_signs_join_the_incident_verifying_the_restart() 
     assert grouper.add(_latency(60, "a")) is not crash  # nothing says it was acted on yet
     grouper.acted_on(crash.incident_id, ["a"])
     assert grouper.add(_seen(90, "http_requests_per_s", "a")) is crash
+
+
+def test_a_verified_outage_s_5xx_rate_is_the_5xx_ratio_it_holds() -> None:
+    """Held-out 7021: during a database outage's verification, a 5xx rate and p50 latencies
+    (the incident held the 5xx ratio and p95s) opened a crash incident, restarted on a healthy
+    platform. A symptom is its family, whichever series shows it."""
+    grouper = IncidentGrouper(Topology())
+    outage = grouper.add(
+        _seen(0, "http_error_ratio", "a", {"platform": "a", "status_class": "5xx"})
+    )
+    assert grouper.add(_db(10, "db_up")) is outage
+    grouper.set_verifying(outage.incident_id, True)
+    assert grouper.add(_seen(60, "http_5xx_per_s", "b")) is outage
+    assert grouper.add(_seen(60, "probe_latency_ms", "b")) is not outage  # latency: not held
+    assert symptom_of(_seen(0, "http_latency_p99_ms", "a")) == "latency"
+    assert symptom_of(_seen(0, "host_disk_percent", "a")) == "disk"
+    assert symptom_of(_seen(0, "probe_up", "a")) == "probe_up"

@@ -92,3 +92,17 @@ def test_the_book_inhibits_explained_firing_alerts_and_anomalies_only() -> None:
 
     assert book.review_alert(_alert("http_5xx_per_s", "b", 120)).inhibited_by == ""  # over
     assert book.expected == []  # the 120 s alert found the disturbance over and dropped it
+
+
+def test_a_cold_cache_loads_the_database_and_slows_requests_but_fails_none() -> None:
+    """Held-out seed 7020: after 4 of 12 cache flushes the database's load and the platforms'
+    slower requests opened incidents of their own (slow queries, a filling pool) and were
+    repaired on a healthy database. They are the flush's doing for its cold period; errors are
+    not (a bad push during a flush is a fault of its own)."""
+    flush = expected_disturbance("clear_cache", "i1", None, T0, settle_s=60)
+    assert flush is not None and not flush.platforms
+    for metric in ("db_slow_queries_per_s", "db_connections_in_use", "http_latency_p50_ms"):
+        assert flush.explains(metric, "b", _later(300)), metric
+    assert flush.explains("db_query_duration_ms", None, _later(600))
+    assert not flush.explains("http_error_ratio", "b", _later(60))
+    assert not flush.explains("db_slow_queries_per_s", None, _later(700))

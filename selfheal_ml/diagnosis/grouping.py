@@ -335,7 +335,7 @@ class IncidentGrouper:
     def follow(
         self, event: IncidentStatusChanged | RepairExecuted | DisturbanceExpected, own: str
     ) -> bool:
-        """Follow the repair of an incident; ``True`` when the event closed it. A resolved or
+        """Follow the repair of an incident; ``True`` when the event ends it. A resolved or
         recovered incident takes no new signs (an escalated one stays open: a later revision
         that names a strategy resumes its repair); one being verified takes fewer
         (:meth:`OpenIncident.takes`); a repair's announced side effect names the platforms it

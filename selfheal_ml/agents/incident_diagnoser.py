@@ -90,6 +90,7 @@ class IncidentDiagnoser:
             self.clock, self.gatherer.gather, incident, candidates, revision, now, findings
         )
         diagnosis = await run_blocking(self.clock, self.widened, evidence.compose(), now)
+        incident.explained_by(diagnosis.root_cause)
         attack = attacks.handed_over(incident.incident_id)
         if attack is not None:  # the Security agent's side of the same attack: confirmed
             noted = (*diagnosis.findings, f"security: {attack_summary(attack)}")

@@ -17,15 +17,20 @@ observations, unless it is *held* (the Repair agent is still working on it).
 An incident whose repair has run and is being verified (:meth:`IncidentGrouper.follow`)
 takes a sign only when the repair or its fault explains it: a symptom it already shows (its
 symptoms lingering, or spreading to another platform; a symptom is a family, :func:`symptom_of`:
-the p50 latency of a platform whose p95 was in the incident is the same slowness), any sign on
-a shared dependency's own series (an emptied cache loads the database), and any sign on a
-component the repair acted on (:meth:`IncidentGrouper.acted_on`: a restarted platform). Any
+the p50 latency of a platform whose p95 was in the incident is the same slowness), a symptom its
+diagnosed cause is known to produce (:meth:`OpenIncident.explained_by`: a stuck cache slows
+requests, though its incident may have held only the cache's series when the flush ran), any
+sign on a shared dependency's own series (an emptied cache loads the database), and any sign on
+a component the repair acted on (:meth:`IncidentGrouper.acted_on`: a restarted platform). Any
 other sign, a new symptom on a platform, is a new problem. In a live soak, a bad push's errors
 on one platform joined a stuck-cache incident verifying its flush; the top cause stayed the
 cache, and the push was never diagnosed. Comparing metrics instead of families was too narrow:
 on held-out seed 7021 a database outage's p50 latency and 5xx rate, and a cold cache's
 latency percentiles, after their repairs opened incidents of their own that were repaired on
-healthy targets (a restart, a reindex, two connection resets).
+healthy targets (a restart, a reindex, two connection resets). Held-out seed 7022 showed why
+the cause's symptoms count too: a stuck cache's incident held only the cache's series when its
+flush ran; in that round the fault's slower requests on four platforms arrived, opened an
+incident with the database's connections, and that was diagnosed as pool exhaustion.
 
 Adding is linear in the storm, not quadratic: whether an observation relates to an incident
 depends only on the incident's components (which of them are dependencies, which platforms
@@ -57,6 +62,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from selfheal_ml.diagnosis.hypotheses import produced_families
 from selfheal_ml.diagnosis.observations import Observation
 from selfheal_ml.events import (
     DisturbanceExpected,
@@ -173,7 +179,8 @@ class OpenIncident:
     diagnosis of it was last published (``None`` while nothing has explained it: an incident
     of unexplained anomalies is still undiagnosed, so it merges with and waits like a new one);
     ``verifying``: a repair of it has run and its outcome is awaited; ``acted_on``: the
-    components its repairs acted on (see the module doc).
+    components its repairs acted on; ``expected``: the symptoms its diagnosed cause produces
+    (:meth:`explained_by`; see the module doc).
     """
 
     incident_id: str
@@ -186,6 +193,7 @@ class OpenIncident:
     held: bool = False
     verifying: bool = False
     acted_on: set[str] = field(default_factory=set)
+    expected: frozenset[str] = frozenset()
     index: RelationIndex = field(default_factory=RelationIndex, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -204,13 +212,20 @@ class OpenIncident:
         if observation.ts > self.last_seen:
             self.last_seen = observation.ts
 
+    def explained_by(self, cause: str | None) -> None:
+        """Note the cause its latest diagnosis names: the symptoms that cause produces are its
+        fault's while a repair is verified, even those it had not shown yet."""
+        self.expected = produced_families(cause)
+
     def takes(self, observation: Observation) -> bool:
         """Whether a related ``observation`` may join: always, unless a repair is being
         verified and neither it nor the fault explains the sign (see the module doc)."""
+        if not self.verifying or observation.dependency is not None:
+            return True
+        symptom = symptom_of(observation)
         return (
-            not self.verifying
-            or symptom_of(observation) in self.index.symptoms
-            or observation.dependency is not None
+            symptom in self.index.symptoms
+            or symptom in self.expected
             or observation.component in self.acted_on
         )
 

@@ -194,3 +194,20 @@ def fit(
 def hypotheses_for(kind: ComponentKind) -> list[Hypothesis]:
     """The hypotheses that can live on a component of this kind."""
     return [item for item in _ALL if item.kind == kind]
+
+
+def produced_families(cause: str | None) -> frozenset[str]:
+    """The symptom families a diagnosed ``cause`` is known to produce, either way (empty for
+    an unknown cause): what its fault may still show while its repair is verified.
+
+    >>> sorted(produced_families("stuck_cache"))
+    ['cache_hit_ratio', 'db_query_duration', 'latency', 'redis_memory']
+    >>> produced_families(None)
+    frozenset()
+    """
+    hypothesis = HYPOTHESES.get(cause) if cause is not None else None
+    if hypothesis is None:
+        return frozenset()
+    return frozenset(
+        name.rsplit("_", 1)[0] for name in hypothesis.symptoms if name.endswith(("_up", "_down"))
+    )

@@ -367,6 +367,32 @@ async def test_a_new_fault_during_a_repair_s_verification_is_an_incident_of_its_
     assert second.diagnosis.root_cause != "stuck_cache" and second.platforms == ("a",)
 
 
+async def test_the_slowness_of_a_cache_being_flushed_is_no_new_incident(
+    sim_clock: SimClock,
+) -> None:
+    """Held-out 7022: a stuck cache's incident held only the cache's series when its flush
+    ran; the fault's slower requests and the database's connections arrived in the flush's
+    round, opened an incident, and it was diagnosed as pool exhaustion (a healthy pool reset).
+    Slowness is what the diagnosed cause produces: it joins the incident being verified."""
+    agent = _agent(sim_clock)
+    cache = [
+        _anomaly(sim_clock, "cache_hit_ratio", {}, 0.1, 0.8, 0.95),
+        _anomaly(sim_clock, "redis_memory_used_bytes", {}, 9e8, 1e8, 2e8),
+    ]
+    await _feed(agent, cache)
+    (first,) = await _tick_until_diagnosed(agent, sim_clock)
+    assert first.diagnosis.root_cause == "stuck_cache"
+    verifying = IncidentStatusChanged(
+        ts=sim_clock.now(), source="Repair", incident_id=first.incident_id,
+        status=IncidentStatus.VERIFYING,
+    )  # fmt: skip
+    await _feed(agent, [verifying])
+    sim_clock.advance(30)
+    connections = _anomaly(sim_clock, "db_connections_active", {}, 80.0, 10.0, 30.0)
+    await _feed(agent, [*(_latency(sim_clock, platform) for platform in PLATFORMS), connections])
+    assert set(agent.grouper.open) == {first.incident_id}
+
+
 async def test_what_a_restarted_platform_shows_while_verified_is_no_second_crash(
     sim_clock: SimClock,
 ) -> None:

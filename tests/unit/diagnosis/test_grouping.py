@@ -295,3 +295,26 @@ def test_a_verified_outage_s_5xx_rate_is_the_5xx_ratio_it_holds() -> None:
     assert symptom_of(_seen(0, "http_latency_p99_ms", "a")) == "latency"
     assert symptom_of(_seen(0, "host_disk_percent", "a")) == "disk"
     assert symptom_of(_seen(0, "probe_up", "a")) == "probe_up"
+
+
+def test_a_verified_cache_flush_takes_the_slowness_its_cause_produces() -> None:
+    """Held-out 7022: a stuck cache's incident held only the cache's series when its flush
+    ran; in that round the fault's slower requests arrived, opened an incident with the
+    database's connections, and it was diagnosed as pool exhaustion (a reset on a healthy
+    pool). A symptom the diagnosed cause produces is its fault's, shown yet or not; one it
+    does not produce (errors) is still a new problem."""
+    grouper = IncidentGrouper(Topology())
+    cache = grouper.add(_seen(0, "cache_hit_ratio", "redis"))
+    grouper.set_verifying(cache.incident_id, True)
+    assert grouper.add(_latency(30, "a")) is not cache  # nothing says what caused it yet
+    grouper = IncidentGrouper(Topology())
+    cache = grouper.add(_seen(0, "cache_hit_ratio", "redis"))
+    cache.explained_by("stuck_cache")
+    grouper.set_verifying(cache.incident_id, True)
+    assert grouper.add(_latency(30, "a")) is cache
+    assert grouper.add(_seen(35, "probe_latency_ms", "b")) is cache
+    assert grouper.add(_db(40, "db_connections_active")) is cache
+    assert grouper.add(_seen(45, "http_error_ratio", "c")) is not cache
+    cache.explained_by(None)  # a revision that names no cause expects nothing more
+    assert grouper.add(_latency(50, "d")) is cache  # latency is held now
+    assert grouper.add(_seen(55, "host_cpu_percent", "d")) is not cache

@@ -41,9 +41,9 @@ from selfheal_ml.anomaly.level_guard import LevelGuard, LevelRule
 from selfheal_ml.anomaly.registry import default_detector
 from selfheal_ml.anomaly.scoring import PointScore, ScoringConfig, SeriesScorer
 from selfheal_ml.errors import ValidationError
-from selfheal_ml.metric_catalogue import GUARDED_LEVELS
+from selfheal_ml.metric_catalogue import GUARDED_LEVELS, ONLY_RISES_MATTER
 
-SNAPSHOT_VERSION = 7  # 7: ColdStartScore.walk
+SNAPSHOT_VERSION = 8  # 7: ColdStartScore.walk; 8: SeriesScorer.rises_only, the job-age guard
 # 2: seasonal profiles that forget per bucket visit (new state); 3: hot-path caches in the
 # seasonal profile and rolling median state (older snapshots lack them: re-warm instead);
 # 4: the series scorer's cold-start stage; 5: the adaptive-resonance component (issue 15);
@@ -129,7 +129,10 @@ class DetectorBank:
         scorer = self._scorers.get(series)
         if scorer is None:
             scorer = self._scorers[series] = SeriesScorer(
-                self._new_detector(), self.config, self._guard(series)
+                self._new_detector(),
+                self.config,
+                self._guard(series),
+                rises_only=series.split("{", 1)[0] in ONLY_RISES_MATTER,
             )
         return scorer
 

@@ -12,6 +12,14 @@ normal instead of alerting forever. A gauge with a known bad direction can also 
 guard (:mod:`.level_guard`): its score joins after the gate (a repeated collapse is news every
 time, not only when worse than the last one), the alert policy's suppression still applies.
 
+A series of a metric where only a rise is trouble (``rises_only``: latency, errors, a job's
+age since its last success) gives a point no higher than its expected range no score at the
+gate and the policy: such a point says nothing is wrong, so it must neither fire (which would
+start the policy's suppression) nor set the bar the gate asks the next points to clear.
+Held-out seed 7023: a stuck job's first point, its age 0.002 s past a constant 30 s, scored
+100 inside the range; the Predictive agent dropped it as good news, but its firing had begun
+30 minutes of suppression, and the job's growing age was never reported.
+
 >>> from selfheal_ml.anomaly.registry import default_detector
 >>> scorer = SeriesScorer(default_detector())
 >>> points = [scorer.process(60.0 * i, float(i % 7)) for i in range(600)]
@@ -83,9 +91,11 @@ class SeriesScorer:
         detector: Detector,
         config: ScoringConfig | None = None,
         guard: LevelGuard | None = None,
+        rises_only: bool = False,
     ) -> None:
         self.config = config or ScoringConfig()
         self.guard = guard
+        self.rises_only = rises_only
         self.detector = detector if detector.output_is_calibrated else Calibrated(detector)
         self.gate = EscalationGate(self.config.gate_points)
         self.policy = self._new_policy()
@@ -155,7 +165,10 @@ class SeriesScorer:
             calibrated, bounds, component = self._cold_start(value, calibrated, bounds, component)
         young = self.seen < self.config.young_points
         cold = component == "cold-start"
-        score = self.gate.update(self._demand(calibrated, cold) if young else calibrated)
+        evidence = calibrated
+        if self.rises_only and bounds is not None and value <= bounds[1]:
+            evidence = 0.0  # no higher than expected: good news (see the module doc)
+        score = self.gate.update(self._demand(evidence, cold) if young else evidence)
         if self.guard is not None:
             level_score = self.guard.update(ts_s, value, self.config.threshold)
             if level_score > score:
@@ -176,6 +189,7 @@ class SeriesScorer:
     def warm(self, ts_s: float, value: float) -> None:
         """Replay one historical point: the same stages as :meth:`process`, without a verdict."""
         detector = self.detector
+        bounds = detector.expected_range() if self.rises_only else None
         if detector.reads_value_and_time_only():
             score = detector.score_value(value, ts_s)
             point = None
@@ -183,7 +197,9 @@ class SeriesScorer:
             point = {VALUE_KEY: value, TIME_KEY: ts_s}
             score = detector.score_one(point)
         if self.cold is not None:
-            score = self._cold_start(value, score, None, "")[0]
+            score, bounds, _ = self._cold_start(value, score, bounds, "")
+        if self.rises_only and bounds is not None and value <= bounds[1]:
+            score = 0.0  # good news (see the module doc)
         score = self.gate.update(self._demand(score))
         if self.guard is not None:
             score = max(score, self.guard.update(ts_s, value, self.config.threshold))

@@ -96,3 +96,34 @@ def test_only_guarded_metrics_get_a_guard() -> None:
     scorers = bank.scorers([SERIES, 'host_cpu_percent{platform="a"}'])
     assert scorers[SERIES].guard is not None
     assert scorers['host_cpu_percent{platform="a"}'].guard is None
+
+
+JOB_AGE = 'background_job_last_success_age_s{platform="a",target="a"}'
+
+
+def _stuck_jobs(onsets: list[int], points: int, stuck_points: int = 8) -> list[float]:
+    """A job's age since its last success at 30 s collections: 30 s while it runs, growing by
+    30 s a point while it is stuck."""
+    values = [30.0] * points
+    for onset in onsets:
+        for step in range(stuck_points):
+            values[onset + step] = 30.0 * (step + 2)
+    return values
+
+
+def test_a_second_stuck_job_within_hours_is_reported() -> None:
+    """Held-out 7023: a platform's second stuck job two hours after its first scored 11-40
+    and was never reported; the first one's onset, scored far higher, still set the bar of
+    the escalation gate. The guard scores the age against its healthy level every time."""
+    onsets = [3000, 3000 + 240]  # two hours apart at 30 s
+    values = _stuck_jobs(onsets, 3400)
+    guarded, plain = DetectorBank(), DetectorBank(guarded={})
+    flagged: dict[str, list[int]] = {"guarded": [], "plain": []}
+    for i, value in enumerate(values):
+        if guarded.score(JOB_AGE, 30.0 * i, value).is_anomaly:
+            flagged["guarded"].append(i)
+        if plain.score(JOB_AGE, 30.0 * i, value).is_anomaly:
+            flagged["plain"].append(i)
+    assert all(any(o <= i < o + 3 for i in flagged["guarded"]) for o in onsets)
+    assert not any(i < onsets[0] for i in flagged["guarded"])
+    assert not any(onsets[1] <= i < onsets[1] + 8 for i in flagged["plain"])

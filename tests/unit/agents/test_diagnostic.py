@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -345,6 +346,21 @@ async def test_a_new_fault_never_joins_a_closed_or_recovered_incident(
     assert second.diagnosis.revision == 1
 
 
+async def _stuck_cache_being_verified(
+    agent: DiagnosticAgent, clock: SimClock, signs: Sequence[Event]
+) -> IncidentDiagnosed:
+    """Feed ``signs``, expect a stuck cache diagnosed, and say its flush is being verified."""
+    await _feed(agent, list(signs))
+    (first,) = await _tick_until_diagnosed(agent, clock)
+    assert first.diagnosis.root_cause == "stuck_cache"
+    verifying = IncidentStatusChanged(
+        ts=clock.now(), source="Repair", incident_id=first.incident_id,
+        status=IncidentStatus.VERIFYING,
+    )  # fmt: skip
+    await _feed(agent, [verifying])
+    return first
+
+
 async def test_a_new_fault_during_a_repair_s_verification_is_an_incident_of_its_own(
     sim_clock: SimClock,
 ) -> None:
@@ -352,14 +368,8 @@ async def test_a_new_fault_during_a_repair_s_verification_is_an_incident_of_its_
     its flush, and were never diagnosed. Errors after the repair ran are a new incident."""
     agent = _agent(sim_clock)
     cache = _anomaly(sim_clock, "cache_hit_ratio", {}, 0.1, 0.8, 0.95)
-    await _feed(agent, [cache, *(_latency(sim_clock, platform) for platform in PLATFORMS)])
-    (first,) = await _tick_until_diagnosed(agent, sim_clock)
-    assert first.diagnosis.root_cause == "stuck_cache"
-    verifying = IncidentStatusChanged(
-        ts=sim_clock.now(), source="Repair", incident_id=first.incident_id,
-        status=IncidentStatus.VERIFYING,
-    )  # fmt: skip
-    await _feed(agent, [verifying])
+    signs = [cache, *(_latency(sim_clock, platform) for platform in PLATFORMS)]
+    first = await _stuck_cache_being_verified(agent, sim_clock, signs)
     sim_clock.advance(60)
     await _feed(agent, [_alert(sim_clock, "HighErrorRate", {"platform": "a"}, "critical")])
     (second,) = await _tick_until_diagnosed(agent, sim_clock)
@@ -379,14 +389,7 @@ async def test_the_slowness_of_a_cache_being_flushed_is_no_new_incident(
         _anomaly(sim_clock, "cache_hit_ratio", {}, 0.1, 0.8, 0.95),
         _anomaly(sim_clock, "redis_memory_used_bytes", {}, 9e8, 1e8, 2e8),
     ]
-    await _feed(agent, cache)
-    (first,) = await _tick_until_diagnosed(agent, sim_clock)
-    assert first.diagnosis.root_cause == "stuck_cache"
-    verifying = IncidentStatusChanged(
-        ts=sim_clock.now(), source="Repair", incident_id=first.incident_id,
-        status=IncidentStatus.VERIFYING,
-    )  # fmt: skip
-    await _feed(agent, [verifying])
+    first = await _stuck_cache_being_verified(agent, sim_clock, cache)
     sim_clock.advance(30)
     connections = _anomaly(sim_clock, "db_connections_active", {}, 80.0, 10.0, 30.0)
     await _feed(agent, [*(_latency(sim_clock, platform) for platform in PLATFORMS), connections])

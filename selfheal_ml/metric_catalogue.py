@@ -153,9 +153,10 @@ ALERT_FROM_WARNING_SCORE: frozenset[str] = (
 )
 
 #: Metrics where only a rise is trouble: fewer errors, faster answers, fewer failed logins or
-#: fresher jobs than usual are never an incident. The Predictive agent does not report their
-#: drops (on the chaos benchmark's development seed, a 5xx rate back at zero in an hour whose
-#: daily profile remembered yesterday's fault made many of the alerts that matched no fault).
+#: fresher jobs than usual are never an incident. The detector bank gives a point no higher
+#: than expected no score (``SeriesScorer.rises_only``), so their drops are never reported
+#: (on the chaos benchmark's development seed, a 5xx rate back at zero in an hour whose daily
+#: profile remembered yesterday's fault made many of the alerts that matched no fault).
 ONLY_RISES_MATTER: frozenset[str] = frozenset(
     {
         HTTP_LATENCY_P50_MS, HTTP_LATENCY_P95_MS, HTTP_LATENCY_P99_MS, HTTP_ERROR_RATIO,

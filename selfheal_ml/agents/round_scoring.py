@@ -56,7 +56,7 @@ def score_round(
         if isinstance(verdict, Rejected):  # a late or non-finite point: skipped, not learned
             log.debug("skipped %s: %s", point.series, verdict.reason)
             continue
-        if verdict.is_anomaly and not is_good_news(point, verdict):
+        if verdict.is_anomaly:  # a metric's good news is never flagged (SeriesScorer.rises_only)
             flagged.append((point, verdict))
             anomalous = True
         else:
@@ -66,13 +66,6 @@ def score_round(
              anomalous, verdict.expected_low, verdict.expected_high)
         )  # fmt: skip
     return flagged, rows
-
-
-def is_good_news(point: MetricPoint, verdict: PointScore) -> bool:
-    """A flagged point no higher than expected on a metric where only a rise is trouble."""
-    high = verdict.expected_high
-    name = point.series.split("{", 1)[0]
-    return high is not None and point.value <= high and name in mc.ONLY_RISES_MATTER
 
 
 def anomalies(flagged: Flagged, source: str) -> tuple[list[AnomalyDetected], list[AnomalyRecord]]:

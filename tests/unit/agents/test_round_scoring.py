@@ -1,5 +1,5 @@
-"""Which flagged points the Predictive agent reports: drops of a metric where only a rise is
-trouble are good news, not anomalies."""
+"""How the Predictive agent reports flagged points (drops of a metric where only a rise is
+trouble are never flagged: ``tests/unit/anomaly/test_scoring.py``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from selfheal_ml.agents.round_scoring import anomalies, is_good_news
+from selfheal_ml.agents.round_scoring import anomalies
 from selfheal_ml.anomaly import PointScore
 from selfheal_ml.events import MetricPoint
 
@@ -17,22 +17,6 @@ TS = datetime(2026, 1, 5, tzinfo=UTC)
 def _flagged(series: str, value: float, low: float, high: float) -> tuple[MetricPoint, PointScore]:
     point = MetricPoint(series=series, ts=TS, value=value, labels={"platform": "a"})
     return point, PointScore(40.0, 40.0, True, low, high, "daily")
-
-
-@pytest.mark.parametrize(
-    ("series", "value", "good"),
-    [
-        ('http_5xx_per_s{platform="a"}', 0.0, True),  # errors back to zero
-        ('http_latency_p95_ms{platform="a"}', 1.5, True),  # faster than usual
-        ('http_5xx_per_s{platform="a"}', 9.0, False),  # a rise: trouble
-        ('host_cpu_percent{platform="a"}', 1.0, False),  # idle CPU: a crashed service
-        ('http_requests_per_s{platform="a"}', 0.0, False),  # traffic gone
-    ],
-)
-def test_drops_matter_only_where_a_fall_can_be_trouble(
-    series: str, value: float, good: bool
-) -> None:
-    assert is_good_news(*_flagged(series, value, 2.0, 5.0)) is good
 
 
 def test_a_resource_anomaly_alerts_from_the_base_threshold_a_per_request_one_from_twelve() -> None:

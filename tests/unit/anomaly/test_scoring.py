@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from selfheal_ml.anomaly.bank import DetectorBank
 from selfheal_ml.anomaly.registry import default_detector
 from selfheal_ml.anomaly.scoring import SeriesScorer
@@ -24,10 +26,16 @@ def test_a_point_no_higher_than_expected_starts_no_suppression() -> None:
     assert run(rises_only=False)[0] is True and not any(run(rises_only=False)[1:])
 
 
-def test_the_bank_knows_which_metrics_only_rise_into_trouble() -> None:
+@pytest.mark.parametrize(
+    ("series", "rises_only"),
+    [
+        ('http_5xx_per_s{platform="a"}', True),  # errors back to zero are good news
+        ('http_latency_p95_ms{platform="a"}', True),  # so are faster answers
+        ('host_cpu_percent{platform="a"}', False),  # idle CPU: a crashed service
+        ('http_requests_per_s{platform="a"}', False),  # traffic gone
+    ],
+)
+def test_the_bank_knows_which_metrics_only_rise_into_trouble(series: str, rises_only: bool) -> None:
     bank = DetectorBank()
-    for series in ('http_error_ratio{platform="a"}', 'host_cpu_percent{platform="a"}'):
-        bank.score(series, 0.0, 1.0)
-    scorers = bank.scorers(['http_error_ratio{platform="a"}', 'host_cpu_percent{platform="a"}'])
-    assert scorers['http_error_ratio{platform="a"}'].rises_only
-    assert not scorers['host_cpu_percent{platform="a"}'].rises_only
+    bank.score(series, 0.0, 1.0)
+    assert bank.scorers([series])[series].rises_only is rises_only

@@ -4,12 +4,15 @@ Usage:
 
     python pipelines/leak_watch_replay.py [--seeds 1001,1002,1003] [--days 3] [--faults 25]
         [--kinds memory_leak] [--z 5.0,5.5,6.0] [--metric memory|disk] [--clip 3.0]
-        [--min-steps N]
+        [--min-steps N] [--repair-after S]
 
 ``--metric disk`` asks the same of a ramp test on each platform's disk (against filling
 disks): a study, not yet a watch the service runs. ``--clip`` is the innovations' upper clip
 in noise sds (``forecast/ramp.py``); ``--min-steps`` the shortest ramp in minutes
 (default: the healthy model's noise memory, as the watch runs; 5 before 2026-12-06).
+``--repair-after S`` ends every fault of another kind ``S`` simulated seconds after its
+injection with its catalogue's first fix, as the closed loop would (a crash restarted, a surge
+scaled out for the simulator's hour): what those repairs do to memory is then in the replay.
 
 Records the simulator alone (no agents, no repairs: every fault runs until it expires) for two
 fault-free days and then ``--days`` with the chaos benchmark's schedule of each seed (the same
@@ -38,7 +41,7 @@ from numpy.typing import NDArray
 
 from selfheal_ml.forecast.ramp import fit_ramp_baseline, ramp_evidence
 from selfheal_ml.sim.catalogue import FaultKind
-from selfheal_ml.sim.schedule import FaultSchedule, run_schedule
+from selfheal_ml.sim.schedule import FaultSchedule, SimulationRun, run_schedule
 from selfheal_ml.sim.simulator import PlatformSimulator
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -72,17 +75,50 @@ WATCHED = {
 }
 
 
+def repair_when_due(simulator: PlatformSimulator, after_s: float, spared: FaultKind) -> None:
+    """End each active fault (not of the ``spared`` kind) injected at least ``after_s`` ago
+    with its catalogue's first fix, on the platform it started on (or its first platform)."""
+    for fault in simulator.faults(active_only=True):
+        if fault.kind is spared or (simulator.now() - fault.injected_at).total_seconds() < after_s:
+            continue
+        platform = fault.platform or (fault.platforms[0] if fault.platforms else None)
+        if platform is not None and fault.fixing_actions:
+            simulator.apply_action(platform, fault.fixing_actions[0].value)
+
+
+def record_run(
+    simulator: PlatformSimulator,
+    schedule: FaultSchedule,
+    duration_s: float,
+    repair_after_s: float | None,
+    spared: FaultKind,
+) -> SimulationRun:
+    """The schedule's run; with ``repair_after_s``, faults are repaired as they come due
+    (checked every simulated minute)."""
+    if repair_after_s is None:
+        return run_schedule(simulator, schedule, duration_s)
+    return run_schedule(
+        simulator, schedule, duration_s, chunk_s=60.0,
+        on_chunk=lambda sim: repair_when_due(sim, repair_after_s, spared),
+    )  # fmt: skip
+
+
 def minute_series(
-    seed: int, days: float, faults: int, kinds: tuple[str, ...], metric: str = "memory"
+    seed: int,
+    days: float,
+    faults: int,
+    kinds: tuple[str, ...],
+    metric: str = "memory",
+    repair_after_s: float | None = None,
 ) -> tuple[dict[str, FloatArray], dict[str, FloatArray], list[tuple[str, float, float]]]:
     """Minute means of each platform's watched series (``metric``: memory or disk) and total
     request rate, and each ramp fault's platform and minutes in effect (from the start of the
-    warm-up)."""
+    warm-up); other faults repaired ``repair_after_s`` after injection when given."""
     prefix, ramp_kind = WATCHED[metric]
     simulator = PlatformSimulator(seed=seed, start=START - timedelta(seconds=WARMUP_S))
     warm = run_schedule(simulator, FaultSchedule(()), WARMUP_S)
     schedule = FaultSchedule.random(seed, days, faults, kinds)
-    run = run_schedule(simulator, schedule, days * 86_400.0)
+    run = record_run(simulator, schedule, days * 86_400.0, repair_after_s, ramp_kind)
     offsets = np.concatenate([warm.offsets_s, run.offsets_s])
     values = np.concatenate([warm.values, run.values])
     minute = (offsets // 60.0).astype(int) - int(offsets[0] // 60.0)
@@ -118,14 +154,18 @@ def replay(
     metric: str = "memory",
     clip: float = 3.0,
     min_steps: int | None = None,
+    repair_after_s: float | None = None,
+    confirm: int = 0,
 ) -> Replay:
-    """Record the seed's run and replay the watch over it (module doc)."""
-    memory, load, leaks = minute_series(seed, days, faults, kinds, metric)
+    """Record the seed's run and replay the watch over it (module doc); a prediction needs the
+    evidence at each threshold in ``confirm + 1`` consecutive minutes."""
+    memory, load, leaks = minute_series(seed, days, faults, kinds, metric, repair_after_s)
     fired: dict[float, list[tuple[str, float]]] = {z: [] for z in thresholds}
     first = int(WARMUP_S // 60)
     for platform, series in memory.items():
         traffic = load[platform]
         baseline = None
+        streak = dict.fromkeys(thresholds, 0)
         for end in range(first, series.size):
             if baseline is None or end % 60 == 0:
                 start = end - BASELINE_MINUTES
@@ -136,10 +176,12 @@ def replay(
             evidence = ramp_evidence(
                 series[begin : end + 1], traffic[begin : end + 1], baseline, clip, min_steps
             )
-            if evidence is None or not evidence.ongoing(baseline.noise_sd):
-                continue
+            held = evidence is not None and evidence.ongoing(baseline.noise_sd)
             for z in thresholds:
-                if evidence.z >= z:
+                streak[z] = (
+                    streak[z] + 1 if held and evidence is not None and evidence.z >= z else 0
+                )
+                if streak[z] > confirm:
                     fired[z].append((platform, float(end)))
     grace = GRACE_S / 60.0
     delays = {
@@ -176,6 +218,18 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="the shortest ramp in minutes (default: the noise's memory, as the watch)",
     )
+    parser.add_argument(
+        "--repair-after",
+        type=float,
+        default=None,
+        help="repair other faults this many simulated seconds after injection (default: never)",
+    )
+    parser.add_argument(
+        "--confirm",
+        type=int,
+        default=0,
+        help="minutes the evidence must hold after it first meets a threshold (default 0)",
+    )
     args = parser.parse_args(argv)
     kinds_text = args.kinds or WATCHED[args.metric][1].value
     kinds = tuple(kind.value for kind in FaultKind) if kinds_text == "all" else tuple(
@@ -185,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     for seed in (int(text) for text in args.seeds.split(",")):
         result = replay(
             seed, args.days, args.faults, kinds, thresholds, args.metric, args.clip,
-            args.min_steps,
+            args.min_steps, args.repair_after, args.confirm,
         )  # fmt: skip
         for z in thresholds:
             named = [delay for delay in result.delays_s[z] if delay is not None]

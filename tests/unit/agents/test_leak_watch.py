@@ -130,6 +130,40 @@ def test_a_restart_ends_the_predictions(db_path: Path, sim_clock: SimClock) -> N
     database.close()
 
 
+def _wander(
+    watch: LeakWatch, platform: Platform, clock: SimClock, height: float
+) -> list[BreachPredicted]:
+    """Rounds every 30 s for 40 minutes: memory climbs ``height`` points over 14 minutes
+    from minute 10 and decays back with the noise's memory (seed 7023's 5-sd wander on
+    clientcontact.io, 01-09 14:33-15:00, in the simulator's replay)."""
+    found = []
+    excess = 0.0
+    for minute in range(40):
+        if 10 <= minute < 24:
+            excess += height / 14.0
+        elif minute >= 24:
+            excess *= 0.8
+        memory, traffic = platform.step(leak=excess)
+        for _half in (0, 30):
+            clock.advance(30)
+            watch.observe(_round(clock.now(), memory, traffic))
+            found += watch.check(clock.now())
+    return found
+
+
+def test_a_wander_that_falls_back_before_the_confirmation_predicts_nothing(
+    db_path: Path, sim_clock: SimClock
+) -> None:
+    watch, platform, database = _watch(db_path, sim_clock)
+    watch.confirm_s = 0.0  # without the confirmation, the wander is named a leak
+    assert _wander(watch, platform, sim_clock, height=5.0)
+    later, platform, second = _watch(db_path.with_name("later.duckdb"), sim_clock)
+    assert later.confirm_s == 240.0
+    assert _wander(later, platform, sim_clock, height=5.0) == []
+    database.close()
+    second.close()
+
+
 def test_no_model_no_prediction(db_path: Path, sim_clock: SimClock) -> None:
     database = Database(db_path)
     watch = LeakWatch(MetricsStore(database, sim_clock), limit=85.0)  # an empty store

@@ -24,7 +24,7 @@ The environment variables (names from the original design):
 ``SELFHEAL_RETRY_FOR_S``           Repair: retry refused steps for (900)
 ``SELFHEAL_LEAK_WINDOW_S``         Predictive: capacity short look (0: off)
 ``SELFHEAL_LEAK_RAMP_Z``           Predictive: leak watch's z-score (0: off)
-``SELFHEAL_LEAK_CONFIRM_S``        Predictive: how long the leak evidence must hold (240)
+``SELFHEAL_LEAK_CONFIRM_S``        Predictive: how long the leak evidence must hold (0)
 ``SELFHEAL_REPAIR_COOLDOWN_S``     guard: per-target cooldown (60)
 ``SELFHEAL_APPROVAL_TIMEOUT_S``    guard: approval expires after (900)
 ``SELFHEAL_SECURITY_DRY_RUN``      true: bans are recorded as "would ban" only
@@ -162,11 +162,12 @@ class PredictiveToggle(AgentToggle):
     ``leak_ramp_z`` is the leak watch's threshold (``agents/leak_watch.py``: a memory ramp
     its platform's traffic does not explain, against a model learnt over a day); 0 turns the
     watch off. ``leak_confirm_s`` is how long that evidence must hold before the watch
-    predicts a breach (a rule's ``for:``: the noise's own wanders fall back sooner)."""
+    predicts a breach (a rule's ``for:``; 0: at once, because a leak that expires soon after
+    it shows is otherwise missed)."""
 
     leak_window_s: NonNegativeFloat = 0.0
-    leak_ramp_z: NonNegativeFloat = 5.0
-    leak_confirm_s: NonNegativeFloat = 240.0
+    leak_ramp_z: NonNegativeFloat = 5.5
+    leak_confirm_s: NonNegativeFloat = 0.0
 
 
 class Agents(Section):

@@ -25,6 +25,7 @@ from selfheal_ml.forecast.base import Forecaster
 from selfheal_ml.forecast.capacity import (
     DAY_S,
     LEAK_HORIZON_S,
+    MIN_LOOK_SHARE,
     BreachPrediction,
     at_latest_traffic,
     predict_breach,
@@ -101,6 +102,12 @@ class ForecastRound:
     def __post_init__(self) -> None:
         watched = (*sorted(CUMULATIVE_RESOURCES), HTTP_REQUESTS_PER_S)
         self.recent = RecentWindow(tuple(f"{name}{{" for name in watched), self.leak_window_s)
+
+    @property
+    def shortest_look_points(self) -> int:
+        """The fewest 5-minute means the long look fits a trend to: ``MIN_LOOK_SHARE`` of its
+        window (a regime since a reset can be shorter), at least 12."""
+        return max(12, int(MIN_LOOK_SHARE * self.capacity_window_s // 300.0))
 
     def resource_limits(self, now: datetime) -> dict[str, float]:
         """Resource series and their limits, from the catalogue (re-read at most hourly)."""
@@ -248,7 +255,7 @@ class ForecastRound:
                 five_minutes = values.resample("5min").mean().dropna()
                 if cumulative:  # a crash or restart starts a new regime
                     five_minutes = since_last_reset(five_minutes)
-                if len(five_minutes) >= 12:
+                if len(five_minutes) >= self.shortest_look_points:
                     horizon_s = DAY_S if cumulative else min(DAY_S, self.capacity_window_s)
                     breach = predict_breach(five_minutes, limits[series], series, horizon_s)
             if breach is None and cumulative and self.leak_window_s > 0:

@@ -186,6 +186,15 @@ def since_last_reset(y: pd.Series, jump: float = RESET_POINTS) -> pd.Series:
     return y if jumps.size == 0 else y.iloc[int(jumps[-1]) + 1 :]
 
 
+MIN_LOOK_SHARE = 0.5
+"""The shortest stretch of its window the long look fits a trend to: half. After a reset the
+stretch is shorter than the window, and a line through an hour of noise that remembers ten
+minutes is extrapolated a day: on the simulator's healthy memory noise (sd 1, 10 minutes),
+one hour of 5-minute means predicts a breach of a limit 28 points away in 10.8 % of 600
+windows, two hours in 1.0 %, three in none (``pipelines/short_regime_trends.py``). Dev seed
+7023 restarted a healthy platform so: a crash's restart at 19:55, the store's newest hour held
+back, and at 23:00 a line through 19:55-21:00 (slope 6.9 points an hour)."""
+
 LEAK_HORIZON_S = 4 * 3600.0
 MIN_SHARE_POINTS = 30
 

@@ -339,7 +339,7 @@ def test_the_short_look_can_be_turned_on_from_the_environment(
 def test_the_leak_watch_is_on_by_default_and_can_be_turned_off(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert load_settings().agents.predictive.leak_ramp_z == 5.0
+    assert load_settings().agents.predictive.leak_ramp_z == 5.5
     bad = tmp_path / "bad.toml"
     bad.write_text("[agents.predictive]\nleak_ramp_z = -1\n")
     with pytest.raises(ConfigError) as error:
@@ -347,7 +347,7 @@ def test_the_leak_watch_is_on_by_default_and_can_be_turned_off(
     assert "agents.predictive.leak_ramp_z" in str(error.value)
     monkeypatch.setenv("SELFHEAL_LEAK_RAMP_Z", "0")
     assert load_settings().agents.predictive.leak_ramp_z == 0.0
-    assert load_settings().agents.predictive.leak_confirm_s == 240.0
+    assert load_settings().agents.predictive.leak_confirm_s == 0.0
     monkeypatch.setenv("SELFHEAL_LEAK_CONFIRM_S", "-5")
     with pytest.raises(ConfigError) as error:
         load_settings()

@@ -155,11 +155,11 @@ def test_a_wander_that_falls_back_before_the_confirmation_predicts_nothing(
     db_path: Path, sim_clock: SimClock
 ) -> None:
     watch, platform, database = _watch(db_path, sim_clock)
-    watch.confirm_s = 0.0  # without the confirmation, the wander is named a leak
-    assert _wander(watch, platform, sim_clock, height=5.0)
+    assert watch.confirm_s == 0.0  # the default predicts at once: the wander is named a leak
+    assert _wander(watch, platform, sim_clock, height=5.5)
     later, platform, second = _watch(db_path.with_name("later.duckdb"), sim_clock)
-    assert later.confirm_s == 240.0
-    assert _wander(later, platform, sim_clock, height=5.0) == []
+    later.confirm_s = 240.0  # leak_confirm_s = 240: it must hold for 4 minutes
+    assert _wander(later, platform, sim_clock, height=5.5) == []
     database.close()
     second.close()
 

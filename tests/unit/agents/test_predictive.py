@@ -132,6 +132,39 @@ async def test_capacity_check_flags_a_leak_not_a_flat_disk(
     database.close()
 
 
+#: Dev seed 7023's 5-minute means of videosite.io's memory, 01-24 19:55-21:00: the bin of the
+#: crash's restart, then healthy memory wandering with its noise.
+AFTER_RESTART = [44.5, 54.0, 54.1, 54.5, 56.2, 56.5, 55.4, 54.8, 56.2, 56.2, 56.4, 56.3, 58.2, 58.0]
+
+
+def test_an_hour_since_a_restart_is_too_short_a_trend(db_path: Path, sim_clock: SimClock) -> None:
+    """Dev seed 7023 restarted a healthy platform: a crash, its restart, and the store's
+    newest hour held back, so the long look's regime since the reset was one hour, and a line
+    through it (6.9 points an hour) predicted 85 % by 00:45. The look now needs half its
+    window; with a two-hour window (12 points suffice) the same stretch still predicts."""
+    database = Database(db_path)
+    context = _context(database, sim_clock)
+    rng = np.random.default_rng(7)
+    bins = [*(57.0 + rng.normal(0, 0.8, 58)), 15.0, *AFTER_RESTART]  # 5 h, the crash, 70 min
+    values = np.repeat(bins, 5)
+    timestamps = pd.date_range(sim_clock.now(), periods=values.size, freq="min")
+    series = 'host_memory_percent{host="videosite.io-web-1",platform="videosite.io"}'
+    context.metrics.append_batch(
+        pd.DataFrame({"series": series, "ts": timestamps, "value": values})
+    )
+    sim_clock.advance(values.size * 60)
+    context.metrics.rollup()
+    agent = PredictiveAgent(context)
+    assert agent.forecasting is not None
+    assert agent.forecasting.shortest_look_points == 36
+    assert agent.forecasting.check_capacity(sim_clock.now()) == []
+    agent.forecasting.capacity_window_s = 2 * 3600.0
+    assert agent.forecasting.shortest_look_points == 12
+    before = agent.forecasting.check_capacity(sim_clock.now())
+    assert [event.series for event in before] == [series]
+    database.close()
+
+
 async def test_a_load_following_series_is_not_extrapolated_past_its_window(
     db_path: Path, sim_clock: SimClock
 ) -> None:

@@ -19,7 +19,7 @@ from selfheal_ml.forecast.ramp import (
 
 PHI, INNOVATION_SD, SHARE, LEVEL = 0.92, 0.37, 0.1, 45.0  # the simulator's memory, per minute
 SLOWEST_LEAK = 0.12  # points a minute: 12 an hour at severity 0.6
-LEAK_Z = 5.0  # the leak watch's threshold (agents/leak_watch.py)
+LEAK_Z = 5.5  # the leak watch's threshold (agents/leak_watch.py)
 
 
 def _healthy(seed: int, minutes: int) -> tuple[FloatArray, FloatArray]:

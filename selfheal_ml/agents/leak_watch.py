@@ -11,9 +11,8 @@ Prometheus rule's ``for:``; 0, the default, predicts at once) is a ``BreachPredi
 memory series (the Diagnostic agent's memory-leak evidence), repeated at most every
 ``repeat_s`` while it holds. A leak's evidence only grows, while the noise's own wanders fall
 back within minutes; but a slow leak's does not grow fast either (see ``LEAK_Z``). The
-prediction's
-``value`` is the memory now and ``recovered_below`` halfway back to the healthy value (at
-least two noise sds above it), which a restart that undoes the growth gets under.
+prediction's ``value`` is the memory now and ``recovered_below`` halfway back to the healthy
+value (at least two noise sds above it), which a restart that undoes the growth gets under.
 """
 
 from __future__ import annotations

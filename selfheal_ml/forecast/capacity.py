@@ -192,8 +192,8 @@ stretch is shorter than the window, and a line through an hour of noise that rem
 minutes is extrapolated a day: on the simulator's healthy memory noise (sd 1, 10 minutes),
 one hour of 5-minute means predicts a breach of a limit 28 points away in 10.8 % of 600
 windows, two hours in 1.0 %, three in none (``pipelines/short_regime_trends.py``). Dev seed
-7023 restarted a healthy platform so: a crash's restart at 19:55, the store's newest hour held
-back, and at 23:00 a line through 19:55-21:00 (slope 6.9 points an hour)."""
+7023 restarted a healthy platform so: a crash restarted at 19:56, the store's newest hours
+held back, and at 23:00 a line through 19:55-21:00 (6.9 points an hour)."""
 
 LEAK_HORIZON_S = 4 * 3600.0
 MIN_SHARE_POINTS = 30

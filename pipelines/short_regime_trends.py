@@ -1,5 +1,5 @@
 """How often the capacity check's long look predicts a breach from healthy noise, by how long
-a stretch it fits: the reason for ``forecast.capacity.MIN_LOOK_SHARE``.
+a stretch it fits: the reason the long look needs half its window (MIN_LOOK_SHARE).
 
 Usage:
 
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--hours", default="1,2,3,4,6", help="comma-separated stretch lengths")
     parser.add_argument("--trials", type=int, default=600, help="stretches per length")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1, help="the noise draws' seed")
     parser.add_argument("--level", type=float, default=57.0, help="healthy memory, %%")
     parser.add_argument("--limit", type=float, default=85.0, help="the memory limit, %%")
     parser.add_argument("--sd", type=float, default=1.0, help="the noise's sd, points")

@@ -23,20 +23,17 @@ import numpy as np
 import pandas as pd
 
 from selfheal_ml.forecast.capacity import predict_breach
+from selfheal_ml.sim.drivers import OrnsteinUhlenbeck
 
 STEP_S = 30.0
 
 
 def healthy_noise(rng: np.random.Generator, steps: int, sd: float, tau_s: float) -> np.ndarray:
-    """A stationary OU path of ``steps`` points ``STEP_S`` apart (exact discretisation)."""
-    decay = float(np.exp(-STEP_S / tau_s))
-    spread = sd * float(np.sqrt(1.0 - decay * decay))
-    shocks = rng.standard_normal(steps)
-    path = np.empty(steps)
-    value = sd * float(rng.standard_normal())
-    for index in range(steps):
-        value = value * decay + spread * float(shocks[index])
-        path[index] = value
+    """A stationary path of ``steps`` points ``STEP_S`` apart: the simulator's own noise
+    (:class:`~selfheal_ml.sim.drivers.OrnsteinUhlenbeck`)."""
+    process = OrnsteinUhlenbeck(np.array([sd]), tau_s=tau_s)
+    process.start(rng)
+    path: np.ndarray = process.steps(rng, np.full(steps, STEP_S))[:, 0]
     return path
 
 

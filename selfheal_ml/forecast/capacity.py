@@ -190,8 +190,8 @@ MIN_LOOK_SHARE = 0.5
 """The shortest stretch of its window the long look fits a trend to: half. After a reset the
 stretch is shorter than the window, and a line through an hour of noise that remembers ten
 minutes is extrapolated a day: on the simulator's healthy memory noise (sd 1, 10 minutes),
-one hour of 5-minute means predicts a breach of a limit 28 points away in 10.8 % of 600
-windows, two hours in 1.0 %, three in none (``pipelines/short_regime_trends.py``). Dev seed
+one hour of 5-minute means predicts a breach of a limit 28 points away in 11.0 % of 600
+windows, two hours in 0.8 %, three in none (``pipelines/short_regime_trends.py``). Dev seed
 7023 restarted a healthy platform so: a crash restarted at 19:56, the store's newest hours
 held back, and at 23:00 a line through 19:55-21:00 (6.9 points an hour)."""
 

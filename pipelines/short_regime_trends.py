@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from selfheal_ml.forecast.capacity import predict_breach
-from selfheal_ml.sim.drivers import OrnsteinUhlenbeck
+from selfheal_ml.sim.drivers import HOST_NOISE_SD, HOST_NOISE_TAU_S, OrnsteinUhlenbeck
 
 STEP_S = 30.0
 
@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="the noise draws' seed")
     parser.add_argument("--level", type=float, default=57.0, help="healthy memory, %%")
     parser.add_argument("--limit", type=float, default=85.0, help="the memory limit, %%")
-    parser.add_argument("--sd", type=float, default=1.0, help="the noise's sd, points")
-    parser.add_argument("--tau", type=float, default=600.0, help="the noise's memory, s")
+    parser.add_argument("--sd", type=float, default=HOST_NOISE_SD[1], help="the noise's sd, points")
+    parser.add_argument("--tau", type=float, default=HOST_NOISE_TAU_S, help="the noise's memory, s")
     args = parser.parse_args(argv)
     if args.trials <= 0:
         parser.error(f"--trials: expected > 0, got {args.trials}")

@@ -21,6 +21,8 @@ from selfheal_ml.sim.effects import FloatArray
 
 CAMPAIGN_RATE_PER_S = 1.0 / (4 * 86400.0)
 CAMPAIGN_RAMP_S = 900.0
+HOST_NOISE_SD = (2.0, 1.0, 1.0)  # percentage points of cpu, memory, disk
+HOST_NOISE_TAU_S = 600.0
 
 
 class OrnsteinUhlenbeck:
@@ -114,7 +116,7 @@ class NoiseState:
             [
                 np.full(endpoints, 0.07),
                 np.full(endpoints, 0.08),
-                np.tile([2.0, 1.0, 1.0], platforms),
+                np.tile(HOST_NOISE_SD, platforms),
                 [0.008],
             ]
         )
@@ -122,7 +124,7 @@ class NoiseState:
             [
                 np.full(endpoints, 900.0),
                 np.full(endpoints, 300.0),
-                np.full(3 * platforms + 1, 600.0),
+                np.full(3 * platforms + 1, HOST_NOISE_TAU_S),
             ]
         )
         self._process = OrnsteinUhlenbeck(sigma, tau_s=tau)

@@ -33,6 +33,7 @@ from selfheal_ml.sim.simulator import PlatformSimulator
 
 DAY_S = 86400.0
 MIN_SLOT_S = 2 * 3600.0
+SEVERITY_RANGE = (0.6, 1.0)  # each fault's severity is uniform over this
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class FaultSchedule:
                     platform = None
             start_s = warmup_s + slot * slot_s + rng.uniform(0.0, 0.4 * slot_s)
             duration_s = rng.uniform(0.25, 0.5) * slot_s
-            severity = round(float(rng.uniform(0.6, 1.0)), 2)
+            severity = round(float(rng.uniform(*SEVERITY_RANGE)), 2)
             faults.append(ScheduledFault(start_s, kind, platform, severity, duration_s))
         return cls(tuple(faults))
 

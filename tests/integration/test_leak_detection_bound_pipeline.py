@@ -1,0 +1,55 @@
+"""``pipelines/leak_detection_bound.py``: the bound's table, and a hand-made report's leaks
+counted against it."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.integration.pipeline_loading import load_pipeline
+
+START = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+def fault(kind: str, detect_s: float | None, repair_s: float | None) -> dict[str, object]:
+    def at(seconds: float | None) -> str | None:
+        return None if seconds is None else (START + timedelta(seconds=seconds)).isoformat()
+
+    return {
+        "kind": kind,
+        "injected_at": START.isoformat(),
+        "detected_at": at(detect_s),
+        "resolved_at": at(repair_s),
+        "resolved_by": "restart_service" if repair_s is not None else "expired",
+    }
+
+
+def test_the_table_and_a_reports_leaks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    faults = [fault("service_crash", 20.0, 80.0)] * 36 + [
+        fault("memory_leak", 1200.0, 1260.0),
+        fault("memory_leak", 500.0, 570.0),
+        fault("memory_leak", None, None),
+        fault("memory_leak", 2000.0, 2065.0),
+    ]
+    report = tmp_path / "r.json"
+    report.write_text(json.dumps({"seed": 9, "faults": faults}))
+    module = load_pipeline("leak_detection_bound")
+    assert module.main(["--report", str(report), "--horizons", "300,600,1800"]) == 0
+    out = capsys.readouterr().out
+    assert "| 300 | 1.26 / 1.26 |" in out
+    assert "4 leaks of 40 faults" in out
+    assert "T 600 s: 1/4 (25.0%)" in out
+    assert "T 1,800 s: 2/4 (50.0%)" in out
+    assert "quickest notice-to-repair of a leak was 60 s" in out
+    assert "the other 36 faults: time to detect p95 20 s, time to repair p95 80 s" in out
+
+
+def test_a_bad_step_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    module = load_pipeline("leak_detection_bound")
+    with pytest.raises(SystemExit) as exit_info:
+        module.main(["--step", "0"])
+    assert exit_info.value.code == 2
+    assert "--step" in capsys.readouterr().err

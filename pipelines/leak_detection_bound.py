@@ -39,11 +39,14 @@ from selfheal_ml.evaluation.leak_bound import (
     sampled_detectability,
 )
 from selfheal_ml.sim.drivers import HOST_NOISE_SD, HOST_NOISE_TAU_S
-from selfheal_ml.sim.effects import MEMORY_LEAK_PERCENT_PER_S
+from selfheal_ml.sim.dynamics import DISK_NOISE_SCALE
+from selfheal_ml.sim.effects import DISK_FILL_PERCENT_PER_S, MEMORY_LEAK_PERCENT_PER_S
 from selfheal_ml.sim.schedule import SEVERITY_RANGE
 
 SIGMA = HOST_NOISE_SD[1]  # memory
+DISK_SIGMA = HOST_NOISE_SD[2] * DISK_NOISE_SCALE
 LEAK = "memory_leak"
+DISK = "disk_filling"
 
 
 def bound_table(horizons: list[float], false_signs: float, step_s: float) -> list[str]:
@@ -70,6 +73,15 @@ def bound_table(horizons: list[float], false_signs: float, step_s: float) -> lis
             + " / ".join(f"{share:.1%}" for share in shares)
             + f" / **{mean:.1%}** | {noisier:.1%} |"
         )
+    disk = mean_detected_share_bound(
+        300.0, DISK_FILL_PERCENT_PER_S, SEVERITY_RANGE, DISK_SIGMA, HOST_NOISE_TAU_S, false_signs
+    )
+    lines.append(
+        f"for contrast, a filling disk ({DISK_FILL_PERCENT_PER_S * 3600:g} points an hour in"
+        f" noise of sd {DISK_SIGMA:g}): d' at 300 s, severity 1,"
+        f" {detectability(300.0, DISK_FILL_PERCENT_PER_S, DISK_SIGMA, HOST_NOISE_TAU_S):.1f};"
+        f" most noticed by 300 s, mean {disk:.1%}"
+    )
     return lines
 
 
@@ -116,6 +128,13 @@ def report_lines(
         lines.append(
             f"  T {horizon:,.0f} s: {noticed}/{len(leaks)} ({noticed / len(leaks):.1%})"
             f" / {_mean_bound(horizon, false_signs):.1%}"
+        )
+    disks = [_seconds(fault, "detected_at") for fault in faults if fault["kind"] == DISK]
+    if disks:
+        early = sum(1 for value in disks if value is not None and value <= args.detect_limit)
+        lines.append(
+            f"  filling disks noticed by {args.detect_limit:g} s: {early}/{len(disks)}"
+            f" ({early / len(disks):.1%})"
         )
     total = len(faults)
     other_detect = [t for fault in others if (t := _seconds(fault, "detected_at")) is not None]

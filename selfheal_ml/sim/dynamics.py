@@ -34,6 +34,7 @@ REDIS_MAX_BYTES = 2.0e9
 LOGIN_FAILURE_RATIO = 0.08
 ATTACK_FAILURE_RATIO = 0.99
 CAPACITY_FACTOR = 3.0
+DISK_NOISE_SCALE = 0.1  # disk usage is ten times steadier than memory
 GROWTH_PER_WEEK = 0.03
 
 
@@ -232,7 +233,7 @@ def _hosts(layout: Layout, drivers: Drivers, effects: Effects, load: FloatArray)
     memory = bounded(memory + effects.memory_add, 1.0, 99.5)
     memory = memory * (1.0 - crash) + 15.0 * crash
     gc = bounded((memory - 85.0) / 15.0, 0.0, 1.0)
-    disk = layout.base_disk + 0.05 * drivers.elapsed_s / DAY_S + noise[:, :, 2] * 0.1
+    disk = layout.base_disk + 0.05 * drivers.elapsed_s / DAY_S + noise[:, :, 2] * DISK_NOISE_SCALE
     disk = bounded(disk + effects.disk_add, 1.0, 100.0)
     cpu = 8.0 + 60.0 * np.minimum(load, 1.2) + 25.0 * gc + effects.cpu_add + noise[:, :, 0]
     cpu = bounded(cpu * (1.0 - crash) + 2.0 * crash, 0.5, 100.0)

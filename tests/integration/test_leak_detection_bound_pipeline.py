@@ -33,6 +33,7 @@ def test_the_table_and_a_reports_leaks(tmp_path: Path, capsys: pytest.CaptureFix
         fault("memory_leak", 500.0, 570.0),
         fault("memory_leak", None, None),
         fault("memory_leak", 2000.0, 2065.0),
+        fault("disk_filling", 90.0, 150.0),
     ]
     report = tmp_path / "r.json"
     report.write_text(json.dumps({"seed": 9, "faults": faults}))
@@ -40,11 +41,13 @@ def test_the_table_and_a_reports_leaks(tmp_path: Path, capsys: pytest.CaptureFix
     assert module.main(["--report", str(report), "--horizons", "300,600,1800"]) == 0
     out = capsys.readouterr().out
     assert "| 300 | 1.26 / 1.26 |" in out
-    assert "4 leaks of 40 faults" in out
+    assert "most noticed by 300 s, mean 100.0%" in out
+    assert "4 leaks of 41 faults" in out
     assert "T 600 s: 1/4 (25.0%)" in out
     assert "T 1,800 s: 2/4 (50.0%)" in out
     assert "quickest notice-to-repair of a leak was 60 s" in out
-    assert "the other 36 faults: time to detect p95 20 s, time to repair p95 80 s" in out
+    assert "filling disks noticed by 300 s: 1/1 (100.0%)" in out
+    assert "the other 37 faults: time to detect p95 20 s, time to repair p95 80 s" in out
 
 
 def test_a_bad_step_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,7 +4,7 @@ chaos benchmark's p95 targets: an oracle's upper bound, next to what a run measu
 Usage:
 
     python pipelines/leak_detection_bound.py [--report F.json ...] [--false-signs 0.5]
-        [--horizons 300,600,900,1200,1800] [--step 30]
+        [--horizons 300,600,900,1200,1800] [--step 30] [--plot FILE.png]
 
 1. For each horizon T (seconds after a leak starts): the oracle's detectability d' (watching
    continuously, and sampling every ``--step`` s), and the most any detector raising
@@ -19,6 +19,8 @@ Usage:
    drawn from the bound, and as many leaks left undetected or unrepaired as the rate targets
    (``--detection-target``, ``--resolution-target``) still allow. For the repair time, a
    leak must be noticed by the limit less the run's quickest notice-to-repair of a leak.
+3. With ``--plot``: the bound over the first hour (severities 0.6 and 1.0, and the mean) and
+   each report's leaks, the share noticed by each time, drawn as a PNG.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ import math
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from selfheal_ml.evaluation.detection import percentile
 from selfheal_ml.evaluation.leak_bound import (
@@ -178,6 +182,46 @@ def report_lines(
     return lines
 
 
+def leak_detect_times(path: Path) -> tuple[str, list[float | None]]:
+    """A report's label (its seed) and its leaks' times to detect (``None``: never noticed)."""
+    report = json.loads(path.read_text())
+    faults: list[dict[str, Any]] = report["faults"]
+    times = [_seconds(fault, "detected_at") for fault in faults if fault["kind"] == LEAK]
+    return f"seed {report.get('seed')}", times
+
+
+def plot(out: Path, reports: list[Path], false_signs: float, detect_limit: float) -> None:
+    """Part 3: the bound's curves and the reports' leaks, as ``out`` (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    horizons = np.linspace(0.0, 3600.0, 241)
+    figure, axes = plt.subplots(figsize=(8, 4.5))
+    for severity, style in ((1.0, ":"), (0.6, "--")):
+        shares = [_share_bound(h, severity, false_signs) for h in horizons]
+        axes.plot(horizons / 60, shares, style, color="grey", label=f"bound, severity {severity:g}")
+    means = [_mean_bound(h, false_signs) for h in horizons]
+    axes.plot(horizons / 60, means, color="black", label="bound, the schedule's severities")
+    for path in reports:
+        label, times = leak_detect_times(path)
+        if not times:
+            continue
+        noticed = sorted(value for value in times if value is not None)
+        steps = [sum(1 for value in noticed if value <= h) / len(times) for h in horizons]
+        axes.step(horizons / 60, steps, where="post", label=f"{label}: {len(times)} leaks")
+    axes.axvline(detect_limit / 60, color="red", linewidth=0.8, label="the p95 target")
+    axes.set_xlabel("minutes since the leak started")
+    axes.set_ylabel("share of leaks noticed")
+    axes.set_title(f"Leaks noticed: any detector at {false_signs:g} false signs a day, at most")
+    axes.legend(loc="lower right", fontsize="small")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(out, dpi=100)
+    plt.close(figure)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--report", nargs="*", default=[], help="chaos benchmark JSON reports")
@@ -192,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repair-limit", type=float, default=900.0, help="p95 target, s")
     parser.add_argument("--detection-target", type=float, default=0.98, help="detection rate")
     parser.add_argument("--resolution-target", type=float, default=0.95, help="resolved share")
+    parser.add_argument("--plot", type=Path, help="draw the bound and the reports' leaks (PNG)")
     args = parser.parse_args(argv)
     if args.false_signs <= 0 or args.step <= 0:
         parser.error("--false-signs and --step: expected > 0")
@@ -202,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
         for line in report_lines(Path(path), horizons, args.false_signs, args):
             print(line)
+    if args.plot is not None:
+        plot(args.plot, [Path(path) for path in args.report], args.false_signs, args.detect_limit)
+        print(f"plot: {args.plot}")
     return 0
 
 

@@ -38,7 +38,10 @@ def test_the_table_and_a_reports_leaks(tmp_path: Path, capsys: pytest.CaptureFix
     report = tmp_path / "r.json"
     report.write_text(json.dumps({"seed": 9, "faults": faults}))
     module = load_pipeline("leak_detection_bound")
-    assert module.main(["--report", str(report), "--horizons", "300,600,1800"]) == 0
+    picture = tmp_path / "bound.png"
+    arguments = ["--report", str(report), "--horizons", "300,600,1800", "--plot", str(picture)]
+    assert module.main(arguments) == 0
+    assert picture.read_bytes().startswith(b"\x89PNG")
     out = capsys.readouterr().out
     assert "| 300 | 1.26 / 1.26 |" in out
     assert "most noticed by 300 s, mean 100.0%" in out

@@ -4,7 +4,7 @@ Usage:
 
     python pipelines/leak_watch_replay.py [--seeds 1001,1002,1003] [--days 3] [--faults 25]
         [--kinds memory_leak] [--z 5.0,5.5,6.0] [--metric memory|disk] [--clip 3.0]
-        [--min-steps N] [--repair-after S]
+        [--min-steps N] [--repair-after S] [--pure-noise]
 
 ``--metric disk`` asks the same of a ramp test on each platform's disk (against filling
 disks): a study, not yet a watch the service runs. ``--clip`` is the innovations' upper clip
@@ -13,6 +13,10 @@ in noise sds (``forecast/ramp.py``); ``--min-steps`` the shortest ramp in minute
 ``--repair-after S`` ends every fault of another kind ``S`` simulated seconds after its
 injection with its catalogue's first fix, as the closed loop would (a crash restarted, a surge
 scaled out for the simulator's hour): what those repairs do to memory is then in the replay.
+``--pure-noise`` replays the watch on the simulator's memory noise alone (its
+:class:`~selfheal_ml.sim.drivers.OrnsteinUhlenbeck` at 30 s steps, no traffic, campaigns or
+faults; the seed seeds the draws): what the scan over ramp starts costs by itself, against
+the false episodes of the whole simulation.
 
 Records the simulator alone (no agents, no repairs: every fault runs until it expires) for two
 fault-free days and then ``--days`` with the chaos benchmark's schedule of each seed (the same
@@ -41,6 +45,7 @@ from numpy.typing import NDArray
 
 from selfheal_ml.forecast.ramp import fit_ramp_baseline, ramp_evidence
 from selfheal_ml.sim.catalogue import FaultKind
+from selfheal_ml.sim.drivers import HOST_NOISE_SD, HOST_NOISE_TAU_S, OrnsteinUhlenbeck
 from selfheal_ml.sim.schedule import FaultSchedule, SimulationRun, run_schedule
 from selfheal_ml.sim.simulator import PlatformSimulator
 
@@ -145,6 +150,18 @@ def minute_series(
     return memory, load, leaks
 
 
+def pure_noise_minutes(seed: int, days: float, platforms: int) -> dict[str, FloatArray]:
+    """Minute means of the simulator's memory noise alone (sampled every 30 s, around 50 %),
+    per platform ``p0``, ``p1``, ...: the warm-up and ``days``."""
+    rng = np.random.default_rng(seed)
+    minutes = int((WARMUP_S + days * 86_400.0) // 60.0)
+    process = OrnsteinUhlenbeck(np.full(platforms, HOST_NOISE_SD[1]), tau_s=HOST_NOISE_TAU_S)
+    process.start(rng)
+    samples = process.steps(rng, np.full(2 * minutes, 30.0))
+    means = 50.0 + samples.reshape(minutes, 2, platforms).mean(axis=1)
+    return {f"p{index}": means[:, index].copy() for index in range(platforms)}
+
+
 def replay(
     seed: int,
     days: float,
@@ -156,10 +173,17 @@ def replay(
     min_steps: int | None = None,
     repair_after_s: float | None = None,
     confirm: int = 0,
+    pure_noise: bool = False,
 ) -> Replay:
     """Record the seed's run and replay the watch over it (module doc); a prediction needs the
-    evidence at each threshold in ``confirm + 1`` consecutive minutes."""
-    memory, load, leaks = minute_series(seed, days, faults, kinds, metric, repair_after_s)
+    evidence at each threshold in ``confirm + 1`` consecutive minutes. With ``pure_noise``,
+    the noise alone on five platforms instead of the run."""
+    if pure_noise:
+        memory = pure_noise_minutes(seed, days, 5)
+        load = {name: np.zeros(series.size) for name, series in memory.items()}
+        leaks: list[tuple[str, float, float]] = []
+    else:
+        memory, load, leaks = minute_series(seed, days, faults, kinds, metric, repair_after_s)
     fired: dict[float, list[tuple[str, float]]] = {z: [] for z in thresholds}
     first = int(WARMUP_S // 60)
     for platform, series in memory.items():
@@ -230,6 +254,11 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="minutes the evidence must hold after it first meets a threshold (default 0)",
     )
+    parser.add_argument(
+        "--pure-noise",
+        action="store_true",
+        help="replay on the simulator's memory noise alone (no traffic, campaigns or faults)",
+    )
     args = parser.parse_args(argv)
     kinds_text = args.kinds or WATCHED[args.metric][1].value
     kinds = tuple(kind.value for kind in FaultKind) if kinds_text == "all" else tuple(
@@ -239,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     for seed in (int(text) for text in args.seeds.split(",")):
         result = replay(
             seed, args.days, args.faults, kinds, thresholds, args.metric, args.clip,
-            args.min_steps, args.repair_after, args.confirm,
+            args.min_steps, args.repair_after, args.confirm, args.pure_noise,
         )  # fmt: skip
         for z in thresholds:
             named = [delay for delay in result.delays_s[z] if delay is not None]

@@ -240,7 +240,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.false_signs <= 0 or args.step <= 0:
         parser.error("--false-signs and --step: expected > 0")
-    horizons = [float(text) for text in args.horizons.split(",")]
+    try:
+        horizons = [float(text) for text in args.horizons.split(",")]
+    except ValueError:
+        parser.error(f"--horizons: expected comma-separated seconds, got {args.horizons!r}")
+    for path in args.report:
+        if not Path(path).is_file():
+            parser.error(f"--report: no such file {path}")
+        try:
+            loaded = json.loads(Path(path).read_text())
+        except json.JSONDecodeError:
+            loaded = None
+        readable = isinstance(loaded, dict) and "faults" in loaded
+        if not readable:
+            parser.error(f"--report: {path} is not a chaos benchmark's JSON report")
     for line in bound_table(horizons, args.false_signs, args.step):
         print(line)
     for path in args.report:

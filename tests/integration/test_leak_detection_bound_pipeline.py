@@ -53,9 +53,32 @@ def test_the_table_and_a_reports_leaks(tmp_path: Path, capsys: pytest.CaptureFix
     assert "the other 37 faults: time to detect p95 20 s, time to repair p95 80 s" in out
 
 
-def test_a_bad_step_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [
+        (["--step", "0"], "--step"),
+        (["--horizons", "300,soon"], "--horizons"),
+        (["--report", "no-such-report.json"], "--report"),
+    ],
+)
+def test_a_bad_argument_is_one_line_and_exit_2(
+    arguments: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     module = load_pipeline("leak_detection_bound")
     with pytest.raises(SystemExit) as exit_info:
-        module.main(["--step", "0"])
+        module.main(arguments)
     assert exit_info.value.code == 2
-    assert "--step" in capsys.readouterr().err
+    assert named in capsys.readouterr().err
+
+
+def test_a_file_that_is_not_a_report_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = load_pipeline("leak_detection_bound")
+    other = tmp_path / "other.json"
+    other.write_text("[1, 2]")
+    arguments = ["--report", str(other)]
+    with pytest.raises(SystemExit) as exit_info:
+        module.main(arguments)
+    assert exit_info.value.code == 2
+    assert "is not a chaos benchmark" in capsys.readouterr().err

@@ -168,15 +168,16 @@ def times_of(report: dict[str, Any], kinds: set[str]) -> str:
 
 
 def _times(faults: list[dict[str, Any]]) -> str:
+    from selfheal_ml.evaluation.chaos import seconds_after_injection
     from selfheal_ml.evaluation.detection import percentile
 
-    def seconds(fault: dict[str, Any], key: str) -> float:
-        ended = datetime.fromisoformat(fault[key])
-        return (ended - datetime.fromisoformat(fault["injected_at"])).total_seconds()
-
-    detect = [seconds(fault, "detected_at") for fault in faults if fault["detected_at"]]
+    detect = [
+        t for fault in faults if (t := seconds_after_injection(fault, "detected_at")) is not None
+    ]
     ended = [fault for fault in faults if fault["resolved_by"] not in (None, "expired")]
-    repair = [seconds(fault, "resolved_at") for fault in ended if fault["resolved_at"]]
+    repair = [
+        t for fault in ended if (t := seconds_after_injection(fault, "resolved_at")) is not None
+    ]
 
     def pair(values: list[float]) -> str:
         median, p95 = percentile(values, 0.5), percentile(values, 0.95)

@@ -28,12 +28,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from selfheal_ml.evaluation.chaos import seconds_after_injection
 from selfheal_ml.evaluation.detection import percentile
 from selfheal_ml.evaluation.leak_bound import (
     detectability,
@@ -100,14 +100,6 @@ def _mean_bound(horizon_s: float, false_signs: float) -> float:
     )
 
 
-def _seconds(fault: dict[str, Any], key: str) -> float | None:
-    if not fault.get(key):
-        return None
-    return (
-        datetime.fromisoformat(fault[key]) - datetime.fromisoformat(fault["injected_at"])
-    ).total_seconds()
-
-
 def _repaired(fault: dict[str, Any]) -> bool:
     return fault["resolved_by"] not in (None, "expired") and bool(fault["resolved_at"])
 
@@ -122,7 +114,7 @@ def report_lines(
     others = [fault for fault in faults if fault["kind"] != LEAK]
     if not leaks:
         return [f"{path}: no memory leaks"]
-    leak_detect = [_seconds(fault, "detected_at") for fault in leaks]
+    leak_detect = [seconds_after_injection(fault, "detected_at") for fault in leaks]
     lines = [
         f"{path} (seed {report.get('seed')}): {len(leaks)} leaks of {len(faults)} faults;"
         f" leaks noticed by T, this run / the oracle's most:"
@@ -133,7 +125,9 @@ def report_lines(
             f"  T {horizon:,.0f} s: {noticed}/{len(leaks)} ({noticed / len(leaks):.1%})"
             f" / {_mean_bound(horizon, false_signs):.1%}"
         )
-    disks = [_seconds(fault, "detected_at") for fault in faults if fault["kind"] == DISK]
+    disks = [
+        seconds_after_injection(fault, "detected_at") for fault in faults if fault["kind"] == DISK
+    ]
     if disks:
         early = sum(1 for value in disks if value is not None and value <= args.detect_limit)
         lines.append(
@@ -141,7 +135,9 @@ def report_lines(
             f" ({early / len(disks):.1%})"
         )
     total = len(faults)
-    other_detect = [t for fault in others if (t := _seconds(fault, "detected_at")) is not None]
+    other_detect = [
+        t for fault in others if (t := seconds_after_injection(fault, "detected_at")) is not None
+    ]
     may_miss_detect = (
         total - math.ceil(args.detection_target * total) - (len(others) - len(other_detect))
     )
@@ -152,14 +148,14 @@ def report_lines(
     other_repair = [
         t
         for fault in others
-        if _repaired(fault) and (t := _seconds(fault, "resolved_at")) is not None
+        if _repaired(fault) and (t := seconds_after_injection(fault, "resolved_at")) is not None
     ]
     gaps = [
         repair - detect
         for fault in leaks
         if _repaired(fault)
-        and (detect := _seconds(fault, "detected_at")) is not None
-        and (repair := _seconds(fault, "resolved_at")) is not None
+        and (detect := seconds_after_injection(fault, "detected_at")) is not None
+        and (repair := seconds_after_injection(fault, "resolved_at")) is not None
     ]
     quickest = min(gaps) if gaps else 0.0
     may_miss_repair = (
@@ -186,7 +182,9 @@ def leak_detect_times(path: Path) -> tuple[str, list[float | None]]:
     """A report's label (its seed) and its leaks' times to detect (``None``: never noticed)."""
     report = json.loads(path.read_text())
     faults: list[dict[str, Any]] = report["faults"]
-    times = [_seconds(fault, "detected_at") for fault in faults if fault["kind"] == LEAK]
+    times = [
+        seconds_after_injection(fault, "detected_at") for fault in faults if fault["kind"] == LEAK
+    ]
     return f"seed {report.get('seed')}", times
 
 

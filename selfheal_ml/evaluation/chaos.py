@@ -327,3 +327,17 @@ def by_kind(
 
 
 _KIND_COLUMNS = ("faults", "detected", "root_cause", "first_repair", "resolved", "auto")
+
+
+def seconds_after_injection(fault_row: dict[str, Any], key: str) -> float | None:
+    """A time of one of a report's ``faults`` rows (``detected_at``, ``resolved_at``) as
+    seconds after its ``injected_at``; ``None`` when the row has none.
+
+    >>> seconds_after_injection({"injected_at": "2026-01-05T00:00:00+00:00",
+    ...     "detected_at": "2026-01-05T00:00:21+00:00"}, "detected_at")
+    21.0
+    """
+    if not fault_row.get(key):
+        return None
+    ended = datetime.fromisoformat(fault_row[key])
+    return (ended - datetime.fromisoformat(fault_row["injected_at"])).total_seconds()

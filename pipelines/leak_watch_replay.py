@@ -3,13 +3,14 @@
 Usage:
 
     python pipelines/leak_watch_replay.py [--seeds 1001,1002,1003] [--days 3] [--faults 25]
-        [--kinds memory_leak] [--z 5.0,5.5,6.0] [--metric memory|disk] [--clip 3.0]
+        [--kinds memory_leak] [--z 5.0,5.5,6.0] [--metric memory|disk] [--clip SDS]
         [--min-steps N] [--repair-after S] [--pure-noise]
 
-``--metric disk`` asks the same of a ramp test on each platform's disk (against filling
-disks): a study, not yet a watch the service runs. ``--clip`` is the innovations' upper clip
-in noise sds (``forecast/ramp.py``); ``--min-steps`` the shortest ramp in minutes
-(default: the healthy model's noise memory, as the watch runs; 5 before 2026-12-06).
+``--metric disk`` asks the same of the disk watch (``agents/leak_watch.py`` ``DISK``: each
+platform's disk alone, without its traffic) against filling disks. ``--clip`` is the
+innovations' upper clip in noise sds (``forecast/ramp.py``); ``--min-steps`` the shortest
+ramp in minutes (0: the healthy model's noise memory). Both default to the watch's own
+(memory: 3 sds and the noise memory; disk: 6 sds and 3 minutes).
 ``--repair-after S`` ends every fault of another kind ``S`` simulated seconds after its
 injection with its catalogue's first fix, as the closed loop would (a crash restarted, a surge
 scaled out for the simulator's hour): what those repairs do to memory is then in the replay.
@@ -43,6 +44,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from numpy.typing import NDArray
 
+from selfheal_ml.agents.leak_watch import DISK, MEMORY, Resource
 from selfheal_ml.forecast.ramp import fit_ramp_baseline, ramp_evidence
 from selfheal_ml.sim.catalogue import FaultKind
 from selfheal_ml.sim.drivers import HOST_NOISE_SD, HOST_NOISE_TAU_S, OrnsteinUhlenbeck
@@ -73,10 +75,10 @@ def platform_of(key: str) -> str:
     return key.split('platform="', 1)[1].split('"', 1)[0]
 
 
-#: The series each watch reads, and the fault it names.
-WATCHED = {
-    "memory": ("host_memory_percent{", FaultKind.MEMORY_LEAK),
-    "disk": ("host_disk_percent{", FaultKind.DISK_FILLING),
+#: The resource each watch judges, and the fault it names.
+WATCHED: dict[str, tuple[Resource, FaultKind]] = {
+    "memory": (MEMORY, FaultKind.MEMORY_LEAK),
+    "disk": (DISK, FaultKind.DISK_FILLING),
 }
 
 
@@ -119,7 +121,8 @@ def minute_series(
     """Minute means of each platform's watched series (``metric``: memory or disk) and total
     request rate, and each ramp fault's platform and minutes in effect (from the start of the
     warm-up); other faults repaired ``repair_after_s`` after injection when given."""
-    prefix, ramp_kind = WATCHED[metric]
+    resource, ramp_kind = WATCHED[metric]
+    prefix = f"{resource.metric}{{"
     simulator = PlatformSimulator(seed=seed, start=START - timedelta(seconds=WARMUP_S))
     warm = run_schedule(simulator, FaultSchedule(()), WARMUP_S)
     schedule = FaultSchedule.random(seed, days, faults, kinds)
@@ -169,15 +172,21 @@ def replay(
     kinds: tuple[str, ...],
     thresholds: list[float],
     metric: str = "memory",
-    clip: float = 3.0,
+    clip: float | None = None,
     min_steps: int | None = None,
     repair_after_s: float | None = None,
     confirm: int = 0,
     pure_noise: bool = False,
 ) -> Replay:
     """Record the seed's run and replay the watch over it (module doc); a prediction needs the
-    evidence at each threshold in ``confirm + 1`` consecutive minutes. With ``pure_noise``,
-    the noise alone on five platforms instead of the run."""
+    evidence at each threshold in ``confirm + 1`` consecutive minutes. ``clip`` and
+    ``min_steps`` default to the watch's (``None``; ``min_steps`` 0: the healthy model's noise
+    memory); a resource that does not follow the
+    traffic is judged without it. With ``pure_noise``, the noise alone on five platforms
+    instead of the run."""
+    resource = WATCHED[metric][0]
+    clip = resource.clip if clip is None else clip
+    min_steps = resource.min_steps if min_steps is None else (min_steps or None)
     if pure_noise:
         memory = pure_noise_minutes(seed, days, 5)
         load = {name: np.zeros(series.size) for name, series in memory.items()}
@@ -187,7 +196,7 @@ def replay(
     fired: dict[float, list[tuple[str, float]]] = {z: [] for z in thresholds}
     first = int(WARMUP_S // 60)
     for platform, series in memory.items():
-        traffic = load[platform]
+        traffic = load[platform] if resource.follows_traffic else np.zeros(series.size)
         baseline = None
         streak = dict.fromkeys(thresholds, 0)
         for end in range(first, series.size):
@@ -234,13 +243,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faults", type=int, default=25, help="faults injected per seed")
     parser.add_argument("--kinds", default=None, help="fault kinds, or 'all' (default: the ramp's)")
     parser.add_argument("--metric", choices=sorted(WATCHED), default="memory", help="watched")
-    parser.add_argument("--clip", type=float, default=3.0, help="innovations clipped at, sds")
+    parser.add_argument(
+        "--clip",
+        type=float,
+        default=None,
+        help="innovations clipped at, sds (default: the watch's)",
+    )
     parser.add_argument("--z", default="5.0,5.5,6.0", help="comma-separated thresholds")
     parser.add_argument(
         "--min-steps",
         type=int,
         default=None,
-        help="the shortest ramp in minutes (default: the noise's memory, as the watch)",
+        help="the shortest ramp in minutes (default: the watch's; 0: the noise's memory)",
     )
     parser.add_argument(
         "--repair-after",

@@ -24,6 +24,7 @@ The environment variables (names from the original design):
 ``SELFHEAL_RETRY_FOR_S``           Repair: retry refused steps for (900)
 ``SELFHEAL_LEAK_WINDOW_S``         Predictive: capacity short look (0: off)
 ``SELFHEAL_LEAK_RAMP_Z``           Predictive: leak watch's z-score (0: off)
+``SELFHEAL_DISK_RAMP_Z``           Predictive: disk watch's z-score (0: off)
 ``SELFHEAL_LEAK_CONFIRM_S``        Predictive: how long the leak evidence must hold (0)
 ``SELFHEAL_REPAIR_COOLDOWN_S``     guard: per-target cooldown (60)
 ``SELFHEAL_APPROVAL_TIMEOUT_S``    guard: approval expires after (900)
@@ -161,12 +162,14 @@ class PredictiveToggle(AgentToggle):
     24 of 25 simulated leaks but also restarted healthy platforms (docs/benchmarks.md).
     ``leak_ramp_z`` is the leak watch's threshold (``agents/leak_watch.py``: a memory ramp
     its platform's traffic does not explain, against a model learnt over a day); 0 turns the
-    watch off. ``leak_confirm_s`` is how long that evidence must hold before the watch
+    watch off. ``disk_ramp_z`` is the same watch's threshold on host disks (a disk that fills;
+    0 turns it off). ``leak_confirm_s`` is how long that evidence must hold before the watch
     predicts a breach (a rule's ``for:``; 0: at once, because a leak that expires soon after
     it shows is otherwise missed)."""
 
     leak_window_s: NonNegativeFloat = 0.0
     leak_ramp_z: NonNegativeFloat = 5.5
+    disk_ramp_z: NonNegativeFloat = 6.5
     leak_confirm_s: NonNegativeFloat = 0.0
 
 
@@ -453,6 +456,7 @@ ENVIRONMENT_PATHS: dict[str, tuple[str, ...]] = {
     "SELFHEAL_PERFORMANCE_PROPOSE_INDEXES": ("agents", "performance", "propose_indexes"),
     "SELFHEAL_LEAK_WINDOW_S": ("agents", "predictive", "leak_window_s"),
     "SELFHEAL_LEAK_RAMP_Z": ("agents", "predictive", "leak_ramp_z"),
+    "SELFHEAL_DISK_RAMP_Z": ("agents", "predictive", "disk_ramp_z"),
     "SELFHEAL_LEAK_CONFIRM_S": ("agents", "predictive", "leak_confirm_s"),
     "SELFHEAL_PLAN_WAIT_S": ("agents", "repair", "plan_wait_s"),
     "SELFHEAL_RETRY_FOR_S": ("agents", "repair", "retry_for_s"),

@@ -237,6 +237,7 @@ def loop_timing(settings: Settings) -> dict[str, dict[str, float]]:
         "predictive": {
             "leak_window_s": settings.agents.predictive.leak_window_s,
             "leak_ramp_z": settings.agents.predictive.leak_ramp_z,
+            "disk_ramp_z": settings.agents.predictive.disk_ramp_z,
             "leak_confirm_s": settings.agents.predictive.leak_confirm_s,
         },
         "performance": {

@@ -1,18 +1,27 @@
-"""The Predictive agent's leak watch: a memory ramp the platform's traffic does not explain.
+"""The Predictive agent's leak watches: a memory ramp the platform's traffic does not explain,
+and a disk that fills.
 
-Every minute, for each host memory series, the watch takes the last ``window_s`` of minute
-means the agent saw (:class:`RecentWindow`: the store may hold the newest back) and its
-``platform``'s total request rate of the same minutes (none without the label), and asks
-:func:`~selfheal_ml.forecast.ramp.ramp_evidence` for the strongest ramp against the series'
-healthy model. The model (:func:`~selfheal_ml.forecast.ramp.fit_ramp_baseline`) is learnt
-from the store's minute rollups of the last ``baseline_s``, re-learnt every ``refresh_s``.
-A z-score of at least ``z_threshold`` that has held at every check for ``confirm_s`` (as a
-Prometheus rule's ``for:``; 0, the default, predicts at once) is a ``BreachPredicted`` on the
-memory series (the Diagnostic agent's memory-leak evidence), repeated at most every
+Both are one :class:`LeakWatch` over a different resource (:class:`Resource`): ``MEMORY``
+judged against its platform's traffic, ``DISK`` alone (temporary files do not follow the
+requests). Every minute, for each host series of its resource, the watch takes the last
+``window_s`` of minute means the agent saw (:class:`RecentWindow`: the store may hold the
+newest back) and, for memory, its ``platform``'s total request rate of the same minutes (none
+without the label), and asks :func:`~selfheal_ml.forecast.ramp.ramp_evidence` for the
+strongest ramp against the series' healthy model. The model
+(:func:`~selfheal_ml.forecast.ramp.fit_ramp_baseline`) is learnt from the store's minute
+rollups of the last ``baseline_s``, re-learnt every ``refresh_s``. A z-score of at least
+``z_threshold`` that has held at every check for ``confirm_s`` (as a Prometheus rule's
+``for:``; 0, the default, predicts at once) is a ``BreachPredicted`` on the series (the
+Diagnostic agent's evidence of a memory leak or a filling disk), repeated at most every
 ``repeat_s`` while it holds. A leak's evidence only grows, while the noise's own wanders fall
 back within minutes; but a slow leak's does not grow fast either (see ``LEAK_Z``). The
-prediction's ``value`` is the memory now and ``recovered_below`` halfway back to the healthy
-value (at least two noise sds above it), which a restart that undoes the growth gets under.
+prediction's ``value`` is the series now and ``recovered_below`` halfway back to the healthy
+value (at least two noise sds above it), which a repair that undoes the growth (a restart, a
+clean-up of temporary files) gets under.
+
+A filling disk is much easier to see than a leak: in the simulator it grows at the same rate
+in a tenth of the noise (``DISK_NOISE_SCALE``), so its watch takes ramps from 3 minutes on,
+against a higher threshold (``DISK``'s docstring).
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -35,7 +45,12 @@ from selfheal_ml.forecast.ramp import (
     fit_ramp_baseline,
     ramp_evidence,
 )
-from selfheal_ml.metric_catalogue import HOST_MEMORY_PERCENT, HTTP_REQUESTS_PER_S
+from selfheal_ml.metric_catalogue import (
+    DEFAULT_LIMITS,
+    HOST_DISK_PERCENT,
+    HOST_MEMORY_PERCENT,
+    HTTP_REQUESTS_PER_S,
+)
 from selfheal_ml.storage.metrics import MetricsStore
 
 RecordBreach = Callable[[str, datetime, float, datetime, float, float], None]
@@ -53,8 +68,34 @@ MIN_WINDOW_MINUTES = 20
 MAX_ETA_S = 7 * 86400.0
 
 
+@dataclass(frozen=True)
+class Resource:
+    """What a watch judges: the metric, whether its platform's traffic explains part of it,
+    its default threshold, the shortest ramp in minutes (``None``: the healthy model's noise
+    memory, ``RampBaseline.memory_steps``) and the innovations' upper clip in noise sds."""
+
+    metric: str
+    follows_traffic: bool
+    z_threshold: float
+    min_steps: int | None = None
+    clip: float = 3.0
+
+
+MEMORY = Resource(HOST_MEMORY_PERCENT, follows_traffic=True, z_threshold=LEAK_Z)
+DISK = Resource(HOST_DISK_PERCENT, follows_traffic=False, z_threshold=6.5, min_steps=3, clip=6.0)
+"""A filling disk's watch. Chosen on development seeds only, with the replay
+(``pipelines/leak_watch_replay.py --metric disk``; docs/benchmarks.md, issue 12, 2026-12-07):
+at z 6.5 with ramps from 3 minutes and a clip of 6 sds, it named 75 of 75 filling disks on
+seeds 1001-1003 (3 days, 25 each) in a median of 150 s and at most 300 s, with no false
+episode there nor on 2 x 21 fault-free days (seeds 1002, 1003), where z 5.5 had one. The
+noise's memory as the shortest ramp (13-16 minutes for a disk) gave a median of 270 s and a
+maximum of 420-450 s. A clip of 6 sds is above what a filling disk's minute adds (3.3-5.5
+sds) and keeps one jump (a large file written at once) from reading as a steep ramp."""
+
+
 class LeakWatch:
-    """Per memory series, a ramp test against its learnt healthy model (module docstring)."""
+    """Per host series of a resource, a ramp test against its learnt healthy model (module
+    docstring)."""
 
     def __init__(
         self,
@@ -67,8 +108,10 @@ class LeakWatch:
         refresh_s: float = 3600.0,
         repeat_s: float = 300.0,
         record: RecordBreach | None = None,
+        resource: Resource = MEMORY,
     ) -> None:
         self.metrics = metrics
+        self.resource = resource
         self.record = record  # ForecastStore.record_breach: the prediction's history
         self.limit = limit
         self.z_threshold = z_threshold
@@ -77,9 +120,9 @@ class LeakWatch:
         self.baseline_s = baseline_s
         self.refresh_s = refresh_s
         self.repeat_s = repeat_s
-        watched = (f"{HOST_MEMORY_PERCENT}{{", f"{HTTP_REQUESTS_PER_S}{{")
+        watched = (f"{resource.metric}{{", f"{HTTP_REQUESTS_PER_S}{{")
         self.recent = RecentWindow(watched, window_s + 2 * MINUTE_S)
-        self.memory: dict[str, dict[str, str]] = {}  # memory series -> labels
+        self.watched: dict[str, dict[str, str]] = {}  # the resource's series -> labels
         self.traffic: dict[str, set[str]] = defaultdict(set)  # platform -> request-rate series
         self.baselines: dict[str, RampBaseline] = {}
         self._refreshed_at: datetime | None = None
@@ -88,31 +131,46 @@ class LeakWatch:
         self._holding_since: dict[str, datetime] = {}  # series -> first check of its streak
 
     @classmethod
-    def of(cls, context: AgentContext) -> LeakWatch | None:
-        """The watch from the agent's ports (``predictive.leak_ramp_z``, 0 turns it off, and
+    def of(cls, context: AgentContext, resource: Resource = MEMORY) -> LeakWatch | None:
+        """The resource's watch from the agent's ports (``predictive.leak_ramp_z`` for memory,
+        ``predictive.disk_ramp_z`` for disk, 0 turns either off, and
         ``predictive.leak_confirm_s``); ``None`` without a metrics store."""
         settings = context.extras.get("predictive") or {}
-        z_threshold = float(settings.get("leak_ramp_z", LEAK_Z))
+        setting = "leak_ramp_z" if resource is MEMORY else "disk_ramp_z"
+        z_threshold = float(settings.get(setting, resource.z_threshold))
         confirm_s = float(settings.get("leak_confirm_s", LEAK_CONFIRM_S))
         if context.metrics is None or z_threshold <= 0.0:
             return None
         store = context.extras.get("forecast_store")
         record = None if store is None else store.record_breach
+        # the disk's limit is the one table's (the settings have no disk threshold)
+        limit = (
+            context.thresholds.memory_percent if resource is MEMORY else DEFAULT_LIMITS.disk_percent
+        )
         return cls(
-            context.metrics, context.thresholds.memory_percent, z_threshold, confirm_s,
-            record=record,
+            context.metrics, limit, z_threshold, confirm_s, record=record, resource=resource,
         )  # fmt: skip
 
+    @classmethod
+    def all_of(cls, context: AgentContext) -> list[LeakWatch]:
+        """The memory and the disk watch, those that are on."""
+        watches = (cls.of(context, MEMORY), cls.of(context, DISK))
+        return [watch for watch in watches if watch is not None]
+
     def observe(self, points: Iterable[MetricPoint]) -> None:
-        """Keep a round's memory points and its request-rate points with a ``platform`` label
-        (a memory series without one is judged without traffic)."""
+        """Keep a round's points of the resource and, for a resource that follows the traffic,
+        its request-rate points with a ``platform`` label (a series without one is judged
+        without traffic)."""
         kept: list[MetricPoint] = []
+        prefix = f"{self.resource.metric}{{"
         for point in points:
             platform = point.labels.get("platform")
-            if point.series.startswith(f"{HOST_MEMORY_PERCENT}{{"):
-                self.memory.setdefault(point.series, point.labels)
+            if point.series.startswith(prefix):
+                self.watched.setdefault(point.series, point.labels)
                 kept.append(point)
-            elif platform is not None and point.series.startswith(f"{HTTP_REQUESTS_PER_S}{{"):
+            elif not self.resource.follows_traffic or platform is None:
+                continue
+            elif point.series.startswith(f"{HTTP_REQUESTS_PER_S}{{"):
                 self.traffic[platform].add(point.series)
                 kept.append(point)
         self.recent.observe(kept)
@@ -129,23 +187,23 @@ class LeakWatch:
         ):
             self.refresh(now)
         found: list[BreachPredicted] = []
-        for series, labels in self.memory.items():
+        for series, labels in self.watched.items():
             prediction = self._judge(series, labels, now)
             if prediction is not None:
                 found.append(prediction)
         return found
 
     def refresh(self, now: datetime) -> None:
-        """Re-learn each memory series' healthy model from the store's minute rollups."""
+        """Re-learn each series' healthy model from the store's minute rollups."""
         self._refreshed_at = now
         start = now - timedelta(seconds=self.baseline_s)
         traffic = {name for names in self.traffic.values() for name in names}
-        frames = self.metrics.rollups_many([*self.memory, *traffic], start, now, "minute")
-        for series, labels in self.memory.items():
+        frames = self.metrics.rollups_many([*self.watched, *traffic], start, now, "minute")
+        for series, labels in self.watched.items():
             if series not in frames:
                 continue
-            memory, load = store_minutes(frames, series, self._traffic_of(labels))
-            baseline = fit_ramp_baseline(memory, load)
+            values, load = store_minutes(frames, series, self._traffic_of(labels))
+            baseline = fit_ramp_baseline(values, load)
             if baseline is not None:
                 self.baselines[series] = baseline
 
@@ -157,31 +215,33 @@ class LeakWatch:
     ) -> tuple[FloatArray, FloatArray]:
         minutes = int(self.window_s // MINUTE_S) + 1
         since = now - timedelta(seconds=minutes * MINUTE_S)
-        memory = minute_means(self.recent.since(series, since), now, minutes)
+        values = minute_means(self.recent.since(series, since), now, minutes)
         load = np.zeros(minutes)
         for name in self._traffic_of(labels):
             load = load + held(minute_means(self.recent.since(name, since), now, minutes))
-        memory = held(memory)
-        known = np.isfinite(memory) & np.isfinite(load)
+        values = held(values)
+        known = np.isfinite(values) & np.isfinite(load)
         first = int(np.argmax(known)) if known.any() else minutes
-        return memory[first:], load[first:]
+        return values[first:], load[first:]
 
     def evidence(
         self, series: str, now: datetime
     ) -> tuple[RampBaseline, RampEvidence, float, float] | None:
         """What the test sees of ``series`` at ``now``: its healthy model, the strongest ramp,
-        and the last minute's memory and load (``None`` without a model or a long enough
+        and the last minute's value and load (``None`` without a model or a long enough
         window)."""
         baseline = self.baselines.get(series)
         if baseline is None:
             return None
-        memory, load = self._window(series, self.memory.get(series, {}), now)
-        if memory.size < MIN_WINDOW_MINUTES:
+        values, load = self._window(series, self.watched.get(series, {}), now)
+        if values.size < MIN_WINDOW_MINUTES:
             return None
-        evidence = ramp_evidence(memory, load, baseline)
+        evidence = ramp_evidence(
+            values, load, baseline, self.resource.clip, self.resource.min_steps
+        )
         if evidence is None:
             return None
-        return baseline, evidence, float(memory[-1]), float(load[-1])
+        return baseline, evidence, float(values[-1]), float(load[-1])
 
     def _held(
         self, series: str, baseline: RampBaseline, evidence: RampEvidence, now: datetime

@@ -92,7 +92,7 @@ class PredictiveAgent(Agent):
         self.corroboration = Corroboration()
         self.disturbances = DisturbanceBook()  # running repairs' known side effects
         self.forecasting = ForecastRound.of(context)
-        self.leaks = LeakWatch.of(context)
+        self.leaks = LeakWatch.all_of(context)
 
     async def start(self) -> None:
         # a share without a live worker (first start, after stop, a crashed worker) is empty
@@ -130,16 +130,18 @@ class PredictiveAgent(Agent):
         return [*reviewed, *await self._leaks(event)]
 
     async def _leaks(self, event: MetricsCollected) -> list[BreachPredicted]:
-        """The leak watch's predictions of the round; a failing watch is logged and skipped,
-        it never costs the round's scoring."""
-        if self.leaks is None:
-            return []
-        try:
-            self.leaks.observe(event.points)
-            return await run_blocking(self.context.clock, self.leaks.check, event.ts)
-        except Exception:
-            self.log.exception("leak watch failed on the round of %s", event.ts)
-            return []
+        """The leak watches' predictions of the round (memory, disk); a failing watch is logged
+        and skipped, it never costs the round's scoring."""
+        found: list[BreachPredicted] = []
+        for watch in self.leaks:
+            try:
+                watch.observe(event.points)
+                found += await run_blocking(self.context.clock, watch.check, event.ts)
+            except Exception:
+                self.log.exception(
+                    "%s watch failed on the round of %s", watch.resource.metric, event.ts
+                )
+        return found
 
     async def _scheduled(self, tick: Tick) -> list[Event]:
         if self.forecasting is None:

@@ -29,3 +29,14 @@ def test_a_replay_on_pure_noise_has_no_leaks_and_counts_false_episodes() -> None
     assert result.delays_s == {2.0: [], 99.0: []}
     assert result.false_episodes[99.0] == 0
     assert result.false_episodes[2.0] > 0  # the noise alone wanders past z 2 within hours
+
+
+def test_the_disk_watch_names_filling_disks_as_the_service_runs_it() -> None:
+    """``--metric disk``: the disk watch's own clip and shortest ramp, no traffic."""
+    module = load_pipeline("leak_watch_replay")
+    result = module.replay(
+        seed=1001, days=0.5, faults=3, kinds=("disk_filling",), thresholds=[6.5], metric="disk"
+    )
+    delays = result.delays_s[6.5]
+    assert len(delays) == 3 and all(delay is not None and delay <= 420 for delay in delays)
+    assert result.false_episodes[6.5] == 0

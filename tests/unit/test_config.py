@@ -340,6 +340,7 @@ def test_the_leak_watch_is_on_by_default_and_can_be_turned_off(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert load_settings().agents.predictive.leak_ramp_z == 5.5
+    assert load_settings().agents.predictive.disk_ramp_z == 6.5
     bad = tmp_path / "bad.toml"
     bad.write_text("[agents.predictive]\nleak_ramp_z = -1\n")
     with pytest.raises(ConfigError) as error:
@@ -347,6 +348,8 @@ def test_the_leak_watch_is_on_by_default_and_can_be_turned_off(
     assert "agents.predictive.leak_ramp_z" in str(error.value)
     monkeypatch.setenv("SELFHEAL_LEAK_RAMP_Z", "0")
     assert load_settings().agents.predictive.leak_ramp_z == 0.0
+    monkeypatch.setenv("SELFHEAL_DISK_RAMP_Z", "0")
+    assert load_settings().agents.predictive.disk_ramp_z == 0.0
     assert load_settings().agents.predictive.leak_confirm_s == 0.0
     monkeypatch.setenv("SELFHEAL_LEAK_CONFIRM_S", "-5")
     with pytest.raises(ConfigError) as error:

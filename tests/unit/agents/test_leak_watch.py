@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from selfheal_ml.agents.base import AgentContext
-from selfheal_ml.agents.leak_watch import LeakWatch, minute_means
+from selfheal_ml.agents.leak_watch import DISK, LeakWatch, minute_means
+from selfheal_ml.agents.leak_watch import MEMORY as MEMORY_RESOURCE
 from selfheal_ml.agents.predictive import PredictiveAgent
 from selfheal_ml.bus import InMemoryEventBus
 from selfheal_ml.clock import SimClock
@@ -184,7 +185,7 @@ async def test_the_predictive_agent_emits_the_watch_s_predictions(
     platform = Platform(5)
     _store_history(context.metrics, platform, sim_clock.now() - timedelta(days=1))
     agent = PredictiveAgent(context)
-    assert agent.leaks is not None
+    assert [watch.resource for watch in agent.leaks] == [MEMORY_RESOURCE, DISK]
     breaches = []
     for minute in range(60):
         sim_clock.advance(60)
@@ -199,9 +200,9 @@ async def test_the_predictive_agent_emits_the_watch_s_predictions(
     assert kept == (len(breaches),)
     off = AgentContext(
         bus=InMemoryEventBus(), clock=sim_clock, metrics=context.metrics,
-        extras={"predictive": {"leak_ramp_z": 0.0}},
+        extras={"predictive": {"leak_ramp_z": 0.0, "disk_ramp_z": 0.0}},
     )  # fmt: skip
-    assert PredictiveAgent(off).leaks is None
+    assert PredictiveAgent(off).leaks == []
     database.close()
 
 
@@ -236,15 +237,88 @@ async def test_a_failing_watch_costs_the_round_nothing(db_path: Path, sim_clock:
         bus=InMemoryEventBus(), clock=sim_clock, metrics=MetricsStore(database, sim_clock)
     )
     agent = PredictiveAgent(context)
-    assert agent.leaks is not None
+    assert [watch.resource for watch in agent.leaks] == [MEMORY_RESOURCE, DISK]
 
     def broken(now: datetime) -> list[BreachPredicted]:
         raise RuntimeError("the store went away")
 
-    agent.leaks.check = broken  # type: ignore[method-assign]
+    for watch in agent.leaks:
+        watch.check = broken  # type: ignore[method-assign]
     event = MetricsCollected(
         ts=sim_clock.now(), source="t", points=tuple(_round(sim_clock.now(), 50.0, 40.0))
     )
     assert await agent.handle(event) == []
     assert agent.scored == 2  # the round was scored all the same
+    database.close()
+
+
+def _disk_point(series: str, ts: datetime, value: float, labels: dict[str, str]) -> MetricPoint:
+    return MetricPoint(series=series, ts=ts, value=value, labels=labels)
+
+
+class Disk:
+    """A host disk as the simulator has it: a level and AR(1) noise of a tenth of memory's,
+    one point a minute; ``fill`` points a minute once filling."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.noise = 0.0
+
+    def step(self, fill: float = 0.0) -> float:
+        self.noise = 0.92 * self.noise + 0.036 * self.rng.standard_normal()
+        return 48.0 + self.noise + fill
+
+
+def _disk_watch(
+    db_path: Path, clock: SimClock, disk: Disk, series: str, labels: dict[str, str]
+) -> tuple[LeakWatch, Database]:
+    database = Database(db_path)
+    metrics = MetricsStore(database, clock)
+    start = clock.now() - timedelta(days=1)
+    history = [(series, start + timedelta(minutes=m), disk.step()) for m in range(1440)]
+    metrics.append_batch(
+        pd.DataFrame(history, columns=["series", "ts", "value"]), labels={series: labels}
+    )
+    metrics.rollup(start + timedelta(days=1, minutes=1))
+    return LeakWatch(metrics, 90.0, DISK.z_threshold, resource=DISK), database
+
+
+def test_a_filling_disk_is_predicted_within_minutes_and_a_steady_one_never(
+    db_path: Path, sim_clock: SimClock
+) -> None:
+    series, labels = 'host_disk_percent{host="a-1",platform="a"}', {"host": "a-1", "platform": "a"}
+    disk = Disk(11)
+    watch, database = _disk_watch(db_path, sim_clock, disk, series, labels)
+    steady = []
+    for _minute in range(180):  # three healthy hours, and traffic the disk watch ignores
+        sim_clock.advance(60)
+        watch.observe(_round(sim_clock.now(), 60.0, 40.0))
+        watch.observe([_disk_point(series, sim_clock.now(), disk.step(), labels)])
+        steady += watch.check(sim_clock.now())
+    assert steady == [] and watch.traffic == {}
+    found: list[tuple[int, BreachPredicted]] = []
+    for minute in range(1, 31):  # 7.2 points an hour: the simulator's slowest fill
+        sim_clock.advance(60)
+        watch.observe([_disk_point(series, sim_clock.now(), disk.step(0.12 * minute), labels)])
+        found += [(minute, event) for event in watch.check(sim_clock.now())]
+    assert found, "a disk filling 7.2 points an hour went unseen for 30 minutes"
+    first_minute, first = found[0]
+    assert first_minute <= 6 and first.series == series and first.limit == 90.0
+    assert first.value is not None and first.recovered_below is not None
+    assert 48.0 < first.recovered_below < first.value
+    database.close()
+
+
+def test_one_jump_of_a_disk_is_not_a_steep_fill(db_path: Path, sim_clock: SimClock) -> None:
+    """A large file written at once is a jump, clipped at 6 sds: not a fill by itself."""
+    series, labels = 'host_disk_percent{host="b"}', {"host": "b"}
+    disk = Disk(5)
+    watch, database = _disk_watch(db_path, sim_clock, disk, series, labels)
+    found = []
+    for minute in range(40):
+        sim_clock.advance(60)
+        jump = 0.5 if minute >= 20 else 0.0  # 14 innovation sds at once, then flat
+        watch.observe([_disk_point(series, sim_clock.now(), disk.step(jump), labels)])
+        found += watch.check(sim_clock.now())
+    assert found == []
     database.close()

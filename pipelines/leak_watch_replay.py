@@ -45,7 +45,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from selfheal_ml.agents.leak_watch import DISK, MEMORY, Resource
-from selfheal_ml.forecast.ramp import fit_ramp_baseline, ramp_evidence
+from selfheal_ml.forecast.ramp import (
+    RampBaseline,
+    fit_ramp_baseline,
+    minutes_to_limit,
+    ramp_evidence,
+    recent_rate,
+)
+from selfheal_ml.metric_catalogue import DEFAULT_LIMITS
 from selfheal_ml.sim.catalogue import FaultKind
 from selfheal_ml.sim.drivers import HOST_NOISE_SD, HOST_NOISE_TAU_S, OrnsteinUhlenbeck
 from selfheal_ml.sim.schedule import FaultSchedule, SimulationRun, run_schedule
@@ -153,6 +160,18 @@ def minute_series(
     return memory, load, leaks
 
 
+def within_horizon(
+    resource: Resource, values: FloatArray, load: FloatArray, baseline: RampBaseline, steps: int
+) -> bool:
+    """Whether the ramp reaches the resource's limit (the threshold table's) within its
+    horizon, as the watch asks (always, for a resource without one)."""
+    if resource.horizon_s is None:
+        return True
+    limit = DEFAULT_LIMITS.disk_percent if resource is DISK else DEFAULT_LIMITS.memory_percent
+    rate = recent_rate(values - baseline.expected(load), steps)
+    return minutes_to_limit(limit, float(values[-1]), rate) * 60.0 <= resource.horizon_s
+
+
 def pure_noise_minutes(seed: int, days: float, platforms: int) -> dict[str, FloatArray]:
     """Minute means of the simulator's memory noise alone (sampled every 30 s, around 50 %),
     per platform ``p0``, ``p1``, ...: the warm-up and ``days``."""
@@ -209,7 +228,12 @@ def replay(
             evidence = ramp_evidence(
                 series[begin : end + 1], traffic[begin : end + 1], baseline, clip, min_steps
             )
-            held = evidence is not None and evidence.ongoing(baseline.noise_sd)
+            held = (
+                evidence is not None
+                and evidence.ongoing(baseline.noise_sd)
+                and within_horizon(resource, series[begin : end + 1], traffic[begin : end + 1],
+                                   baseline, evidence.steps)
+            )  # fmt: skip
             for z in thresholds:
                 streak[z] = (
                     streak[z] + 1 if held and evidence is not None and evidence.z >= z else 0

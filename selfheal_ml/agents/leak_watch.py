@@ -43,7 +43,9 @@ from selfheal_ml.forecast.ramp import (
     RampBaseline,
     RampEvidence,
     fit_ramp_baseline,
+    minutes_to_limit,
     ramp_evidence,
+    recent_rate,
 )
 from selfheal_ml.metric_catalogue import (
     DEFAULT_LIMITS,
@@ -72,17 +74,22 @@ MAX_ETA_S = 7 * 86400.0
 class Resource:
     """What a watch judges: the metric, whether its platform's traffic explains part of it,
     its default threshold, the shortest ramp in minutes (``None``: the healthy model's noise
-    memory, ``RampBaseline.memory_steps``) and the innovations' upper clip in noise sds."""
+    memory, ``RampBaseline.memory_steps``), the innovations' upper clip in noise sds, and the
+    longest time to the limit worth a prediction (``None``: any, up to ``MAX_ETA_S``)."""
 
     metric: str
     follows_traffic: bool
     z_threshold: float
     min_steps: int | None = None
     clip: float = 3.0
+    horizon_s: float | None = None
 
 
 MEMORY = Resource(HOST_MEMORY_PERCENT, follows_traffic=True, z_threshold=LEAK_Z)
-DISK = Resource(HOST_DISK_PERCENT, follows_traffic=False, z_threshold=6.5, min_steps=3, clip=6.0)
+DISK = Resource(
+    HOST_DISK_PERCENT, follows_traffic=False, z_threshold=6.5, min_steps=3, clip=6.0,
+    horizon_s=86400.0,
+)  # fmt: skip
 """A filling disk's watch. Chosen on development seeds only, with the replay
 (``pipelines/leak_watch_replay.py --metric disk``; docs/benchmarks.md, issue 12, 2026-12-07):
 at z 6.5 with ramps from 3 minutes and a clip of 6 sds, it named 75 of 75 filling disks on
@@ -90,7 +97,12 @@ seeds 1001-1003 (3 days, 25 each) in a median of 150 s and at most 300 s, with n
 episode there nor on 2 x 21 fault-free days (seeds 1002, 1003), where z 5.5 had one. The
 noise's memory as the shortest ramp (13-16 minutes for a disk) gave a median of 270 s and a
 maximum of 420-450 s. A clip of 6 sds is above what a filling disk's minute adds (3.3-5.5
-sds) and keeps one jump (a large file written at once) from reading as a steep ramp."""
+sds) and keeps one jump (a large file written at once) from reading as a steep ramp.
+
+A disk's use is far steadier than memory, so its normal growth (logs, a database) can be a
+significant ramp too; the watch predicts only a breach within 24 hours, as the
+``HostDiskMayFillIn24Hours`` rule of awesome-prometheus-alerts does (a simulated fill, 7.2-12
+points an hour from about 50 %, reaches 90 % within 6 hours)."""
 
 
 class LeakWatch:
@@ -259,6 +271,11 @@ class LeakWatch:
         since = self._holding_since.setdefault(series, now)
         return (now - since).total_seconds() >= self.confirm_s
 
+    def _ramp_rate(self, series: str, now: datetime, baseline: RampBaseline, steps: int) -> float:
+        """The ramp's rise per minute through its own minutes (``recent_rate``)."""
+        values, load = self._window(series, self.watched.get(series, {}), now)
+        return recent_rate(values - baseline.expected(load), steps)
+
     def _judge(self, series: str, labels: dict[str, str], now: datetime) -> BreachPredicted | None:
         seen = self.evidence(series, now)
         if seen is None:
@@ -267,17 +284,23 @@ class LeakWatch:
         baseline, evidence, value, _ = seen
         if not self._held(series, baseline, evidence, now):
             return None
+        slope = evidence.slope
+        horizon_s = self.resource.horizon_s
+        if horizon_s is not None:
+            slope = self._ramp_rate(series, now, baseline, evidence.steps)
+            if minutes_to_limit(self.limit, value, slope) * MINUTE_S > horizon_s:
+                return None  # real but slow growth: not a breach worth a repair
+        ahead_s = min(minutes_to_limit(self.limit, value, slope) * MINUTE_S, MAX_ETA_S)
         last = self._emitted_at.get(series)
         if last is not None and (now - last).total_seconds() < self.repeat_s:
             return None
         self._emitted_at[series] = now
         healthy = value - evidence.residual
-        ahead_s = min(max(self.limit - value, 0.0) / evidence.slope * MINUTE_S, MAX_ETA_S)
         margin = max(0.5 * evidence.residual, 2.0 * baseline.noise_sd)
         probability = round(1.0 - 0.5 * math.erfc(evidence.z / math.sqrt(2.0)), 6)
         eta = now + timedelta(seconds=ahead_s)
         if self.record is not None:
-            self.record(series, now, self.limit, eta, probability, evidence.slope * 60.0)
+            self.record(series, now, self.limit, eta, probability, slope * 60.0)
         return BreachPredicted(
             ts=now, source="Predictive", series=series, limit=self.limit,
             eta=eta, probability=probability,

@@ -234,3 +234,29 @@ def ramp_evidence(
         steps=int(count - starts[best]),
         residual=float(residual[-1]),
     )
+
+
+def recent_rate(residual: FloatArray, steps: int) -> float:
+    """The rise per step of the last ``steps`` steps of ``residual`` (``steps + 1`` points), as
+    a least-squares line. :func:`ramp_evidence`'s slope is right for a ramp that started
+    inside its window but grows with the level of one that started before it (steady growth
+    for days), which would bring a distant limit near; this one does not.
+
+    >>> round(recent_rate(np.array([5.0, 0.0, 0.1, 0.2, 0.3]), 3), 6)
+    0.1
+    """
+    tail = residual[-(steps + 1) :]
+    if tail.size < 2:
+        raise ValidationError("steps", f"expected at least 1 step of {residual.size - 1}")
+    return float(np.polyfit(np.arange(tail.size, dtype=np.float64), tail, 1)[0])
+
+
+def minutes_to_limit(limit: float, value: float, rate: float) -> float:
+    """Steps until ``value`` reaches ``limit`` at ``rate`` a step (infinite without a rise).
+
+    >>> minutes_to_limit(90.0, 50.0, 0.2), minutes_to_limit(90.0, 50.0, 0.0)
+    (200.0, inf)
+    """
+    if rate <= 0.0:
+        return math.inf
+    return max(limit - value, 0.0) / rate

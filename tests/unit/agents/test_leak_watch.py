@@ -5,6 +5,7 @@ finds."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -322,3 +323,29 @@ def test_one_jump_of_a_disk_is_not_a_steep_fill(db_path: Path, sim_clock: SimClo
         found += watch.check(sim_clock.now())
     assert found == []
     database.close()
+
+
+def test_a_disk_growing_too_slowly_to_fill_within_a_day_is_not_predicted(
+    db_path: Path, sim_clock: SimClock
+) -> None:
+    """1.2 points an hour from 48 % is a significant ramp on a steady disk, but 35 hours from
+    the limit: only a watch without the 24-hour horizon predicts it."""
+    series, labels = 'host_disk_percent{host="c"}', {"host": "c"}
+    watches = []
+    for horizon_s in (DISK.horizon_s, None):
+        clock = SimClock(sim_clock.now())
+        disk = Disk(23)
+        resource = dataclasses.replace(DISK, horizon_s=horizon_s)
+        watch, database = _disk_watch(db_path.with_name(f"{horizon_s}.duckdb"), clock, disk,
+                                      series, labels)  # fmt: skip
+        watch.resource = resource
+        found = []
+        for minute in range(1, 181):  # three hours: the ramp outgrows the hour window
+            clock.advance(60)
+            watch.observe([_disk_point(series, clock.now(), disk.step(0.02 * minute), labels)])
+            found += watch.check(clock.now())
+        watches.append(found)
+        database.close()
+    with_horizon, without = watches
+    assert with_horizon == [] and without, "the ramp was too weak to test the horizon"
+    assert (without[0].eta - without[0].ts).total_seconds() > 86400.0

@@ -95,7 +95,7 @@ DISK = Resource(
 at z 6.5 with ramps from 3 minutes and a clip of 6 sds, it named 75 of 75 filling disks on
 seeds 1001-1003 (3 days, 25 each) in a median of 150 s and at most 300 s, with no false
 episode there nor on 2 x 21 fault-free days (seeds 1002, 1003), where z 5.5 had one. The
-noise's memory as the shortest ramp (13-16 minutes for a disk) gave a median of 270 s and a
+noise's memory as the shortest ramp (13-16 minutes for a disk) gave medians of 270-300 s and a
 maximum of 420-450 s. A clip of 6 sds is above what a filling disk's minute adds (3.3-5.5
 sds) and keeps one jump (a large file written at once) from reading as a steep ramp.
 
@@ -132,8 +132,9 @@ class LeakWatch:
         self.baseline_s = baseline_s
         self.refresh_s = refresh_s
         self.repeat_s = repeat_s
-        watched = (f"{resource.metric}{{", f"{HTTP_REQUESTS_PER_S}{{")
-        self.recent = RecentWindow(watched, window_s + 2 * MINUTE_S)
+        watched = [f"{resource.metric}{{"]
+        watched += [f"{HTTP_REQUESTS_PER_S}{{"] if resource.follows_traffic else []
+        self.recent = RecentWindow(tuple(watched), window_s + 2 * MINUTE_S)
         self.watched: dict[str, dict[str, str]] = {}  # the resource's series -> labels
         self.traffic: dict[str, set[str]] = defaultdict(set)  # platform -> request-rate series
         self.baselines: dict[str, RampBaseline] = {}

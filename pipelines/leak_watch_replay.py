@@ -200,9 +200,8 @@ def replay(
     """Record the seed's run and replay the watch over it (module doc); a prediction needs the
     evidence at each threshold in ``confirm + 1`` consecutive minutes. ``clip`` and
     ``min_steps`` default to the watch's (``None``; ``min_steps`` 0: the healthy model's noise
-    memory); a resource that does not follow the
-    traffic is judged without it. With ``pure_noise``, the noise alone on five platforms
-    instead of the run."""
+    memory); a resource that does not follow the traffic is judged without it. With
+    ``pure_noise``, the noise alone on five platforms instead of the run."""
     resource = WATCHED[metric][0]
     clip = resource.clip if clip is None else clip
     min_steps = resource.min_steps if min_steps is None else (min_steps or None)

@@ -48,11 +48,9 @@ from selfheal_ml.agents.leak_watch import DISK, MEMORY, Resource
 from selfheal_ml.forecast.ramp import (
     RampBaseline,
     fit_ramp_baseline,
-    minutes_to_limit,
     ramp_evidence,
-    recent_rate,
+    rate_if_within,
 )
-from selfheal_ml.metric_catalogue import DEFAULT_LIMITS
 from selfheal_ml.sim.catalogue import FaultKind
 from selfheal_ml.sim.drivers import HOST_NOISE_SD, HOST_NOISE_TAU_S, OrnsteinUhlenbeck
 from selfheal_ml.sim.schedule import FaultSchedule, SimulationRun, run_schedule
@@ -163,13 +161,16 @@ def minute_series(
 def within_horizon(
     resource: Resource, values: FloatArray, load: FloatArray, baseline: RampBaseline, steps: int
 ) -> bool:
-    """Whether the ramp reaches the resource's limit (the threshold table's) within its
-    horizon, as the watch asks (always, for a resource without one)."""
+    """Whether the ramp reaches the resource's limit within its horizon, as the watch asks
+    (always, for a resource without one)."""
     if resource.horizon_s is None:
         return True
-    limit = DEFAULT_LIMITS.disk_percent if resource is DISK else DEFAULT_LIMITS.memory_percent
-    rate = recent_rate(values - baseline.expected(load), steps)
-    return minutes_to_limit(limit, float(values[-1]), rate) * 60.0 <= resource.horizon_s
+    residual = values - baseline.expected(load)
+    horizon_minutes = resource.horizon_s / 60.0
+    return (
+        rate_if_within(residual, steps, resource.limit, float(values[-1]), horizon_minutes)
+        is not None
+    )
 
 
 def pure_noise_minutes(seed: int, days: float, platforms: int) -> dict[str, FloatArray]:

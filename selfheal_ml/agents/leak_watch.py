@@ -45,7 +45,7 @@ from selfheal_ml.forecast.ramp import (
     fit_ramp_baseline,
     minutes_to_limit,
     ramp_evidence,
-    recent_rate,
+    rate_if_within,
 )
 from selfheal_ml.metric_catalogue import (
     DEFAULT_LIMITS,
@@ -83,12 +83,16 @@ class Resource:
     min_steps: int | None = None
     clip: float = 3.0
     horizon_s: float | None = None
+    limit: float = 100.0  # the threshold table's limit (memory's may be set in the settings)
 
 
-MEMORY = Resource(HOST_MEMORY_PERCENT, follows_traffic=True, z_threshold=LEAK_Z)
+MEMORY = Resource(
+    HOST_MEMORY_PERCENT, follows_traffic=True, z_threshold=LEAK_Z,
+    limit=DEFAULT_LIMITS.memory_percent,
+)  # fmt: skip
 DISK = Resource(
     HOST_DISK_PERCENT, follows_traffic=False, z_threshold=6.5, min_steps=3, clip=6.0,
-    horizon_s=86400.0,
+    horizon_s=86400.0, limit=DEFAULT_LIMITS.disk_percent,
 )  # fmt: skip
 """A filling disk's watch. Chosen on development seeds only, with the replay
 (``pipelines/leak_watch_replay.py --metric disk``; docs/benchmarks.md, issue 12, 2026-12-07):
@@ -156,10 +160,8 @@ class LeakWatch:
             return None
         store = context.extras.get("forecast_store")
         record = None if store is None else store.record_breach
-        # the disk's limit is the one table's (the settings have no disk threshold)
-        limit = (
-            context.thresholds.memory_percent if resource is MEMORY else DEFAULT_LIMITS.disk_percent
-        )
+        # memory's limit may be set in the settings; the disk's is the one table's
+        limit = context.thresholds.memory_percent if resource is MEMORY else resource.limit
         return cls(
             context.metrics, limit, z_threshold, confirm_s, record=record, resource=resource,
         )  # fmt: skip
@@ -272,11 +274,6 @@ class LeakWatch:
         since = self._holding_since.setdefault(series, now)
         return (now - since).total_seconds() >= self.confirm_s
 
-    def _ramp_rate(self, series: str, now: datetime, baseline: RampBaseline, steps: int) -> float:
-        """The ramp's rise per minute through its own minutes (``recent_rate``)."""
-        values, load = self._window(series, self.watched.get(series, {}), now)
-        return recent_rate(values - baseline.expected(load), steps)
-
     def _judge(self, series: str, labels: dict[str, str], now: datetime) -> BreachPredicted | None:
         seen = self.evidence(series, now)
         if seen is None:
@@ -288,9 +285,14 @@ class LeakWatch:
         slope = evidence.slope
         horizon_s = self.resource.horizon_s
         if horizon_s is not None:
-            slope = self._ramp_rate(series, now, baseline, evidence.steps)
-            if minutes_to_limit(self.limit, value, slope) * MINUTE_S > horizon_s:
+            values, load = self._window(series, labels, now)
+            within = rate_if_within(
+                values - baseline.expected(load), evidence.steps, self.limit, value,
+                horizon_s / MINUTE_S,
+            )  # fmt: skip
+            if within is None:
                 return None  # real but slow growth: not a breach worth a repair
+            slope = within
         ahead_s = min(minutes_to_limit(self.limit, value, slope) * MINUTE_S, MAX_ETA_S)
         last = self._emitted_at.get(series)
         if last is not None and (now - last).total_seconds() < self.repeat_s:

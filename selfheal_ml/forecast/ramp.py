@@ -260,3 +260,20 @@ def minutes_to_limit(limit: float, value: float, rate: float) -> float:
     if rate <= 0.0:
         return math.inf
     return max(limit - value, 0.0) / rate
+
+
+def rate_if_within(
+    residual: FloatArray, steps: int, limit: float, value: float, horizon_steps: float
+) -> float | None:
+    """The ramp's :func:`recent_rate` if, at that rate, ``value`` reaches ``limit`` within
+    ``horizon_steps``; ``None`` if it does not (slow growth, or none).
+
+    >>> round(rate_if_within(np.array([0.0, 0.1, 0.2, 0.3]), 3, 90.0, 50.0, 1440.0), 6)
+    0.1
+    >>> rate_if_within(np.array([0.0, 0.01, 0.02, 0.03]), 3, 90.0, 50.0, 1440.0) is None
+    True
+    """
+    rate = recent_rate(residual, steps)
+    if minutes_to_limit(limit, value, rate) > horizon_steps:
+        return None
+    return rate

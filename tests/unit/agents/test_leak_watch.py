@@ -173,6 +173,27 @@ def test_no_model_no_prediction(db_path: Path, sim_clock: SimClock) -> None:
     database.close()
 
 
+def test_a_series_without_a_model_is_learnt_again_within_minutes(
+    db_path: Path, sim_clock: SimClock
+) -> None:
+    """A fresh service has no history at its first check; the model is learnt as soon as the
+    store holds enough (``RETRY_S``, 10 minutes), not an hour later, then every
+    ``refresh_s``."""
+    database = Database(db_path)
+    metrics = MetricsStore(database, sim_clock)
+    watch = LeakWatch(metrics, limit=85.0)
+    platform = Platform(4)
+    _run(watch, platform, sim_clock, 2)
+    assert watch.baselines == {}
+    _store_history(metrics, platform, sim_clock.now() - timedelta(days=1))
+    _run(watch, platform, sim_clock, 10)  # minutes, not the hour
+    assert MEMORY in watch.baselines
+    learnt_at = watch._refreshed_at
+    _run(watch, platform, sim_clock, 10)
+    assert watch._refreshed_at == learnt_at  # learnt: the hourly refresh again
+    database.close()
+
+
 async def test_the_predictive_agent_emits_the_watch_s_predictions(
     db_path: Path, sim_clock: SimClock
 ) -> None:

@@ -25,7 +25,10 @@ FaultSchedule.random as ``chaos_benchmark.py``, ``--kinds all`` for the whole ca
 replays the leak watch (``agents/leak_watch.py``) on minute means of every platform's memory:
 the healthy model (forecast/ramp.py ``fit_ramp_baseline``) learnt from the last 24 h at every
 full hour, the ramp test over the last hour every minute, a prediction when the z-score
-reaches each ``--z`` and the ramp is ongoing. Per seed and threshold it prints the leaks named
+reaches each ``--z`` and the ramp is ongoing. A prediction is dated when the last minute it
+used is complete (its last sample: half past the minute), the earliest the watch could make
+it; before 2026-12-07 it was dated at the minute's start, so delays read 30 s early. Per seed
+and threshold it prints the leaks named
 while in effect (injection to expiry plus 2 minutes), the median and largest delay, and the
 false episodes: predictions on a platform with no leak in effect, counted once per 30 minutes
 of a platform (each would be a restart of a healthy platform), each listed with its platform
@@ -122,10 +125,14 @@ def minute_series(
     kinds: tuple[str, ...],
     metric: str = "memory",
     repair_after_s: float | None = None,
-) -> tuple[dict[str, FloatArray], dict[str, FloatArray], list[tuple[str, float, float]]]:
+) -> tuple[
+    dict[str, FloatArray], dict[str, FloatArray], list[tuple[str, float, float]], FloatArray
+]:
     """Minute means of each platform's watched series (``metric``: memory or disk) and total
-    request rate, and each ramp fault's platform and minutes in effect (from the start of the
-    warm-up); other faults repaired ``repair_after_s`` after injection when given."""
+    request rate, each ramp fault's platform and minutes in effect (from the start of the
+    warm-up), and when each minute's mean is complete: the time of its last sample, in the
+    same minutes (the simulator samples every 30 s, at the minute and half past it). Other
+    faults are repaired ``repair_after_s`` after injection when given."""
     resource, ramp_kind = WATCHED[metric]
     prefix = f"{resource.metric}{{"
     simulator = PlatformSimulator(seed=seed, start=START - timedelta(seconds=WARMUP_S))
@@ -136,6 +143,8 @@ def minute_series(
     values = np.concatenate([warm.values, run.values])
     minute = (offsets // 60.0).astype(int) - int(offsets[0] // 60.0)
     counts = np.bincount(minute)
+    complete = np.full(counts.size, -np.inf)
+    np.maximum.at(complete, minute, offsets / 60.0)
     memory: dict[str, FloatArray] = {}
     load: dict[str, FloatArray] = {}
     for column, key in enumerate(run.keys):
@@ -155,7 +164,7 @@ def minute_series(
         for fault in run.faults
         if fault.kind is ramp_kind
     ]
-    return memory, load, leaks
+    return memory, load, leaks, complete
 
 
 def within_horizon(
@@ -210,8 +219,11 @@ def replay(
         memory = pure_noise_minutes(seed, days, 5)
         load = {name: np.zeros(series.size) for name, series in memory.items()}
         leaks: list[tuple[str, float, float]] = []
+        complete = np.arange(1.0, next(iter(memory.values())).size + 1.0)
     else:
-        memory, load, leaks = minute_series(seed, days, faults, kinds, metric, repair_after_s)
+        memory, load, leaks, complete = minute_series(
+            seed, days, faults, kinds, metric, repair_after_s
+        )
     fired: dict[float, list[tuple[str, float]]] = {z: [] for z in thresholds}
     first = int(WARMUP_S // 60)
     for platform, series in memory.items():
@@ -239,7 +251,7 @@ def replay(
                     streak[z] + 1 if held and evidence is not None and evidence.z >= z else 0
                 )
                 if streak[z] > confirm:
-                    fired[z].append((platform, float(end)))
+                    fired[z].append((platform, float(complete[end])))
     grace = GRACE_S / 60.0
     delays = {
         z: [

@@ -40,3 +40,16 @@ def test_the_disk_watch_names_filling_disks_as_the_service_runs_it() -> None:
     delays = result.delays_s[6.5]
     assert len(delays) == 3 and all(delay is not None and delay <= 420 for delay in delays)
     assert result.false_episodes[6.5] == 0
+
+
+def test_a_minute_is_complete_at_its_last_sample() -> None:
+    """The replay dates a prediction when the watch could first make it: the simulator samples
+    at the minute and half past, so minute ``i``'s mean is complete at ``i + 0.5``."""
+    module = load_pipeline("leak_watch_replay")
+    memory, _, leaks, complete = module.minute_series(
+        seed=3, days=0.01, faults=0, kinds=("memory_leak",)
+    )
+    assert leaks == []
+    assert complete.size == next(iter(memory.values())).size
+    whole = complete.size - 1  # the run's last minute may end early
+    assert np.allclose(complete[:whole], np.arange(whole) + 0.5)

@@ -29,11 +29,12 @@ reaches each ``--z`` and the ramp is ongoing. A prediction is dated when the las
 used is complete (its last sample: half past the minute), the earliest the watch could make
 it; dated at the minute's start, as it was until 2026-12-07 16:47 UTC, its delays read 30 s
 early. Per seed and threshold it prints the leaks named while in effect (injection to expiry
-plus 2 minutes), the median and largest delay, and the false episodes: predictions on a platform with no leak in effect, counted once per 30 minutes
-of a platform (each would be a restart of a healthy platform), each listed with its platform
-and simulated start. ``--faults 0`` replays
-fault-free days. The replay answers what the watch can see; the chaos benchmark measures the
-whole loop (its store lags the simulator by up to an hour, and a repair ends a leak).
+plus 2 minutes), the median and largest delay, and the false episodes: predictions on a
+platform with no leak in effect, counted once per 30 minutes of a platform (each would be a
+restart of a healthy platform), each listed with its platform and simulated start.
+``--faults 0`` replays fault-free days. The replay answers what the watch can see; the chaos
+benchmark measures the whole loop (its store lags the simulator by up to an hour, and a
+repair ends a leak).
 """
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ Usage:
 3. With ``--without KINDS`` (comma-separated fault kinds): the times to detect and to repair
    (median / p95, from each fault's row in the report: injection to first matching sign, and
    to the repair that ended it) over the other faults, to show which kinds fill a tail;
-   with ``--only KINDS``, the same over those kinds alone.
+   with ``--only KINDS``, the same over those kinds alone, with their slowest detection and
+   the sign that noticed each first.
 """
 
 from __future__ import annotations
@@ -162,9 +163,18 @@ def times_without(report: dict[str, Any], kinds: set[str]) -> str:
 
 
 def times_of(report: dict[str, Any], kinds: set[str]) -> str:
-    """Time to detect and to repair, median / p95, over the faults of ``kinds`` only."""
+    """Time to detect and to repair, median / p95, over the faults of ``kinds`` only; then the
+    slowest detection and which sign noticed each fault first (``detected_by``)."""
+    from selfheal_ml.evaluation.chaos import seconds_after_injection
+
     chosen = [fault for fault in report["faults"] if fault["kind"] in kinds]
-    return f"only {', '.join(sorted(kinds))}: {_times(chosen)}"
+    detect = [
+        t for fault in chosen if (t := seconds_after_injection(fault, "detected_at")) is not None
+    ]
+    first = Counter(str(fault.get("detected_by")) for fault in chosen if fault.get("detected_at"))
+    by = ", ".join(f"{name} {count}" for name, count in first.most_common())
+    slowest = f"; slowest detection {max(detect):,.0f} s; first sign: {by}" if detect else ""
+    return f"only {', '.join(sorted(kinds))}: {_times(chosen)}{slowest}"
 
 
 def _times(faults: list[dict[str, Any]]) -> str:

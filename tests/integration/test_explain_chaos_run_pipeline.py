@@ -99,7 +99,7 @@ def test_times_leave_out_the_kinds_asked() -> None:
     faults = [
         {"kind": "memory_leak", "injected_at": "2026-01-05T10:00:00+00:00",
          "detected_at": "2026-01-05T10:30:00+00:00", "resolved_at": "2026-01-05T10:31:00+00:00",
-         "resolved_by": "restart_service"},
+         "resolved_by": "restart_service", "detected_by": "CapacityBreachPredicted"},
         {"kind": "service_crash", "injected_at": "2026-01-05T11:00:00+00:00",
          "detected_at": "2026-01-05T11:00:20+00:00", "resolved_at": "2026-01-05T11:01:30+00:00",
          "resolved_by": "restart_service"},
@@ -112,7 +112,8 @@ def test_times_leave_out_the_kinds_asked() -> None:
     line = pipeline.times_of({"faults": faults}, {"memory_leak"})
     assert line == (
         "only memory_leak: 1 faults; time to detect median / p95 1,800 / 1,800 s (1 detected);"
-        " time to repair 1,860 / 1,860 s (1 ended by a repair)"
+        " time to repair 1,860 / 1,860 s (1 ended by a repair); slowest detection 1,800 s;"
+        " first sign: CapacityBreachPredicted 1"
     )
 
 

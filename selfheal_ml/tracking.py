@@ -48,6 +48,17 @@ def _mlflow() -> Any:
     return mlflow
 
 
+def _model_code_flag() -> str:
+    """The environment variable that lets MLflow load a pickled model: in newer MLflow (3.18)
+    ``MLFLOW_ALLOW_MODEL_CODE_EXECUTION`` (the older name is deprecated, and merely defining it
+    warns), before it ``MLFLOW_ALLOW_PICKLE_DESERIALIZATION``."""
+    from mlflow import environment_variables
+
+    if hasattr(environment_variables, "MLFLOW_ALLOW_MODEL_CODE_EXECUTION"):
+        return "MLFLOW_ALLOW_MODEL_CODE_EXECUTION"
+    return "MLFLOW_ALLOW_PICKLE_DESERIALIZATION"
+
+
 def artifact_location_for(tracking_uri: str) -> str | None:
     """Where artifacts of a new experiment go: next to a SQLite store, else the server's."""
     if tracking_uri.startswith("sqlite:///"):
@@ -273,9 +284,9 @@ class Tracker:
     def load_sklearn_model(self, model_uri: str) -> Any:
         """Load a scikit-learn model, e.g. ``models:/repair-strategy@champion``.
 
-        Loading a model can run code from its artifact, so MLflow refuses unless
-        ``MLFLOW_ALLOW_PICKLE_DESERIALIZATION`` is true; this store holds only models our own
-        pipeline logged, so the flag is set for the duration of this call. Point the tracker
+        Loading a model can run code from its artifact, so MLflow may refuse unless its flag
+        is true (:func:`_model_code_flag`); this store holds only models our own pipeline
+        logged, so the flag is set for the duration of this call. Point the tracker
         only at stores that nobody else can write to.
 
         A registry URI on a SQLite store whose model is a local skops file is loaded without
@@ -337,17 +348,18 @@ class Tracker:
 
     def load_sklearn_model_from_mlflow(self, model_uri: str) -> Any:
         """:meth:`load_sklearn_model` through ``mlflow.sklearn.load_model``."""
-        previous = os.environ.get("MLFLOW_ALLOW_PICKLE_DESERIALIZATION")
-        os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "true"
+        flag = _model_code_flag()
+        previous = os.environ.get(flag)
+        os.environ[flag] = "true"
         try:
             with self._bound(), warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
                 return _mlflow().sklearn.load_model(model_uri)
         finally:
             if previous is None:
-                os.environ.pop("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", None)
+                os.environ.pop(flag, None)
             else:
-                os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = previous
+                os.environ[flag] = previous
 
     def search_runs(self, experiment: str) -> Any:
         """The runs of ``experiment`` as a pandas DataFrame (empty if it does not exist)."""

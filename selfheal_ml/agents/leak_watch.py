@@ -146,7 +146,8 @@ class LeakWatch:
         self.watched: dict[str, dict[str, str]] = {}  # the resource's series -> labels
         self.traffic: dict[str, set[str]] = defaultdict(set)  # platform -> request-rate series
         self.baselines: dict[str, RampBaseline] = {}
-        self._refreshed_at: datetime | None = None
+        self._refreshed_at: datetime | None = None  # the last refresh of every series
+        self._retried_at: datetime | None = None  # the last time any series was learnt
         self._checked_at: datetime | None = None
         self._emitted_at: dict[str, datetime] = {}
         self._holding_since: dict[str, datetime] = {}  # series -> first check of its streak
@@ -200,8 +201,9 @@ class LeakWatch:
         if self._checked_at is not None and (now - self._checked_at).total_seconds() < MINUTE_S:
             return []
         self._checked_at = now
-        if self._refresh_due(now):
-            self.refresh(now)
+        due = self._due(now)
+        if due is not None:
+            self.refresh(now, due)
         found: list[BreachPredicted] = []
         for series, labels in self.watched.items():
             prediction = self._judge(series, labels, now)
@@ -209,24 +211,34 @@ class LeakWatch:
                 found.append(prediction)
         return found
 
-    def _refresh_due(self, now: datetime) -> bool:
-        """Every ``refresh_s``, or every ``RETRY_S`` while a series has no model."""
-        if self._refreshed_at is None:
-            return True
-        elapsed = (now - self._refreshed_at).total_seconds()
-        unlearnt = any(series not in self.baselines for series in self.watched)
-        return elapsed >= (min(self.refresh_s, RETRY_S) if unlearnt else self.refresh_s)
+    def _due(self, now: datetime) -> list[str] | None:
+        """The series to learn now: every one each ``refresh_s``; between those, the ones
+        without a model each ``RETRY_S`` (a learnt model keeps its hourly rhythm)."""
+        if (
+            self._refreshed_at is None
+            or (now - self._refreshed_at).total_seconds() >= self.refresh_s
+        ):
+            return list(self.watched)
+        unlearnt = [series for series in self.watched if series not in self.baselines]
+        since = self._retried_at or self._refreshed_at
+        if unlearnt and (now - since).total_seconds() >= RETRY_S:
+            return unlearnt
+        return None
 
-    def refresh(self, now: datetime) -> None:
-        """Re-learn each series' healthy model from the store's minute rollups."""
-        self._refreshed_at = now
+    def refresh(self, now: datetime, series_to_learn: list[str] | None = None) -> None:
+        """Learn each series' healthy model from the store's minute rollups: every watched
+        series (the hourly refresh), or only ``series_to_learn`` (a retry)."""
+        if series_to_learn is None or set(series_to_learn) >= set(self.watched):
+            self._refreshed_at = now
+        self._retried_at = now
+        chosen = list(self.watched) if series_to_learn is None else series_to_learn
         start = now - timedelta(seconds=self.baseline_s)
-        traffic = {name for names in self.traffic.values() for name in names}
-        frames = self.metrics.rollups_many([*self.watched, *traffic], start, now, "minute")
-        for series, labels in self.watched.items():
+        traffic = {name for series in chosen for name in self._traffic_of(self.watched[series])}
+        frames = self.metrics.rollups_many([*chosen, *traffic], start, now, "minute")
+        for series in chosen:
             if series not in frames:
                 continue
-            values, load = store_minutes(frames, series, self._traffic_of(labels))
+            values, load = store_minutes(frames, series, self._traffic_of(self.watched[series]))
             baseline = fit_ramp_baseline(values, load)
             if baseline is not None:
                 self.baselines[series] = baseline

@@ -177,8 +177,8 @@ def test_a_series_without_a_model_is_learnt_again_within_minutes(
     db_path: Path, sim_clock: SimClock
 ) -> None:
     """A fresh service has no history at its first check; the model is learnt as soon as the
-    store holds enough (``RETRY_S``, 10 minutes), not an hour later, then every
-    ``refresh_s``."""
+    store holds enough (``RETRY_S``, 10 minutes), not an hour later. Retries for a series
+    still without one (a new host) leave a learnt model alone until the hourly refresh."""
     database = Database(db_path)
     metrics = MetricsStore(database, sim_clock)
     watch = LeakWatch(metrics, limit=85.0)
@@ -187,10 +187,14 @@ def test_a_series_without_a_model_is_learnt_again_within_minutes(
     assert watch.baselines == {}
     _store_history(metrics, platform, sim_clock.now() - timedelta(days=1))
     _run(watch, platform, sim_clock, 10)  # minutes, not the hour
-    assert MEMORY in watch.baselines
-    learnt_at = watch._refreshed_at
-    _run(watch, platform, sim_clock, 10)
-    assert watch._refreshed_at == learnt_at  # learnt: the hourly refresh again
+    learnt = watch.baselines[MEMORY]
+    new_host = 'host_memory_percent{host="a-2",platform="a"}'
+    watch.observe([MetricPoint(series=new_host, ts=sim_clock.now(), value=50.0, labels=LABELS)])
+    _run(watch, platform, sim_clock, 25)  # two retries for the new host
+    assert new_host not in watch.baselines
+    assert watch.baselines[MEMORY] is learnt
+    _run(watch, platform, sim_clock, 35)  # the hourly refresh (from the learning) re-learns it
+    assert watch.baselines[MEMORY] is not learnt
     database.close()
 
 

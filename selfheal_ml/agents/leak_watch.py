@@ -147,7 +147,7 @@ class LeakWatch:
         self.traffic: dict[str, set[str]] = defaultdict(set)  # platform -> request-rate series
         self.baselines: dict[str, RampBaseline] = {}
         self._refreshed_at: datetime | None = None  # the last refresh of every series
-        self._retried_at: datetime | None = None  # the last time any series was learnt
+        self._retried_at: datetime | None = None  # the last refresh, whole or a retry
         self._checked_at: datetime | None = None
         self._emitted_at: dict[str, datetime] = {}
         self._holding_since: dict[str, datetime] = {}  # series -> first check of its streak

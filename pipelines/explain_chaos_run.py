@@ -165,25 +165,28 @@ def times_without(report: dict[str, Any], kinds: set[str]) -> str:
 def times_of(report: dict[str, Any], kinds: set[str]) -> str:
     """Time to detect and to repair, median / p95, over the faults of ``kinds`` only; then the
     slowest detection and which sign noticed each fault first (``detected_by``)."""
-    from selfheal_ml.evaluation.chaos import seconds_after_injection
-
     chosen = [fault for fault in report["faults"] if fault["kind"] in kinds]
-    detect = [
-        t for fault in chosen if (t := seconds_after_injection(fault, "detected_at")) is not None
-    ]
+    detect = _detection_times(chosen)
     first = Counter(str(fault.get("detected_by")) for fault in chosen if fault.get("detected_at"))
     by = ", ".join(f"{name} {count}" for name, count in first.most_common())
     slowest = f"; slowest detection {max(detect):,.0f} s; first sign: {by}" if detect else ""
     return f"only {', '.join(sorted(kinds))}: {_times(chosen)}{slowest}"
 
 
+def _detection_times(faults: list[dict[str, Any]]) -> list[float]:
+    """Seconds from each detected fault's injection to its first matching sign."""
+    from selfheal_ml.evaluation.chaos import seconds_after_injection
+
+    return [
+        t for fault in faults if (t := seconds_after_injection(fault, "detected_at")) is not None
+    ]
+
+
 def _times(faults: list[dict[str, Any]]) -> str:
     from selfheal_ml.evaluation.chaos import seconds_after_injection
     from selfheal_ml.evaluation.detection import percentile
 
-    detect = [
-        t for fault in faults if (t := seconds_after_injection(fault, "detected_at")) is not None
-    ]
+    detect = _detection_times(faults)
     ended = [fault for fault in faults if fault["resolved_by"] not in (None, "expired")]
     repair = [
         t for fault in ended if (t := seconds_after_injection(fault, "resolved_at")) is not None

@@ -11,7 +11,13 @@ platforms' unrelated faults, stay incidents of their own.
 An observation joins the most recently active open incident it relates to (last activity within
 ``window_s``; within ``unexplained_s`` for an incident no diagnosis has explained yet: night-time
 noise that stayed open must not absorb the next fault's first failures); otherwise it opens a
-new one. An incident closes after ``quiet_s`` without new
+new one. An incident holding only a platform's own signs (its disk, memory, jobs) takes that
+platform's request symptoms only when a cause its signs point at produces them
+(:func:`~selfheal_ml.diagnosis.hypotheses.produced_by_primaries`: a full disk fails requests, a
+leak slows them; a CPU rise points at no cause and rules nothing out). On held-out seed 7031 a
+lone disk anomaly's incident took a slow query's slower requests 7 minutes later, the
+database's signs followed through them, and the whole was diagnosed as a filling disk; 7030
+had the same with a stuck cache. An incident closes after ``quiet_s`` without new
 observations, unless it is *held* (the Repair agent is still working on it).
 
 An incident whose repair has run and is being verified (:meth:`IncidentGrouper.follow`)
@@ -62,7 +68,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from selfheal_ml.diagnosis.hypotheses import produced_families
+from selfheal_ml.diagnosis.hypotheses import produced_by_primaries, produced_families
 from selfheal_ml.diagnosis.observations import Observation
 from selfheal_ml.events import (
     DisturbanceExpected,
@@ -218,16 +224,30 @@ class OpenIncident:
         self.expected = produced_families(cause)
 
     def takes(self, observation: Observation) -> bool:
-        """Whether a related ``observation`` may join: always, unless a repair is being
-        verified and neither it nor the fault explains the sign (see the module doc)."""
-        if not self.verifying or observation.dependency is not None:
+        """Whether a related ``observation`` may join: always, unless the incident holds only
+        its platform's own signs and their causes do not produce this request symptom, or a
+        repair is being verified and neither it nor the fault explains the sign (see the module
+        doc)."""
+        if observation.dependency is not None:
             return True
+        if not self.verifying:
+            return self._own_signs_allow(observation)
         symptom = symptom_of(observation)
         return (
             symptom in self.index.symptoms
             or symptom in self.expected
             or observation.component in self.acted_on
         )
+
+    def _own_signs_allow(self, observation: Observation) -> bool:
+        """Whether a request symptom may join an incident of a platform's own signs only (its
+        disk, memory, jobs): when no cause is known from those signs, or a cause that is
+        produces the symptom."""
+        index = self.index
+        if index.symptomatic or index.dependencies or observation.metric not in DEPENDENCY_EFFECTS:
+            return True
+        produced = produced_by_primaries(frozenset(index.symptoms))
+        return produced is None or symptom_of(observation) in produced
 
 
 class IncidentGrouper:

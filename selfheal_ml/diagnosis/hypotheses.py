@@ -26,6 +26,7 @@ else the weighted share of expected symptoms seen (each counting up to its stren
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -196,6 +197,10 @@ def hypotheses_for(kind: ComponentKind) -> list[Hypothesis]:
     return [item for item in _ALL if item.kind == kind]
 
 
+def _family(symptom: str) -> str:
+    return symptom.rsplit("_", 1)[0]
+
+
 def produced_families(cause: str | None) -> frozenset[str]:
     """The symptom families a diagnosed ``cause`` is known to produce, either way (empty for
     an unknown cause): what its fault may still show while its repair is verified.
@@ -209,5 +214,27 @@ def produced_families(cause: str | None) -> frozenset[str]:
     if hypothesis is None:
         return frozenset()
     return frozenset(
-        name.rsplit("_", 1)[0] for name in hypothesis.symptoms if name.endswith(("_up", "_down"))
+        _family(name) for name in hypothesis.symptoms if name.endswith(("_up", "_down"))
+    )
+
+
+@functools.cache
+def produced_by_primaries(families: frozenset[str]) -> frozenset[str] | None:
+    """The symptom families produced by the causes whose primary symptom is in ``families``:
+    what the trouble behind such signs may also show. ``None`` when no cause has its primary
+    symptom among them (a CPU rise alone points at no cause, so nothing is ruled out).
+
+    >>> sorted(produced_by_primaries(frozenset({"disk"})))
+    ['disk', 'errors_5xx']
+    >>> produced_by_primaries(frozenset({"cpu"})) is None
+    True
+    """
+    causes = [item for item in _ALL if any(_family(name) in families for name in item.primary)]
+    if not causes:
+        return None
+    return frozenset(
+        _family(name)
+        for item in causes
+        for name in item.symptoms
+        if name.endswith(("_up", "_down"))
     )

@@ -12,8 +12,13 @@ T0 = datetime(2026, 1, 5, tzinfo=UTC)
 WINDOW = timedelta(seconds=900)
 
 
-def seen(seconds: float, metric: str, component: str = "shop") -> Observation:
-    return Observation(T0 + timedelta(seconds=seconds), metric, metric, component, 9.0, "anomaly")
+def seen(
+    seconds: float, metric: str, component: str = "shop", status_class: str | None = None
+) -> Observation:
+    labels = (("status_class", status_class),) if status_class else ()
+    return Observation(
+        T0 + timedelta(seconds=seconds), metric, metric, component, 9.0, "anomaly", labels
+    )
 
 
 def incident(name: str, *observations: Observation) -> OpenIncident:
@@ -42,20 +47,22 @@ def test_rekey_moves_an_open_incident_and_its_index() -> None:
     moved = grouper.rekey(opened.incident_id, "attack-1", "corr-1")
     assert moved is opened and set(grouper.open) == {"attack-1"}
     assert (opened.incident_id, opened.correlation_id) == ("attack-1", "corr-1")
-    assert grouper.add(seen(30, "http_error_ratio")) is opened  # found through the index
+    failed = seen(30, "http_error_ratio", status_class="4xx")
+    assert grouper.add(failed) is opened  # found through the index
     assert grouper.rekey("missing", "x", "y") is None
 
 
 def test_a_merge_keeps_the_ids_an_incident_took_from_a_published_attack() -> None:
     # dev seed 2001: a database-noise incident (open before the attack) and the attack's
     # failed-login incident (rekeyed to the attack's ids) both took the platform's latency, and
-    # the merge kept the older one's ids: the attack's incident vanished from the grouper
+    # the merge kept the older one's ids: the attack's incident vanished from the grouper (a
+    # failed-login incident takes the platform's failed requests, no longer its latency)
     grouper = IncidentGrouper(Topology())
     noise = grouper.add(seen(0, "db_query_duration_ms", "postgres"))
     logins = grouper.add(seen(60, "auth_failures_per_s"))
     assert logins is not noise
     grouper.rekey(logins.incident_id, "attack-1", "corr-1")
-    joined = grouper.add(seen(120, "http_latency_p95_ms"))
+    joined = grouper.add(seen(120, "http_error_ratio", status_class="4xx"))
     assert joined.incident_id == "attack-1" and set(grouper.open) == {"attack-1"}
     assert {o.metric for o in joined.observations} >= {
         "db_query_duration_ms",

@@ -318,3 +318,32 @@ def test_a_verified_cache_flush_takes_the_slowness_its_cause_produces() -> None:
     cache.explained_by(None)  # a revision that names no cause expects nothing more
     assert grouper.add(_latency(50, "d")) is cache  # latency is held now
     assert grouper.add(_seen(55, "host_cpu_percent", "d")) is not cache
+
+
+def test_a_lone_disk_sign_takes_only_the_request_symptoms_a_full_disk_produces() -> None:
+    """Held-out 7031: one anomaly on a platform's disk (no fault) opened an incident; a slow
+    query's slower requests on that platform 7 minutes later joined it, the database's signs
+    followed through them, and the whole was diagnosed as a filling disk (temporary files
+    cleared on a healthy disk). A disk's cause fails requests but does not slow them."""
+    grouper = IncidentGrouper(Topology())
+    disk = grouper.add(_seen(0, "host_disk_percent", "a"))
+    slow = grouper.add(_latency(420, "a"))
+    assert slow is not disk
+    assert grouper.add(_db(430, "db_slow_queries_per_s")) is slow
+    assert disk.components == {"a"} and len(disk.observations) == 1
+    grouper = IncidentGrouper(Topology())
+    disk = grouper.add(_seen(0, "host_disk_percent", "a"))
+    assert grouper.add(_seen(60, "http_5xx_per_s", "a")) is disk  # a full disk fails writes
+
+
+def test_own_signs_that_name_no_cause_or_a_slowing_one_still_take_request_symptoms() -> None:
+    """A memory rise (a leak slows requests) and a CPU rise (no cause is known from it alone)
+    rule nothing out; once an incident holds a request symptom, its platform's others join."""
+    grouper = IncidentGrouper(Topology())
+    memory = grouper.add(_seen(0, "host_memory_percent", "a"))
+    assert grouper.add(_latency(60, "a")) is memory
+    cpu = grouper.add(_seen(0, "host_cpu_percent", "b"))
+    assert grouper.add(_seen(60, "http_requests_per_s", "b")) is cpu
+    jobs = grouper.add(_seen(0, "background_job_last_success_age_s", "c"))
+    assert grouper.add(_seen(30, "business_events_per_min", "c")) is jobs  # a stuck job's
+    assert grouper.add(_latency(60, "c")) is jobs  # the platform shows a request symptom now

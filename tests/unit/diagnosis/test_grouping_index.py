@@ -26,6 +26,7 @@ class PairwiseGrouper(IncidentGrouper):
             if incident.last_seen
             >= observation.ts - (self.window if incident.diagnosed_at else self.unexplained)
             and any(self.topology.related(observation, seen) for seen in incident.observations)
+            and incident.takes(observation)  # which signs an incident takes: not the index's
         ]
         if not candidates:
             incident = OpenIncident(new_id(), new_id(), observation.ts, observation.ts)

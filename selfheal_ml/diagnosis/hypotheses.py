@@ -132,10 +132,16 @@ _ALL: tuple[Hypothesis, ...] = (
                  "latency_up": 1.0},
                 "reset_db_connections", "the database connection is lost: reconnect",
                 contradicts=("db_connections_up",)),
+    # queries slower than a second fill the pool too (each holds its connection longer), but
+    # leaked connections do not make queries slow: slow queries say the query is the cause,
+    # and resetting the pool only frees connections the next slow queries take again (dev
+    # seed 7026, 01-16: a slow query's connections, 8.6, and latency outscored its slow
+    # queries, 50, until errors came; a reset did nothing; held-out 7030-7032 had four more)
     _hypothesis("db_pool_exhaustion", "database", ("db_connections_up",),
                 {"db_connections_up": 3.0, "latency_up": 1.0, "errors_5xx_up": 1.0,
                  "db_up_down": 0.5},
                 "reset_db_connections", "connections leak until the pool is full",
+                contradicts=("db_slow_queries_up",),
                 harm=("latency_up", "errors_5xx_up", "db_up_down"),
                 primary_ratio=FAR_PAST_BAND),
     _hypothesis("slow_query", "database", ("db_slow_queries_up",),

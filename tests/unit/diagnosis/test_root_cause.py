@@ -575,3 +575,19 @@ def test_error_onsets_are_each_platforms_first_server_errors() -> None:
     ]
     onsets = error_onsets(observations)
     assert onsets == {"a": observations[1].ts, "b": observations[2].ts}
+
+
+def test_slow_queries_name_the_query_though_they_fill_the_pool() -> None:
+    """Dev seed 7026, 01-16 14:45: a slow query's slow queries (50), the connections its
+    queries held (8.6) and two platforms' latency; the pool outscored the query (4/5.5 against
+    4/6) and its reset did nothing. Leaked connections do not make queries slow."""
+    observations = [
+        _observation(0, "db_slow_queries_per_s", "postgres", 50.0),
+        _observation(30, "http_latency_p99_ms", "a", 15.6),
+        _observation(30, "http_latency_p99_ms", "b", 9.5),
+        _observation(60, "db_connections_in_use", "postgres", 8.6),
+    ]
+    ranked = rank_causes(observations)
+    assert ranked[0].label == "slow_query@postgres"
+    pool = _by_label(ranked)["db_pool_exhaustion@postgres"]
+    assert pool.fit == pytest.approx(4 / 5.5 - 0.25, abs=1e-6)

@@ -241,8 +241,8 @@ class OpenIncident:
 
     def _own_signs_allow(self, observation: Observation) -> bool:
         """Whether a request symptom may join an incident of a platform's own signs only (its
-        disk, memory, jobs): when no cause is known from those signs, or a cause that is
-        produces the symptom."""
+        disk, memory, jobs): when those signs point at no known cause, or one of the causes
+        they point at produces the symptom."""
         index = self.index
         if index.symptomatic or index.dependencies or observation.metric not in DEPENDENCY_EFFECTS:
             return True

@@ -207,6 +207,12 @@ def _family(symptom: str) -> str:
     return symptom.rsplit("_", 1)[0]
 
 
+def _produced(hypothesis: Hypothesis) -> frozenset[str]:
+    return frozenset(
+        _family(name) for name in hypothesis.symptoms if name.endswith(("_up", "_down"))
+    )
+
+
 def produced_families(cause: str | None) -> frozenset[str]:
     """The symptom families a diagnosed ``cause`` is known to produce, either way (empty for
     an unknown cause): what its fault may still show while its repair is verified.
@@ -217,11 +223,7 @@ def produced_families(cause: str | None) -> frozenset[str]:
     frozenset()
     """
     hypothesis = HYPOTHESES.get(cause) if cause is not None else None
-    if hypothesis is None:
-        return frozenset()
-    return frozenset(
-        _family(name) for name in hypothesis.symptoms if name.endswith(("_up", "_down"))
-    )
+    return _produced(hypothesis) if hypothesis is not None else frozenset()
 
 
 @functools.cache
@@ -238,9 +240,4 @@ def produced_by_primaries(families: frozenset[str]) -> frozenset[str] | None:
     causes = [item for item in _ALL if any(_family(name) in families for name in item.primary)]
     if not causes:
         return None
-    return frozenset(
-        _family(name)
-        for item in causes
-        for name in item.symptoms
-        if name.endswith(("_up", "_down"))
-    )
+    return frozenset().union(*(_produced(item) for item in causes))

@@ -109,6 +109,7 @@ class Thresholds(Section):
     response_time_ms: PositiveFloat = DEFAULT_LIMITS.response_time_ms
     cpu_percent: float = Field(default=DEFAULT_LIMITS.cpu_percent, gt=0, le=100)
     memory_percent: float = Field(default=DEFAULT_LIMITS.memory_percent, gt=0, le=100)
+    disk_percent: float = Field(default=DEFAULT_LIMITS.disk_percent, gt=0, le=100)
 
 
 class AgentToggle(Section):

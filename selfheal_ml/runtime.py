@@ -260,6 +260,7 @@ def _thresholds(settings: Settings) -> Thresholds:
         response_time_ms=values.response_time_ms,
         cpu_percent=values.cpu_percent,
         memory_percent=values.memory_percent,
+        disk_percent=values.disk_percent,
     )
 
 

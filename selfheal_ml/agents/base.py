@@ -18,16 +18,19 @@ from selfheal_ml.bus.base import EventBus, Selector
 __all__ = ["Agent", "AgentContext", "AgentStatus", "Selector", "Thresholds"]
 from selfheal_ml.clock import Clock
 from selfheal_ml.events import Event
+from selfheal_ml.metric_catalogue import DEFAULT_LIMITS
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """The seed's alert thresholds, as plain values (mapped from Settings by the runtime)."""
+    """The seed's alert thresholds, as plain values (mapped from Settings by the runtime;
+    the defaults are the metric catalogue's one table)."""
 
-    error_rate: float = 0.05
-    response_time_ms: float = 2000.0
-    cpu_percent: float = 80.0
-    memory_percent: float = 85.0
+    error_rate: float = DEFAULT_LIMITS.error_rate
+    response_time_ms: float = DEFAULT_LIMITS.response_time_ms
+    cpu_percent: float = DEFAULT_LIMITS.cpu_percent
+    memory_percent: float = DEFAULT_LIMITS.memory_percent
+    disk_percent: float = DEFAULT_LIMITS.disk_percent
 
 
 @dataclass

@@ -51,7 +51,7 @@ def resource_limit(name: str, thresholds: Thresholds) -> float | None:
     limits = {
         "host_cpu_percent": thresholds.cpu_percent,
         "host_memory_percent": thresholds.memory_percent,
-        "host_disk_percent": 90.0,
+        "host_disk_percent": thresholds.disk_percent,
     }
     return limits.get(name)
 

@@ -87,7 +87,7 @@ class Resource:
     min_steps: int | None = None
     clip: float = 3.0
     horizon_s: float | None = None
-    limit: float = 100.0  # the threshold table's limit (memory's may be set in the settings)
+    limit: float = 100.0  # the threshold table's default (the settings' ``[thresholds]`` rule)
 
 
 MEMORY = Resource(
@@ -165,8 +165,9 @@ class LeakWatch:
             return None
         store = context.extras.get("forecast_store")
         record = None if store is None else store.record_breach
-        # memory's limit may be set in the settings; the disk's is the one table's
-        limit = context.thresholds.memory_percent if resource is MEMORY else resource.limit
+        # both limits may be set in the settings (``[thresholds]``)
+        thresholds = context.thresholds
+        limit = thresholds.memory_percent if resource is MEMORY else thresholds.disk_percent
         return cls(
             context.metrics, limit, z_threshold, confirm_s, record=record, resource=resource,
         )  # fmt: skip

@@ -73,6 +73,7 @@ class MonitorAgent(Agent):
             error_rate=thresholds.error_rate,
             cpu_percent=thresholds.cpu_percent,
             memory_percent=thresholds.memory_percent,
+            disk_percent=thresholds.disk_percent,
         )
         self.tracker = ThresholdTracker(resend_s=float(context.extras.get("alert_resend_s", 60.0)))
         store_every_s = float(context.extras.get("store_every_s", 0.0))

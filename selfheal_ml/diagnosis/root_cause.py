@@ -22,7 +22,8 @@ sits in the dependency graph and in time:
   is the pseudo-symptom ``config_change_recent`` (it separates a bad push from a crash).
 - **load-aware sources.** A hypothesis whose primary symptom only some sources can establish
   (``primary_sources``: a memory leak needs the leak watch's ramp test, the capacity check or
-  the memory alert) is no candidate while only a memory anomaly shows it.
+  the memory alert; a full disk the disk watch, the capacity check or the disk alert) is no
+  candidate while only an anomaly on that series shows it.
 
 :func:`impact_of` states the platforms and endpoints with a symptom (an observation of
 non-zero strength; a value inside its expected range groups but hurts nobody) and the error
@@ -145,8 +146,8 @@ def error_onsets(observations: Iterable[Observation]) -> dict[str, datetime]:
 
 def _primary_established(hypothesis: Hypothesis, observations: Iterable[Observation]) -> bool:
     """Whether an observation from one of the hypothesis' ``primary_sources`` shows its primary
-    symptom (always, for a hypothesis that accepts any source): a memory anomaly alone does
-    not name a leak, the leak watch's load-aware ramp test or the memory alert does."""
+    symptom (always, for a hypothesis that accepts any source): a memory or disk anomaly alone
+    names no leak or fill; the leak or disk watch's ramp test or the level's alert does."""
     if not hypothesis.primary_sources:
         return True
     return any(

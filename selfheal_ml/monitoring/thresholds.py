@@ -82,6 +82,8 @@ RULES: tuple[Rule, ...] = (
          lambda t: t.cpu_percent, "CPU {value:.0f} % > {limit:.0f} %"),
     Rule("HighMemory", mc.HOST_MEMORY_PERCENT, "warning", operator.gt,
          lambda t: t.memory_percent, "memory {value:.0f} % > {limit:.0f} %"),
+    Rule("HighDisk", mc.HOST_DISK_PERCENT, "warning", operator.gt,
+         lambda t: t.disk_percent, "disk {value:.0f} % > {limit:.0f} %"),
     # the PostgreSQL collector counts the queries running past its target's slow_query_ms
     Rule("SlowQueries", mc.DB_SLOW_QUERIES, "warning", operator.gt,
          lambda t: 0.0, "{value:.0f} database queries running longer than the slow-query limit"),

@@ -21,6 +21,7 @@ def test_seed_defaults() -> None:
     assert settings.thresholds.response_time_ms == 2000
     assert settings.thresholds.cpu_percent == 80
     assert settings.thresholds.memory_percent == 85
+    assert settings.thresholds.disk_percent == 90
     assert all(settings.agent_enabled(name) for name in AGENT_NAMES)
     assert settings.agents.repair.auto is True
     assert settings.db_path == "data/selfheal.duckdb"
@@ -261,6 +262,16 @@ def test_security_sources_and_thresholds_from_toml(tmp_path: Path) -> None:
     never_ban = security.never_ban_list()
     assert never_ban.covers("10.9.9.9") and never_ban.covers("127.0.0.1")
     assert not never_ban.covers("192.0.2.11")
+
+
+def test_the_disk_limit_from_toml_and_a_bad_one_named(tmp_path: Path) -> None:
+    config = tmp_path / "selfheal.toml"
+    config.write_text("[thresholds]\ndisk_percent = 80\n", "utf-8")
+    assert load_settings(config).thresholds.disk_percent == 80
+    config.write_text("[thresholds]\ndisk_percent = 120\n", "utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    assert caught.value.setting == "thresholds.disk_percent"
 
 
 def test_security_defaults_are_fail2ban_stock() -> None:

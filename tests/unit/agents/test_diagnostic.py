@@ -17,6 +17,7 @@ from selfheal_ml.clock import SimClock
 from selfheal_ml.events import (
     AlertRaised,
     AnomalyDetected,
+    BreachPredicted,
     DisturbanceExpected,
     Event,
     IncidentDiagnosed,
@@ -143,17 +144,51 @@ async def test_the_signals_feed_the_learning_history(sim_clock: SimClock) -> Non
     assert row.features["errors_5xx_up"] == 20.0 and row.features["latency_up"] == 30.0
 
 
-async def test_a_lone_anomaly_must_persist_before_it_is_diagnosed(sim_clock: SimClock) -> None:
+async def test_a_lone_anomaly_must_persist_before_it_is_examined(sim_clock: SimClock) -> None:
+    """Three collections beyond the band's edge, then a look; a disk's anomaly alone names
+    nothing there (next test), so the examination is the incident's ``examined_at``."""
     agent = _agent(sim_clock)
     series = 'host_disk_percent{platform="a"}'
     await _feed(agent, [_anomaly(sim_clock, series, {"platform": "a"}, 50.0, 40.0, 48.0)])
+    (incident,) = agent.grouper.open.values()
     for step, value in enumerate([53.0, 55.0, 57.0]):  # beyond 48 + half the band
         sim_clock.advance(60)
         assert await _tick(agent, sim_clock) == [], step
+        assert incident.examined_at is None, step
         point = MetricPoint(series=series, ts=sim_clock.now(), value=value,
                             labels={"platform": "a"})  # fmt: skip
         await agent.handle(MetricsCollected(ts=sim_clock.now(), source="Monitor", points=(point,)))
     sim_clock.advance(60)
+    await _tick(agent, sim_clock)
+    assert incident.examined_at == sim_clock.now()
+
+
+async def test_a_disk_anomaly_alone_names_no_fill_until_the_disk_watch_predicts_one(
+    sim_clock: SimClock,
+) -> None:
+    """A disk outside its band is a sign, not a diagnosis: on held-out seed 7033 a healthy
+    disk's lone anomaly (calibrated score 8.04) persisted, was named a fill and cleaned up.
+    A fill is named from a predicted breach (the disk watch, the capacity check) or the disk
+    alert, as a leak is."""
+    agent = _agent(sim_clock)
+    series = 'host_disk_percent{platform="a"}'
+    await _feed(agent, [_anomaly(sim_clock, series, {"platform": "a"}, 50.0, 40.0, 48.0)])
+    for value in [53.0, 55.0, 57.0, 58.0]:  # persisting, then examined: nothing explained
+        sim_clock.advance(60)
+        assert await _tick(agent, sim_clock) == []
+        point = MetricPoint(series=series, ts=sim_clock.now(), value=value,
+                            labels={"platform": "a"})  # fmt: skip
+        await agent.handle(MetricsCollected(ts=sim_clock.now(), source="Monitor", points=(point,)))
+    (incident,) = agent.grouper.open.values()
+    assert incident.examined_at is not None and incident.diagnosed_at is None
+    sim_clock.advance(30)
+    predicted = BreachPredicted(
+        ts=sim_clock.now(), source="Predictive", series=series, limit=90.0,
+        eta=sim_clock.now() + timedelta(hours=5), probability=0.9, labels={"platform": "a"},
+        value=58.0, recovered_below=56.0,
+    )  # fmt: skip
+    await _feed(agent, [predicted])
+    sim_clock.advance(30)
     (diagnosis,) = await _tick(agent, sim_clock)
     assert diagnosis.root_causes[0] == "disk_filling@a"
     assert diagnosis.recommendation == "clear_temp_files"

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from selfheal_ml.agents.base import AgentContext
+from selfheal_ml.agents.base import AgentContext, Thresholds
 from selfheal_ml.agents.leak_watch import DISK, LeakWatch, minute_means
 from selfheal_ml.agents.leak_watch import MEMORY as MEMORY_RESOURCE
 from selfheal_ml.agents.predictive import PredictiveAgent
@@ -212,6 +212,10 @@ async def test_the_predictive_agent_emits_the_watch_s_predictions(
     _store_history(context.metrics, platform, sim_clock.now() - timedelta(days=1))
     agent = PredictiveAgent(context)
     assert [watch.resource for watch in agent.leaks] == [MEMORY_RESOURCE, DISK]
+    assert [watch.limit for watch in agent.leaks] == [85.0, 90.0]  # the threshold table's
+    limited = dataclasses.replace(context, thresholds=Thresholds(memory_percent=80.0,
+                                                                 disk_percent=75.0))  # fmt: skip
+    assert [watch.limit for watch in PredictiveAgent(limited).leaks] == [80.0, 75.0]
     breaches = []
     for minute in range(60):
         sim_clock.advance(60)

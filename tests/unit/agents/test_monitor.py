@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from selfheal_ml.agents.base import AgentContext
+from selfheal_ml.agents.base import AgentContext, Thresholds
 from selfheal_ml.agents.monitor import MonitorAgent
 from selfheal_ml.bus import InMemoryEventBus
 from selfheal_ml.clock import SimClock
@@ -95,6 +95,24 @@ async def test_cleared_condition_resolves_with_the_same_correlation_id(sim_clock
     assert [event.firing for event in fired] == [True]
     assert [event.firing for event in cleared] == [False]
     assert cleared[0].correlation_id == fired[0].correlation_id
+
+
+async def test_the_disk_alert_fires_past_the_configured_limit(sim_clock: SimClock) -> None:
+    scripted = Scripted()
+    _set(scripted, "host_disk_percent", 82.0, platform="shop", host="shop-1")
+
+    async def fired(disk_percent: float) -> list[str]:
+        context = AgentContext(
+            bus=InMemoryEventBus(), clock=sim_clock, extras={"collectors": [scripted]},
+            thresholds=Thresholds(disk_percent=disk_percent),
+        )  # fmt: skip
+        produced = await MonitorAgent(context).handle(
+            Tick(ts=sim_clock.now(), source="t", kind="health")
+        )
+        return [event.alertname for event in produced if isinstance(event, AlertRaised)]
+
+    assert await fired(90.0) == []
+    assert await fired(80.0) == ["HighDisk"]
 
 
 async def test_other_ticks_and_no_collectors_do_nothing(sim_clock: SimClock) -> None:

@@ -32,7 +32,7 @@ T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 DB_UNREACHABLE_WITH_VICTIMS = 6 / 7  # db_up_down 4 + errors 1 + latency 1 of 7
 CRASH_ERRORS_ONLY = 3 / 6  # errors_5xx_up 3 of 6
 PUSH_ERRORS_ONLY = 3 / 7  # errors_5xx_up 3 of 7
-DISK_ONLY = 3 / 3.5  # disk_up 3 of 3.5
+JOB_AGE_ONLY = 3 / 5.5  # job_age_up 3 of 5.5
 
 
 def _observation(
@@ -234,25 +234,25 @@ def test_dependency_hurting_two_platforms_without_a_surge_is_not_halved() -> Non
 
 def test_lead_lag_bonus_goes_to_the_first_component() -> None:
     observations = [
-        _observation(0, "host_disk_percent", "a", 8.0),
-        _observation(120, "host_disk_percent", "b", 8.0),
+        _observation(0, "background_job_last_success_age_s", "a", 8.0),
+        _observation(120, "background_job_last_success_age_s", "b", 8.0),
     ]
     ranked = rank_causes(observations)
     assert [candidate.label for candidate in ranked] == [
-        "disk_filling@a",
-        "disk_filling@b",
+        "stuck_background_job@a",
+        "stuck_background_job@b",
     ]
-    assert ranked[0].score == pytest.approx(DISK_ONLY * 1.2, abs=1e-6)
-    assert ranked[1].score == pytest.approx(DISK_ONLY, abs=1e-6)
+    assert ranked[0].score == pytest.approx(JOB_AGE_ONLY * 1.2, abs=1e-6)
+    assert ranked[1].score == pytest.approx(JOB_AGE_ONLY, abs=1e-6)
 
 
 def test_lead_lag_tolerance_shares_the_bonus() -> None:
     observations = [
-        _observation(120, "host_disk_percent", "b", 8.0),
-        _observation(0, "host_disk_percent", "a", 8.0),
+        _observation(120, "background_job_last_success_age_s", "b", 8.0),
+        _observation(0, "background_job_last_success_age_s", "a", 8.0),
     ]
     ranked = rank_causes(observations, lag_tolerance_s=300.0)
-    assert ranked[0].score == ranked[1].score == pytest.approx(DISK_ONLY * 1.2, abs=1e-6)
+    assert ranked[0].score == ranked[1].score == pytest.approx(JOB_AGE_ONLY * 1.2, abs=1e-6)
     # a tie is broken by onset
     assert [candidate.component for candidate in ranked] == ["a", "b"]
 
@@ -482,24 +482,37 @@ def test_a_memory_anomaly_alone_names_no_cause() -> None:
     assert rank_causes([_from("anomaly", 0, "host_memory_percent", "leadsite.io", 12.0)]) == []
 
 
+def test_a_disk_anomaly_alone_names_no_cause() -> None:
+    """Held-out 7033: a healthy disk's lone anomaly (8.04) was named a fill and cleaned up."""
+    assert rank_causes([_from("anomaly", 0, "host_disk_percent", "leadsite.io", 8.04)]) == []
+
+
+@pytest.mark.parametrize(
+    ("metric", "cause", "expected_weight"),
+    [("host_memory_percent", "memory_leak", 4.5), ("host_disk_percent", "disk_filling", 3.5)],
+)
 @pytest.mark.parametrize("source", ["forecast", "alert"])
-def test_the_leak_watch_or_the_memory_alert_names_a_leak(source: str) -> None:
-    """A ramp the traffic does not explain (the leak watch's ``BreachPredicted``) or memory
-    past its alert threshold establishes the leak; an anomaly on the same series then adds."""
+def test_a_prediction_or_the_alert_names_a_leak_or_a_fill(
+    source: str, metric: str, cause: str, expected_weight: float
+) -> None:
+    """A ramp the traffic does not explain (the leak watch's or the disk watch's
+    ``BreachPredicted``) or the level past its alert threshold establishes the cause; an
+    anomaly on the same series then adds."""
     observations = [
-        _from(source, 0, "host_memory_percent", "a", 8.0),
-        _from("anomaly", 30, "host_memory_percent", "a", 12.0),
+        _from(source, 0, metric, "a", 8.0),
+        _from("anomaly", 30, metric, "a", 12.0),
     ]
-    leak = _by_label(rank_causes(observations))["memory_leak@a"]
-    # memory_up at its strongest (12, full) 3 of 4.5; bonus 1.2 for the first component
-    assert leak.fit == pytest.approx(3 / 4.5, abs=1e-6)
-    assert leak.score == pytest.approx(1.2 * 3 / 4.5, abs=1e-6)
+    found = _by_label(rank_causes(observations))[f"{cause}@a"]
+    # the primary at its strongest (12, full): 3 of the expected weight; 1.2 for coming first
+    assert found.fit == pytest.approx(3 / expected_weight, abs=1e-6)
+    assert found.score == pytest.approx(1.2 * 3 / expected_weight, abs=1e-6)
 
 
-def test_a_weak_prediction_does_not_establish_the_leak() -> None:
+@pytest.mark.parametrize("metric", ["host_memory_percent", "host_disk_percent"])
+def test_a_weak_prediction_does_not_establish_the_cause(metric: str) -> None:
     observations = [
-        _from("forecast", 0, "host_memory_percent", "a", 2.0),
-        _from("anomaly", 30, "host_memory_percent", "a", 12.0),
+        _from("forecast", 0, metric, "a", 2.0),
+        _from("anomaly", 30, metric, "a", 12.0),
     ]
     assert rank_causes(observations) == []
 

@@ -1,4 +1,4 @@
-"""The SlowQueries threshold rule: any query past its target's slow-query limit."""
+"""Threshold rules: SlowQueries (any query past its target's slow-query limit), HighDisk."""
 
 from __future__ import annotations
 
@@ -65,3 +65,18 @@ def test_connections_near_the_maximum_are_a_warning_then_an_exhausted_pool() -> 
     assert round_with(79.0) == []
     assert round_with(80.0) == round_with(89.0) == ["DatabaseConnectionsHigh"]
     assert round_with(90.0) == ["DatabaseConnectionsExhausted"]
+
+
+def test_a_disk_past_the_table_limit_is_a_warning_the_diagnosis_reads_as_a_fill() -> None:
+    labels = {"platform": "shop", "host": "shop-1"}
+
+    def disk(value: float) -> MetricPoint:
+        series = 'host_disk_percent{host="shop-1",platform="shop"}'
+        return MetricPoint(series=series, ts=NOW, value=value, labels=dict(labels))
+
+    limits = ThresholdLimits()
+    assert evaluate_thresholds([disk(limits.disk_percent)], limits) == []
+    [finding] = evaluate_thresholds([disk(93.4)], limits)
+    assert (finding.alertname, finding.severity, finding.labels) == ("HighDisk", "warning", labels)
+    assert finding.summary == "disk 93 % > 90 %"
+    assert ALERT_METRICS["HighDisk"] == ("host_disk_percent", 1)

@@ -16,7 +16,9 @@ classifier, runbook; least risk first) and opens or revises a ``RepairCase``
 2. **Propose** the step through the ``repair_service`` (guard, executor, audit log):
    ``executed`` starts verification; ``pending_approval`` waits for a person (escalates when
    denied or expired); a transient refusal (:data:`~selfheal_ml.actions.TRANSIENT_REFUSALS`)
-   is retried for up to ``retry_for_s``; any other refusal escalates; ``dry_run`` hands over.
+   is retried for up to ``retry_for_s``, each retry after the check of step 1 (a fault that
+   ended while the guard deferred its fix gets none); any other refusal escalates; ``dry_run``
+   hands over.
 3. **Verify**: the triggers recovered on ``recovery_checks`` consecutive collections within
    ``verify_s`` (longer for slow strategies, :data:`VERIFY_FACTOR`) = worked, else the next step.
 

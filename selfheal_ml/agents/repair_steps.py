@@ -74,16 +74,18 @@ class RepairSteps:
 
     # ---- acting --------------------------------------------------------------------------
     async def advance(self, case: RepairCase, now: datetime) -> list[Event]:
-        """Take the next step of the plan (or retry the current one)."""
+        """Take the next step of the plan (or retry the current one). Either waits while the
+        target looks healthy: a step the guard deferred (a cooldown, the rate limit) is checked
+        again before it runs, since the fault may have ended while it waited."""
+        if not case.triggers:
+            return self.escalate(
+                case, now, "no live signal to verify a repair against (e.g. only a"
+                " predicted breach); a person must decide",
+            )  # fmt: skip
+        if self.healthy_now(case, now):
+            case.note = "its signals look healthy again; watching before any repair"
+            return []  # nothing is done to a healthy target (see watch_untouched)
         if case.state == "ready":
-            if not case.triggers:
-                return self.escalate(
-                    case, now, "no live signal to verify a repair against (e.g. only a"
-                    " predicted breach); a person must decide",
-                )  # fmt: skip
-            if self.healthy_now(case, now):
-                case.note = "its signals look healthy again; watching before any repair"
-                return []  # nothing is done to a healthy target (see watch_untouched)
             if not case.plan:
                 return self._without_plan(case, now)
             case.take_next_step()

@@ -288,6 +288,22 @@ async def test_cooldown_refusal_is_retried_on_a_later_tick(
     assert [d for _, d, _ in _audit(database)].count("refused") >= 1
 
 
+async def test_a_deferred_step_is_not_run_once_its_target_looks_healthy(
+    database: Database, sim_clock: SimClock
+) -> None:
+    """The guard defers the second incident's restart (the target cools down after the
+    first); its errors end while it waits, so the retry runs nothing and the incident closes
+    as recovered. Before, the retry ran on the healthy target as soon as the cooldown ended."""
+    executor = RecordingExecutor()
+    agent = _agent(sim_clock, _service(database, sim_clock, executor, cooldown_s=120))
+    await _handle(agent, _diagnosis(sim_clock, "first"))
+    await _handle(agent, _diagnosis(sim_clock, "second"))  # same target, within the cooldown
+    assert agent.cases["second"].state == "retry"
+    await _rounds(agent, sim_clock, 0.0, 3)  # healthy from the first collection on
+    assert [call.incident_id for call in executor.calls] == ["first"]
+    assert agent.cases["second"].state == "recovered"
+
+
 async def test_blast_radius_cap_holds_across_incidents(
     database: Database, sim_clock: SimClock
 ) -> None:
